@@ -1,0 +1,39 @@
+package dev.kastor.steps;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * Command groups whose verbs later releases fill. Each prints its help and what is planned, and exits 1 when asked
+ * to do something, so a pipeline using a verb that does not exist yet fails loudly.
+ */
+final class Groups {
+    private Groups() {}
+
+    abstract static class Planned implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "'" + spec.qualifiedName() + "' has no verbs in this version yet; see --help for what is planned");
+        }
+    }
+
+    @Command(name = "image", description = {"Container images without a Docker daemon (jib-core).", "",
+            "Planned: build (layers, Java app, platforms; to a registry, OCI layout or tar), tag."})
+    static final class Image extends Planned {}
+
+    @Command(name = "kube", description = {"Push-based deploy through the GitLab agent tunnel (the KUBECONFIG GitLab injects).", "",
+            "Planned: contexts, apply (server-side, prune, wait for rollout), diff, kubeconfig."})
+    static final class Kube extends Planned {}
+
+    @Command(name = "flux", description = {"Wait for Flux to reconcile exactly the pushed artifact digest.", "",
+            "Planned: wait (--reconcile, --report), reconcile."})
+    static final class Flux extends Planned {}
+
+    @Command(name = "status", description = {"Report deployments as GitLab commit statuses (external jobs).", "",
+            "Planned: set."})
+    static final class Status extends Planned {}
+}

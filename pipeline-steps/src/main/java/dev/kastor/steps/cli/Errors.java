@@ -1,0 +1,34 @@
+package dev.kastor.steps.cli;
+
+import dev.kastor.oci.KastorException;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import picocli.CommandLine;
+
+/** The one place that turns a failure into a message on stderr and an exit code. */
+public final class Errors implements CommandLine.IExecutionExceptionHandler {
+    private final Context ctx;
+
+    public Errors(Context ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        String name = cmd.getCommandSpec().qualifiedName();
+        ctx.err().println(name + ": error: " + describe(e));
+        if (ctx.env("KASTOR_DEBUG") != null) e.printStackTrace(ctx.err());
+        return ExitCode.FAILED;
+    }
+
+    static String describe(Throwable e) {
+        if (e instanceof KastorException) return e.getMessage();
+        if (e instanceof UncheckedIOException u) return describe(u.getCause());
+        if (e instanceof NoSuchFileException n) return n.getFile() + ": no such file or directory";
+        if (e instanceof AccessDeniedException a) return a.getFile() + ": permission denied";
+        String message = e.getMessage();
+        return e.getClass().getSimpleName() + (message == null ? "" : ": " + message)
+                + " (unexpected: rerun with KASTOR_DEBUG=1 for the stack trace and report it)";
+    }
+}

@@ -1,0 +1,38 @@
+package dev.kastor.steps.cli;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Option;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/** {@code --output text|json} and {@code --dotenv FILE}: how a step hands its result to people and to the next job. */
+public final class OutputFlags {
+    public enum Format { text, json }
+
+    private static final JsonMapper JSON = JsonMapper.builder().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS).build();
+
+    @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text",
+            description = "Result format on stdout: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}). With json, logs still go to stderr.")
+    public Format format = Format.text;
+
+    @Option(names = "--dotenv", paramLabel = "FILE",
+            description = "Also write the result as KEY=value lines to FILE for artifacts:reports:dotenv (keys already in FILE are kept).")
+    public String dotenv;
+
+    public boolean json() {
+        return format == Format.json;
+    }
+
+    /** Prints the human summary line, or the JSON value, and writes the dotenv file when asked. */
+    public void emit(Context ctx, String summary, Object jsonValue, Map<String, String> dotenvValues) {
+        if (json()) {
+            ctx.out().println(JSON.writeValueAsString(jsonValue));
+        } else {
+            ctx.out().println(summary);
+        }
+        if (dotenv != null && dotenvValues != null) {
+            Dotenv.update(ctx.path(dotenv), new LinkedHashMap<>(dotenvValues));
+        }
+    }
+}
