@@ -102,30 +102,34 @@ final class Transport {
         return URI.create(s + sep + name + "=" + java.net.URLEncoder.encode(value, StandardCharsets.UTF_8));
     }
 
-    private Scopes scopes(Op op) {
-        // Asking for pull,push at once lets one token serve the HEAD, POST, PATCH and PUT of a push.
+    /**
+     * The scopes oras caches a token under must be exactly what the registry's challenge will grant: oras adds pull
+     * for GET/HEAD and push for POST/PUT/PATCH. Asking for pull,push on a HEAD would cache a pull-only token under
+     * the pull,push key; the next upload would then present it to the token realm instead of the credentials.
+     */
+    private Scopes scopes(Op op, boolean write) {
         ContainerRef ref = ContainerRef.parse(host + "/" + op.repository());
-        return op.push() ? Scopes.of(ref, Scope.PULL, Scope.PUSH) : Scopes.of(ref, Scope.PULL);
+        return write ? Scopes.of(ref, Scope.PULL) : Scopes.of(ref);
     }
 
     Response head(Op op, URI uri, Map<String, String> headers) {
-        return text(op, () -> http.head(uri, headers, scopes(op), auth));
+        return text(op, () -> http.head(uri, headers, scopes(op, false), auth));
     }
 
     Response post(Op op, URI uri, Map<String, String> headers) {
-        return text(op, () -> http.post(uri, new byte[0], headers, scopes(op), auth));
+        return text(op, () -> http.post(uri, new byte[0], headers, scopes(op, true), auth));
     }
 
     Response put(Op op, URI uri, byte[] body, Map<String, String> headers) {
-        return text(op, () -> http.put(uri, body, headers, scopes(op), auth));
+        return text(op, () -> http.put(uri, body, headers, scopes(op, true), auth));
     }
 
     Response putStream(Op op, URI uri, long size, Supplier<InputStream> body, Map<String, String> headers) {
-        return text(op, () -> http.upload(uri, size, headers, body, scopes(op), auth));
+        return text(op, () -> http.upload(uri, size, headers, body, scopes(op, true), auth));
     }
 
     Response patchStream(Op op, URI uri, long size, Supplier<InputStream> body, Map<String, String> headers) {
-        return text(op, () -> http.patch(uri, size, headers, body, scopes(op), auth));
+        return text(op, () -> http.patch(uri, size, headers, body, scopes(op, true), auth));
     }
 
     /** GET with the body as exact bytes: oras' String variant would decode and re-encode, which a digest cannot afford. */
@@ -139,7 +143,7 @@ final class Transport {
     }
 
     Streamed stream(Op op, URI uri, Map<String, String> headers) {
-        HttpClient.ResponseWrapper<InputStream> r = call(op, () -> http.download(uri, headers, scopes(op), auth));
+        HttpClient.ResponseWrapper<InputStream> r = call(op, () -> http.download(uri, headers, scopes(op, false), auth));
         return new Streamed(r.statusCode(), new Response(r.statusCode(), r.headers(), new byte[0]).headers(), r.response());
     }
 
