@@ -46,6 +46,7 @@ public final class FaultProxy implements AutoCloseable {
         private int status;
         private Map<String, String> headers = Map.of();
         private long resetAfter = -1;
+        private byte[] body = new byte[0];
 
         private Rule(String methodRegex, String targetRegex) {
             this.method = Pattern.compile(methodRegex);
@@ -72,6 +73,12 @@ public final class FaultProxy implements AutoCloseable {
             }
             this.headers = h;
             return FaultProxy.this;
+        }
+
+        /** Answers {@code status} with a JSON body, e.g. a registry error document a real registry could send. */
+        public FaultProxy respondJson(int statusCode, String json) {
+            this.body = json.getBytes(StandardCharsets.UTF_8);
+            return respond(statusCode, "Content-Type", "application/json");
         }
 
         /** Forwards the head and {@code bytes} of the body, then resets both connections (a network drop mid-upload). */
@@ -171,9 +178,12 @@ public final class FaultProxy implements AutoCloseable {
                 Rule rule = rules.stream().filter(r -> r.take(method, target)).findFirst().orElse(null);
                 if (rule != null && rule.resetAfter < 0) {
                     copyBody(in, OutputStream.nullOutputStream(), request, Long.MAX_VALUE);
-                    var response = new StringBuilder("HTTP/1.1 " + rule.status + " Injected\r\nContent-Length: 0\r\n");
+                    var response = new StringBuilder("HTTP/1.1 " + rule.status + " Injected\r\nContent-Length: " + rule.body.length + "\r\n");
                     rule.headers.forEach((k, v) -> response.append(k).append(": ").append(v).append("\r\n"));
                     out.write(response.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
+                    if (!method.equals("HEAD")) {
+                        out.write(rule.body);
+                    }
                     out.flush();
                     seen.add(new Seen(method, target, rule.status, "respond " + rule.status, at));
                     continue;

@@ -56,6 +56,7 @@ final class Transport {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final int MAX_ERROR_BODY = 64 * 1024;
+    private static final int MAX_SMALL_BODY = 16 * 1024 * 1024;
 
     private final String host;
     private final URI base;
@@ -136,7 +137,13 @@ final class Transport {
     Response get(Op op, URI uri, Map<String, String> headers) {
         Streamed s = stream(op, uri, headers);
         try (InputStream in = s.body()) {
-            return new Response(s.status(), s.headers(), in == null ? new byte[0] : in.readAllBytes());
+            byte[] body = in == null ? new byte[0] : in.readNBytes(MAX_SMALL_BODY + 1);
+            if (body.length > MAX_SMALL_BODY) {
+                // Manifests and tag lists are small; an endless body is a broken or hostile server, not data.
+                throw new RegistryException("registry " + host + " answered " + uri.getPath() + " with more than "
+                        + MAX_SMALL_BODY / (1024 * 1024) + " MiB, more than any manifest or tag list", s.status());
+            }
+            return new Response(s.status(), s.headers(), body);
         } catch (IOException e) {
             throw new Retryable("reading the answer failed: " + e.getMessage(), 0, null, e);
         }

@@ -117,4 +117,19 @@ class RegistryFaultsTest {
                 .isInstanceOf(RegistryException.Unavailable.class)
                 .hasMessageContaining("2 attempts").hasMessageContaining("cannot connect");
     }
+
+    @Test
+    void registryRefusingTheManifestMediaTypeSaysWhichTypesAndWhatToDo() throws Exception {
+        var artifact = FluxArtifact.create(tmp, 100, 15);
+        // What an old registry without OCI artifact support answers (distribution < 2.7, Docker Hub of old).
+        proxy.on("PUT", "/manifests/").always().respondJson(400,
+                "{\"errors\":[{\"code\":\"MANIFEST_INVALID\",\"message\":\"manifest invalid\",\"detail\":\"unsupported media type\"}]}");
+
+        assertThatThrownBy(() -> artifact.push(throughProxy(), "faults/old", "v1"))
+                .isInstanceOf(RegistryException.Refused.class)
+                .hasMessageContaining("does not accept the manifest media type application/vnd.oci.image.manifest.v1+json")
+                .hasMessageContaining("application/vnd.cncf.flux.config.v1+json")
+                .hasMessageContaining("Harbor >= 2.0");
+        assertThat(proxy.requests("PUT", "/manifests/")).as("a refusal is not retried").hasSize(1);
+    }
 }
