@@ -1,0 +1,100 @@
+package dev.kastor.oci.registry;
+
+import dev.kastor.oci.Digest;
+import dev.kastor.oci.Progress;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.Map;
+
+/**
+ * Streams a blob into a file: written to a temporary file next to the target, its sha256 checked while writing,
+ * then moved into place. A mismatch or a failure leaves nothing behind, so a present target is always verified.
+ */
+public final class FetchBlobStep {
+    private final Transport transport;
+    private final Retry retry;
+    private final String repository;
+    private final Digest digest;
+    private final Path target;
+    private final Transport.Op op;
+
+    FetchBlobStep(Transport transport, Retry retry, String repository, Digest digest, Path target) {
+        this.transport = transport;
+        this.retry = retry;
+        this.repository = repository;
+        this.digest = digest;
+        this.target = target.toAbsolutePath();
+        this.op = Transport.Op.pull(repository);
+    }
+
+    public void call() {
+        retry.call("the fetch of blob " + digest.shortForm() + " from " + repository, () -> {
+            attempt();
+            return null;
+        });
+    }
+
+    private void attempt() {
+        var uri = transport.resolve("/v2/" + repository + "/blobs/" + digest);
+        Transport.Streamed s = transport.stream(op, uri, Map.of());
+        Path temp = null;
+        try (InputStream in = s.body()) {
+            if (s.status() != 200) {
+                byte[] body = in == null ? new byte[0] : in.readNBytes(64 * 1024);
+                throw transport.failure(op, "blob " + digest, s.status(), s.headers(), body);
+            }
+            Files.createDirectories(target.getParent());
+            temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".part");
+            MessageDigest sha = Digest.sha256();
+            long total = parseLength(s.headers().get("Content-Length"));
+            try (Progress.Transfer transfer = transport.options().progress().begin("pull " + digest.shortForm(), total);
+                    OutputStream out = Files.newOutputStream(temp)) {
+                byte[] buf = new byte[64 * 1024];
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    sha.update(buf, 0, n);
+                    out.write(buf, 0, n);
+                    transfer.add(n);
+                }
+            }
+            Digest got = Digest.of(sha);
+            if (!got.equals(digest)) {
+                throw new RegistryException("registry " + transport.host() + " sent blob " + digest + " of " + repository
+                        + " with content whose digest is " + got + ": nothing was written to " + target, 200);
+            }
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            temp = null;
+        } catch (IOException e) {
+            // A connection broken mid-body is worth another attempt; a local disk problem is reported as such below.
+            if (temp != null && e instanceof java.nio.file.FileSystemException) {
+                throw new dev.kastor.oci.KastorException("cannot write " + target + ": " + e.getMessage(), e);
+            }
+            throw new Retryable("download broke off: " + e.getMessage(), 0, null, e);
+        } finally {
+            if (temp != null) {
+                try {
+                    Files.deleteIfExists(temp);
+                } catch (IOException ignored) {
+                    // Best effort: a leftover .part file is harmless and named as such.
+                }
+            }
+        }
+    }
+
+    private static long parseLength(String value) {
+        try {
+            return value == null ? -1 : Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+}

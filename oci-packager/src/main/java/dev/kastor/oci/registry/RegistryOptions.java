@@ -1,0 +1,94 @@
+package dev.kastor.oci.registry;
+
+import dev.kastor.oci.Progress;
+import dev.kastor.oci.auth.ResolvedCredentials;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How to talk to one registry. Build with {@link #builder()}; defaults: https with the JDK's trust store, anonymous,
+ * {@link RetryPolicy#DEFAULT}, 32 MiB upload chunks, no progress, 60 s connect timeout.
+ */
+public record RegistryOptions(
+        boolean insecure,
+        Path caFile,
+        ResolvedCredentials credentials,
+        RetryPolicy retry,
+        long chunkSize,
+        Progress progress,
+        Duration timeout) {
+    public static final long DEFAULT_CHUNK_SIZE = 32L * 1024 * 1024;
+
+    public RegistryOptions {
+        Objects.requireNonNull(credentials, "credentials");
+        Objects.requireNonNull(retry, "retry");
+        Objects.requireNonNull(progress, "progress");
+        Objects.requireNonNull(timeout, "timeout");
+        if (chunkSize < 1) {
+            throw new IllegalArgumentException("chunk size must be positive");
+        }
+        if (insecure && caFile != null) {
+            throw new dev.kastor.oci.InvalidInputException("--insecure (plain http) and --ca-file do not go together: a CA file is for https");
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static final class Builder {
+        private boolean insecure;
+        private Path caFile;
+        private ResolvedCredentials credentials = ResolvedCredentials.anonymous();
+        private RetryPolicy retry = RetryPolicy.DEFAULT;
+        private long chunkSize = DEFAULT_CHUNK_SIZE;
+        private Progress progress = Progress.NONE;
+        private Duration timeout = Duration.ofSeconds(60);
+
+        private Builder() {}
+
+        /** Plain http instead of https: for a registry on localhost or in a trusted network only. */
+        public Builder insecure(boolean value) {
+            this.insecure = value;
+            return this;
+        }
+
+        /** PEM file with the CA (or self-signed certificate) the registry's TLS certificate chains to. */
+        public Builder caFile(Path value) {
+            this.caFile = value;
+            return this;
+        }
+
+        public Builder credentials(ResolvedCredentials value) {
+            this.credentials = Objects.requireNonNull(value);
+            return this;
+        }
+
+        public Builder retry(RetryPolicy value) {
+            this.retry = value;
+            return this;
+        }
+
+        /** Blobs larger than this are uploaded in chunks of this size; smaller ones in one PUT. */
+        public Builder chunkSize(long value) {
+            this.chunkSize = value;
+            return this;
+        }
+
+        public Builder progress(Progress value) {
+            this.progress = value;
+            return this;
+        }
+
+        /** Connect timeout (oras' transport offers no per-request read timeout). */
+        public Builder timeout(Duration value) {
+            this.timeout = value;
+            return this;
+        }
+
+        public RegistryOptions build() {
+            return new RegistryOptions(insecure, caFile, credentials, retry, chunkSize, progress, timeout);
+        }
+    }
+}
