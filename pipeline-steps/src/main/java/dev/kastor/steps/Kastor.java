@@ -3,7 +3,6 @@ package dev.kastor.steps;
 import dev.kastor.steps.artifact.ArtifactCommand;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.cli.Errors;
-import dev.kastor.steps.cli.ExitCode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.Constructor;
@@ -76,9 +75,5 @@ public final class Kastor implements Runnable {
             }
             return new String[] {"kastor " + p.getProperty("version", "unknown") + " (Java " + Runtime.version() + ")"};
         }
-    }
-
-    static int usage() {
-        return ExitCode.USAGE;
     }
 }

@@ -1,0 +1,55 @@
+package dev.kastor.steps.cli;
+
+import dev.kastor.oci.Progress;
+import dev.kastor.oci.auth.CredentialResolver;
+import dev.kastor.oci.auth.Credentials;
+import dev.kastor.oci.registry.Registry;
+import dev.kastor.oci.registry.RegistryOptions;
+import dev.kastor.oci.registry.RetryPolicy;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import picocli.CommandLine.Option;
+
+/** How to reach a registry: credentials, TLS, retries. Shared by every command that talks to one. */
+public final class RegistryFlags {
+    @Option(names = "--creds", paramLabel = "USER:PASSWORD",
+            description = "Registry credentials. Prefer CI_REGISTRY_USER/CI_REGISTRY_PASSWORD, DOCKER_AUTH_CONFIG or ~/.docker/config.json:"
+                    + " a command line is visible to other processes.")
+    String creds;
+
+    @Option(names = "--ca-file", paramLabel = "FILE", description = "PEM file with the CA certificate(s) the registry's TLS certificate chains to.")
+    String caFile;
+
+    @Option(names = "--insecure-registry", description = "Talk plain HTTP to the registry (a local or test registry only).")
+    boolean insecure;
+
+    @Option(names = "--retries", paramLabel = "N", defaultValue = "5",
+            description = "Attempts per request on 429, 5xx or a dropped connection, with backoff (default: ${DEFAULT-VALUE}).")
+    int retries = 5;
+
+    /** One connected registry per host, each with the credentials resolved for that host. */
+    public Function<String, Registry> registries(Context ctx, Progress progress) {
+        Credentials explicit = creds == null ? null : Credentials.parse(creds);
+        var resolver = new CredentialResolver(ctx.env(), ctx.home(), searchPath(ctx));
+        RetryPolicy policy = new RetryPolicy(Math.max(1, retries), RetryPolicy.DEFAULT.baseBackoff(), RetryPolicy.DEFAULT.maxBackoff(),
+                RetryPolicy.DEFAULT.jitter());
+        return host -> Registry.connect(host, RegistryOptions.builder()
+                .insecure(insecure)
+                .caFile(caFile == null ? null : ctx.path(caFile))
+                .credentials(resolver.resolve(host, explicit))
+                .retry(policy)
+                .progress(progress)
+                .build());
+    }
+
+    private static List<Path> searchPath(Context ctx) {
+        var dirs = new ArrayList<Path>();
+        String path = ctx.env("PATH");
+        if (path != null) {
+            for (String d : path.split(":")) if (!d.isEmpty()) dirs.add(Path.of(d));
+        }
+        return dirs;
+    }
+}
