@@ -1,0 +1,368 @@
+package dev.kastor.oci.extract;
+
+import dev.kastor.oci.KastorException;
+import dev.kastor.oci.UnsafeArchiveException;
+import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.zip.GZIPInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+
+/**
+ * Extracts a tar+gzip (a pulled Flux layer) into a directory without trusting it.
+ *
+ * <p>Refused, each with an {@link UnsafeArchiveException} naming the entry and the rule: absolute names, names
+ * whose {@code ..} segments climb out, <b>every</b> symbolic or hard link (Kastor and Flux never put links in an
+ * artifact, and refusing them all closes the "write through a link created earlier" class of attacks instead of
+ * checking each target), devices and fifos, other entry types, more than {@code maxEntries} entries, and file
+ * contents adding up to more than {@code maxBytes}.
+ *
+ * <p>All or nothing: entries go into a fresh staging directory next to the target (same parent, so moving is a
+ * rename) that is moved into place only when the whole archive was read and its gzip checksum verified. A
+ * missing target becomes the staging directory; an empty one receives its children; a non-empty one is refused
+ * unless {@code overwrite}, in which case each top-level entry of the artifact replaces the entry of the same
+ * name in the target (other entries of the target stay). On failure the staging directory is deleted.
+ * Files get mode 0644, or 0755 when the archive gave them the owner-execute bit; directories 0755.
+ */
+public final class SafeExtractor {
+    public static final long DEFAULT_MAX_BYTES = 512L * 1024 * 1024;
+    public static final int DEFAULT_MAX_ENTRIES = 100_000;
+    /** Headers (names, PAX records) may add this much to the decompressed stream beyond the content limit. */
+    static final long METADATA_ALLOWANCE = 64L * 1024 * 1024;
+
+    private static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-r--r--");
+    private static final Set<PosixFilePermission> EXECUTABLE = PosixFilePermissions.fromString("rwxr-xr-x");
+    private static final Set<PosixFilePermission> DIRECTORY = EXECUTABLE;
+
+    private final long maxBytes;
+    private final int maxEntries;
+    private final boolean overwrite;
+
+    private SafeExtractor(Builder builder) {
+        this.maxBytes = builder.maxBytes;
+        this.maxEntries = builder.maxEntries;
+        this.overwrite = builder.overwrite;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Defaults: 512 MiB, 100,000 entries, no overwrite. */
+    public static SafeExtractor withDefaults() {
+        return builder().build();
+    }
+
+    /**
+     * @param files regular files written
+     * @param totalBytes sum of their sizes
+     */
+    public record Extracted(Path target, int files, long totalBytes) {}
+
+    /**
+     * Extracts {@code tarGzip} into {@code target}. The stream is read to its end but not closed.
+     *
+     * @throws UnsafeArchiveException when an entry breaks a rule; nothing is left behind
+     * @throws KastorException when the target is in the way (not a directory, or not empty without overwrite)
+     * @throws IOException when reading the stream or writing the disk fails; nothing is left behind
+     */
+    public Extracted extract(InputStream tarGzip, Path target) throws IOException {
+        target = target.toAbsolutePath().normalize();
+        if (Files.exists(target)) {
+            target = target.toRealPath(); // staging must sit on the same file system as the real directory
+        }
+        requireUsable(target);
+        Path parent = target.getParent();
+        Files.createDirectories(parent);
+        Path staging = Files.createTempDirectory(parent, "." + target.getFileName() + ".extract-");
+        try {
+            Stats stats = unpack(tarGzip, staging);
+            place(staging, target);
+            return new Extracted(target, stats.files, stats.bytes);
+        } finally {
+            deleteRecursively(staging);
+        }
+    }
+
+    private void requireUsable(Path target) throws IOException {
+        if (!Files.exists(target)) {
+            return;
+        }
+        if (!Files.isDirectory(target)) {
+            throw new KastorException(target + " exists and is not a directory: choose another output directory or remove it");
+        }
+        if (!overwrite && !isEmpty(target)) {
+            throw new KastorException(target + " is not empty: pass --overwrite to replace the entries the artifact contains, or choose an empty directory");
+        }
+    }
+
+    private static final class Stats {
+        int entries;
+        int files;
+        long bytes;
+    }
+
+    private Stats unpack(InputStream tarGzip, Path staging) throws IOException {
+        var stats = new Stats();
+        var decompressed = new LimitedInputStream(new GZIPInputStream(new BufferedInputStream(new NonClosing(tarGzip), 65536), 65536),
+                maxBytes + METADATA_ALLOWANCE);
+        var tar = new TarArchiveInputStream(decompressed, "UTF-8");
+        byte[] buffer = new byte[128 * 1024];
+        TarArchiveEntry entry;
+        while ((entry = tar.getNextEntry()) != null) {
+            if (++stats.entries > maxEntries) {
+                throw refuse(entry, "the archive has more than " + maxEntries + " entries");
+            }
+            Path destination = destination(staging, entry);
+            if (entry.isSymbolicLink() || entry.isLink()) {
+                throw refuse(entry, "it is a " + (entry.isSymbolicLink() ? "symbolic" : "hard") + " link to " + entry.getLinkName()
+                        + ", and links are never extracted (a Flux artifact holds only files and directories)");
+            }
+            if (entry.isCharacterDevice() || entry.isBlockDevice() || entry.isFIFO()) {
+                throw refuse(entry, "it is a device or fifo; only files and directories are extracted");
+            }
+            if (entry.isDirectory()) {
+                if (!destination.equals(staging)) {
+                    createDirectories(destination, entry);
+                }
+            } else if (entry.isFile()) {
+                if (destination.equals(staging)) {
+                    throw refuse(entry, "a file cannot take the place of the target directory");
+                }
+                long size = entry.getSize();
+                if (size > maxBytes - stats.bytes) {
+                    throw refuse(entry, "its " + size + " bytes would bring the total to " + (stats.bytes + size)
+                            + " bytes, over the limit of " + maxBytes + "; raise the extraction limit only if you trust this artifact");
+                }
+                createDirectories(destination.getParent(), entry);
+                stats.bytes += writeFile(tar, destination, entry, buffer);
+                stats.files++;
+            } else {
+                throw refuse(entry, "its type is neither file nor directory");
+            }
+        }
+        // Read to the end so that GZIPInputStream checks the trailer: a corrupt layer must not pass silently.
+        while (decompressed.read(buffer) >= 0) {
+            // zero padding after the tar trailer
+        }
+        return stats;
+    }
+
+    private static Path destination(Path staging, TarArchiveEntry entry) {
+        String name = entry.getName();
+        if (name.isEmpty() || name.indexOf('\0') >= 0) {
+            throw refuse(entry, "its name is empty or contains a NUL character");
+        }
+        if (name.startsWith("/") || name.startsWith("\\") || name.matches("^[A-Za-z]:.*")) {
+            throw refuse(entry, "its path is absolute; archive entries must be relative to the target directory");
+        }
+        Path resolved;
+        try {
+            resolved = staging.resolve(name).normalize();
+        } catch (InvalidPathException e) {
+            throw refuse(entry, "its name is not a valid path here (" + e.getReason() + ")");
+        }
+        if (!resolved.startsWith(staging)) {
+            throw refuse(entry, "its .. segments climb out of the target directory");
+        }
+        return resolved;
+    }
+
+    private static void createDirectories(Path directory, TarArchiveEntry entry) throws IOException {
+        try {
+            Files.createDirectories(directory);
+            setPermissions(directory, DIRECTORY);
+        } catch (FileSystemException e) {
+            throw refuse(entry, "its directory cannot be created (" + e.getReason() + "): an earlier entry of the archive is a file of the same name");
+        }
+    }
+
+    private static long writeFile(TarArchiveInputStream tar, Path destination, TarArchiveEntry entry, byte[] buffer) throws IOException {
+        long written = 0;
+        // No links ever exist in staging, so opening by name cannot be redirected outside it.
+        try (OutputStream out = Files.newOutputStream(destination, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            int n;
+            while ((n = tar.read(buffer)) >= 0) {
+                out.write(buffer, 0, n);
+                written += n;
+            }
+        } catch (FileSystemException e) {
+            throw refuse(entry, "it cannot be written (" + e.getReason() + "): an earlier entry of the archive is a directory of the same name");
+        }
+        setPermissions(destination, (entry.getMode() & 0100) != 0 ? EXECUTABLE : FILE);
+        return written;
+    }
+
+    private void place(Path staging, Path target) throws IOException {
+        if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+            setPermissions(staging, DIRECTORY);
+            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+            return;
+        }
+        requireUsable(target); // again: something may have written there while we extracted
+        for (Path child : children(staging)) {
+            Path destination = target.resolve(child.getFileName().toString());
+            if (Files.exists(destination, LinkOption.NOFOLLOW_LINKS)) {
+                deleteRecursively(destination);
+            }
+            Files.move(child, destination, StandardCopyOption.ATOMIC_MOVE);
+        }
+    }
+
+    private static List<Path> children(Path directory) throws IOException {
+        var result = new ArrayList<Path>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory)) {
+            stream.forEach(result::add);
+        }
+        return result;
+    }
+
+    private static boolean isEmpty(Path directory) throws IOException {
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory)) {
+            return !stream.iterator().hasNext();
+        }
+    }
+
+    private static void setPermissions(Path path, Set<PosixFilePermission> permissions) throws IOException {
+        try {
+            Files.setPosixFilePermissions(path, permissions);
+        } catch (UnsupportedOperationException e) {
+            // Not a POSIX file system: modes do not exist there.
+        }
+    }
+
+    /** Deletes a tree without following links (a link is deleted, not its target). */
+    static void deleteRecursively(Path root) throws IOException {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException failure) throws IOException {
+                if (failure != null) {
+                    throw failure;
+                }
+                Files.delete(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    private static UnsafeArchiveException refuse(TarArchiveEntry entry, String rule) {
+        return new UnsafeArchiveException("refusing to extract entry '" + entry.getName() + "': " + rule);
+    }
+
+    /** Stops a decompression bomb made of headers or skipped data, which the content limit alone would not see. */
+    private static final class LimitedInputStream extends FilterInputStream {
+        private final long limit;
+        private long count;
+
+        LimitedInputStream(InputStream in, long limit) {
+            super(in);
+            this.limit = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count(1);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                count(n);
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            long skipped = super.skip(n);
+            count(skipped);
+            return skipped;
+        }
+
+        private void count(long n) {
+            count += n;
+            if (count > limit) {
+                throw new UnsafeArchiveException("refusing to extract: the archive decompresses to more than " + limit
+                        + " bytes; raise the extraction limit only if you trust this artifact");
+            }
+        }
+    }
+
+    /** The caller owns the stream. */
+    private static final class NonClosing extends FilterInputStream {
+        NonClosing(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    public static final class Builder {
+        private long maxBytes = DEFAULT_MAX_BYTES;
+        private int maxEntries = DEFAULT_MAX_ENTRIES;
+        private boolean overwrite;
+
+        private Builder() {}
+
+        /** Most content bytes (sum of file sizes) to write. */
+        public Builder maxBytes(long maxBytes) {
+            if (maxBytes < 0) {
+                throw new IllegalArgumentException("maxBytes must not be negative");
+            }
+            this.maxBytes = maxBytes;
+            return this;
+        }
+
+        public Builder maxEntries(int maxEntries) {
+            if (maxEntries < 1) {
+                throw new IllegalArgumentException("maxEntries must be at least 1");
+            }
+            this.maxEntries = maxEntries;
+            return this;
+        }
+
+        /** Let a non-empty target receive the artifact, replacing entries of the same top-level names. */
+        public Builder overwrite(boolean overwrite) {
+            this.overwrite = overwrite;
+            return this;
+        }
+
+        public SafeExtractor build() {
+            return new SafeExtractor(this);
+        }
+    }
+}
