@@ -96,13 +96,13 @@ public final class ParallelGzipOutputStream extends OutputStream {
             // A smaller block could not hold a whole dictionary, and the window would span several blocks.
             throw new IllegalArgumentException("gzip block size must be at least " + WINDOW + " bytes, got " + blockSize);
         }
+        out.write(HEADER); // first, so a failing stream leaves no threads behind
         this.level = level;
         this.blockSize = blockSize;
         this.maxInFlight = 2 * threads;
         this.workers = Executors.newFixedThreadPool(threads, daemonThreads());
         this.deflaters = new ArrayBlockingQueue<>(threads);
         this.block = new byte[blockSize];
-        out.write(HEADER);
     }
 
     private static ThreadFactory daemonThreads() {
