@@ -6,8 +6,10 @@ import java.io.OutputStream;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Queue;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -55,12 +57,19 @@ public final class ParallelGzipOutputStream extends OutputStream {
     private final ExecutorService workers;
     /** Deflaters are costly to create (zlib allocates ~256 KiB each): keep one per possible running task. */
     private final BlockingQueue<Deflater> deflaters;
-    private final ArrayDeque<Future<byte[]>> inFlight = new ArrayDeque<>();
+    private final ArrayDeque<Future<Compressed>> inFlight = new ArrayDeque<>();
+    /*
+     * Buffers are recycled: 1 MiB arrays are "humongous" for G1, and allocating two per block made garbage
+     * collection a visible share of the run time.
+     */
+    private final Queue<byte[]> freeInputs = new ConcurrentLinkedQueue<>();
+    private final Queue<byte[]> freeOutputs = new ConcurrentLinkedQueue<>();
     private final CRC32 crc = new CRC32();
 
     private byte[] block;
     private int blockFill;
-    private byte[] previousBlock;
+    /** The last 32 KiB of the previous block: the next block's preset dictionary. */
+    private byte[] dictionary;
     private long uncompressedBytes;
     private boolean finished;
     private boolean closed;
@@ -87,13 +96,13 @@ public final class ParallelGzipOutputStream extends OutputStream {
             // A smaller block could not hold a whole dictionary, and the window would span several blocks.
             throw new IllegalArgumentException("gzip block size must be at least " + WINDOW + " bytes, got " + blockSize);
         }
+        out.write(HEADER); // first, so a failing stream leaves no threads behind
         this.level = level;
         this.blockSize = blockSize;
         this.maxInFlight = 2 * threads;
         this.workers = Executors.newFixedThreadPool(threads, daemonThreads());
         this.deflaters = new ArrayBlockingQueue<>(threads);
         this.block = new byte[blockSize];
-        out.write(HEADER);
     }
 
     private static ThreadFactory daemonThreads() {
@@ -142,7 +151,7 @@ public final class ParallelGzipOutputStream extends OutputStream {
             return;
         }
         while (!inFlight.isEmpty() && inFlight.peekFirst().isDone()) {
-            out.write(await(inFlight.removeFirst()));
+            writeNext();
         }
         out.flush();
     }
@@ -157,7 +166,7 @@ public final class ParallelGzipOutputStream extends OutputStream {
         try {
             submit(true);
             while (!inFlight.isEmpty()) {
-                out.write(await(inFlight.removeFirst()));
+                writeNext();
             }
             writeTrailer();
             out.flush();
@@ -182,28 +191,45 @@ public final class ParallelGzipOutputStream extends OutputStream {
     private void submit(boolean last) throws IOException {
         byte[] input = block;
         int length = blockFill;
-        byte[] dictionary = previousBlock;
-        inFlight.addLast(workers.submit(() -> compress(input, length, dictionary, last)));
-        previousBlock = input;
-        block = last ? null : new byte[blockSize];
+        byte[] preset = dictionary;
+        inFlight.addLast(workers.submit(() -> compress(input, length, preset, last)));
+        if (!last) {
+            // Copied now: the block itself goes back to the pool as soon as its own task is done.
+            dictionary = Arrays.copyOfRange(input, length - WINDOW, length);
+            byte[] recycled = freeInputs.poll();
+            block = recycled != null ? recycled : new byte[blockSize];
+        } else {
+            block = null;
+        }
         blockFill = 0;
         // Back-pressure: memory stays bounded by the blocks in flight, whatever the stream's length.
         while (inFlight.size() >= maxInFlight) {
-            out.write(await(inFlight.removeFirst()));
+            writeNext();
         }
     }
 
-    private byte[] compress(byte[] input, int length, byte[] dictionary, boolean last) {
+    private void writeNext() throws IOException {
+        Compressed compressed = await(inFlight.removeFirst());
+        out.write(compressed.bytes(), 0, compressed.length());
+        freeOutputs.offer(compressed.bytes());
+    }
+
+    private record Compressed(byte[] bytes, int length) {}
+
+    private Compressed compress(byte[] input, int length, byte[] dictionary, boolean last) {
         Deflater deflater = deflaters.poll();
         if (deflater == null) {
             deflater = new Deflater(level, true);
         }
         try {
             if (dictionary != null) {
-                deflater.setDictionary(dictionary, dictionary.length - WINDOW, WINDOW);
+                deflater.setDictionary(dictionary);
             }
             deflater.setInput(input, 0, length);
-            byte[] output = new byte[length + length / 1000 + 64];
+            byte[] output = freeOutputs.poll();
+            if (output == null) {
+                output = new byte[blockSize + blockSize / 256 + 64]; // above zlib's bound; grown below if ever needed
+            }
             int produced = 0;
             if (last) {
                 deflater.finish();
@@ -227,16 +253,17 @@ public final class ParallelGzipOutputStream extends OutputStream {
                     }
                 }
             }
-            return produced == output.length ? output : Arrays.copyOf(output, produced);
+            return new Compressed(output, produced);
         } finally {
-            deflater.reset();
+            deflater.reset(); // drops its reference to the input before the input is handed out again
             if (!deflaters.offer(deflater)) {
                 deflater.end();
             }
+            freeInputs.offer(input);
         }
     }
 
-    private static byte[] await(Future<byte[]> compressed) throws IOException {
+    private static Compressed await(Future<Compressed> compressed) throws IOException {
         try {
             return compressed.get();
         } catch (InterruptedException e) {
@@ -268,6 +295,8 @@ public final class ParallelGzipOutputStream extends OutputStream {
         while ((d = deflaters.poll()) != null) {
             d.end();
         }
+        freeInputs.clear();
+        freeOutputs.clear();
     }
 
     private void ensureOpen() throws IOException {
