@@ -151,7 +151,7 @@ public final class SafeExtractor {
                 long size = entry.getSize();
                 if (size > maxBytes - stats.bytes) {
                     throw refuse(entry, "its " + size + " bytes would bring the total to " + (stats.bytes + size)
-                            + " bytes, over the limit of " + maxBytes + "; raise the extraction limit only if you trust this artifact");
+                            + " bytes, over the limit of " + maxBytes + "; raise the limit (kastor artifact pull --max-size MIB) only if you trust this artifact");
                 }
                 createDirectories(destination.getParent(), entry);
                 stats.bytes += writeFile(tar, destination, entry, buffer);
@@ -316,7 +316,7 @@ public final class SafeExtractor {
             count += n;
             if (count > limit) {
                 throw new UnsafeArchiveException("refusing to extract: the archive decompresses to more than " + limit
-                        + " bytes; raise the extraction limit only if you trust this artifact");
+                        + " bytes; raise the limit (kastor artifact pull --max-size MIB) only if you trust this artifact");
             }
         }
     }
