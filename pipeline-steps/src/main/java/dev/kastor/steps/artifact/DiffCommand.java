@@ -38,7 +38,7 @@ final class DiffCommand implements Callable<Integer> {
     public Integer call() {
         var console = new Console(ctx, output.json());
         var location = ArtifactLocation.parse(artifact, ctx.workDir());
-        FluxArtifacts.DiffResult result = new FluxArtifacts(registry.registries(ctx, console.progress()))
+        FluxArtifacts.DiffResult result = registry.artifacts(ctx, console)
                 .diff(Sources.spec(ctx, console, source, packaging), location);
         var d = result.diff();
         if (output.json()) {

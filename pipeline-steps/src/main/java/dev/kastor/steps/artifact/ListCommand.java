@@ -34,7 +34,7 @@ final class ListCommand implements Callable<Integer> {
     public Integer call() {
         var console = new Console(ctx, output.json());
         Reference ref = Reference.parse(repository);
-        List<FluxArtifacts.Listed> listed = new FluxArtifacts(registry.registries(ctx, console.progress())).list(ref);
+        List<FluxArtifacts.Listed> listed = registry.artifacts(ctx, console).list(ref);
         if (output.json()) {
             List<Map<String, Object>> json = new ArrayList<>();
             for (var l : listed) {

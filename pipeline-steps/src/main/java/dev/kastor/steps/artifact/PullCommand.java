@@ -47,7 +47,7 @@ final class PullCommand implements Callable<Integer> {
         var extractor = SafeExtractor.builder().maxBytes(maxMib * 1024 * 1024).overwrite(overwrite).build();
         FluxArtifacts.PullResult result;
         try (var section = console.section("pull", "Pulling " + location)) {
-            result = new FluxArtifacts(registry.registries(ctx, console.progress())).pull(location, ctx.path(out), extractor);
+            result = registry.artifacts(ctx, console).pull(location, ctx.path(out), extractor);
         }
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("url", result.url());

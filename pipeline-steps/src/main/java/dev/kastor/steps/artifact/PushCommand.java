@@ -66,7 +66,7 @@ final class PushCommand implements Callable<Integer> {
         ArtifactMetadata meta = metadata.resolve(ctx);
         FluxArtifacts.PushResult result;
         try (var section = console.section("push", "Pushing " + source + " to " + location)) {
-            result = new FluxArtifacts(registry.registries(ctx, console.progress()))
+            result = registry.artifacts(ctx, console)
                     .push(Sources.spec(ctx, console, source, packaging), meta, location, mountFrom);
             var t = result.transfer();
             console.info(String.format("layer %s: %d files, %s; blobs uploaded %d, already present %d, mounted %d",

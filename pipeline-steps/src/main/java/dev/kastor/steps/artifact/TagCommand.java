@@ -38,7 +38,7 @@ final class TagCommand implements Callable<Integer> {
     public Integer call() {
         var console = new Console(ctx, output.json());
         Reference ref = Reference.parse(source);
-        FluxArtifacts.TagResult result = new FluxArtifacts(registry.registries(ctx, console.progress())).tag(ref, tags);
+        FluxArtifacts.TagResult result = registry.artifacts(ctx, console).tag(ref, tags);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("url", Reference.PREFIX + result.repository() + ":" + result.tags().get(0));
         json.put("repository", result.repository());

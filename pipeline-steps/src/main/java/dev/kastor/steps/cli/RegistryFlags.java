@@ -3,6 +3,7 @@ package dev.kastor.steps.cli;
 import dev.kastor.oci.Progress;
 import dev.kastor.oci.auth.CredentialResolver;
 import dev.kastor.oci.auth.Credentials;
+import dev.kastor.oci.flux.FluxArtifacts;
 import dev.kastor.oci.registry.Registry;
 import dev.kastor.oci.registry.RegistryOptions;
 import dev.kastor.oci.registry.RetryPolicy;
@@ -28,6 +29,11 @@ public final class RegistryFlags {
     @Option(names = "--retries", paramLabel = "N", defaultValue = "5",
             description = "Attempts per request on 429, 5xx or a dropped connection, with backoff (default: ${DEFAULT-VALUE}).")
     int retries = 5;
+
+    /** The artifact verbs, reaching registries with these flags and reporting transfers on the console. */
+    public FluxArtifacts artifacts(Context ctx, Console console) {
+        return new FluxArtifacts(registries(ctx, console.progress()));
+    }
 
     /** One connected registry per host, each with the credentials resolved for that host. */
     public Function<String, Registry> registries(Context ctx, Progress progress) {
