@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.ScopeType;
 
 @Command(name = "kastor", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT,
-        versionProvider = Kastor.Version.class, usageHelpAutoWidth = true,
+        versionProvider = Kastor.Version.class,
         description = {"Deliver from a GitLab pipeline to Kubernetes: Flux OCI artifacts, daemonless images,",
                 "push-based apply through the GitLab agent, Flux sync wait and commit-status reporting.", ""},
         subcommands = {ArtifactCommand.class, Groups.Image.class, Groups.Kube.class, Groups.Flux.class, Groups.Status.class,
@@ -37,6 +37,7 @@ public final class Kastor implements Runnable {
         cmd.setOut(new java.io.PrintWriter(ctx.out(), true));
         cmd.setErr(new java.io.PrintWriter(ctx.err(), true));
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
+        cmd.setUsageHelpWidth(120); // CI logs are wide; 80 columns would break the examples in the help
         return cmd.execute(args);
     }
 
