@@ -179,7 +179,7 @@ final class Transport {
                         + (options.caFile() == null
                                 ? "; if the registry uses a private CA or a self-signed certificate, pass its PEM with --ca-file"
                                 : "; check that --ca-file " + options.caFile() + " holds the CA that signed the registry's certificate")
-                        + " (or --insecure if it serves plain http)", 0, tls);
+                        + " (or --insecure-registry if it serves plain http)", 0, tls);
             }
             IOException io = causeOf(e, IOException.class);
             if (io != null) {
