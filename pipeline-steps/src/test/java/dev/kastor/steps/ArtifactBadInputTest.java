@@ -140,6 +140,18 @@ class ArtifactBadInputTest {
     }
 
     @Test
+    void inGitLabCiTheErrorIsPrintedAfterTheCollapsedSectionIsClosed() {
+        // A collapsed section hides its lines until clicked: the reason a job failed must be outside it.
+        var r = KastorRun.in(tmp).env("GITLAB_CI", "true").run("artifact", "push", "no-such-dir", target("bad/section:v1"), "--insecure-registry");
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        int end = r.err().lastIndexOf("section_end:");
+        int error = r.err().indexOf("error:");
+        assertThat(end).as(r.toString()).isNotNegative();
+        assertThat(error).as(r.toString()).isGreaterThan(end);
+    }
+
+    @Test
     void missingTargetIsAUsageError() {
         var r = KastorRun.in(tmp).run("artifact", "push", deploy().toString());
         assertUsageError(r, "TARGET");

@@ -98,19 +98,20 @@ class ArtifactFaultsTest {
 
     @Test
     void pushingUnchangedContentAgainUploadsNoBlob() {
-        var first = push("faults/again:v1", "--reproducible");
+        // Not --reproducible: the manifest differs (created), the blobs do not, and only blobs are heavy.
+        var first = push("faults/again:v1");
         assertThat(first.exit()).as(first.toString()).isZero();
         assertThat(first.json().get("transfer").get("blobsUploaded").asInt()).isEqualTo(2);
         proxy.clear();
 
-        var second = push("faults/again:v2", "--reproducible");
+        var second = push("faults/again:v2");
 
         assertThat(second.exit()).as(second.toString()).isZero();
         assertThat(second.json().get("transfer").get("blobsUploaded").asInt()).isZero();
         assertThat(second.json().get("transfer").get("blobsSkipped").asInt()).isEqualTo(2);
         assertThat(proxy.requests("POST|PATCH|PUT", "/blobs/")).as("blob uploads on a re-push").isEmpty();
         assertThat(proxy.requests("PUT", "/manifests/v2")).hasSize(1);
-        assertThat(second.json().get("digest").asString()).isEqualTo(first.json().get("digest").asString());
+        assertThat(Artifacts.sha256(Skopeo.inspectRaw(registry.host() + "/faults/again:v2", null))).isEqualTo(second.json().get("digest").asString());
     }
 
     @Test
