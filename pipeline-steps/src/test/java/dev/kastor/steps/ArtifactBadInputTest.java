@@ -109,6 +109,16 @@ class ArtifactBadInputTest {
     }
 
     @Test
+    void unknownRegistryHostIsNamedAsUnresolvableNotAsOverloaded() {
+        // oci://UPPER/x:tag parses (UPPER is a valid host name); what the user needs is that the host does not
+        // resolve, not "the registry may be overloaded, try again later" after five attempts and seconds of backoff.
+        // ".invalid" is reserved (RFC 2606): it never resolves, on any network.
+        var r = KastorRun.in(tmp).run("artifact", "push", deploy().toString(), "oci://UPPER.invalid/x:v1", "--insecure-registry");
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).contains("UPPER.invalid").containsIgnoringCase("resolve").doesNotContain("try again later");
+    }
+
+    @Test
     void referenceWithoutSchemeIsRefusedNamingTheAcceptedForms() {
         var r = KastorRun.in(tmp).run("artifact", "push", deploy().toString(), registry.host() + "/bad/noscheme:v1", "--insecure-registry");
         assertFailedOnce(r, registry.host() + "/bad/noscheme:v1", "oci://", "oci-layout:");
