@@ -181,6 +181,12 @@ final class Transport {
                                 : "; check that --ca-file " + options.caFile() + " holds the CA that signed the registry's certificate")
                         + " (or --insecure-registry if it serves plain http)", 0, tls);
             }
+            if (causeOf(e, java.nio.channels.UnresolvedAddressException.class) != null
+                    || causeOf(e, java.net.UnknownHostException.class) != null) {
+                // A typo in the reference, not a registry under load: retrying with backoff only delays the answer.
+                throw new RegistryException("cannot resolve registry host " + host + ": check the host in the reference"
+                        + " (oci://HOST/REPO:TAG) and the job's DNS", 0, e);
+            }
             IOException io = causeOf(e, IOException.class);
             if (io != null) {
                 String what = io instanceof ConnectException ? "cannot connect to " + base : io.getClass().getSimpleName()
