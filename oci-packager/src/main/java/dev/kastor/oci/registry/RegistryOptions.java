@@ -29,7 +29,7 @@ public record RegistryOptions(
             throw new IllegalArgumentException("chunk size must be positive");
         }
         if (insecure && caFile != null) {
-            throw new dev.kastor.oci.InvalidInputException("--insecure (plain http) and --ca-file do not go together: a CA file is for https");
+            throw new dev.kastor.oci.InvalidInputException("--insecure-registry (plain http) and --ca-file do not go together: a CA file is for https");
         }
     }
 

@@ -179,7 +179,13 @@ final class Transport {
                         + (options.caFile() == null
                                 ? "; if the registry uses a private CA or a self-signed certificate, pass its PEM with --ca-file"
                                 : "; check that --ca-file " + options.caFile() + " holds the CA that signed the registry's certificate")
-                        + " (or --insecure if it serves plain http)", 0, tls);
+                        + " (or --insecure-registry if it serves plain http)", 0, tls);
+            }
+            if (causeOf(e, java.nio.channels.UnresolvedAddressException.class) != null
+                    || causeOf(e, java.net.UnknownHostException.class) != null) {
+                // A typo in the reference, not a registry under load: retrying with backoff only delays the answer.
+                throw new RegistryException("cannot resolve registry host " + host + ": check the host in the reference"
+                        + " (oci://HOST/REPO:TAG) and the job's DNS", 0, e);
             }
             IOException io = causeOf(e, IOException.class);
             if (io != null) {

@@ -1,0 +1,175 @@
+package dev.kastor.steps;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kastor.testing.RegistryServer;
+import dev.kastor.testing.Skopeo;
+import dev.kastor.testing.TokenRealm;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Credentials and TLS through the command line, against real registries: htpasswd basic auth, the bearer-token flow
+ * GitLab's registry and Harbor use, and a TLS registry with a private CA. Every failing run is checked for the
+ * secret it was given: a CI log is readable by everyone with access to the project.
+ */
+class ArtifactAuthTest {
+    private static final String USER = "ci-deployer";
+    private static final String PASSWORD = "s3cret-Pa55word-7788";
+    private static final String WRONG = "wr0ng-Pa55word-4242";
+
+    private static RegistryServer basic;
+    private static TokenRealm realm;
+    private static RegistryServer token;
+    private static RegistryServer tls;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void start() {
+        basic = RegistryServer.builder().basicAuth(USER, PASSWORD).start();
+        realm = new TokenRealm(USER, PASSWORD);
+        token = RegistryServer.builder().tokenAuth(realm).start();
+        tls = RegistryServer.builder().tls().start();
+    }
+
+    @AfterAll
+    static void stop() {
+        for (AutoCloseable c : new AutoCloseable[] {basic, token, realm, tls}) {
+            try {
+                if (c != null) c.close();
+            } catch (Exception ignored) {
+                // the next one still has to go
+            }
+        }
+    }
+
+    private Path deploy() {
+        return Artifacts.write(tmp.resolve("deploy"), Map.of("app.yaml", "kind: ConfigMap\n"));
+    }
+
+    private static void assertNoSecretIn(KastorRun.Result r, String... secrets) {
+        for (String s : secrets) {
+            assertThat(r.out()).as("stdout of %s", r).doesNotContain(s);
+            assertThat(r.err()).as("stderr of %s", r).doesNotContain(s);
+            // Basic auth puts user:password in base64 into a header; an error message quoting it would leak too.
+            String b64 = Base64.getEncoder().encodeToString((USER + ":" + s).getBytes(StandardCharsets.UTF_8));
+            assertThat(r.out() + r.err()).doesNotContain(b64);
+        }
+    }
+
+    @Test
+    void credsFlagPushesToABasicAuthRegistry() {
+        var r = KastorRun.in(tmp).run("artifact", "push", deploy().toString(), "oci://" + basic.host() + "/auth/creds:v1",
+                "--insecure-registry", "--creds", USER + ":" + PASSWORD);
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(Artifacts.tagExists(basic.host() + "/auth/creds:v1", USER + ":" + PASSWORD)).isTrue();
+        assertNoSecretIn(r, PASSWORD);
+    }
+
+    @Test
+    void gitlabRegistryVariablesAreUsedForTheCiRegistryHost() {
+        var r = KastorRun.in(tmp)
+                .env(Map.of("CI_REGISTRY", basic.host(), "CI_REGISTRY_USER", USER, "CI_REGISTRY_PASSWORD", PASSWORD))
+                .run("artifact", "push", deploy().toString(), "oci://" + basic.host() + "/auth/ci:v1", "--insecure-registry");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(Artifacts.tagExists(basic.host() + "/auth/ci:v1", USER + ":" + PASSWORD)).isTrue();
+        assertNoSecretIn(r, PASSWORD);
+    }
+
+    @Test
+    void dockerAuthConfigVariableIsUsed() {
+        String auth = Base64.getEncoder().encodeToString((USER + ":" + PASSWORD).getBytes(StandardCharsets.UTF_8));
+        var r = KastorRun.in(tmp).env("DOCKER_AUTH_CONFIG", "{\"auths\":{\"" + basic.host() + "\":{\"auth\":\"" + auth + "\"}}}")
+                .run("artifact", "push", deploy().toString(), "oci://" + basic.host() + "/auth/dockercfg:v1", "--insecure-registry");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(Artifacts.tagExists(basic.host() + "/auth/dockercfg:v1", USER + ":" + PASSWORD)).isTrue();
+        assertNoSecretIn(r, PASSWORD, auth);
+    }
+
+    @Test
+    void wrongPasswordFailsWithoutShowingItAndPushesNothing() {
+        String auth = Base64.getEncoder().encodeToString((USER + ":" + WRONG).getBytes(StandardCharsets.UTF_8));
+        var viaFlag = KastorRun.in(tmp).run("artifact", "push", deploy().toString(), "oci://" + basic.host() + "/auth/wrong:v1",
+                "--insecure-registry", "--creds", USER + ":" + WRONG);
+        var viaCi = KastorRun.in(tmp).env(Map.of("CI_REGISTRY", basic.host(), "CI_REGISTRY_USER", USER, "CI_REGISTRY_PASSWORD", WRONG))
+                .run("artifact", "push", deploy().toString(), "oci://" + basic.host() + "/auth/wrong:v1", "--insecure-registry");
+        var viaDockerConfig = KastorRun.in(tmp).env("DOCKER_AUTH_CONFIG", "{\"auths\":{\"" + basic.host() + "\":{\"auth\":\"" + auth + "\"}}}")
+                .run("artifact", "push", deploy().toString(), "oci://" + basic.host() + "/auth/wrong:v1", "--insecure-registry");
+
+        for (var r : new KastorRun.Result[] {viaFlag, viaCi, viaDockerConfig}) {
+            assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+            assertThat(r.err()).as(r.toString()).containsIgnoringCase("401").contains(basic.host());
+            assertNoSecretIn(r, WRONG, auth);
+        }
+        assertThat(Artifacts.tagExists(basic.host() + "/auth/wrong:v1", USER + ":" + PASSWORD)).isFalse();
+    }
+
+    @Test
+    void anonymousPushToAnAuthRegistryFailsSayingWhereCredentialsComeFrom() {
+        var r = KastorRun.in(tmp).run("artifact", "push", deploy().toString(), "oci://" + basic.host() + "/auth/anon:v1", "--insecure-registry");
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).containsAnyOf("--creds", "CI_REGISTRY_USER", "DOCKER_AUTH_CONFIG");
+    }
+
+    @Test
+    void tokenAuthRegistryTakesAPushAndGivesItBack() {
+        Path deploy = deploy();
+        String creds = USER + ":" + PASSWORD;
+        var push = KastorRun.in(tmp).run("artifact", "push", deploy.toString(), "oci://" + token.host() + "/auth/token:v1",
+                "--insecure-registry", "--creds", creds);
+        assertThat(push.exit()).as(push.toString()).isZero();
+        assertThat(realm.tokensIssued()).as("went through the token flow").isPositive();
+        assertThat(realm.scopesAsked()).anyMatch(s -> s.startsWith("repository:auth/token:") && s.contains("push"));
+
+        var pull = KastorRun.in(tmp).run("artifact", "pull", "oci://" + token.host() + "/auth/token:v1", "-o", "pulled",
+                "--insecure-registry", "--creds", creds);
+        assertThat(pull.exit()).as(pull.toString()).isZero();
+        assertThat(Artifacts.files(tmp.resolve("pulled"))).isEqualTo(Artifacts.files(deploy));
+        // skopeo does its own token dance: the artifact is there for every client, not only Kastor.
+        assertThat(Artifacts.sha256(Skopeo.inspectRaw(token.host() + "/auth/token:v1", creds)))
+                .isEqualTo(pull.out().replaceAll("(?s).*@(sha256:[0-9a-f]{64}).*", "$1"));
+        assertNoSecretIn(push, PASSWORD);
+        assertNoSecretIn(pull, PASSWORD);
+    }
+
+    @Test
+    void tokenRealmRefusingThePasswordFailsWithoutShowingIt() {
+        var r = KastorRun.in(tmp).run("artifact", "push", deploy().toString(), "oci://" + token.host() + "/auth/token-wrong:v1",
+                "--insecure-registry", "--creds", USER + ":" + WRONG);
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).isNotBlank();
+        assertNoSecretIn(r, WRONG);
+        assertThat(Artifacts.tagExists(token.host() + "/auth/token-wrong:v1", USER + ":" + PASSWORD)).isFalse();
+    }
+
+    @Test
+    void tlsRegistryWithAPrivateCaWorksWithCaFile() {
+        var r = KastorRun.in(tmp).run("artifact", "push", deploy().toString(), "oci://" + tls.host() + "/auth/tls:v1",
+                "--ca-file", tls.caFile().toString());
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(Artifacts.tagExists(tls.host() + "/auth/tls:v1", null)).isTrue();
+    }
+
+    @Test
+    void tlsRegistryWithAnUnknownCaFailsPointingAtCaFile() {
+        var r = KastorRun.in(tmp).run("artifact", "push", deploy().toString(), "oci://" + tls.host() + "/auth/tls-noca:v1");
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).contains("--ca-file");
+        assertThat(Artifacts.tagExists(tls.host() + "/auth/tls-noca:v1", null)).isFalse();
+    }
+}

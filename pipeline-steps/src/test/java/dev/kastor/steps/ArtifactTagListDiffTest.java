@@ -1,0 +1,147 @@
+package dev.kastor.steps;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kastor.testing.FaultProxy;
+import dev.kastor.testing.RegistryServer;
+import dev.kastor.testing.Skopeo;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/** {@code kastor artifact tag | list | diff} against artifacts pushed by the command itself. */
+class ArtifactTagListDiffTest {
+    private static final String SHA_A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    private static final String SHA_B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    private static RegistryServer registry;
+    private static FaultProxy proxy;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void start() {
+        registry = RegistryServer.start();
+        proxy = FaultProxy.in(registry);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (proxy != null) proxy.close();
+        if (registry != null) registry.close();
+    }
+
+    private Path deploy() {
+        return Artifacts.write(tmp.resolve("deploy"), Map.of(
+                "kustomization.yaml", "resources:\n- app.yaml\n",
+                "app.yaml", "kind: ConfigMap\n",
+                "base/service.yaml", "kind: Service\n"));
+    }
+
+    private KastorRun.Result pushAt(Path dir, String repoTag, String sha) {
+        var r = KastorRun.in(tmp).env(Map.of("CI_COMMIT_REF_NAME", "main", "CI_COMMIT_SHA", sha))
+                .run("artifact", "push", dir.toString(), "oci://" + registry.host() + "/" + repoTag, "--insecure-registry", "--output", "json");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        return r;
+    }
+
+    @Test
+    void tagPointsANewTagAtTheSameDigestWithoutMovingBlobs() {
+        String digest = pushAt(deploy(), "tags/app:v1", SHA_A).json().get("digest").asString();
+        proxy.clear();
+
+        var r = KastorRun.in(tmp).run("artifact", "tag", "oci://" + proxy.host() + "/tags/app@" + digest, "--tag", "production", "-t", "stable",
+                "--insecure-registry");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(Artifacts.sha256(Skopeo.inspectRaw(registry.host() + "/tags/app:production", null))).isEqualTo(digest);
+        assertThat(Artifacts.sha256(Skopeo.inspectRaw(registry.host() + "/tags/app:stable", null))).isEqualTo(digest);
+        assertThat(proxy.requests("POST|PATCH|PUT", "/blobs/")).as("blob traffic of a tag").isEmpty();
+        assertThat(proxy.requests("PUT", "/manifests/")).hasSize(2);
+    }
+
+    @Test
+    void tagByTagResolvesTheDigestFirst() {
+        String digest = pushAt(deploy(), "tags/bytag:v1", SHA_A).json().get("digest").asString();
+
+        var r = KastorRun.in(tmp).run("artifact", "tag", "oci://" + registry.host() + "/tags/bytag:v1", "--tag", "latest",
+                "--insecure-registry", "--output", "json");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.json().get("digest").asString()).isEqualTo(digest);
+        assertThat(Artifacts.sha256(Skopeo.inspectRaw(registry.host() + "/tags/bytag:latest", null))).isEqualTo(digest);
+    }
+
+    @Test
+    void listShowsEveryTagWithItsDigestAndRevision() {
+        String v1 = pushAt(deploy(), "listed/app:v1", SHA_A).json().get("digest").asString();
+        Artifacts.write(tmp.resolve("deploy"), Map.of("app.yaml", "kind: ConfigMap\ndata: {a: b}\n"));
+        String v2 = pushAt(tmp.resolve("deploy"), "listed/app:v2", SHA_B).json().get("digest").asString();
+
+        var r = KastorRun.in(tmp).run("artifact", "list", "oci://" + registry.host() + "/listed/app", "--insecure-registry", "--output", "json");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        Map<String, JsonNode> byTag = new HashMap<>();
+        r.json().forEach(row -> byTag.put(row.get("tag").asString(), row));
+        assertThat(byTag).containsOnlyKeys("v1", "v2");
+        assertThat(byTag.get("v1").get("digest").asString()).isEqualTo(v1);
+        assertThat(byTag.get("v1").get("revision").asString()).isEqualTo("main@sha1:" + SHA_A);
+        assertThat(byTag.get("v2").get("digest").asString()).isEqualTo(v2);
+        assertThat(byTag.get("v2").get("revision").asString()).isEqualTo("main@sha1:" + SHA_B);
+        assertThat(byTag.get("v2").get("url").asString()).isEqualTo("oci://" + registry.host() + "/listed/app:v2");
+
+        var text = KastorRun.in(tmp).run("artifact", "list", "oci://" + registry.host() + "/listed/app", "--insecure-registry");
+        assertThat(text.exit()).as(text.toString()).isZero();
+        assertThat(text.out()).containsPattern("v1 .*main@sha1:" + SHA_A).containsPattern("v2 .*main@sha1:" + SHA_B);
+    }
+
+    @Test
+    void diffOfTheSameTreeIsIdenticalWithExitZero() {
+        Path deploy = deploy();
+        pushAt(deploy, "diffs/same:v1", SHA_A);
+        // An ignored file is not a difference: diff filters the tree as push does.
+        Artifacts.write(deploy, Map.of(".git/HEAD", "ref: refs/heads/main\n"));
+
+        var r = KastorRun.in(tmp).run("artifact", "diff", deploy.toString(), "oci://" + registry.host() + "/diffs/same:v1", "--insecure-registry");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("identical");
+    }
+
+    @Test
+    void diffOfAChangedTreeNamesEachPathAndExitsThree() throws Exception {
+        Path deploy = deploy();
+        pushAt(deploy, "diffs/changed:v1", SHA_A);
+        Files.writeString(deploy.resolve("app.yaml"), "kind: ConfigMap\ndata: {changed: true}\n");
+        Files.delete(deploy.resolve("base/service.yaml"));
+        Artifacts.write(deploy, Map.of("new/ingress.yaml", "kind: Ingress\n"));
+
+        var text = KastorRun.in(tmp).run("artifact", "diff", deploy.toString(), "oci://" + registry.host() + "/diffs/changed:v1", "--insecure-registry");
+        var json = KastorRun.in(tmp).run("artifact", "diff", deploy.toString(), "oci://" + registry.host() + "/diffs/changed:v1", "--insecure-registry",
+                "--output", "json");
+
+        assertThat(text.exit()).as(text.toString()).isEqualTo(3);
+        assertThat(text.out()).contains("+ new/ingress.yaml").contains("- base/service.yaml").contains("~ app.yaml");
+        assertThat(json.exit()).as(json.toString()).isEqualTo(3);
+        assertThat(json.json().get("identical").asBoolean()).isFalse();
+        assertThat(json.json().get("added").toString()).contains("new/ingress.yaml");
+        assertThat(json.json().get("removed").toString()).contains("base/service.yaml");
+        assertThat(json.json().get("changed").toString()).contains("app.yaml");
+    }
+
+    @Test
+    void diffAgainstAMissingTagFailsWithExitOneNotThree() {
+        var r = KastorRun.in(tmp).run("artifact", "diff", deploy().toString(), "oci://" + registry.host() + "/diffs/none:v1", "--insecure-registry");
+
+        // 3 would tell a pipeline "changed, deploy it"; a failed comparison must not look like that.
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).contains("diffs/none");
+    }
+}
