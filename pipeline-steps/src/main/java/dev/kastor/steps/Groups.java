@@ -4,8 +4,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * Command groups whose verbs later releases fill. Each prints its help and what is planned, and exits 1 when asked
- * to do something, so a pipeline using a verb that does not exist yet fails loudly.
+ * Command groups whose verbs later releases fill. {@code --help} says what is planned; anything else is a usage
+ * error (exit 2) naming the group, so a pipeline using a verb that does not exist yet fails loudly.
  */
 final class Groups {
     private Groups() {}
@@ -14,10 +14,14 @@ final class Groups {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
+        @CommandLine.Parameters(hidden = true)
+        java.util.List<String> verb = new java.util.ArrayList<>();
+
         @Override
         public void run() {
+            String asked = verb.isEmpty() ? spec.qualifiedName() : spec.qualifiedName() + " " + verb.get(0);
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "'" + spec.qualifiedName() + "' has no verbs in this version yet; see --help for what is planned");
+                    "'" + asked + "' is not available in this version yet; see " + spec.qualifiedName() + " --help for what is planned");
         }
     }
 

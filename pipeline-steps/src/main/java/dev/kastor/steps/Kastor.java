@@ -33,7 +33,9 @@ public final class Kastor implements Runnable {
     /** Runs one command line against the given context; tests call this in-process. */
     public static int run(Context ctx, String... args) {
         var cmd = new CommandLine(new Kastor(), new Factory(ctx));
-        cmd.setExecutionExceptionHandler(new Errors(ctx));
+        var errors = new Errors(ctx);
+        cmd.setExecutionExceptionHandler(errors);
+        cmd.setParameterExceptionHandler(errors);
         cmd.setOut(new java.io.PrintWriter(ctx.out(), true));
         cmd.setErr(new java.io.PrintWriter(ctx.err(), true));
         cmd.setCaseInsensitiveEnumValuesAllowed(true);

@@ -243,7 +243,7 @@ public final class SourceTree {
 
         SourceTree run() throws IOException {
             if (!Files.exists(source)) {
-                throw new InvalidInputException(source + " does not exist: check the path (relative paths start at " + Path.of("").toAbsolutePath() + ")");
+                throw new InvalidInputException(source + " does not exist: check the path and the job's working directory");
             }
             rootReal = source.toRealPath();
             BasicFileAttributes attributes = attributes(rootReal, true);

@@ -7,7 +7,7 @@ import java.nio.file.NoSuchFileException;
 import picocli.CommandLine;
 
 /** The one place that turns a failure into a message on stderr and an exit code. */
-public final class Errors implements CommandLine.IExecutionExceptionHandler {
+public final class Errors implements CommandLine.IExecutionExceptionHandler, CommandLine.IParameterExceptionHandler {
     private final Context ctx;
 
     public Errors(Context ctx) {
@@ -20,6 +20,16 @@ public final class Errors implements CommandLine.IExecutionExceptionHandler {
         ctx.err().println(name + ": error: " + describe(e));
         if (ctx.env("KASTOR_DEBUG") != null) e.printStackTrace(ctx.err());
         return ExitCode.FAILED;
+    }
+
+    /** A usage error: the problem and where help is, not the whole usage text (CI logs would bury the message). */
+    @Override
+    public int handleParseException(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        ctx.err().println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, ctx.err());
+        ctx.err().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for the options and examples.");
+        return ExitCode.USAGE;
     }
 
     static String describe(Throwable e) {
