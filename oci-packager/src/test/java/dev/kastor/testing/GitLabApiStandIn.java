@@ -1,0 +1,273 @@
+package dev.kastor.testing;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * A GitLab API stand-in (no GitLab can run here) that follows GitLab's documented API for the calls Kastor makes:
+ * {@code GET /api/v4/job} and {@code GET /api/v4/job/allowed_agents} with {@code JOB-TOKEN}, and
+ * {@code POST /api/v4/projects/:id/statuses/:sha} with an api-scoped token ({@code PRIVATE-TOKEN} or
+ * {@code Authorization: Bearer}). Like GitLab, a job token may not post commit statuses, and posting the state a
+ * status already has is refused with 400 ("Cannot transition status"), which is why callers must deduplicate.
+ * One instance per test class; shared by every module through the oci-packager test-jar.
+ */
+public final class GitLabApiStandIn implements AutoCloseable {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final Pattern STATUSES = Pattern.compile("/api/v4/projects/([^/]+)/statuses/([0-9a-f]{7,64})");
+
+    /** An agent a job may use, as {@code allowed_agents} lists it. {@code accessAs} is e.g. {@code Map.of("ci_job", Map.of())}. */
+    public record AllowedAgent(long id, long configProjectId, String defaultNamespace, Map<String, Object> accessAs) {}
+
+    /** A running CI job and what GitLab knows about it. {@code environmentSlug}/{@code environmentTier} may be null. */
+    public record Job(String token, long id, long projectId, String projectPath, long pipelineId, List<Long> groupIds,
+                      long userId, String username, String environmentSlug, String environmentTier, List<AllowedAgent> allowedAgents) {}
+
+    /** One commit status GitLab accepted. */
+    public record CommitStatus(String projectId, String sha, String state, String name, String ref, String targetUrl,
+                               String description, String pipelineId) {}
+
+    private final HttpServer server;
+    private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+    private final Map<String, String> apiTokens = new ConcurrentHashMap<>();
+    private final List<CommitStatus> statuses = new CopyOnWriteArrayList<>();
+    private final List<String> requests = new CopyOnWriteArrayList<>();
+    private final AtomicInteger failStatusPosts = new AtomicInteger();
+    private volatile int failStatusCode = 503;
+
+    private GitLabApiStandIn() {
+        try {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        server.setExecutor(Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "gitlab-stand-in");
+            t.setDaemon(true);
+            return t;
+        }));
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    public static GitLabApiStandIn start() {
+        return new GitLabApiStandIn();
+    }
+
+    /** {@code http://127.0.0.1:<port>}: what {@code CI_SERVER_URL} would be. */
+    public String url() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    /** What {@code CI_API_V4_URL} would be. */
+    public String apiV4Url() {
+        return url() + "/api/v4";
+    }
+
+    public Job addJob(Job job) {
+        jobs.put(job.token(), job);
+        return job;
+    }
+
+    public void removeJob(String token) {
+        jobs.remove(token);
+    }
+
+    /** A personal/project access token with {@code api} scope on {@code projectId} (its numeric id or full path). */
+    public void addApiToken(String token, String projectId) {
+        apiTokens.put(token, projectId);
+    }
+
+    /** The next {@code n} status posts get {@code code} (e.g. 503 or 429), to exercise retries. */
+    public void failNextStatusPosts(int n, int code) {
+        failStatusCode = code;
+        failStatusPosts.set(n);
+    }
+
+    public List<CommitStatus> statuses() {
+        return List.copyOf(statuses);
+    }
+
+    /** Every request as {@code METHOD path}, in order. */
+    public List<String> requests() {
+        return List.copyOf(requests);
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            String path = ex.getRequestURI().getPath();
+            String method = ex.getRequestMethod();
+            requests.add(method + " " + path);
+            if (method.equals("GET") && path.equals("/api/v4/job")) {
+                withJob(ex, job -> send(ex, 200, jobJson(job)));
+            } else if (method.equals("GET") && path.equals("/api/v4/job/allowed_agents")) {
+                withJob(ex, job -> send(ex, 200, allowedAgentsJson(job)));
+            } else if (method.equals("POST") && STATUSES.matcher(path).matches()) {
+                Matcher m = STATUSES.matcher(path);
+                m.matches();
+                postStatus(ex, URLDecoder.decode(m.group(1), StandardCharsets.UTF_8), m.group(2));
+            } else {
+                send(ex, 404, Map.of("error", "404 Not Found"));
+            }
+        }
+    }
+
+    private interface JobHandler {
+        void handle(Job job) throws IOException;
+    }
+
+    private void withJob(HttpExchange ex, JobHandler handler) throws IOException {
+        Job job = jobs.get(String.valueOf(ex.getRequestHeaders().getFirst("JOB-TOKEN")));
+        if (job == null) {
+            send(ex, 401, Map.of("message", "401 Unauthorized"));
+        } else {
+            handler.handle(job);
+        }
+    }
+
+    private Map<String, Object> jobJson(Job job) {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("id", job.id());
+        m.put("status", "running");
+        m.put("web_url", url() + "/" + job.projectPath() + "/-/jobs/" + job.id());
+        m.put("pipeline", Map.of("id", job.pipelineId(), "project_id", job.projectId(), "status", "running"));
+        m.put("user", Map.of("id", job.userId(), "username", job.username()));
+        return m;
+    }
+
+    private Map<String, Object> allowedAgentsJson(Job job) {
+        var agents = new ArrayList<Map<String, Object>>();
+        for (AllowedAgent a : job.allowedAgents()) {
+            var configuration = new LinkedHashMap<String, Object>();
+            if (a.defaultNamespace() != null) configuration.put("default_namespace", a.defaultNamespace());
+            if (a.accessAs() != null) configuration.put("access_as", a.accessAs());
+            agents.add(Map.of("id", a.id(), "config_project", Map.of("id", a.configProjectId()), "configuration", configuration));
+        }
+        var m = new LinkedHashMap<String, Object>();
+        m.put("allowed_agents", agents);
+        m.put("job", Map.of("id", job.id()));
+        m.put("pipeline", Map.of("id", job.pipelineId()));
+        m.put("project", Map.of("id", job.projectId(), "groups", job.groupIds().stream().map(id -> Map.of("id", id)).toList()));
+        m.put("user", Map.of("id", job.userId(), "username", job.username()));
+        if (job.environmentSlug() != null) {
+            m.put("environment", Map.of("slug", job.environmentSlug(), "tier", job.environmentTier()));
+        }
+        return m;
+    }
+
+    private void postStatus(HttpExchange ex, String project, String sha) throws IOException {
+        if (ex.getRequestHeaders().containsKey("JOB-TOKEN")) {
+            // GitLab: CI_JOB_TOKEN has no permission on the commit statuses API.
+            send(ex, 401, Map.of("message", "401 Unauthorized"));
+            return;
+        }
+        String token = ex.getRequestHeaders().getFirst("PRIVATE-TOKEN");
+        String bearer = ex.getRequestHeaders().getFirst("Authorization");
+        if (token == null && bearer != null && bearer.startsWith("Bearer ")) token = bearer.substring(7);
+        String allowed = token == null ? null : apiTokens.get(token);
+        if (allowed == null) {
+            send(ex, 401, Map.of("message", "401 Unauthorized"));
+            return;
+        }
+        if (!allowed.equals(project)) {
+            send(ex, 404, Map.of("message", "404 Project Not Found"));
+            return;
+        }
+        if (failStatusPosts.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            send(ex, failStatusCode, Map.of("message", failStatusCode + " injected by the test"));
+            return;
+        }
+        Map<String, String> p = params(ex);
+        String state = p.get("state");
+        if (state == null || !List.of("pending", "running", "success", "failed", "canceled", "skipped").contains(state)) {
+            send(ex, 400, Map.of("error", "state does not have a valid value"));
+            return;
+        }
+        String name = p.getOrDefault("name", p.getOrDefault("context", "default"));
+        String ref = p.get("ref");
+        for (CommitStatus s : statuses) {
+            boolean same = s.projectId().equals(project) && s.sha().equals(sha) && s.name().equals(name) && java.util.Objects.equals(s.ref(), ref);
+            if (same && s.state().equals(state) && isLatest(s)) {
+                send(ex, 400, Map.of("message", "Cannot transition status via :" + state + " from :" + state));
+                return;
+            }
+        }
+        var status = new CommitStatus(project, sha, state, name, ref, p.get("target_url"), p.get("description"), p.get("pipeline_id"));
+        statuses.add(status);
+        var body = new LinkedHashMap<String, Object>();
+        body.put("id", statuses.size());
+        body.put("sha", sha);
+        body.put("ref", ref);
+        body.put("status", state);
+        body.put("name", name);
+        body.put("target_url", status.targetUrl());
+        body.put("description", status.description());
+        send(ex, 201, body);
+    }
+
+    private boolean isLatest(CommitStatus candidate) {
+        CommitStatus latest = null;
+        for (CommitStatus s : statuses) {
+            if (s.projectId().equals(candidate.projectId()) && s.sha().equals(candidate.sha()) && s.name().equals(candidate.name())
+                    && java.util.Objects.equals(s.ref(), candidate.ref())) {
+                latest = s;
+            }
+        }
+        return latest == candidate;
+    }
+
+    /** GitLab takes parameters as query string, form body or JSON body. */
+    private static Map<String, String> params(HttpExchange ex) throws IOException {
+        var p = new HashMap<String, String>();
+        parseForm(ex.getRequestURI().getRawQuery(), p);
+        String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+        String type = String.valueOf(ex.getRequestHeaders().getFirst("Content-Type"));
+        if (type.startsWith("application/json") && !body.isBlank()) {
+            JsonNode n = JSON.readTree(body);
+            n.properties().forEach(e -> p.put(e.getKey(), e.getValue().isNull() ? null : e.getValue().asString()));
+        } else {
+            parseForm(body, p);
+        }
+        return p;
+    }
+
+    private static void parseForm(String raw, Map<String, String> into) {
+        if (raw == null || raw.isEmpty()) return;
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            into.put(k, v);
+        }
+    }
+
+    private static void send(HttpExchange ex, int status, Object body) throws IOException {
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(status, bytes.length);
+        ex.getResponseBody().write(bytes);
+    }
+}
