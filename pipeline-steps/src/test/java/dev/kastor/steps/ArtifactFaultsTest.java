@@ -63,6 +63,8 @@ class ArtifactFaultsTest {
 
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(proxy.requests("POST", "/blobs/uploads/")).extracting(FaultProxy.Seen::status).startsWith(503, 503, 202);
+        // The log says why the push took longer: each retry is announced with its attempt number.
+        assertThat(r.err()).contains("503").contains("attempt 2 of").contains("attempt 3 of");
         String raw = Skopeo.inspectRaw(registry.host() + "/faults/flaky:v1", null);
         assertThat(Artifacts.sha256(raw)).isEqualTo(r.json().get("digest").asString());
         assertThat(Artifacts.files(Artifacts.copyAndUnpack(registry.host() + "/faults/flaky:v1", null, tmp.resolve("check"))))

@@ -21,7 +21,7 @@ public final class Registry {
     private Registry(String host, RegistryOptions options) {
         new Reference(host, "library", null, null); // validates the host with the reference grammar
         this.transport = new Transport(host, options);
-        this.retry = new Retry(options.retry(), host);
+        this.retry = new Retry(options.retry(), host, options.notices());
     }
 
     /** @param host registry host with port, as in {@link Reference#host()} */

@@ -5,10 +5,11 @@ import dev.kastor.oci.auth.ResolvedCredentials;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * How to talk to one registry. Build with {@link #builder()}; defaults: https with the JDK's trust store, anonymous,
- * {@link RetryPolicy#DEFAULT}, 32 MiB upload chunks, no progress, 60 s connect timeout.
+ * {@link RetryPolicy#DEFAULT}, 32 MiB upload chunks, no progress, 60 s connect timeout, retries not announced.
  */
 public record RegistryOptions(
         boolean insecure,
@@ -17,7 +18,8 @@ public record RegistryOptions(
         RetryPolicy retry,
         long chunkSize,
         Progress progress,
-        Duration timeout) {
+        Duration timeout,
+        Consumer<String> notices) {
     public static final long DEFAULT_CHUNK_SIZE = 32L * 1024 * 1024;
 
     public RegistryOptions {
@@ -25,6 +27,7 @@ public record RegistryOptions(
         Objects.requireNonNull(retry, "retry");
         Objects.requireNonNull(progress, "progress");
         Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(notices, "notices");
         if (chunkSize < 1) {
             throw new IllegalArgumentException("chunk size must be positive");
         }
@@ -45,6 +48,7 @@ public record RegistryOptions(
         private long chunkSize = DEFAULT_CHUNK_SIZE;
         private Progress progress = Progress.NONE;
         private Duration timeout = Duration.ofSeconds(60);
+        private Consumer<String> notices = notice -> {};
 
         private Builder() {}
 
@@ -87,8 +91,14 @@ public record RegistryOptions(
             return this;
         }
 
+        /** Where retries are announced ("… 503 Service Unavailable; attempt 2 of 5 in 1.2 s"), so a CI log shows why a push is slow. */
+        public Builder notices(Consumer<String> value) {
+            this.notices = value;
+            return this;
+        }
+
         public RegistryOptions build() {
-            return new RegistryOptions(insecure, caFile, credentials, retry, chunkSize, progress, timeout);
+            return new RegistryOptions(insecure, caFile, credentials, retry, chunkSize, progress, timeout, notices);
         }
     }
 }

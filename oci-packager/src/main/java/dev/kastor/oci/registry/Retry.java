@@ -5,6 +5,8 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.Locale;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -15,10 +17,12 @@ import java.util.function.Supplier;
 final class Retry {
     private final RetryPolicy policy;
     private final String host;
+    private final Consumer<String> notices;
 
-    Retry(RetryPolicy policy, String host) {
+    Retry(RetryPolicy policy, String host, Consumer<String> notices) {
         this.policy = policy;
         this.host = host;
+        this.notices = notices;
     }
 
     <T> T call(String what, Supplier<T> attempt) {
@@ -34,6 +38,8 @@ final class Retry {
                 Duration wait = e.retryAfter() != null
                         ? policy.capRetryAfter(e.retryAfter())
                         : policy.backoff(n, ThreadLocalRandom.current().nextDouble());
+                notices.accept(String.format(Locale.ROOT, "registry %s: %s failed (%s); attempt %d of %d in %.1f s",
+                        host, what, e.getMessage(), n + 1, policy.maxAttempts(), wait.toMillis() / 1000.0));
                 sleep(wait);
             }
         }

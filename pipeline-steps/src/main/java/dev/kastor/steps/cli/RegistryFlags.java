@@ -10,6 +10,7 @@ import dev.kastor.oci.registry.RetryPolicy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import picocli.CommandLine.Option;
 
@@ -32,11 +33,11 @@ public final class RegistryFlags {
 
     /** The artifact verbs, reaching registries with these flags and reporting transfers on the console. */
     public FluxArtifacts artifacts(Context ctx, Console console) {
-        return new FluxArtifacts(registries(ctx, console.progress()));
+        return new FluxArtifacts(registries(ctx, console.progress(), console::warn));
     }
 
     /** One connected registry per host, each with the credentials resolved for that host. */
-    public Function<String, Registry> registries(Context ctx, Progress progress) {
+    public Function<String, Registry> registries(Context ctx, Progress progress, Consumer<String> notices) {
         Credentials explicit = creds == null ? null : Credentials.parse(creds);
         var resolver = new CredentialResolver(ctx.env(), ctx.home(), searchPath(ctx));
         RetryPolicy policy = new RetryPolicy(Math.max(1, retries), RetryPolicy.DEFAULT.baseBackoff(), RetryPolicy.DEFAULT.maxBackoff(),
@@ -47,6 +48,7 @@ public final class RegistryFlags {
                 .credentials(resolver.resolve(host, explicit))
                 .retry(policy)
                 .progress(progress)
+                .notices(notices)
                 .build());
     }
 
