@@ -46,6 +46,7 @@ public final class FaultProxy implements AutoCloseable {
         private int status;
         private Map<String, String> headers = Map.of();
         private long resetAfter = -1;
+        private boolean stall;
         private byte[] body = new byte[0];
 
         private Rule(String methodRegex, String targetRegex) {
@@ -84,6 +85,12 @@ public final class FaultProxy implements AutoCloseable {
         /** Forwards the head and {@code bytes} of the body, then resets both connections (a network drop mid-upload). */
         public FaultProxy resetAfterBodyBytes(long bytes) {
             this.resetAfter = bytes;
+            return FaultProxy.this;
+        }
+
+        /** Takes the request and never answers, keeping the connection open: a registry gone silent. */
+        public FaultProxy stall() {
+            this.stall = true;
             return FaultProxy.this;
         }
 
@@ -176,6 +183,14 @@ public final class FaultProxy implements AutoCloseable {
                 String target = line.length > 1 ? line[1] : "";
                 long at = System.nanoTime();
                 Rule rule = rules.stream().filter(r -> r.take(method, target)).findFirst().orElse(null);
+                if (rule != null && rule.stall) {
+                    copyBody(in, OutputStream.nullOutputStream(), request, Long.MAX_VALUE);
+                    seen.add(new Seen(method, target, 0, "stall", at));
+                    while (in.read() >= 0) {
+                        // silent until the client gives up and closes
+                    }
+                    return;
+                }
                 if (rule != null && rule.resetAfter < 0) {
                     copyBody(in, OutputStream.nullOutputStream(), request, Long.MAX_VALUE);
                     var response = new StringBuilder("HTTP/1.1 " + rule.status + " Injected\r\nContent-Length: " + rule.body.length + "\r\n");

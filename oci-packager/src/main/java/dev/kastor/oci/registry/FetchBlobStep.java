@@ -44,7 +44,8 @@ public final class FetchBlobStep {
         var uri = transport.resolve("/v2/" + repository + "/blobs/" + digest);
         Transport.Streamed s = transport.stream(op, uri, Map.of());
         Path temp = null;
-        try (InputStream in = s.body()) {
+        IdleWatchdog watchdog = transport.watchdog();
+        try (watchdog; InputStream in = watchdog.watch(s.body())) {
             if (s.status() != 200) {
                 byte[] body = in == null ? new byte[0] : in.readNBytes(64 * 1024);
                 throw transport.failure(op, "blob " + digest, s.status(), s.headers(), body);
@@ -74,6 +75,9 @@ public final class FetchBlobStep {
             }
             temp = null;
         } catch (IOException e) {
+            if (watchdog.fired()) {
+                throw transport.silence(e);
+            }
             // A connection broken mid-body is worth another attempt; a local disk problem is reported as such below.
             if (temp != null && e instanceof java.nio.file.FileSystemException) {
                 throw new dev.kastor.oci.KastorException("cannot write " + target + ": " + e.getMessage(), e);

@@ -9,7 +9,7 @@ import java.util.function.Consumer;
 
 /**
  * How to talk to one registry. Build with {@link #builder()}; defaults: https with the JDK's trust store, anonymous,
- * {@link RetryPolicy#DEFAULT}, 32 MiB upload chunks, no progress, 60 s connect timeout, retries not announced.
+ * {@link RetryPolicy#DEFAULT}, 32 MiB upload chunks, no progress, 60 s connect and idle timeout, retries not announced.
  */
 public record RegistryOptions(
         boolean insecure,
@@ -85,7 +85,7 @@ public record RegistryOptions(
             return this;
         }
 
-        /** Connect timeout (oras' transport offers no per-request read timeout). */
+        /** Connect timeout, and how long a request may go without moving a byte before it is abandoned (and retried). */
         public Builder timeout(Duration value) {
             this.timeout = value;
             return this;

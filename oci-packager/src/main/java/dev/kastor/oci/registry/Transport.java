@@ -8,6 +8,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 import land.oras.ContainerRef;
@@ -114,29 +115,40 @@ final class Transport {
     }
 
     Response head(Op op, URI uri, Map<String, String> headers) {
-        return text(op, () -> http.head(uri, headers, scopes(op, false), auth));
+        return text(op, w -> http.head(uri, headers, scopes(op, false), auth));
     }
 
     Response post(Op op, URI uri, Map<String, String> headers) {
-        return text(op, () -> http.post(uri, new byte[0], headers, scopes(op, true), auth));
+        return text(op, w -> http.post(uri, new byte[0], headers, scopes(op, true), auth));
     }
 
     Response put(Op op, URI uri, byte[] body, Map<String, String> headers) {
-        return text(op, () -> http.put(uri, body, headers, scopes(op, true), auth));
+        return text(op, w -> http.put(uri, body, headers, scopes(op, true), auth));
     }
 
     Response putStream(Op op, URI uri, long size, Supplier<InputStream> body, Map<String, String> headers) {
-        return text(op, () -> http.upload(uri, size, headers, body, scopes(op, true), auth));
+        return text(op, w -> http.upload(uri, size, headers, () -> w.watch(body.get()), scopes(op, true), auth));
     }
 
     Response patchStream(Op op, URI uri, long size, Supplier<InputStream> body, Map<String, String> headers) {
-        return text(op, () -> http.patch(uri, size, headers, body, scopes(op, true), auth));
+        return text(op, w -> http.patch(uri, size, headers, () -> w.watch(body.get()), scopes(op, true), auth));
+    }
+
+    /** Bounds a body read that happens after the request returned (downloads): see {@link IdleWatchdog}. */
+    IdleWatchdog watchdog() {
+        return new IdleWatchdog(options.timeout());
+    }
+
+    /** What to throw when a watchdog cut a silent exchange: worth another attempt, like a dropped connection. */
+    Retryable silence(Throwable cause) {
+        return new Retryable("no data from " + base + " for " + options.timeout().toSeconds() + " s (raise it with --timeout)", 0, null, cause);
     }
 
     /** GET with the body as exact bytes: oras' String variant would decode and re-encode, which a digest cannot afford. */
     Response get(Op op, URI uri, Map<String, String> headers) {
         Streamed s = stream(op, uri, headers);
-        try (InputStream in = s.body()) {
+        IdleWatchdog w = watchdog();
+        try (w; InputStream in = w.watch(s.body())) {
             byte[] body = in == null ? new byte[0] : in.readNBytes(MAX_SMALL_BODY + 1);
             if (body.length > MAX_SMALL_BODY) {
                 // Manifests and tag lists are small; an endless body is a broken or hostile server, not data.
@@ -145,25 +157,32 @@ final class Transport {
             }
             return new Response(s.status(), s.headers(), body);
         } catch (IOException e) {
+            if (w.fired()) {
+                throw silence(e);
+            }
             throw new Retryable("reading the answer failed: " + e.getMessage(), 0, null, e);
         }
     }
 
     Streamed stream(Op op, URI uri, Map<String, String> headers) {
-        HttpClient.ResponseWrapper<InputStream> r = call(op, () -> http.download(uri, headers, scopes(op, false), auth));
+        HttpClient.ResponseWrapper<InputStream> r = call(op, w -> http.download(uri, headers, scopes(op, false), auth));
         return new Streamed(r.statusCode(), new Response(r.statusCode(), r.headers(), new byte[0]).headers(), r.response());
     }
 
-    private Response text(Op op, Supplier<HttpClient.ResponseWrapper<String>> request) {
+    private Response text(Op op, Function<IdleWatchdog, HttpClient.ResponseWrapper<String>> request) {
         HttpClient.ResponseWrapper<String> r = call(op, request);
         String body = r.response();
         return new Response(r.statusCode(), r.headers(), body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8));
     }
 
-    private <T> T call(Op op, Supplier<T> request) {
-        try {
-            return request.get();
+    private <T> T call(Op op, Function<IdleWatchdog, T> request) {
+        IdleWatchdog watchdog = watchdog();
+        try (watchdog) {
+            return request.apply(watchdog);
         } catch (OrasException e) {
+            if (watchdog.fired()) {
+                throw silence(e);
+            }
             int status = e.getStatusCode();
             if (status == 401 || status == 403) {
                 // oras throws these when the challenge flow itself failed (wrong password at the token realm,

@@ -108,6 +108,30 @@ class RegistryFaultsTest {
     }
 
     @Test
+    void registryThatTakesTheRequestAndGoesSilentIsAbandonedAndRetriedInsteadOfHanging() throws Exception {
+        var artifact = FluxArtifact.create(tmp, 1000, 16);
+        proxy.on("PUT", "/manifests/").times(1).stall();
+        Registry impatient = Registry.connect(proxy.host(), RegistryOptions.builder().insecure(true).retry(FAST)
+                .timeout(Duration.ofMillis(500)).build());
+
+        artifact.push(impatient, "faults/silent", "v1");
+
+        assertThat(proxy.requests("PUT", "/manifests/")).extracting(FaultProxy.Seen::fault).startsWith("stall", null);
+        assertThat(direct().getManifest("faults/silent", "v1").digest()).isNotNull();
+    }
+
+    @Test
+    void registrySilentOnEveryAttemptFailsNamingTheSilenceAndTheTimeoutFlag() throws Exception {
+        proxy.on("GET", "/tags/list").always().stall();
+        Registry impatient = Registry.connect(proxy.host(), RegistryOptions.builder().insecure(true)
+                .retry(new RetryPolicy(2, Duration.ofMillis(1), Duration.ofMillis(5), 0)).timeout(Duration.ofMillis(300)).build());
+
+        assertThatThrownBy(() -> impatient.listTags("faults/silent"))
+                .isInstanceOf(RegistryException.Unavailable.class)
+                .hasMessageContaining("2 attempts").hasMessageContaining("no data from").hasMessageContaining("--timeout");
+    }
+
+    @Test
     void registryThatIsNotListeningIsUnavailableAfterRetries() {
         int closedPort = dev.kastor.testing.Programs.freePort();
         Registry registry = Registry.connect("127.0.0.1:" + closedPort,

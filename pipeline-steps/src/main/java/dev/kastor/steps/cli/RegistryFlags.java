@@ -31,6 +31,10 @@ public final class RegistryFlags {
             description = "Attempts per request on 429, 5xx or a dropped connection, with backoff (default: ${DEFAULT-VALUE}).")
     int retries = 5;
 
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "Abandon (and retry) a registry request that moves no data for this long; also the connect timeout (default: ${DEFAULT-VALUE}).")
+    int timeoutSeconds = 60;
+
     /** The artifact verbs, reaching registries with these flags and reporting transfers on the console. */
     public FluxArtifacts artifacts(Context ctx, Console console) {
         return new FluxArtifacts(registries(ctx, console.progress(), console::warn));
@@ -49,6 +53,7 @@ public final class RegistryFlags {
                 .retry(policy)
                 .progress(progress)
                 .notices(notices)
+                .timeout(java.time.Duration.ofSeconds(Math.max(1, timeoutSeconds)))
                 .build());
     }
 
