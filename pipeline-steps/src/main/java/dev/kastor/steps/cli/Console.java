@@ -57,7 +57,7 @@ public final class Console {
         public void close() {
             if (quiet) return;
             if (gitlab) {
-                err.printf("\u001b[0Ksection_end:%d:%s\r\u001b[0K", epochSeconds(), id);
+                err.printf("\u001b[0Ksection_end:%d:%s\r\u001b[0K%n", epochSeconds(), id);
             }
         }
 
