@@ -71,7 +71,13 @@ public final class ImageBuilder {
             jib.setFileEntriesLayers(layers);
             configure(jib, spec);
             if (!platforms.isEmpty()) jib.setPlatforms(platforms);
-            jib.setFormat(spec.format() == ImageSpec.ImageFormat.docker ? ImageFormat.Docker : ImageFormat.OCI);
+            boolean docker = spec.format() == ImageSpec.ImageFormat.docker;
+            if (platforms.size() > 1 && !docker) {
+                // jib-core 0.28 writes several platforms only as a Docker manifest list (no OCI image index yet).
+                listener.log("several platforms: writing a Docker manifest list (jib-core cannot write an OCI image index yet)");
+                docker = true;
+            }
+            jib.setFormat(docker ? ImageFormat.Docker : ImageFormat.OCI);
             jib.setCreationTime(spec.creationTime());
 
             Path tarOut = work.resolve("image.tar");
@@ -203,7 +209,12 @@ public final class ImageBuilder {
 
     private void onLog(LogEvent e) {
         switch (e.getLevel()) {
-            case ERROR, WARN -> listener.warn(e.getMessage());
+            case ERROR, WARN -> {
+                // With --insecure-registry, jib's HTTPS-then-HTTP fallback is what the user asked for, not a warning.
+                String m = e.getMessage();
+                if (access.insecure() && (m.startsWith("Cannot verify server at") || m.contains("over HTTPS. Attempting again with HTTP"))) return;
+                listener.warn(m);
+            }
             case LIFECYCLE -> listener.log(e.getMessage());
             default -> { }
         }
