@@ -113,6 +113,7 @@ final class BuildCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ImageSpec imageSpec = spec();
+        ImageBuilder.check(imageSpec);
         var console = new Console(ctx, output.json());
         var builder = new ImageBuilder(access(), new ConsoleListener(console), Versions.kastor());
         BuiltImage built;

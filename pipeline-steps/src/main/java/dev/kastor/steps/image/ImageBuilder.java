@@ -57,16 +57,23 @@ public final class ImageBuilder {
         this.toolVersion = toolVersion;
     }
 
-    public BuiltImage build(ImageSpec spec) {
+    /** Checks the local inputs (layer sources, platforms) without touching a registry; {@link #build} does it too. */
+    public static void check(ImageSpec spec) {
         var platforms = Platforms.parse(spec.platforms());
         if (platforms.size() > 1 && !(spec.target() instanceof ImageLocation.InRegistry)) {
             throw new InvalidInputException("several --platform values make an image index, which only a registry target holds:"
                     + " build one platform at a time for " + spec.target());
         }
+        Layers.of(spec.javaApp(), spec.layers());
+    }
+
+    public BuiltImage build(ImageSpec spec) {
         // Check every input before anything is pulled or pushed, so bad input never leaves a tag behind.
+        check(spec);
+        var platforms = Platforms.parse(spec.platforms());
         var layers = Layers.of(spec.javaApp(), spec.layers());
         Path work = tempDir();
-        try (var insecure = InsecureHttp.allow(access.insecure()); var trust = CaTrust.with(access.caFile(), work)) {
+        try (var insecure = InsecureHttp.allow(access.insecure()); var trust = CaTrust.with(access.caFile())) {
             JibContainerBuilder jib = from(spec, work, platforms.size() == 1 ? spec.platforms().get(0) : null);
             jib.setFileEntriesLayers(layers);
             configure(jib, spec);
