@@ -115,7 +115,7 @@ class ImageBuildTest {
     }
 
     @Test
-    void tagAddsATagWithoutMovingLayers() {
+    void tagAddsATagWithoutMovingLayers() throws Exception {
         Path src = app();
         var built = build("--from", "scratch", "--layer", src + ":/app", "--to", registry.host() + "/tagged/app:" + SHA, "--output", "json");
         assertThat(built.exit()).as(built.toString()).isZero();
@@ -131,6 +131,8 @@ class ImageBuildTest {
         assertThat(Artifacts.sha256(dev.kastor.testing.Skopeo.inspectRaw(registry.host() + "/tagged/app:latest", null))).isEqualTo(digest);
         assertThat(proxy.requests("POST|PATCH|PUT|GET|HEAD", "/blobs/")).as("blob traffic of a retag").isEmpty();
         assertThat(proxy.requests("PUT", "/manifests/")).hasSize(2);
+        assertThat(Files.readAllLines(tmp.resolve("image.env")))
+                .containsExactly("KASTOR_IMAGE=" + proxy.host() + "/tagged/app:v1.2.3", "KASTOR_IMAGE_DIGEST=" + digest);
     }
 
     @Test

@@ -52,8 +52,10 @@ final class TagCommand implements Callable<Integer> {
         json.put("digest", digest.toString());
         json.put("tags", tags);
         json.put("repository", ref.name());
-        output.emit(ctx, "tagged " + ref.name() + "@" + digest + " as " + String.join(", ", tags), json,
-                Map.of("KASTOR_IMAGE", image, "KASTOR_IMAGE_DIGEST", digest.toString()));
+        Map<String, String> env = new LinkedHashMap<>(); // a stable order: dotenv files get diffed and reviewed
+        env.put("KASTOR_IMAGE", image);
+        env.put("KASTOR_IMAGE_DIGEST", digest.toString());
+        output.emit(ctx, "tagged " + ref.name() + "@" + digest + " as " + String.join(", ", tags), json, env);
         return 0;
     }
 }
