@@ -152,12 +152,23 @@ class KastorImagesIT {
     }
 
     @Test
-    void ociLayoutTargetHoldsAllThreeImages() throws Exception {
-        buildImages(tmp, "--base", base, "--insecure-registry", "--oci-layout", tmp.resolve("images").toString(), "--tag", "1.0.0");
+    void ociLayoutTargetHoldsAllThreeImagesAndTheClassDataArchive() throws Exception {
+        // Any file stands in for an archive made with the base's JVM: a mismatched one is ignored by the JVM at run time.
+        Path archive = Files.writeString(tmp.resolve("kastor.jsa"), "not really an archive");
+        buildImages(tmp, "--base", base, "--insecure-registry", "--oci-layout", tmp.resolve("images").toString(), "--tag", "1.0.0",
+                "--cds-archive", archive.toString());
 
         for (String name : List.of("kastor", "kastor-kas", "kastor-agent")) {
             JsonNode m = Artifacts.json(Skopeo.inspectRawOciLayout(tmp.resolve("images"), name + "-1.0.0"));
             assertThat(m.path("layers").get(0).path("digest").asString()).as(name).isEqualTo(baseLayer);
         }
+        Path layout = tmp.resolve("images");
+        JsonNode manifest = Artifacts.json(Skopeo.inspectRawOciLayout(layout, "kastor-1.0.0"));
+        assertThat(manifest.path("layers").size()).as("base, jar, launcher, archive").isEqualTo(4);
+        assertThat(String.join("\n", Images.layerFilesInLayout(layout, manifest).get(3))).contains("app/kastor.jsa");
+        String configDigest = manifest.path("config").path("digest").asString().substring("sha256:".length());
+        JsonNode config = Artifacts.json(Files.readString(layout.resolve("blobs/sha256").resolve(configDigest))).path("config");
+        assertThat(Images.strings(config.path("Entrypoint"))).contains("-XX:SharedArchiveFile=/app/kastor.jsa", "-Xlog:cds*=off")
+                .endsWith("-jar", "/app/kastor.jar");
     }
 }
