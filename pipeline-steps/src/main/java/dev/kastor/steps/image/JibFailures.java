@@ -56,8 +56,9 @@ final class JibFailures {
             return new InvalidInputException(n.getFile() + ": no such file or directory");
         }
         String lower = msg.toLowerCase(Locale.ROOT);
-        if (lower.contains("manifest_unknown") || lower.contains("manifest unknown") || lower.contains("name_unknown")
-                || lower.contains("repository name not known") || lower.contains("404")) {
+        boolean aboutBase = spec.base() instanceof ImageLocation.InRegistry r && msg.contains(r.ref().repository());
+        if (aboutBase && (lower.contains("manifest_unknown") || lower.contains("manifest unknown") || lower.contains("name_unknown")
+                || lower.contains("repository name not known") || lower.contains("404") || lower.contains("not found"))) {
             return new RegistryException.NotFound("base image " + spec.base() + " not found: " + msg
                     + " (check the reference, and that the credentials may read it)");
         }
