@@ -158,6 +158,22 @@ class ImageSourcesTest {
     }
 
     @Test
+    void dockerFormatTarIsADockerSaveTarThatServesAsABase() {
+        file("base/etc/motd", "hi\n");
+        kastor("image", "build", "--from", "scratch", "--layer", "base:/", "--format", "docker", "--to", "tar:build/docker.tar");
+        String listing = dev.kastor.testing.Programs.check(List.of("tar", "-tf", tmp.resolve("build/docker.tar").toString()), 60);
+        assertThat(listing).contains("manifest.json");
+        file("app/run.sh", "#!/bin/sh\n");
+
+        kastor("image", "build", "--insecure-registry", "--from", "tar:build/docker.tar", "--layer", "app:/app", "--format", "docker",
+                "--to", registry.host() + "/tar/docker:1");
+
+        JsonNode manifest = Images.manifest(registry.host() + "/tar/docker:1");
+        assertThat(manifest.path("mediaType").asString()).isEqualTo("application/vnd.docker.distribution.manifest.v2+json");
+        assertThat(manifest.path("layers").size()).isEqualTo(2);
+    }
+
+    @Test
     void severalPlatformsOnAMultiPlatformBaseGiveAnImageIndex() {
         file("base/etc/motd", "hi\n");
         var amd = kastor("image", "build", "--insecure-registry", "--from", "scratch", "--layer", "base:/", "--platform", "linux/amd64",
