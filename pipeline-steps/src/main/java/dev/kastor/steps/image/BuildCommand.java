@@ -22,6 +22,7 @@ import picocli.CommandLine.Option;
         "Build a container image from a base and layers, and push it to a registry, an OCI layout directory or a tar.", "",
         "Reproducible: file times and the creation time are fixed (SOURCE_DATE_EPOCH or 1970-01-01), so the same inputs give",
         "the same digest. Labels org.opencontainers.image.{created,source,revision} come from GitLab CI variables.",
+        "Credentials as for kastor artifact; --retries applies to kastor image tag only (builds use jib's own retries).",
         "Examples:",
         "  kastor image build --from eclipse-temurin:21-jre --jar target/app.jar --dotenv image.env",
         "  kastor image build --from scratch --layer dist:/srv --layer bin/server:/usr/local/bin/server:755 \\",
