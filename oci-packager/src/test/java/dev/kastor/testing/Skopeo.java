@@ -19,6 +19,22 @@ public final class Skopeo {
         return run(cmd);
     }
 
+    /** {@code skopeo inspect --config} of {@code host/repo:tag} over plain HTTP: the image's configuration JSON. */
+    public static String inspectConfig(String hostRepoTag, String creds) {
+        var cmd = base("inspect", "--config", "--tls-verify=false");
+        if (creds != null) {
+            cmd.add("--creds");
+            cmd.add(creds);
+        }
+        cmd.add("docker://" + hostRepoTag);
+        return run(cmd);
+    }
+
+    /** {@code skopeo inspect --raw} of an image in an OCI layout directory ({@code oci:<dir>:<tag>}). */
+    public static String inspectRawOciLayout(Path layoutDir, String tag) {
+        return run(base("inspect", "--raw", "oci:" + layoutDir + ":" + tag));
+    }
+
     /** {@code skopeo copy docker://host/repo:tag oci:<dir>:<tag>} over plain HTTP. */
     public static String copyToOciLayout(String hostRepoTag, Path layoutDir, String tag, String creds) {
         var cmd = base("--insecure-policy", "copy", "--src-tls-verify=false");

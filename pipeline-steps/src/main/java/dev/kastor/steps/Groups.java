@@ -25,10 +25,6 @@ final class Groups {
         }
     }
 
-    @Command(name = "image", description = {"Container images without a Docker daemon (jib-core).", "",
-            "Planned: build (layers, Java app, platforms; to a registry, OCI layout or tar), tag."})
-    static final class Image extends Planned {}
-
     @Command(name = "kube", description = {"Push-based deploy through the GitLab agent tunnel (the KUBECONFIG GitLab injects).", "",
             "Planned: contexts, apply (server-side, prune, wait for rollout), diff, kubeconfig."})
     static final class Kube extends Planned {}

@@ -2,6 +2,7 @@ package dev.kastor.steps;
 
 import dev.kastor.steps.artifact.ArtifactCommand;
 import dev.kastor.steps.cli.Context;
+import dev.kastor.steps.image.ImageCommand;
 import dev.kastor.steps.cli.Errors;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,7 +16,7 @@ import picocli.CommandLine.ScopeType;
         versionProvider = Kastor.Version.class,
         description = {"Deliver from a GitLab pipeline to Kubernetes: Flux OCI artifacts, daemonless images,",
                 "push-based apply through the GitLab agent, Flux sync wait and commit-status reporting.", ""},
-        subcommands = {ArtifactCommand.class, Groups.Image.class, Groups.Kube.class, Groups.Flux.class, Groups.Status.class,
+        subcommands = {ArtifactCommand.class, ImageCommand.class, Groups.Kube.class, Groups.Flux.class, Groups.Status.class,
                 CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:the step failed (message on stderr says what and how to fix)",
@@ -32,7 +33,7 @@ public final class Kastor implements Runnable {
 
     /** Runs one command line against the given context; tests call this in-process. */
     public static int run(Context ctx, String... args) {
-        var cmd = new CommandLine(new Kastor(), new Factory(ctx));
+        var cmd = commandLine(new Kastor(), new Factory(ctx), groupNamedIn(args));
         var errors = new Errors(ctx);
         cmd.setExecutionExceptionHandler(errors);
         cmd.setParameterExceptionHandler(errors);
@@ -46,6 +47,56 @@ public final class Kastor implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command: pick one of artifact, image, kube, flux, status");
+    }
+
+    /**
+     * The command tree for one run. picocli would model every verb of every group by reflection on each start, which
+     * a CI step pays for (most of {@code kastor --version}'s time); so only the group the command line runs is
+     * modelled, and the others are a name and a description for the top-level help. {@code kastor help ...} gets the
+     * whole tree. The {@code @Command} annotation above stays the one list of groups.
+     */
+    static CommandLine commandLine(Kastor kastor, Factory factory, String group) {
+        if (group == null) return new CommandLine(kastor, factory);
+        Command a = Kastor.class.getAnnotation(Command.class);
+        var spec = CommandLine.Model.CommandSpec.wrapWithoutInspection(kastor, factory);
+        spec.name(a.name()).scopeType(a.scope()).versionProvider(new Version());
+        var exitCodes = new java.util.LinkedHashMap<String, String>();
+        for (String line : a.exitCodeList()) exitCodes.put(line.substring(0, line.indexOf(':')), line.substring(line.indexOf(':') + 1));
+        spec.usageMessage().description(a.description()).exitCodeListHeading(a.exitCodeListHeading()).exitCodeList(exitCodes).footer(a.footer());
+        spec.mixinStandardHelpOptions(a.mixinStandardHelpOptions());
+        kastor.spec = spec;
+        var cmd = new CommandLine(spec, factory);
+        for (Class<?> sub : a.subcommands()) {
+            Command s = sub.getAnnotation(Command.class);
+            if (sub == CommandLine.HelpCommand.class || s.name().equals(group) || java.util.Arrays.asList(s.aliases()).contains(group)) {
+                cmd.addSubcommand(new CommandLine(createGroup(factory, sub), factory));
+            } else {
+                var placeholder = CommandLine.Model.CommandSpec.create().name(s.name()).aliases(s.aliases());
+                placeholder.usageMessage().description(s.description());
+                cmd.addSubcommand(new CommandLine(placeholder, factory));
+            }
+        }
+        return cmd;
+    }
+
+    private static Object createGroup(Factory factory, Class<?> cls) {
+        try {
+            return factory.create(cls);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create command " + cls.getName(), e);
+        }
+    }
+
+    /**
+     * The group a command line runs ({@code artifact} in {@code kastor artifact push ...}), or {@code null} when every
+     * group must be complete ({@code kastor help image build}).
+     */
+    static String groupNamedIn(String... args) {
+        for (String a : args) {
+            if (a.startsWith("-")) continue;
+            return a.equals("help") ? null : a;
+        }
+        return ""; // kastor --version, kastor --help: no group runs, their names and descriptions suffice
     }
 
     /** Creates commands, handing the {@link Context} to those whose constructor takes one. */

@@ -10,7 +10,10 @@ import tools.jackson.databind.json.JsonMapper;
 public final class OutputFlags {
     public enum Format { text, json }
 
-    private static final JsonMapper JSON = JsonMapper.builder().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS).build();
+    /** Built on first use: picocli creates this mixin for every command, and Jackson's ~400 classes would slow every start. */
+    private static final class Json {
+        static final JsonMapper MAPPER = JsonMapper.builder().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS).build();
+    }
 
     @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text",
             description = "Result format on stdout: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}). With json, logs still go to stderr.")
@@ -27,7 +30,7 @@ public final class OutputFlags {
     /** Prints the human summary line, or the JSON value, and writes the dotenv file when asked. */
     public void emit(Context ctx, String summary, Object jsonValue, Map<String, String> dotenvValues) {
         if (json()) {
-            ctx.out().println(JSON.writeValueAsString(jsonValue));
+            ctx.out().println(Json.MAPPER.writeValueAsString(jsonValue));
         } else {
             ctx.out().println(summary);
         }

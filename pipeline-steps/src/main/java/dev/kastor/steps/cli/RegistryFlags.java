@@ -57,6 +57,28 @@ public final class RegistryFlags {
                 .build());
     }
 
+    /**
+     * Credentials per registry host, resolved exactly as for the artifact verbs (first match wins: --creds,
+     * CI_REGISTRY_USER for CI_REGISTRY, DOCKER_AUTH_CONFIG, Docker config and helpers). The image builder uses it.
+     */
+    public Function<String, dev.kastor.oci.auth.ResolvedCredentials> credentials(Context ctx) {
+        Credentials explicit = creds == null ? null : Credentials.parse(creds);
+        var resolver = new CredentialResolver(ctx.env(), ctx.home(), searchPath(ctx));
+        return host -> resolver.resolve(host, explicit);
+    }
+
+    public boolean insecure() {
+        return insecure;
+    }
+
+    /** The {@code --ca-file} resolved against the working directory, or {@code null}. */
+    public Path caFile(Context ctx) {
+        if (insecure && caFile != null) {
+            throw new dev.kastor.oci.InvalidInputException("--insecure-registry (plain http) and --ca-file do not go together: a CA file is for https");
+        }
+        return caFile == null ? null : ctx.path(caFile);
+    }
+
     private static List<Path> searchPath(Context ctx) {
         var dirs = new ArrayList<Path>();
         String path = ctx.env("PATH");

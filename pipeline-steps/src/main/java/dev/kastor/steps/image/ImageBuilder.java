@@ -1,0 +1,245 @@
+package dev.kastor.steps.image;
+
+import com.google.cloud.tools.jib.api.Containerizer;
+import com.google.cloud.tools.jib.api.Credential;
+import com.google.cloud.tools.jib.api.ImageReference;
+import com.google.cloud.tools.jib.api.InvalidImageReferenceException;
+import com.google.cloud.tools.jib.api.Jib;
+import com.google.cloud.tools.jib.api.JibContainer;
+import com.google.cloud.tools.jib.api.JibContainerBuilder;
+import com.google.cloud.tools.jib.api.LogEvent;
+import com.google.cloud.tools.jib.api.RegistryImage;
+import com.google.cloud.tools.jib.api.TarImage;
+import com.google.cloud.tools.jib.api.buildplan.AbsoluteUnixPath;
+import com.google.cloud.tools.jib.api.buildplan.ImageFormat;
+import com.google.cloud.tools.jib.api.buildplan.Port;
+import com.google.cloud.tools.jib.event.events.ProgressEvent;
+import com.google.cloud.tools.jib.event.progress.ProgressEventHandler;
+import dev.kastor.oci.Descriptor;
+import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.KastorException;
+import dev.kastor.oci.auth.ResolvedCredentials;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Builds one image with jib-core from an {@link ImageSpec}: no Docker daemon, layers pushed in parallel, blobs the
+ * registry has skipped. Base images from an OCI layout or an OCI tar are bridged through a Docker-format tar; an
+ * OCI layout target is jib's OCI tar imported into the directory.
+ */
+public final class ImageBuilder {
+    /** What the build tells its caller while it runs (the CLI renders it on stderr). */
+    public interface Listener {
+        Listener NONE = new Listener() {};
+
+        default void log(String line) {}
+
+        default void warn(String line) {}
+
+        /** Overall progress, 0..1, with the tasks still running. */
+        default void progress(double fraction, List<String> running) {}
+    }
+
+    private final RegistryAccess access;
+    private final Listener listener;
+    private final String toolVersion;
+
+    public ImageBuilder(RegistryAccess access, Listener listener, String toolVersion) {
+        this.access = access;
+        this.listener = listener;
+        this.toolVersion = toolVersion;
+    }
+
+    /** Checks the local inputs (layer sources, platforms) without touching a registry; {@link #build} does it too. */
+    public static void check(ImageSpec spec) {
+        var platforms = Platforms.parse(spec.platforms());
+        if (platforms.size() > 1 && !(spec.target() instanceof ImageLocation.InRegistry)) {
+            throw new InvalidInputException("several --platform values make an image index, which only a registry target holds:"
+                    + " build one platform at a time for " + spec.target());
+        }
+        Layers.of(spec.javaApp(), spec.layers());
+    }
+
+    public BuiltImage build(ImageSpec spec) {
+        // Check every input before anything is pulled or pushed, so bad input never leaves a tag behind.
+        check(spec);
+        var platforms = Platforms.parse(spec.platforms());
+        var layers = Layers.of(spec.javaApp(), spec.layers());
+        Path work = tempDir();
+        try (var insecure = InsecureHttp.allow(access.insecure()); var trust = CaTrust.with(access.caFile())) {
+            JibContainerBuilder jib = from(spec, work, platforms.size() == 1 ? spec.platforms().get(0) : null);
+            jib.setFileEntriesLayers(layers);
+            configure(jib, spec);
+            if (!platforms.isEmpty()) jib.setPlatforms(platforms);
+            boolean docker = spec.format() == ImageSpec.ImageFormat.docker;
+            if (platforms.size() > 1 && !docker) {
+                // jib-core 0.28 writes several platforms only as a Docker manifest list (no OCI image index yet).
+                listener.log("several platforms: writing a Docker manifest list (jib-core cannot write an OCI image index yet)");
+                docker = true;
+            }
+            jib.setFormat(docker ? ImageFormat.Docker : ImageFormat.OCI);
+            jib.setCreationTime(spec.creationTime());
+
+            Path tarOut = work.resolve("image.tar");
+            Containerizer containerizer = containerizer(spec, tarOut)
+                    .setAllowInsecureRegistries(access.insecure())
+                    .setBaseImageLayersCache(access.cacheDir().resolve("base"))
+                    .setApplicationLayersCache(work.resolve("app-cache"))
+                    .setToolName("kastor")
+                    .setToolVersion(toolVersion)
+                    .addEventHandler(LogEvent.class, this::onLog)
+                    .addEventHandler(ProgressEvent.class, new ProgressEventHandler(u -> listener.progress(u.getProgress(), u.getUnfinishedLeafTasks())));
+            for (String tag : spec.tags()) containerizer.withAdditionalTag(tag);
+
+            JibContainer result;
+            try {
+                result = jib.containerize(containerizer);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new KastorException("interrupted while building " + spec.target());
+            } catch (Exception e) {
+                throw JibFailures.translate(e, spec, access.credentials());
+            }
+            return result(spec, result, tarOut);
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    private BuiltImage result(ImageSpec spec, JibContainer result, Path tarOut) {
+        String digest = result.getDigest().toString();
+        String imageId = result.getImageId().toString();
+        return switch (spec.target()) {
+            case ImageLocation.InRegistry r -> {
+                var tags = new ArrayList<String>();
+                tags.add(r.ref().tag() == null ? "latest" : r.ref().tag());
+                spec.tags().stream().filter(t -> !tags.contains(t)).forEach(tags::add);
+                yield new BuiltImage(r.ref().name() + ":" + tags.get(0), digest, imageId, tags, r.ref().name());
+            }
+            case ImageLocation.OciLayoutDir l -> {
+                String tag = l.tag() == null ? "latest" : l.tag();
+                Descriptor d = OciLayoutImages.importOciTar(tarOut, l.dir(), tag);
+                var tags = new ArrayList<String>(List.of(tag));
+                for (String more : spec.tags()) {
+                    OciLayoutImages.tagLayout(l.dir(), more, d);
+                    if (!tags.contains(more)) tags.add(more);
+                }
+                yield new BuiltImage(ImageLocation.OCI_LAYOUT + l.dir() + ":" + tag, d.digest().toString(), imageId, tags, null);
+            }
+            case ImageLocation.TarFile t -> {
+                try {
+                    Files.createDirectories(t.file().toAbsolutePath().getParent());
+                    Files.move(tarOut, t.file(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                } catch (IOException e) {
+                    throw new KastorException("cannot write image tar " + t.file() + ": " + e.getMessage(), e);
+                }
+                yield new BuiltImage(t.toString(), digest, imageId, List.of(tarName(spec)), null);
+            }
+            case ImageLocation.Scratch s -> throw new IllegalStateException("scratch is not a target");
+        };
+    }
+
+    private JibContainerBuilder from(ImageSpec spec, Path work, String platform) {
+        return switch (spec.base()) {
+            case ImageLocation.Scratch s -> Jib.fromScratch();
+            case ImageLocation.InRegistry r -> Jib.from(registryImage(r.ref()));
+            case ImageLocation.OciLayoutDir l -> Jib.from(TarImage.at(OciLayoutImages.toDockerTar(l.dir(), l.tag(), platform, work.resolve("base.tar"))));
+            case ImageLocation.TarFile t -> {
+                if (!Files.isRegularFile(t.file())) throw new InvalidInputException("base image tar " + t.file() + " does not exist");
+                if (OciLayoutImages.isDockerTar(t.file())) yield Jib.from(TarImage.at(t.file()));
+                Path dir = OciLayoutImages.extractOciTar(t.file(), work.resolve("base-layout"));
+                yield Jib.from(TarImage.at(OciLayoutImages.toDockerTar(dir, null, platform, work.resolve("base.tar"))));
+            }
+        };
+    }
+
+    private Containerizer containerizer(ImageSpec spec, Path tarOut) {
+        return switch (spec.target()) {
+            case ImageLocation.InRegistry r -> Containerizer.to(registryImage(r.ref().withTag(r.ref().tag() == null ? "latest" : r.ref().tag())));
+            case ImageLocation.OciLayoutDir l -> Containerizer.to(TarImage.at(tarOut).named(jibRef("kastor.local/image:" + (l.tag() == null ? "latest" : l.tag()))));
+            case ImageLocation.TarFile t -> Containerizer.to(TarImage.at(tarOut).named(jibRef(tarName(spec))));
+            case ImageLocation.Scratch s -> throw new InvalidInputException("'scratch' is not a target");
+        };
+    }
+
+    private static String tarName(ImageSpec spec) {
+        return spec.tags().isEmpty() ? "image:latest" : spec.tags().get(0).contains(":") ? spec.tags().get(0) : "image:" + spec.tags().get(0);
+    }
+
+    private RegistryImage registryImage(ImageRef ref) {
+        RegistryImage image = RegistryImage.named(jibRef(ref.toString()));
+        String host = ref.host();
+        image.addCredentialRetriever(() -> {
+            ResolvedCredentials c = access.credentials().apply(host);
+            return c.isAnonymous() ? Optional.empty() : Optional.of(Credential.from(c.credentials().username(), c.credentials().password()));
+        });
+        return image;
+    }
+
+    private static ImageReference jibRef(String text) {
+        try {
+            return ImageReference.parse(text);
+        } catch (InvalidImageReferenceException e) {
+            throw new InvalidInputException("'" + text + "' is not an image reference jib accepts: " + e.getMessage(), e);
+        }
+    }
+
+    private static void configure(JibContainerBuilder jib, ImageSpec spec) {
+        List<String> entrypoint = spec.entrypoint();
+        if (entrypoint == null && spec.javaApp() != null) entrypoint = spec.javaApp().entrypoint();
+        if (entrypoint != null) jib.setEntrypoint(entrypoint);
+        if (spec.cmd() != null) jib.setProgramArguments(spec.cmd());
+        spec.env().forEach(jib::addEnvironmentVariable);
+        spec.labels().forEach(jib::addLabel);
+        if (spec.user() != null) jib.setUser(spec.user());
+        if (spec.workdir() != null) {
+            if (!spec.workdir().startsWith("/")) throw new InvalidInputException("--workdir '" + spec.workdir() + "' must be an absolute path in the image");
+            jib.setWorkingDirectory(AbsoluteUnixPath.get(spec.workdir()));
+        }
+        for (String p : spec.exposedPorts()) jib.addExposedPort(port(p));
+    }
+
+    private static Port port(String text) {
+        var m = java.util.regex.Pattern.compile("(\\d{1,5})(?:/(tcp|udp))?").matcher(text);
+        if (!m.matches() || Integer.parseInt(m.group(1)) < 1 || Integer.parseInt(m.group(1)) > 65535) {
+            throw new InvalidInputException("--expose '" + text + "' is not PORT or PORT/tcp|udp, e.g. 8080 or 53/udp");
+        }
+        return Port.parseProtocol(Integer.parseInt(m.group(1)), m.group(2) == null ? "tcp" : m.group(2));
+    }
+
+    private void onLog(LogEvent e) {
+        switch (e.getLevel()) {
+            case ERROR, WARN -> {
+                // With --insecure-registry, jib's HTTPS-then-HTTP fallback is what the user asked for, not a warning.
+                String m = e.getMessage();
+                if (access.insecure() && (m.startsWith("Cannot verify server at") || m.contains("over HTTPS. Attempting again with HTTP"))) return;
+                listener.warn(m);
+            }
+            case LIFECYCLE -> listener.log(e.getMessage());
+            default -> { }
+        }
+    }
+
+    private static Path tempDir() {
+        try {
+            return Files.createTempDirectory("kastor-image-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a temporary directory: " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException ignored) {
+            // a leftover temp directory is not worth failing a finished build for
+        }
+    }
+}

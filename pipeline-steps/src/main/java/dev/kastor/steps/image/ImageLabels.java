@@ -1,0 +1,28 @@
+package dev.kastor.steps.image;
+
+import dev.kastor.steps.cli.Context;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The OCI annotations-as-labels a registry UI (GitLab, Harbor) and scanners read, filled from GitLab CI variables:
+ * {@code org.opencontainers.image.source} ({@code CI_PROJECT_URL}), {@code .revision} ({@code CI_COMMIT_SHA}),
+ * {@code .created} (the image's creation time, so it never breaks reproducibility). {@code --label} overrides them.
+ */
+final class ImageLabels {
+    static final String SOURCE = "org.opencontainers.image.source";
+    static final String REVISION = "org.opencontainers.image.revision";
+    static final String CREATED = "org.opencontainers.image.created";
+
+    private ImageLabels() {}
+
+    static Map<String, String> fromCi(Context ctx, Instant created) {
+        var labels = new LinkedHashMap<String, String>();
+        labels.put(CREATED, DateTimeFormatter.ISO_INSTANT.format(created));
+        if (ctx.env("CI_PROJECT_URL") != null) labels.put(SOURCE, ctx.env("CI_PROJECT_URL"));
+        if (ctx.env("CI_COMMIT_SHA") != null) labels.put(REVISION, ctx.env("CI_COMMIT_SHA"));
+        return labels;
+    }
+}

@@ -1,0 +1,20 @@
+package dev.kastor.steps.image;
+
+import dev.kastor.oci.auth.ResolvedCredentials;
+import java.nio.file.Path;
+import java.util.function.Function;
+
+/**
+ * How image builds reach registries: the same credential resolution as {@code kastor artifact} (one resolver, see
+ * {@code RegistryFlags}), plain HTTP for local registries, a private CA, and where base layers are cached.
+ *
+ * @param credentials credentials per registry host
+ * @param insecure plain HTTP (and untrusted TLS) allowed: a local or test registry only
+ * @param caFile PEM CA certificates registries' TLS certificates chain to, or {@code null}
+ * @param cacheDir where base image layers are cached between builds (a CI cache directory, or ~/.cache/kastor)
+ */
+public record RegistryAccess(Function<String, ResolvedCredentials> credentials, boolean insecure, Path caFile, Path cacheDir) {
+    public static RegistryAccess anonymous(Path cacheDir) {
+        return new RegistryAccess(host -> ResolvedCredentials.anonymous(), false, null, cacheDir);
+    }
+}
