@@ -41,7 +41,7 @@ final class TagCommand implements Callable<Integer> {
     public Integer call() {
         var console = new Console(ctx, output.json());
         ImageRef ref = ImageRef.parse(source);
-        Registry reg = registry.registries(ctx, Progress.NONE).apply(ref.host());
+        Registry reg = registry.registries(ctx, Progress.NONE, console::warn).apply(ref.host());
         Digest digest = ref.digest() != null ? ref.digest() : reg.getManifest(ref.repository(), ref.tag() == null ? "latest" : ref.tag()).digest();
         try (var section = console.section("image_tag", "Tagging " + ref.name() + "@" + digest.shortForm() + " as " + String.join(", ", tags))) {
             reg.tag(ref.repository(), digest, tags);
