@@ -29,10 +29,6 @@ final class Groups {
             "Planned: build (layers, Java app, platforms; to a registry, OCI layout or tar), tag."})
     static final class Image extends Planned {}
 
-    @Command(name = "kube", description = {"Push-based deploy through the GitLab agent tunnel (the KUBECONFIG GitLab injects).", "",
-            "Planned: contexts, apply (server-side, prune, wait for rollout), diff, kubeconfig."})
-    static final class Kube extends Planned {}
-
     @Command(name = "flux", description = {"Wait for Flux to reconcile exactly the pushed artifact digest.", "",
             "Planned: wait (--reconcile, --report), reconcile."})
     static final class Flux extends Planned {}

@@ -2,6 +2,7 @@ package dev.kastor.steps;
 
 import dev.kastor.steps.artifact.ArtifactCommand;
 import dev.kastor.steps.cli.Context;
+import dev.kastor.steps.kube.KubeCommand;
 import dev.kastor.steps.cli.Errors;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,7 +16,7 @@ import picocli.CommandLine.ScopeType;
         versionProvider = Kastor.Version.class,
         description = {"Deliver from a GitLab pipeline to Kubernetes: Flux OCI artifacts, daemonless images,",
                 "push-based apply through the GitLab agent, Flux sync wait and commit-status reporting.", ""},
-        subcommands = {ArtifactCommand.class, Groups.Image.class, Groups.Kube.class, Groups.Flux.class, Groups.Status.class,
+        subcommands = {ArtifactCommand.class, Groups.Image.class, KubeCommand.class, Groups.Flux.class, Groups.Status.class,
                 CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:the step failed (message on stderr says what and how to fix)",
