@@ -28,12 +28,4 @@ final class Groups {
     @Command(name = "image", description = {"Container images without a Docker daemon (jib-core).", "",
             "Planned: build (layers, Java app, platforms; to a registry, OCI layout or tar), tag."})
     static final class Image extends Planned {}
-
-    @Command(name = "flux", description = {"Wait for Flux to reconcile exactly the pushed artifact digest.", "",
-            "Planned: wait (--reconcile, --report), reconcile."})
-    static final class Flux extends Planned {}
-
-    @Command(name = "status", description = {"Report deployments as GitLab commit statuses (external jobs).", "",
-            "Planned: set."})
-    static final class Status extends Planned {}
 }

@@ -29,9 +29,10 @@ public final class KubeStandIn implements AutoCloseable {
     private final NamespacedKubernetesClient client;
 
     private KubeStandIn() {
-        server = new KubernetesMockServer(false);
+        server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(), new java.util.HashMap<>(),
+                new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(), true);
         server.init(java.net.InetAddress.getLoopbackAddress(), 0);
-        client = server.createClient();
+        client = server.createClient(new dev.kastor.steps.k8s.KubeHttpClients(url()));
         for (ResourceDefinitionContext r : List.of(OCI_REPOSITORY, KUSTOMIZATION, HELM_RELEASE, RECEIVER)) {
             client.apiextensions().v1().customResourceDefinitions().resource(crd(r)).create();
         }
@@ -43,12 +44,17 @@ public final class KubeStandIn implements AutoCloseable {
 
     /** The API server URL, as the KAS k8s-proxy URL would be in a GitLab kubeconfig. */
     public String url() {
-        return "http://127.0.0.1:" + server.getPort();
+        return "https://127.0.0.1:" + server.getPort();
     }
 
     /** The test's own client: it plays the Flux controllers by writing status. */
     public NamespacedKubernetesClient client() {
         return client;
+    }
+
+    /** A client of its own (closed by the caller), for a test thread that must not share connections with another. */
+    public NamespacedKubernetesClient newClient() {
+        return server.createClient(new dev.kastor.steps.k8s.KubeHttpClients(url()));
     }
 
     public KubernetesMockServer server() {
@@ -60,7 +66,7 @@ public final class KubeStandIn implements AutoCloseable {
      * with token {@code ci:<id>:<job token>}, one context {@code <project path>:<agent name>} per agent.
      */
     public Path writeKubeconfig(Path file, Map<String, Long> agentsByContext) {
-        var sb = new StringBuilder("apiVersion: v1\nkind: Config\nclusters:\n- name: gitlab\n  cluster:\n    server: " + url() + "\nusers:\n");
+        var sb = new StringBuilder("apiVersion: v1\nkind: Config\nclusters:\n- name: gitlab\n  cluster:\n    insecure-skip-tls-verify: true\n    server: " + url() + "\nusers:\n");
         agentsByContext.values().stream().distinct().forEach(id ->
                 sb.append("- name: agent:").append(id).append("\n  user:\n    token: ci:").append(id).append(':').append(JOB_TOKEN).append('\n'));
         sb.append("contexts:\n");

@@ -4,7 +4,6 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 
 /** A Kubernetes client bound to one context, closed when the step ends. */
 public final class KubeConnection implements AutoCloseable {
@@ -21,7 +20,7 @@ public final class KubeConnection implements AutoCloseable {
         config.setConnectionTimeout(Math.min(requestTimeoutSeconds, 10) * 1000);
         // Kastor retries and reconnects itself where it matters (watches); a failing request should surface quickly.
         config.setRequestRetryBackoffLimit(2);
-        KubernetesClient client = new KubernetesClientBuilder().withConfig(config).withHttpClientFactory(new JdkHttpClientFactory()).build();
+        KubernetesClient client = new KubernetesClientBuilder().withConfig(config).withHttpClientFactory(new KubeHttpClients(config.getMasterUrl())).build();
         return new KubeConnection(context, client);
     }
 
