@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 @Command(name = "kube", description = {
         "Push-based deploy through the GitLab agent tunnel: only the Kubernetes API, through the context the job was given",
         "(the KUBECONFIG GitLab injects, or Kastor's KAS). Pick the agent with --agent PATH:NAME or KASTOR_AGENT.", ""},
-        subcommands = {ContextsCommand.class})
+        subcommands = {ContextsCommand.class, ApplyCommand.class, DiffCommand.class})
 public final class KubeCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
