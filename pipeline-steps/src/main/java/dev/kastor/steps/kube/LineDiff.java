@@ -25,10 +25,10 @@ final class LineDiff {
                 out.add(" " + a.get(i));
                 i++;
                 j++;
-            } else if (j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-                out.add("+" + b.get(j++));
+            } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+                out.add("-" + a.get(i++)); // removals before additions, as diff -u prints them
             } else {
-                out.add("-" + a.get(i++));
+                out.add("+" + b.get(j++));
             }
         }
         return out;
