@@ -29,10 +29,11 @@ public final class Discovery {
         return u;
     }
 
-    public ObjectRef sourceByUrl(String url) {
+    /** @param fallbackNamespace where to look when the agent may not list OCIRepositories cluster-wide */
+    public ObjectRef sourceByUrl(String url, String fallbackNamespace) {
         String want = repositoryUrl(url);
         var found = new ArrayList<ObjectRef>();
-        for (GenericKubernetesResource o : list(FluxKind.OCIRepository, null)) {
+        for (GenericKubernetesResource o : list(FluxKind.OCIRepository, fallbackNamespace)) {
             String have = Conditions.string(o, "spec", "url");
             if (have != null && repositoryUrl(have).equals(want)) {
                 found.add(new ObjectRef(FluxKind.OCIRepository.type(), o.getMetadata().getNamespace(), o.getMetadata().getName()));

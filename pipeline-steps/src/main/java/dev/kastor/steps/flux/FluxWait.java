@@ -27,6 +27,7 @@ public final class FluxWait {
 
     private final KubeConnection conn;
     private final SyncListener listener;
+    private volatile String sourceRevision;
 
     public FluxWait(KubeConnection conn, SyncListener listener) {
         this.conn = conn;
@@ -64,7 +65,10 @@ public final class FluxWait {
                     }
                     throw new KubeException(why);
                 }
-                if (verdicts.values().stream().allMatch(v -> v.phase() == Phase.SUCCESS)) return verdicts;
+                if (verdicts.values().stream().allMatch(v -> v.phase() == Phase.SUCCESS)) {
+                    sourceRevision = Conditions.string(latest.get(plan.source()), "status", "artifact", "revision");
+                    return verdicts;
+                }
                 long left = deadline - System.nanoTime();
                 WatchedObjects.Update u = left <= 0 ? null : watched.next(Duration.ofNanos(left));
                 if (u == null) throw timedOut(plan, all, verdicts);
@@ -78,6 +82,11 @@ public final class FluxWait {
                 }
             }
         }
+    }
+
+    /** The source's {@code status.artifact.revision} when the wait succeeded. */
+    public String sourceRevision() {
+        return sourceRevision;
     }
 
     private void evaluate(Plan plan, String requestedAt, Map<ObjectRef, GenericKubernetesResource> latest, Map<ObjectRef, Verdict> verdicts) {

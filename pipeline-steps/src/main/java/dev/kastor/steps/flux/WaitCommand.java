@@ -96,7 +96,7 @@ final class WaitCommand implements Callable<Integer> {
             } else {
                 String u = url != null ? url : ctx.env("KASTOR_ARTIFACT_URL");
                 if (u == null) throw new InvalidInputException("which OCIRepository? pass --source NS/NAME, or --url oci://HOST/REPO (default KASTOR_ARTIFACT_URL)");
-                src = discovery.sourceByUrl(u);
+                src = discovery.sourceByUrl(u, namespace);
                 console.info("found " + src + " pulling " + Discovery.repositoryUrl(u));
             }
             var dependents = new ArrayList<ObjectRef>();
@@ -110,16 +110,16 @@ final class WaitCommand implements Callable<Integer> {
             SyncListener listener = new ConsoleListener(console);
             if (reporter != null) listener = SyncListener.both(listener, reporter);
             Map<ObjectRef, Verdict> result;
+            var wait = new FluxWait(conn, listener);
             console.info("waiting up to " + Durations.format(limit) + " for " + want + (reconcile ? " (reconcile requested)" : ""));
             try {
-                result = new FluxWait(conn, listener).run(new FluxWait.Plan(src, dependents, want, limit, reconcile));
+                result = wait.run(new FluxWait.Plan(src, dependents, want, limit, reconcile));
             } finally {
                 if (reporter != null) reporter.close();
             }
             var json = new LinkedHashMap<String, Object>();
             json.put("digest", want);
-            json.put("revision", Conditions.string(conn.client().genericKubernetesResources(src.type()).inNamespace(src.namespace())
-                    .withName(src.name()).get(), "status", "artifact", "revision"));
+            json.put("revision", wait.sourceRevision());
             var objects = new ArrayList<Map<String, Object>>();
             result.forEach((ref, v) -> objects.add(Map.of("kind", ref.kind(), "namespace", ref.namespace(), "name", ref.name(), "message", v.reason())));
             json.put("objects", objects);
