@@ -13,7 +13,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -126,9 +125,5 @@ public final class FluxWait {
     private static ObjectRef first(Map<ObjectRef, Verdict> verdicts, Phase phase) {
         for (var e : verdicts.entrySet()) if (e.getValue().phase() == phase) return e.getKey();
         return null;
-    }
-
-    static Set<String> namespaces(List<ObjectRef> refs) {
-        return refs.stream().map(ObjectRef::namespace).collect(Collectors.toSet());
     }
 }
