@@ -3,6 +3,9 @@ package dev.kastor.steps;
 import dev.kastor.steps.artifact.ArtifactCommand;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.image.ImageCommand;
+import dev.kastor.steps.flux.FluxCommand;
+import dev.kastor.steps.kube.KubeCommand;
+import dev.kastor.steps.status.StatusCommand;
 import dev.kastor.steps.cli.Errors;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,11 +19,12 @@ import picocli.CommandLine.ScopeType;
         versionProvider = Kastor.Version.class,
         description = {"Deliver from a GitLab pipeline to Kubernetes: Flux OCI artifacts, daemonless images,",
                 "push-based apply through the GitLab agent, Flux sync wait and commit-status reporting.", ""},
-        subcommands = {ArtifactCommand.class, ImageCommand.class, Groups.Kube.class, Groups.Flux.class, Groups.Status.class,
+        subcommands = {ArtifactCommand.class, ImageCommand.class, KubeCommand.class, FluxCommand.class, StatusCommand.class,
                 CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:the step failed (message on stderr says what and how to fix)",
-                "2:usage error (unknown option, missing argument)", "3:kastor artifact diff found differences"},
+                "2:usage error (unknown option, missing argument)", "3:kastor artifact diff / kube diff found differences",
+                "4:timed out waiting (flux wait, kube apply --wait): not failed, not done yet"},
         footer = {"", "GitLab CI variables (CI_REGISTRY, CI_COMMIT_SHA, ...) fill the defaults. Docs: README.md"})
 public final class Kastor implements Runnable {
     @CommandLine.Spec

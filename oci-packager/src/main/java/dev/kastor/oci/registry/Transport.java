@@ -141,7 +141,7 @@ final class Transport {
 
     /** What to throw when a watchdog cut a silent exchange: worth another attempt, like a dropped connection. */
     Retryable silence(Throwable cause) {
-        return new Retryable("no data from " + base + " for " + options.timeout().toSeconds() + " s (raise it with --timeout)", 0, null, cause);
+        return new Retryable("no data from " + base + " for " + options.timeout().toSeconds() + " s (raise it with --registry-timeout)", 0, null, cause);
     }
 
     /** GET with the body as exact bytes: oras' String variant would decode and re-encode, which a digest cannot afford. */

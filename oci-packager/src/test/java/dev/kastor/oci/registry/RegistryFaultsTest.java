@@ -128,7 +128,7 @@ class RegistryFaultsTest {
 
         assertThatThrownBy(() -> impatient.listTags("faults/silent"))
                 .isInstanceOf(RegistryException.Unavailable.class)
-                .hasMessageContaining("2 attempts").hasMessageContaining("no data from").hasMessageContaining("--timeout");
+                .hasMessageContaining("2 attempts").hasMessageContaining("no data from").hasMessageContaining("--registry-timeout");
     }
 
     @Test

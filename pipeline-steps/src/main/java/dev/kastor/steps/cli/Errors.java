@@ -19,7 +19,7 @@ public final class Errors implements CommandLine.IExecutionExceptionHandler, Com
         String name = cmd.getCommandSpec().qualifiedName();
         ctx.err().println(name + ": error: " + describe(e));
         if (ctx.env("KASTOR_DEBUG") != null) e.printStackTrace(ctx.err());
-        return ExitCode.FAILED;
+        return e instanceof TimedOutException ? ExitCode.TIMED_OUT : ExitCode.FAILED;
     }
 
     /** A usage error: the problem and where help is, not the whole usage text (CI logs would bury the message). */

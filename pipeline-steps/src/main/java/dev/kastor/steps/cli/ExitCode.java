@@ -9,6 +9,8 @@ public final class ExitCode {
     public static final int USAGE = 2;
     /** {@code kastor artifact diff} found differences (like diff(1) and kubectl diff, but apart from failures). */
     public static final int DIFFERENT = 3;
+    /** A wait (flux wait, kube apply --wait) ran out of time: nothing failed, it was not done yet. Failures stay {@link #FAILED}. */
+    public static final int TIMED_OUT = 4;
 
     private ExitCode() {}
 }

@@ -31,7 +31,7 @@ public final class RegistryFlags {
             description = "Attempts per request on 429, 5xx or a dropped connection, with backoff (default: ${DEFAULT-VALUE}).")
     int retries = 5;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
+    @Option(names = "--registry-timeout", paramLabel = "SECONDS", defaultValue = "60",
             description = "Abandon (and retry) a registry request that moves no data for this long; also the connect timeout (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds = 60;
 

@@ -1,0 +1,144 @@
+package dev.kastor.steps.flux;
+
+import dev.kastor.oci.InvalidInputException;
+import dev.kastor.steps.cli.Console;
+import dev.kastor.steps.cli.Context;
+import dev.kastor.steps.cli.OutputFlags;
+import dev.kastor.steps.k8s.AgentFlags;
+import dev.kastor.steps.k8s.KubeConnection;
+import dev.kastor.steps.k8s.ObjectRef;
+import dev.kastor.steps.status.StatusFlags;
+import dev.kastor.steps.status.StatusReporter;
+import io.fabric8.kubernetes.api.model.Event;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "wait", description = {
+        "Wait until Flux has applied exactly the pushed digest: the OCIRepository's status.artifact.revision ends with it, then each",
+        "Kustomization's lastAppliedRevision equals it (observedGeneration == generation, Ready=True); HelmRelease: lastAttemptedRevisionDigest.",
+        "Watches the objects (no polling) and prints Flux's events for them. Fails at once on Ready=False or Stalled=True (exit 1);",
+        "on timeout says what was last seen (exit 4).", "",
+        "The OCIRepository is --source, or the one whose spec.url is the artifact's repository (--url, default KASTOR_ARTIFACT_URL);",
+        "the Kustomizations/HelmReleases are --kustomization/--helmrelease, or every one whose sourceRef/chartRef is it.", "",
+        "Examples:",
+        "  kastor flux wait --digest $KASTOR_ARTIFACT_DIGEST --reconcile --report",
+        "  kastor flux wait --digest sha256:… --source flux-system/podinfo --kustomization podinfo --timeout 10m", ""})
+final class WaitCommand implements Callable<Integer> {
+    private final Context ctx;
+
+    @Option(names = "--digest", paramLabel = "sha256:…", description = "Manifest digest the artifact step pushed (default: KASTOR_ARTIFACT_DIGEST).")
+    String digest;
+
+    @Option(names = "--source", paramLabel = "[NS/]NAME", description = "The OCIRepository (default: found by --url).")
+    String source;
+
+    @Option(names = "--url", paramLabel = "oci://HOST/REPO", description = "Artifact URL to find the OCIRepository by (default: KASTOR_ARTIFACT_URL).")
+    String url;
+
+    @Option(names = "--kustomization", paramLabel = "[NS/]NAME", description = "Kustomization to wait for (repeatable; default: those fed by the source).")
+    List<String> kustomizations = new ArrayList<>();
+
+    @Option(names = "--helmrelease", paramLabel = "[NS/]NAME", description = "HelmRelease to wait for (repeatable; default: those fed by the source).")
+    List<String> helmReleases = new ArrayList<>();
+
+    @Option(names = {"-n", "--namespace"}, paramLabel = "NS", defaultValue = "flux-system",
+            description = "Namespace of names given without one (default: ${DEFAULT-VALUE}).")
+    String namespace;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "5m", description = "How long to wait, e.g. 90s, 10m (default: ${DEFAULT-VALUE}).")
+    String timeout;
+
+    @Option(names = "--reconcile", description = "First set reconcile.fluxcd.io/requestedAt on every object, so Flux acts now, not at its next interval.")
+    boolean reconcile;
+
+    @Option(names = "--report", description = "Report each object as a GitLab commit status (external job) while waiting: pending, running, success/failed.")
+    boolean report;
+
+    @Option(names = "--status-name", paramLabel = "TEMPLATE", defaultValue = StatusReporter.DEFAULT_NAME,
+            description = "Name of each reported status; {kind}, {namespace}, {name} are replaced (default: ${DEFAULT-VALUE}).")
+    String statusName;
+
+    @Mixin AgentFlags agent;
+    @Mixin StatusFlags status;
+    @Mixin OutputFlags output;
+
+    WaitCommand(Context ctx) {
+        this.ctx = ctx;
+    }
+
+    static ObjectRef ref(FluxKind kind, String name, String defaultNamespace) {
+        int slash = name.indexOf('/');
+        return slash < 0 ? new ObjectRef(kind.type(), defaultNamespace, name)
+                : new ObjectRef(kind.type(), name.substring(0, slash), name.substring(slash + 1));
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        String want = digest != null ? digest : ctx.env("KASTOR_ARTIFACT_DIGEST");
+        if (want == null) throw new InvalidInputException("no digest to wait for: pass --digest sha256:… or KASTOR_ARTIFACT_DIGEST (from the push job's dotenv)");
+        if (!want.matches("sha256:[0-9a-f]{64}")) throw new InvalidInputException("--digest " + want + " is not a sha256:<64 hex> manifest digest");
+        Duration limit = Durations.parse(timeout);
+        var console = new Console(ctx, false);
+        // The reporter checks its token and CI variables before anything is waited for: a missing token fails the job at once.
+        StatusReporter reporter = report ? status.reporter(ctx, console).nameTemplate(statusName) : null;
+        try (KubeConnection conn = agent.connect(ctx, console)) {
+            var discovery = new Discovery(conn);
+            ObjectRef src;
+            if (source != null) {
+                src = ref(FluxKind.OCIRepository, source, namespace);
+            } else {
+                String u = url != null ? url : ctx.env("KASTOR_ARTIFACT_URL");
+                if (u == null) throw new InvalidInputException("which OCIRepository? pass --source NS/NAME, or --url oci://HOST/REPO (default KASTOR_ARTIFACT_URL)");
+                src = discovery.sourceByUrl(u, namespace);
+                console.info("found " + src + " pulling " + Discovery.repositoryUrl(u));
+            }
+            var dependents = new ArrayList<ObjectRef>();
+            kustomizations.forEach(k -> dependents.add(ref(FluxKind.Kustomization, k, namespace)));
+            helmReleases.forEach(h -> dependents.add(ref(FluxKind.HelmRelease, h, namespace)));
+            if (dependents.isEmpty()) {
+                dependents.addAll(discovery.dependents(src));
+                if (dependents.isEmpty()) console.warn("no Kustomization or HelmRelease uses " + src + ": waiting for the source only");
+                else console.info("fed by it: " + dependents);
+            }
+            SyncListener listener = new ConsoleListener(console);
+            if (reporter != null) listener = SyncListener.both(listener, reporter);
+            Map<ObjectRef, Verdict> result;
+            var wait = new FluxWait(conn, listener);
+            console.info("waiting up to " + Durations.format(limit) + " for " + want + (reconcile ? " (reconcile requested)" : ""));
+            try {
+                result = wait.run(new FluxWait.Plan(src, dependents, want, limit, reconcile));
+            } finally {
+                if (reporter != null) reporter.close();
+            }
+            var json = new LinkedHashMap<String, Object>();
+            json.put("digest", want);
+            json.put("revision", wait.sourceRevision());
+            var objects = new ArrayList<Map<String, Object>>();
+            result.forEach((ref, v) -> objects.add(Map.of("kind", ref.kind(), "namespace", ref.namespace(), "name", ref.name(), "message", v.reason())));
+            json.put("objects", objects);
+            output.emit(ctx, "synced " + want + ": " + String.join(", ", result.keySet().stream().map(ObjectRef::toString).toList()), json,
+                    Map.of("KASTOR_FLUX_REVISION", String.valueOf(json.get("revision"))));
+        }
+        return 0;
+    }
+
+    /** Prints each change as one line, and Flux's events for the waited objects. */
+    private record ConsoleListener(Console console) implements SyncListener {
+        @Override
+        public void changed(ObjectRef ref, Verdict v) {
+            console.info(String.format("  %-8s %s: %s", v.phase().name().toLowerCase(java.util.Locale.ROOT), ref, v.reason()));
+        }
+
+        @Override
+        public void event(ObjectRef ref, Event e) {
+            console.info("  event    " + ref + ": " + e.getType() + " " + e.getReason() + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package dev.kastor.steps.kube;
+
+import dev.kastor.oci.InvalidInputException;
+import dev.kastor.steps.cli.Console;
+import dev.kastor.steps.cli.Context;
+import dev.kastor.steps.cli.OutputFlags;
+import dev.kastor.steps.flux.Durations;
+import dev.kastor.steps.k8s.AgentFlags;
+import dev.kastor.steps.k8s.KubeConnection;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "apply", description = {
+        "Server-side apply of manifests through the agent (field manager kastor, conflicts forced): CRDs and Namespaces first, then the rest.",
+        "Every document is checked first (YAML, apiVersion, kind, name, a kind the cluster serves): one bad document and nothing is applied.", "",
+        "Examples:",
+        "  kastor kube apply deploy/ --wait --timeout 5m",
+        "  kustomize build overlays/prod | kastor kube apply - --inventory app-prod --prune",
+        "  kastor kube apply oci://$CI_REGISTRY_IMAGE/manifests@$KASTOR_ARTIFACT_DIGEST --dry-run", ""})
+final class ApplyCommand implements Callable<Integer> {
+    private final Context ctx;
+
+    @Mixin Inputs inputs;
+
+    @Option(names = "--dry-run", description = "Server-side dry run: the API server validates and defaults everything, nothing is stored.")
+    boolean dryRun;
+
+    @Option(names = "--inventory", paramLabel = "NAME",
+            description = "Record what was applied in ConfigMap kastor-inventory-NAME (and annotate each object), so --prune can remove what later inputs drop.")
+    String inventory;
+
+    @Option(names = "--inventory-namespace", paramLabel = "NS", description = "Namespace of the inventory ConfigMap (default: the context's namespace, else default).")
+    String inventoryNamespace;
+
+    @Option(names = "--prune", description = "Delete objects of the previous apply with this --inventory that the input no longer has.")
+    boolean prune;
+
+    @Option(names = "--wait", description = "Wait until Deployments, StatefulSets, DaemonSets, Jobs and objects with a Ready condition have rolled out.")
+    boolean await;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "5m", description = "How long --wait waits, e.g. 90s, 10m (default: ${DEFAULT-VALUE}).")
+    String timeout;
+
+    @Mixin AgentFlags agent;
+    @Mixin OutputFlags output;
+
+    ApplyCommand(Context ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (prune && inventory == null) throw new InvalidInputException("--prune needs --inventory NAME: Kastor prunes only what an inventory it wrote lists");
+        var console = new Console(ctx, output.json());
+        ManifestReader reader = inputs.read(ctx, console);
+        try (KubeConnection conn = agent.connect(ctx, console)) {
+            var applier = new Applier(conn, console);
+            String ns = inputs.namespace != null ? inputs.namespace : conn.defaultNamespace();
+            List<Applier.Planned> planned = applier.plan(reader.manifests(), reader.problems(), ns);
+            Inventory inv = inventory == null ? null : new Inventory(conn, inventory, inventoryNamespace != null ? inventoryNamespace : conn.defaultNamespace());
+            var current = new TreeSet<Inventory.Entry>();
+            planned.forEach(p -> current.add(p.entry()));
+            var previous = inv == null ? new TreeSet<Inventory.Entry>() : new TreeSet<>(inv.load());
+            if (inv != null && !dryRun) {
+                // Record the union first: if this apply dies half-way, the next one still knows everything it may prune.
+                var union = new TreeSet<>(previous);
+                union.addAll(current);
+                inv.save(union);
+            }
+            List<GenericKubernetesResource> applied;
+            try (var section = console.section("apply", (dryRun ? "Dry-run applying " : "Applying ") + planned.size() + " objects via " + conn.context().name())) {
+                applied = applier.apply(planned, dryRun, inv);
+            }
+            List<Inventory.Entry> pruned = List.of();
+            if (prune) pruned = applier.prune(previous, current, inv, dryRun);
+            if (inv != null && !dryRun) inv.save(current);
+            if (await && !dryRun) new RolloutWait(conn, console).run(planned, Durations.parse(timeout));
+            var json = new LinkedHashMap<String, Object>();
+            json.put("context", conn.context().name());
+            json.put("dryRun", dryRun);
+            var objects = new ArrayList<Map<String, Object>>();
+            for (GenericKubernetesResource o : applied) {
+                var m = new LinkedHashMap<String, Object>();
+                m.put("apiVersion", o.getApiVersion());
+                m.put("kind", o.getKind());
+                m.put("namespace", o.getMetadata().getNamespace());
+                m.put("name", o.getMetadata().getName());
+                objects.add(m);
+            }
+            json.put("applied", objects);
+            json.put("pruned", pruned.stream().map(Inventory.Entry::toString).toList());
+            output.emit(ctx, (dryRun ? "dry run: would apply " : "applied ") + applied.size() + " objects" + (prune ? ", " + (dryRun ? "would prune " : "pruned ") + pruned.size() : "")
+                    + " via " + conn.context().name(), json, null);
+        }
+        return 0;
+    }
+}

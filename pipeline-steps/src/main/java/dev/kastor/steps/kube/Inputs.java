@@ -1,0 +1,64 @@
+package dev.kastor.steps.kube;
+
+import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.extract.SafeExtractor;
+import dev.kastor.oci.flux.ArtifactLocation;
+import dev.kastor.steps.cli.Console;
+import dev.kastor.steps.cli.Context;
+import dev.kastor.steps.cli.RegistryFlags;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** What to apply: a directory, a file, {@code -} (stdin) or a pushed artifact {@code oci://HOST/REPO@sha256:…}. */
+final class Inputs {
+    @Parameters(index = "0", paramLabel = "SOURCE", description = "DIR, FILE, - (stdin), or oci://HOST/REPO@sha256:… (an artifact pushed by kastor artifact push).")
+    String source;
+
+    @Option(names = {"-n", "--namespace"}, paramLabel = "NS",
+            description = "Namespace for namespaced objects that name none (default: the context's namespace, else default).")
+    String namespace;
+
+    @Mixin RegistryFlags registry;
+
+    ManifestReader read(Context ctx, Console console) {
+        var reader = new ManifestReader();
+        if (source.equals("-")) {
+            reader.readStream(ctx.in(), "stdin");
+        } else if (source.startsWith("oci://") || source.startsWith("oci-layout:")) {
+            Path tmp;
+            try {
+                tmp = Files.createTempDirectory("kastor-apply");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            try {
+                var location = ArtifactLocation.parse(source, ctx.workDir());
+                var result = registry.artifacts(ctx, console).pull(location, tmp.resolve("content"), SafeExtractor.withDefaults());
+                console.info("pulled " + result.url() + "@" + result.digest() + " (" + result.files() + " files)");
+                reader.readPath(result.directory(), source);
+            } finally {
+                delete(tmp);
+            }
+        } else {
+            reader.readPath(ctx.path(source), source);
+        }
+        reader.skipped().forEach(s -> console.warn("skipped " + s));
+        if (reader.manifests().isEmpty() && reader.problems().isEmpty()) throw new InvalidInputException(source + " holds no Kubernetes object");
+        return reader;
+    }
+
+    private static void delete(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temp dir left behind is not worth failing a deploy for
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.kastor.steps;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder;
+import io.fabric8.kubernetes.client.NamespacedKubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Kubernetes API stand-in (no API server can run here, see TESTING.md): fabric8's mock server in CRUD mode over
+ * plain HTTP, with the Flux CRDs installed. It cannot do what controllers do (tests write the status a Flux
+ * controller would), server-side apply (415), strategic-merge patch or list paging.
+ */
+public final class KubeStandIn implements AutoCloseable {
+    public static final String JOB_TOKEN = "job-token-s3cr3t-4711";
+    public static final ResourceDefinitionContext OCI_REPOSITORY = rdc("source.toolkit.fluxcd.io", "v1", "OCIRepository", "ocirepositories");
+    public static final ResourceDefinitionContext KUSTOMIZATION = rdc("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations");
+    public static final ResourceDefinitionContext HELM_RELEASE = rdc("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases");
+    public static final ResourceDefinitionContext RECEIVER = rdc("notification.toolkit.fluxcd.io", "v1", "Receiver", "receivers");
+
+    private final KubernetesMockServer server;
+    private final NamespacedKubernetesClient client;
+
+    private KubeStandIn() {
+        server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(), new java.util.HashMap<>(),
+                new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(), true);
+        server.init(java.net.InetAddress.getLoopbackAddress(), 0);
+        client = server.createClient(new dev.kastor.steps.k8s.KubeHttpClients(url()));
+        for (ResourceDefinitionContext r : List.of(OCI_REPOSITORY, KUSTOMIZATION, HELM_RELEASE, RECEIVER)) {
+            client.apiextensions().v1().customResourceDefinitions().resource(crd(r)).create();
+        }
+    }
+
+    public static KubeStandIn start() {
+        return new KubeStandIn();
+    }
+
+    /** The API server URL, as the KAS k8s-proxy URL would be in a GitLab kubeconfig. */
+    public String url() {
+        return "https://127.0.0.1:" + server.getPort();
+    }
+
+    /** The test's own client: it plays the Flux controllers by writing status. */
+    public NamespacedKubernetesClient client() {
+        return client;
+    }
+
+    /** A client of its own (closed by the caller), for a test thread that must not share connections with another. */
+    public NamespacedKubernetesClient newClient() {
+        return server.createClient(new dev.kastor.steps.k8s.KubeHttpClients(url()));
+    }
+
+    public KubernetesMockServer server() {
+        return server;
+    }
+
+    /**
+     * Writes a kubeconfig shaped exactly like the one GitLab injects: cluster {@code gitlab}, user {@code agent:<id>}
+     * with token {@code ci:<id>:<job token>}, one context {@code <project path>:<agent name>} per agent.
+     */
+    public Path writeKubeconfig(Path file, Map<String, Long> agentsByContext) {
+        var sb = new StringBuilder("apiVersion: v1\nkind: Config\nclusters:\n- name: gitlab\n  cluster:\n    insecure-skip-tls-verify: true\n    server: " + url() + "\nusers:\n");
+        agentsByContext.values().stream().distinct().forEach(id ->
+                sb.append("- name: agent:").append(id).append("\n  user:\n    token: ci:").append(id).append(':').append(JOB_TOKEN).append('\n'));
+        sb.append("contexts:\n");
+        agentsByContext.forEach((ctx, id) -> sb.append("- name: ").append(ctx).append("\n  context:\n    cluster: gitlab\n    user: agent:").append(id).append('\n'));
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Files.writeString(file, sb.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return file;
+    }
+
+    public GenericKubernetesResource get(ResourceDefinitionContext rdc, String ns, String name) {
+        return client.genericKubernetesResources(rdc).inNamespace(ns).withName(name).get();
+    }
+
+    @Override
+    public void close() {
+        client.close();
+        server.destroy();
+    }
+
+    private static ResourceDefinitionContext rdc(String group, String version, String kind, String plural) {
+        return new ResourceDefinitionContext.Builder().withGroup(group).withVersion(version).withKind(kind).withPlural(plural).withNamespaced(true).build();
+    }
+
+    private static CustomResourceDefinition crd(ResourceDefinitionContext r) {
+        return new CustomResourceDefinitionBuilder()
+                .withNewMetadata().withName(r.getPlural() + "." + r.getGroup()).endMetadata()
+                .withNewSpec().withGroup(r.getGroup()).withScope("Namespaced")
+                .withNewNames().withKind(r.getKind()).withPlural(r.getPlural()).withSingular(r.getKind().toLowerCase()).endNames()
+                .addNewVersion().withName(r.getVersion()).withServed(true).withStorage(true)
+                .withNewSubresources().withNewStatus().endStatus().endSubresources()
+                .withNewSchema().withNewOpenAPIV3Schema().withType("object").withXKubernetesPreserveUnknownFields(true).endOpenAPIV3Schema().endSchema()
+                .endVersion().endSpec().build();
+    }
+}
