@@ -194,6 +194,32 @@ class FluxWaitTest {
     }
 
     @Test
+    void fluxEventsAboutTheWaitedObjectsArePrintedWhileWaiting() throws Exception {
+        String digest = push("main", "kind: Secret\n");
+        createSourceAndKustomization();
+
+        CompletableFuture<KastorRun.Result> run = inBackground(() -> wait(Map.of(
+                "KASTOR_ARTIFACT_DIGEST", digest, "KASTOR_ARTIFACT_URL", url() + ":main"))
+                .run("flux", "wait", "--reconcile", "--timeout", "2m"));
+        awaitReconcileRequested(KubeStandIn.KUSTOMIZATION, "podinfo");
+        // What kustomize-controller records while it works; the event about another object must not be printed.
+        kube.client().v1().events().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.EventBuilder()
+                .withNewMetadata().withName("podinfo.1").withNamespace(ns).endMetadata()
+                .withNewInvolvedObject().withKind("Kustomization").withName("podinfo").withNamespace(ns).endInvolvedObject()
+                .withType("Normal").withReason("Progressing").withMessage("Deployment/podinfo/podinfo configured").build()).create();
+        kube.client().v1().events().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.EventBuilder()
+                .withNewMetadata().withName("other.1").withNamespace(ns).endMetadata()
+                .withNewInvolvedObject().withKind("Kustomization").withName("other").withNamespace(ns).endInvolvedObject()
+                .withType("Warning").withReason("BuildFailed").withMessage("not ours").build()).create();
+        sourceServes("main@" + digest);
+        kustomizationApplied("main@" + digest);
+        KastorRun.Result r = run.get(3, TimeUnit.MINUTES);
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.err()).contains("Progressing: Deployment/podinfo/podinfo configured").doesNotContain("not ours");
+    }
+
+    @Test
     void staleRevisionIsNotMistakenForTheNewOneAndTimeoutSaysWhatWasSeen() {
         String old = push("old", "kind: ConfigMap\n");
         String digest = push("main", "kind: Secret\n");
