@@ -31,9 +31,18 @@ public final class Bridge implements AutoCloseable {
     public final GitLabApiStandIn gitlab = GitLabApiStandIn.start();
     public final ByteArrayOutputStream logs = new ByteArrayOutputStream();
     public final Kas kas;
+    private final boolean tls;
 
     public Bridge(Path dir) throws Exception {
-        var listen = new KasConfig.Listen(addr("127.0.0.1:0"), addr("127.0.0.1:0"), addr("127.0.0.1:0"), addr("127.0.0.1:0"));
+        this(dir, null);
+    }
+
+    /** With {@code proxyCert}, the k8s proxy speaks HTTPS (kubectl sends bearer tokens only over TLS). */
+    public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert) throws Exception {
+        this.tls = proxyCert != null;
+        var proxy = proxyCert == null ? addr("127.0.0.1:0")
+                : new KasConfig.Address("127.0.0.1:0", proxyCert.certPem().toString(), proxyCert.keyPem().toString(), null);
+        var listen = new KasConfig.Listen(addr("127.0.0.1:0"), addr("127.0.0.1:0"), proxy, addr("127.0.0.1:0"));
         var config = new KasConfig(listen, new KasConfig.GitLab(gitlab.url(), null), dir.resolve("agents.json").toString(),
                 null, null, SECRET, SECRET).withDefaults(dir);
         kas = Kas.start(config, new JsonLog(new PrintStream(logs, true, StandardCharsets.UTF_8), "kas"));
@@ -79,7 +88,7 @@ public final class Bridge implements AutoCloseable {
     }
 
     public String proxyUrl() {
-        return "http://127.0.0.1:" + kas.k8sProxyPort() + "/k8s-proxy";
+        return (tls ? "https" : "http") + "://127.0.0.1:" + kas.k8sProxyPort() + "/k8s-proxy";
     }
 
     @Override
