@@ -43,7 +43,7 @@ public final class Bridge implements AutoCloseable {
         var proxy = proxyCert == null ? addr("127.0.0.1:0")
                 : new KasConfig.Address("127.0.0.1:0", proxyCert.certPem().toString(), proxyCert.keyPem().toString(), null);
         var listen = new KasConfig.Listen(addr("127.0.0.1:0"), addr("127.0.0.1:0"), proxy, addr("127.0.0.1:0"));
-        var config = new KasConfig(listen, new KasConfig.GitLab(gitlab.url(), null), dir.resolve("agents.json").toString(),
+        var config = new KasConfig(listen, new KasConfig.GitLab(gitlab.url()), null, dir.resolve("agents.json").toString(),
                 null, null, SECRET, SECRET).withDefaults(dir);
         kas = Kas.start(config, new JsonLog(new PrintStream(logs, true, StandardCharsets.UTF_8), "kas"));
     }

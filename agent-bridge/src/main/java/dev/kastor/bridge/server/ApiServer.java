@@ -9,14 +9,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 
 /**
- * KAS's API port: {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus text). Small request/response
+ * KAS's API port: {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus text), and
+ * {@code /api/v1/job/agents} (see {@link JobAgentsEndpoint}). Small request/response
  * calls only, so the JDK server is enough here (the k8s proxy, which streams and upgrades, runs on Netty).
  */
 final class ApiServer implements AutoCloseable {
     private final HttpServer server;
     private final Kas kas;
 
-    ApiServer(InetSocketAddress listen, SslContext tls, Kas kas) throws IOException {
+    ApiServer(InetSocketAddress listen, SslContext tls, Kas kas, JobAgentsEndpoint jobAgents) throws IOException {
         if (tls != null) throw new IllegalArgumentException("TLS on the API port is not supported yet: put it behind your ingress");
         this.kas = kas;
         server = HttpServer.create(listen, 64);
@@ -24,6 +25,7 @@ final class ApiServer implements AutoCloseable {
         server.createContext("/healthz", ex -> text(ex, 200, "ok\n"));
         server.createContext("/readyz", ex -> text(ex, 200, "ok\n"));
         server.createContext("/metrics", ex -> text(ex, 200, kas.metrics().prometheus()));
+        server.createContext("/api/v1/job/agents", jobAgents::handle);
         server.start();
     }
 

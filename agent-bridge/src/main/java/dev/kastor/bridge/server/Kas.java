@@ -54,12 +54,22 @@ public final class Kas implements AutoCloseable {
         var authorizer = new JobAuthorizer(URI.create(config.gitlab().url()), http);
         this.proxy = new K8sProxyServer(address(listen.k8sProxy().address()), tls(listen.k8sProxy()), listen.k8sProxy().prefix(),
                 authorizer, tunnels, metrics, log);
-        this.api = new ApiServer(address(listen.api().address()), tls(listen.api()), this);
+        this.api = new ApiServer(address(listen.api().address()), tls(listen.api()), this,
+                new JobAgentsEndpoint(authorizer, agents, k8sProxyUrl(config, tls(listen.k8sProxy()) != null, proxy.port())));
         log.info("kas started", Map.of("agent_port", agentPort(), "k8s_proxy_port", k8sProxyPort(), "api_port", apiPort()));
     }
 
     public static Kas start(KasConfig config, JsonLog log) throws IOException, InterruptedException {
         return new Kas(config, log);
+    }
+
+    /** What jobs' KUBECONFIG points at: the configured external URL, else this KAS's own k8s proxy address. */
+    private static String k8sProxyUrl(KasConfig config, boolean tls, int port) {
+        if (config.externalK8sProxyUrl() != null) return config.externalK8sProxyUrl();
+        String host = config.listen().k8sProxy().address();
+        host = host.substring(0, host.lastIndexOf(':'));
+        if (host.isEmpty() || host.equals("0.0.0.0")) host = "127.0.0.1";
+        return (tls ? "https" : "http") + "://" + host + ":" + port + config.listen().k8sProxy().prefix();
     }
 
     private static SslContext tls(KasConfig.Address a) throws IOException {

@@ -20,18 +20,19 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   k8s_proxy: {address: 0.0.0.0:8154, certificate_file: tls.crt, key_file: tls.key, prefix: /k8s-proxy}
  * gitlab:
  *   url: https://gitlab.example.com
+ * external_k8s_proxy_url: https://kas.example.com/k8s-proxy   # what jobs' KUBECONFIG points at
  * agents_file: /var/lib/kastor-kas/agents.json
  * api_secret_key_file: /etc/kastor-kas/api-secret          # base64 of exactly 32 bytes
  * private_api_secret_key_file: /etc/kastor-kas/private-api-secret
  * </pre>
  */
-public record KasConfig(Listen listen, GitLab gitlab, String agentsFile, String apiSecretKeyFile, String privateApiSecretKeyFile,
+public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl, String agentsFile, String apiSecretKeyFile, String privateApiSecretKeyFile,
                         String apiSecretKey, String privateApiSecretKey) {
     public record Address(String address, String certificateFile, String keyFile, String prefix) {}
 
     public record Listen(Address agent, Address api, Address k8sProxy, Address privateApi) {}
 
-    public record GitLab(String url, String externalK8sProxyUrl) {}
+    public record GitLab(String url) {}
 
     public static final String DEFAULT_AGENT = "0.0.0.0:8150";
     public static final String DEFAULT_API = "0.0.0.0:8153";
@@ -67,7 +68,7 @@ public record KasConfig(Listen listen, GitLab gitlab, String agentsFile, String 
         String agents = agentsFile == null ? base.resolve("agents.json").toString() : agentsFile;
         String api = secret("api_secret_key", apiSecretKey, apiSecretKeyFile);
         String priv = secret("private_api_secret_key", privateApiSecretKey, privateApiSecretKeyFile);
-        return new KasConfig(filled, gitlab, agents, apiSecretKeyFile, privateApiSecretKeyFile, api, priv);
+        return new KasConfig(filled, gitlab, externalK8sProxyUrl, agents, apiSecretKeyFile, privateApiSecretKeyFile, api, priv);
     }
 
     private static Address fill(Address a, String def) {

@@ -61,7 +61,8 @@ public final class JobAuthorizer {
                 + " (add it to ci_access in the agent's config.yaml)"));
     }
 
-    private JsonNode allowedAgents(String jobToken) throws ProxyFailure, InterruptedException {
+    /** GitLab's {@code allowed_agents} answer for the job (cached); failures are Status-shaped. */
+    public JsonNode allowedAgents(String jobToken) throws ProxyFailure, InterruptedException {
         String key = dev.kastor.bridge.agents.Hashes.sha256(jobToken);
         Entry e = cache.get(key);
         if (e != null && e.expires() > System.nanoTime()) {
