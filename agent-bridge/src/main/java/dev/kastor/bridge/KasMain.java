@@ -66,9 +66,12 @@ public final class KasMain {
         @Option(names = "--name", required = true, description = "agent name (the folder under .gitlab/agents/)")
         String name;
 
+        @Option(names = "--id", description = "the agent's id in GitLab, so GitLab's allowed_agents answers name it (default: next free)")
+        Long id;
+
         @Override
         public Integer call() {
-            var r = store().register(project, name);
+            var r = store().register(project, name, id);
             System.err.println("agent " + r.agent().id() + " (" + project + ":" + name + ") registered; its token follows, shown only this once:");
             System.out.println(r.token());
             return 0;

@@ -78,6 +78,16 @@ class KasCommandsTest {
     }
 
     @Test
+    void anAgentCanTakeGitLabsIdOnce() throws Exception {
+        Path config = config();
+        assertThat(kas("agent", "register", "--config", config.toString(), "--config-project", "g/p", "--name", "a", "--id", "42").exit()).isZero();
+        assertThat(kas("agent", "list", "--config", config.toString()).out()).contains("42 ");
+        Run taken = kas("agent", "register", "--config", config.toString(), "--config-project", "g/p", "--name", "b", "--id", "42");
+        assertThat(taken.exit()).isEqualTo(1);
+        assertThat(taken.err()).contains("agent id 42 is already taken");
+    }
+
+    @Test
     void serveRefusesABadSecretAtStart() throws Exception {
         Path c = dir.resolve("bad.yaml");
         Files.writeString(c, "gitlab: {url: https://g}\napi_secret_key: c2hvcnQ=\nprivate_api_secret_key: c2hvcnQ=\n");

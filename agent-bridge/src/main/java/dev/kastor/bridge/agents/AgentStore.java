@@ -55,7 +55,18 @@ public final class AgentStore {
     }
 
     public synchronized Registered register(String configProject, String name) {
+        return register(configProject, name, null);
+    }
+
+    /**
+     * Registers an agent under {@code id} (GitLab's agent id, so that {@code allowed_agents} answers name it), or
+     * the next free id when null.
+     */
+    public synchronized Registered register(String configProject, String name, Long id) {
         reload();
+        if (id != null && agents.stream().anyMatch(a -> a.id() == id)) {
+            throw new IllegalArgumentException("agent id " + id + " is already taken (see 'kastor-kas agent list')");
+        }
         for (Agent a : agents) {
             if (a.active() && a.configProject().equals(configProject) && a.name().equals(name)) {
                 throw new IllegalArgumentException("agent " + configProject + ":" + name + " already exists (id " + a.id()
@@ -65,8 +76,8 @@ public final class AgentStore {
         byte[] raw = new byte[32];
         RANDOM.nextBytes(raw);
         String token = TOKEN_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-        long id = agents.stream().mapToLong(Agent::id).max().orElse(0) + 1;
-        Agent agent = new Agent(id, name, configProject, hash(token), Instant.now(), null);
+        long newId = id != null ? id : agents.stream().mapToLong(Agent::id).max().orElse(0) + 1;
+        Agent agent = new Agent(newId, name, configProject, hash(token), Instant.now(), null);
         var next = new ArrayList<>(agents);
         next.add(agent);
         save(next);

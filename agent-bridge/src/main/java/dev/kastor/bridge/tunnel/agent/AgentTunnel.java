@@ -23,6 +23,8 @@ import java.util.concurrent.LinkedBlockingQueue;
  */
 final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>, TunnelExchange {
     private static final ByteString EOF = ByteString.copyFromUtf8("<eof>");
+    /** How long a write may wait for KAS to take frames before the stream is given up (a paused client is slower than this only when it stops reading entirely). */
+    static final java.time.Duration SEND_STALL = java.time.Duration.ofSeconds(20);
 
     interface Events {
         void busy(AgentTunnel t);
@@ -40,6 +42,8 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
     private volatile boolean started;
     private volatile boolean ended;
     private volatile boolean completed;
+    private volatile boolean handlerDone;
+    private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.List<Runnable> cancelHooks = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     AgentTunnel(String version, RequestHandler handler, Events events) {
@@ -88,7 +92,13 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
                 RequestInfo info = frame.getRequestInfo();
                 Thread.ofVirtual().name("tunnel-request").start(() -> serve(info));
             }
-            case MESSAGE -> inbound.add(frame.getMessage().getData());
+            case MESSAGE -> {
+                if (handlerDone) {
+                    toKas.request(1); // the handler is gone: drop what the client still sends
+                } else {
+                    inbound.add(frame.getMessage().getData());
+                }
+            }
             case CLOSE_SEND -> inbound.add(EOF);
             default -> toKas.request(1);
         }
@@ -99,6 +109,21 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
             handler.handle(info, this);
         } catch (Exception e) {
             if (!ended) error(502, "agent failed to serve the request: " + e.getMessage());
+        } finally {
+            // Frames the handler never read (a GET's close-send) would hold back the end of the call: let them in.
+            handlerDone = true;
+            inbound.clear();
+            if (!ended) toKas.request(16);
+            release(null);
+            // KAS ends the call after the trailer; if that close never arrives, do not keep the call forever.
+            Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(30_000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (!ended) toKas.cancel("KAS did not close the finished tunnel stream", null);
+            });
         }
     }
 
@@ -119,8 +144,13 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
         synchronized (readyLock) {
             readyLock.notifyAll();
         }
-        events.ended(this, t);
+        release(t);
         if (!completed) cancelHooks.forEach(Runnable::run);
+    }
+
+    /** Tells the pool once that this stream is no longer idle or busy. */
+    private void release(Throwable t) {
+        if (released.compareAndSet(false, true)) events.ended(this, t);
     }
 
     @Override
@@ -208,8 +238,14 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
     }
 
     private void send(AgentFrame frame) throws IOException {
+        long deadline = System.nanoTime() + SEND_STALL.toNanos();
         synchronized (readyLock) {
             while (!toKas.isReady() && !ended) {
+                if (System.nanoTime() > deadline) {
+                    // KAS stopped taking frames for this stream (its client went away unnoticed): give the stream up.
+                    toKas.cancel("KAS took no frame for " + SEND_STALL.toSeconds() + " s", null);
+                    throw new IOException("the tunnel stream to KAS stalled for " + SEND_STALL.toSeconds() + " s");
+                }
                 try {
                     readyLock.wait(1000);
                 } catch (InterruptedException e) {

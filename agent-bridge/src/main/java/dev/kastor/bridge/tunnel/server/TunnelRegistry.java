@@ -15,15 +15,20 @@ import java.util.Optional;
 public final class TunnelRegistry {
     private final Map<Long, Deque<ServerTunnel>> idle = new HashMap<>();
     private final Map<Long, Integer> open = new HashMap<>();
+    /** When each agent last had a stream: between two uses an agent may hold no stream for a moment. */
+    private final Map<Long, Long> lastSeen = new HashMap<>();
+    private static final long RECENTLY = Duration.ofSeconds(5).toNanos();
 
     synchronized void opened(long agentId) {
         open.merge(agentId, 1, Integer::sum);
+        lastSeen.put(agentId, System.nanoTime());
     }
 
     synchronized void closed(ServerTunnel tunnel) {
         Deque<ServerTunnel> q = idle.get(tunnel.agentId());
         if (q != null) q.remove(tunnel);
         open.computeIfPresent(tunnel.agentId(), (k, v) -> v <= 1 ? null : v - 1);
+        lastSeen.put(tunnel.agentId(), System.nanoTime());
         notifyAll();
     }
 
@@ -37,6 +42,11 @@ public final class TunnelRegistry {
         return open.containsKey(agentId);
     }
 
+    private boolean recentlySeen(long agentId) {
+        Long seen = lastSeen.get(agentId);
+        return seen != null && System.nanoTime() - seen < RECENTLY;
+    }
+
     /** Agents with at least one tunnel stream. */
     public synchronized int connectedAgents() {
         return open.size();
@@ -48,13 +58,13 @@ public final class TunnelRegistry {
     }
 
     /**
-     * An idle stream of the agent, marked busy; empty when the agent is not connected, or none became idle within
-     * {@code wait}.
+     * An idle stream of the agent, marked busy; empty when the agent is not connected (no stream now nor in the last
+     * few seconds), or none became idle within {@code wait}.
      */
     public synchronized Optional<ServerTunnel> take(long agentId, Duration wait) throws InterruptedException {
         long deadline = System.nanoTime() + wait.toNanos();
         while (true) {
-            if (!open.containsKey(agentId)) return Optional.empty();
+            if (!open.containsKey(agentId) && !recentlySeen(agentId)) return Optional.empty();
             Deque<ServerTunnel> q = idle.get(agentId);
             while (q != null && !q.isEmpty()) {
                 ServerTunnel t = q.pollFirst();
