@@ -23,6 +23,12 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private final ProxyContext proxy;
     private final ExecutorService workers;
     private ProxyExchange current;
+    private ChannelHandlerContext context;
+    /**
+     * A request that arrived before the previous answer ended: clients send the next request as soon as they have
+     * Content-Length bytes, while KAS still waits for the agent's trailer. Held (reading paused) until then.
+     */
+    private final java.util.ArrayDeque<Object> waiting = new java.util.ArrayDeque<>();
 
     ProxyHandler(ProxyContext proxy, ExecutorService workers) {
         this.proxy = proxy;
@@ -31,8 +37,19 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        context = ctx;
+        if (!waiting.isEmpty() || (current != null && msg instanceof HttpRequest && !(msg instanceof ByteBuf))) {
+            if (waiting.size() > 64) {
+                ReferenceCountUtil.release(msg);
+                ctx.close();
+                return;
+            }
+            waiting.add(msg);
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
         if (msg instanceof HttpRequest req) {
-            if (current != null || req.decoderResult().isFailure()) {
+            if (req.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
                 ctx.close();
                 return;
@@ -62,13 +79,21 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     void done(ProxyExchange ex) {
-        if (current == ex) current = null;
+        if (current != ex) return;
+        current = null;
+        if (waiting.isEmpty() || context == null || !context.channel().isActive()) return;
+        var held = new java.util.ArrayList<>(waiting);
+        waiting.clear();
+        for (Object m : held) channelRead(context, m);
+        if (current == null) context.channel().config().setAutoRead(true);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (current != null) current.clientGone();
         current = null;
+        waiting.forEach(ReferenceCountUtil::release);
+        waiting.clear();
     }
 
     @Override
