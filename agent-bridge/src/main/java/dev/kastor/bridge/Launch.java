@@ -3,19 +3,11 @@ package dev.kastor.bridge;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
+import picocli.CommandLine;
 
-/** What both binaries share before their modules exist: {@code --version}, and a clear refusal of anything else. */
+/** What both programs share: the version, and picocli's exit-code handling (0 ok, 1 failed, 2 usage). */
 final class Launch {
     private Launch() {}
-
-    static int run(String name, String[] args) {
-        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
-            System.out.println(name + " " + version());
-            return 0;
-        }
-        System.err.println(name + ": this build has no server modules yet; only --version works");
-        return 2;
-    }
 
     static String version() {
         var p = new Properties();
@@ -25,5 +17,23 @@ final class Launch {
             return "unknown";
         }
         return p.getProperty("version", "unknown");
+    }
+
+    /** picocli's {@code --version} provider. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"${ROOT-COMMAND-NAME:-${COMMAND-FULL-NAME}} " + version()};
+        }
+    }
+
+    /** Failures print their message (what, where, how to fix), not a stack trace. */
+    static CommandLine commandLine(Object command) {
+        var cl = new CommandLine(command);
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            line.getErr().println(line.getCommandName() + ": " + ex.getMessage());
+            return 1;
+        });
+        return cl;
     }
 }

@@ -6,13 +6,13 @@ import picocli.CommandLine.Command;
 @Command(name = "kube", description = {
         "Push-based deploy through the GitLab agent tunnel: only the Kubernetes API, through the context the job was given",
         "(the KUBECONFIG GitLab injects, or Kastor's KAS). Pick the agent with --agent PATH:NAME or KASTOR_AGENT.", ""},
-        subcommands = {ContextsCommand.class, ApplyCommand.class, DiffCommand.class})
+        subcommands = {ContextsCommand.class, ApplyCommand.class, DiffCommand.class, KubeconfigCommand.class})
 public final class KubeCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing verb: contexts, apply or diff");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing verb: contexts, apply, diff or kubeconfig");
     }
 }

@@ -1,0 +1,90 @@
+package dev.kastor.bridge.agent;
+
+import dev.kastor.bridge.kubeapi.agent.KubeApiForwarder;
+import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
+import dev.kastor.bridge.tunnel.agent.PoolSettings;
+import dev.kastor.bridge.tunnel.agent.TunnelPool;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import java.io.File;
+import java.net.URI;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLException;
+
+/** A running {@code kastor-agent}: one gRPC connection to KAS, a pool of tunnel streams, the k8s API forwarder. */
+public final class Agent implements AutoCloseable {
+    private final ManagedChannel channel;
+    private final TunnelPool pool;
+
+    private Agent(ManagedChannel channel, TunnelPool pool) {
+        this.channel = channel;
+        this.pool = pool;
+    }
+
+    /**
+     * Dials {@code kas} ({@code grpc://host:port} or {@code grpcs://host:port}; {@code caFile} trusts a private CA)
+     * and starts serving. The token supplier is asked on every call, so a rotated token file is picked up.
+     */
+    public static Agent start(URI kas, File caFile, Supplier<String> token, KubeApiUpstream upstream, PoolSettings settings, String version)
+            throws SSLException {
+        String scheme = kas.getScheme();
+        if (!"grpc".equals(scheme) && !"grpcs".equals(scheme)) {
+            throw new IllegalArgumentException("--kas must be grpc://host:port or grpcs://host:port, got " + kas);
+        }
+        int port = kas.getPort() > 0 ? kas.getPort() : ("grpcs".equals(scheme) ? 443 : 8150);
+        var b = NettyChannelBuilder.forAddress(kas.getHost(), port)
+                .keepAliveTime(30, TimeUnit.SECONDS)
+                .keepAliveWithoutCalls(true)
+                .maxInboundMessageSize(8 * 1024 * 1024)
+                .intercept(new TokenInterceptor(token));
+        if ("grpcs".equals(scheme)) {
+            var ssl = GrpcSslContexts.forClient();
+            if (caFile != null) ssl.trustManager(caFile);
+            b.sslContext(ssl.build());
+        } else {
+            b.usePlaintext();
+        }
+        ManagedChannel channel = b.build();
+        var pool = new TunnelPool(channel, new KubeApiForwarder(upstream), settings, version);
+        pool.start();
+        return new Agent(channel, pool);
+    }
+
+    public TunnelPool pool() {
+        return pool;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        channel.shutdownNow();
+        try {
+            channel.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Sends {@code authorization: Bearer <token>} on every call; the token never reaches a log. */
+    private static final class TokenInterceptor implements io.grpc.ClientInterceptor {
+        private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+        private final Supplier<String> token;
+
+        TokenInterceptor(Supplier<String> token) {
+            this.token = token;
+        }
+
+        @Override
+        public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> method, io.grpc.CallOptions options,
+                                                           io.grpc.Channel next) {
+            var md = new Metadata();
+            md.put(AUTHORIZATION, "Bearer " + token.get());
+            return MetadataUtils.newAttachHeadersInterceptor(md).interceptCall(method, options, next);
+        }
+    }
+
+}

@@ -1,0 +1,158 @@
+package dev.kastor.bridge.agents;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The agents KAS knows, in one JSON file. Only a SHA-256 hash of each token is kept (tokens carry 256 random bits,
+ * so a plain hash cannot be brute-forced), and hashes are compared in constant time. The file is re-read when it
+ * changed on disk, so {@code kastor-kas agent revoke} takes effect on a running server.
+ */
+public final class AgentStore {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String TOKEN_PREFIX = "kastor_agent_";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** A registered agent; {@code tokenHash} is hex SHA-256 of its token. */
+    public record Agent(long id, String name, String configProject, String tokenHash, Instant created, Instant revoked) {
+        public boolean active() {
+            return revoked == null;
+        }
+
+        @Override
+        public String toString() {
+            return "Agent[id=" + id + ", name=" + name + ", configProject=" + configProject + ", revoked=" + revoked + "]";
+        }
+    }
+
+    /** A new agent and its token, which exists only in this value (shown once). */
+    public record Registered(Agent agent, String token) {
+        @Override
+        public String toString() {
+            return "Registered[" + agent + "]";
+        }
+    }
+
+    private final Path file;
+    private List<Agent> agents = List.of();
+    private long loadedStamp = -1;
+
+    public AgentStore(Path file) {
+        this.file = file;
+    }
+
+    public synchronized Registered register(String configProject, String name) {
+        return register(configProject, name, null);
+    }
+
+    /**
+     * Registers an agent under {@code id} (GitLab's agent id, so that {@code allowed_agents} answers name it), or
+     * the next free id when null.
+     */
+    public synchronized Registered register(String configProject, String name, Long id) {
+        reload();
+        if (id != null && agents.stream().anyMatch(a -> a.id() == id)) {
+            throw new IllegalArgumentException("agent id " + id + " is already taken (see 'kastor-kas agent list')");
+        }
+        for (Agent a : agents) {
+            if (a.active() && a.configProject().equals(configProject) && a.name().equals(name)) {
+                throw new IllegalArgumentException("agent " + configProject + ":" + name + " already exists (id " + a.id()
+                        + "); revoke it first with 'kastor-kas agent revoke " + a.id() + "'");
+            }
+        }
+        byte[] raw = new byte[32];
+        RANDOM.nextBytes(raw);
+        String token = TOKEN_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+        long newId = id != null ? id : agents.stream().mapToLong(Agent::id).max().orElse(0) + 1;
+        Agent agent = new Agent(newId, name, configProject, hash(token), Instant.now(), null);
+        var next = new ArrayList<>(agents);
+        next.add(agent);
+        save(next);
+        return new Registered(agent, token);
+    }
+
+    public synchronized List<Agent> list() {
+        reload();
+        return agents;
+    }
+
+    public synchronized Optional<Agent> byId(long id) {
+        reload();
+        return agents.stream().filter(a -> a.id() == id).findFirst();
+    }
+
+    /** Revokes the agent; its token stops working at once. False when there is no such active agent. */
+    public synchronized boolean revoke(long id) {
+        reload();
+        var next = new ArrayList<Agent>();
+        boolean found = false;
+        for (Agent a : agents) {
+            if (a.id() == id && a.active()) {
+                a = new Agent(a.id(), a.name(), a.configProject(), a.tokenHash(), a.created(), Instant.now());
+                found = true;
+            }
+            next.add(a);
+        }
+        if (found) save(next);
+        return found;
+    }
+
+    /** The active agent this token belongs to. Every stored hash is compared, in constant time. */
+    public synchronized Optional<Agent> authenticate(String token) {
+        reload();
+        byte[] presented = HexFormat.of().parseHex(hash(token));
+        Agent match = null;
+        for (Agent a : agents) {
+            byte[] stored = HexFormat.of().parseHex(a.tokenHash());
+            if (MessageDigest.isEqual(presented, stored) && a.active()) match = a;
+        }
+        return Optional.ofNullable(match);
+    }
+
+    static String hash(String token) {
+        return Hashes.sha256(token);
+    }
+
+    private void reload() {
+        try {
+            if (!Files.exists(file)) {
+                agents = List.of();
+                loadedStamp = -1;
+                return;
+            }
+            long stamp = Files.getLastModifiedTime(file).toMillis() ^ Files.size(file);
+            if (stamp == loadedStamp) return;
+            agents = List.copyOf(JSON.readValue(file.toFile(), new TypeReference<List<Agent>>() {}));
+            loadedStamp = stamp;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the agent store " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void save(List<Agent> next) {
+        try {
+            Path dir = file.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, ".agents", ".json");
+            JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), next);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            agents = List.copyOf(next);
+            loadedStamp = Files.getLastModifiedTime(file).toMillis() ^ Files.size(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the agent store " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

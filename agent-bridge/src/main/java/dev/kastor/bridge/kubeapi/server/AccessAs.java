@@ -1,0 +1,68 @@
+package dev.kastor.bridge.kubeapi.server;
+
+import dev.kastor.bridge.tunnel.rpc.Impersonation;
+import dev.kastor.bridge.tunnel.rpc.Values;
+import java.util.ArrayList;
+import java.util.List;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Turns {@code access_as} of an agent's configuration and the job GitLab describes into the identity requests run
+ * as, with GitLab's exact names: {@code agent} (the agent's own service account), {@code impersonate} (a fixed
+ * user), {@code ci_job} (user {@code gitlab:ci_job:<job id>}, groups and extra keys naming project, groups,
+ * environment).
+ */
+public final class AccessAs {
+    private AccessAs() {}
+
+    /** Empty impersonation when requests run as the agent. */
+    public static Impersonation of(JsonNode accessAs, long agentId, long configProjectId, JsonNode allowed) {
+        if (accessAs == null || accessAs.isMissingNode() || accessAs.isNull() || accessAs.has("agent") || accessAs.isEmpty()) {
+            return Impersonation.getDefaultInstance();
+        }
+        if (accessAs.has("impersonate")) {
+            JsonNode i = accessAs.get("impersonate");
+            var b = Impersonation.newBuilder().setUsername(i.path("username").asString(""));
+            i.path("groups").forEach(g -> b.addGroups(g.asString()));
+            b.setUid(i.path("uid").asString(""));
+            for (JsonNode e : i.path("extra")) {
+                var v = Values.newBuilder();
+                e.path("val").forEach(x -> v.addValue(x.asString()));
+                b.putExtra(e.path("key").asString(), v.build());
+            }
+            return b.build();
+        }
+        if (accessAs.has("ci_job")) {
+            long jobId = allowed.path("job").path("id").asLong();
+            long projectId = allowed.path("project").path("id").asLong();
+            List<Long> groups = new ArrayList<>();
+            allowed.path("project").path("groups").forEach(g -> groups.add(g.path("id").asLong()));
+            JsonNode env = allowed.path("environment");
+            String slug = env.path("slug").asString(null);
+            String tier = env.path("tier").asString(null);
+            var b = Impersonation.newBuilder().setUsername("gitlab:ci_job:" + jobId);
+            b.addGroups("gitlab:ci_job");
+            b.addGroups("gitlab:project:" + projectId);
+            for (long g : groups) b.addGroups("gitlab:group:" + g);
+            if (slug != null) b.addGroups("gitlab:project_env:" + projectId + ":" + slug);
+            if (tier != null) {
+                b.addGroups("gitlab:project_env_tier:" + projectId + ":" + tier);
+                for (long g : groups) b.addGroups("gitlab:group_env_tier:" + g + ":" + tier);
+            }
+            extra(b, "id", String.valueOf(agentId));
+            extra(b, "config_project_id", String.valueOf(configProjectId));
+            extra(b, "project_id", String.valueOf(projectId));
+            extra(b, "ci_pipeline_id", String.valueOf(allowed.path("pipeline").path("id").asLong()));
+            extra(b, "ci_job_id", String.valueOf(jobId));
+            extra(b, "username", allowed.path("user").path("username").asString(""));
+            if (slug != null) extra(b, "environment_slug", slug);
+            if (tier != null) extra(b, "environment_tier", tier);
+            return b.build();
+        }
+        return Impersonation.getDefaultInstance();
+    }
+
+    private static void extra(Impersonation.Builder b, String key, String value) {
+        b.putExtra("agent.gitlab.com/" + key, Values.newBuilder().addValue(value).build());
+    }
+}

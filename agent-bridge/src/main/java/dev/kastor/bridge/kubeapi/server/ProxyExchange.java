@@ -1,0 +1,310 @@
+package dev.kastor.bridge.kubeapi.server;
+
+import com.google.protobuf.ByteString;
+import dev.kastor.bridge.tunnel.TunnelDefaults;
+import dev.kastor.bridge.tunnel.rpc.Header;
+import dev.kastor.bridge.tunnel.rpc.RequestInfo;
+import dev.kastor.bridge.tunnel.rpc.Values;
+import dev.kastor.bridge.tunnel.server.ServerTunnel;
+import dev.kastor.bridge.tunnel.server.TunnelListener;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * One client request on the k8s proxy, from its head to the last byte of the answer. Authorisation and the wait
+ * for a tunnel run on a virtual thread; everything touching the client connection runs on its Netty event loop.
+ * Flow control both ways: request bytes stop being read while the agent cannot take more; the next response
+ * message is requested from the agent only after the previous one was written to the client's socket.
+ */
+final class ProxyExchange implements TunnelListener {
+    /** Hop-by-hop headers (RFC 9110 7.6.1) and what must not travel to the cluster. */
+    private static final Set<String> DROPPED = Set.of("connection", "keep-alive", "proxy-connection", "proxy-authenticate",
+            "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "authorization", "host");
+    /** Transfer-Encoding travels with the request so the agent knows a body of unknown length follows. */
+    private static final Set<String> DROPPED_FROM_REQUEST = Set.of("connection", "keep-alive", "proxy-connection",
+            "proxy-authenticate", "proxy-authorization", "te", "trailer", "upgrade", "authorization", "host");
+
+    private final ChannelHandlerContext ctx;
+    private final HttpRequest request;
+    private final ProxyContext proxy;
+    private final String correlationId;
+    private final boolean upgradeRequested;
+    private final boolean keepAlive;
+    private final long startNanos = System.nanoTime();
+    private final ArrayDeque<Object> pending = new ArrayDeque<>();
+    private ServerTunnel tunnel;
+    private boolean responseStarted;
+    private boolean upgraded;
+    private boolean requestDone;
+    private boolean finished;
+    private int status;
+
+    ProxyExchange(ChannelHandlerContext ctx, HttpRequest request, ProxyContext proxy, String correlationId) {
+        this.ctx = ctx;
+        this.request = request;
+        this.proxy = proxy;
+        this.correlationId = correlationId;
+        String connection = request.headers().get(HttpHeaderNames.CONNECTION, "");
+        this.upgradeRequested = request.headers().contains(HttpHeaderNames.UPGRADE)
+                && connection.toLowerCase(Locale.ROOT).contains("upgrade");
+        this.keepAlive = HttpUtil.isKeepAlive(request);
+    }
+
+    /** On a virtual thread: authorise, pick the agent's tunnel, start the request through it. */
+    void begin() {
+        try {
+            AuthorizedRequest auth = proxy.authorizer().authorize(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+            if (auth.impersonates() && request.headers().names().stream().anyMatch(n -> n.toLowerCase(Locale.ROOT).startsWith("impersonate-"))) {
+                throw new ProxyFailure(K8sStatus.badRequest("impersonation headers (kubectl --as) are not allowed: this agent's access_as already sets who the job is"));
+            }
+            Optional<ServerTunnel> t = proxy.tunnels().take(auth.agentId(), TunnelDefaults.WAIT_FOR_IDLE_STREAM);
+            if (t.isEmpty()) {
+                throw new ProxyFailure(K8sStatus.unavailable(proxy.tunnels().connected(auth.agentId())
+                        ? "agent " + auth.agentId() + " has no free tunnel stream (all busy): try again"
+                        : "agent " + auth.agentId() + " is not connected to KAS: check that kastor-agent runs in the cluster and reaches KAS"));
+            }
+            RequestInfo info = requestInfo(auth);
+            ServerTunnel chosen = t.get();
+            onLoop(() -> {
+                if (finished) {
+                    chosen.finish(false);
+                    return;
+                }
+                tunnel = chosen;
+                chosen.start(info, this);
+                proxy.log().info("proxying", correlationId, Map.of("agent_id", auth.agentId(), "job_id", auth.jobId(),
+                        "method", request.method().name(), "path", info.getPath()));
+                drainPending();
+                ctx.channel().config().setAutoRead(true);
+            });
+        } catch (ProxyFailure f) {
+            onLoop(() -> fail(f.status()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            onLoop(() -> fail(K8sStatus.unavailable("KAS is shutting down")));
+        } catch (RuntimeException e) {
+            onLoop(() -> fail(K8sStatus.badGateway("KAS failed to proxy the request: " + e.getMessage())));
+        }
+    }
+
+    private RequestInfo requestInfo(AuthorizedRequest auth) {
+        var decoder = new QueryStringDecoder(request.uri());
+        String raw = request.uri();
+        int q = raw.indexOf('?');
+        String path = decoder.rawPath().substring(proxy.prefix().length());
+        if (path.isEmpty()) path = "/";
+        var b = RequestInfo.newBuilder().setMethod(request.method().name()).setPath(path)
+                .setQuery(q < 0 ? "" : raw.substring(q + 1)).setCorrelationId(correlationId).setImpersonation(auth.impersonation());
+        for (String name : request.headers().names()) {
+            String lower = name.toLowerCase(Locale.ROOT);
+            boolean upgradeHeader = upgradeRequested && (lower.equals("connection") || lower.equals("upgrade"));
+            if (DROPPED_FROM_REQUEST.contains(lower) && !upgradeHeader) continue;
+            b.putHeaders(name, Values.newBuilder().addAllValue(request.headers().getAll(name)).build());
+        }
+        return b.build();
+    }
+
+    /** On the event loop: a piece of the request body (or raw bytes after an upgrade). */
+    void requestContent(Object msg) {
+        if (finished) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (tunnel == null) {
+            pending.add(msg);
+            return;
+        }
+        forward(msg);
+    }
+
+    private void drainPending() {
+        while (!pending.isEmpty()) forward(pending.poll());
+    }
+
+    private void forward(Object msg) {
+        try {
+            ByteBuf buf = msg instanceof HttpContent c ? c.content() : (ByteBuf) msg;
+            if (buf.isReadable()) tunnel.send(ByteString.copyFrom(buf.nioBuffer()));
+            if (msg instanceof LastHttpContent && !upgradeRequested) {
+                requestDone = true;
+                tunnel.closeSend();
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+        if (!tunnel.ready()) ctx.channel().config().setAutoRead(false);
+    }
+
+    @Override
+    public void ready() {
+        onLoop(() -> {
+            if (!finished) ctx.channel().config().setAutoRead(true);
+        });
+    }
+
+    @Override
+    public void header(Header header) {
+        onLoop(() -> {
+            if (finished) return;
+            responseStarted = true;
+            status = header.getStatus();
+            HttpResponseStatus st = header.getReason().isEmpty() ? HttpResponseStatus.valueOf(header.getStatus())
+                    : HttpResponseStatus.valueOf(header.getStatus(), header.getReason());
+            HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, st);
+            header.getHeadersMap().forEach((k, v) -> {
+                String lower = k.toLowerCase(Locale.ROOT);
+                boolean upgradeHeader = header.getStatus() == 101 && (lower.equals("connection") || lower.equals("upgrade"));
+                if (!DROPPED.contains(lower) || upgradeHeader) response.headers().add(k, v.getValueList());
+            });
+            if (header.getStatus() == 101) {
+                upgraded = true;
+                ctx.write(response);
+                ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                // From here the connection is two raw byte streams: the HTTP codec leaves the pipeline.
+                ctx.pipeline().remove(K8sProxyServer.CODEC);
+                ctx.channel().config().setAutoRead(true);
+                tunnel.requestNext();
+                return;
+            }
+            if (!response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) HttpUtil.setTransferEncodingChunked(response, true);
+            HttpUtil.setKeepAlive(response, keepAlive);
+            ctx.writeAndFlush(response).addListener(next());
+        });
+    }
+
+    @Override
+    public void message(ByteString data) {
+        onLoop(() -> {
+            if (finished) return;
+            ByteBuf buf = Unpooled.wrappedBuffer(data.asReadOnlyByteBuffer());
+            ctx.writeAndFlush(upgraded ? buf : new DefaultHttpContent(buf)).addListener(next());
+        });
+    }
+
+    private ChannelFutureListener next() {
+        return f -> {
+            if (f.isSuccess()) {
+                tunnel.requestNext();
+            } else {
+                clientGone();
+            }
+        };
+    }
+
+    @Override
+    public void trailer() {
+        onLoop(() -> {
+            if (finished) return;
+            finished = true;
+            proxy.metrics().done(status, System.nanoTime() - startNanos);
+            if (upgraded) {
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            var f = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            if (!keepAlive || !requestDone) {
+                f.addListener(ChannelFutureListener.CLOSE);
+            }
+            ((ProxyHandler) ctx.handler()).done(this);
+        });
+    }
+
+    @Override
+    public void error(int status, String message) {
+        onLoop(() -> {
+            if (responseStarted) {
+                abort();
+            } else {
+                fail(status == 503 ? K8sStatus.unavailable(message) : status == 504
+                        ? new K8sStatus(504, "Timeout", message) : K8sStatus.badGateway(message));
+            }
+        });
+    }
+
+    @Override
+    public void broken(String why) {
+        onLoop(() -> {
+            if (responseStarted) {
+                abort();
+            } else {
+                fail(K8sStatus.badGateway("the tunnel to the agent broke mid-request: " + why));
+            }
+        });
+    }
+
+    /** Runs on the connection's event loop; a bug there closes the connection instead of leaving the client hanging. */
+    private void onLoop(Runnable r) {
+        ctx.executor().execute(() -> {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                proxy.log().info("proxy failure", correlationId, Map.of("error", String.valueOf(e)));
+                if (tunnel != null) tunnel.finish(false);
+                if (responseStarted) {
+                    abort();
+                } else {
+                    fail(K8sStatus.badGateway("KAS failed to proxy the request: " + e));
+                }
+            }
+        });
+    }
+
+    /** Answers with a Status (before any response went out). */
+    void fail(K8sStatus s) {
+        if (finished) return;
+        finished = true;
+        if (tunnel != null) tunnel.finish(false);
+        pending.forEach(ReferenceCountUtil::release);
+        pending.clear();
+        proxy.metrics().done(s.code(), System.nanoTime() - startNanos);
+        proxy.log().info("refused", correlationId, Map.of("code", s.code(), "message", s.message()));
+        var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(s.code()), Unpooled.wrappedBuffer(s.json()));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        HttpUtil.setContentLength(response, response.content().readableBytes());
+        // The request body may still be unread: close rather than parse it as the next request.
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.channel().config().setAutoRead(true);
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        ((ProxyHandler) ctx.handler()).done(this);
+    }
+
+    /** The answer broke after it started: closing is the only honest signal left (the client sees a cut stream). */
+    private void abort() {
+        if (finished) return;
+        finished = true;
+        proxy.metrics().done(502, System.nanoTime() - startNanos);
+        ctx.close();
+    }
+
+    /** On the event loop: the client connection closed. */
+    void clientGone() {
+        pending.forEach(ReferenceCountUtil::release);
+        pending.clear();
+        if (!finished) {
+            finished = true;
+            proxy.metrics().done(499, System.nanoTime() - startNanos);
+        }
+        if (tunnel != null) tunnel.finish(false);
+    }
+}

@@ -1,0 +1,112 @@
+package dev.kastor.bridge.kubeapi.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.ReferenceCountUtil;
+import java.util.HexFormat;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** One client connection of the k8s proxy: one exchange at a time (kubectl and fabric8 do not pipeline). */
+final class ProxyHandler extends ChannelInboundHandlerAdapter {
+    private final ProxyContext proxy;
+    private final ExecutorService workers;
+    private ProxyExchange current;
+    private ChannelHandlerContext context;
+    /**
+     * A request that arrived before the previous answer ended: clients send the next request as soon as they have
+     * Content-Length bytes, while KAS still waits for the agent's trailer. Held (reading paused) until then.
+     */
+    private final java.util.ArrayDeque<Object> waiting = new java.util.ArrayDeque<>();
+
+    ProxyHandler(ProxyContext proxy, ExecutorService workers) {
+        this.proxy = proxy;
+        this.workers = workers;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        context = ctx;
+        if (!waiting.isEmpty() || (current != null && msg instanceof HttpRequest && !(msg instanceof ByteBuf))) {
+            if (waiting.size() > 64) {
+                ReferenceCountUtil.release(msg);
+                ctx.close();
+                return;
+            }
+            waiting.add(msg);
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
+        if (msg instanceof HttpRequest req) {
+            if (req.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(msg);
+                ctx.close();
+                return;
+            }
+            String path = req.uri();
+            if (!(path.equals(proxy.prefix()) || path.startsWith(proxy.prefix() + "/") || path.startsWith(proxy.prefix() + "?"))) {
+                notFound(ctx, path);
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            String correlationId = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+            current = new ProxyExchange(ctx, req, proxy, correlationId);
+            ctx.channel().config().setAutoRead(false);
+            ProxyExchange ex = current;
+            workers.execute(ex::begin);
+            if (msg instanceof HttpContent) current.requestContent(msg); // a full request: its body comes with it
+            else ReferenceCountUtil.release(msg);
+        } else if (msg instanceof HttpContent || msg instanceof ByteBuf) {
+            if (current == null) {
+                ReferenceCountUtil.release(msg);
+            } else {
+                current.requestContent(msg);
+            }
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    void done(ProxyExchange ex) {
+        if (current != ex) return;
+        current = null;
+        if (waiting.isEmpty() || context == null || !context.channel().isActive()) return;
+        var held = new java.util.ArrayList<>(waiting);
+        waiting.clear();
+        for (Object m : held) channelRead(context, m);
+        if (current == null) context.channel().config().setAutoRead(true);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (current != null) current.clientGone();
+        current = null;
+        waiting.forEach(ReferenceCountUtil::release);
+        waiting.clear();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
+    private void notFound(ChannelHandlerContext ctx, String path) {
+        var s = new K8sStatus(404, "NotFound", "KAS serves the Kubernetes API under " + proxy.prefix() + "/, not " + path.replaceAll("\\?.*", ""));
+        var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_FOUND, Unpooled.wrappedBuffer(s.json()));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        HttpUtil.setContentLength(response, response.content().readableBytes());
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+}

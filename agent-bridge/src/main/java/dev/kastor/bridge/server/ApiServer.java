@@ -1,0 +1,49 @@
+package dev.kastor.bridge.server;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.netty.handler.ssl.SslContext;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
+
+/**
+ * KAS's API port: {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus text), and
+ * {@code /api/v1/job/agents} (see {@link JobAgentsEndpoint}). Small request/response
+ * calls only, so the JDK server is enough here (the k8s proxy, which streams and upgrades, runs on Netty).
+ */
+final class ApiServer implements AutoCloseable {
+    private final HttpServer server;
+    private final Kas kas;
+
+    ApiServer(InetSocketAddress listen, SslContext tls, Kas kas, JobAgentsEndpoint jobAgents) throws IOException {
+        if (tls != null) throw new IllegalArgumentException("TLS on the API port is not supported yet: put it behind your ingress");
+        this.kas = kas;
+        server = HttpServer.create(listen, 64);
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.createContext("/healthz", ex -> text(ex, 200, "ok\n"));
+        server.createContext("/readyz", ex -> text(ex, 200, "ok\n"));
+        server.createContext("/metrics", ex -> text(ex, 200, kas.metrics().prometheus()));
+        server.createContext("/api/v1/job/agents", jobAgents::handle);
+        server.start();
+    }
+
+    int port() {
+        return server.getAddress().getPort();
+    }
+
+    static void text(HttpExchange ex, int status, String body) throws IOException {
+        try (ex) {
+            byte[] b = body.getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            ex.sendResponseHeaders(status, b.length);
+            ex.getResponseBody().write(b);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,86 @@
+package dev.kastor.bridge.server;
+
+import com.sun.net.httpserver.HttpExchange;
+import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
+import dev.kastor.bridge.kubeapi.server.ProxyFailure;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * {@code GET /api/v1/job/agents} with header {@code JOB-TOKEN}: the agents this CI job may use, with what a
+ * KUBECONFIG needs (what GitLab injects into jobs, and what {@code kastor kube kubeconfig} writes for Kastor's KAS):
+ *
+ * <pre>
+ * {"k8s_proxy_url": "https://kas.example.com/k8s-proxy",
+ *  "agents": [{"id": 1, "config_project": "group/project", "name": "prod", "default_namespace": "apps"}]}
+ * </pre>
+ *
+ * Errors are 401 (job token refused by GitLab) and 503 (GitLab unreachable), as JSON {@code {"message": …}}.
+ */
+final class JobAgentsEndpoint {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final JobAuthorizer authorizer;
+    private final AgentStore agents;
+    private final String k8sProxyUrl;
+
+    JobAgentsEndpoint(JobAuthorizer authorizer, AgentStore agents, String k8sProxyUrl) {
+        this.authorizer = authorizer;
+        this.agents = agents;
+        this.k8sProxyUrl = k8sProxyUrl;
+    }
+
+    void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            if (!ex.getRequestMethod().equals("GET")) {
+                send(ex, 405, Map.of("message", "use GET"));
+                return;
+            }
+            String token = ex.getRequestHeaders().getFirst("JOB-TOKEN");
+            if (token == null || token.isBlank()) {
+                send(ex, 401, Map.of("message", "missing JOB-TOKEN header (the job's CI_JOB_TOKEN)"));
+                return;
+            }
+            JsonNode allowed;
+            try {
+                allowed = authorizer.allowedAgents(token);
+            } catch (ProxyFailure f) {
+                send(ex, f.status().code(), Map.of("message", f.status().message()));
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                send(ex, 503, Map.of("message", "KAS is shutting down"));
+                return;
+            }
+            var list = new ArrayList<Map<String, Object>>();
+            for (JsonNode a : allowed.path("allowed_agents")) {
+                long id = a.path("id").asLong();
+                var known = agents.byId(id).filter(AgentStore.Agent::active);
+                if (known.isEmpty()) continue; // allowed by GitLab but not registered on this KAS
+                var m = new LinkedHashMap<String, Object>();
+                m.put("id", id);
+                m.put("config_project", known.get().configProject());
+                m.put("name", known.get().name());
+                String ns = a.path("configuration").path("default_namespace").asString(null);
+                if (ns != null) m.put("default_namespace", ns);
+                list.add(m);
+            }
+            var body = new LinkedHashMap<String, Object>();
+            body.put("k8s_proxy_url", k8sProxyUrl);
+            body.put("agents", list);
+            send(ex, 200, body);
+        }
+    }
+
+    private static void send(HttpExchange ex, int status, Object body) throws IOException {
+        byte[] b = JSON.writeValueAsBytes(body);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(status, b.length);
+        ex.getResponseBody().write(b);
+    }
+}

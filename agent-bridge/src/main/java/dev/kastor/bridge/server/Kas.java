@@ -1,0 +1,127 @@
+package dev.kastor.bridge.server;
+
+import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
+import dev.kastor.bridge.kubeapi.server.K8sProxyServer;
+import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.observability.ProxyMetrics;
+import dev.kastor.bridge.tunnel.TunnelDefaults;
+import dev.kastor.bridge.tunnel.server.AgentAuthInterceptor;
+import dev.kastor.bridge.tunnel.server.TunnelRegistry;
+import dev.kastor.bridge.tunnel.server.TunnelService;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** A running {@code kastor-kas}: the agent port (gRPC), the k8s proxy, and the API port (health, metrics, job agents). */
+public final class Kas implements AutoCloseable {
+    private final KasConfig config;
+    private final TunnelRegistry tunnels = new TunnelRegistry();
+    private final ProxyMetrics metrics = new ProxyMetrics(tunnels::connectedAgents, tunnels::openTunnels);
+    private final AgentStore agents;
+    private final Server grpc;
+    private final K8sProxyServer proxy;
+    private final ApiServer api;
+    private final JsonLog log;
+
+    private Kas(KasConfig config, JsonLog log) throws IOException, InterruptedException {
+        this.config = config;
+        this.log = log;
+        this.agents = new AgentStore(java.nio.file.Path.of(config.agentsFile()));
+        var listen = config.listen();
+        var agentAddr = address(listen.agent().address());
+        var gb = NettyServerBuilder.forAddress(agentAddr)
+                .maxConnectionAge(TunnelDefaults.MAX_CONNECTION_AGE.toSeconds(), TimeUnit.SECONDS)
+                .maxConnectionAgeGrace(TunnelDefaults.MAX_CONNECTION_AGE_GRACE.toSeconds(), TimeUnit.SECONDS)
+                .permitKeepAliveTime(20, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                .addService(ServerInterceptors.intercept(new TunnelService(tunnels), new AgentAuthInterceptor(agents)));
+        if (listen.agent().certificateFile() != null) {
+            gb.useTransportSecurity(new File(listen.agent().certificateFile()), new File(listen.agent().keyFile()));
+        }
+        this.grpc = gb.build().start();
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        var authorizer = new JobAuthorizer(URI.create(config.gitlab().url()), http);
+        this.proxy = new K8sProxyServer(address(listen.k8sProxy().address()), tls(listen.k8sProxy()), listen.k8sProxy().prefix(),
+                authorizer, tunnels, metrics, log);
+        this.api = new ApiServer(address(listen.api().address()), tls(listen.api()), this,
+                new JobAgentsEndpoint(authorizer, agents, k8sProxyUrl(config, tls(listen.k8sProxy()) != null, proxy.port())));
+        log.info("kas started", Map.of("agent_port", agentPort(), "k8s_proxy_port", k8sProxyPort(), "api_port", apiPort()));
+    }
+
+    public static Kas start(KasConfig config, JsonLog log) throws IOException, InterruptedException {
+        return new Kas(config, log);
+    }
+
+    /** What jobs' KUBECONFIG points at: the configured external URL, else this KAS's own k8s proxy address. */
+    private static String k8sProxyUrl(KasConfig config, boolean tls, int port) {
+        if (config.externalK8sProxyUrl() != null) return config.externalK8sProxyUrl();
+        String host = config.listen().k8sProxy().address();
+        host = host.substring(0, host.lastIndexOf(':'));
+        if (host.isEmpty() || host.equals("0.0.0.0")) host = "127.0.0.1";
+        return (tls ? "https" : "http") + "://" + host + ":" + port + config.listen().k8sProxy().prefix();
+    }
+
+    private static SslContext tls(KasConfig.Address a) throws IOException {
+        if (a.certificateFile() == null) return null;
+        return SslContextBuilder.forServer(new File(a.certificateFile()), new File(a.keyFile())).build();
+    }
+
+    static InetSocketAddress address(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        if (colon < 0) throw new IllegalArgumentException("listen address " + hostPort + " has no port (host:port)");
+        String host = hostPort.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+        return new InetSocketAddress(host.isEmpty() ? "0.0.0.0" : host, Integer.parseInt(hostPort.substring(colon + 1)));
+    }
+
+    public KasConfig config() {
+        return config;
+    }
+
+    public TunnelRegistry tunnels() {
+        return tunnels;
+    }
+
+    public ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    public AgentStore agents() {
+        return agents;
+    }
+
+    public int agentPort() {
+        return grpc.getPort();
+    }
+
+    public int k8sProxyPort() {
+        return proxy.port();
+    }
+
+    public int apiPort() {
+        return api.port();
+    }
+
+    @Override
+    public void close() {
+        api.close();
+        proxy.close();
+        grpc.shutdownNow();
+        try {
+            grpc.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

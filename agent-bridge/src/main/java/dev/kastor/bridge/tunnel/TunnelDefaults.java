@@ -1,0 +1,21 @@
+package dev.kastor.bridge.tunnel;
+
+import java.time.Duration;
+
+/** Every default of the reverse tunnel, in one place (GitLab's agent uses the same figures). */
+public final class TunnelDefaults {
+    private TunnelDefaults() {}
+
+    public static final int MIN_IDLE_STREAMS = 2;
+    public static final int MAX_STREAMS = 500;
+    public static final int GROW_BY = 10;
+    public static final Duration IDLE_STREAM_TIMEOUT = Duration.ofMinutes(1);
+    public static final Duration BACKOFF_MIN = Duration.ofSeconds(1);
+    public static final Duration BACKOFF_MAX = Duration.ofSeconds(20);
+    public static final Duration MAX_CONNECTION_AGE = Duration.ofHours(2);
+    public static final Duration MAX_CONNECTION_AGE_GRACE = Duration.ofHours(1);
+    /** How long a proxied request waits for an idle stream of a connected agent whose streams are all busy. */
+    public static final Duration WAIT_FOR_IDLE_STREAM = Duration.ofSeconds(10);
+    /** Bytes per tunnel message: large enough for throughput, small enough that a watch event is not held back. */
+    public static final int CHUNK = 32 * 1024;
+}

@@ -1,0 +1,262 @@
+package dev.kastor.bridge.tunnel.agent;
+
+import com.google.protobuf.ByteString;
+import dev.kastor.bridge.tunnel.rpc.AgentFrame;
+import dev.kastor.bridge.tunnel.rpc.AgentHello;
+import dev.kastor.bridge.tunnel.rpc.Error;
+import dev.kastor.bridge.tunnel.rpc.Header;
+import dev.kastor.bridge.tunnel.rpc.KasFrame;
+import dev.kastor.bridge.tunnel.rpc.Message;
+import dev.kastor.bridge.tunnel.rpc.RequestInfo;
+import dev.kastor.bridge.tunnel.rpc.Trailer;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.util.concurrent.LinkedBlockingQueue;
+
+/**
+ * The agent's end of one tunnel stream: idle until KAS sends a request, then serves it on a virtual thread.
+ * Inbound frames are requested one at a time (the handler's reads pull them), outbound writes wait for the
+ * transport to be ready, so neither side buffers a body.
+ */
+final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>, TunnelExchange {
+    private static final ByteString EOF = ByteString.copyFromUtf8("<eof>");
+    /** How long a write may wait for KAS to take frames before the stream is given up (a paused client is slower than this only when it stops reading entirely). */
+    static final java.time.Duration SEND_STALL = java.time.Duration.ofSeconds(20);
+
+    interface Events {
+        void busy(AgentTunnel t);
+
+        void ended(AgentTunnel t, Throwable error);
+    }
+
+    private final String version;
+    private final RequestHandler handler;
+    private final Events events;
+    private final long openedAt = System.nanoTime();
+    private final LinkedBlockingQueue<ByteString> inbound = new LinkedBlockingQueue<>();
+    private final Object readyLock = new Object();
+    private volatile ClientCallStreamObserver<AgentFrame> toKas;
+    private volatile boolean started;
+    private volatile boolean ended;
+    private volatile boolean completed;
+    private volatile boolean handlerDone;
+    private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.List<Runnable> cancelHooks = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    AgentTunnel(String version, RequestHandler handler, Events events) {
+        this.version = version;
+        this.handler = handler;
+        this.events = events;
+    }
+
+    long openedAt() {
+        return openedAt;
+    }
+
+    boolean busy() {
+        return started;
+    }
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<AgentFrame> stream) {
+        this.toKas = stream;
+        stream.disableAutoRequestWithInitial(1);
+        stream.setOnReadyHandler(() -> {
+            synchronized (readyLock) {
+                readyLock.notifyAll();
+            }
+        });
+    }
+
+    void hello() {
+        synchronized (this) {
+            toKas.onNext(AgentFrame.newBuilder().setHello(AgentHello.newBuilder().setAgentVersion(version)).build());
+        }
+    }
+
+    /** Closes an idle stream (expired, or the agent is stopping). */
+    void cancel(String why) {
+        toKas.cancel(why, null);
+    }
+
+    @Override
+    public void onNext(KasFrame frame) {
+        switch (frame.getFrameCase()) {
+            case REQUEST_INFO -> {
+                if (started) return;
+                started = true;
+                events.busy(this);
+                RequestInfo info = frame.getRequestInfo();
+                Thread.ofVirtual().name("tunnel-request").start(() -> serve(info));
+            }
+            case MESSAGE -> {
+                if (handlerDone) {
+                    toKas.request(1); // the handler is gone: drop what the client still sends
+                } else {
+                    inbound.add(frame.getMessage().getData());
+                }
+            }
+            case CLOSE_SEND -> inbound.add(EOF);
+            default -> toKas.request(1);
+        }
+    }
+
+    private void serve(RequestInfo info) {
+        try {
+            handler.handle(info, this);
+        } catch (Exception e) {
+            if (!ended) error(502, "agent failed to serve the request: " + e.getMessage());
+        } finally {
+            // Frames the handler never read (a GET's close-send) would hold back the end of the call: let them in.
+            handlerDone = true;
+            inbound.clear();
+            if (!ended) toKas.request(16);
+            release(null);
+            // KAS ends the call after the trailer; if that close never arrives, do not keep the call forever.
+            Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(30_000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (!ended) toKas.cancel("KAS did not close the finished tunnel stream", null);
+            });
+        }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        end(t);
+    }
+
+    @Override
+    public void onCompleted() {
+        end(null);
+    }
+
+    private void end(Throwable t) {
+        if (ended) return;
+        ended = true;
+        inbound.add(EOF);
+        synchronized (readyLock) {
+            readyLock.notifyAll();
+        }
+        release(t);
+        if (!completed) cancelHooks.forEach(Runnable::run);
+    }
+
+    /** Tells the pool once that this stream is no longer idle or busy. */
+    private void release(Throwable t) {
+        if (released.compareAndSet(false, true)) events.ended(this, t);
+    }
+
+    @Override
+    public void onCancel(Runnable r) {
+        cancelHooks.add(r);
+        if (ended && !completed) r.run();
+    }
+
+    @Override
+    public InputStream requestBody() {
+        return new InputStream() {
+            private ByteString current = ByteString.EMPTY;
+            private int pos;
+            private boolean eof;
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                int n = read(one, 0, 1);
+                return n < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (len == 0) return 0;
+                while (pos >= current.size()) {
+                    if (eof) return -1;
+                    toKas.request(1);
+                    try {
+                        ByteString next = inbound.take();
+                        if (next == EOF) {
+                            eof = true;
+                            return -1;
+                        }
+                        current = next;
+                        pos = 0;
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new InterruptedIOException();
+                    }
+                }
+                int n = Math.min(len, current.size() - pos);
+                current.copyTo(b, pos, off, n);
+                pos += n;
+                return n;
+            }
+        };
+    }
+
+    @Override
+    public void header(Header header) throws IOException {
+        send(AgentFrame.newBuilder().setHeader(header).build());
+    }
+
+    @Override
+    public void write(byte[] data, int off, int len) throws IOException {
+        send(AgentFrame.newBuilder().setMessage(Message.newBuilder().setData(ByteString.copyFrom(data, off, len))).build());
+    }
+
+    @Override
+    public void trailer() throws IOException {
+        completed = true;
+        send(AgentFrame.newBuilder().setTrailer(Trailer.getDefaultInstance()).build());
+        synchronized (this) {
+            if (!ended) toKas.onCompleted();
+        }
+    }
+
+    @Override
+    public void error(int status, String message) {
+        completed = true;
+        try {
+            send(AgentFrame.newBuilder().setError(Error.newBuilder().setStatus(status).setMessage(message)).build());
+            synchronized (this) {
+                if (!ended) toKas.onCompleted();
+            }
+        } catch (IOException ignored) {
+            // KAS is gone; nothing to tell
+        }
+    }
+
+    @Override
+    public boolean cancelled() {
+        return ended;
+    }
+
+    private void send(AgentFrame frame) throws IOException {
+        long deadline = System.nanoTime() + SEND_STALL.toNanos();
+        synchronized (readyLock) {
+            while (!toKas.isReady() && !ended) {
+                if (System.nanoTime() > deadline) {
+                    // KAS stopped taking frames for this stream (its client went away unnoticed): give the stream up.
+                    toKas.cancel("KAS took no frame for " + SEND_STALL.toSeconds() + " s", null);
+                    throw new IOException("the tunnel stream to KAS stalled for " + SEND_STALL.toSeconds() + " s");
+                }
+                try {
+                    readyLock.wait(1000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException();
+                }
+            }
+        }
+        if (ended) throw new IOException("the tunnel stream to KAS closed");
+        synchronized (this) {
+            toKas.onNext(frame);
+        }
+    }
+}

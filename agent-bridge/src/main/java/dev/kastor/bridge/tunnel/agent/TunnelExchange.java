@@ -1,0 +1,27 @@
+package dev.kastor.bridge.tunnel.agent;
+
+import dev.kastor.bridge.tunnel.rpc.Header;
+import java.io.IOException;
+import java.io.InputStream;
+
+/** One request on the agent side: the client's bytes in, the answer out, all blocking and flow-controlled. */
+public interface TunnelExchange {
+    /** Request body (or, after a 101 header, the client's raw bytes); ends at the client's close-send. */
+    InputStream requestBody();
+
+    void header(Header header) throws IOException;
+
+    /** Sends bytes; blocks while KAS cannot take more (its client reads slowly). */
+    void write(byte[] data, int off, int len) throws IOException;
+
+    void trailer() throws IOException;
+
+    /** Fails the request: {@code status} is what KAS answers (only meaningful before {@link #header}). */
+    void error(int status, String message);
+
+    /** Runs {@code r} when the stream ends before the handler finished (client gone, KAS gone), to unblock it. */
+    void onCancel(Runnable r);
+
+    /** Whether KAS or the client gave up (the stream was cancelled). */
+    boolean cancelled();
+}

@@ -1,0 +1,115 @@
+package dev.kastor.bridge.tunnel.agent;
+
+import dev.kastor.bridge.tunnel.rpc.ReverseTunnelGrpc;
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The agent's pool of idle tunnel streams to KAS: at least {@code minIdle} idle, at most {@code max} in all,
+ * growing {@code growBy} at a time when requests take idle streams; idle streams above the minimum expire.
+ * When streams fail before they were used (KAS down, network gone), new ones are opened after an exponential
+ * backoff with jitter, so an agent neither hammers KAS nor waits long once it is back.
+ */
+public final class TunnelPool implements AutoCloseable, AgentTunnel.Events {
+    private final ReverseTunnelGrpc.ReverseTunnelStub stub;
+    private final ManagedChannel channel;
+    private final RequestHandler handler;
+    private final PoolSettings settings;
+    private final String version;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "tunnel-pool");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Set<AgentTunnel> idle = new HashSet<>();
+    private final Set<AgentTunnel> busy = new HashSet<>();
+    private int failures;
+    private long notBefore;
+    private boolean closed;
+
+    public TunnelPool(ManagedChannel channel, RequestHandler handler, PoolSettings settings, String version) {
+        this.channel = channel;
+        this.stub = ReverseTunnelGrpc.newStub(channel);
+        this.handler = handler;
+        this.settings = settings;
+        this.version = version;
+    }
+
+    public void start() {
+        timer.scheduleWithFixedDelay(this::maintain, 0, 200, TimeUnit.MILLISECONDS);
+    }
+
+    public synchronized int idleStreams() {
+        return idle.size();
+    }
+
+    public synchronized int busyStreams() {
+        return busy.size();
+    }
+
+    private synchronized void maintain() {
+        if (closed) return;
+        long now = System.nanoTime();
+        if (failures > 0 && channel.getState(false) == ConnectivityState.READY && now >= notBefore) failures = 0;
+        int expirable = idle.size() - settings.minIdle();
+        for (AgentTunnel t : Set.copyOf(idle)) {
+            if (expirable <= 0) break;
+            if (now - t.openedAt() > settings.idleTimeout().toNanos()) {
+                idle.remove(t);
+                t.cancel("idle stream expired");
+                expirable--;
+            }
+        }
+        if (idle.size() < settings.minIdle() && now >= notBefore) grow();
+    }
+
+    private void grow() {
+        int room = settings.max() - idle.size() - busy.size();
+        int want = Math.min(room, Math.max(settings.minIdle() - idle.size(), failures > 0 ? 1 : settings.growBy()));
+        if (idle.size() + busy.size() == 0) want = Math.min(room, failures > 0 ? 1 : settings.minIdle());
+        for (int i = 0; i < want; i++) {
+            var t = new AgentTunnel(version, handler, this);
+            idle.add(t);
+            stub.connect(t);
+            t.hello();
+        }
+    }
+
+    @Override
+    public synchronized void busy(AgentTunnel t) {
+        idle.remove(t);
+        busy.add(t);
+        if (idle.size() < settings.minIdle() && System.nanoTime() >= notBefore) grow();
+    }
+
+    @Override
+    public synchronized void ended(AgentTunnel t, Throwable error) {
+        boolean wasIdle = idle.remove(t);
+        busy.remove(t);
+        if (wasIdle && error != null && !closed) {
+            failures++;
+            long base = settings.backoffMin().toMillis() << Math.min(failures - 1, 16);
+            long delay = Math.min(settings.backoffMax().toMillis(), base);
+            delay += ThreadLocalRandom.current().nextLong(Math.max(1, delay / 5));
+            notBefore = Math.max(notBefore, System.nanoTime() + Duration.ofMillis(delay).toNanos());
+        }
+    }
+
+    @Override
+    public void close() {
+        Set<AgentTunnel> all;
+        synchronized (this) {
+            closed = true;
+            all = new HashSet<>(idle);
+        }
+        timer.shutdownNow();
+        all.forEach(t -> t.cancel("agent stopping"));
+    }
+}

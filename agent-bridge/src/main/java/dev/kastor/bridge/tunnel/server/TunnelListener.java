@@ -1,0 +1,26 @@
+package dev.kastor.bridge.tunnel.server;
+
+import dev.kastor.bridge.tunnel.rpc.Header;
+
+/**
+ * What the k8s proxy hears back from the agent on a tunnel it took. Calls come one at a time (gRPC serialises
+ * them per stream). After {@link #message}, the tunnel delivers nothing more until {@link ServerTunnel#requestNext()}:
+ * that is how a slow client slows the agent down instead of KAS buffering.
+ */
+public interface TunnelListener {
+    void header(Header header);
+
+    void message(com.google.protobuf.ByteString data);
+
+    /** The upstream side is done (response complete, or the upgraded connection closed by the upstream). */
+    void trailer();
+
+    /** The agent could not serve the request: {@code status} is the HTTP status to answer when no header went out. */
+    void error(int status, String message);
+
+    /** The stream broke (agent gone, connection lost) before the trailer. */
+    void broken(String why);
+
+    /** The agent can take more request bytes again. */
+    default void ready() {}
+}

@@ -1,0 +1,78 @@
+package dev.kastor.bridge.tunnel.server;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Idle tunnel streams per agent, in memory (single KAS node). A proxied request takes one idle stream and uses it
+ * exactly once; the agent's pool opens replacements. {@link #take} waits a little when the agent is connected but
+ * all its streams are busy, and answers at once when the agent has no stream at all, so a request never hangs.
+ */
+public final class TunnelRegistry {
+    private final Map<Long, Deque<ServerTunnel>> idle = new HashMap<>();
+    private final Map<Long, Integer> open = new HashMap<>();
+    /** When each agent last had a stream: between two uses an agent may hold no stream for a moment. */
+    private final Map<Long, Long> lastSeen = new HashMap<>();
+    private static final long RECENTLY = Duration.ofSeconds(5).toNanos();
+
+    synchronized void opened(long agentId) {
+        open.merge(agentId, 1, Integer::sum);
+        lastSeen.put(agentId, System.nanoTime());
+    }
+
+    synchronized void closed(ServerTunnel tunnel) {
+        Deque<ServerTunnel> q = idle.get(tunnel.agentId());
+        if (q != null) q.remove(tunnel);
+        open.computeIfPresent(tunnel.agentId(), (k, v) -> v <= 1 ? null : v - 1);
+        lastSeen.put(tunnel.agentId(), System.nanoTime());
+        notifyAll();
+    }
+
+    synchronized void idle(ServerTunnel tunnel) {
+        idle.computeIfAbsent(tunnel.agentId(), k -> new ArrayDeque<>()).addLast(tunnel);
+        notifyAll();
+    }
+
+    /** Whether the agent holds at least one tunnel stream (idle or busy) on this node. */
+    public synchronized boolean connected(long agentId) {
+        return open.containsKey(agentId);
+    }
+
+    private boolean recentlySeen(long agentId) {
+        Long seen = lastSeen.get(agentId);
+        return seen != null && System.nanoTime() - seen < RECENTLY;
+    }
+
+    /** Agents with at least one tunnel stream. */
+    public synchronized int connectedAgents() {
+        return open.size();
+    }
+
+    /** Tunnel streams open over all agents. */
+    public synchronized int openTunnels() {
+        return open.values().stream().mapToInt(Integer::intValue).sum();
+    }
+
+    /**
+     * An idle stream of the agent, marked busy; empty when the agent is not connected (no stream now nor in the last
+     * few seconds), or none became idle within {@code wait}.
+     */
+    public synchronized Optional<ServerTunnel> take(long agentId, Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            if (!open.containsKey(agentId) && !recentlySeen(agentId)) return Optional.empty();
+            Deque<ServerTunnel> q = idle.get(agentId);
+            while (q != null && !q.isEmpty()) {
+                ServerTunnel t = q.pollFirst();
+                if (t.claim()) return Optional.of(t);
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) return Optional.empty();
+            wait(Math.max(1, left / 1_000_000));
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package dev.kastor.bridge;
+
+import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
+import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.server.Kas;
+import dev.kastor.bridge.server.KasConfig;
+import dev.kastor.bridge.tunnel.agent.PoolSettings;
+import dev.kastor.testing.GitLabApiStandIn;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
+
+/**
+ * A whole bridge on loopback for tests: the GitLab API stand-in, a real KAS (agent port, k8s proxy, API port) and
+ * real agents dialling it, forwarding to an upstream of the test's choice. Both halves run in this JVM but talk
+ * over real sockets (gRPC over TCP, HTTP over TCP).
+ */
+public final class Bridge implements AutoCloseable {
+    public static final String SECRET = Base64.getEncoder().encodeToString(new byte[32]);
+
+    public final GitLabApiStandIn gitlab = GitLabApiStandIn.start();
+    public final ByteArrayOutputStream logs = new ByteArrayOutputStream();
+    public final Kas kas;
+    private final boolean tls;
+
+    public Bridge(Path dir) throws Exception {
+        this(dir, null);
+    }
+
+    /** With {@code proxyCert}, the k8s proxy speaks HTTPS (kubectl sends bearer tokens only over TLS). */
+    public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert) throws Exception {
+        this.tls = proxyCert != null;
+        var proxy = proxyCert == null ? addr("127.0.0.1:0")
+                : new KasConfig.Address("127.0.0.1:0", proxyCert.certPem().toString(), proxyCert.keyPem().toString(), null);
+        var listen = new KasConfig.Listen(addr("127.0.0.1:0"), addr("127.0.0.1:0"), proxy, addr("127.0.0.1:0"));
+        var config = new KasConfig(listen, new KasConfig.GitLab(gitlab.url()), null, dir.resolve("agents.json").toString(),
+                null, null, SECRET, SECRET).withDefaults(dir);
+        kas = Kas.start(config, new JsonLog(new PrintStream(logs, true, StandardCharsets.UTF_8), "kas"));
+    }
+
+    private static KasConfig.Address addr(String a) {
+        return new KasConfig.Address(a, null, null, null);
+    }
+
+    public String logText() {
+        return logs.toString(StandardCharsets.UTF_8);
+    }
+
+    public AgentStore.Registered register(String project, String name) {
+        return kas.agents().register(project, name);
+    }
+
+    /** A job whose project may use the given agents (access_as ci_job). */
+    public GitLabApiStandIn.Job job(String token, long jobId, long projectId, String projectPath, long... agentIds) {
+        var allowed = java.util.Arrays.stream(agentIds)
+                .mapToObj(id -> new GitLabApiStandIn.AllowedAgent(id, 100, "default", Map.<String, Object>of("ci_job", Map.of())))
+                .toList();
+        return gitlab.addJob(new GitLabApiStandIn.Job(token, jobId, projectId, projectPath, 7000 + jobId, List.of(10L, 11L),
+                42, "alice", "production", "production", allowed));
+    }
+
+    public Agent startAgent(String token, URI upstream, SSLContext tls, Supplier<String> upstreamToken, PoolSettings settings) throws Exception {
+        return Agent.start(URI.create("grpc://127.0.0.1:" + kas.agentPort()), null, () -> token,
+                new KubeApiUpstream(upstream, tls, upstreamToken), settings, "test");
+    }
+
+    public Agent startAgent(String token, URI upstream) throws Exception {
+        return startAgent(token, upstream, null, () -> "agent-sa-token", PoolSettings.defaults().withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2)));
+    }
+
+    /** Waits (generously) until the agent holds at least one idle stream on KAS. */
+    public void awaitConnected(long agentId) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!kas.tunnels().connected(agentId)) {
+            if (System.nanoTime() > deadline) throw new AssertionError("agent " + agentId + " did not connect within 30 s");
+            Thread.sleep(20);
+        }
+    }
+
+    public String proxyUrl() {
+        return (tls ? "https" : "http") + "://127.0.0.1:" + kas.k8sProxyPort() + "/k8s-proxy";
+    }
+
+    @Override
+    public void close() {
+        kas.close();
+        gitlab.close();
+    }
+}

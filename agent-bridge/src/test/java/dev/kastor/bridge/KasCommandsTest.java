@@ -1,0 +1,106 @@
+package dev.kastor.bridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** kastor-kas agent register|list|revoke as a user runs them (in-process, with captured stdout/stderr). */
+class KasCommandsTest {
+    @TempDir
+    Path dir;
+
+    record Run(int exit, String out, String err) {}
+
+    Run kas(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        var out = new ByteArrayOutputStream();
+        var err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            return new Run(KasMain.run(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    Path config() throws Exception {
+        String key = Base64.getEncoder().encodeToString(new byte[32]);
+        Path c = dir.resolve("kas.yaml");
+        Files.writeString(c, "gitlab: {url: https://gitlab.example.com}\napi_secret_key: " + key + "\nprivate_api_secret_key: " + key + "\n");
+        return c;
+    }
+
+    @Test
+    void registerPrintsTheTokenOnceAndStoresOnlyItsHash() throws Exception {
+        Path config = config();
+        Run r = kas("agent", "register", "--config", config.toString(), "--config-project", "group/project", "--name", "prod");
+
+        assertThat(r.exit()).as(r.err()).isZero();
+        String token = r.out().trim();
+        assertThat(token).startsWith("kastor_agent_").hasSizeGreaterThan(40);
+        String stored = Files.readString(dir.resolve("agents.json"));
+        assertThat(stored).contains("group/project").doesNotContain(token).doesNotContain(token.substring(13));
+
+        Run list = kas("agent", "list", "--config", config.toString());
+        assertThat(list.out()).contains("group/project").contains("prod").contains("active").doesNotContain(token);
+    }
+
+    @Test
+    void revokedAgentsAreListedAsRevokedAndCannotBeRevokedTwice() throws Exception {
+        Path config = config();
+        kas("agent", "register", "--config", config.toString(), "--config-project", "g/p", "--name", "a");
+
+        assertThat(kas("agent", "revoke", "--config", config.toString(), "1").exit()).isZero();
+        assertThat(kas("agent", "list", "--config", config.toString()).out()).contains("revoked");
+        Run again = kas("agent", "revoke", "--config", config.toString(), "1");
+        assertThat(again.exit()).isEqualTo(1);
+        assertThat(again.err()).contains("no active agent with id 1");
+    }
+
+    @Test
+    void registeringTheSameAgentTwiceFailsWithWhatToDo() throws Exception {
+        Path config = config();
+        kas("agent", "register", "--config", config.toString(), "--config-project", "g/p", "--name", "a");
+        Run r = kas("agent", "register", "--config", config.toString(), "--config-project", "g/p", "--name", "a");
+
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("already exists").contains("kastor-kas agent revoke 1");
+    }
+
+    @Test
+    void anAgentCanTakeGitLabsIdOnce() throws Exception {
+        Path config = config();
+        assertThat(kas("agent", "register", "--config", config.toString(), "--config-project", "g/p", "--name", "a", "--id", "42").exit()).isZero();
+        assertThat(kas("agent", "list", "--config", config.toString()).out()).contains("42 ");
+        Run taken = kas("agent", "register", "--config", config.toString(), "--config-project", "g/p", "--name", "b", "--id", "42");
+        assertThat(taken.exit()).isEqualTo(1);
+        assertThat(taken.err()).contains("agent id 42 is already taken");
+    }
+
+    @Test
+    void serveRefusesABadSecretAtStart() throws Exception {
+        Path c = dir.resolve("bad.yaml");
+        Files.writeString(c, "gitlab: {url: https://g}\napi_secret_key: c2hvcnQ=\nprivate_api_secret_key: c2hvcnQ=\n");
+        Run r = kas("serve", "--config", c.toString());
+
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("api_secret_key decodes to 5 bytes, not 32");
+    }
+
+    @Test
+    void versionIsPrinted() {
+        Run r = kas("--version");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).startsWith("kastor-kas ");
+    }
+}

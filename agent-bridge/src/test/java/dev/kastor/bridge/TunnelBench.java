@@ -1,0 +1,192 @@
+package dev.kastor.bridge;
+
+import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.tunnel.agent.PoolSettings;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The tunnel benchmark (bench/tunnel-bench runs it by hand; not a test). Everything on loopback in one JVM:
+ * added latency through KAS + agent vs direct, LIST throughput ratio, concurrent streams on one agent, and heap
+ * per idle connected agent. Prints figures measured in this run.
+ */
+public final class TunnelBench {
+    public static void main(String[] args) throws Exception {
+        int requests = Integer.getInteger("requests", 3000);
+        int listMib = Integer.getInteger("listMib", 200);
+        int streams = Integer.getInteger("streams", 500);
+        int agents = Integer.getInteger("agents", 1000);
+        byte[] small = "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"web-0\"}}".getBytes(StandardCharsets.UTF_8);
+        var open = new CountDownLatch(streams);
+        var release = new CountDownLatch(1);
+        try (Upstream up = new Upstream()
+                .handle("/small", ex -> Upstream.send(ex, 200, "application/json", small))
+                .handle("/list", ex -> {
+                    try (ex) {
+                        long size = listMib * 1024L * 1024;
+                        ex.sendResponseHeaders(200, size);
+                        OutputStream out = ex.getResponseBody();
+                        byte[] block = new byte[64 * 1024];
+                        Arrays.fill(block, (byte) 'x');
+                        for (long s = 0; s < size; s += block.length) out.write(block);
+                    }
+                })
+                .handle("/hold", ex -> {
+                    try (ex) {
+                        open.countDown();
+                        release.await(120, TimeUnit.SECONDS);
+                        ex.sendResponseHeaders(200, small.length);
+                        ex.getResponseBody().write(small);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+             Bridge bridge = new Bridge(Files.createTempDirectory("tunnel-bench"))) {
+            var reg = bridge.register("bench/project", "bench");
+            long id = reg.agent().id();
+            bridge.job("bench-job", 1, 1, "bench/app", id);
+            try (Agent agent = bridge.startAgent(reg.token(), up.url())) {
+                bridge.awaitConnected(id);
+                HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+                String auth = "Bearer ci:" + id + ":bench-job";
+                String direct = up.url().toString();
+                String tunnel = bridge.proxyUrl();
+
+                // Latency: warm up both paths, then alternate so both see the same machine load.
+                for (int i = 0; i < 500; i++) {
+                    get(client, direct + "/small", null);
+                    try {
+                        get(client, tunnel + "/small", auth);
+                    } catch (IllegalStateException e) {
+                        System.out.printf("warm-up request %d failed: agent idle %d busy %d, KAS open %d%n%s%n", i, agent.pool().idleStreams(),
+                                agent.pool().busyStreams(), bridge.kas.tunnels().openTunnels(), e.getMessage());
+                        throw e;
+                    }
+                }
+                long[] d = new long[requests];
+                long[] t = new long[requests];
+                for (int i = 0; i < requests; i++) {
+                    d[i] = get(client, direct + "/small", null);
+                    try {
+                        t[i] = get(client, tunnel + "/small", auth);
+                    } catch (IllegalStateException e) {
+                        System.out.printf("request %d failed: agent idle %d busy %d, KAS open %d%n%s%n", i, agent.pool().idleStreams(),
+                                agent.pool().busyStreams(), bridge.kas.tunnels().openTunnels(), e.getMessage());
+                        Thread.sleep(3000);
+                        System.out.printf("3 s later: agent idle %d busy %d, KAS open %d%n", agent.pool().idleStreams(),
+                                agent.pool().busyStreams(), bridge.kas.tunnels().openTunnels());
+                        throw e;
+                    }
+                }
+                Arrays.sort(d);
+                Arrays.sort(t);
+                System.out.printf("latency  direct p50 %.3f ms p99 %.3f ms | through KAS+agent p50 %.3f ms p99 %.3f ms | added p50 %.3f ms p99 %.3f ms%n",
+                        ms(d[requests / 2]), ms(d[requests * 99 / 100]), ms(t[requests / 2]), ms(t[requests * 99 / 100]),
+                        ms(t[requests / 2] - d[requests / 2]), ms(t[requests * 99 / 100] - d[requests * 99 / 100]));
+
+                // LIST throughput: one large body, best of 3 each way.
+                double bestDirect = 0;
+                double bestTunnel = 0;
+                for (int i = 0; i < 3; i++) {
+                    bestDirect = Math.max(bestDirect, throughput(client, direct + "/list", null, listMib));
+                    bestTunnel = Math.max(bestTunnel, throughput(client, tunnel + "/list", auth, listMib));
+                }
+                System.out.printf("LIST %d MiB  direct %.0f MiB/s | through %.0f MiB/s | ratio %.2f%n", listMib, bestDirect, bestTunnel, bestTunnel / bestDirect);
+
+                // Concurrent streams on one agent: all held open at once, then released.
+                var errors = new AtomicInteger();
+                var pool = Executors.newVirtualThreadPerTaskExecutor();
+                HttpClient many = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+                List<Future<?>> futures = new ArrayList<>();
+                for (int i = 0; i < streams; i++) {
+                    futures.add(pool.submit(() -> {
+                        try {
+                            var r = many.send(HttpRequest.newBuilder(URI.create(tunnel + "/hold")).header("Authorization", auth)
+                                    .timeout(Duration.ofSeconds(120)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                            if (r.statusCode() != 200) errors.incrementAndGet();
+                        } catch (Exception e) {
+                            errors.incrementAndGet();
+                        }
+                        return null;
+                    }));
+                }
+                boolean allOpen = open.await(120, TimeUnit.SECONDS);
+                int concurrent = streams - (int) open.getCount();
+                release.countDown();
+                for (Future<?> f : futures) f.get(120, TimeUnit.SECONDS);
+                System.out.printf("concurrent streams on one agent: %d of %d open at once (%s), %d errors, agent pool now %d idle%n",
+                        concurrent, streams, allOpen ? "all" : "NOT all", errors.get(), agent.pool().idleStreams());
+                pool.shutdown();
+            }
+
+            // Heap per idle connected agent (KAS and agents share this JVM: the figure covers both halves).
+            System.gc();
+            Thread.sleep(1000);
+            long before = usedHeap();
+            List<Agent> idle = new ArrayList<>();
+            for (int i = 0; i < agents; i++) {
+                var r = bridge.register("bench/idle", "a" + i);
+                idle.add(bridge.startAgent(r.token(), up.url(), null, () -> "t", PoolSettings.defaults()));
+            }
+            long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+            while (bridge.kas.tunnels().connectedAgents() < agents && System.nanoTime() < deadline) Thread.sleep(200);
+            Thread.sleep(2000);
+            System.gc();
+            Thread.sleep(1000);
+            long after = usedHeap();
+            System.out.printf("idle agents: %d connected, %d tunnel streams; heap %.1f KiB per agent (KAS + agent halves together)%n",
+                    bridge.kas.tunnels().connectedAgents(), bridge.kas.tunnels().openTunnels(), (after - before) / 1024.0 / agents);
+            idle.forEach(Agent::close);
+        }
+        System.exit(0);
+    }
+
+    static long get(HttpClient client, String url, String auth) throws Exception {
+        var b = HttpRequest.newBuilder(URI.create(url));
+        if (auth != null) b.header("Authorization", auth);
+        long start = System.nanoTime();
+        var r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        long took = System.nanoTime() - start;
+        if (r.statusCode() != 200) throw new IllegalStateException(url + " answered " + r.statusCode() + ": " + new String(r.body(), StandardCharsets.UTF_8));
+        return took;
+    }
+
+    static double throughput(HttpClient client, String url, String auth, int mib) throws Exception {
+        var b = HttpRequest.newBuilder(URI.create(url));
+        if (auth != null) b.header("Authorization", auth);
+        long start = System.nanoTime();
+        var r = client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+        long total = 0;
+        try (InputStream in = r.body()) {
+            byte[] buf = new byte[256 * 1024];
+            int n;
+            while ((n = in.read(buf)) >= 0) total += n;
+        }
+        if (total != mib * 1024L * 1024) throw new IllegalStateException("short body: " + total);
+        return mib / ((System.nanoTime() - start) / 1e9);
+    }
+
+    static double ms(long nanos) {
+        return nanos / 1e6;
+    }
+
+    static long usedHeap() {
+        Runtime rt = Runtime.getRuntime();
+        return rt.totalMemory() - rt.freeMemory();
+    }
+}

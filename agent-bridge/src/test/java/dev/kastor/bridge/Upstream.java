@@ -1,0 +1,54 @@
+package dev.kastor.bridge;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+
+/** A real HTTP/1.1 upstream (the JDK server) standing where the Kubernetes API server would be, recording what reached it. */
+public final class Upstream implements AutoCloseable {
+    /** One request as the upstream saw it. */
+    public record Seen(String method, String path, String query, Map<String, List<String>> headers) {}
+
+    private final HttpServer server;
+    public final List<Seen> seen = new CopyOnWriteArrayList<>();
+
+    public Upstream() throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.start();
+    }
+
+    public Upstream handle(String path, HttpHandler h) {
+        server.createContext(path, ex -> {
+            seen.add(new Seen(ex.getRequestMethod(), ex.getRequestURI().getPath(), ex.getRequestURI().getRawQuery(),
+                    Map.copyOf(ex.getRequestHeaders())));
+            h.handle(ex);
+        });
+        return this;
+    }
+
+    public URI url() {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    public static void send(HttpExchange ex, int status, String contentType, byte[] body) throws IOException {
+        try (ex) {
+            ex.getResponseHeaders().set("Content-Type", contentType);
+            ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+            ex.getResponseBody().write(body);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

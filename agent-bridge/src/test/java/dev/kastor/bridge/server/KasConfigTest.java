@@ -1,0 +1,73 @@
+package dev.kastor.bridge.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KasConfigTest {
+    static final String KEY = Base64.getEncoder().encodeToString(new byte[32]);
+
+    @TempDir
+    Path dir;
+
+    Path write(String yaml) throws Exception {
+        Path f = dir.resolve("kas.yaml");
+        Files.writeString(f, yaml);
+        return f;
+    }
+
+    @Test
+    void defaultsAreGitLabsPortsAndTheK8sProxyPrefix() throws Exception {
+        var c = KasConfig.load(write("gitlab: {url: https://gitlab.example.com}\napi_secret_key: " + KEY + "\nprivate_api_secret_key: " + KEY + "\n"));
+
+        assertThat(c.listen().agent().address()).isEqualTo("0.0.0.0:8150");
+        assertThat(c.listen().api().address()).isEqualTo("0.0.0.0:8153");
+        assertThat(c.listen().k8sProxy().address()).isEqualTo("0.0.0.0:8154");
+        assertThat(c.listen().privateApi().address()).isEqualTo("0.0.0.0:8155");
+        assertThat(c.listen().k8sProxy().prefix()).isEqualTo("/k8s-proxy");
+        assertThat(c.agentsFile()).isEqualTo(dir.resolve("agents.json").toString());
+        assertThat(c.toString()).doesNotContain(KEY);
+    }
+
+    @Test
+    void secretsFromFilesAndTlsPerListener() throws Exception {
+        Files.writeString(dir.resolve("api.key"), KEY + "\n");
+        var c = KasConfig.load(write("""
+                listen:
+                  agent: {address: "127.0.0.1:9150", certificate_file: /etc/tls.crt, key_file: /etc/tls.key}
+                  k8s_proxy: {address: ":9154", prefix: /-/kubernetes-agent/k8s-proxy}
+                gitlab: {url: https://gitlab.example.com}
+                api_secret_key_file: %s
+                private_api_secret_key_file: %s
+                """.formatted(dir.resolve("api.key"), dir.resolve("api.key"))));
+
+        assertThat(c.listen().agent().certificateFile()).isEqualTo("/etc/tls.crt");
+        assertThat(c.listen().k8sProxy().prefix()).isEqualTo("/-/kubernetes-agent/k8s-proxy");
+        assertThat(c.apiSecretKey()).isEqualTo(KEY);
+    }
+
+    @Test
+    void aSecretThatIsNot32BytesIsRefusedWithHowToMakeOne() throws Exception {
+        String short16 = Base64.getEncoder().encodeToString(new byte[16]);
+        assertThatThrownBy(() -> KasConfig.load(write("gitlab: {url: https://g}\napi_secret_key: " + short16 + "\nprivate_api_secret_key: " + KEY + "\n")))
+                .hasMessageContaining("api_secret_key decodes to 16 bytes, not 32").hasMessageContaining("head -c 32 /dev/urandom | base64")
+                .hasMessageNotContaining(short16);
+        assertThatThrownBy(() -> KasConfig.load(write("gitlab: {url: https://g}\napi_secret_key: '%%%'\nprivate_api_secret_key: " + KEY + "\n")))
+                .hasMessageContaining("api_secret_key is not valid base64");
+        assertThatThrownBy(() -> KasConfig.load(write("gitlab: {url: https://g}\napi_secret_key: " + KEY + "\n")))
+                .hasMessageContaining("private_api_secret_key (or private_api_secret_key_file) is missing");
+    }
+
+    @Test
+    void unknownKeysAndMissingGitLabUrlAreRefused() throws Exception {
+        assertThatThrownBy(() -> KasConfig.load(write("gitlab: {url: https://g}\nlisten_typo: {}\napi_secret_key: " + KEY + "\nprivate_api_secret_key: " + KEY + "\n")))
+                .hasMessageContaining("listen_typo");
+        assertThatThrownBy(() -> KasConfig.load(write("api_secret_key: " + KEY + "\nprivate_api_secret_key: " + KEY + "\n")))
+                .hasMessageContaining("gitlab.url is missing");
+    }
+}
