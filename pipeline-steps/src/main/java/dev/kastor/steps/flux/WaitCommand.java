@@ -21,12 +21,13 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "wait", description = {
-        "Wait until Flux has applied exactly the pushed digest: the OCIRepository's status.artifact.revision ends with it, then each",
-        "Kustomization's lastAppliedRevision equals it (observedGeneration == generation, Ready=True); HelmRelease: lastAttemptedRevisionDigest.",
-        "Watches the objects (no polling) and prints Flux's events for them. Fails at once on Ready=False or Stalled=True (exit 1);",
-        "on timeout says what was last seen (exit 4).", "",
-        "The OCIRepository is --source, or the one whose spec.url is the artifact's repository (--url, default KASTOR_ARTIFACT_URL);",
-        "the Kustomizations/HelmReleases are --kustomization/--helmrelease, or every one whose sourceRef/chartRef is it.", "",
+        "Wait until Flux has applied exactly the pushed digest: the OCIRepository's status.artifact.revision ends with it,",
+        "then each Kustomization's lastAppliedRevision equals it (observedGeneration == generation, Ready=True);",
+        "HelmRelease: lastAttemptedRevisionDigest. Watches the objects (no polling) and prints Flux's events for them.",
+        "Fails at once on Ready=False or Stalled=True (exit 1); on timeout says what was last seen (exit 4).", "",
+        "The OCIRepository is --source, or the one whose spec.url is the artifact's repository (--url, default",
+        "KASTOR_ARTIFACT_URL); the Kustomizations/HelmReleases are --kustomization/--helmrelease, or every one whose",
+        "sourceRef/chartRef is it.", "",
         "Examples:",
         "  kastor flux wait --digest $KASTOR_ARTIFACT_DIGEST --reconcile --report",
         "  kastor flux wait --digest sha256:… --source flux-system/podinfo --kustomization podinfo --timeout 10m", ""})

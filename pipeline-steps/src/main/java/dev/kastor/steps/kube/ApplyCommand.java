@@ -19,8 +19,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "apply", description = {
-        "Server-side apply of manifests through the agent (field manager kastor, conflicts forced): CRDs and Namespaces first, then the rest.",
-        "Every document is checked first (YAML, apiVersion, kind, name, a kind the cluster serves): one bad document and nothing is applied.", "",
+        "Server-side apply of manifests through the agent (field manager kastor, conflicts forced):",
+        "CRDs and Namespaces first, then the rest. Every document is checked first (YAML, apiVersion, kind, name,",
+        "a kind the cluster serves): one bad document and nothing is applied.", "",
         "Examples:",
         "  kastor kube apply deploy/ --wait --timeout 5m",
         "  kustomize build overlays/prod | kastor kube apply - --inventory app-prod --prune",
