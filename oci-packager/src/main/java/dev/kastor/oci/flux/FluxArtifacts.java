@@ -125,9 +125,7 @@ public final class FluxArtifacts {
     /** Points more tags at an artifact already in the registry; no blob moves. */
     public TagResult tag(Reference source, List<String> tags) {
         if (tags.isEmpty()) throw new InvalidInputException("no tag given: add --tag TAG");
-        Registry registry = registries.apply(source.host());
-        Digest digest = source.digest() != null ? source.digest() : registry.getManifest(source.repository(), source.tag()).digest();
-        registry.tag(source.repository(), digest, tags);
+        Digest digest = registries.apply(source.host()).retag(source.repository(), source.tagOrDigest(), tags);
         return new TagResult(source.name(), digest, List.copyOf(tags));
     }
 

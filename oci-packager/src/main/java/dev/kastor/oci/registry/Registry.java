@@ -94,6 +94,12 @@ public final class Registry {
         return new TagStep(transport, retry, repository, manifestDigest, tags).call();
     }
 
+    /** Adds tags to what {@code tagOrDigest} names, resolving a tag to its manifest digest first; returns that digest. */
+    public Digest retag(String repository, String tagOrDigest, List<String> tags) {
+        Digest digest = Digest.looksLikeDigest(tagOrDigest) ? Digest.parse(tagOrDigest) : getManifest(repository, tagOrDigest).digest();
+        return tag(repository, digest, tags);
+    }
+
     private void repo(String repository) {
         new Reference(transport.host(), repository, null, null);
     }

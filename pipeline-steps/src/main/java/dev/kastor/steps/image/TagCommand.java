@@ -42,9 +42,10 @@ final class TagCommand implements Callable<Integer> {
         var console = new Console(ctx, output.json());
         ImageRef ref = ImageRef.parse(source);
         Registry reg = registry.registries(ctx, Progress.NONE, console::warn).apply(ref.host());
-        Digest digest = ref.digest() != null ? ref.digest() : reg.getManifest(ref.repository(), ref.tag() == null ? "latest" : ref.tag()).digest();
-        try (var section = console.section("image_tag", "Tagging " + ref.name() + "@" + digest.shortForm() + " as " + String.join(", ", tags))) {
-            reg.tag(ref.repository(), digest, tags);
+        String tagOrDigest = ref.digest() != null ? ref.digest().toString() : ref.tag() == null ? "latest" : ref.tag();
+        Digest digest;
+        try (var section = console.section("image_tag", "Tagging " + source + " as " + String.join(", ", tags))) {
+            digest = reg.retag(ref.repository(), tagOrDigest, tags);
         }
         String image = ref.name() + ":" + tags.get(0);
         Map<String, Object> json = new LinkedHashMap<>();
