@@ -24,9 +24,4 @@ public record PackagingSpec(Path source, byte[] stdin, String stdinName, List<St
         warnings = warnings == null ? w -> {} : warnings;
         stdinName = stdinName == null ? STDIN_NAME : stdinName;
     }
-
-    /** A printable name of the source for messages. */
-    public String describe() {
-        return source != null ? source.toString() : "stdin";
-    }
 }
