@@ -84,4 +84,15 @@ public final class Programs {
             // Temp dirs: the OS cleans what is left.
         }
     }
+
+    /** Closes each fixture, going on past failures: one server that will not stop must not leave the others running. */
+    public static void closeAll(AutoCloseable... fixtures) {
+        for (AutoCloseable c : fixtures) {
+            try {
+                if (c != null) c.close();
+            } catch (Exception ignored) {
+                // the next one still has to go
+            }
+        }
+    }
 }

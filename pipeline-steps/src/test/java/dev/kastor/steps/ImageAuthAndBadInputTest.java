@@ -2,6 +2,7 @@ package dev.kastor.steps;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kastor.testing.Programs;
 import dev.kastor.testing.RegistryServer;
 import dev.kastor.testing.Skopeo;
 import dev.kastor.testing.TokenRealm;
@@ -46,25 +47,13 @@ class ImageAuthAndBadInputTest {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {plain, basic, token, realm, tls}) {
-            try {
-                if (c != null) c.close();
-            } catch (Exception ignored) {
-                // the next one still has to go
-            }
-        }
+        Programs.closeAll(plain, basic, token, realm, tls);
     }
 
     private Path src() {
         return Artifacts.write(tmp.resolve("src"), Map.of("index.html", "<h1>hi</h1>\n"));
     }
 
-    private static void assertNoSecretIn(KastorRun.Result r, String... secrets) {
-        for (String s : secrets) {
-            assertThat(r.out()).as("stdout of %s", r).doesNotContain(s);
-            assertThat(r.err()).as("stderr of %s", r).doesNotContain(s);
-        }
-    }
 
     /** The registry's tag list of a repository, straight over HTTP: 404 when nothing was ever pushed there. */
     private static int tagsStatus(RegistryServer registry, String repo) throws Exception {
@@ -81,7 +70,7 @@ class ImageAuthAndBadInputTest {
 
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(Skopeo.inspectRaw(basic.host() + "/group/app:0123456789abcdef0123456789abcdef01234567", USER + ":" + PASSWORD)).contains("layers");
-        assertNoSecretIn(r, PASSWORD);
+        r.assertLeaksNone(USER, PASSWORD);
     }
 
     @Test
@@ -91,7 +80,7 @@ class ImageAuthAndBadInputTest {
 
         assertThat(r.exit()).as(r.toString()).isEqualTo(1);
         assertThat(r.err()).contains("kastor image build: error:").containsIgnoringCase("credentials");
-        assertNoSecretIn(r, WRONG, PASSWORD);
+        r.assertLeaksNone(USER, WRONG, PASSWORD);
     }
 
     @Test
@@ -116,7 +105,7 @@ class ImageAuthAndBadInputTest {
 
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(Artifacts.json(Skopeo.inspectRaw(token.host() + "/tok/app:1", USER + ":" + PASSWORD)).path("layers").size()).isEqualTo(2);
-        assertNoSecretIn(r, PASSWORD, auth);
+        r.assertLeaksNone(USER, PASSWORD, auth);
     }
 
     @Test

@@ -75,6 +75,19 @@ public final class KastorRun {
             }
         }
 
+        /**
+         * Fails if stdout or stderr holds any of the secrets, or the base64 {@code user:secret} a Basic auth header
+         * carries (an error message quoting the header would leak the password just the same).
+         */
+        public void assertLeaksNone(String user, String... secrets) {
+            for (String secret : secrets) {
+                org.assertj.core.api.Assertions.assertThat(out).as("stdout of %s", this).doesNotContain(secret);
+                org.assertj.core.api.Assertions.assertThat(err).as("stderr of %s", this).doesNotContain(secret);
+                String basic = java.util.Base64.getEncoder().encodeToString((user + ":" + secret).getBytes(StandardCharsets.UTF_8));
+                org.assertj.core.api.Assertions.assertThat(out + err).as("output of %s", this).doesNotContain(basic);
+            }
+        }
+
         /** Lines of stderr that are not blank. */
         public List<String> errLines() {
             var lines = new ArrayList<String>();
