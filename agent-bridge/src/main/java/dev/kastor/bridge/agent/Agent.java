@@ -2,6 +2,7 @@ package dev.kastor.bridge.agent;
 
 import dev.kastor.bridge.kubeapi.agent.KubeApiForwarder;
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
+import dev.kastor.bridge.module.AgentModule;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
 import dev.kastor.bridge.tunnel.agent.TunnelPool;
 import io.grpc.ManagedChannel;
@@ -11,6 +12,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.io.File;
 import java.net.URI;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
@@ -19,10 +21,13 @@ import javax.net.ssl.SSLException;
 public final class Agent implements AutoCloseable {
     private final ManagedChannel channel;
     private final TunnelPool pool;
+    /** Every feature's agent half besides the tunnel: one line each (see {@link AgentModule}). */
+    private final List<AgentModule> modules;
 
-    private Agent(ManagedChannel channel, TunnelPool pool) {
+    private Agent(ManagedChannel channel, TunnelPool pool, List<AgentModule> modules) {
         this.channel = channel;
         this.pool = pool;
+        this.modules = modules;
     }
 
     /**
@@ -51,7 +56,17 @@ public final class Agent implements AutoCloseable {
         ManagedChannel channel = b.build();
         var pool = new TunnelPool(channel, new KubeApiForwarder(upstream), settings, version);
         pool.start();
-        return new Agent(channel, pool);
+        List<AgentModule> modules = List.of();
+        var agent = new Agent(channel, pool, modules);
+        for (AgentModule m : modules) {
+            try {
+                m.start(channel);
+            } catch (Exception e) {
+                agent.close();
+                throw new IllegalStateException("agent module " + m.name() + " failed to start: " + e.getMessage(), e);
+            }
+        }
+        return agent;
     }
 
     public TunnelPool pool() {
@@ -60,6 +75,7 @@ public final class Agent implements AutoCloseable {
 
     @Override
     public void close() {
+        for (AgentModule m : modules.reversed()) m.close();
         pool.close();
         channel.shutdownNow();
         try {

@@ -3,6 +3,7 @@ package dev.kastor.bridge.server;
 import dev.kastor.bridge.agents.AgentStore;
 import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.K8sProxyServer;
+import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
@@ -20,6 +21,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -33,11 +35,14 @@ public final class Kas implements AutoCloseable {
     private final K8sProxyServer proxy;
     private final ApiServer api;
     private final JsonLog log;
+    /** Every feature's server half besides the tunnel and the k8s proxy: one line each (see {@link KasModule}). */
+    private final List<KasModule> modules;
 
     private Kas(KasConfig config, JsonLog log) throws IOException, InterruptedException {
         this.config = config;
         this.log = log;
         this.agents = new AgentStore(java.nio.file.Path.of(config.agentsFile()));
+        this.modules = List.of();
         var listen = config.listen();
         var agentAddr = address(listen.agent().address());
         var gb = NettyServerBuilder.forAddress(agentAddr)
@@ -46,6 +51,9 @@ public final class Kas implements AutoCloseable {
                 .permitKeepAliveTime(20, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
                 .addService(ServerInterceptors.intercept(new TunnelService(tunnels), new AgentAuthInterceptor(agents)));
+        for (KasModule m : modules) {
+            for (var service : m.agentServices()) gb.addService(ServerInterceptors.intercept(service, new AgentAuthInterceptor(agents)));
+        }
         if (listen.agent().certificateFile() != null) {
             gb.useTransportSecurity(new File(listen.agent().certificateFile()), new File(listen.agent().keyFile()));
         }
@@ -56,6 +64,17 @@ public final class Kas implements AutoCloseable {
                 authorizer, tunnels, metrics, log);
         this.api = new ApiServer(address(listen.api().address()), tls(listen.api()), this,
                 new JobAgentsEndpoint(authorizer, agents, k8sProxyUrl(config, tls(listen.k8sProxy()) != null, proxy.port())));
+        for (KasModule m : modules) {
+            try {
+                m.start();
+            } catch (IOException | RuntimeException e) {
+                close();
+                throw e;
+            } catch (Exception e) {
+                close();
+                throw new IllegalStateException("KAS module " + m.name() + " failed to start: " + e.getMessage(), e);
+            }
+        }
         log.info("kas started", Map.of("agent_port", agentPort(), "k8s_proxy_port", k8sProxyPort(), "api_port", apiPort()));
     }
 
@@ -115,6 +134,7 @@ public final class Kas implements AutoCloseable {
 
     @Override
     public void close() {
+        for (KasModule m : modules.reversed()) m.close();
         api.close();
         proxy.close();
         grpc.shutdownNow();

@@ -1,0 +1,28 @@
+package dev.kastor.bridge.module;
+
+import io.grpc.BindableService;
+import java.util.List;
+
+/**
+ * A feature's server half inside {@code kastor-kas} (config, registration, routing, ...). KAS builds its modules
+ * from one list, adds their agent-facing gRPC services to the agent port behind token authentication, starts them
+ * in order once every listener is up, and closes them in reverse order.
+ */
+public interface KasModule extends AutoCloseable {
+    /** Short name for logs, e.g. {@code config}. */
+    String name();
+
+    /**
+     * gRPC services agents call on the agent port. A call reaches them only with a valid agent token; the agent is
+     * {@link dev.kastor.bridge.tunnel.server.AgentAuthInterceptor#agentId()}.
+     */
+    default List<BindableService> agentServices() {
+        return List.of();
+    }
+
+    /** Runs once KAS listens on every port. */
+    default void start() throws Exception {}
+
+    @Override
+    default void close() {}
+}
