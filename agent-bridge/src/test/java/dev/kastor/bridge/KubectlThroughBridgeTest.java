@@ -51,27 +51,7 @@ class KubectlThroughBridgeTest {
         bridge.job("kubectl-job", 11, 77, "group/app", id);
         agent = bridge.startAgent(reg.token(), URI.create("http://127.0.0.1:" + api.getPort()));
         bridge.awaitConnected(id);
-        kubeconfig = dir.resolve("kubeconfig");
-        Files.writeString(kubeconfig, """
-                apiVersion: v1
-                kind: Config
-                clusters:
-                - name: gitlab
-                  cluster:
-                    server: %s
-                    certificate-authority-data: %s
-                users:
-                - name: agent:%d
-                  user:
-                    token: ci:%d:kubectl-job
-                contexts:
-                - name: group/project:prod
-                  context:
-                    cluster: gitlab
-                    user: agent:%d
-                    namespace: default
-                current-context: group/project:prod
-                """.formatted(bridge.proxyUrl(), java.util.Base64.getEncoder().encodeToString(Files.readAllBytes(cert.certPem())), id, id, id));
+        kubeconfig = Kubeconfigs.write(dir.resolve("kubeconfig"), bridge.proxyUrl(), cert, "group/project:prod", id, "kubectl-job");
     }
 
     @AfterAll
