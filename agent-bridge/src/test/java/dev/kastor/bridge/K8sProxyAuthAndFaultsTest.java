@@ -184,7 +184,7 @@ class K8sProxyAuthAndFaultsTest {
         for (int i = 0; i < 700; i++) {
             assertThat(get("Bearer ci:" + agentId + ":good-job", "/api/v1/pods").statusCode()).as("request " + i).isEqualTo(200);
         }
-        // A stream whose KAS side stops taking frames is given up after AgentTunnel.SEND_STALL (20 s).
+        // Streams go back when KAS ends the call after the trailer; allow for a slow machine.
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
         while (agent.pool().busyStreams() > 0 && System.nanoTime() < deadline) Thread.sleep(50);
         assertThat(agent.pool().busyStreams()).isZero();

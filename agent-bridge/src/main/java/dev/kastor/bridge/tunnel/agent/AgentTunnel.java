@@ -23,8 +23,20 @@ import java.util.concurrent.LinkedBlockingQueue;
  */
 final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>, TunnelExchange {
     private static final ByteString EOF = ByteString.copyFromUtf8("<eof>");
-    /** How long a write may wait for KAS to take frames before the stream is given up (a paused client is slower than this only when it stops reading entirely). */
-    static final java.time.Duration SEND_STALL = java.time.Duration.ofSeconds(20);
+    /**
+     * How long a write may wait for KAS to take frames before the stream is given up. KAS ends the call as soon as
+     * its client goes away, so this only guards against a KAS that froze; it must be long, because a client that
+     * pauses reading (kubectl logs -f piped into a pager) is legitimate and must not lose its stream.
+     */
+    static final java.time.Duration SEND_STALL = java.time.Duration.ofMinutes(10);
+    /** How long a finished stream waits for KAS to end the call before the agent cancels it itself. */
+    static final java.time.Duration CLOSE_WAIT = java.time.Duration.ofSeconds(30);
+    /** One timer for all streams: a parked thread per finished request would cost a thread for CLOSE_WAIT each. */
+    private static final java.util.concurrent.ScheduledExecutorService TIMER = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "tunnel-close-wait");
+        t.setDaemon(true);
+        return t;
+    });
 
     interface Events {
         void busy(AgentTunnel t);
@@ -116,14 +128,11 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
             if (!ended) toKas.request(16);
             release(null);
             // KAS ends the call after the trailer; if that close never arrives, do not keep the call forever.
-            Thread.ofVirtual().start(() -> {
-                try {
-                    Thread.sleep(30_000);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                if (!ended) toKas.cancel("KAS did not close the finished tunnel stream", null);
-            });
+            if (!ended) {
+                TIMER.schedule(() -> {
+                    if (!ended) toKas.cancel("KAS did not close the finished tunnel stream", null);
+                }, CLOSE_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
         }
     }
 
