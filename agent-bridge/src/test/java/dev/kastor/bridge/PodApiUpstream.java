@@ -148,9 +148,13 @@ final class PodApiUpstream implements AutoCloseable {
                 if (!f.isSuccess()) return;
                 String out = command.size() > 1 && command.getFirst().equals("echo")
                         ? String.join(" ", command.subList(1, command.size())) + "\n" : "";
-                ctx.write(frame(1, out));
-                ctx.write(frame(3, "{\"metadata\":{},\"status\":\"Success\"}"));
-                ctx.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(ChannelFutureListener.CLOSE);
+                // kubectl registers its streams only after the handshake and drops output for a stream it does not
+                // know yet; a kubelet writes only once the process ran, so write a moment later as it would.
+                ctx.executor().schedule(() -> {
+                    ctx.write(frame(1, out));
+                    ctx.write(frame(3, "{\"metadata\":{},\"status\":\"Success\"}"));
+                    ctx.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(ChannelFutureListener.CLOSE);
+                }, 300, TimeUnit.MILLISECONDS);
             });
         }
 

@@ -50,6 +50,15 @@ public final class Kas implements AutoCloseable {
                 .maxConnectionAgeGrace(TunnelDefaults.MAX_CONNECTION_AGE_GRACE.toSeconds(), TimeUnit.SECONDS)
                 .permitKeepAliveTime(20, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
+                // Tunnel frames are only handed on (to a Netty event loop), never blocked on: no executor hop for them.
+                // Other agent-facing services keep gRPC's default executor, so a slow one cannot stall the transport.
+                .callExecutor(new io.grpc.ServerCallExecutorSupplier() {
+                    @Override
+                    public <Q, R> java.util.concurrent.Executor getExecutor(io.grpc.ServerCall<Q, R> call, io.grpc.Metadata headers) {
+                        return call.getMethodDescriptor().getServiceName().equals(dev.kastor.bridge.tunnel.rpc.ReverseTunnelGrpc.SERVICE_NAME)
+                                ? Runnable::run : null;
+                    }
+                })
                 .addService(ServerInterceptors.intercept(new TunnelService(tunnels), new AgentAuthInterceptor(agents)));
         for (KasModule m : modules) {
             for (var service : m.agentServices()) gb.addService(ServerInterceptors.intercept(service, new AgentAuthInterceptor(agents)));

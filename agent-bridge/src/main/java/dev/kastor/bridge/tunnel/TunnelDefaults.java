@@ -18,4 +18,14 @@ public final class TunnelDefaults {
     public static final Duration WAIT_FOR_IDLE_STREAM = Duration.ofSeconds(10);
     /** Bytes per tunnel message: large enough for throughput, small enough that a watch event is not held back. */
     public static final int CHUNK = 32 * 1024;
+    /**
+     * Response messages KAS lets the agent send ahead of what its client has taken: one at a time would make every
+     * 32 KiB wait for a round trip through two event loops; eight bound what a slow client can make KAS hold.
+     */
+    public static final int RESPONSE_WINDOW = 8;
+    /**
+     * Bytes gRPC may queue on a tunnel stream before the sender waits (its default is 32 KiB: one chunk, so every
+     * chunk would wait for the previous one to leave).
+     */
+    public static final int SEND_BUFFER = 4 * CHUNK;
 }

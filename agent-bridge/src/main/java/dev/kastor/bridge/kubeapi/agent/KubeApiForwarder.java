@@ -86,11 +86,27 @@ public final class KubeApiForwarder implements RequestHandler {
             exchange.header(h.build());
             byte[] buf = new byte[TunnelDefaults.CHUNK];
             int n;
-            while ((n = in.read(buf)) >= 0) {
+            while ((n = fill(in, buf)) >= 0) {
                 if (n > 0) exchange.write(buf, 0, n);
             }
             exchange.trailer();
         }
+    }
+
+    /**
+     * Reads what is there, up to a full chunk: the client hands its body over in pieces of a few KiB, and a tunnel
+     * message per piece would multiply frames; stopping when nothing more is buffered keeps a watch event from
+     * waiting for the next one. -1 at the end of the body.
+     */
+    static int fill(InputStream in, byte[] buf) throws IOException {
+        int filled = in.read(buf);
+        if (filled <= 0) return filled;
+        while (filled < buf.length && in.available() > 0) {
+            int m = in.read(buf, filled, buf.length - filled);
+            if (m < 0) break;
+            filled += m;
+        }
+        return filled;
     }
 
     private static HttpRequest.BodyPublisher body(RequestInfo info, TunnelExchange exchange) {

@@ -1,6 +1,7 @@
 package dev.kastor.bridge.tunnel.server;
 
 import com.google.protobuf.ByteString;
+import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.rpc.AgentFrame;
 import dev.kastor.bridge.tunnel.rpc.CloseSend;
 import dev.kastor.bridge.tunnel.rpc.KasFrame;
@@ -104,7 +105,8 @@ public final class ServerTunnel implements StreamObserver<AgentFrame> {
         switch (frame.getFrameCase()) {
             case HEADER -> {
                 l.header(frame.getHeader());
-                toAgent.request(1);
+                // The body may run ahead of the client by a bounded window; each message written requests one more.
+                toAgent.request(TunnelDefaults.RESPONSE_WINDOW);
             }
             case MESSAGE -> l.message(frame.getMessage().getData());
             case TRAILER -> {
