@@ -3,6 +3,9 @@ package dev.kastor.bridge.agent;
 import dev.kastor.bridge.kubeapi.agent.KubeApiForwarder;
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import dev.kastor.bridge.module.AgentModule;
+import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.registration.agent.RegistrationAgent;
+import dev.kastor.bridge.registration.agent.RegistrationSettings;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
 import dev.kastor.bridge.tunnel.agent.TunnelPool;
 import io.grpc.ManagedChannel;
@@ -36,6 +39,12 @@ public final class Agent implements AutoCloseable {
      */
     public static Agent start(URI kas, File caFile, Supplier<String> token, KubeApiUpstream upstream, PoolSettings settings, String version)
             throws SSLException {
+        return start(kas, caFile, token, upstream, settings, version, RegistrationSettings.defaults());
+    }
+
+    /** As above, with the registration's timing (tests shorten its period). */
+    public static Agent start(URI kas, File caFile, Supplier<String> token, KubeApiUpstream upstream, PoolSettings settings, String version,
+                              RegistrationSettings registration) throws SSLException {
         String scheme = kas.getScheme();
         if (!"grpc".equals(scheme) && !"grpcs".equals(scheme)) {
             throw new IllegalArgumentException("--kas must be grpc://host:port or grpcs://host:port, got " + kas);
@@ -56,7 +65,8 @@ public final class Agent implements AutoCloseable {
         ManagedChannel channel = b.build();
         var pool = new TunnelPool(channel, new KubeApiForwarder(upstream), settings, version);
         pool.start();
-        List<AgentModule> modules = List.of();
+        List<AgentModule> modules = List.of(
+                new RegistrationAgent(upstream, version, registration, new JsonLog(System.err, "agent")));
         var agent = new Agent(channel, pool, modules);
         for (AgentModule m : modules) {
             try {

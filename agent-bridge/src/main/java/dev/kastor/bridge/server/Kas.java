@@ -6,6 +6,7 @@ import dev.kastor.bridge.kubeapi.server.K8sProxyServer;
 import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
+import dev.kastor.bridge.registration.server.RegistrationServer;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.server.AgentAuthInterceptor;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
@@ -42,7 +43,7 @@ public final class Kas implements AutoCloseable {
         this.config = config;
         this.log = log;
         this.agents = new AgentStore(java.nio.file.Path.of(config.agentsFile()));
-        this.modules = List.of();
+        this.modules = List.of(new RegistrationServer(agents, log, config.apiSecretKey()));
         var listen = config.listen();
         var agentAddr = address(listen.agent().address());
         var gb = NettyServerBuilder.forAddress(agentAddr)
@@ -63,7 +64,7 @@ public final class Kas implements AutoCloseable {
         this.proxy = new K8sProxyServer(address(listen.k8sProxy().address()), tls(listen.k8sProxy()), listen.k8sProxy().prefix(),
                 authorizer, tunnels, metrics, log);
         this.api = new ApiServer(address(listen.api().address()), tls(listen.api()), this,
-                new JobAgentsEndpoint(authorizer, agents, k8sProxyUrl(config, tls(listen.k8sProxy()) != null, proxy.port())));
+                new JobAgentsEndpoint(authorizer, agents, k8sProxyUrl(config, tls(listen.k8sProxy()) != null, proxy.port())), modules);
         for (KasModule m : modules) {
             try {
                 m.start();
