@@ -40,10 +40,15 @@ public final class Bridge implements AutoCloseable {
 
     /** With {@code proxyCert}, the k8s proxy speaks HTTPS (kubectl sends bearer tokens only over TLS). */
     public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert) throws Exception {
+        this(dir, proxyCert, addr("127.0.0.1:0"));
+    }
+
+    /** With the agent listener of the test's choice (e.g. {@code websocket: true}, or TLS). */
+    public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener) throws Exception {
         this.tls = proxyCert != null;
         var proxy = proxyCert == null ? addr("127.0.0.1:0")
                 : new KasConfig.Address("127.0.0.1:0", proxyCert.certPem().toString(), proxyCert.keyPem().toString(), null);
-        var listen = new KasConfig.Listen(addr("127.0.0.1:0"), addr("127.0.0.1:0"), proxy, addr("127.0.0.1:0"));
+        var listen = new KasConfig.Listen(agentListener, addr("127.0.0.1:0"), proxy, addr("127.0.0.1:0"));
         var config = new KasConfig(listen, new KasConfig.GitLab(gitlab.url()), null, dir.resolve("agents.json").toString(),
                 null, null, SECRET, SECRET).withDefaults(dir);
         kas = Kas.start(config, new JsonLog(new PrintStream(logs, true, StandardCharsets.UTF_8), "kas"));
