@@ -88,12 +88,14 @@ public final class RegistrationAgent implements AgentModule {
             if (failures > 0) log.info("agent registered again", Map.of("agent_id", response.getAgentId()));
             failures = 0;
             delayMillis = settings.period().toMillis();
-        } catch (StatusRuntimeException e) {
+        } catch (RuntimeException e) {
+            // StatusRuntimeException from KAS, or anything else: the next attempt must be scheduled either way.
             failures++;
             long base = settings.backoffMin().toMillis() << Math.min(failures - 1, 16);
             delayMillis = Math.min(settings.backoffMax().toMillis(), base);
             delayMillis += ThreadLocalRandom.current().nextLong(Math.max(1, delayMillis / 5));
-            log.warn("agent registration failed, retrying", Map.of("error", String.valueOf(e.getStatus()), "retry_in_ms", delayMillis));
+            log.warn("agent registration failed, retrying", Map.of("error", e instanceof StatusRuntimeException s ? String.valueOf(s.getStatus()) : String.valueOf(e.getMessage()),
+                    "retry_in_ms", delayMillis));
         }
         if (!timer.isShutdown()) {
             try {
