@@ -19,10 +19,11 @@ import picocli.CommandLine.Option;
         description = {"Kastor's in-cluster agent: dials out to KAS (no inbound port) and serves CI jobs' Kubernetes API requests",
                 "against this cluster's API server (service account in a pod, else the kubeconfig)."})
 public final class AgentMain implements Callable<Integer> {
-    @Option(names = "--kas", required = true, description = "KAS agent address: grpc://host:8150 or grpcs://host:443")
+    @Option(names = "--kas", required = true, description = {"KAS agent address: grpc://host:8150, grpcs://host:443, or gRPC over WebSocket for proxies",
+            "that cannot pass HTTP/2: ws://host:8150/any-path, wss://host/any-path (KAS needs listen.agent.websocket: true)"})
     URI kas;
 
-    @Option(names = "--ca-file", description = "CA certificate(s) (PEM) to trust for grpcs:// besides the system ones")
+    @Option(names = "--ca-file", description = "CA certificate(s) (PEM) to trust for grpcs:// and wss:// instead of the system ones")
     File caFile;
 
     @Option(names = "--token-file", description = "file holding the agent token (re-read on each connection)")

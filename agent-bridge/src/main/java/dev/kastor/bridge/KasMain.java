@@ -4,7 +4,16 @@ import dev.kastor.bridge.agents.AgentStore;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.server.Kas;
 import dev.kastor.bridge.server.KasConfig;
+import dev.kastor.bridge.registration.RegistrationDefaults;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -25,7 +34,8 @@ public final class KasMain {
     }
 
     @Command(name = "serve", mixinStandardHelpOptions = true,
-            description = "Runs KAS: agent port (gRPC, 8150), API port (health, metrics, 8153), k8s proxy (8154).")
+            description = "Runs KAS: agent port (gRPC, or gRPC over WebSocket with listen.agent.websocket: true; 8150), API port (health, metrics, "
+                    + "registered agents; 8153), k8s proxy (8154).")
     static final class Serve implements Callable<Integer> {
         @Option(names = "--config", required = true, description = "KAS config file (YAML), see the README")
         Path config;
@@ -80,13 +90,56 @@ public final class KasMain {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists agents (never their tokens).")
     static final class ListAgents extends WithStore implements Callable<Integer> {
+        @Option(names = "--api", paramLabel = "URL", description = {"a running KAS's API port, e.g. http://127.0.0.1:8153: adds each agent's",
+                "newest registration (agent VERSION, KUBERNETES version, LAST SEEN, INSTANCES); needs the config's api_secret_key"})
+        URI api;
+
         @Override
         public Integer call() {
-            System.out.printf("%-6s %-40s %-20s %-8s %s%n", "ID", "CONFIG PROJECT", "NAME", "STATE", "CREATED");
+            Map<Long, JsonNode> registered = api == null ? Map.of() : registrations();
+            String head = String.format("%-6s %-40s %-20s %-8s %-28s", "ID", "CONFIG PROJECT", "NAME", "STATE", "CREATED");
+            System.out.println(api == null ? head.stripTrailing() : head + String.format(" %-12s %-12s %-28s %s", "VERSION", "KUBERNETES", "LAST SEEN", "INSTANCES"));
             for (var a : store().list()) {
-                System.out.printf("%-6d %-40s %-20s %-8s %s%n", a.id(), a.configProject(), a.name(), a.active() ? "active" : "revoked", a.created());
+                String row = String.format("%-6d %-40s %-20s %-8s %-28s", a.id(), a.configProject(), a.name(), a.active() ? "active" : "revoked", a.created());
+                if (api != null) {
+                    JsonNode instances = registered.get(a.id());
+                    JsonNode newest = null;
+                    if (instances != null) {
+                        for (JsonNode i : instances) newest = i; // KAS lists them oldest registration first
+                    }
+                    row += newest == null ? String.format(" %-12s %-12s %-28s %d", "-", "-", "-", 0)
+                            : String.format(" %-12s %-12s %-28s %d", newest.path("agent_version").asString("-"),
+                                    newest.path("kubernetes_version").path("git_version").asString("").isEmpty() ? "unknown"
+                                            : newest.path("kubernetes_version").path("git_version").asString(),
+                                    newest.path("last_seen").asString("-"), instances.size());
+                }
+                System.out.println(row.stripTrailing());
             }
             return 0;
+        }
+
+        /** Agent id -> instances, from KAS's GET /api/v1/agents; empty (with a note on stderr) when KAS cannot be asked. */
+        private Map<Long, JsonNode> registrations() {
+            URI url = URI.create(api.toString().replaceAll("/+$", "") + RegistrationDefaults.AGENTS_PATH);
+            try {
+                var req = HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer " + KasConfig.load(config).apiSecretKey()).build();
+                var res = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build().send(req, HttpResponse.BodyHandlers.ofString());
+                if (res.statusCode() != 200) {
+                    System.err.println("kastor-kas: " + url + " answered " + res.statusCode() + " (is --config the config of that KAS, with the same "
+                            + "api_secret_key?); listing without registrations");
+                    return Map.of();
+                }
+                var byId = new java.util.HashMap<Long, JsonNode>();
+                for (JsonNode a : JsonMapper.builder().build().readTree(res.body()).path("agents")) byId.put(a.path("id").asLong(), a.path("instances"));
+                return byId;
+            } catch (java.io.IOException e) {
+                System.err.println("kastor-kas: cannot reach KAS at " + url + " (" + e.getMessage() + "); listing without registrations");
+                return Map.of();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Map.of();
+            }
         }
     }
 

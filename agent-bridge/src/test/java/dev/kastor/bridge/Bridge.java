@@ -4,6 +4,7 @@ import dev.kastor.bridge.agent.Agent;
 import dev.kastor.bridge.agents.AgentStore;
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.registration.agent.RegistrationSettings;
 import dev.kastor.bridge.server.Kas;
 import dev.kastor.bridge.server.KasConfig;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
@@ -39,10 +40,15 @@ public final class Bridge implements AutoCloseable {
 
     /** With {@code proxyCert}, the k8s proxy speaks HTTPS (kubectl sends bearer tokens only over TLS). */
     public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert) throws Exception {
+        this(dir, proxyCert, addr("127.0.0.1:0"));
+    }
+
+    /** With the agent listener of the test's choice (e.g. {@code websocket: true}, or TLS). */
+    public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener) throws Exception {
         this.tls = proxyCert != null;
         var proxy = proxyCert == null ? addr("127.0.0.1:0")
                 : new KasConfig.Address("127.0.0.1:0", proxyCert.certPem().toString(), proxyCert.keyPem().toString(), null);
-        var listen = new KasConfig.Listen(addr("127.0.0.1:0"), addr("127.0.0.1:0"), proxy, addr("127.0.0.1:0"));
+        var listen = new KasConfig.Listen(agentListener, addr("127.0.0.1:0"), proxy, addr("127.0.0.1:0"));
         var config = new KasConfig(listen, new KasConfig.GitLab(gitlab.url()), null, dir.resolve("agents.json").toString(),
                 null, null, SECRET, SECRET).withDefaults(dir);
         kas = Kas.start(config, new JsonLog(new PrintStream(logs, true, StandardCharsets.UTF_8), "kas"));
@@ -72,6 +78,21 @@ public final class Bridge implements AutoCloseable {
     public Agent startAgent(String token, URI upstream, SSLContext tls, Supplier<String> upstreamToken, PoolSettings settings) throws Exception {
         return Agent.start(URI.create("grpc://127.0.0.1:" + kas.agentPort()), null, () -> token,
                 new KubeApiUpstream(upstream, tls, upstreamToken), settings, "test");
+    }
+
+    /** An agent dialling {@code kas} (any scheme kastor-agent takes), trusting {@code caFile}, with the given registration timing. */
+    public Agent startAgent(URI kas, java.io.File caFile, String token, URI upstream, RegistrationSettings registration) throws Exception {
+        return Agent.start(kas, caFile, () -> token, new KubeApiUpstream(upstream, null, () -> "agent-sa-token"),
+                PoolSettings.defaults().withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2)), "test", registration);
+    }
+
+    /** The agent port as kastor-agent's {@code --kas} names it for plain gRPC. */
+    public URI grpcUrl() {
+        return URI.create("grpc://127.0.0.1:" + kas.agentPort());
+    }
+
+    public URI apiUrl() {
+        return URI.create("http://127.0.0.1:" + kas.apiPort());
     }
 
     public Agent startAgent(String token, URI upstream) throws Exception {

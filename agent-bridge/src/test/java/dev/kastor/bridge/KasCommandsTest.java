@@ -103,4 +103,40 @@ class KasCommandsTest {
         assertThat(r.exit()).isZero();
         assertThat(r.out()).startsWith("kastor-kas ");
     }
+
+    @Test
+    void listWithApiShowsEachAgentsVersionAndLastSeenFromARunningKas() throws Exception {
+        Path config = config();
+        try (var bridge = new Bridge(dir); var apiServer = new Upstream()) {
+            var reg = bridge.register("group/project", "prod");
+            try (var agent = bridge.startAgent(bridge.grpcUrl(), null, reg.token(), apiServer.url(),
+                    dev.kastor.bridge.registration.agent.RegistrationSettings.defaults())) {
+                Run list = null;
+                long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+                while (System.nanoTime() < deadline) {
+                    list = kas("agent", "list", "--config", config.toString(), "--api", bridge.apiUrl().toString());
+                    if (!list.out().contains(" - ")) break; // registered: no more placeholders
+                    Thread.sleep(100);
+                }
+
+                assertThat(list.exit()).as(list.err()).isZero();
+                assertThat(list.out()).contains("VERSION").contains("LAST SEEN");
+                assertThat(list.out().lines().filter(l -> l.contains("prod")).findFirst().orElseThrow())
+                        .contains(" test ").contains(" unknown ").endsWith(" 1");
+                assertThat(list.out() + list.err()).doesNotContain(Bridge.SECRET);
+            }
+        }
+    }
+
+    @Test
+    void listWithAnUnreachableApiStillListsTheStore() throws Exception {
+        Path config = config();
+        kas("agent", "register", "--config", config.toString(), "--config-project", "group/project", "--name", "prod");
+
+        Run list = kas("agent", "list", "--config", config.toString(), "--api", "http://127.0.0.1:1");
+
+        assertThat(list.exit()).isZero();
+        assertThat(list.out()).contains("prod");
+        assertThat(list.err()).contains("cannot reach KAS at http://127.0.0.1:1/api/v1/agents");
+    }
 }

@@ -100,7 +100,8 @@ class UpgradeThroughTunnelTest {
         assertThat(received.poll(60, TimeUnit.SECONDS)).isEqualTo("echo:second");
 
         // The upgrade reached the upstream as the agent, impersonating the job, without the job token.
-        var handshake = upstream.handshakes.get(0);
+        // (The agent's registration also asks this upstream GET /version: pick the upgrade request.)
+        var handshake = upstream.handshakes.stream().filter(h -> h.containsKey("upgrade")).findFirst().orElseThrow();
         assertThat(handshake.get("authorization")).isEqualTo("Bearer agent-sa-token");
         assertThat(handshake.get("impersonate-user")).isEqualTo("gitlab:ci_job:21");
         assertThat(handshake.get("upgrade")).isEqualToIgnoringCase("websocket");

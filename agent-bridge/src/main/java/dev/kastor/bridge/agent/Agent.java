@@ -3,8 +3,12 @@ package dev.kastor.bridge.agent;
 import dev.kastor.bridge.kubeapi.agent.KubeApiForwarder;
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import dev.kastor.bridge.module.AgentModule;
+import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.registration.agent.RegistrationAgent;
+import dev.kastor.bridge.registration.agent.RegistrationSettings;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
 import dev.kastor.bridge.tunnel.agent.TunnelPool;
+import dev.kastor.bridge.websocket.agent.WebSocketDialer;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
@@ -20,44 +24,69 @@ import javax.net.ssl.SSLException;
 /** A running {@code kastor-agent}: one gRPC connection to KAS, a pool of tunnel streams, the k8s API forwarder. */
 public final class Agent implements AutoCloseable {
     private final ManagedChannel channel;
+    /** The WebSocket transport's loopback end when KAS is dialled with ws:// or wss://, else null. */
+    private final AutoCloseable transport;
     private final TunnelPool pool;
     /** Every feature's agent half besides the tunnel: one line each (see {@link AgentModule}). */
     private final List<AgentModule> modules;
 
-    private Agent(ManagedChannel channel, TunnelPool pool, List<AgentModule> modules) {
+    private Agent(ManagedChannel channel, TunnelPool pool, List<AgentModule> modules, AutoCloseable transport) {
+        this.transport = transport;
         this.channel = channel;
         this.pool = pool;
         this.modules = modules;
     }
 
     /**
-     * Dials {@code kas} ({@code grpc://host:port} or {@code grpcs://host:port}; {@code caFile} trusts a private CA)
+     * Dials {@code kas} ({@code grpc://host:port}, {@code grpcs://host:port}, or gRPC over WebSocket with
+     * {@code ws://host:port/path} / {@code wss://host/path}; {@code caFile} trusts a private CA)
      * and starts serving. The token supplier is asked on every call, so a rotated token file is picked up.
      */
     public static Agent start(URI kas, File caFile, Supplier<String> token, KubeApiUpstream upstream, PoolSettings settings, String version)
             throws SSLException {
+        return start(kas, caFile, token, upstream, settings, version, RegistrationSettings.defaults());
+    }
+
+    /** As above, with the registration's timing (tests shorten its period). */
+    public static Agent start(URI kas, File caFile, Supplier<String> token, KubeApiUpstream upstream, PoolSettings settings, String version,
+                              RegistrationSettings registration) throws SSLException {
         String scheme = kas.getScheme();
-        if (!"grpc".equals(scheme) && !"grpcs".equals(scheme)) {
-            throw new IllegalArgumentException("--kas must be grpc://host:port or grpcs://host:port, got " + kas);
+        if (!List.of("grpc", "grpcs", "ws", "wss").contains(String.valueOf(scheme))) {
+            throw new IllegalArgumentException("--kas must be grpc://host:port, grpcs://host:port, ws://host:port/path or wss://host/path, got " + kas);
         }
-        int port = kas.getPort() > 0 ? kas.getPort() : ("grpcs".equals(scheme) ? 443 : 8150);
-        var b = NettyChannelBuilder.forAddress(kas.getHost(), port)
-                .keepAliveTime(30, TimeUnit.SECONDS)
+        var log = new JsonLog(System.err, "agent");
+        boolean websocket = scheme.startsWith("ws");
+        WebSocketDialer dialer = null;
+        NettyChannelBuilder b;
+        if (websocket) {
+            try {
+                dialer = WebSocketDialer.start(kas, caFile, log);
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("cannot set up the WebSocket transport to " + kas + ": " + e.getMessage(), e);
+            }
+            // Plaintext HTTP/2 to the loopback end of the WebSocket; TLS, when wanted (wss), is the WebSocket's.
+            b = NettyChannelBuilder.forAddress(dialer.address()).usePlaintext();
+        } else {
+            int port = kas.getPort() > 0 ? kas.getPort() : ("grpcs".equals(scheme) ? 443 : 8150);
+            b = NettyChannelBuilder.forAddress(kas.getHost(), port);
+            if ("grpcs".equals(scheme)) {
+                var ssl = GrpcSslContexts.forClient();
+                if (caFile != null) ssl.trustManager(caFile);
+                b.sslContext(ssl.build());
+            } else {
+                b.usePlaintext();
+            }
+        }
+        b.keepAliveTime(30, TimeUnit.SECONDS)
                 .keepAliveWithoutCalls(true)
                 .maxInboundMessageSize(8 * 1024 * 1024)
                 .intercept(new TokenInterceptor(token));
-        if ("grpcs".equals(scheme)) {
-            var ssl = GrpcSslContexts.forClient();
-            if (caFile != null) ssl.trustManager(caFile);
-            b.sslContext(ssl.build());
-        } else {
-            b.usePlaintext();
-        }
         ManagedChannel channel = b.build();
         var pool = new TunnelPool(channel, new KubeApiForwarder(upstream), settings, version);
         pool.start();
-        List<AgentModule> modules = List.of();
-        var agent = new Agent(channel, pool, modules);
+        List<AgentModule> modules = List.of(
+                new RegistrationAgent(upstream, version, registration, log));
+        var agent = new Agent(channel, pool, modules, dialer);
         for (AgentModule m : modules) {
             try {
                 m.start(channel);
@@ -82,6 +111,13 @@ public final class Agent implements AutoCloseable {
             channel.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (transport != null) {
+            try {
+                transport.close();
+            } catch (Exception ignored) {
+                // stopping anyway
+            }
         }
     }
 

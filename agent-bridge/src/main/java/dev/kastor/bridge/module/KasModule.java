@@ -1,7 +1,9 @@
 package dev.kastor.bridge.module;
 
+import com.sun.net.httpserver.HttpHandler;
 import io.grpc.BindableService;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A feature's server half inside {@code kastor-kas} (config, registration, routing, ...). KAS builds its modules
@@ -18,6 +20,16 @@ public interface KasModule extends AutoCloseable {
      */
     default List<BindableService> agentServices() {
         return List.of();
+    }
+
+    /** Endpoints on KAS's API port, by path; each protects itself (the API port carries no authentication of its own). */
+    default Map<String, HttpHandler> apiEndpoints() {
+        return Map.of();
+    }
+
+    /** The module's lines of {@code /metrics} (Prometheus text format, HELP and TYPE included). */
+    default String prometheus() {
+        return "";
     }
 
     /** Runs once KAS listens on every port. */

@@ -17,15 +17,21 @@ final class ApiServer implements AutoCloseable {
     private final HttpServer server;
     private final Kas kas;
 
-    ApiServer(InetSocketAddress listen, SslContext tls, Kas kas, JobAgentsEndpoint jobAgents) throws IOException {
+    ApiServer(InetSocketAddress listen, SslContext tls, Kas kas, JobAgentsEndpoint jobAgents, java.util.List<dev.kastor.bridge.module.KasModule> modules)
+            throws IOException {
         if (tls != null) throw new IllegalArgumentException("TLS on the API port is not supported yet: put it behind your ingress");
         this.kas = kas;
         server = HttpServer.create(listen, 64);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/healthz", ex -> text(ex, 200, "ok\n"));
         server.createContext("/readyz", ex -> text(ex, 200, "ok\n"));
-        server.createContext("/metrics", ex -> text(ex, 200, kas.metrics().prometheus()));
+        server.createContext("/metrics", ex -> {
+            var sb = new StringBuilder(kas.metrics().prometheus());
+            for (var m : modules) sb.append(m.prometheus());
+            text(ex, 200, sb.toString());
+        });
         server.createContext("/api/v1/job/agents", jobAgents::handle);
+        for (var m : modules) m.apiEndpoints().forEach(server::createContext);
         server.start();
     }
 

@@ -6,10 +6,12 @@ import dev.kastor.bridge.kubeapi.server.K8sProxyServer;
 import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
+import dev.kastor.bridge.registration.server.RegistrationServer;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.server.AgentAuthInterceptor;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
 import dev.kastor.bridge.tunnel.server.TunnelService;
+import dev.kastor.bridge.websocket.server.WebSocketFront;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -32,6 +34,8 @@ public final class Kas implements AutoCloseable {
     private final ProxyMetrics metrics = new ProxyMetrics(tunnels::connectedAgents, tunnels::openTunnels);
     private final AgentStore agents;
     private final Server grpc;
+    /** The agent port when {@code listen.agent.websocket} is on (gRPC then sits behind it on loopback), else null. */
+    private final WebSocketFront websocket;
     private final K8sProxyServer proxy;
     private final ApiServer api;
     private final JsonLog log;
@@ -42,10 +46,13 @@ public final class Kas implements AutoCloseable {
         this.config = config;
         this.log = log;
         this.agents = new AgentStore(java.nio.file.Path.of(config.agentsFile()));
-        this.modules = List.of();
+        this.modules = List.of(new RegistrationServer(agents, log, config.apiSecretKey()));
         var listen = config.listen();
         var agentAddr = address(listen.agent().address());
-        var gb = NettyServerBuilder.forAddress(agentAddr)
+        boolean websocket = listen.agent().isWebsocket();
+        // With the WebSocket transport, gRPC listens on loopback only and the WebSocket front owns the agent port;
+        // the loopback port needs the same agent tokens as the public one.
+        var gb = NettyServerBuilder.forAddress(websocket ? new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0) : agentAddr)
                 .maxConnectionAge(TunnelDefaults.MAX_CONNECTION_AGE.toSeconds(), TimeUnit.SECONDS)
                 .maxConnectionAgeGrace(TunnelDefaults.MAX_CONNECTION_AGE_GRACE.toSeconds(), TimeUnit.SECONDS)
                 .permitKeepAliveTime(20, TimeUnit.SECONDS)
@@ -63,16 +70,19 @@ public final class Kas implements AutoCloseable {
         for (KasModule m : modules) {
             for (var service : m.agentServices()) gb.addService(ServerInterceptors.intercept(service, new AgentAuthInterceptor(agents)));
         }
-        if (listen.agent().certificateFile() != null) {
+        if (listen.agent().certificateFile() != null && !websocket) {
             gb.useTransportSecurity(new File(listen.agent().certificateFile()), new File(listen.agent().keyFile()));
         }
         this.grpc = gb.build().start();
+        this.websocket = websocket
+                ? new WebSocketFront(agentAddr, tls(listen.agent()), new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), grpc.getPort()), log)
+                : null;
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         var authorizer = new JobAuthorizer(URI.create(config.gitlab().url()), http);
         this.proxy = new K8sProxyServer(address(listen.k8sProxy().address()), tls(listen.k8sProxy()), listen.k8sProxy().prefix(),
                 authorizer, tunnels, metrics, log);
         this.api = new ApiServer(address(listen.api().address()), tls(listen.api()), this,
-                new JobAgentsEndpoint(authorizer, agents, k8sProxyUrl(config, tls(listen.k8sProxy()) != null, proxy.port())));
+                new JobAgentsEndpoint(authorizer, agents, k8sProxyUrl(config, tls(listen.k8sProxy()) != null, proxy.port())), modules);
         for (KasModule m : modules) {
             try {
                 m.start();
@@ -130,7 +140,7 @@ public final class Kas implements AutoCloseable {
     }
 
     public int agentPort() {
-        return grpc.getPort();
+        return websocket != null ? websocket.port() : grpc.getPort();
     }
 
     public int k8sProxyPort() {
@@ -146,6 +156,7 @@ public final class Kas implements AutoCloseable {
         for (KasModule m : modules.reversed()) m.close();
         api.close();
         proxy.close();
+        if (websocket != null) websocket.close();
         grpc.shutdownNow();
         try {
             grpc.awaitTermination(5, TimeUnit.SECONDS);

@@ -15,7 +15,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *
  * <pre>
  * listen:
- *   agent:     {address: 0.0.0.0:8150, certificate_file: tls.crt, key_file: tls.key}
+ *   agent:     {address: 0.0.0.0:8150, certificate_file: tls.crt, key_file: tls.key, websocket: false}
  *   api:       {address: 0.0.0.0:8153}
  *   k8s_proxy: {address: 0.0.0.0:8154, certificate_file: tls.crt, key_file: tls.key, prefix: /k8s-proxy}
  * gitlab:
@@ -28,7 +28,19 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  */
 public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl, String agentsFile, String apiSecretKeyFile, String privateApiSecretKeyFile,
                         String apiSecretKey, String privateApiSecretKey) {
-    public record Address(String address, String certificateFile, String keyFile, String prefix) {}
+    /**
+     * One listener. {@code websocket} (agent port only, like GitLab KAS's {@code listen_websocket}) makes the agent
+     * port speak gRPC inside WebSocket (HTTP/1.1 upgrade) for proxies and load balancers that cannot pass HTTP/2.
+     */
+    public record Address(String address, String certificateFile, String keyFile, String prefix, Boolean websocket) {
+        public Address(String address, String certificateFile, String keyFile, String prefix) {
+            this(address, certificateFile, keyFile, prefix, null);
+        }
+
+        public boolean isWebsocket() {
+            return Boolean.TRUE.equals(websocket);
+        }
+    }
 
     public record Listen(Address agent, Address api, Address k8sProxy, Address privateApi) {}
 
@@ -60,6 +72,9 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
 
     public KasConfig withDefaults(Path base) {
         Listen l = listen == null ? new Listen(null, null, null, null) : listen;
+        noWebsocket("api", l.api());
+        noWebsocket("k8s_proxy", l.k8sProxy());
+        noWebsocket("private_api", l.privateApi());
         Listen filled = new Listen(fill(l.agent(), DEFAULT_AGENT), fill(l.api(), DEFAULT_API), fillProxy(l.k8sProxy()),
                 fill(l.privateApi(), DEFAULT_PRIVATE_API));
         if (gitlab == null || gitlab.url() == null || gitlab.url().isBlank()) {
@@ -73,7 +88,14 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
 
     private static Address fill(Address a, String def) {
         if (a == null) return new Address(def, null, null, null);
-        return new Address(a.address() == null ? def : a.address(), a.certificateFile(), a.keyFile(), a.prefix());
+        return new Address(a.address() == null ? def : a.address(), a.certificateFile(), a.keyFile(), a.prefix(), a.websocket());
+    }
+
+    private static void noWebsocket(String listener, Address a) {
+        if (a != null && a.websocket() != null) {
+            throw new IllegalArgumentException("listen." + listener + ".websocket is not a setting: only listen.agent.websocket exists "
+                    + "(agents may dial ws:// or wss://); remove it");
+        }
     }
 
     private static Address fillProxy(Address a) {

@@ -70,4 +70,29 @@ class KasConfigTest {
         assertThatThrownBy(() -> KasConfig.load(write("api_secret_key: " + KEY + "\nprivate_api_secret_key: " + KEY + "\n")))
                 .hasMessageContaining("gitlab.url is missing");
     }
+
+    @Test
+    void theAgentPortCanSpeakWebSocket() throws Exception {
+        var c = KasConfig.load(write("""
+                listen:
+                  agent: {address: "127.0.0.1:9150", websocket: true}
+                gitlab: {url: https://gitlab.example.com}
+                api_secret_key: %s
+                private_api_secret_key: %s
+                """.formatted(KEY, KEY)));
+
+        assertThat(c.listen().agent().isWebsocket()).isTrue();
+        assertThat(c.listen().api().isWebsocket()).isFalse();
+    }
+
+    @Test
+    void websocketOnAnotherListenerIsRefusedNamingTheKey() throws Exception {
+        assertThatThrownBy(() -> KasConfig.load(write("""
+                listen:
+                  k8s_proxy: {websocket: true}
+                gitlab: {url: https://gitlab.example.com}
+                api_secret_key: %s
+                private_api_secret_key: %s
+                """.formatted(KEY, KEY)))).hasMessageContaining("listen.k8s_proxy.websocket").hasMessageContaining("listen.agent.websocket");
+    }
 }

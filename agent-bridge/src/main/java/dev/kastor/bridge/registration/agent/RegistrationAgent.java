@@ -1,0 +1,168 @@
+package dev.kastor.bridge.registration.agent;
+
+import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
+import dev.kastor.bridge.module.AgentModule;
+import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.registration.RegistrationDefaults;
+import dev.kastor.bridge.registration.rpc.AgentMeta;
+import dev.kastor.bridge.registration.rpc.AgentRegistrationGrpc;
+import dev.kastor.bridge.registration.rpc.KubernetesVersion;
+import io.grpc.Channel;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The agent half of registration: tells KAS this agent's version, pod and Kubernetes version at start and every
+ * {@link RegistrationSettings#period()}, retrying with exponential backoff and jitter while KAS cannot be reached.
+ * The Kubernetes version is asked from the API server each time (clusters get upgraded under running agents); when
+ * that fails the agent still registers, with the version left empty.
+ */
+public final class RegistrationAgent implements AgentModule {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final KubeApiUpstream upstream;
+    private final String version;
+    private final RegistrationSettings settings;
+    private final JsonLog log;
+    private final Function<String, String> env;
+    /** Random per agent process, so KAS tells two pods of one agent (one token) apart. */
+    private final String instanceId = UUID.randomUUID().toString();
+    private final HttpClient http;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "registration");
+        t.setDaemon(true);
+        return t;
+    });
+    private AgentRegistrationGrpc.AgentRegistrationBlockingStub stub;
+    private int failures;
+
+    public RegistrationAgent(KubeApiUpstream upstream, String version, RegistrationSettings settings, JsonLog log) {
+        this(upstream, version, settings, log, System::getenv);
+    }
+
+    RegistrationAgent(KubeApiUpstream upstream, String version, RegistrationSettings settings, JsonLog log, Function<String, String> env) {
+        this.upstream = upstream;
+        this.version = version;
+        this.settings = settings;
+        this.log = log;
+        this.env = env;
+        var b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(RegistrationDefaults.VERSION_TIMEOUT);
+        if (upstream.tls() != null) b.sslContext(upstream.tls());
+        this.http = b.build();
+    }
+
+    @Override
+    public String name() {
+        return "registration";
+    }
+
+    public String instanceId() {
+        return instanceId;
+    }
+
+    @Override
+    public void start(Channel kas) {
+        stub = AgentRegistrationGrpc.newBlockingStub(kas);
+        timer.execute(this::registerOnce);
+    }
+
+    private void registerOnce() {
+        long delayMillis;
+        try {
+            var response = stub.withDeadlineAfter(RegistrationDefaults.VERSION_TIMEOUT.toMillis() * 3, TimeUnit.MILLISECONDS).register(meta());
+            if (failures > 0) log.info("agent registered again", Map.of("agent_id", response.getAgentId()));
+            failures = 0;
+            delayMillis = settings.period().toMillis();
+        } catch (RuntimeException e) {
+            // StatusRuntimeException from KAS, or anything else: the next attempt must be scheduled either way.
+            failures++;
+            long base = settings.backoffMin().toMillis() << Math.min(failures - 1, 16);
+            delayMillis = Math.min(settings.backoffMax().toMillis(), base);
+            delayMillis += ThreadLocalRandom.current().nextLong(Math.max(1, delayMillis / 5));
+            log.warn("agent registration failed, retrying", Map.of("error", e instanceof StatusRuntimeException s ? String.valueOf(s.getStatus()) : String.valueOf(e.getMessage()),
+                    "retry_in_ms", delayMillis));
+        }
+        if (!timer.isShutdown()) {
+            try {
+                timer.schedule(this::registerOnce, delayMillis, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException ignored) {
+                // closing
+            }
+        }
+    }
+
+    AgentMeta meta() {
+        return AgentMeta.newBuilder()
+                .setVersion(version)
+                .setCommit(commit())
+                .setPodName(blankIfNull(env.apply(RegistrationDefaults.POD_NAME_ENV)))
+                .setPodNamespace(blankIfNull(env.apply(RegistrationDefaults.POD_NAMESPACE_ENV)))
+                .setKubernetesVersion(kubernetesVersion())
+                .setInstanceId(instanceId)
+                .build();
+    }
+
+    /** {@code GET /version} on the API server, with the agent's own credentials; empty when it cannot be asked. */
+    KubernetesVersion kubernetesVersion() {
+        URI uri = URI.create(upstream.url().toString().replaceAll("/+$", "") + "/version");
+        var rb = HttpRequest.newBuilder(uri).timeout(RegistrationDefaults.VERSION_TIMEOUT).header("Accept", "application/json");
+        String token = upstream.bearerToken() == null ? null : upstream.bearerToken().get();
+        if (token != null && !token.isEmpty()) rb.header("Authorization", "Bearer " + token);
+        try {
+            HttpResponse<byte[]> r = http.send(rb.GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() != 200) {
+                log.warn("cannot read the Kubernetes version, registering without it",
+                        Map.of("url", uri.toString(), "status", r.statusCode()));
+                return KubernetesVersion.getDefaultInstance();
+            }
+            JsonNode v = JSON.readTree(r.body());
+            return KubernetesVersion.newBuilder()
+                    .setGitVersion(v.path("gitVersion").asString(""))
+                    .setMajor(v.path("major").asString(""))
+                    .setMinor(v.path("minor").asString(""))
+                    .build();
+        } catch (IOException | RuntimeException e) {
+            log.warn("cannot read the Kubernetes version, registering without it", Map.of("url", uri.toString(), "error", String.valueOf(e.getMessage())));
+            return KubernetesVersion.getDefaultInstance();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return KubernetesVersion.getDefaultInstance();
+        }
+    }
+
+    /** The commit the jar was built from, when the build recorded one ({@code commit} in version.properties). */
+    private static String commit() {
+        var p = new Properties();
+        try (InputStream in = RegistrationAgent.class.getResourceAsStream("/dev/kastor/bridge/version.properties")) {
+            if (in != null) p.load(in);
+        } catch (IOException e) {
+            return "";
+        }
+        String c = p.getProperty("commit", "");
+        return c.startsWith("${") ? "" : c;
+    }
+
+    private static String blankIfNull(String s) {
+        return s == null ? "" : s.trim();
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,190 @@
+package dev.kastor.bridge.registration.server;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.module.KasModule;
+import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.registration.RegistrationDefaults;
+import dev.kastor.bridge.registration.rpc.AgentMeta;
+import dev.kastor.bridge.registration.rpc.AgentRegistrationGrpc;
+import dev.kastor.bridge.registration.rpc.RegisterResponse;
+import dev.kastor.bridge.tunnel.server.AgentAuthInterceptor;
+import io.grpc.BindableService;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The KAS half of registration: keeps the last registration of every agent instance in memory (an instance not
+ * heard of for {@link RegistrationDefaults#FORGET_AFTER} is forgotten), logs it, exports
+ * {@code kastor_agent_info}, and answers {@code GET /api/v1/agents} on the API port.
+ *
+ * <p>{@code /api/v1/agents} is for operators: callers send {@code Authorization: Bearer <api_secret_key>} (the
+ * base64 text of the configured key). The decoded bytes are compared in constant time, and the header is never logged.
+ */
+public final class RegistrationServer implements KasModule {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** One agent process's last registration. */
+    public record Instance(long agentId, AgentMeta meta, Instant lastSeen) {}
+
+    private record Key(long agentId, String instanceId) {}
+
+    private final AgentStore agents;
+    private final JsonLog log;
+    private final byte[] apiSecret;
+    private final Clock clock;
+    private final Duration forgetAfter;
+    private final Map<Key, Instance> instances = new ConcurrentHashMap<>();
+
+    public RegistrationServer(AgentStore agents, JsonLog log, String apiSecretKey) {
+        this(agents, log, apiSecretKey, Clock.systemUTC(), RegistrationDefaults.FORGET_AFTER);
+    }
+
+    public RegistrationServer(AgentStore agents, JsonLog log, String apiSecretKey, Clock clock, Duration forgetAfter) {
+        this.agents = agents;
+        this.log = log;
+        this.apiSecret = Base64.getDecoder().decode(apiSecretKey);
+        this.clock = clock;
+        this.forgetAfter = forgetAfter;
+    }
+
+    @Override
+    public String name() {
+        return "registration";
+    }
+
+    @Override
+    public List<BindableService> agentServices() {
+        return List.of(new AgentRegistrationGrpc.AgentRegistrationImplBase() {
+            @Override
+            public void register(AgentMeta meta, StreamObserver<RegisterResponse> response) {
+                long id = AgentAuthInterceptor.agentId();
+                registered(id, meta);
+                response.onNext(RegisterResponse.newBuilder().setAgentId(id).build());
+                response.onCompleted();
+            }
+        });
+    }
+
+    void registered(long agentId, AgentMeta meta) {
+        instances.put(new Key(agentId, meta.getInstanceId()), new Instance(agentId, meta, clock.instant()));
+        var fields = new LinkedHashMap<String, Object>();
+        fields.put("agent_id", agentId);
+        fields.put("instance_id", meta.getInstanceId());
+        fields.put("agent_version", meta.getVersion());
+        if (!meta.getCommit().isEmpty()) fields.put("commit", meta.getCommit());
+        fields.put("pod_name", meta.getPodName());
+        fields.put("pod_namespace", meta.getPodNamespace());
+        fields.put("kubernetes_version", meta.getKubernetesVersion().getGitVersion());
+        log.info("agent registered", fields);
+    }
+
+    /** Instances heard of within {@code forgetAfter}, oldest registration first; older ones are dropped here. */
+    public List<Instance> instances() {
+        Instant cutoff = clock.instant().minus(forgetAfter);
+        instances.values().removeIf(i -> i.lastSeen().isBefore(cutoff));
+        return instances.values().stream().sorted(Comparator.comparing(Instance::lastSeen)).toList();
+    }
+
+    @Override
+    public Map<String, HttpHandler> apiEndpoints() {
+        return Map.of(RegistrationDefaults.AGENTS_PATH, this::handleAgents);
+    }
+
+    @Override
+    public String prometheus() {
+        var counts = new TreeMap<String, Integer>();
+        for (Instance i : instances()) {
+            String labels = "agent_id=\"" + i.agentId() + "\",version=\"" + label(i.meta().getVersion()) + "\",kubernetes_version=\""
+                    + label(i.meta().getKubernetesVersion().getGitVersion()) + "\"";
+            counts.merge(labels, 1, Integer::sum);
+        }
+        var sb = new StringBuilder();
+        sb.append("# HELP kastor_agent_info Registered agent instances by agent, agent version and Kubernetes version.\n");
+        sb.append("# TYPE kastor_agent_info gauge\n");
+        counts.forEach((labels, n) -> sb.append("kastor_agent_info{").append(labels).append("} ").append(n).append('\n'));
+        return sb.toString();
+    }
+
+    private static String label(String v) {
+        return v.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    }
+
+    private void handleAgents(HttpExchange ex) throws IOException {
+        try (ex) {
+            if (!authorized(ex.getRequestHeaders().getFirst("Authorization"))) {
+                ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+                send(ex, 401, Map.of("message", "send 'Authorization: Bearer <api_secret_key>' (the base64 key of the KAS config's "
+                        + "api_secret_key or api_secret_key_file)"));
+                return;
+            }
+            if (!ex.getRequestMethod().equals("GET")) {
+                send(ex, 405, Map.of("message", "use GET"));
+                return;
+            }
+            var byAgent = new LinkedHashMap<Long, List<Map<String, Object>>>();
+            for (Instance i : instances()) byAgent.computeIfAbsent(i.agentId(), k -> new ArrayList<>()).add(json(i));
+            var list = new ArrayList<Map<String, Object>>();
+            for (AgentStore.Agent a : agents.list()) {
+                if (!a.active()) continue;
+                var m = new LinkedHashMap<String, Object>();
+                m.put("id", a.id());
+                m.put("name", a.name());
+                m.put("config_project", a.configProject());
+                m.put("instances", byAgent.getOrDefault(a.id(), List.of()));
+                list.add(m);
+            }
+            send(ex, 200, Map.of("agents", list));
+        }
+    }
+
+    private static Map<String, Object> json(Instance i) {
+        var m = new LinkedHashMap<String, Object>();
+        AgentMeta meta = i.meta();
+        m.put("instance_id", meta.getInstanceId());
+        m.put("pod_name", meta.getPodName());
+        m.put("pod_namespace", meta.getPodNamespace());
+        m.put("agent_version", meta.getVersion());
+        m.put("commit", meta.getCommit());
+        var k = new LinkedHashMap<String, Object>();
+        k.put("git_version", meta.getKubernetesVersion().getGitVersion());
+        k.put("major", meta.getKubernetesVersion().getMajor());
+        k.put("minor", meta.getKubernetesVersion().getMinor());
+        m.put("kubernetes_version", k);
+        m.put("last_seen", i.lastSeen().toString());
+        return m;
+    }
+
+    /** Constant time over the decoded key, so neither the length of a match nor its position leaks. */
+    private boolean authorized(String header) {
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) return false;
+        byte[] presented;
+        try {
+            presented = Base64.getDecoder().decode(header.substring(7).trim());
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        return MessageDigest.isEqual(presented, apiSecret);
+    }
+
+    private static void send(HttpExchange ex, int status, Object body) throws IOException {
+        byte[] b = JSON.writeValueAsBytes(body);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(status, b.length);
+        ex.getResponseBody().write(b);
+    }
+}

@@ -1,0 +1,245 @@
+package dev.kastor.bridge.websocket.server;
+
+import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.websocket.WebSocketDefaults;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * KAS's agent port when {@code listen.agent.websocket} is on: accepts a WebSocket upgrade on any path (over TLS
+ * when the listener has a certificate) and pipes its binary messages, as raw bytes, to the gRPC server, which then
+ * listens on a loopback port only. Each WebSocket is one HTTP/2 connection. Reads on either side wait until the
+ * previous write is flushed, so neither side buffers more than one message.
+ */
+public final class WebSocketFront implements AutoCloseable {
+    private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+    private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final Channel channel;
+    private final InetSocketAddress grpc;
+    private final JsonLog log;
+
+    public WebSocketFront(InetSocketAddress listen, SslContext tls, InetSocketAddress grpc, JsonLog log) throws InterruptedException {
+        this.grpc = grpc;
+        this.log = log;
+        this.channel = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        connections.add(ch);
+                        if (tls != null) ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                        ch.pipeline().addLast(new HttpServerCodec());
+                        ch.pipeline().addLast(new HttpObjectAggregator(64 * 1024));
+                        ch.pipeline().addLast(new Upgrade(tls != null));
+                    }
+                })
+                .bind(listen).sync().channel();
+    }
+
+    public int port() {
+        return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    /** Answers the upgrade request (or 400 to anything else) and connects the gRPC side. */
+    private final class Upgrade extends ChannelInboundHandlerAdapter {
+        private final boolean tls;
+
+        Upgrade(boolean tls) {
+            this.tls = tls;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof FullHttpRequest req)) {
+                io.netty.util.ReferenceCountUtil.release(msg);
+                return;
+            }
+            if (!req.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
+                req.release();
+                refuse(ctx, HttpResponseStatus.BAD_REQUEST, "This is KAS's agent port and it speaks gRPC over WebSocket (listen.agent.websocket: true). "
+                        + "Point kastor-agent at it with --kas " + (tls ? "wss" : "ws") + "://<host>:<port>/ (any path), "
+                        + "or set listen.agent.websocket: false to let agents dial grpc" + (tls ? "s" : "") + "://.\n");
+                return;
+            }
+            String url = (tls ? "wss://" : "ws://") + req.headers().get(HttpHeaderNames.HOST, "kas") + req.uri();
+            WebSocketServerHandshaker handshaker =
+                    new WebSocketServerHandshakerFactory(url, WebSocketDefaults.SUBPROTOCOL, false, WebSocketDefaults.MAX_FRAME).newHandshaker(req);
+            if (handshaker == null) {
+                req.release();
+                WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
+                return;
+            }
+            Channel front = ctx.channel();
+            front.config().setAutoRead(false);
+            new Bootstrap().group(front.eventLoop()).channel(NioSocketChannel.class)
+                    .option(ChannelOption.AUTO_READ, false)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .handler(new ToAgent(front))
+                    .connect(grpc)
+                    .addListener((ChannelFutureListener) connected -> {
+                        if (!connected.isSuccess()) {
+                            req.release();
+                            log.warn("websocket: cannot reach the local gRPC server", Map.of("error", String.valueOf(connected.cause().getMessage())));
+                            refuse(ctx, HttpResponseStatus.BAD_GATEWAY, "KAS cannot reach its own gRPC server\n");
+                            return;
+                        }
+                        Channel backend = connected.channel();
+                        handshaker.handshake(front, req).addListener((ChannelFutureListener) done -> {
+                            req.release();
+                            if (!done.isSuccess()) {
+                                backend.close();
+                                front.close();
+                                return;
+                            }
+                            front.pipeline().replace(Upgrade.this, "to-grpc", new ToGrpc(backend));
+                            front.closeFuture().addListener(f -> backend.close());
+                            front.read();
+                            backend.read();
+                        });
+                    });
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    private static void refuse(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
+        var res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.copiedBuffer(message, StandardCharsets.UTF_8));
+        res.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, res.content().readableBytes());
+        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** Agent (WebSocket frames) -> gRPC server (bytes). */
+    private static final class ToGrpc extends ChannelInboundHandlerAdapter {
+        private final Channel backend;
+
+        ToGrpc(Channel backend) {
+            this.backend = backend;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            switch (msg) {
+                case BinaryWebSocketFrame f -> forward(ctx, f.content());
+                case ContinuationWebSocketFrame f -> forward(ctx, f.content());
+                case PingWebSocketFrame f -> ctx.writeAndFlush(new PongWebSocketFrame(f.content())).addListener(w -> ctx.read());
+                case PongWebSocketFrame f -> {
+                    f.release();
+                    ctx.read();
+                }
+                case CloseWebSocketFrame f -> {
+                    ctx.writeAndFlush(f.retainedDuplicate()).addListener(ChannelFutureListener.CLOSE);
+                    f.release();
+                }
+                default -> {
+                    // text frames are not part of the transport: the peer is not kastor-agent
+                    io.netty.util.ReferenceCountUtil.release(msg);
+                    ctx.writeAndFlush(new CloseWebSocketFrame(1003, "binary messages only")).addListener(ChannelFutureListener.CLOSE);
+                }
+            }
+        }
+
+        private void forward(ChannelHandlerContext ctx, ByteBuf data) {
+            backend.writeAndFlush(data).addListener((ChannelFutureListener) f -> {
+                if (f.isSuccess()) {
+                    ctx.read();
+                } else {
+                    ctx.close();
+                }
+            });
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            backend.close();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    /** gRPC server (bytes) -> agent (binary WebSocket frames). */
+    private static final class ToAgent extends ChannelInboundHandlerAdapter {
+        private final Channel front;
+
+        ToAgent(Channel front) {
+            this.front = front;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            front.writeAndFlush(new BinaryWebSocketFrame((ByteBuf) msg)).addListener((ChannelFutureListener) f -> {
+                if (f.isSuccess()) {
+                    ctx.read();
+                } else {
+                    ctx.close();
+                }
+            });
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            // gRPC ended the connection (max connection age, shutdown): end the WebSocket too, so the agent redials.
+            if (front.isActive()) {
+                front.writeAndFlush(new CloseWebSocketFrame(1001, "KAS closed the connection")).addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        channel.close().syncUninterruptibly();
+        connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    }
+}
