@@ -44,7 +44,7 @@ public final class Bridge implements AutoCloseable {
                 : new KasConfig.Address("127.0.0.1:0", proxyCert.certPem().toString(), proxyCert.keyPem().toString(), null);
         var listen = new KasConfig.Listen(addr("127.0.0.1:0"), addr("127.0.0.1:0"), proxy, addr("127.0.0.1:0"));
         var config = new KasConfig(listen, new KasConfig.GitLab(gitlab.url()), null, dir.resolve("agents.json").toString(),
-                null, null, SECRET, SECRET).withDefaults(dir);
+                null, null, SECRET, SECRET, null, null).withDefaults(dir);
         kas = Kas.start(config, new JsonLog(new PrintStream(logs, true, StandardCharsets.UTF_8), "kas"));
     }
 

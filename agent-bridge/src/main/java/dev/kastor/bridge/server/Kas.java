@@ -1,6 +1,9 @@
 package dev.kastor.bridge.server;
 
 import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.config.server.ConfigServerModule;
+import dev.kastor.bridge.config.server.StandaloneJobAuthorizer;
+import dev.kastor.bridge.kubeapi.server.GitLabJobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.K8sProxyServer;
 import dev.kastor.bridge.module.KasModule;
@@ -42,7 +45,8 @@ public final class Kas implements AutoCloseable {
         this.config = config;
         this.log = log;
         this.agents = new AgentStore(java.nio.file.Path.of(config.agentsFile()));
-        this.modules = List.of();
+        var agentConfig = new ConfigServerModule(config.agentConfiguration(), agents, log);
+        this.modules = List.of(agentConfig);
         var listen = config.listen();
         var agentAddr = address(listen.agent().address());
         var gb = NettyServerBuilder.forAddress(agentAddr)
@@ -59,7 +63,9 @@ public final class Kas implements AutoCloseable {
         }
         this.grpc = gb.build().start();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-        var authorizer = new JobAuthorizer(URI.create(config.gitlab().url()), http);
+        JobAuthorizer authorizer = config.standaloneCiAccess()
+                ? new StandaloneJobAuthorizer(URI.create(config.gitlab().url()), http, agents, agentConfig.configurations())
+                : new GitLabJobAuthorizer(URI.create(config.gitlab().url()), http);
         this.proxy = new K8sProxyServer(address(listen.k8sProxy().address()), tls(listen.k8sProxy()), listen.k8sProxy().prefix(),
                 authorizer, tunnels, metrics, log);
         this.api = new ApiServer(address(listen.api().address()), tls(listen.api()), this,
@@ -75,7 +81,8 @@ public final class Kas implements AutoCloseable {
                 throw new IllegalStateException("KAS module " + m.name() + " failed to start: " + e.getMessage(), e);
             }
         }
-        log.info("kas started", Map.of("agent_port", agentPort(), "k8s_proxy_port", k8sProxyPort(), "api_port", apiPort()));
+        log.info("kas started", Map.of("agent_port", agentPort(), "k8s_proxy_port", k8sProxyPort(), "api_port", apiPort(),
+                "ci_access_mode", config.ciAccessMode()));
     }
 
     public static Kas start(KasConfig config, JsonLog log) throws IOException, InterruptedException {
@@ -118,6 +125,12 @@ public final class Kas implements AutoCloseable {
 
     public AgentStore agents() {
         return agents;
+    }
+
+    /** The feature module of the given type (tests and other features reach a module's state this way). */
+    public <M extends KasModule> M module(Class<M> type) {
+        return modules.stream().filter(type::isInstance).map(type::cast).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no KAS module " + type.getSimpleName()));
     }
 
     public int agentPort() {
