@@ -39,12 +39,18 @@ public final class Bridge implements AutoCloseable {
 
     /** With {@code proxyCert}, the k8s proxy speaks HTTPS (kubectl sends bearer tokens only over TLS). */
     public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert) throws Exception {
+        this(dir, proxyCert, null, null);
+    }
+
+    /** With where KAS reads agents' config files ({@code agentConfiguration}) and its {@code ci_access_mode}; null for defaults. */
+    public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode)
+            throws Exception {
         this.tls = proxyCert != null;
         var proxy = proxyCert == null ? addr("127.0.0.1:0")
                 : new KasConfig.Address("127.0.0.1:0", proxyCert.certPem().toString(), proxyCert.keyPem().toString(), null);
         var listen = new KasConfig.Listen(addr("127.0.0.1:0"), addr("127.0.0.1:0"), proxy, addr("127.0.0.1:0"));
         var config = new KasConfig(listen, new KasConfig.GitLab(gitlab.url()), null, dir.resolve("agents.json").toString(),
-                null, null, SECRET, SECRET, null, null).withDefaults(dir);
+                null, null, SECRET, SECRET, agentConfiguration, ciAccessMode).withDefaults(dir);
         kas = Kas.start(config, new JsonLog(new PrintStream(logs, true, StandardCharsets.UTF_8), "kas"));
     }
 
@@ -75,7 +81,14 @@ public final class Bridge implements AutoCloseable {
     }
 
     public Agent startAgent(String token, URI upstream) throws Exception {
-        return startAgent(token, upstream, null, () -> "agent-sa-token", PoolSettings.defaults().withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2)));
+        return startAgent(token, upstream, JsonLog.quiet());
+    }
+
+    /** An agent logging to {@code log} (its debug switch follows the agent's config file). */
+    public Agent startAgent(String token, URI upstream, JsonLog log) throws Exception {
+        return Agent.start(URI.create("grpc://127.0.0.1:" + kas.agentPort()), null, () -> token,
+                new KubeApiUpstream(upstream, null, () -> "agent-sa-token"),
+                PoolSettings.defaults().withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2)), "test", log);
     }
 
     /** Waits (generously) until the agent holds at least one idle stream on KAS. */

@@ -1,8 +1,10 @@
 package dev.kastor.bridge.agent;
 
+import dev.kastor.bridge.config.agent.ConfigAgentModule;
 import dev.kastor.bridge.kubeapi.agent.KubeApiForwarder;
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import dev.kastor.bridge.module.AgentModule;
+import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
 import dev.kastor.bridge.tunnel.agent.TunnelPool;
 import io.grpc.ManagedChannel;
@@ -36,6 +38,12 @@ public final class Agent implements AutoCloseable {
      */
     public static Agent start(URI kas, File caFile, Supplier<String> token, KubeApiUpstream upstream, PoolSettings settings, String version)
             throws SSLException {
+        return start(kas, caFile, token, upstream, settings, version, new JsonLog(System.err, "agent"));
+    }
+
+    /** As above, logging to {@code log} (whose debug switch follows the agent config's observability.logging.level). */
+    public static Agent start(URI kas, File caFile, Supplier<String> token, KubeApiUpstream upstream, PoolSettings settings, String version,
+                              JsonLog log) throws SSLException {
         String scheme = kas.getScheme();
         if (!"grpc".equals(scheme) && !"grpcs".equals(scheme)) {
             throw new IllegalArgumentException("--kas must be grpc://host:port or grpcs://host:port, got " + kas);
@@ -56,7 +64,7 @@ public final class Agent implements AutoCloseable {
         ManagedChannel channel = b.build();
         var pool = new TunnelPool(channel, new KubeApiForwarder(upstream), settings, version);
         pool.start();
-        List<AgentModule> modules = List.of();
+        List<AgentModule> modules = List.of(new ConfigAgentModule(log, settings.backoffMin(), settings.backoffMax()));
         var agent = new Agent(channel, pool, modules);
         for (AgentModule m : modules) {
             try {
@@ -71,6 +79,12 @@ public final class Agent implements AutoCloseable {
 
     public TunnelPool pool() {
         return pool;
+    }
+
+    /** The feature module of the given type (e.g. {@code ConfigAgentModule} for the current configuration). */
+    public <M extends AgentModule> M module(Class<M> type) {
+        return modules.stream().filter(type::isInstance).map(type::cast).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no agent module " + type.getSimpleName()));
     }
 
     @Override
