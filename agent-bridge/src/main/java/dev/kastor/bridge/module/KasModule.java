@@ -20,6 +20,14 @@ public interface KasModule extends AutoCloseable {
         return List.of();
     }
 
+    /**
+     * HTTP handlers this feature adds to KAS's API port, by path (e.g. a webhook). They run on virtual threads and
+     * must close the exchange.
+     */
+    default java.util.Map<String, com.sun.net.httpserver.HttpHandler> apiHandlers() {
+        return java.util.Map.of();
+    }
+
     /** Runs once KAS listens on every port. */
     default void start() throws Exception {}
 

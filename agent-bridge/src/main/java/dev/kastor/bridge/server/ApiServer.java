@@ -26,6 +26,7 @@ final class ApiServer implements AutoCloseable {
         server.createContext("/readyz", ex -> text(ex, 200, "ok\n"));
         server.createContext("/metrics", ex -> text(ex, 200, kas.metrics().prometheus()));
         server.createContext("/api/v1/job/agents", jobAgents::handle);
+        for (var m : kas.modules()) m.apiHandlers().forEach(server::createContext);
         server.start();
     }
 

@@ -127,6 +127,10 @@ public final class Kas implements AutoCloseable {
         return agents;
     }
 
+    List<KasModule> modules() {
+        return modules;
+    }
+
     /** The feature module of the given type (tests and other features reach a module's state this way). */
     public <M extends KasModule> M module(Class<M> type) {
         return modules.stream().filter(type::isInstance).map(type::cast).findFirst()

@@ -1,6 +1,8 @@
 package dev.kastor.bridge.config.server;
 
+import com.sun.net.httpserver.HttpHandler;
 import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.config.ConfigDefaults;
 import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.server.KasConfig;
@@ -10,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.eclipse.jgit.transport.CredentialsProvider;
 import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
@@ -23,6 +26,7 @@ public final class ConfigServerModule implements KasModule {
     private final AgentConfigurations configs;
     private final Path cacheDir;
     private final boolean ownCacheDir;
+    private final ConfigWebhook webhook;
 
     public ConfigServerModule(KasConfig.AgentConfiguration settings, AgentStore agents, JsonLog log) throws IOException {
         this.ownCacheDir = settings.cacheDir() == null;
@@ -32,6 +36,7 @@ public final class ConfigServerModule implements KasModule {
                 : new UsernamePasswordCredentialsProvider(settings.username(), password.get());
         var git = new GitConfigReader(cacheDir, credentials, password);
         this.configs = new AgentConfigurations(agents, git, settings.gitUrlTemplate(), settings.branch(), settings.poll(), log);
+        this.webhook = settings.webhookSecretFile() == null ? null : new ConfigWebhook(Path.of(settings.webhookSecretFile()), configs, log);
     }
 
     /** Re-read at every use, so a rotated password file is picked up without a restart. */
@@ -56,6 +61,11 @@ public final class ConfigServerModule implements KasModule {
     @Override
     public List<BindableService> agentServices() {
         return List.of(new ConfigService(configs));
+    }
+
+    @Override
+    public Map<String, HttpHandler> apiHandlers() {
+        return webhook == null ? Map.of() : Map.of(ConfigDefaults.WEBHOOK_PATH, webhook::handle);
     }
 
     @Override
