@@ -27,7 +27,7 @@ public final class KasMain {
     @Command(name = "serve", mixinStandardHelpOptions = true,
             description = "Runs KAS: agent port (gRPC, 8150), API port (health, metrics, 8153), k8s proxy (8154).")
     static final class Serve implements Callable<Integer> {
-        @Option(names = "--config", required = true, description = "KAS config file (YAML), see the README")
+        @Option(names = "--config", required = true, description = "KAS config file (YAML), see the README and docs/agent-configuration.md")
         Path config;
 
         @Override
