@@ -37,7 +37,7 @@ public final class KasMain {
             description = "Runs KAS: agent port (gRPC, or gRPC over WebSocket with listen.agent.websocket: true; 8150), API port (health, metrics, "
                     + "registered agents; 8153), k8s proxy (8154).")
     static final class Serve implements Callable<Integer> {
-        @Option(names = "--config", required = true, description = "KAS config file (YAML), see the README")
+        @Option(names = "--config", required = true, description = "KAS config file (YAML), see the README and docs/agent-configuration.md")
         Path config;
 
         @Override

@@ -40,17 +40,28 @@ public final class Bridge implements AutoCloseable {
 
     /** With {@code proxyCert}, the k8s proxy speaks HTTPS (kubectl sends bearer tokens only over TLS). */
     public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert) throws Exception {
-        this(dir, proxyCert, addr("127.0.0.1:0"));
+        this(dir, proxyCert, addr("127.0.0.1:0"), null, null);
     }
 
     /** With the agent listener of the test's choice (e.g. {@code websocket: true}, or TLS). */
     public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener) throws Exception {
+        this(dir, proxyCert, agentListener, null, null);
+    }
+
+    /** With where KAS reads agents' config files ({@code agentConfiguration}) and its {@code ci_access_mode}; null for defaults. */
+    public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode)
+            throws Exception {
+        this(dir, proxyCert, addr("127.0.0.1:0"), agentConfiguration, ciAccessMode);
+    }
+
+    public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
+                  KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode) throws Exception {
         this.tls = proxyCert != null;
         var proxy = proxyCert == null ? addr("127.0.0.1:0")
                 : new KasConfig.Address("127.0.0.1:0", proxyCert.certPem().toString(), proxyCert.keyPem().toString(), null);
         var listen = new KasConfig.Listen(agentListener, addr("127.0.0.1:0"), proxy, addr("127.0.0.1:0"));
         var config = new KasConfig(listen, new KasConfig.GitLab(gitlab.url()), null, dir.resolve("agents.json").toString(),
-                null, null, SECRET, SECRET).withDefaults(dir);
+                null, null, SECRET, SECRET, agentConfiguration, ciAccessMode).withDefaults(dir);
         kas = Kas.start(config, new JsonLog(new PrintStream(logs, true, StandardCharsets.UTF_8), "kas"));
     }
 
@@ -83,7 +94,7 @@ public final class Bridge implements AutoCloseable {
     /** An agent dialling {@code kas} (any scheme kastor-agent takes), trusting {@code caFile}, with the given registration timing. */
     public Agent startAgent(URI kas, java.io.File caFile, String token, URI upstream, RegistrationSettings registration) throws Exception {
         return Agent.start(kas, caFile, () -> token, new KubeApiUpstream(upstream, null, () -> "agent-sa-token"),
-                PoolSettings.defaults().withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2)), "test", registration);
+                PoolSettings.defaults().withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2)), "test", registration, JsonLog.quiet());
     }
 
     /** The agent port as kastor-agent's {@code --kas} names it for plain gRPC. */
@@ -96,7 +107,14 @@ public final class Bridge implements AutoCloseable {
     }
 
     public Agent startAgent(String token, URI upstream) throws Exception {
-        return startAgent(token, upstream, null, () -> "agent-sa-token", PoolSettings.defaults().withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2)));
+        return startAgent(token, upstream, JsonLog.quiet());
+    }
+
+    /** An agent logging to {@code log} (its debug switch follows the agent's config file). */
+    public Agent startAgent(String token, URI upstream, JsonLog log) throws Exception {
+        return Agent.start(URI.create("grpc://127.0.0.1:" + kas.agentPort()), null, () -> token,
+                new KubeApiUpstream(upstream, null, () -> "agent-sa-token"),
+                PoolSettings.defaults().withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2)), "test", RegistrationSettings.defaults(), log);
     }
 
     /** Waits (generously) until the agent holds at least one idle stream on KAS. */

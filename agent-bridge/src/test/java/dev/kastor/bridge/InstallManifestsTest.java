@@ -205,7 +205,7 @@ class InstallManifestsTest {
         JsonNode allowed = InstallManifests.yaml("""
                 {job: {id: 7}, pipeline: {id: 6}, project: {id: 5, groups: [{id: 4}]}, user: {username: dev},
                  environment: {slug: production, tier: production}}""");
-        var imp = AccessAs.of(InstallManifests.yaml("{ci_job: {}}"), 42, 3, allowed);
+        var imp = AccessAs.of(InstallManifests.yaml("{ci_job: {}}"), 42, 3L, dev.kastor.bridge.kubeapi.server.JobFacts.of(allowed));
         List<String> needed = new ArrayList<>(List.of("/users", "/groups", "authentication.k8s.io/uids"));
         imp.getExtraMap().keySet().forEach(k -> needed.add("authentication.k8s.io/userextras/" + k));
 

@@ -1,5 +1,6 @@
 package dev.kastor.bridge.agent;
 
+import dev.kastor.bridge.config.agent.ConfigAgentModule;
 import dev.kastor.bridge.kubeapi.agent.KubeApiForwarder;
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import dev.kastor.bridge.module.AgentModule;
@@ -44,17 +45,19 @@ public final class Agent implements AutoCloseable {
      */
     public static Agent start(URI kas, File caFile, Supplier<String> token, KubeApiUpstream upstream, PoolSettings settings, String version)
             throws SSLException {
-        return start(kas, caFile, token, upstream, settings, version, RegistrationSettings.defaults());
+        return start(kas, caFile, token, upstream, settings, version, RegistrationSettings.defaults(), new JsonLog(System.err, "agent"));
     }
 
-    /** As above, with the registration's timing (tests shorten its period). */
+    /**
+     * As above, with the registration's timing (tests shorten its period) and logging to {@code log}, whose debug
+     * switch follows the agent config's observability.logging.level.
+     */
     public static Agent start(URI kas, File caFile, Supplier<String> token, KubeApiUpstream upstream, PoolSettings settings, String version,
-                              RegistrationSettings registration) throws SSLException {
+                              RegistrationSettings registration, JsonLog log) throws SSLException {
         String scheme = kas.getScheme();
         if (!List.of("grpc", "grpcs", "ws", "wss").contains(String.valueOf(scheme))) {
             throw new IllegalArgumentException("--kas must be grpc://host:port, grpcs://host:port, ws://host:port/path or wss://host/path, got " + kas);
         }
-        var log = new JsonLog(System.err, "agent");
         boolean websocket = scheme.startsWith("ws");
         WebSocketDialer dialer = null;
         NettyChannelBuilder b;
@@ -85,6 +88,7 @@ public final class Agent implements AutoCloseable {
         var pool = new TunnelPool(channel, new KubeApiForwarder(upstream), settings, version);
         pool.start();
         List<AgentModule> modules = List.of(
+                new ConfigAgentModule(log, settings.backoffMin(), settings.backoffMax()),
                 new RegistrationAgent(upstream, version, registration, log));
         var agent = new Agent(channel, pool, modules, dialer);
         for (AgentModule m : modules) {
@@ -100,6 +104,12 @@ public final class Agent implements AutoCloseable {
 
     public TunnelPool pool() {
         return pool;
+    }
+
+    /** The feature module of the given type (e.g. {@code ConfigAgentModule} for the current configuration). */
+    public <M extends AgentModule> M module(Class<M> type) {
+        return modules.stream().filter(type::isInstance).map(type::cast).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no agent module " + type.getSimpleName()));
     }
 
     @Override

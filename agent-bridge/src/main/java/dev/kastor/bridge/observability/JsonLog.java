@@ -26,6 +26,10 @@ public final class JsonLog {
         this.debug = debug;
     }
 
+    public boolean debug() {
+        return debug;
+    }
+
     public void info(String msg, String correlationId, Map<String, ?> fields) {
         write("info", msg, correlationId, fields);
     }

@@ -10,7 +10,8 @@ import java.util.concurrent.Executors;
 
 /**
  * KAS's API port: {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus text), and
- * {@code /api/v1/job/agents} (see {@link JobAgentsEndpoint}). Small request/response
+ * {@code /api/v1/job/agents} (see {@link JobAgentsEndpoint}), and what feature modules add
+ * ({@link dev.kastor.bridge.module.KasModule#apiEndpoints()}, e.g. the config push webhook). Small request/response
  * calls only, so the JDK server is enough here (the k8s proxy, which streams and upgrades, runs on Netty).
  */
 final class ApiServer implements AutoCloseable {

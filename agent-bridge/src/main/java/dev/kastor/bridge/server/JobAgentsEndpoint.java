@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -20,7 +19,8 @@ import tools.jackson.databind.json.JsonMapper;
  *  "agents": [{"id": 1, "config_project": "group/project", "name": "prod", "default_namespace": "apps"}]}
  * </pre>
  *
- * Errors are 401 (job token refused by GitLab) and 503 (GitLab unreachable), as JSON {@code {"message": …}}.
+ * Errors are 401 (job token refused by GitLab) and 503 (GitLab unreachable), as JSON {@code {"message": …}}. Which
+ * agents are listed depends on KAS's {@code ci_access_mode} (see {@link JobAuthorizer}).
  */
 final class JobAgentsEndpoint {
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -46,7 +46,7 @@ final class JobAgentsEndpoint {
                 send(ex, 401, Map.of("message", "missing JOB-TOKEN header (the job's CI_JOB_TOKEN)"));
                 return;
             }
-            JsonNode allowed;
+            java.util.List<JobAuthorizer.AllowedAgent> allowed;
             try {
                 allowed = authorizer.allowedAgents(token);
             } catch (ProxyFailure f) {
@@ -58,15 +58,15 @@ final class JobAgentsEndpoint {
                 return;
             }
             var list = new ArrayList<Map<String, Object>>();
-            for (JsonNode a : allowed.path("allowed_agents")) {
-                long id = a.path("id").asLong();
+            for (var a : allowed) {
+                long id = a.id();
                 var known = agents.byId(id).filter(AgentStore.Agent::active);
                 if (known.isEmpty()) continue; // allowed by GitLab but not registered on this KAS
                 var m = new LinkedHashMap<String, Object>();
                 m.put("id", id);
                 m.put("config_project", known.get().configProject());
                 m.put("name", known.get().name());
-                String ns = a.path("configuration").path("default_namespace").asString(null);
+                String ns = a.defaultNamespace();
                 if (ns != null) m.put("default_namespace", ns);
                 list.add(m);
             }

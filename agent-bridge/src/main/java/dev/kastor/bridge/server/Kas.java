@@ -1,6 +1,9 @@
 package dev.kastor.bridge.server;
 
 import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.config.server.ConfigServerModule;
+import dev.kastor.bridge.config.server.StandaloneJobAuthorizer;
+import dev.kastor.bridge.kubeapi.server.GitLabJobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.K8sProxyServer;
 import dev.kastor.bridge.module.KasModule;
@@ -46,7 +49,8 @@ public final class Kas implements AutoCloseable {
         this.config = config;
         this.log = log;
         this.agents = new AgentStore(java.nio.file.Path.of(config.agentsFile()));
-        this.modules = List.of(new RegistrationServer(agents, log, config.apiSecretKey()));
+        var agentConfig = new ConfigServerModule(config.agentConfiguration(), agents, log);
+        this.modules = List.of(agentConfig, new RegistrationServer(agents, log, config.apiSecretKey()));
         var listen = config.listen();
         var agentAddr = address(listen.agent().address());
         boolean websocket = listen.agent().isWebsocket();
@@ -78,7 +82,9 @@ public final class Kas implements AutoCloseable {
                 ? new WebSocketFront(agentAddr, tls(listen.agent()), new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), grpc.getPort()), log)
                 : null;
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-        var authorizer = new JobAuthorizer(URI.create(config.gitlab().url()), http);
+        JobAuthorizer authorizer = config.standaloneCiAccess()
+                ? new StandaloneJobAuthorizer(URI.create(config.gitlab().url()), http, agents, agentConfig.configurations())
+                : new GitLabJobAuthorizer(URI.create(config.gitlab().url()), http);
         this.proxy = new K8sProxyServer(address(listen.k8sProxy().address()), tls(listen.k8sProxy()), listen.k8sProxy().prefix(),
                 authorizer, tunnels, metrics, log);
         this.api = new ApiServer(address(listen.api().address()), tls(listen.api()), this,
@@ -94,7 +100,8 @@ public final class Kas implements AutoCloseable {
                 throw new IllegalStateException("KAS module " + m.name() + " failed to start: " + e.getMessage(), e);
             }
         }
-        log.info("kas started", Map.of("agent_port", agentPort(), "k8s_proxy_port", k8sProxyPort(), "api_port", apiPort()));
+        log.info("kas started", Map.of("agent_port", agentPort(), "k8s_proxy_port", k8sProxyPort(), "api_port", apiPort(),
+                "ci_access_mode", config.ciAccessMode()));
     }
 
     public static Kas start(KasConfig config, JsonLog log) throws IOException, InterruptedException {
@@ -137,6 +144,16 @@ public final class Kas implements AutoCloseable {
 
     public AgentStore agents() {
         return agents;
+    }
+
+    List<KasModule> modules() {
+        return modules;
+    }
+
+    /** The feature module of the given type (tests and other features reach a module's state this way). */
+    public <M extends KasModule> M module(Class<M> type) {
+        return modules.stream().filter(type::isInstance).map(type::cast).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no KAS module " + type.getSimpleName()));
     }
 
     public int agentPort() {

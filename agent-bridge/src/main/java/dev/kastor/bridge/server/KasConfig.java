@@ -1,5 +1,6 @@
 package dev.kastor.bridge.server;
 
+import dev.kastor.bridge.config.ConfigDefaults;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,10 +25,16 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * agents_file: /var/lib/kastor-kas/agents.json
  * api_secret_key_file: /etc/kastor-kas/api-secret          # base64 of exactly 32 bytes
  * private_api_secret_key_file: /etc/kastor-kas/private-api-secret
+ * agent_configuration:                                      # see docs/agent-configuration.md
+ *   git_url_template: https://gitlab.example.com/{project}.git
+ *   username: kas-reader
+ *   password_file: /etc/kastor-kas/git-password
+ *   poll_period: 5m
+ * ci_access_mode: gitlab                                    # or standalone
  * </pre>
  */
 public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl, String agentsFile, String apiSecretKeyFile, String privateApiSecretKeyFile,
-                        String apiSecretKey, String privateApiSecretKey) {
+                        String apiSecretKey, String privateApiSecretKey, AgentConfiguration agentConfiguration, String ciAccessMode) {
     /**
      * One listener. {@code websocket} (agent port only, like GitLab KAS's {@code listen_websocket}) makes the agent
      * port speak gRPC inside WebSocket (HTTP/1.1 upgrade) for proxies and load balancers that cannot pass HTTP/2.
@@ -45,6 +52,24 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
     public record Listen(Address agent, Address api, Address k8sProxy, Address privateApi) {}
 
     public record GitLab(String url) {}
+
+    /**
+     * Where KAS reads agents' {@code .gitlab/agents/<name>/config.yaml}: {@code git_url_template} with
+     * {@code {project}} (default {@code <gitlab.url>/{project}.git}), Git credentials ({@code username} +
+     * {@code password_file}, never logged), {@code poll_period} ({@code 30s}, {@code 5m}, ISO {@code PT5M}; at least
+     * 1 s), {@code branch} (default: the remote's default branch), {@code cache_dir} (default: a temporary
+     * directory), {@code webhook_secret_file} (enables the push webhook on the API port).
+     */
+    public record AgentConfiguration(String gitUrlTemplate, String username, String passwordFile, String pollPeriod, String branch,
+                                     String cacheDir, String webhookSecretFile) {
+        public java.time.Duration poll() {
+            return ConfigDefaults.parseDuration(pollPeriod);
+        }
+    }
+
+    /** {@code ci_access_mode: gitlab} asks GitLab's allowed_agents; {@code standalone} reads the agent's own ci_access. */
+    public static final String CI_ACCESS_GITLAB = "gitlab";
+    public static final String CI_ACCESS_STANDALONE = "standalone";
 
     public static final String DEFAULT_AGENT = "0.0.0.0:8150";
     public static final String DEFAULT_API = "0.0.0.0:8153";
@@ -83,7 +108,59 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
         String agents = agentsFile == null ? base.resolve("agents.json").toString() : agentsFile;
         String api = secret("api_secret_key", apiSecretKey, apiSecretKeyFile);
         String priv = secret("private_api_secret_key", privateApiSecretKey, privateApiSecretKeyFile);
-        return new KasConfig(filled, gitlab, externalK8sProxyUrl, agents, apiSecretKeyFile, privateApiSecretKeyFile, api, priv);
+        String mode = ciAccessMode == null ? CI_ACCESS_GITLAB : ciAccessMode.trim();
+        if (!mode.equals(CI_ACCESS_GITLAB) && !mode.equals(CI_ACCESS_STANDALONE)) {
+            throw new IllegalArgumentException("ci_access_mode must be gitlab (ask GitLab's allowed_agents) or standalone (the agent's own"
+                    + " ci_access in .gitlab/agents/<name>/config.yaml), got " + ciAccessMode);
+        }
+        return new KasConfig(filled, gitlab, externalK8sProxyUrl, agents, apiSecretKeyFile, privateApiSecretKeyFile, api, priv,
+                agentConfiguration(agentConfiguration, gitlab.url()), mode);
+    }
+
+    public boolean standaloneCiAccess() {
+        return CI_ACCESS_STANDALONE.equals(ciAccessMode);
+    }
+
+    private static AgentConfiguration agentConfiguration(AgentConfiguration a, String gitlabUrl) {
+        if (a == null) a = new AgentConfiguration(null, null, null, null, null, null, null);
+        String template = a.gitUrlTemplate() == null ? gitlabUrl.replaceAll("/+$", "") + ConfigDefaults.GIT_URL_SUFFIX : a.gitUrlTemplate();
+        if (!template.contains("{project}")) {
+            throw new IllegalArgumentException("agent_configuration.git_url_template must contain {project} (the config project's full path),"
+                    + " like https://gitlab.example.com/{project}.git");
+        }
+        try {
+            String scheme = java.net.URI.create(template.replace("{project}", "p")).getScheme();
+            if (!"http".equals(scheme) && !"https".equals(scheme)) throw new IllegalArgumentException("scheme " + scheme);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("agent_configuration.git_url_template must be an http(s) URL with {project}, got " + template);
+        }
+        String poll = a.pollPeriod() == null ? ConfigDefaults.POLL_PERIOD.toMinutes() + "m" : a.pollPeriod();
+        var d = ConfigDefaults.parseDuration(poll);
+        if (d == null) {
+            throw new IllegalArgumentException("agent_configuration.poll_period must be a duration like 30s, 5m or PT5M, got " + poll);
+        }
+        if (d.compareTo(ConfigDefaults.MIN_POLL_PERIOD) < 0) {
+            throw new IllegalArgumentException("agent_configuration.poll_period must be at least 1s (it is how often KAS asks Git), got " + poll);
+        }
+        if ((a.username() == null) != (a.passwordFile() == null)) {
+            throw new IllegalArgumentException("agent_configuration.username and agent_configuration.password_file go together (Git basic auth):"
+                    + " set both or neither");
+        }
+        readable("agent_configuration.password_file", a.passwordFile());
+        readable("agent_configuration.webhook_secret_file", a.webhookSecretFile());
+        if (a.branch() != null && a.branch().isBlank()) {
+            throw new IllegalArgumentException("agent_configuration.branch is empty: leave it out to use the default branch");
+        }
+        return new AgentConfiguration(template, a.username(), a.passwordFile(), poll, a.branch(), a.cacheDir(), a.webhookSecretFile());
+    }
+
+    private static void readable(String key, String file) {
+        if (file == null) return;
+        try {
+            if (Files.readString(Path.of(file)).isBlank()) throw new IllegalArgumentException(key + " " + file + " is empty");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + key + " " + file + ": " + e.getMessage(), e);
+        }
     }
 
     private static Address fill(Address a, String def) {
@@ -136,6 +213,7 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
 
     @Override
     public String toString() {
-        return "KasConfig[listen=" + listen + ", gitlab=" + gitlab + ", agentsFile=" + agentsFile + "]";
+        return "KasConfig[listen=" + listen + ", gitlab=" + gitlab + ", agentsFile=" + agentsFile + ", agentConfiguration="
+                + agentConfiguration + ", ciAccessMode=" + ciAccessMode + "]";
     }
 }

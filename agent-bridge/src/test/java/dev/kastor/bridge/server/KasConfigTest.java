@@ -95,4 +95,49 @@ class KasConfigTest {
                 private_api_secret_key: %s
                 """.formatted(KEY, KEY)))).hasMessageContaining("listen.k8s_proxy.websocket").hasMessageContaining("listen.agent.websocket");
     }
+
+    @Test
+    void agentConfigurationDefaultsToGitLabsRepositoriesEveryFiveMinutes() throws Exception {
+        var c = KasConfig.load(write("gitlab: {url: https://gitlab.example.com/}\napi_secret_key: " + KEY + "\nprivate_api_secret_key: " + KEY + "\n"));
+
+        assertThat(c.agentConfiguration().gitUrlTemplate()).isEqualTo("https://gitlab.example.com/{project}.git");
+        assertThat(c.agentConfiguration().poll()).isEqualTo(java.time.Duration.ofMinutes(5));
+        assertThat(c.agentConfiguration().branch()).isNull();
+        assertThat(c.ciAccessMode()).isEqualTo("gitlab");
+        assertThat(c.standaloneCiAccess()).isFalse();
+    }
+
+    @Test
+    void agentConfigurationSettingsAreReadAndBadOnesNamed() throws Exception {
+        Files.writeString(dir.resolve("git-pass"), "s3cret\n");
+        String base = "gitlab: {url: https://g}\napi_secret_key: " + KEY + "\nprivate_api_secret_key: " + KEY + "\n";
+        var c = KasConfig.load(write(base + """
+                ci_access_mode: standalone
+                agent_configuration:
+                  git_url_template: https://git.example.com/mirror/{project}.git
+                  username: kas
+                  password_file: %s
+                  poll_period: 30s
+                  branch: production
+                """.formatted(dir.resolve("git-pass"))));
+        assertThat(c.standaloneCiAccess()).isTrue();
+        assertThat(c.agentConfiguration().poll()).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(c.agentConfiguration().branch()).isEqualTo("production");
+        assertThat(c.toString()).doesNotContain("s3cret");
+
+        assertThatThrownBy(() -> KasConfig.load(write(base + "agent_configuration: {poll_period: 500ms}\n")))
+                .hasMessageContaining("agent_configuration.poll_period must be at least 1s");
+        assertThatThrownBy(() -> KasConfig.load(write(base + "agent_configuration: {poll_period: often}\n")))
+                .hasMessageContaining("agent_configuration.poll_period must be a duration like 30s, 5m or PT5M");
+        assertThat(KasConfig.load(write(base + "agent_configuration: {poll_period: PT2M}\n")).agentConfiguration().poll())
+                .isEqualTo(java.time.Duration.ofMinutes(2));
+        assertThatThrownBy(() -> KasConfig.load(write(base + "agent_configuration: {git_url_template: https://g/x.git}\n")))
+                .hasMessageContaining("agent_configuration.git_url_template must contain {project}");
+        assertThatThrownBy(() -> KasConfig.load(write(base + "agent_configuration: {username: kas}\n")))
+                .hasMessageContaining("agent_configuration.username and agent_configuration.password_file go together");
+        assertThatThrownBy(() -> KasConfig.load(write(base + "agent_configuration: {username: kas, password_file: /nope}\n")))
+                .hasMessageContaining("cannot read agent_configuration.password_file /nope");
+        assertThatThrownBy(() -> KasConfig.load(write(base + "ci_access_mode: sometimes\n")))
+                .hasMessageContaining("ci_access_mode must be gitlab").hasMessageContaining("standalone");
+    }
 }

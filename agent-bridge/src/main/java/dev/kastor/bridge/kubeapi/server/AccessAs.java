@@ -2,7 +2,6 @@ package dev.kastor.bridge.kubeapi.server;
 
 import dev.kastor.bridge.tunnel.rpc.Impersonation;
 import dev.kastor.bridge.tunnel.rpc.Values;
-import java.util.ArrayList;
 import java.util.List;
 import tools.jackson.databind.JsonNode;
 
@@ -15,8 +14,8 @@ import tools.jackson.databind.JsonNode;
 public final class AccessAs {
     private AccessAs() {}
 
-    /** Empty impersonation when requests run as the agent. */
-    public static Impersonation of(JsonNode accessAs, long agentId, long configProjectId, JsonNode allowed) {
+    /** Empty impersonation when requests run as the agent. {@code configProjectId} null when unknown (standalone mode). */
+    public static Impersonation of(JsonNode accessAs, long agentId, Long configProjectId, JobFacts job) {
         if (accessAs == null || accessAs.isMissingNode() || accessAs.isNull() || accessAs.has("agent") || accessAs.isEmpty()) {
             return Impersonation.getDefaultInstance();
         }
@@ -33,13 +32,11 @@ public final class AccessAs {
             return b.build();
         }
         if (accessAs.has("ci_job")) {
-            long jobId = allowed.path("job").path("id").asLong();
-            long projectId = allowed.path("project").path("id").asLong();
-            List<Long> groups = new ArrayList<>();
-            allowed.path("project").path("groups").forEach(g -> groups.add(g.path("id").asLong()));
-            JsonNode env = allowed.path("environment");
-            String slug = env.path("slug").asString(null);
-            String tier = env.path("tier").asString(null);
+            long jobId = job.jobId();
+            long projectId = job.projectId();
+            List<Long> groups = job.groupIds();
+            String slug = job.environmentSlug();
+            String tier = job.environmentTier();
             var b = Impersonation.newBuilder().setUsername("gitlab:ci_job:" + jobId);
             b.addGroups("gitlab:ci_job");
             b.addGroups("gitlab:project:" + projectId);
@@ -50,11 +47,11 @@ public final class AccessAs {
                 for (long g : groups) b.addGroups("gitlab:group_env_tier:" + g + ":" + tier);
             }
             extra(b, "id", String.valueOf(agentId));
-            extra(b, "config_project_id", String.valueOf(configProjectId));
+            if (configProjectId != null) extra(b, "config_project_id", String.valueOf(configProjectId));
             extra(b, "project_id", String.valueOf(projectId));
-            extra(b, "ci_pipeline_id", String.valueOf(allowed.path("pipeline").path("id").asLong()));
+            extra(b, "ci_pipeline_id", String.valueOf(job.pipelineId()));
             extra(b, "ci_job_id", String.valueOf(jobId));
-            extra(b, "username", allowed.path("user").path("username").asString(""));
+            extra(b, "username", job.username());
             if (slug != null) extra(b, "environment_slug", slug);
             if (tier != null) extra(b, "environment_tier", tier);
             return b.build();

@@ -1,0 +1,223 @@
+package dev.kastor.bridge.config;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+import tools.jackson.dataformat.yaml.YAMLMapper;
+
+/**
+ * The parts of an agent's {@code .gitlab/agents/<name>/config.yaml} Kastor reads (GitLab's format). Keys Kastor does
+ * not use ({@code gitops}, {@code user_access}, {@code remote_development}, ...) are tolerated so one file serves
+ * GitLab's KAS and Kastor's alike; the keys it reads are checked for type and value.
+ */
+public record AgentConfig(CiAccess ciAccess, String defaultNamespace, AccessAs accessAs, Flux flux, Observability observability) {
+    /** {@code ci_access}: which projects' and groups' CI jobs may use the agent (full paths). */
+    public record CiAccess(List<Entry> projects, List<Entry> groups) {}
+
+    /** One {@code ci_access.projects[]} or {@code ci_access.groups[]} item; null fields fall back to the top level. */
+    public record Entry(String id, String defaultNamespace, AccessAs accessAs, List<String> environments) {}
+
+    /** {@code access_as}: exactly one of {@code agent}, {@code impersonate}, {@code ci_job}. */
+    public sealed interface AccessAs {
+        record Agent() implements AccessAs {}
+
+        record Impersonate(String username, List<String> groups, String uid, List<Extra> extra) implements AccessAs {}
+
+        record CiJob() implements AccessAs {}
+
+        /** GitLab's JSON shape ({@code {"ci_job": {}}}), what the k8s proxy's impersonation reads. */
+        default JsonNode toJson() {
+            ObjectNode n = JSON.createObjectNode();
+            switch (this) {
+                case Agent a -> n.putObject("agent");
+                case CiJob c -> n.putObject("ci_job");
+                case Impersonate i -> n.set("impersonate", JSON.valueToTree(i));
+            }
+            return n;
+        }
+    }
+
+    public record Extra(String key, List<String> val) {}
+
+    public record Flux(String webhookReceiverUrl) {}
+
+    public record Observability(Logging logging) {}
+
+    public record Logging(String level) {}
+
+    /** What is wrong with a file, and where ({@code line} 0 when unknown). */
+    public static final class InvalidConfig extends Exception {
+        private final int line;
+
+        public InvalidConfig(String message, int line) {
+            super(message, null, false, false);
+            this.line = line;
+        }
+
+        public int line() {
+            return line;
+        }
+    }
+
+    public static final List<String> LOG_LEVELS = List.of("debug", "info", "warn", "error");
+    private static final JsonMapper JSON = JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).build();
+    private static final YAMLMapper YAML = YAMLMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
+    private record RawEntry(String id, String defaultNamespace, JsonNode accessAs, List<String> environments) {}
+
+    private record RawCiAccess(List<RawEntry> projects, List<RawEntry> groups) {}
+
+    private record Raw(RawCiAccess ciAccess, String defaultNamespace, JsonNode accessAs, Flux flux, Observability observability) {}
+
+    public static AgentConfig empty() {
+        return new AgentConfig(new CiAccess(List.of(), List.of()), null, null, new Flux(ConfigDefaults.DEFAULT_FLUX_WEBHOOK_RECEIVER_URL),
+                new Observability(new Logging("info")));
+    }
+
+    /** Parses and checks a file's text; an empty file is a valid, empty configuration (as in GitLab). */
+    public static AgentConfig parse(String yaml) throws InvalidConfig {
+        Raw raw;
+        try {
+            JsonNode tree = YAML.readTree(yaml);
+            if (tree == null || tree.isMissingNode() || tree.isNull()) return empty();
+            if (!tree.isObject()) throw new InvalidConfig("the file must be a YAML mapping (key: value), not a " + tree.getNodeType(), 1);
+            raw = YAML.readValue(yaml, Raw.class);
+        } catch (JacksonException e) {
+            int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
+            String where = e.getPathReference() == null || e.getPathReference().isBlank() ? "" : " (" + jsonPath(e) + ")";
+            throw new InvalidConfig("not valid: " + e.getOriginalMessage() + where, Math.max(line, 0));
+        }
+        var ci = raw.ciAccess() == null ? new RawCiAccess(null, null) : raw.ciAccess();
+        List<Entry> projects = entries(yaml, "ci_access.projects", ci.projects());
+        List<Entry> groups = entries(yaml, "ci_access.groups", ci.groups());
+        AccessAs top = accessAs(yaml, "access_as", raw.accessAs());
+        Flux flux = raw.flux() == null || raw.flux().webhookReceiverUrl() == null ? new Flux(ConfigDefaults.DEFAULT_FLUX_WEBHOOK_RECEIVER_URL) : raw.flux();
+        try {
+            URI u = URI.create(flux.webhookReceiverUrl());
+            if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) throw new IllegalArgumentException("not http(s)");
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfig("flux.webhook_receiver_url must be an http(s) URL, got " + flux.webhookReceiverUrl(), lineOf(yaml, "webhook_receiver_url"));
+        }
+        String level = raw.observability() == null || raw.observability().logging() == null || raw.observability().logging().level() == null
+                ? "info" : raw.observability().logging().level();
+        if (!LOG_LEVELS.contains(level)) {
+            throw new InvalidConfig("observability.logging.level must be one of " + LOG_LEVELS + ", got " + level, lineOf(yaml, "level"));
+        }
+        return new AgentConfig(new CiAccess(projects, groups), raw.defaultNamespace(), top, flux, new Observability(new Logging(level)));
+    }
+
+    private static List<Entry> entries(String yaml, String key, List<RawEntry> raw) throws InvalidConfig {
+        if (raw == null) return List.of();
+        var out = new ArrayList<Entry>();
+        for (int i = 0; i < raw.size(); i++) {
+            RawEntry r = raw.get(i);
+            if (r == null || r.id() == null || r.id().isBlank()) {
+                throw new InvalidConfig(key + "[" + i + "].id is missing: it is the full path, e.g. group/subgroup/project", lineOf(yaml, key.substring(key.indexOf('.') + 1)));
+            }
+            String id = r.id().trim();
+            if (id.startsWith("/") || id.endsWith("/")) {
+                throw new InvalidConfig(key + "[" + i + "].id " + id + " must be a full path without leading or trailing /", lineOf(yaml, id));
+            }
+            out.add(new Entry(id, r.defaultNamespace(), accessAs(yaml, key + "[" + i + "].access_as", r.accessAs()),
+                    r.environments() == null ? List.of() : List.copyOf(r.environments())));
+        }
+        return List.copyOf(out);
+    }
+
+    private static AccessAs accessAs(String yaml, String key, JsonNode n) throws InvalidConfig {
+        if (n == null || n.isNull() || n.isMissingNode()) return null;
+        if (!n.isObject() || n.size() != 1) {
+            throw new InvalidConfig(key + " must have exactly one of agent, impersonate, ci_job", lineOf(yaml, "access_as"));
+        }
+        String kind = n.propertyNames().iterator().next();
+        return switch (kind) {
+            case "agent" -> new AccessAs.Agent();
+            case "ci_job" -> new AccessAs.CiJob();
+            case "impersonate" -> {
+                try {
+                    var i = JSON.treeToValue(n.get("impersonate"), AccessAs.Impersonate.class);
+                    if (i == null || i.username() == null || i.username().isBlank()) {
+                        throw new InvalidConfig(key + ".impersonate.username is missing", lineOf(yaml, "impersonate"));
+                    }
+                    yield new AccessAs.Impersonate(i.username(), i.groups() == null ? List.of() : i.groups(), i.uid(),
+                            i.extra() == null ? List.of() : i.extra());
+                } catch (JacksonException e) {
+                    throw new InvalidConfig(key + ".impersonate is not valid: " + e.getOriginalMessage(), lineOf(yaml, "impersonate"));
+                }
+            }
+            default -> throw new InvalidConfig(key + " has unknown kind '" + kind + "': use agent, impersonate or ci_job", lineOf(yaml, kind));
+        };
+    }
+
+    /** Line (1-based) of the first line mentioning {@code word} as a key or value; 0 when not found. */
+    private static int lineOf(String yaml, String word) {
+        var p = Pattern.compile("(^|[\\s{,\\-])" + Pattern.quote(word) + "\\s*(:|$|,|})");
+        String[] lines = yaml.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            if (p.matcher(lines[i]).find()) return i + 1;
+        }
+        return 0;
+    }
+
+    private static String jsonPath(JacksonException e) {
+        var sb = new StringBuilder();
+        for (var ref : e.getPath()) {
+            if (ref.getPropertyName() != null) {
+                if (!sb.isEmpty()) sb.append('.');
+                sb.append(ref.getPropertyName());
+            } else if (ref.getIndex() >= 0) {
+                sb.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return sb.toString();
+    }
+
+    /** The {@code ci_access} entry that lets a job of {@code projectPath} use the agent: the project itself, else the nearest listed group. */
+    public Optional<Entry> access(String projectPath) {
+        for (Entry e : ciAccess.projects()) {
+            if (e.id().equals(projectPath)) return Optional.of(e);
+        }
+        Entry best = null;
+        for (Entry g : ciAccess.groups()) {
+            if (projectPath.startsWith(g.id() + "/") && (best == null || g.id().length() > best.id().length())) best = g;
+        }
+        return Optional.ofNullable(best);
+    }
+
+    /** The entry's {@code default_namespace}, else the top-level one (may be null). */
+    public String defaultNamespace(Entry e) {
+        return e.defaultNamespace() != null ? e.defaultNamespace() : defaultNamespace;
+    }
+
+    /** The entry's {@code access_as}, else the top-level one, else {@code agent} (GitLab's default). */
+    public AccessAs accessAs(Entry e) {
+        if (e.accessAs() != null) return e.accessAs();
+        return accessAs != null ? accessAs : new AccessAs.Agent();
+    }
+
+    public boolean debugLogging() {
+        return "debug".equals(observability.logging().level());
+    }
+
+    /** For logs: no secrets live here, but keep lines short. */
+    public Map<String, Object> summary() {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("projects", ciAccess.projects().size());
+        m.put("groups", ciAccess.groups().size());
+        m.put("logging_level", observability.logging().level());
+        return m;
+    }
+}

@@ -1,0 +1,215 @@
+package dev.kastor.bridge.config.server;
+
+import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.config.AgentConfig;
+import dev.kastor.bridge.config.ConfigDefaults;
+import dev.kastor.bridge.observability.JsonLog;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+
+/**
+ * The last good configuration of every registered agent, read from Git every poll period (and at once on a push
+ * webhook or when an agent whose file was never read connects). A file that is missing, too big or invalid never
+ * replaces a good one: KAS logs what is wrong and where, and keeps serving the last good configuration.
+ */
+public final class AgentConfigurations implements AutoCloseable {
+    /** A valid configuration of one agent, as read at {@code commit}. */
+    public record Current(long agentId, String project, String path, String commit, String yaml, AgentConfig config) {}
+
+    private final AgentStore agents;
+    private final GitConfigReader git;
+    private final String urlTemplate;
+    private final String branch;
+    private final Duration poll;
+    private final JsonLog log;
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "agent-config-poll");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Map<Long, Current> good = new ConcurrentHashMap<>();
+    /** The commit each agent's file was last looked at (good or not), so an unchanged project costs one ls-remote. */
+    private final Map<Long, String> evaluated = new ConcurrentHashMap<>();
+    private final Map<String, String> projectErrors = new ConcurrentHashMap<>();
+    private final Map<Long, List<Consumer<Current>>> listeners = new ConcurrentHashMap<>();
+
+    AgentConfigurations(AgentStore agents, GitConfigReader git, String urlTemplate, String branch, Duration poll, JsonLog log) {
+        this.agents = agents;
+        this.git = git;
+        this.urlTemplate = urlTemplate;
+        this.branch = branch;
+        this.poll = poll;
+        this.log = log;
+    }
+
+    void start() {
+        worker.scheduleWithFixedDelay(this::pollAll, 0, poll.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public Duration pollPeriod() {
+        return poll;
+    }
+
+    /** The agent's last good configuration, empty while none was ever read. */
+    public Optional<Current> current(long agentId) {
+        return Optional.ofNullable(good.get(agentId));
+    }
+
+    /** Calls {@code listener} with every new good configuration of the agent; returns what removes it. */
+    public Runnable subscribe(long agentId, Consumer<Current> listener) {
+        listeners.computeIfAbsent(agentId, k -> new CopyOnWriteArrayList<>()).add(listener);
+        if (!evaluated.containsKey(agentId)) {
+            agents.byId(agentId).ifPresent(a -> refreshProject(a.configProject()));
+        }
+        return () -> listeners.getOrDefault(agentId, List.of()).remove(listener);
+    }
+
+    /** Reads the project's agents' files again soon (push webhook, new agent), on the poll thread. */
+    public void refreshProject(String project) {
+        if (worker.isShutdown()) return;
+        worker.execute(() -> {
+            var of = agents.list().stream().filter(AgentStore.Agent::active).filter(a -> a.configProject().equals(project)).toList();
+            if (!of.isEmpty()) refresh(project, of);
+        });
+    }
+
+    /** Whether any active agent has {@code project} as its config project. */
+    public boolean knowsProject(String project) {
+        return agents.list().stream().anyMatch(a -> a.active() && a.configProject().equals(project));
+    }
+
+    private void pollAll() {
+        try {
+            var active = agents.list().stream().filter(AgentStore.Agent::active).toList();
+            var ids = active.stream().map(AgentStore.Agent::id).collect(Collectors.toSet());
+            good.keySet().retainAll(ids); // revoked agents' configurations go
+            evaluated.keySet().retainAll(ids);
+            Map<String, List<AgentStore.Agent>> byProject = active.stream()
+                    .collect(Collectors.groupingBy(AgentStore.Agent::configProject, LinkedHashMap::new, Collectors.toList()));
+            byProject.forEach(this::refresh);
+        } catch (RuntimeException e) {
+            log.warn("agent configuration poll failed", Map.of("error", git.scrub(String.valueOf(e.getMessage()))));
+        }
+    }
+
+    private void refresh(String project, List<AgentStore.Agent> of) {
+        String url = urlTemplate.replace("{project}", project);
+        GitConfigReader.Head head;
+        try {
+            head = git.head(url, branch);
+            var need = of.stream().filter(a -> !head.commit().name().equals(evaluated.get(a.id()))).toList();
+            if (need.isEmpty()) {
+                clearError(project);
+                return;
+            }
+            Map<String, AgentStore.Agent> byPath = new LinkedHashMap<>();
+            for (var a : need) byPath.put(ConfigDefaults.path(a.name()), a);
+            var files = git.read(url, head, byPath.keySet());
+            clearError(project);
+            for (var e : byPath.entrySet()) {
+                evaluate(e.getValue(), project, e.getKey(), head.commit().name(), files.get(e.getKey()));
+                evaluated.put(e.getValue().id(), head.commit().name());
+            }
+        } catch (GitConfigReader.GitFailure f) {
+            // Once per distinct failure: a Git server that is down for an hour must not fill the log at every poll.
+            if (!f.getMessage().equals(projectErrors.put(project, f.getMessage()))) {
+                log.warn("cannot read agent configuration from Git, keeping the last good one",
+                        Map.of("project", project, "error", f.getMessage()));
+            }
+        }
+    }
+
+    private void clearError(String project) {
+        if (projectErrors.remove(project) != null) log.info("agent configuration readable from Git again", Map.of("project", project));
+    }
+
+    private void evaluate(AgentStore.Agent agent, String project, String path, String commit, GitConfigReader.FileAt file) {
+        var where = new LinkedHashMap<String, Object>();
+        where.put("agent_id", agent.id());
+        where.put("project", project);
+        where.put("path", path);
+        where.put("commit", commit);
+        String yaml;
+        switch (file) {
+            case GitConfigReader.FileAt.Missing m -> {
+                invalid(where, "the file does not exist on the default branch (create " + path + " in " + project + ")", 0);
+                return;
+            }
+            case GitConfigReader.FileAt.TooBig t -> {
+                invalid(where, "the file is " + t.size() + " bytes, above the limit of " + ConfigDefaults.MAX_FILE_BYTES
+                        + " bytes (128 KiB): make it smaller", 0);
+                return;
+            }
+            case GitConfigReader.FileAt.Found f -> {
+                try {
+                    yaml = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                            .decode(java.nio.ByteBuffer.wrap(f.bytes())).toString();
+                } catch (CharacterCodingException e) {
+                    invalid(where, "the file is not UTF-8 text", 0);
+                    return;
+                }
+            }
+        }
+        AgentConfig parsed;
+        try {
+            parsed = AgentConfig.parse(yaml);
+        } catch (AgentConfig.InvalidConfig e) {
+            invalid(where, e.getMessage(), e.line());
+            return;
+        }
+        Current before = good.get(agent.id());
+        if (before != null && Objects.equals(before.yaml(), yaml) && before.path().equals(path)) return; // same file, newer commit
+        Current now = new Current(agent.id(), project, path, commit, yaml, parsed);
+        good.put(agent.id(), now);
+        var fields = new LinkedHashMap<String, Object>(where);
+        fields.putAll(parsed.summary());
+        log.info("agent configuration loaded", fields);
+        for (var l : listeners.getOrDefault(agent.id(), List.of())) {
+            try {
+                l.accept(now);
+            } catch (RuntimeException e) {
+                log.warn("agent configuration listener failed", Map.of("agent_id", agent.id(), "error", String.valueOf(e.getMessage())));
+            }
+        }
+    }
+
+    private void invalid(Map<String, Object> where, String why, int line) {
+        var fields = new LinkedHashMap<String, Object>(where);
+        if (line > 0) fields.put("line", line);
+        fields.put("error", why);
+        fields.put("kept_commit", Optional.ofNullable(good.get((Long) where.get("agent_id"))).map(Current::commit).orElse("none"));
+        log.warn("agent configuration is not valid, keeping the last good one", fields);
+    }
+
+    @Override
+    public void close() {
+        worker.shutdownNow();
+        try {
+            worker.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** For tests and status: every agent with a good configuration. */
+    public Map<Long, String> commits() {
+        var m = new HashMap<Long, String>();
+        good.forEach((k, v) -> m.put(k, v.commit()));
+        return m;
+    }
+}

@@ -1,0 +1,89 @@
+package dev.kastor.bridge.config.server;
+
+import com.sun.net.httpserver.HttpHandler;
+import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.config.ConfigDefaults;
+import dev.kastor.bridge.module.KasModule;
+import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.server.KasConfig;
+import io.grpc.BindableService;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.eclipse.jgit.transport.CredentialsProvider;
+import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
+
+/**
+ * The KAS half of agent configuration: reads every registered agent's {@code .gitlab/agents/<name>/config.yaml}
+ * from its config project's Git repository ({@code agent_configuration} in KAS's config) and streams it to the agent
+ * ({@code GetConfiguration}). The standalone ci_access mode reads {@link #configurations()} too.
+ */
+public final class ConfigServerModule implements KasModule {
+    private final AgentConfigurations configs;
+    private final Path cacheDir;
+    private final boolean ownCacheDir;
+    private final ConfigWebhook webhook;
+
+    public ConfigServerModule(KasConfig.AgentConfiguration settings, AgentStore agents, JsonLog log) throws IOException {
+        this.ownCacheDir = settings.cacheDir() == null;
+        this.cacheDir = ownCacheDir ? Files.createTempDirectory("kastor-kas-config") : Files.createDirectories(Path.of(settings.cacheDir()));
+        Supplier<String> password = () -> readPassword(settings.passwordFile());
+        Supplier<CredentialsProvider> credentials = () -> settings.username() == null ? null
+                : new UsernamePasswordCredentialsProvider(settings.username(), password.get());
+        var git = new GitConfigReader(cacheDir, credentials, password);
+        this.configs = new AgentConfigurations(agents, git, settings.gitUrlTemplate(), settings.branch(), settings.poll(), log);
+        this.webhook = settings.webhookSecretFile() == null ? null : new ConfigWebhook(Path.of(settings.webhookSecretFile()), configs, log);
+    }
+
+    /** Re-read at every use, so a rotated password file is picked up without a restart. */
+    private static String readPassword(String file) {
+        if (file == null) return null;
+        try {
+            return Files.readString(Path.of(file)).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read agent_configuration.password_file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public AgentConfigurations configurations() {
+        return configs;
+    }
+
+    @Override
+    public String name() {
+        return "config";
+    }
+
+    @Override
+    public List<BindableService> agentServices() {
+        return List.of(new ConfigService(configs));
+    }
+
+    @Override
+    public Map<String, HttpHandler> apiEndpoints() {
+        return webhook == null ? Map.of() : Map.of(ConfigDefaults.WEBHOOK_PATH, webhook::handle);
+    }
+
+    @Override
+    public void start() {
+        configs.start();
+    }
+
+    @Override
+    public void close() {
+        configs.close();
+        if (ownCacheDir) deleteTree(cacheDir);
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temporary directory: the OS cleans what is left
+        }
+    }
+}

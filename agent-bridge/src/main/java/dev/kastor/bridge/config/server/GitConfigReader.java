@@ -1,0 +1,167 @@
+package dev.kastor.bridge.config.server;
+
+import dev.kastor.bridge.agents.Hashes;
+import dev.kastor.bridge.config.ConfigDefaults;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.internal.storage.file.FileRepository;
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.FileMode;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.Ref;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.transport.CredentialsProvider;
+import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.transport.TagOpt;
+import org.eclipse.jgit.treewalk.TreeWalk;
+
+/**
+ * Reads agent config files from config projects over HTTP(S) with JGit, as cheaply as it can: {@code ls-remote}
+ * first (one round trip that says whether the branch moved), then a depth-1 fetch of only the new commit into a
+ * bare repository per project under the cache directory, then the files straight from the object database.
+ */
+final class GitConfigReader {
+    /** A branch tip. */
+    record Head(String branch, ObjectId commit) {}
+
+    /** One file at a commit: its bytes, or why there are none. */
+    sealed interface FileAt {
+        record Found(byte[] bytes) implements FileAt {}
+
+        record Missing() implements FileAt {}
+
+        record TooBig(long size) implements FileAt {}
+    }
+
+    /** Git could not be asked or did not answer as expected; the message holds no credentials. */
+    static final class GitFailure extends Exception {
+        GitFailure(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private final Path cacheDir;
+    private final Supplier<CredentialsProvider> credentials;
+    private final Supplier<String> password;
+
+    /** {@code password} is only used to scrub messages (JGit and servers may echo what they were given). */
+    GitConfigReader(Path cacheDir, Supplier<CredentialsProvider> credentials, Supplier<String> password) {
+        this.cacheDir = cacheDir;
+        this.credentials = credentials;
+        this.password = password;
+    }
+
+    /** The tip of {@code branch}, or of the remote's default branch (what HEAD points at) when null. */
+    Head head(String url, String branch) throws GitFailure {
+        Map<String, Ref> refs;
+        try {
+            refs = Git.lsRemoteRepository().setRemote(url).setCredentialsProvider(credentials.get()).setTimeout(30).callAsMap();
+        } catch (GitAPIException | RuntimeException e) {
+            throw failure("cannot list the branches of " + redact(url), e);
+        }
+        if (branch != null) {
+            Ref r = refs.get(Constants.R_HEADS + branch);
+            if (r == null) throw new GitFailure("branch " + branch + " does not exist in " + redact(url) + " (agent_configuration.branch)");
+            return new Head(branch, r.getObjectId());
+        }
+        Ref head = refs.get(Constants.HEAD);
+        if (head == null || head.getObjectId() == null) throw new GitFailure(redact(url) + " has no default branch (HEAD): is the repository empty?");
+        if (head.isSymbolic()) {
+            return new Head(Repository.shortenRefName(head.getTarget().getName()), head.getObjectId());
+        }
+        // Servers that do not advertise the HEAD symref: the branch HEAD points at is the one at the same commit.
+        for (String name : new String[] {"main", "master"}) {
+            Ref r = refs.get(Constants.R_HEADS + name);
+            if (r != null && head.getObjectId().equals(r.getObjectId())) return new Head(name, r.getObjectId());
+        }
+        for (Ref r : refs.values()) {
+            if (r.getName().startsWith(Constants.R_HEADS) && head.getObjectId().equals(r.getObjectId())) {
+                return new Head(Repository.shortenRefName(r.getName()), r.getObjectId());
+            }
+        }
+        throw new GitFailure("cannot tell which branch HEAD of " + redact(url) + " is: set agent_configuration.branch");
+    }
+
+    /** The files at {@code head.commit}, fetching that commit first when the cache does not hold it. */
+    Map<String, FileAt> read(String url, Head head, Collection<String> paths) throws GitFailure {
+        Path dir = cacheDir.resolve(Hashes.sha256(url).substring(0, 24) + ".git");
+        try (Repository repo = new FileRepository(dir.toFile())) {
+            if (!Files.exists(dir.resolve("objects"))) repo.create(true);
+            if (!repo.getObjectDatabase().has(head.commit())) fetch(repo, url, head);
+            var out = new LinkedHashMap<String, FileAt>();
+            try (RevWalk walk = new RevWalk(repo)) {
+                var tree = walk.parseCommit(head.commit()).getTree();
+                for (String path : paths) {
+                    try (TreeWalk tw = TreeWalk.forPath(repo, path, tree)) {
+                        if (tw == null || (tw.getRawMode(0) & FileMode.TYPE_MASK) != FileMode.TYPE_FILE) {
+                            out.put(path, new FileAt.Missing());
+                            continue;
+                        }
+                        var loader = repo.open(tw.getObjectId(0));
+                        // The size comes from the object header: a huge file is refused before it is read.
+                        if (loader.getSize() > ConfigDefaults.MAX_FILE_BYTES) out.put(path, new FileAt.TooBig(loader.getSize()));
+                        else out.put(path, new FileAt.Found(loader.getBytes()));
+                    }
+                }
+            }
+            return out;
+        } catch (IOException e) {
+            throw failure("cannot read " + paths + " at " + head.commit().name() + " of " + redact(url), e);
+        }
+    }
+
+    private void fetch(Repository repo, String url, Head head) throws GitFailure {
+        try (Git git = new Git(repo)) {
+            git.fetch().setRemote(url).setCredentialsProvider(credentials.get()).setTimeout(60).setTagOpt(TagOpt.NO_TAGS)
+                    .setRefSpecs(new RefSpec("+" + Constants.R_HEADS + head.branch() + ":refs/kastor/" + head.branch()))
+                    .setDepth(1)
+                    .call();
+        } catch (GitAPIException | RuntimeException e) {
+            throw failure("cannot fetch " + head.branch() + " of " + redact(url), e);
+        }
+        try {
+            if (!repo.getObjectDatabase().has(head.commit())) {
+                throw new GitFailure("fetched " + head.branch() + " of " + redact(url) + " but commit " + head.commit().name()
+                        + " is not there (the branch moved meanwhile; the next poll catches up)");
+            }
+        } catch (IOException e) {
+            throw failure("cannot read the cache of " + redact(url), e);
+        }
+    }
+
+    private GitFailure failure(String what, Exception e) {
+        String msg = e.getMessage();
+        Throwable c = e.getCause();
+        while (c != null && c != c.getCause()) {
+            if (c.getMessage() != null && !c.getMessage().equals(msg)) msg = msg + ": " + c.getMessage();
+            c = c.getCause();
+            if (msg.length() > 600) break;
+        }
+        return new GitFailure(scrub(what + ": " + msg));
+    }
+
+    /** Drops any user:password@ from a URL and the Git password wherever it appears. */
+    String scrub(String text) {
+        String s = text.replaceAll("(https?://)[^/@\\s]+@", "$1");
+        String p;
+        try {
+            p = password.get();
+        } catch (RuntimeException e) {
+            p = null;
+        }
+        if (p != null && !p.isEmpty()) s = s.replace(p, "[redacted]");
+        return s;
+    }
+
+    private String redact(String url) {
+        return scrub(url);
+    }
+}

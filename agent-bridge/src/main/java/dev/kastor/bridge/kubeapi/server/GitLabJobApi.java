@@ -1,0 +1,82 @@
+package dev.kastor.bridge.kubeapi.server;
+
+import dev.kastor.bridge.agents.Hashes;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * One GitLab job API call made with a job token ({@code GET /api/v4/job} or {@code /api/v4/job/allowed_agents},
+ * header {@code JOB-TOKEN}), cached per token like GitLab's KAS does: answers 1 min, failures 10 s, keyed by a hash
+ * so the cache holds no tokens. Failures are Status-shaped; job tokens never appear in messages.
+ */
+public final class GitLabJobApi {
+    public static final Duration CACHE_OK = Duration.ofMinutes(1);
+    public static final Duration CACHE_ERROR = Duration.ofSeconds(10);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private record Entry(long expires, JsonNode answer, ProxyFailure failure) {}
+
+    private final URI gitlabUrl;
+    private final String path;
+    private final HttpClient http;
+    private final Map<String, Entry> cache = new ConcurrentHashMap<>();
+
+    /** {@code path} like {@code /api/v4/job}; it is resolved against {@code gitlabUrl} keeping a relative URL root. */
+    public GitLabJobApi(URI gitlabUrl, String path, HttpClient http) {
+        this.gitlabUrl = gitlabUrl;
+        this.path = path;
+        this.http = http;
+    }
+
+    public URI gitlabUrl() {
+        return gitlabUrl;
+    }
+
+    public JsonNode get(String jobToken) throws ProxyFailure, InterruptedException {
+        String key = Hashes.sha256(jobToken);
+        Entry e = cache.get(key);
+        if (e != null && e.expires() > System.nanoTime()) {
+            if (e.failure() != null) throw e.failure();
+            return e.answer();
+        }
+        try {
+            JsonNode answer = fetch(jobToken);
+            cache.put(key, new Entry(System.nanoTime() + CACHE_OK.toNanos(), answer, null));
+            return answer;
+        } catch (ProxyFailure f) {
+            cache.put(key, new Entry(System.nanoTime() + CACHE_ERROR.toNanos(), null, f));
+            throw f;
+        }
+    }
+
+    private JsonNode fetch(String jobToken) throws ProxyFailure, InterruptedException {
+        URI uri = URI.create(gitlabUrl.toString().replaceAll("/+$", "") + path);
+        HttpResponse<byte[]> r;
+        try {
+            r = http.send(HttpRequest.newBuilder(uri).header("JOB-TOKEN", jobToken).timeout(Duration.ofSeconds(10)).GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException ex) {
+            throw new ProxyFailure(K8sStatus.unavailable("cannot ask GitLab " + gitlabUrl + " about the job (" + path + "): " + ex));
+        }
+        if (r.statusCode() == 401 || r.statusCode() == 403 || r.statusCode() == 404) {
+            throw new ProxyFailure(K8sStatus.unauthorized("GitLab does not accept the job token (" + r.statusCode()
+                    + "): the job is not running or the token is wrong"));
+        }
+        if (r.statusCode() != 200) {
+            throw new ProxyFailure(K8sStatus.unavailable("GitLab " + gitlabUrl + " answered " + r.statusCode() + " to " + path));
+        }
+        try {
+            return JSON.readTree(r.body());
+        } catch (RuntimeException ex) {
+            throw new ProxyFailure(K8sStatus.unavailable("GitLab " + gitlabUrl + " answered " + path + " with something that is not JSON"));
+        }
+    }
+}
