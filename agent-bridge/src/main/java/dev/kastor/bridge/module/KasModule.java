@@ -2,6 +2,7 @@ package dev.kastor.bridge.module;
 
 import io.grpc.BindableService;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A feature's server half inside {@code kastor-kas} (config, registration, routing, ...). KAS builds its modules
@@ -18,6 +19,14 @@ public interface KasModule extends AutoCloseable {
      */
     default List<BindableService> agentServices() {
         return List.of();
+    }
+
+    /**
+     * Why this module keeps KAS from being ready ({@code /readyz} answers 503 with it), or empty when it is fine.
+     * Called on every probe: keep it quick.
+     */
+    default Optional<String> notReady() {
+        return Optional.empty();
     }
 
     /** Runs once KAS listens on every port. */

@@ -23,7 +23,10 @@ final class ApiServer implements AutoCloseable {
         server = HttpServer.create(listen, 64);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/healthz", ex -> text(ex, 200, "ok\n"));
-        server.createContext("/readyz", ex -> text(ex, 200, "ok\n"));
+        server.createContext("/readyz", ex -> {
+            var why = kas.notReady();
+            text(ex, why.isPresent() ? 503 : 200, why.map(w -> "not ready: " + w + "\n").orElse("ok\n"));
+        });
         server.createContext("/metrics", ex -> text(ex, 200, kas.metrics().prometheus()));
         server.createContext("/api/v1/job/agents", jobAgents::handle);
         server.start();
