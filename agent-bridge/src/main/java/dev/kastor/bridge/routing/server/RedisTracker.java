@@ -5,6 +5,8 @@ import dev.kastor.bridge.routing.RoutingDefaults;
 import dev.kastor.bridge.server.KasConfig;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCredentials;
 import io.lettuce.core.RedisCredentialsProvider;
@@ -86,6 +88,28 @@ final class RedisTracker implements AgentTracker {
                 .socketOptions(SocketOptions.builder().connectTimeout(RoutingDefaults.REDIS_TIMEOUT).build())
                 .timeoutOptions(TimeoutOptions.enabled(RoutingDefaults.REDIS_TIMEOUT))
                 .build());
+        // A Redis restart can fall between two health checks; the lost connection is what tells us it happened.
+        client.addListener(new RedisConnectionStateListener() {
+            @Override
+            public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+                if (closed) return;
+                dirty = true;
+                if (problem == null) problem = "connection lost";
+            }
+
+            @Override
+            public void onRedisConnected(RedisChannelHandler<?, ?> connection, java.net.SocketAddress address) {
+                if (!closed && dirty) changedAll();
+            }
+        });
+    }
+
+    private void changedAll() {
+        try {
+            writer.execute(this::tick);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // stopping
+        }
     }
 
     String key(long agentId) {
@@ -121,7 +145,7 @@ final class RedisTracker implements AgentTracker {
                 c.sync().hdel(key(agentId), ownUrl);
                 written.remove(agentId);
             }
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             dirty = true;
             trouble(e);
         }
@@ -161,16 +185,17 @@ final class RedisTracker implements AgentTracker {
                     }
                 }
             }
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             dirty = true;
             trouble(e);
         }
     }
 
-    private void trouble(RuntimeException e) {
+    private void trouble(Exception e) {
         String why = describe(e);
         if (!why.equals(problem)) log.warn("redis unreachable", Map.of("redis", where, "error", why));
         problem = why;
+        dirty = true;
     }
 
     /** The innermost message: Lettuce wraps "Connection refused" in two layers. Never carries the password. */
