@@ -33,7 +33,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,6 +59,8 @@ class MultiReplicaKasTest {
     static final CountDownLatch[] chunkGates = {new CountDownLatch(1), new CountDownLatch(1)};
     static final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     static final List<AutoCloseable> closeLast = new CopyOnWriteArrayList<>();
+    static final long BIG = 100L * 1024 * 1024;
+    static final AtomicLong bigWritten = new AtomicLong();
 
     @BeforeAll
     static void start() throws Exception {
@@ -65,6 +69,17 @@ class MultiReplicaKasTest {
                 .handle("/api/v1/namespaces/default/pods", ex -> Upstream.send(ex, 200, "application/json",
                         "{\"kind\":\"PodList\",\"items\":[]}".getBytes(StandardCharsets.UTF_8)))
                 .handle("/api/v1/namespaces/jwt-test", ex -> Upstream.send(ex, 200, "application/json", "{}".getBytes(StandardCharsets.UTF_8)))
+                .handle("/big", ex -> {
+                    try (ex) {
+                        ex.sendResponseHeaders(200, BIG);
+                        OutputStream out = ex.getResponseBody();
+                        byte[] block = new byte[64 * 1024];
+                        for (long sent = 0; sent < BIG; sent += block.length) {
+                            out.write(block);
+                            bigWritten.addAndGet(block.length);
+                        }
+                    }
+                })
                 .handle("/watch", ex -> {
                     try (ex) {
                         ex.getResponseHeaders().set("Content-Type", "application/json");
@@ -329,6 +344,67 @@ class MultiReplicaKasTest {
                     assertThat(System.nanoTime()).as("agent re-registered within 30 s; replica log:\n%s", replica.logText()).isLessThan(deadline);
                     Thread.sleep(50);
                 }
+            }
+        }
+    }
+
+    @Test
+    void pausedClientHoldsBackTheAgentAcrossReplicas() throws Exception {
+        var r = client.send(request(replicaB, agentId, "/big").timeout(Duration.ofSeconds(110)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        try (var in = r.body()) {
+            assertThat(r.headers().firstValue("content-length")).hasValue(String.valueOf(BIG));
+            in.readNBytes(1024);
+            // The client behind replica B stops reading: both hops must stop pulling instead of buffering the body.
+            long before;
+            do {
+                before = bigWritten.get();
+                Thread.sleep(1000);
+            } while (bigWritten.get() != before);
+            assertThat(bigWritten.get()).as("bytes the upstream could write while the client paused").isLessThan(40L * 1024 * 1024);
+
+            long total = 1024;
+            byte[] buf = new byte[65536];
+            int n;
+            while ((n = in.read(buf)) >= 0) total += n;
+            assertThat(total).isEqualTo(BIG);
+        }
+    }
+
+    @Test
+    void webSocketUpgradeWorksAcrossReplicas() throws Exception {
+        try (var ws = new WebSocketEchoUpstream()) {
+            var reg = replicaA.register("group/project", "sockets");
+            replicaA.job("job-token-5", 506, 77, "group/app", reg.agent().id());
+            Agent wsAgent = replicaA.startAgent(reg.token(), ws.url());
+            try {
+                replicaA.awaitConnected(reg.agent().id());
+                awaitTracked(reg.agent().id(), replicaA);
+                var received = new LinkedBlockingQueue<String>();
+                var socket = HttpClient.newHttpClient().newWebSocketBuilder()
+                        .header("Authorization", "Bearer ci:" + reg.agent().id() + ":job-token-5")
+                        .buildAsync(URI.create(replicaB.proxyUrl().replace("http://", "ws://") + "/ws?watch=true"), new java.net.http.WebSocket.Listener() {
+                            final StringBuilder text = new StringBuilder();
+
+                            @Override
+                            public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w, CharSequence data, boolean last) {
+                                text.append(data);
+                                if (last) {
+                                    received.add(text.toString());
+                                    text.setLength(0);
+                                }
+                                w.request(1);
+                                return null;
+                            }
+                        }).get(60, TimeUnit.SECONDS);
+
+                socket.sendText("hello", true).get(30, TimeUnit.SECONDS);
+                assertThat(received.poll(60, TimeUnit.SECONDS)).isEqualTo("echo:hello");
+                socket.sendText("second", true).get(30, TimeUnit.SECONDS);
+                assertThat(received.poll(60, TimeUnit.SECONDS)).isEqualTo("echo:second");
+                assertThat(ws.handshakes.get(0).get("impersonate-user")).isEqualTo("gitlab:ci_job:506");
+                socket.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "done").get(30, TimeUnit.SECONDS);
+            } finally {
+                wsAgent.close();
             }
         }
     }
