@@ -26,20 +26,28 @@ final class RoutingTunnelFinder implements TunnelFinder {
 
     @Override
     public ProxyTunnel find(long agentId, Duration wait) throws NoTunnel, InterruptedException {
-        var own = local.take(agentId, wait);
-        if (own.isPresent()) return own.get();
-        if (local.connected(agentId)) throw new NoTunnel(TunnelFinder.localFailure(local, agentId));
+        if (local.connected(agentId)) {
+            var own = local.take(agentId, wait);
+            if (own.isPresent()) return own.get();
+            throw new NoTunnel(TunnelFinder.localFailure(local, agentId));
+        }
         List<String> holders;
         try {
             holders = tracker.replicasOf(agentId);
         } catch (AgentTracker.Unavailable e) {
+            var own = local.take(agentId, wait);
+            if (own.isPresent()) return own.get();
             throw new NoTunnel("agent " + agentId + " is not connected to this KAS replica, and " + e.getMessage()
                     + ", so KAS cannot find the replica that holds it: try again once Redis is back");
         }
         if (holders.isEmpty()) {
+            // The agent may be between two streams here (take waits a moment for an agent seen just now).
+            var own = local.take(agentId, wait);
+            if (own.isPresent()) return own.get();
             throw new NoTunnel("agent " + agentId + " is not connected to any KAS replica: check that kastor-agent runs in the cluster and reaches KAS");
         }
-        // The most recently refreshed holder first: the one most likely still to hold the agent.
+        // The most recently refreshed holder first: the one most likely still to hold the agent. Checking the tracker
+        // before waiting on a stream that just closed here matters when an agent moves to another replica.
         String url = holders.getFirst();
         return new RemoteTunnel(replicas.stub(url, agentId), url, agentId, metrics::routedToOtherReplica);
     }
