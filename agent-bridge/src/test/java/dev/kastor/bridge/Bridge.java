@@ -29,10 +29,25 @@ import javax.net.ssl.SSLContext;
 public final class Bridge implements AutoCloseable {
     public static final String SECRET = Base64.getEncoder().encodeToString(new byte[32]);
 
-    public final GitLabApiStandIn gitlab = GitLabApiStandIn.start();
+    public final GitLabApiStandIn gitlab;
     public final ByteArrayOutputStream logs = new ByteArrayOutputStream();
     public final Kas kas;
     private final boolean tls;
+    private final boolean ownsGitlab;
+
+    /**
+     * One replica of a multi-replica KAS: tracked in the Redis at {@code redisUrl}, its private API on
+     * {@code privateApiPort} (known up front: it is advertised as {@code own_private_api_url}).
+     */
+    public record Replica(String redisUrl, int privateApiPort, String keyPrefix) {
+        public Replica(String redisUrl) {
+            this(redisUrl, dev.kastor.testing.Programs.freePort(), "kastor-test");
+        }
+
+        public String privateApiUrl() {
+            return "grpc://127.0.0.1:" + privateApiPort;
+        }
+    }
 
     public Bridge(Path dir) throws Exception {
         this(dir, null);
@@ -40,29 +55,47 @@ public final class Bridge implements AutoCloseable {
 
     /** With {@code proxyCert}, the k8s proxy speaks HTTPS (kubectl sends bearer tokens only over TLS). */
     public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert) throws Exception {
-        this(dir, proxyCert, addr("127.0.0.1:0"), null, null);
+        this(dir, proxyCert, addr("127.0.0.1:0"), null, null, null, null);
     }
 
     /** With the agent listener of the test's choice (e.g. {@code websocket: true}, or TLS). */
     public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener) throws Exception {
-        this(dir, proxyCert, agentListener, null, null);
+        this(dir, proxyCert, agentListener, null, null, null, null);
     }
 
     /** With where KAS reads agents' config files ({@code agentConfiguration}) and its {@code ci_access_mode}; null for defaults. */
     public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode)
             throws Exception {
-        this(dir, proxyCert, addr("127.0.0.1:0"), agentConfiguration, ciAccessMode);
+        this(dir, proxyCert, addr("127.0.0.1:0"), agentConfiguration, ciAccessMode, null, null);
     }
 
-    public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
-                  KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode) throws Exception {
+    /**
+     * A KAS replica: replicas given the same {@code dir} share agents.json, and given the same {@code gitlab} (not
+     * closed by this bridge) the same GitLab; all use the same secrets.
+     */
+    public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, GitLabApiStandIn gitlab, Replica replica) throws Exception {
+        this(dir, proxyCert, addr("127.0.0.1:0"), null, null, gitlab, replica);
+    }
+
+    private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
+                   KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica) throws Exception {
+        this.ownsGitlab = gitlab == null;
+        this.gitlab = gitlab == null ? GitLabApiStandIn.start() : gitlab;
         this.tls = proxyCert != null;
         var proxy = proxyCert == null ? addr("127.0.0.1:0")
                 : new KasConfig.Address("127.0.0.1:0", proxyCert.certPem().toString(), proxyCert.keyPem().toString(), null);
-        var listen = new KasConfig.Listen(agentListener, addr("127.0.0.1:0"), proxy, addr("127.0.0.1:0"));
-        var config = new KasConfig(listen, new KasConfig.GitLab(gitlab.url()), null, dir.resolve("agents.json").toString(),
-                null, null, SECRET, SECRET, agentConfiguration, ciAccessMode).withDefaults(dir);
-        kas = Kas.start(config, new JsonLog(new PrintStream(logs, true, StandardCharsets.UTF_8), "kas"));
+        var privateApi = addr(replica == null ? "127.0.0.1:0" : "127.0.0.1:" + replica.privateApiPort());
+        var listen = new KasConfig.Listen(agentListener, addr("127.0.0.1:0"), proxy, privateApi);
+        var config = new KasConfig(listen, new KasConfig.GitLab(this.gitlab.url()), null, dir.resolve("agents.json").toString(),
+                null, null, SECRET, SECRET, agentConfiguration, ciAccessMode, replica == null ? null : replica.privateApiUrl(),
+                replica == null ? null : new KasConfig.Redis(replica.redisUrl(), null, replica.keyPrefix()))
+                .withDefaults(dir, Map.of());
+        try {
+            kas = Kas.start(config, new JsonLog(new PrintStream(logs, true, StandardCharsets.UTF_8), "kas"));
+        } catch (Exception | Error e) {
+            if (ownsGitlab) this.gitlab.close();
+            throw e;
+        }
     }
 
     private static KasConfig.Address addr(String a) {
@@ -133,6 +166,6 @@ public final class Bridge implements AutoCloseable {
     @Override
     public void close() {
         kas.close();
-        gitlab.close();
+        if (ownsGitlab) gitlab.close();
     }
 }

@@ -101,7 +101,7 @@ class UpgradeThroughTunnelTest {
 
         // The upgrade reached the upstream as the agent, impersonating the job, without the job token.
         // (The agent's registration also asks this upstream GET /version: pick the upgrade request.)
-        var handshake = upstream.handshakes.stream().filter(h -> h.containsKey("upgrade")).findFirst().orElseThrow();
+        var handshake = upstream.upgrades().getFirst();
         assertThat(handshake.get("authorization")).isEqualTo("Bearer agent-sa-token");
         assertThat(handshake.get("impersonate-user")).isEqualTo("gitlab:ci_job:21");
         assertThat(handshake.get("upgrade")).isEqualToIgnoringCase("websocket");

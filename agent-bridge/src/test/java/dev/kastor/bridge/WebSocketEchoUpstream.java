@@ -69,6 +69,11 @@ final class WebSocketEchoUpstream implements AutoCloseable {
                 }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
     }
 
+    /** Headers of the WebSocket handshakes only (agents also ask the upstream GET /version when they register). */
+    List<Map<String, String>> upgrades() {
+        return handshakes.stream().filter(h -> h.containsKey("upgrade")).toList();
+    }
+
     URI url() {
         return URI.create("http://127.0.0.1:" + ((InetSocketAddress) channel.localAddress()).getPort());
     }

@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpHandler;
 import io.grpc.BindableService;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A feature's server half inside {@code kastor-kas} (config, registration, routing, ...). KAS builds its modules
@@ -30,6 +31,14 @@ public interface KasModule extends AutoCloseable {
     /** The module's lines of {@code /metrics} (Prometheus text format, HELP and TYPE included). */
     default String prometheus() {
         return "";
+    }
+
+    /**
+     * Why this module keeps KAS from being ready ({@code /readyz} answers 503 with it), or empty when it is fine.
+     * Called on every probe: keep it quick.
+     */
+    default Optional<String> notReady() {
+        return Optional.empty();
     }
 
     /** Runs once KAS listens on every port. */

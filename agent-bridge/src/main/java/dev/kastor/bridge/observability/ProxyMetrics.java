@@ -15,6 +15,7 @@ public final class ProxyMetrics {
     private final AtomicLongArray buckets = new AtomicLongArray(BUCKETS.length);
     private final AtomicLong count = new AtomicLong();
     private final DoubleAdder sum = new DoubleAdder();
+    private final AtomicLong routed = new AtomicLong();
     private final IntSupplier connectedAgents;
     private final IntSupplier openTunnels;
 
@@ -31,6 +32,15 @@ public final class ProxyMetrics {
         }
         count.incrementAndGet();
         sum.add(seconds);
+    }
+
+    /** A request went to another KAS replica (the one holding the agent's tunnels) over the private API. */
+    public void routedToOtherReplica() {
+        routed.incrementAndGet();
+    }
+
+    public long routedToOtherReplicas() {
+        return routed.get();
     }
 
     public long requests(int code) {
@@ -50,6 +60,9 @@ public final class ProxyMetrics {
         sb.append("# TYPE kastor_kas_proxied_requests_total counter\n");
         new TreeMap<>(byCode).forEach((code, n) ->
                 sb.append("kastor_kas_proxied_requests_total{code=\"").append(code).append("\"} ").append(n.get()).append('\n'));
+        sb.append("# HELP kastor_kas_routed_requests_total Requests carried to another KAS replica that holds the agent's tunnels.\n");
+        sb.append("# TYPE kastor_kas_routed_requests_total counter\n");
+        sb.append("kastor_kas_routed_requests_total ").append(routed.get()).append('\n');
         sb.append("# HELP kastor_kas_proxied_request_duration_seconds Time from request head to end of response.\n");
         sb.append("# TYPE kastor_kas_proxied_request_duration_seconds histogram\n");
         for (int i = 0; i < BUCKETS.length; i++) {

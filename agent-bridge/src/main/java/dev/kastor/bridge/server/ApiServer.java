@@ -25,7 +25,10 @@ final class ApiServer implements AutoCloseable {
         server = HttpServer.create(listen, 64);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/healthz", ex -> text(ex, 200, "ok\n"));
-        server.createContext("/readyz", ex -> text(ex, 200, "ok\n"));
+        server.createContext("/readyz", ex -> {
+            var why = kas.notReady();
+            text(ex, why.isPresent() ? 503 : 200, why.map(w -> "not ready: " + w + "\n").orElse("ok\n"));
+        });
         server.createContext("/metrics", ex -> {
             var sb = new StringBuilder(kas.metrics().prometheus());
             for (var m : modules) sb.append(m.prometheus());

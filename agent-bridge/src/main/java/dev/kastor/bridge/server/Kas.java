@@ -10,6 +10,7 @@ import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
 import dev.kastor.bridge.registration.server.RegistrationServer;
+import dev.kastor.bridge.routing.server.RoutingModule;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.server.AgentAuthInterceptor;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
@@ -44,13 +45,16 @@ public final class Kas implements AutoCloseable {
     private final JsonLog log;
     /** Every feature's server half besides the tunnel and the k8s proxy: one line each (see {@link KasModule}). */
     private final List<KasModule> modules;
+    private final RoutingModule routing;
+    private volatile boolean started;
 
     private Kas(KasConfig config, JsonLog log) throws IOException, InterruptedException {
         this.config = config;
         this.log = log;
         this.agents = new AgentStore(java.nio.file.Path.of(config.agentsFile()));
         var agentConfig = new ConfigServerModule(config.agentConfiguration(), agents, log);
-        this.modules = List.of(agentConfig, new RegistrationServer(agents, log, config.apiSecretKey()));
+        this.routing = new RoutingModule(config, tunnels, metrics, log);
+        this.modules = List.of(routing, agentConfig, new RegistrationServer(agents, log, config.apiSecretKey()));
         var listen = config.listen();
         var agentAddr = address(listen.agent().address());
         boolean websocket = listen.agent().isWebsocket();
@@ -86,7 +90,7 @@ public final class Kas implements AutoCloseable {
                 ? new StandaloneJobAuthorizer(URI.create(config.gitlab().url()), http, agents, agentConfig.configurations())
                 : new GitLabJobAuthorizer(URI.create(config.gitlab().url()), http);
         this.proxy = new K8sProxyServer(address(listen.k8sProxy().address()), tls(listen.k8sProxy()), listen.k8sProxy().prefix(),
-                authorizer, tunnels, metrics, log);
+                authorizer, routing.finder(), metrics, log);
         this.api = new ApiServer(address(listen.api().address()), tls(listen.api()), this,
                 new JobAgentsEndpoint(authorizer, agents, k8sProxyUrl(config, tls(listen.k8sProxy()) != null, proxy.port())), modules);
         for (KasModule m : modules) {
@@ -100,6 +104,7 @@ public final class Kas implements AutoCloseable {
                 throw new IllegalStateException("KAS module " + m.name() + " failed to start: " + e.getMessage(), e);
             }
         }
+        started = true;
         log.info("kas started", Map.of("agent_port", agentPort(), "k8s_proxy_port", k8sProxyPort(), "api_port", apiPort(),
                 "ci_access_mode", config.ciAccessMode()));
     }
@@ -128,6 +133,20 @@ public final class Kas implements AutoCloseable {
         String host = hostPort.substring(0, colon);
         if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
         return new InetSocketAddress(host.isEmpty() ? "0.0.0.0" : host, Integer.parseInt(hostPort.substring(colon + 1)));
+    }
+
+    /** Why KAS is not ready for traffic ({@code /readyz} 503), or empty: listeners up and every module fine. */
+    public java.util.Optional<String> notReady() {
+        if (!started) return java.util.Optional.of("starting");
+        for (KasModule m : modules) {
+            var why = m.notReady();
+            if (why.isPresent()) return java.util.Optional.of(m.name() + ": " + why.get());
+        }
+        return java.util.Optional.empty();
+    }
+
+    public RoutingModule routing() {
+        return routing;
     }
 
     public KasConfig config() {

@@ -1,7 +1,10 @@
 package dev.kastor.bridge.server;
 
 import dev.kastor.bridge.config.ConfigDefaults;
+import dev.kastor.bridge.routing.RoutingDefaults;
 import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,10 +34,14 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   password_file: /etc/kastor-kas/git-password
  *   poll_period: 5m
  * ci_access_mode: gitlab                                    # or standalone
+ * # multi-replica KAS (docs/multi-replica.md): both keys, or neither for a single node
+ * own_private_api_url: grpc://10.0.0.5:8155                # default: env OWN_PRIVATE_API_URL
+ * redis: {url: redis://redis:6379, password_file: /etc/kastor-kas/redis-password, key_prefix: kastor}
  * </pre>
  */
 public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl, String agentsFile, String apiSecretKeyFile, String privateApiSecretKeyFile,
-                        String apiSecretKey, String privateApiSecretKey, AgentConfiguration agentConfiguration, String ciAccessMode) {
+                        String apiSecretKey, String privateApiSecretKey, AgentConfiguration agentConfiguration, String ciAccessMode,
+                        String ownPrivateApiUrl, Redis redis) {
     /**
      * One listener. {@code websocket} (agent port only, like GitLab KAS's {@code listen_websocket}) makes the agent
      * port speak gRPC inside WebSocket (HTTP/1.1 upgrade) for proxies and load balancers that cannot pass HTTP/2.
@@ -71,6 +78,34 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
     public static final String CI_ACCESS_GITLAB = "gitlab";
     public static final String CI_ACCESS_STANDALONE = "standalone";
 
+    /** Where multi-replica KAS tracks which replica holds which agent; absent on a single node. */
+    public record Redis(String url, String passwordFile, String keyPrefix) {
+        Redis withDefaults() {
+            if (url == null || url.isBlank()) {
+                throw new IllegalArgumentException("redis.url is missing in the KAS config: give redis://host:6379 (or rediss:// for TLS), or drop the redis section on a single node");
+            }
+            URI u;
+            try {
+                u = new URI(url);
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("redis.url is not a URL: give redis://host:6379 (or rediss://host:6380)");
+            }
+            if (!("redis".equals(u.getScheme()) || "rediss".equals(u.getScheme())) || u.getHost() == null) {
+                throw new IllegalArgumentException("redis.url must be redis://host:port or rediss://host:port, got scheme " + u.getScheme()
+                        + (u.getHost() == null ? " and no host" : ""));
+            }
+            if (u.getUserInfo() != null) {
+                throw new IllegalArgumentException("redis.url carries a password: put it in redis.password_file so it stays out of the config and the logs");
+            }
+            if (passwordFile != null && !Files.isReadable(Path.of(passwordFile))) {
+                throw new IllegalArgumentException("redis.password_file " + passwordFile + " cannot be read");
+            }
+            String prefix = keyPrefix == null ? RoutingDefaults.KEY_PREFIX : keyPrefix;
+            if (prefix.isBlank()) throw new IllegalArgumentException("redis.key_prefix must not be empty (default " + RoutingDefaults.KEY_PREFIX + ")");
+            return new Redis(url, passwordFile, prefix);
+        }
+    }
+
     public static final String DEFAULT_AGENT = "0.0.0.0:8150";
     public static final String DEFAULT_API = "0.0.0.0:8153";
     public static final String DEFAULT_K8S_PROXY = "0.0.0.0:8154";
@@ -96,6 +131,11 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
     }
 
     public KasConfig withDefaults(Path base) {
+        return withDefaults(base, System.getenv());
+    }
+
+    /** {@code env} gives {@code OWN_PRIVATE_API_URL} when the file does not. */
+    public KasConfig withDefaults(Path base, java.util.Map<String, String> env) {
         Listen l = listen == null ? new Listen(null, null, null, null) : listen;
         noWebsocket("api", l.api());
         noWebsocket("k8s_proxy", l.k8sProxy());
@@ -113,8 +153,16 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
             throw new IllegalArgumentException("ci_access_mode must be gitlab (ask GitLab's allowed_agents) or standalone (the agent's own"
                     + " ci_access in .gitlab/agents/<name>/config.yaml), got " + ciAccessMode);
         }
+        Redis r = redis == null ? null : redis.withDefaults();
+        String own = ownPrivateApiUrl != null ? ownPrivateApiUrl : env.get(RoutingDefaults.OWN_PRIVATE_API_URL_ENV);
+        if (own != null && own.isBlank()) own = null;
+        if (r != null && own == null) {
+            throw new IllegalArgumentException("own_private_api_url is missing in the KAS config (or env " + RoutingDefaults.OWN_PRIVATE_API_URL_ENV
+                    + "): with redis set, each replica must say where the others reach its private API, e.g. grpc://10.0.0.5:8155 (the pod IP)");
+        }
+        if (own != null) checkPrivateApiUrl(own);
         return new KasConfig(filled, gitlab, externalK8sProxyUrl, agents, apiSecretKeyFile, privateApiSecretKeyFile, api, priv,
-                agentConfiguration(agentConfiguration, gitlab.url()), mode);
+                agentConfiguration(agentConfiguration, gitlab.url()), mode, own, r);
     }
 
     public boolean standaloneCiAccess() {
@@ -160,6 +208,18 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
             if (Files.readString(Path.of(file)).isBlank()) throw new IllegalArgumentException(key + " " + file + " is empty");
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read " + key + " " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkPrivateApiUrl(String own) {
+        URI u;
+        try {
+            u = new URI(own);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("own_private_api_url is not a URL: " + own + " (like grpc://10.0.0.5:8155)");
+        }
+        if (!("grpc".equals(u.getScheme()) || "grpcs".equals(u.getScheme())) || u.getHost() == null || u.getPort() < 0) {
+            throw new IllegalArgumentException("own_private_api_url must be grpc://host:port or grpcs://host:port (like grpc://10.0.0.5:8155), got " + own);
         }
     }
 
@@ -214,6 +274,6 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
     @Override
     public String toString() {
         return "KasConfig[listen=" + listen + ", gitlab=" + gitlab + ", agentsFile=" + agentsFile + ", agentConfiguration="
-                + agentConfiguration + ", ciAccessMode=" + ciAccessMode + "]";
+                + agentConfiguration + ", ciAccessMode=" + ciAccessMode + ", ownPrivateApiUrl=" + ownPrivateApiUrl + ", redis=" + redis + "]";
     }
 }

@@ -140,4 +140,36 @@ class KasConfigTest {
         assertThatThrownBy(() -> KasConfig.load(write(base + "ci_access_mode: sometimes\n")))
                 .hasMessageContaining("ci_access_mode must be gitlab").hasMessageContaining("standalone");
     }
+
+    @Test
+    void redisWithoutOwnPrivateApiUrlIsRefusedNamingTheKey() throws Exception {
+        var parsed = new KasConfig(null, new KasConfig.GitLab("https://g"), null, null, null, null, KEY, KEY, null, null, null,
+                new KasConfig.Redis("redis://127.0.0.1:6379", null, null));
+        assertThatThrownBy(() -> parsed.withDefaults(dir, java.util.Map.of()))
+                .hasMessageContaining("own_private_api_url is missing").hasMessageContaining("OWN_PRIVATE_API_URL");
+    }
+
+    @Test
+    void multiReplicaKeysWithDefaultsAndOwnUrlFromTheEnvironment() throws Exception {
+        var parsed = new KasConfig(null, new KasConfig.GitLab("https://g"), null, null, null, null, KEY, KEY, null, null, null,
+                new KasConfig.Redis("rediss://redis.example:6380", null, null));
+        var c = parsed.withDefaults(dir, java.util.Map.of("OWN_PRIVATE_API_URL", "grpc://10.0.0.5:8155"));
+
+        assertThat(c.ownPrivateApiUrl()).isEqualTo("grpc://10.0.0.5:8155");
+        assertThat(c.redis().keyPrefix()).isEqualTo("kastor");
+        assertThat(c.listen().privateApi().address()).isEqualTo("0.0.0.0:8155");
+    }
+
+    @Test
+    void badMultiReplicaValuesAreRefusedNamingTheKey() throws Exception {
+        String base = "gitlab: {url: https://g}\napi_secret_key: " + KEY + "\nprivate_api_secret_key: " + KEY + "\n";
+        assertThatThrownBy(() -> KasConfig.load(write(base + "own_private_api_url: http://10.0.0.5:8155\nredis: {url: 'redis://r:6379'}\n")))
+                .hasMessageContaining("own_private_api_url must be grpc://host:port");
+        assertThatThrownBy(() -> KasConfig.load(write(base + "own_private_api_url: grpc://10.0.0.5:8155\nredis: {url: 'http://r:6379'}\n")))
+                .hasMessageContaining("redis.url must be redis://");
+        assertThatThrownBy(() -> KasConfig.load(write(base + "own_private_api_url: grpc://10.0.0.5:8155\nredis: {url: 'redis://:hunter2@r:6379'}\n")))
+                .hasMessageContaining("redis.password_file").hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() -> KasConfig.load(write(base + "own_private_api_url: grpc://10.0.0.5:8155\nredis: {url: 'redis://r:6379', password_file: /nonexistent}\n")))
+                .hasMessageContaining("redis.password_file /nonexistent cannot be read");
+    }
 }

@@ -2,7 +2,7 @@ package dev.kastor.bridge.kubeapi.server;
 
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
-import dev.kastor.bridge.tunnel.server.TunnelRegistry;
+import dev.kastor.bridge.tunnel.server.TunnelFinder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -26,7 +26,7 @@ public final class K8sProxyServer implements AutoCloseable {
     private final ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
     private final Channel channel;
 
-    public K8sProxyServer(InetSocketAddress listen, SslContext tls, String prefix, JobAuthorizer authorizer, TunnelRegistry tunnels,
+    public K8sProxyServer(InetSocketAddress listen, SslContext tls, String prefix, JobAuthorizer authorizer, TunnelFinder tunnels,
                           ProxyMetrics metrics, JsonLog log) throws InterruptedException {
         var context = new ProxyContext(prefix, authorizer, tunnels, metrics, log);
         channel = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)

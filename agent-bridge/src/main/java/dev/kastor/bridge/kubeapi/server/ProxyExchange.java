@@ -5,7 +5,8 @@ import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.rpc.Header;
 import dev.kastor.bridge.tunnel.rpc.RequestInfo;
 import dev.kastor.bridge.tunnel.rpc.Values;
-import dev.kastor.bridge.tunnel.server.ServerTunnel;
+import dev.kastor.bridge.tunnel.server.ProxyTunnel;
+import dev.kastor.bridge.tunnel.server.TunnelFinder;
 import dev.kastor.bridge.tunnel.server.TunnelListener;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -28,7 +29,6 @@ import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -53,7 +53,7 @@ final class ProxyExchange implements TunnelListener {
     private final boolean keepAlive;
     private final long startNanos = System.nanoTime();
     private final ArrayDeque<Object> pending = new ArrayDeque<>();
-    private ServerTunnel tunnel;
+    private ProxyTunnel tunnel;
     private boolean responseStarted;
     private boolean upgraded;
     private boolean requestDone;
@@ -78,14 +78,13 @@ final class ProxyExchange implements TunnelListener {
             if (auth.impersonates() && request.headers().names().stream().anyMatch(n -> n.toLowerCase(Locale.ROOT).startsWith("impersonate-"))) {
                 throw new ProxyFailure(K8sStatus.badRequest("impersonation headers (kubectl --as) are not allowed: this agent's access_as already sets who the job is"));
             }
-            Optional<ServerTunnel> t = proxy.tunnels().take(auth.agentId(), TunnelDefaults.WAIT_FOR_IDLE_STREAM);
-            if (t.isEmpty()) {
-                throw new ProxyFailure(K8sStatus.unavailable(proxy.tunnels().connected(auth.agentId())
-                        ? "agent " + auth.agentId() + " has no free tunnel stream (all busy): try again"
-                        : "agent " + auth.agentId() + " is not connected to KAS: check that kastor-agent runs in the cluster and reaches KAS"));
+            ProxyTunnel chosen;
+            try {
+                chosen = proxy.tunnels().find(auth.agentId(), TunnelDefaults.WAIT_FOR_IDLE_STREAM);
+            } catch (TunnelFinder.NoTunnel e) {
+                throw new ProxyFailure(K8sStatus.unavailable(e.getMessage()));
             }
             RequestInfo info = requestInfo(auth);
-            ServerTunnel chosen = t.get();
             onLoop(() -> {
                 if (finished) {
                     chosen.finish(false);

@@ -13,7 +13,7 @@ import io.grpc.stub.StreamObserver;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** KAS's end of one tunnel stream of one agent: idle until a proxied request claims it, then used exactly once. */
-public final class ServerTunnel implements StreamObserver<AgentFrame> {
+public final class ServerTunnel implements StreamObserver<AgentFrame>, ProxyTunnel {
     private final long agentId;
     private final ServerCallStreamObserver<KasFrame> toAgent;
     private final TunnelRegistry registry;
@@ -45,6 +45,7 @@ public final class ServerTunnel implements StreamObserver<AgentFrame> {
     }
 
     /** Starts the request on this (claimed) tunnel; answers arrive at {@code l}. */
+    @Override
     public synchronized void start(RequestInfo info, TunnelListener l) {
         this.listener = l;
         toAgent.onNext(KasFrame.newBuilder().setRequestInfo(info).build());
@@ -52,28 +53,33 @@ public final class ServerTunnel implements StreamObserver<AgentFrame> {
     }
 
     /** Request bytes (body, or raw bytes after an upgrade). */
+    @Override
     public synchronized void send(ByteString data) {
         if (done.get()) return;
         toAgent.onNext(KasFrame.newBuilder().setMessage(Message.newBuilder().setData(data)).build());
     }
 
     /** The client side has nothing more to send. */
+    @Override
     public synchronized void closeSend() {
         if (done.get()) return;
         toAgent.onNext(KasFrame.newBuilder().setCloseSend(CloseSend.getDefaultInstance()).build());
     }
 
     /** Whether the agent can take more request bytes now; if not, {@link TunnelListener#ready} says when. */
+    @Override
     public boolean ready() {
         return toAgent.isReady();
     }
 
     /** Lets the next frame from the agent through (after the previous message was written to the client). */
+    @Override
     public void requestNext() {
         if (!done.get()) toAgent.request(1);
     }
 
     /** Ends the stream: normally after the trailer, or because the client went away. */
+    @Override
     public synchronized void finish(boolean ok) {
         if (!done.compareAndSet(false, true)) return;
         registry.closed(this);

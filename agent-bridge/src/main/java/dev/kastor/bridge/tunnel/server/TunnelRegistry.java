@@ -6,6 +6,8 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.LongConsumer;
 
 /**
  * Idle tunnel streams per agent, in memory (single KAS node). A proxied request takes one idle stream and uses it
@@ -18,16 +20,33 @@ public final class TunnelRegistry {
     /** When each agent last had a stream: between two uses an agent may hold no stream for a moment. */
     private final Map<Long, Long> lastSeen = new HashMap<>();
     private static final long RECENTLY = Duration.ofSeconds(5).toNanos();
+    /** Told when an agent gets its first stream here and when its last one closes (the multi-replica tracker). */
+    private volatile LongConsumer onFirstOpened = id -> {};
+    private volatile LongConsumer onLastClosed = id -> {};
+
+    /**
+     * Watches agents arriving on and leaving this node. The callbacks run under the registry's lock: they must only
+     * hand the news on (e.g. to an executor), never block.
+     */
+    public void watch(LongConsumer firstOpened, LongConsumer lastClosed) {
+        this.onFirstOpened = firstOpened;
+        this.onLastClosed = lastClosed;
+    }
+
+    /** Agents with at least one tunnel stream on this node now. */
+    public synchronized Set<Long> connectedAgentIds() {
+        return Set.copyOf(open.keySet());
+    }
 
     synchronized void opened(long agentId) {
-        open.merge(agentId, 1, Integer::sum);
+        if (open.merge(agentId, 1, Integer::sum) == 1) onFirstOpened.accept(agentId);
         lastSeen.put(agentId, System.nanoTime());
     }
 
     synchronized void closed(ServerTunnel tunnel) {
         Deque<ServerTunnel> q = idle.get(tunnel.agentId());
         if (q != null) q.remove(tunnel);
-        open.computeIfPresent(tunnel.agentId(), (k, v) -> v <= 1 ? null : v - 1);
+        if (open.computeIfPresent(tunnel.agentId(), (k, v) -> v <= 1 ? null : v - 1) == null) onLastClosed.accept(tunnel.agentId());
         lastSeen.put(tunnel.agentId(), System.nanoTime());
         notifyAll();
     }

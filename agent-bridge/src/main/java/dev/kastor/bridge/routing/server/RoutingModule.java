@@ -1,0 +1,115 @@
+package dev.kastor.bridge.routing.server;
+
+import dev.kastor.bridge.module.KasModule;
+import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.observability.ProxyMetrics;
+import dev.kastor.bridge.server.KasConfig;
+import dev.kastor.bridge.tunnel.server.TunnelFinder;
+import dev.kastor.bridge.tunnel.server.TunnelRegistry;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Multi-replica KAS: with a {@code redis} section, this replica records in Redis which agents it holds, serves the
+ * private API to the other replicas, and its k8s proxy reaches agents held elsewhere through theirs. Without one
+ * (a single node) it only hands the k8s proxy the local finder: no Redis, no private API port.
+ */
+public final class RoutingModule implements KasModule {
+    private final KasConfig config;
+    private final TunnelRegistry tunnels;
+    private final JsonLog log;
+    private final TunnelFinder finder;
+    private final AgentTracker tracker;
+    private final ReplicaChannels replicas;
+    private final PrivateApiJwt jwt;
+    private final ExecutorService waits = Executors.newVirtualThreadPerTaskExecutor();
+    private volatile Server privateApi;
+
+    public RoutingModule(KasConfig config, TunnelRegistry tunnels, ProxyMetrics metrics, JsonLog log) {
+        this.config = config;
+        this.tunnels = tunnels;
+        this.log = log;
+        if (config.redis() == null) {
+            this.tracker = null;
+            this.replicas = null;
+            this.jwt = null;
+            this.finder = TunnelFinder.local(tunnels);
+        } else {
+            this.jwt = new PrivateApiJwt(config.privateApiSecretKey(), Clock.systemUTC());
+            this.tracker = new RedisTracker(config.redis(), config.ownPrivateApiUrl(), tunnels, log);
+            this.replicas = new ReplicaChannels(jwt);
+            this.finder = new RoutingTunnelFinder(tunnels, tracker, replicas, metrics);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "routing";
+    }
+
+    /** What the k8s proxy takes tunnels from. */
+    public TunnelFinder finder() {
+        return finder;
+    }
+
+    @Override
+    public void start() throws IOException {
+        if (tracker == null) return;
+        var listen = config.listen().privateApi();
+        var b = NettyServerBuilder.forAddress(address(listen.address()))
+                .permitKeepAliveTime(20, TimeUnit.SECONDS)
+                .addService(ServerInterceptors.intercept(new PrivateApiService(tunnels, waits, config.ownPrivateApiUrl(), log),
+                        new PrivateApiAuthInterceptor(jwt)));
+        if (listen.certificateFile() != null) b.useTransportSecurity(new File(listen.certificateFile()), new File(listen.keyFile()));
+        privateApi = b.build().start();
+        // Advertise this replica only once the others can reach it.
+        tracker.start();
+        log.info("multi-replica routing started", Map.of("private_api_port", privateApi.getPort(),
+                "own_private_api_url", config.ownPrivateApiUrl(), "redis_key_prefix", config.redis().keyPrefix()));
+    }
+
+    /** The private API's port (for tests binding port 0), or -1 on a single node. */
+    public int privateApiPort() {
+        Server s = privateApi;
+        return s == null ? -1 : s.getPort();
+    }
+
+    @Override
+    public Optional<String> notReady() {
+        return tracker == null ? Optional.empty() : tracker.notReady();
+    }
+
+    @Override
+    public void close() {
+        if (tracker != null) tracker.close();
+        Server s = privateApi;
+        if (s != null) {
+            s.shutdownNow();
+            try {
+                s.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (replicas != null) replicas.close();
+        waits.shutdownNow();
+    }
+
+    private static InetSocketAddress address(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        if (colon < 0) throw new IllegalArgumentException("listen.private_api address " + hostPort + " has no port (host:port)");
+        String host = hostPort.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+        return new InetSocketAddress(host.isEmpty() ? "0.0.0.0" : host, Integer.parseInt(hostPort.substring(colon + 1)));
+    }
+}

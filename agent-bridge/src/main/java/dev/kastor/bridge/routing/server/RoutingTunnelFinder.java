@@ -1,0 +1,54 @@
+package dev.kastor.bridge.routing.server;
+
+import dev.kastor.bridge.observability.ProxyMetrics;
+import dev.kastor.bridge.tunnel.server.ProxyTunnel;
+import dev.kastor.bridge.tunnel.server.TunnelFinder;
+import dev.kastor.bridge.tunnel.server.TunnelRegistry;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Finds a tunnel on a multi-replica KAS: this replica's own streams first (no hop, and it works while Redis is
+ * down), else the replica the tracker names, reached over its private API.
+ */
+final class RoutingTunnelFinder implements TunnelFinder {
+    private final TunnelRegistry local;
+    private final AgentTracker tracker;
+    private final ReplicaChannels replicas;
+    private final ProxyMetrics metrics;
+
+    RoutingTunnelFinder(TunnelRegistry local, AgentTracker tracker, ReplicaChannels replicas, ProxyMetrics metrics) {
+        this.local = local;
+        this.tracker = tracker;
+        this.replicas = replicas;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public ProxyTunnel find(long agentId, Duration wait) throws NoTunnel, InterruptedException {
+        if (local.connected(agentId)) {
+            var own = local.take(agentId, wait);
+            if (own.isPresent()) return own.get();
+            throw new NoTunnel(TunnelFinder.localFailure(local, agentId));
+        }
+        List<String> holders;
+        try {
+            holders = tracker.replicasOf(agentId);
+        } catch (AgentTracker.Unavailable e) {
+            var own = local.take(agentId, wait);
+            if (own.isPresent()) return own.get();
+            throw new NoTunnel("agent " + agentId + " is not connected to this KAS replica, and " + e.getMessage()
+                    + ", so KAS cannot find the replica that holds it: try again once Redis is back");
+        }
+        if (holders.isEmpty()) {
+            // The agent may be between two streams here (take waits a moment for an agent seen just now).
+            var own = local.take(agentId, wait);
+            if (own.isPresent()) return own.get();
+            throw new NoTunnel("agent " + agentId + " is not connected to any KAS replica: check that kastor-agent runs in the cluster and reaches KAS");
+        }
+        // The most recently refreshed holder first: the one most likely still to hold the agent. Checking the tracker
+        // before waiting on a stream that just closed here matters when an agent moves to another replica.
+        String url = holders.getFirst();
+        return new RemoteTunnel(replicas.stub(url, agentId), url, agentId, metrics::routedToOtherReplica);
+    }
+}

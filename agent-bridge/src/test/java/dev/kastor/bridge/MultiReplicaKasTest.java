@@ -1,0 +1,421 @@
+package dev.kastor.bridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.routing.rpc.PrivateApiGrpc;
+import dev.kastor.bridge.routing.server.PrivateApiJwt;
+import dev.kastor.bridge.tunnel.rpc.AgentFrame;
+import dev.kastor.bridge.tunnel.rpc.CloseSend;
+import dev.kastor.bridge.tunnel.rpc.KasFrame;
+import dev.kastor.bridge.tunnel.rpc.RequestInfo;
+import dev.kastor.testing.Programs;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two real KAS replicas (A and B) sharing one real Redis, one agents.json and the same secrets, behind which a CI job
+ * may land on either; the agent dials replica A only. Requests reaching B must be carried to A over the private API.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class MultiReplicaKasTest {
+    @TempDir
+    static Path dir;
+    static RedisServer redis;
+    static Upstream upstream;
+    static Bridge replicaA;
+    static Bridge replicaB;
+    static Agent agent;
+    static long agentId;
+    static final CountDownLatch[] chunkGates = {new CountDownLatch(1), new CountDownLatch(1)};
+    static final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final List<AutoCloseable> closeLast = new CopyOnWriteArrayList<>();
+    static final long BIG = 100L * 1024 * 1024;
+    static final AtomicLong bigWritten = new AtomicLong();
+
+    @BeforeAll
+    static void start() throws Exception {
+        redis = RedisServer.start();
+        upstream = new Upstream()
+                .handle("/api/v1/namespaces/default/pods", ex -> Upstream.send(ex, 200, "application/json",
+                        "{\"kind\":\"PodList\",\"items\":[]}".getBytes(StandardCharsets.UTF_8)))
+                .handle("/api/v1/namespaces/jwt-test", ex -> Upstream.send(ex, 200, "application/json", "{}".getBytes(StandardCharsets.UTF_8)))
+                .handle("/big", ex -> {
+                    try (ex) {
+                        ex.sendResponseHeaders(200, BIG);
+                        OutputStream out = ex.getResponseBody();
+                        byte[] block = new byte[64 * 1024];
+                        for (long sent = 0; sent < BIG; sent += block.length) {
+                            out.write(block);
+                            bigWritten.addAndGet(block.length);
+                        }
+                    }
+                })
+                .handle("/watch", ex -> {
+                    try (ex) {
+                        ex.getResponseHeaders().set("Content-Type", "application/json");
+                        ex.sendResponseHeaders(200, 0);
+                        OutputStream out = ex.getResponseBody();
+                        for (int i = 0; i < 3; i++) {
+                            out.write(("{\"type\":\"ADDED\",\"n\":" + i + "}\n").getBytes(StandardCharsets.UTF_8));
+                            out.flush();
+                            if (i < 2) chunkGates[i].await(60, TimeUnit.SECONDS);
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+        replicaA = new Bridge(dir, null, null, new Bridge.Replica(redis.url()));
+        replicaB = new Bridge(dir, null, replicaA.gitlab, new Bridge.Replica(redis.url()));
+        var reg = replicaA.register("group/project", "prod");
+        agentId = reg.agent().id();
+        replicaA.job("job-token-1", 501, 77, "group/app", agentId);
+        agent = replicaA.startAgent(reg.token(), upstream.url());
+        replicaA.awaitConnected(agentId);
+        awaitTracked(agentId, replicaA);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        chunkGates[0].countDown();
+        chunkGates[1].countDown();
+        if (agent != null) agent.close();
+        for (AutoCloseable c : closeLast) c.close();
+        if (replicaB != null) {
+            System.out.println("replica B:\n" + replicaB.logText());
+            replicaB.close();
+        }
+        if (replicaA != null) {
+            System.out.println("replica A:\n" + replicaA.logText());
+            replicaA.close();
+        }
+        if (upstream != null) upstream.close();
+        if (redis != null) redis.close();
+    }
+
+    static String trackerKey(long id) {
+        return "kastor-test:agent_replicas:" + id;
+    }
+
+    /** Waits until Redis says the replica holds the agent. */
+    static void awaitTracked(long id, Bridge replica) throws Exception {
+        String url = replica.kas.config().ownPrivateApiUrl();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!redis.hgetall(trackerKey(id)).contains(url)) {
+            if (System.nanoTime() > deadline) throw new AssertionError("Redis did not list " + url + " for agent " + id + " within 30 s");
+            Thread.sleep(20);
+        }
+    }
+
+    static HttpRequest.Builder request(Bridge replica, long agent, String path) {
+        return request(replica, agent, "job-token-1", path);
+    }
+
+    /** Each test's job has its own token: the GitLab stand-in and KAS's cache know a token as one job. */
+    static HttpRequest.Builder request(Bridge replica, long agent, String jobToken, String path) {
+        return HttpRequest.newBuilder(URI.create(replica.proxyUrl() + path))
+                .header("Authorization", "Bearer ci:" + agent + ":" + jobToken).timeout(Duration.ofSeconds(30));
+    }
+
+    @Test
+    void requestOnReplicaWithoutTunnelIsRoutedToTheReplicaHoldingIt() throws Exception {
+        assertThat(replicaB.kas.tunnels().connected(agentId)).as("the agent holds no tunnel on replica B").isFalse();
+        long routedBefore = replicaB.kas.metrics().routedToOtherReplicas();
+
+        var r = client.send(request(replicaB, agentId, "/api/v1/namespaces/default/pods?limit=5").GET().build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("{\"kind\":\"PodList\",\"items\":[]}");
+        Upstream.Seen seen = upstream.seen.stream().filter(s -> "limit=5".equals(s.query())).findFirst().orElseThrow();
+        assertThat(seen.headers().get("Impersonate-user")).containsExactly("gitlab:ci_job:501");
+        assertThat(seen.headers().get("Authorization")).containsExactly("Bearer agent-sa-token");
+        assertThat(replicaB.kas.metrics().routedToOtherReplicas()).isEqualTo(routedBefore + 1);
+        assertThat(replicaB.kas.metrics().prometheus()).contains("kastor_kas_routed_requests_total " + (routedBefore + 1));
+        assertThat(replicaA.logText()).contains("routed request");
+        // Neither the JWTs (base64url JSON starts "eyJ") nor the shared key reach the logs.
+        assertThat(replicaA.logText() + replicaB.logText()).doesNotContain("eyJ").doesNotContain(Bridge.SECRET).doesNotContain("job-token-1");
+    }
+
+    @Test
+    void watchStreamsChunkByChunkAcrossReplicas() throws Exception {
+        var r = client.send(request(replicaB, agentId, "/watch?watch=1").timeout(Duration.ofSeconds(90)).GET().build(), HttpResponse.BodyHandlers.ofLines());
+        var lines = r.body().iterator();
+
+        // The upstream holds back the next event until the client behind replica B has seen the previous one.
+        assertThat(lines.next()).isEqualTo("{\"type\":\"ADDED\",\"n\":0}");
+        chunkGates[0].countDown();
+        assertThat(lines.next()).isEqualTo("{\"type\":\"ADDED\",\"n\":1}");
+        chunkGates[1].countDown();
+        assertThat(lines.next()).isEqualTo("{\"type\":\"ADDED\",\"n\":2}");
+        assertThat(lines.hasNext()).isFalse();
+    }
+
+    /** One private API call to replica A, as another replica would make it, with the given authorization (or none). */
+    static Status callPrivateApi(String authorization) throws Exception {
+        URI own = URI.create(replicaA.kas.config().ownPrivateApiUrl());
+        ManagedChannel channel = NettyChannelBuilder.forAddress(own.getHost(), own.getPort()).usePlaintext().build();
+        try {
+            var md = new Metadata();
+            md.put(Metadata.Key.of("kastor-agent-id", Metadata.ASCII_STRING_MARSHALLER), Long.toString(agentId));
+            if (authorization != null) md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), authorization);
+            var done = new CompletableFuture<Status>();
+            var frames = new ArrayList<AgentFrame>();
+            StreamObserver<KasFrame> out = PrivateApiGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
+                    .proxy(new StreamObserver<>() {
+                        @Override
+                        public void onNext(AgentFrame f) {
+                            frames.add(f);
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            done.complete(Status.fromThrowable(t));
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            done.complete(frames.stream().anyMatch(AgentFrame::hasTrailer) && frames.getFirst().getHeader().getStatus() == 200
+                                    ? Status.OK : Status.UNKNOWN.withDescription("frames: " + frames));
+                        }
+                    });
+            out.onNext(KasFrame.newBuilder().setRequestInfo(RequestInfo.newBuilder().setMethod("GET").setPath("/api/v1/namespaces/jwt-test")).build());
+            out.onNext(KasFrame.newBuilder().setCloseSend(CloseSend.getDefaultInstance()).build());
+            Status s = done.get(30, TimeUnit.SECONDS);
+            out.onCompleted();
+            return s;
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    @Test
+    void privateApiRefusesCallsWithoutValidJwt() throws Exception {
+        var otherKey = new PrivateApiJwt(Base64.getEncoder().encodeToString("another-key-of-thirty-two-bytes!".getBytes(StandardCharsets.US_ASCII)), Clock.systemUTC());
+        var rightKeyButOld = new PrivateApiJwt(Bridge.SECRET, Clock.fixed(Instant.now().minus(Duration.ofMinutes(5)), ZoneOffset.UTC));
+        var rightKeyFarFuture = new PrivateApiJwt(Bridge.SECRET, Clock.fixed(Instant.now().plus(Duration.ofHours(1)), ZoneOffset.UTC));
+        String unsigned = "eyJhbGciOiJub25lIn0." + Base64.getUrlEncoder().withoutPadding()
+                .encodeToString("{\"iss\":\"kastor-kas\",\"aud\":\"kastor-kas\",\"exp\":9999999999}".getBytes(StandardCharsets.UTF_8)) + ".";
+
+        for (String auth : new String[] {null, "Bearer not-a-jwt", "Bearer " + otherKey.mint(), "Bearer " + rightKeyButOld.mint(),
+                "Bearer " + rightKeyFarFuture.mint(), "Bearer " + unsigned}) {
+            assertThat(callPrivateApi(auth).getCode()).as("call with %s", auth == null ? "no token" : auth.length() > 20 ? "a bad JWT" : auth)
+                    .isEqualTo(Status.Code.UNAUTHENTICATED);
+        }
+        assertThat(upstream.seen).as("nothing reached the agent").noneMatch(s -> s.path().equals("/api/v1/namespaces/jwt-test"));
+
+        // The same call with a valid JWT does reach the agent: the refusals above were about the token alone.
+        assertThat(callPrivateApi("Bearer " + new PrivateApiJwt(Bridge.SECRET, Clock.systemUTC()).mint()).getCode()).isEqualTo(Status.Code.OK);
+        assertThat(upstream.seen).anyMatch(s -> s.path().equals("/api/v1/namespaces/jwt-test"));
+    }
+
+    @Test
+    void agentGoneGives503OnOtherReplicaWithinSeconds() throws Exception {
+        var reg = replicaA.register("group/project", "staging");
+        replicaA.job("job-token-2", 502, 77, "group/app", reg.agent().id());
+        Agent second = replicaA.startAgent(reg.token(), upstream.url());
+        try {
+            replicaA.awaitConnected(reg.agent().id());
+            awaitTracked(reg.agent().id(), replicaA);
+            var before = client.send(request(replicaB, reg.agent().id(), "job-token-2", "/api/v1/namespaces/default/pods").GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(before.statusCode()).isEqualTo(200);
+        } finally {
+            second.close();
+        }
+        long gone = System.nanoTime();
+
+        HttpResponse<String> r;
+        do {
+            r = client.send(request(replicaB, reg.agent().id(), "job-token-2", "/api/v1/namespaces/default/pods").GET().build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 503) break;
+            Thread.sleep(100);
+        } while (System.nanoTime() - gone < Duration.ofSeconds(30).toNanos());
+
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(Duration.ofNanos(System.nanoTime() - gone)).isLessThan(Duration.ofSeconds(15));
+        assertThat(r.body()).contains("\"kind\":\"Status\"").contains("\"code\":503").contains("is not connected");
+    }
+
+    @Test
+    void replicaThatCannotBeReachedGives503InsteadOfHanging() throws Exception {
+        var reg = replicaA.register("group/project", "nowhere");
+        replicaA.job("job-token-3", 503, 77, "group/app", reg.agent().id());
+        // A replica that claims the agent and then died without a word: its entry is still live in Redis.
+        String dead = "grpc://127.0.0.1:" + Programs.freePort();
+        redis.command("HSET", trackerKey(reg.agent().id()), dead, Long.toString(System.currentTimeMillis() + 60_000));
+
+        long start = System.nanoTime();
+        var r = client.send(request(replicaB, reg.agent().id(), "job-token-3", "/api/v1/namespaces/default/pods").GET().build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.body()).contains("\"kind\":\"Status\"").contains(dead).contains("unreachable");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(15));
+    }
+
+    @Test
+    void trackerEntryDisappearsWhenReplicaStops() throws Exception {
+        var replicaC = new Bridge(dir, null, replicaA.gitlab, new Bridge.Replica(redis.url()));
+        String urlC = replicaC.kas.config().ownPrivateApiUrl();
+        var reg = replicaC.register("group/project", "canary");
+        Agent third = replicaC.startAgent(reg.token(), upstream.url());
+        closeLast.add(third);
+        try {
+            replicaC.awaitConnected(reg.agent().id());
+            awaitTracked(reg.agent().id(), replicaC);
+            List<String> fields = redis.hgetall(trackerKey(reg.agent().id()));
+            long expiry = Long.parseLong(fields.get(fields.indexOf(urlC) + 1));
+            assertThat(expiry - System.currentTimeMillis()).as("entry lifetime (ms)").isBetween(240_000L, 300_000L);
+            assertThat((Long) redis.command("PTTL", trackerKey(reg.agent().id()))).isBetween(240_000L, 300_000L);
+        } finally {
+            replicaC.close();
+        }
+
+        assertThat(redis.hgetall(trackerKey(reg.agent().id()))).as("entries right after replica C stopped").doesNotContain(urlC);
+    }
+
+    @Test
+    void singleNodeNeedsNoRedis(@TempDir Path single) throws Exception {
+        try (var kas = new Bridge(single)) {
+            assertThat(kas.kas.config().redis()).isNull();
+            assertThat(kas.kas.routing().privateApiPort()).as("no private API port on a single node").isEqualTo(-1);
+            var r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + kas.kas.apiPort() + "/readyz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void redisDownMakesReadyzFail(@TempDir Path own) throws Exception {
+        try (var ownRedis = RedisServer.start(); var replica = new Bridge(own, null, null, new Bridge.Replica(ownRedis.url()))) {
+            var reg = replica.register("group/project", "local");
+            var elsewhere = replica.register("group/project", "elsewhere");
+            replica.job("job-token-4", 504, 77, "group/app", reg.agent().id(), elsewhere.agent().id());
+            try (Agent local = replica.startAgent(reg.token(), upstream.url())) {
+                replica.awaitConnected(reg.agent().id());
+                URI readyz = URI.create("http://127.0.0.1:" + replica.kas.apiPort() + "/readyz");
+                assertThat(awaitReadyz(readyz, 200).body()).isEqualTo("ok\n");
+
+                ownRedis.stop();
+
+                var down = awaitReadyz(readyz, 503);
+                assertThat(down.body()).contains("Redis at 127.0.0.1:" + ownRedis.port() + " is unreachable");
+                // Agents held here keep working; agents held elsewhere cannot be found, and the answer says why.
+                assertThat(client.send(request(replica, reg.agent().id(), "job-token-4", "/api/v1/namespaces/default/pods").GET().build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+                var r = client.send(request(replica, elsewhere.agent().id(), "job-token-4", "/api/v1/namespaces/default/pods").GET().build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).isEqualTo(503);
+                assertThat(r.body()).contains("\"kind\":\"Status\"").contains("Redis at 127.0.0.1:" + ownRedis.port() + " is unreachable");
+
+                ownRedis.startAgain();
+
+                assertThat(awaitReadyz(readyz, 200).body()).isEqualTo("ok\n");
+                // Redis came back empty: the replica writes its agents again.
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (!ownRedis.hgetall(trackerKey(reg.agent().id())).contains(replica.kas.config().ownPrivateApiUrl())) {
+                    assertThat(System.nanoTime()).as("agent re-registered within 30 s; replica log:\n%s", replica.logText()).isLessThan(deadline);
+                    Thread.sleep(50);
+                }
+            }
+        }
+    }
+
+    @Test
+    void pausedClientHoldsBackTheAgentAcrossReplicas() throws Exception {
+        var r = client.send(request(replicaB, agentId, "/big").timeout(Duration.ofSeconds(110)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        try (var in = r.body()) {
+            assertThat(r.headers().firstValue("content-length")).hasValue(String.valueOf(BIG));
+            in.readNBytes(1024);
+            // The client behind replica B stops reading: both hops must stop pulling instead of buffering the body.
+            long before;
+            do {
+                before = bigWritten.get();
+                Thread.sleep(1000);
+            } while (bigWritten.get() != before);
+            assertThat(bigWritten.get()).as("bytes the upstream could write while the client paused").isLessThan(40L * 1024 * 1024);
+
+            long total = 1024;
+            byte[] buf = new byte[65536];
+            int n;
+            while ((n = in.read(buf)) >= 0) total += n;
+            assertThat(total).isEqualTo(BIG);
+        }
+    }
+
+    @Test
+    void webSocketUpgradeWorksAcrossReplicas() throws Exception {
+        try (var ws = new WebSocketEchoUpstream()) {
+            var reg = replicaA.register("group/project", "sockets");
+            replicaA.job("job-token-5", 506, 77, "group/app", reg.agent().id());
+            Agent wsAgent = replicaA.startAgent(reg.token(), ws.url());
+            try {
+                replicaA.awaitConnected(reg.agent().id());
+                awaitTracked(reg.agent().id(), replicaA);
+                var received = new LinkedBlockingQueue<String>();
+                var socket = HttpClient.newHttpClient().newWebSocketBuilder()
+                        .header("Authorization", "Bearer ci:" + reg.agent().id() + ":job-token-5")
+                        .buildAsync(URI.create(replicaB.proxyUrl().replace("http://", "ws://") + "/ws?watch=true"), new java.net.http.WebSocket.Listener() {
+                            final StringBuilder text = new StringBuilder();
+
+                            @Override
+                            public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w, CharSequence data, boolean last) {
+                                text.append(data);
+                                if (last) {
+                                    received.add(text.toString());
+                                    text.setLength(0);
+                                }
+                                w.request(1);
+                                return null;
+                            }
+                        }).get(60, TimeUnit.SECONDS);
+
+                socket.sendText("hello", true).get(30, TimeUnit.SECONDS);
+                assertThat(received.poll(60, TimeUnit.SECONDS)).isEqualTo("echo:hello");
+                socket.sendText("second", true).get(30, TimeUnit.SECONDS);
+                assertThat(received.poll(60, TimeUnit.SECONDS)).isEqualTo("echo:second");
+                assertThat(ws.upgrades().getFirst().get("impersonate-user")).isEqualTo("gitlab:ci_job:506");
+                socket.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "done").get(30, TimeUnit.SECONDS);
+            } finally {
+                wsAgent.close();
+            }
+        }
+    }
+
+    static HttpResponse<String> awaitReadyz(URI readyz, int status) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            var r = client.send(HttpRequest.newBuilder(readyz).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == status) return r;
+            if (System.nanoTime() > deadline) throw new AssertionError("/readyz did not answer " + status + " within 30 s: " + r.statusCode() + " " + r.body());
+            Thread.sleep(100);
+        }
+    }
+}
