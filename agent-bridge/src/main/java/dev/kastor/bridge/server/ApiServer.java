@@ -2,11 +2,13 @@ package dev.kastor.bridge.server;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.netty.handler.ssl.SslContext;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
+import javax.net.ssl.SSLContext;
 
 /**
  * KAS's API port: {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus text), and
@@ -18,11 +20,17 @@ final class ApiServer implements AutoCloseable {
     private final HttpServer server;
     private final Kas kas;
 
-    ApiServer(InetSocketAddress listen, SslContext tls, Kas kas, JobAgentsEndpoint jobAgents, java.util.List<dev.kastor.bridge.module.KasModule> modules)
+    /** {@code tls} null: plain HTTP (in-cluster, behind an ingress); else HTTPS with that context. */
+    ApiServer(InetSocketAddress listen, SSLContext tls, Kas kas, JobAgentsEndpoint jobAgents, java.util.List<dev.kastor.bridge.module.KasModule> modules)
             throws IOException {
-        if (tls != null) throw new IllegalArgumentException("TLS on the API port is not supported yet: put it behind your ingress");
         this.kas = kas;
-        server = HttpServer.create(listen, 64);
+        if (tls == null) {
+            server = HttpServer.create(listen, 64);
+        } else {
+            var https = HttpsServer.create(listen, 64);
+            https.setHttpsConfigurator(new HttpsConfigurator(tls));
+            server = https;
+        }
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/healthz", ex -> text(ex, 200, "ok\n"));
         server.createContext("/readyz", ex -> {

@@ -91,7 +91,7 @@ public final class Kas implements AutoCloseable {
                 : new GitLabJobAuthorizer(URI.create(config.gitlab().url()), http);
         this.proxy = new K8sProxyServer(address(listen.k8sProxy().address()), tls(listen.k8sProxy()), listen.k8sProxy().prefix(),
                 authorizer, routing.finder(), metrics, log);
-        this.api = new ApiServer(address(listen.api().address()), tls(listen.api()), this,
+        this.api = new ApiServer(address(listen.api().address()), jdkTls(listen.api()), this,
                 new JobAgentsEndpoint(authorizer, agents, k8sProxyUrl(config, tls(listen.k8sProxy()) != null, proxy.port())), modules);
         for (KasModule m : modules) {
             try {
@@ -120,6 +120,14 @@ public final class Kas implements AutoCloseable {
         host = host.substring(0, host.lastIndexOf(':'));
         if (host.isEmpty() || host.equals("0.0.0.0")) host = "127.0.0.1";
         return (tls ? "https" : "http") + "://" + host + ":" + port + config.listen().k8sProxy().prefix();
+    }
+
+    /** The API port runs on the JDK's HTTP server, which takes a JDK SSLContext. */
+    private static javax.net.ssl.SSLContext jdkTls(KasConfig.Address a) throws IOException {
+        if (a.certificateFile() == null) return null;
+        var netty = SslContextBuilder.forServer(new File(a.certificateFile()), new File(a.keyFile()))
+                .sslProvider(io.netty.handler.ssl.SslProvider.JDK).build();
+        return ((io.netty.handler.ssl.JdkSslContext) netty).context();
     }
 
     private static SslContext tls(KasConfig.Address a) throws IOException {

@@ -140,6 +140,10 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
         noWebsocket("api", l.api());
         noWebsocket("k8s_proxy", l.k8sProxy());
         noWebsocket("private_api", l.privateApi());
+        tlsPair("agent", l.agent());
+        tlsPair("api", l.api());
+        tlsPair("k8s_proxy", l.k8sProxy());
+        tlsPair("private_api", l.privateApi());
         Listen filled = new Listen(fill(l.agent(), DEFAULT_AGENT), fill(l.api(), DEFAULT_API), fillProxy(l.k8sProxy()),
                 fill(l.privateApi(), DEFAULT_PRIVATE_API));
         if (gitlab == null || gitlab.url() == null || gitlab.url().isBlank()) {
@@ -226,6 +230,12 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
     private static Address fill(Address a, String def) {
         if (a == null) return new Address(def, null, null, null);
         return new Address(a.address() == null ? def : a.address(), a.certificateFile(), a.keyFile(), a.prefix(), a.websocket());
+    }
+
+    private static void tlsPair(String listener, Address a) {
+        if (a == null || (a.certificateFile() == null) == (a.keyFile() == null)) return;
+        throw new IllegalArgumentException("listen." + listener + ".certificate_file and listen." + listener
+                + ".key_file go together (PEM certificate chain and its private key): set both for TLS, or neither");
     }
 
     private static void noWebsocket(String listener, Address a) {

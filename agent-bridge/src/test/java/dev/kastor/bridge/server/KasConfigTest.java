@@ -172,4 +172,15 @@ class KasConfigTest {
         assertThatThrownBy(() -> KasConfig.load(write(base + "own_private_api_url: grpc://10.0.0.5:8155\nredis: {url: 'redis://r:6379', password_file: /nonexistent}\n")))
                 .hasMessageContaining("redis.password_file /nonexistent cannot be read");
     }
+
+    @Test
+    void certificateWithoutKeyIsRefusedNamingBothKeys() throws Exception {
+        assertThatThrownBy(() -> KasConfig.load(write("""
+                listen:
+                  api: {certificate_file: /etc/kas/tls.crt}
+                gitlab: {url: https://gitlab.example.com}
+                api_secret_key: %s
+                private_api_secret_key: %s
+                """.formatted(KEY, KEY)))).hasMessageContaining("listen.api.certificate_file and listen.api.key_file go together");
+    }
 }
