@@ -33,6 +33,7 @@ public final class Bridge implements AutoCloseable {
     public final ByteArrayOutputStream logs = new ByteArrayOutputStream();
     public final Kas kas;
     private final boolean tls;
+    private final boolean httpsApi;
     private final boolean ownsGitlab;
 
     /**
@@ -55,18 +56,18 @@ public final class Bridge implements AutoCloseable {
 
     /** With {@code proxyCert}, the k8s proxy speaks HTTPS (kubectl sends bearer tokens only over TLS). */
     public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert) throws Exception {
-        this(dir, proxyCert, addr("127.0.0.1:0"), null, null, null, null);
+        this(dir, proxyCert, addr("127.0.0.1:0"), null, null, null, null, false);
     }
 
     /** With the agent listener of the test's choice (e.g. {@code websocket: true}, or TLS). */
     public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener) throws Exception {
-        this(dir, proxyCert, agentListener, null, null, null, null);
+        this(dir, proxyCert, agentListener, null, null, null, null, false);
     }
 
     /** With where KAS reads agents' config files ({@code agentConfiguration}) and its {@code ci_access_mode}; null for defaults. */
     public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode)
             throws Exception {
-        this(dir, proxyCert, addr("127.0.0.1:0"), agentConfiguration, ciAccessMode, null, null);
+        this(dir, proxyCert, addr("127.0.0.1:0"), agentConfiguration, ciAccessMode, null, null, false);
     }
 
     /**
@@ -74,18 +75,25 @@ public final class Bridge implements AutoCloseable {
      * closed by this bridge) the same GitLab; all use the same secrets.
      */
     public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, GitLabApiStandIn gitlab, Replica replica) throws Exception {
-        this(dir, proxyCert, addr("127.0.0.1:0"), null, null, gitlab, replica);
+        this(dir, proxyCert, addr("127.0.0.1:0"), null, null, gitlab, replica, false);
+    }
+
+    /** The k8s proxy and the API port both over HTTPS with {@code cert}. */
+    public static Bridge withHttpsApi(Path dir, dev.kastor.testing.SelfSignedCert cert) throws Exception {
+        return new Bridge(dir, cert, addr("127.0.0.1:0"), null, null, null, null, true);
     }
 
     private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
-                   KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica) throws Exception {
+                   KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica,
+                   boolean httpsApi) throws Exception {
+        this.httpsApi = httpsApi;
         this.ownsGitlab = gitlab == null;
         this.gitlab = gitlab == null ? GitLabApiStandIn.start() : gitlab;
         this.tls = proxyCert != null;
         var proxy = proxyCert == null ? addr("127.0.0.1:0")
                 : new KasConfig.Address("127.0.0.1:0", proxyCert.certPem().toString(), proxyCert.keyPem().toString(), null);
         var privateApi = addr(replica == null ? "127.0.0.1:0" : "127.0.0.1:" + replica.privateApiPort());
-        var listen = new KasConfig.Listen(agentListener, addr("127.0.0.1:0"), proxy, privateApi);
+        var listen = new KasConfig.Listen(agentListener, httpsApi ? proxy : addr("127.0.0.1:0"), proxy, privateApi);
         var config = new KasConfig(listen, new KasConfig.GitLab(this.gitlab.url()), null, dir.resolve("agents.json").toString(),
                 null, null, SECRET, SECRET, agentConfiguration, ciAccessMode, replica == null ? null : replica.privateApiUrl(),
                 replica == null ? null : new KasConfig.Redis(replica.redisUrl(), null, replica.keyPrefix()))
@@ -136,7 +144,7 @@ public final class Bridge implements AutoCloseable {
     }
 
     public URI apiUrl() {
-        return URI.create("http://127.0.0.1:" + kas.apiPort());
+        return URI.create((httpsApi ? "https" : "http") + "://127.0.0.1:" + kas.apiPort());
     }
 
     public Agent startAgent(String token, URI upstream) throws Exception {

@@ -1,5 +1,6 @@
 package dev.kastor.steps.image;
 
+import dev.kastor.steps.cli.CaTrust;
 import com.google.cloud.tools.jib.api.Containerizer;
 import com.google.cloud.tools.jib.api.Credential;
 import com.google.cloud.tools.jib.api.ImageReference;

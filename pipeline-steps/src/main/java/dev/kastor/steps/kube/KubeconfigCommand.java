@@ -1,5 +1,6 @@
 package dev.kastor.steps.kube;
 
+import dev.kastor.steps.cli.CaTrust;
 import dev.kastor.oci.InvalidInputException;
 import dev.kastor.oci.KastorException;
 import dev.kastor.steps.cli.Console;
@@ -56,7 +57,7 @@ public final class KubeconfigCommand implements Callable<Integer> {
     String context;
 
     @Option(names = "--certificate-authority", paramLabel = "FILE",
-            description = "CA certificate (PEM) of the k8s proxy, embedded as certificate-authority-data (private CA)")
+            description = "CA certificate (PEM) of KAS (private CA): embedded as certificate-authority-data for the k8s proxy, and trusted besides the system CAs when asking the KAS API")
     String certificateAuthority;
 
     @Mixin OutputFlags output;
@@ -114,7 +115,10 @@ public final class KubeconfigCommand implements Callable<Integer> {
         URI uri = URI.create(api.replaceAll("/+$", "") + "/api/v1/job/agents");
         HttpResponse<String> r;
         try {
-            r = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()
+            var client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+            // KAS's API port over HTTPS is usually signed by the same private CA as its k8s proxy.
+            if (certificateAuthority != null) client.sslContext(CaTrust.context(ctx.path(certificateAuthority), "--certificate-authority"));
+            r = client.build()
                     .send(HttpRequest.newBuilder(uri).header("JOB-TOKEN", jobToken).timeout(Duration.ofSeconds(30)).GET().build(),
                             HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {

@@ -109,4 +109,23 @@ class KubeconfigCommandTest {
         assertThat(r.exit()).isNotZero();
         assertThat(r.err()).contains("CI_JOB_TOKEN is not set");
     }
+
+    @Test
+    void kasApiOverHttpsWithAPrivateCaIsTrustedThroughTheCertificateAuthorityOption() throws Exception {
+        Path own = dir.resolve("https-api");
+        Files.createDirectories(own);
+        try (Bridge https = Bridge.withHttpsApi(own, cert)) {
+            long id = https.register("group/project", "staging").agent().id();
+            https.job("job-token-tls", 32, 77, "group/app", id);
+            var env = Map.of("CI_JOB_TOKEN", "job-token-tls", "KASTOR_KAS_API_URL", https.apiUrl().toString());
+
+            Result untrusted = kastor(env, "--file", "tls/untrusted");
+            Result trusted = kastor(env, "--file", "tls/config", "--certificate-authority", cert.certPem().toString());
+
+            assertThat(untrusted.exit()).isEqualTo(1);
+            assertThat(untrusted.err()).contains("cannot reach KAS at https://").doesNotContain("job-token-tls");
+            assertThat(trusted.exit()).as(trusted.err()).isZero();
+            assertThat(Files.readString(dir.resolve("tls/config"))).contains("- name: \"group/project:staging\"");
+        }
+    }
 }

@@ -1,4 +1,4 @@
-package dev.kastor.steps.image;
+package dev.kastor.steps.cli;
 
 import dev.kastor.oci.InvalidInputException;
 import java.io.IOException;
@@ -19,11 +19,12 @@ import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 
 /**
- * {@code --ca-file} for jib: its HTTP client uses the JVM's default TLS context ({@code SSLContext.getDefault()}), and
- * offers no way to pass another. For one build, the default becomes a context trusting the JDK's CAs plus the given
- * ones, and the previous default is restored afterwards. Builds run one at a time in a kastor process.
+ * A private CA file on top of the JDK's CAs. {@link #context} gives a TLS context for one HTTP client;
+ * {@link #with} serves jib, whose HTTP client uses the JVM's default TLS context ({@code SSLContext.getDefault()})
+ * and offers no way to pass another: for one build, the default becomes the combined context, and the previous
+ * default is restored afterwards. Builds run one at a time in a kastor process.
  */
-final class CaTrust implements AutoCloseable {
+public final class CaTrust implements AutoCloseable {
     private final SSLContext previous;
 
     private CaTrust(Path caFile) {
@@ -33,11 +34,21 @@ final class CaTrust implements AutoCloseable {
         }
         try {
             SSLContext before = SSLContext.getDefault();
+            SSLContext.setDefault(context(caFile, "--ca-file"));
+            previous = before;
+        } catch (GeneralSecurityException e) {
+            throw new InvalidInputException("--ca-file " + caFile + " cannot be used: " + e.getMessage(), e);
+        }
+    }
+
+    /** A context trusting a chain when the JDK's CAs or the PEM certificates in {@code caFile} (named by {@code option} in errors) do. */
+    public static SSLContext context(Path caFile, String option) {
+        try {
             List<X509Certificate> extra = new ArrayList<>();
             try (InputStream in = Files.newInputStream(caFile)) {
                 for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) extra.add((X509Certificate) c);
             }
-            if (extra.isEmpty()) throw new InvalidInputException("--ca-file " + caFile + " holds no PEM certificate");
+            if (extra.isEmpty()) throw new InvalidInputException(option + " " + caFile + " holds no PEM certificate");
             var jdkFactory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             jdkFactory.init((KeyStore) null);
             X509TrustManager jdk = first(jdkFactory.getTrustManagers());
@@ -49,14 +60,13 @@ final class CaTrust implements AutoCloseable {
             X509TrustManager own = first(extraFactory.getTrustManagers());
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(null, new TrustManager[] {new Either(own, jdk)}, null);
-            SSLContext.setDefault(ctx);
-            previous = before;
+            return ctx;
         } catch (IOException | GeneralSecurityException | ClassCastException e) {
-            throw new InvalidInputException("--ca-file " + caFile + " cannot be read as PEM certificates: " + e.getMessage(), e);
+            throw new InvalidInputException(option + " " + caFile + " cannot be read as PEM certificates: " + e.getMessage(), e);
         }
     }
 
-    static CaTrust with(Path caFile) {
+    public static CaTrust with(Path caFile) {
         return new CaTrust(caFile);
     }
 
