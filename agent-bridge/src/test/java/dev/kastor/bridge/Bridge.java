@@ -129,7 +129,7 @@ public final class Bridge implements AutoCloseable {
 
     public Agent startAgent(String token, URI upstream, SSLContext tls, Supplier<String> upstreamToken, PoolSettings settings) throws Exception {
         return Agent.start(URI.create("grpc://127.0.0.1:" + kas.agentPort()), null, () -> token,
-                new KubeApiUpstream(upstream, tls, upstreamToken), settings, "test");
+                new KubeApiUpstream(upstream, tls, upstreamToken), settings, "test", RegistrationSettings.defaults(), JsonLog.quiet());
     }
 
     /** An agent dialling {@code kas} (any scheme kastor-agent takes), trusting {@code caFile}, with the given registration timing. */

@@ -232,7 +232,7 @@ class InstallManifestsTest {
     }
 
     @Test
-    void haOverlayRunsThreeReplicasRoutingThroughRedisAndSharingTheAgentsFile() {
+    void haOverlayRunsThreeReplicasRoutingThroughRedisAndSharingTheAgentsFile() throws Exception {
         List<JsonNode> ha = render(templates.resolve("kas-ha"));
         var pc = container(ha, "Deployment", "kastor-kas");
 
@@ -255,7 +255,19 @@ class InstallManifestsTest {
                 }
             }
         }
-        // the HA kas.yaml is the single-replica one plus redis: (the loader learns that key on another branch)
+        // KAS loads the HA kas.yaml with the environment the pod gives it (OWN_PRIVATE_API_URL from its own IP)
+        var serve = (KasMain.Serve) new CommandLine(new KasMain()).parseArgs(strings(pc.container().path("args")).toArray(String[]::new))
+                .subcommand().commandSpec().userObject();
+        Path root = dir.resolve("kas-ha-pod");
+        materialise(ha, pc, root);
+        Path config = onDisk(root, serve.config.toString());
+        InstallManifests.rebase(pc, root, config);
+        String ownUrl = list(pc.container().path("env")).stream().filter(e -> e.path("name").asString().equals("OWN_PRIVATE_API_URL"))
+                .findFirst().orElseThrow().path("value").asString().replace("$(POD_IP)", "10.0.0.5");
+        KasConfig c = KasConfig.load(config, Map.of("OWN_PRIVATE_API_URL", ownUrl));
+        assertThat(c.redis().url()).isEqualTo(redis.toString());
+        assertThat(c.ownPrivateApiUrl()).isEqualTo("grpc://10.0.0.5:8155");
+        // the HA kas.yaml is the single-replica one plus redis:
         ObjectNode withoutRedis = (ObjectNode) haConfig.deepCopy();
         withoutRedis.remove("redis");
         assertThat(withoutRedis).isEqualTo(InstallManifests.yaml(configOf(render(templates.resolve("kas")))));

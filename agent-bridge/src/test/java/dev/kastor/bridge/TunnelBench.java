@@ -36,6 +36,8 @@ public final class TunnelBench {
         var release = new CountDownLatch(1);
         try (Upstream up = new Upstream()
                 .handle("/small", ex -> Upstream.send(ex, 200, "application/json", small))
+                .handle("/version", ex -> Upstream.send(ex, 200, "application/json",
+                        "{\"major\":\"1\",\"minor\":\"32\",\"gitVersion\":\"v1.32.0-bench\"}".getBytes(StandardCharsets.UTF_8)))
                 .handle("/list", ex -> {
                     try (ex) {
                         long size = listMib * 1024L * 1024;

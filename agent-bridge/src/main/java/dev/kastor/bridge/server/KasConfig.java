@@ -119,6 +119,11 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
             .build();
 
     public static KasConfig load(Path file) {
+        return load(file, System.getenv());
+    }
+
+    /** {@code env} stands for the process environment (it gives {@code OWN_PRIVATE_API_URL} when the file does not). */
+    public static KasConfig load(Path file, java.util.Map<String, String> env) {
         KasConfig c;
         try {
             c = YAML.readValue(Files.readString(file), KasConfig.class);
@@ -127,7 +132,7 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("the KAS config " + file + " is not valid: " + e.getMessage(), e);
         }
-        return c.withDefaults(file.toAbsolutePath().getParent());
+        return c.withDefaults(file.toAbsolutePath().getParent(), env);
     }
 
     public KasConfig withDefaults(Path base) {

@@ -6,6 +6,7 @@ import dev.kastor.bridge.config.rpc.AgentConfigurationGrpc;
 import dev.kastor.bridge.config.rpc.ConfigurationRequest;
 import dev.kastor.bridge.config.rpc.ConfigurationResponse;
 import dev.kastor.bridge.module.AgentModule;
+import dev.kastor.bridge.module.Backoff;
 import dev.kastor.bridge.observability.JsonLog;
 import io.grpc.Channel;
 import io.grpc.Context;
@@ -17,7 +18,6 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -110,9 +110,7 @@ public final class ConfigAgentModule implements AgentModule {
         long delay;
         synchronized (this) {
             failures++;
-            long base = backoffMin.toMillis() << Math.min(failures - 1, 16);
-            delay = Math.min(backoffMax.toMillis(), base);
-            delay += ThreadLocalRandom.current().nextLong(Math.max(1, delay / 5));
+            delay = new Backoff(backoffMin, backoffMax).delayMillis(failures);
         }
         log.debug("configuration stream ended, reopening", null, Map.of("error", String.valueOf(error), "retry_ms", delay));
         try {

@@ -2,6 +2,7 @@ package dev.kastor.bridge.registration.agent;
 
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import dev.kastor.bridge.module.AgentModule;
+import dev.kastor.bridge.module.Backoff;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.registration.RegistrationDefaults;
 import dev.kastor.bridge.registration.rpc.AgentMeta;
@@ -20,7 +21,6 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import tools.jackson.databind.JsonNode;
@@ -91,9 +91,7 @@ public final class RegistrationAgent implements AgentModule {
         } catch (RuntimeException e) {
             // StatusRuntimeException from KAS, or anything else: the next attempt must be scheduled either way.
             failures++;
-            long base = settings.backoffMin().toMillis() << Math.min(failures - 1, 16);
-            delayMillis = Math.min(settings.backoffMax().toMillis(), base);
-            delayMillis += ThreadLocalRandom.current().nextLong(Math.max(1, delayMillis / 5));
+            delayMillis = new Backoff(settings.backoffMin(), settings.backoffMax()).delayMillis(failures);
             log.warn("agent registration failed, retrying", Map.of("error", e instanceof StatusRuntimeException s ? String.valueOf(s.getStatus()) : String.valueOf(e.getMessage()),
                     "retry_in_ms", delayMillis));
         }

@@ -1,5 +1,6 @@
 package dev.kastor.bridge.tunnel.agent;
 
+import dev.kastor.bridge.module.Backoff;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.rpc.ReverseTunnelGrpc;
 import io.grpc.ConnectivityState;
@@ -9,7 +10,6 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -97,9 +97,7 @@ public final class TunnelPool implements AutoCloseable, AgentTunnel.Events {
         busy.remove(t);
         if (wasIdle && error != null && !closed) {
             failures++;
-            long base = settings.backoffMin().toMillis() << Math.min(failures - 1, 16);
-            long delay = Math.min(settings.backoffMax().toMillis(), base);
-            delay += ThreadLocalRandom.current().nextLong(Math.max(1, delay / 5));
+            long delay = new Backoff(settings.backoffMin(), settings.backoffMax()).delayMillis(failures);
             notBefore = Math.max(notBefore, System.nanoTime() + Duration.ofMillis(delay).toNanos());
         }
     }
