@@ -19,4 +19,11 @@ public final class WebSocketDefaults {
     public static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(15);
     /** How long a closing WebSocket waits for the other side's close frame before it is dropped. */
     public static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
+    /**
+     * How often the agent pings KAS over each WebSocket. A connection a proxy dropped without a word can look alive to
+     * the JDK's WebSocket until something is sent; gRPC's own keepalive (30 s) would notice far later.
+     */
+    public static final Duration PING_INTERVAL = Duration.ofSeconds(5);
+    /** No pong for this long: the WebSocket is dead, and the agent drops it so gRPC reconnects. */
+    public static final Duration PONG_TIMEOUT = Duration.ofSeconds(12);
 }

@@ -26,6 +26,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
@@ -49,6 +50,11 @@ public final class WebSocketDialer implements AutoCloseable {
     private final JsonLog log;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Set<WebSocket> sockets = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "websocket-ping");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile boolean closed;
 
     private WebSocketDialer(URI kas, HttpClient http, ServerSocket listener, JsonLog log) {
@@ -99,6 +105,10 @@ public final class WebSocketDialer implements AutoCloseable {
                     .buildAsync(kas, toSocket)
                     .get(WebSocketDefaults.HANDSHAKE_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
             sockets.add(ws);
+            WebSocket open = ws;
+            var pings = pinger.scheduleWithFixedDelay(() -> toSocket.ping(open), WebSocketDefaults.PING_INTERVAL.toMillis(),
+                    WebSocketDefaults.PING_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+            toSocket.closed.whenComplete((v, e) -> pings.cancel(false));
             InputStream in = s.getInputStream();
             byte[] buf = new byte[WebSocketDefaults.CHUNK];
             int n;
@@ -135,6 +145,7 @@ public final class WebSocketDialer implements AutoCloseable {
         private final Socket socket;
         private final OutputStream out;
         final CompletableFuture<Void> closed = new CompletableFuture<>();
+        private volatile long lastPong = System.nanoTime();
 
         ToSocket(Socket socket) {
             this.socket = socket;
@@ -169,6 +180,35 @@ public final class WebSocketDialer implements AutoCloseable {
                 ws.abort();
                 closeQuietly(socket);
             }
+            return null;
+        }
+
+        /** Pings KAS; gives the WebSocket up when a send fails or KAS stopped answering. */
+        void ping(WebSocket ws) {
+            if (System.nanoTime() - lastPong > WebSocketDefaults.PONG_TIMEOUT.toNanos()) {
+                log.warn("KAS stopped answering pings on the WebSocket, reconnecting", Map.of("kas", kas.toString()));
+                dead(ws);
+                return;
+            }
+            try {
+                ws.sendPing(ByteBuffer.allocate(0)).whenComplete((w, e) -> {
+                    if (e != null) dead(ws);
+                });
+            } catch (IllegalStateException previousPingPending) {
+                // the last ping is still being sent: the pong deadline covers it
+            }
+        }
+
+        private void dead(WebSocket ws) {
+            ws.abort();
+            closed.complete(null);
+            closeQuietly(socket);
+        }
+
+        @Override
+        public CompletionStage<?> onPong(WebSocket ws, ByteBuffer message) {
+            lastPong = System.nanoTime();
+            ws.request(1);
             return null;
         }
 
@@ -222,6 +262,7 @@ public final class WebSocketDialer implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        pinger.shutdownNow();
         closeQuietly(listener);
         sockets.forEach(WebSocket::abort);
         open.forEach(WebSocketDialer::closeQuietly);
