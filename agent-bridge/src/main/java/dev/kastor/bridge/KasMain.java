@@ -35,9 +35,9 @@ public final class KasMain {
 
     @Command(name = "serve", mixinStandardHelpOptions = true,
             description = "Runs KAS: agent port (gRPC, or gRPC over WebSocket with listen.agent.websocket: true; 8150), API port (health, metrics, "
-                    + "registered agents; 8153), k8s proxy (8154).")
+                    + "registered agents; 8153), k8s proxy (8154), and with redis: the private API other replicas call (8155).")
     static final class Serve implements Callable<Integer> {
-        @Option(names = "--config", required = true, description = "KAS config file (YAML), see the README and docs/agent-configuration.md")
+        @Option(names = "--config", required = true, description = "KAS config file (YAML), see the README, docs/agent-configuration.md and docs/multi-replica.md")
         Path config;
 
         @Override
