@@ -44,20 +44,7 @@ class K8sProxyStreamingTest {
         upstream = new Upstream()
                 .handle("/api/v1/namespaces/default/pods", ex -> Upstream.send(ex, 200, "application/json",
                         "{\"kind\":\"PodList\",\"items\":[]}".getBytes(StandardCharsets.UTF_8)))
-                .handle("/watch", ex -> {
-                    try (ex) {
-                        ex.getResponseHeaders().set("Content-Type", "application/json");
-                        ex.sendResponseHeaders(200, 0);
-                        OutputStream out = ex.getResponseBody();
-                        for (int i = 0; i < 3; i++) {
-                            out.write(("{\"type\":\"ADDED\",\"n\":" + i + "}\n").getBytes(StandardCharsets.UTF_8));
-                            out.flush();
-                            if (i < 2) chunkGates[i].await(60, TimeUnit.SECONDS);
-                        }
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                })
+                .handle("/watch", Upstream.gatedWatch(chunkGates))
                 .handle("/big", ex -> {
                     try (ex) {
                         ex.sendResponseHeaders(200, BIG);

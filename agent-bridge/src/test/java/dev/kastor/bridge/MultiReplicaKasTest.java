@@ -80,20 +80,7 @@ class MultiReplicaKasTest {
                         }
                     }
                 })
-                .handle("/watch", ex -> {
-                    try (ex) {
-                        ex.getResponseHeaders().set("Content-Type", "application/json");
-                        ex.sendResponseHeaders(200, 0);
-                        OutputStream out = ex.getResponseBody();
-                        for (int i = 0; i < 3; i++) {
-                            out.write(("{\"type\":\"ADDED\",\"n\":" + i + "}\n").getBytes(StandardCharsets.UTF_8));
-                            out.flush();
-                            if (i < 2) chunkGates[i].await(60, TimeUnit.SECONDS);
-                        }
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                });
+                .handle("/watch", Upstream.gatedWatch(chunkGates));
         replicaA = new Bridge(dir, null, null, new Bridge.Replica(redis.url()));
         replicaB = new Bridge(dir, null, replicaA.gitlab, new Bridge.Replica(redis.url()));
         var reg = replicaA.register("group/project", "prod");

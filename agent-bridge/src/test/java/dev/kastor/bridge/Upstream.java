@@ -39,6 +39,27 @@ public final class Upstream implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 
+    /**
+     * A watch that writes three events ({@code {"type":"ADDED","n":0..2}}, one per line), each after the previous
+     * gate opened: a test reads an event before it lets the next one be written, so nothing may wait for the end.
+     */
+    public static HttpHandler gatedWatch(java.util.concurrent.CountDownLatch... gates) {
+        return ex -> {
+            try (ex) {
+                ex.getResponseHeaders().set("Content-Type", "application/json");
+                ex.sendResponseHeaders(200, 0);
+                var out = ex.getResponseBody();
+                for (int i = 0; i <= gates.length; i++) {
+                    out.write(("{\"type\":\"ADDED\",\"n\":" + i + "}\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    out.flush();
+                    if (i < gates.length) gates[i].await(60, java.util.concurrent.TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+    }
+
     public static void send(HttpExchange ex, int status, String contentType, byte[] body) throws IOException {
         try (ex) {
             ex.getResponseHeaders().set("Content-Type", contentType);
