@@ -109,6 +109,8 @@ public final class ConfigAgentModule implements AgentModule {
         if (closed) return;
         long delay;
         synchronized (this) {
+            // a stream KAS ended normally (max connection age, a rollout) is reopened at once, not after a growing wait
+            if (error == null) failures = 0;
             failures++;
             delay = new Backoff(backoffMin, backoffMax).delayMillis(failures);
         }

@@ -20,7 +20,9 @@ final class ConfigService extends AgentConfigurationGrpc.AgentConfigurationImplB
         long agentId = AgentAuthInterceptor.agentId();
         var call = (ServerCallStreamObserver<ConfigurationResponse>) observer;
         var sender = new Sender(call, request.getCommitId());
-        Runnable unsubscribe = configs.subscribe(agentId, sender::send);
+        // Whoever sends, the poll thread or this one, sends what is current then: an older config read here can never
+        // follow a newer one the poll thread sent meanwhile.
+        Runnable unsubscribe = configs.subscribe(agentId, changed -> configs.current(agentId).ifPresent(sender::send));
         call.setOnCancelHandler(unsubscribe);
         configs.current(agentId).ifPresent(sender::send);
     }

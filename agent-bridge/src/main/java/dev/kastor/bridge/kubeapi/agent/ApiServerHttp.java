@@ -41,6 +41,8 @@ final class ApiServerHttp {
     private static final List<String> NOT_FORWARDED = List.of("host", "authorization", "content-length", "transfer-encoding",
             "keep-alive", "proxy-connection", "te", "trailer", "expect", "connection", "upgrade");
     private static final int MAX_IDLE = 64;
+    /** Methods a request may be sent again with when a pooled connection turned out dead (RFC 9110 9.2.2). */
+    private static final java.util.Set<String> REPEATABLE = java.util.Set.of("GET", "HEAD", "OPTIONS", "DELETE");
     /** Pooled connections older than this are closed rather than reused (the API server may have dropped them). */
     private static final long MAX_IDLE_NANOS = java.time.Duration.ofSeconds(60).toNanos();
     /**
@@ -88,7 +90,7 @@ final class ApiServerHttp {
         Connection c;
         Head head;
         for (int attempt = 0; ; attempt++) {
-            Connection pooled = upgrade ? null : pooled(hasBody);
+            Connection pooled = upgrade || attempt > 0 ? null : pooled(hasBody);
             try {
                 c = pooled != null ? pooled : connect();
             } catch (IOException e) {
@@ -108,7 +110,7 @@ final class ApiServerHttp {
                 inUse.set(null);
                 // A pooled connection the API server had already closed: try once more on a new one, when the
                 // request has no body that was already read from the tunnel.
-                if (pooled != null && !hasBody && attempt == 0 && !exchange.cancelled()) continue;
+                if (pooled != null && !hasBody && REPEATABLE.contains(info.getMethod()) && attempt == 0 && !exchange.cancelled()) continue;
                 if (exchange.cancelled()) return;
                 exchange.error(502, "the Kubernetes API server " + upstream.url() + " did not answer: " + e.getMessage());
                 return;
@@ -116,6 +118,8 @@ final class ApiServerHttp {
         }
 
         boolean reusable = !upgrade && !head.http10() && head.all("connection").stream().noneMatch(v -> v.toLowerCase(Locale.ROOT).contains("close"));
+        // Only a connection whose answer was read to its last byte may carry another request.
+        boolean complete = false;
         try {
             var h = Header.newBuilder().setStatus(head.status()).setReason(head.reason());
             boolean chunked = false;
@@ -150,10 +154,11 @@ final class ApiServerHttp {
                 reusable = false;
                 copy(c.in(), exchange, Long.MAX_VALUE);
             }
+            complete = true;
             exchange.trailer();
         } finally {
             if (inUse.compareAndSet(c, null)) {
-                if (reusable && idle.size() < MAX_IDLE) {
+                if (reusable && complete && idle.size() < MAX_IDLE) {
                     idle.offerFirst(c.idleFromNow());
                 } else {
                     close(c);

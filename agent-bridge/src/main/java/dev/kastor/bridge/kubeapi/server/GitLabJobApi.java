@@ -24,6 +24,9 @@ public final class GitLabJobApi {
 
     private record Entry(long expires, JsonNode answer, ProxyFailure failure) {}
 
+    /** Job tokens whose answers are kept at most (running jobs of a large instance in one minute, with room). */
+    static final int MAX_ENTRIES = 20_000;
+
     private final URI gitlabUrl;
     private final String path;
     private final HttpClient http;
@@ -49,12 +52,28 @@ public final class GitLabJobApi {
         }
         try {
             JsonNode answer = fetch(jobToken);
-            cache.put(key, new Entry(System.nanoTime() + CACHE_OK.toNanos(), answer, null));
+            remember(key, new Entry(System.nanoTime() + CACHE_OK.toNanos(), answer, null));
             return answer;
         } catch (ProxyFailure f) {
-            cache.put(key, new Entry(System.nanoTime() + CACHE_ERROR.toNanos(), null, f));
+            remember(key, new Entry(System.nanoTime() + CACHE_ERROR.toNanos(), null, f));
             throw f;
         }
+    }
+
+    /**
+     * Every job token ever seen would stay otherwise (and anyone can present made-up ones): expired answers go
+     * when the cache grows, and past {@link #MAX_ENTRIES} the oldest ones too.
+     */
+    private void remember(String key, Entry entry) {
+        if (cache.size() >= MAX_ENTRIES / 2) {
+            long now = System.nanoTime();
+            cache.values().removeIf(e -> e.expires() <= now);
+            if (cache.size() >= MAX_ENTRIES) {
+                cache.entrySet().stream().sorted(java.util.Comparator.comparingLong(x -> x.getValue().expires()))
+                        .limit(cache.size() - MAX_ENTRIES / 2).map(Map.Entry::getKey).toList().forEach(cache::remove);
+            }
+        }
+        cache.put(key, entry);
     }
 
     private JsonNode fetch(String jobToken) throws ProxyFailure, InterruptedException {

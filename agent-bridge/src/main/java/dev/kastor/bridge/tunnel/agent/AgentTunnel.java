@@ -154,7 +154,8 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
             readyLock.notifyAll();
         }
         release(t);
-        if (!completed) cancelHooks.forEach(Runnable::run);
+        // Hooks close sockets (a TLS close may block on a peer that stopped reading): never on the transport thread.
+        if (!completed) Thread.ofVirtual().name("tunnel-cancel").start(() -> cancelHooks.forEach(Runnable::run));
     }
 
     /** Tells the pool once that this stream is no longer idle or busy. */

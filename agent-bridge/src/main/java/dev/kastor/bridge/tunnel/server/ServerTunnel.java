@@ -48,6 +48,11 @@ public final class ServerTunnel implements StreamObserver<AgentFrame>, ProxyTunn
     @Override
     public synchronized void start(RequestInfo info, TunnelListener l) {
         this.listener = l;
+        if (done.get()) {
+            // the agent closed this stream after it was claimed: say so rather than send into a dead call
+            l.broken("the agent's tunnel stream closed before the request started");
+            return;
+        }
         toAgent.onNext(KasFrame.newBuilder().setRequestInfo(info).build());
         toAgent.request(1);
     }
