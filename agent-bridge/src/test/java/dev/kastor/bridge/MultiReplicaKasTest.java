@@ -212,15 +212,19 @@ class MultiReplicaKasTest {
         String unsigned = "eyJhbGciOiJub25lIn0." + Base64.getUrlEncoder().withoutPadding()
                 .encodeToString("{\"iss\":\"kastor-kas\",\"aud\":\"kastor-kas\",\"exp\":9999999999}".getBytes(StandardCharsets.UTF_8)) + ".";
 
-        for (String auth : new String[] {null, "Bearer not-a-jwt", "Bearer " + otherKey.mint(), "Bearer " + rightKeyButOld.mint(),
-                "Bearer " + rightKeyFarFuture.mint(), "Bearer " + unsigned}) {
+        String a = replicaA.kas.config().ownPrivateApiUrl();
+        var rightKey = new PrivateApiJwt(Bridge.SECRET, Clock.systemUTC());
+        for (String auth : new String[] {null, "Bearer not-a-jwt", "Bearer " + otherKey.mint(a, agentId), "Bearer " + rightKeyButOld.mint(a, agentId),
+                "Bearer " + rightKeyFarFuture.mint(a, agentId), "Bearer " + unsigned,
+                "Bearer " + rightKey.mint(replicaB.kas.config().ownPrivateApiUrl(), agentId), "Bearer " + rightKey.mint(a, agentId + 1000)}) {
             assertThat(callPrivateApi(auth).getCode()).as("call with %s", auth == null ? "no token" : auth.length() > 20 ? "a bad JWT" : auth)
                     .isEqualTo(Status.Code.UNAUTHENTICATED);
         }
         assertThat(upstream.seen).as("nothing reached the agent").noneMatch(s -> s.path().equals("/api/v1/namespaces/jwt-test"));
 
-        // The same call with a valid JWT does reach the agent: the refusals above were about the token alone.
-        assertThat(callPrivateApi("Bearer " + new PrivateApiJwt(Bridge.SECRET, Clock.systemUTC()).mint()).getCode()).isEqualTo(Status.Code.OK);
+        // Refused above too: a valid token made for replica B, and one made for another agent.
+        // The same call with a valid JWT for this replica and agent does reach the agent: the refusals were about the token alone.
+        assertThat(callPrivateApi("Bearer " + rightKey.mint(a, agentId)).getCode()).isEqualTo(Status.Code.OK);
         assertThat(upstream.seen).anyMatch(s -> s.path().equals("/api/v1/namespaces/jwt-test"));
     }
 

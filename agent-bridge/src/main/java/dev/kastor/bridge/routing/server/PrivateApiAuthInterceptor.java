@@ -18,9 +18,12 @@ final class PrivateApiAuthInterceptor implements ServerInterceptor {
     static final Context.Key<Long> AGENT_ID = Context.key("kastor-routed-agent-id");
 
     private final PrivateApiJwt jwt;
+    private final String ownUrl;
 
-    PrivateApiAuthInterceptor(PrivateApiJwt jwt) {
+    /** {@code ownUrl}: this replica's {@code own_private_api_url}, which every token must name. */
+    PrivateApiAuthInterceptor(PrivateApiJwt jwt, String ownUrl) {
         this.jwt = jwt;
+        this.ownUrl = ownUrl;
     }
 
     @Override
@@ -29,16 +32,16 @@ final class PrivateApiAuthInterceptor implements ServerInterceptor {
         if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return refuse(call, Status.UNAUTHENTICATED.withDescription("private API call without a JWT: send 'authorization: Bearer <jwt>'"));
         }
-        try {
-            jwt.verify(auth.substring(7).trim());
-        } catch (PrivateApiJwt.InvalidToken e) {
-            return refuse(call, Status.UNAUTHENTICATED.withDescription("private API call with an invalid JWT: " + e.getMessage()));
-        }
         long agentId;
         try {
             agentId = Long.parseLong(String.valueOf(headers.get(AGENT_ID_HEADER)));
         } catch (NumberFormatException e) {
             return refuse(call, Status.INVALID_ARGUMENT.withDescription("private API call without a numeric kastor-agent-id"));
+        }
+        try {
+            jwt.verify(auth.substring(7).trim(), ownUrl, agentId);
+        } catch (PrivateApiJwt.InvalidToken e) {
+            return refuse(call, Status.UNAUTHENTICATED.withDescription("private API call with an invalid JWT: " + e.getMessage()));
         }
         return Contexts.interceptCall(Context.current().withValue(AGENT_ID, agentId), call, headers, next);
     }

@@ -22,6 +22,9 @@ import java.util.UUID;
  * token's own {@code alg} never decides how it is checked. Tokens and the key never appear in messages.
  */
 public final class PrivateApiJwt {
+    static final String REPLICA_CLAIM = "kastor_replica";
+    static final String AGENT_CLAIM = "kastor_agent_id";
+
     private final MACSigner signer;
     private final MACVerifier verifier;
     private final Clock clock;
@@ -44,11 +47,16 @@ public final class PrivateApiJwt {
         this.clock = clock;
     }
 
-    /** A fresh token for one call, valid for {@link RoutingDefaults#JWT_LIFETIME}. */
-    public String mint() {
+    /**
+     * A fresh token for one call to the replica at {@code replicaUrl} about {@code agentId}, valid for
+     * {@link RoutingDefaults#JWT_LIFETIME}. Naming both means a token seen on the way (it travels to whatever URL
+     * Redis lists) opens no other replica and no other agent.
+     */
+    public String mint(String replicaUrl, long agentId) {
         Instant now = clock.instant();
         var claims = new JWTClaimsSet.Builder().issuer(RoutingDefaults.JWT_ISSUER).audience(RoutingDefaults.JWT_AUDIENCE)
                 .issueTime(Date.from(now)).expirationTime(Date.from(now.plus(RoutingDefaults.JWT_LIFETIME)))
+                .claim(REPLICA_CLAIM, replicaUrl).claim(AGENT_CLAIM, Long.toString(agentId))
                 .jwtID(UUID.randomUUID().toString()).build();
         var jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims);
         try {
@@ -59,7 +67,8 @@ public final class PrivateApiJwt {
         return jwt.serialize();
     }
 
-    public void verify(String token) throws InvalidToken {
+    /** Checks the token, and that it was made for this replica ({@code ownUrl}) and this agent. */
+    public void verify(String token, String ownUrl, long agentId) throws InvalidToken {
         SignedJWT jwt;
         JWTClaimsSet claims;
         try {
@@ -85,5 +94,7 @@ public final class PrivateApiJwt {
         if (exp.toInstant().isAfter(now.plus(RoutingDefaults.JWT_LIFETIME).plus(RoutingDefaults.JWT_CLOCK_SKEW))) {
             throw new InvalidToken("the token lives longer than " + RoutingDefaults.JWT_LIFETIME.toSeconds() + " s");
         }
+        if (!ownUrl.equals(claims.getClaim(REPLICA_CLAIM))) throw new InvalidToken("the token was made for another replica");
+        if (!Long.toString(agentId).equals(claims.getClaim(AGENT_CLAIM))) throw new InvalidToken("the token was made for another agent");
     }
 }

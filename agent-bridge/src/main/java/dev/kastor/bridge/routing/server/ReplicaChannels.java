@@ -17,14 +17,19 @@ import java.util.concurrent.TimeUnit;
 /** One gRPC channel per other replica's private API, made on first use; every call carries a fresh JWT. */
 final class ReplicaChannels implements AutoCloseable {
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
-    private final CallCredentials credentials;
+    private final PrivateApiJwt jwt;
 
     ReplicaChannels(PrivateApiJwt jwt) {
-        this.credentials = new CallCredentials() {
+        this.jwt = jwt;
+    }
+
+    /** A fresh JWT per call, naming the replica called and the agent the call is about. */
+    private CallCredentials credentials(String url, long agentId) {
+        return new CallCredentials() {
             @Override
             public void applyRequestMetadata(RequestInfo requestInfo, Executor appExecutor, MetadataApplier applier) {
                 var m = new Metadata();
-                m.put(PrivateApiAuthInterceptor.AUTHORIZATION, "Bearer " + jwt.mint());
+                m.put(PrivateApiAuthInterceptor.AUTHORIZATION, "Bearer " + jwt.mint(url, agentId));
                 applier.apply(m);
             }
         };
@@ -35,7 +40,7 @@ final class ReplicaChannels implements AutoCloseable {
         var agent = new Metadata();
         agent.put(PrivateApiAuthInterceptor.AGENT_ID_HEADER, Long.toString(agentId));
         return PrivateApiGrpc.newStub(channels.computeIfAbsent(url, ReplicaChannels::open))
-                .withCallCredentials(credentials)
+                .withCallCredentials(credentials(url, agentId))
                 .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(agent));
     }
 

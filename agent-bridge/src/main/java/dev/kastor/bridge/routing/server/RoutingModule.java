@@ -69,7 +69,7 @@ public final class RoutingModule implements KasModule {
         var b = NettyServerBuilder.forAddress(address(listen.address()))
                 .permitKeepAliveTime(20, TimeUnit.SECONDS)
                 .addService(ServerInterceptors.intercept(new PrivateApiService(tunnels, waits, config.ownPrivateApiUrl(), log),
-                        new PrivateApiAuthInterceptor(jwt)));
+                        new PrivateApiAuthInterceptor(jwt, config.ownPrivateApiUrl())));
         if (listen.certificateFile() != null) b.useTransportSecurity(new File(listen.certificateFile()), new File(listen.keyFile()));
         privateApi = b.build().start();
         // Advertise this replica only once the others can reach it.
