@@ -55,54 +55,58 @@ public final class Kas implements AutoCloseable {
         var agentConfig = new ConfigServerModule(config.agentConfiguration(), agents, log);
         this.routing = new RoutingModule(config, tunnels, metrics, log);
         this.modules = List.of(routing, agentConfig, new RegistrationServer(agents, log, config.apiSecretKey()));
-        var listen = config.listen();
-        var agentAddr = address(listen.agent().address());
-        boolean websocket = listen.agent().isWebsocket();
-        // With the WebSocket transport, gRPC listens on loopback only and the WebSocket front owns the agent port;
-        // the loopback port needs the same agent tokens as the public one.
-        var gb = NettyServerBuilder.forAddress(websocket ? new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0) : agentAddr)
-                .maxConnectionAge(TunnelDefaults.MAX_CONNECTION_AGE.toSeconds(), TimeUnit.SECONDS)
-                .maxConnectionAgeGrace(TunnelDefaults.MAX_CONNECTION_AGE_GRACE.toSeconds(), TimeUnit.SECONDS)
-                .permitKeepAliveTime(20, TimeUnit.SECONDS)
-                .permitKeepAliveWithoutCalls(true)
-                // Tunnel frames are only handed on (to a Netty event loop), never blocked on: no executor hop for them.
-                // Other agent-facing services keep gRPC's default executor, so a slow one cannot stall the transport.
-                .callExecutor(new io.grpc.ServerCallExecutorSupplier() {
-                    @Override
-                    public <Q, R> java.util.concurrent.Executor getExecutor(io.grpc.ServerCall<Q, R> call, io.grpc.Metadata headers) {
-                        return call.getMethodDescriptor().getServiceName().equals(dev.kastor.bridge.tunnel.rpc.ReverseTunnelGrpc.SERVICE_NAME)
-                                ? Runnable::run : null;
-                    }
-                })
-                .addService(ServerInterceptors.intercept(new TunnelService(tunnels), new AgentAuthInterceptor(agents)));
-        for (KasModule m : modules) {
-            for (var service : m.agentServices()) gb.addService(ServerInterceptors.intercept(service, new AgentAuthInterceptor(agents)));
-        }
-        if (listen.agent().certificateFile() != null && !websocket) {
-            gb.useTransportSecurity(new File(listen.agent().certificateFile()), new File(listen.agent().keyFile()));
-        }
-        this.grpc = gb.build().start();
-        this.websocket = websocket
-                ? new WebSocketFront(agentAddr, tls(listen.agent()), new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), grpc.getPort()), log)
-                : null;
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-        JobAuthorizer authorizer = config.standaloneCiAccess()
-                ? new StandaloneJobAuthorizer(URI.create(config.gitlab().url()), http, agents, agentConfig.configurations())
-                : new GitLabJobAuthorizer(URI.create(config.gitlab().url()), http);
-        this.proxy = new K8sProxyServer(address(listen.k8sProxy().address()), tls(listen.k8sProxy()), listen.k8sProxy().prefix(),
-                authorizer, routing.finder(), metrics, log);
-        this.api = new ApiServer(address(listen.api().address()), jdkTls(listen.api()), this,
-                new JobAgentsEndpoint(authorizer, agents, k8sProxyUrl(config, tls(listen.k8sProxy()) != null, proxy.port())), modules);
-        for (KasModule m : modules) {
-            try {
-                m.start();
-            } catch (IOException | RuntimeException e) {
-                close();
-                throw e;
-            } catch (Exception e) {
-                close();
-                throw new IllegalStateException("KAS module " + m.name() + " failed to start: " + e.getMessage(), e);
+        // A port that cannot be bound, or a module that fails, must not leave the listeners already up holding theirs.
+        try {
+            var listen = config.listen();
+            var agentAddr = address(listen.agent().address());
+            boolean websocket = listen.agent().isWebsocket();
+            // With the WebSocket transport, gRPC listens on loopback only and the WebSocket front owns the agent port;
+            // the loopback port needs the same agent tokens as the public one.
+            var gb = NettyServerBuilder.forAddress(websocket ? new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0) : agentAddr)
+                    .maxConnectionAge(TunnelDefaults.MAX_CONNECTION_AGE.toSeconds(), TimeUnit.SECONDS)
+                    .maxConnectionAgeGrace(TunnelDefaults.MAX_CONNECTION_AGE_GRACE.toSeconds(), TimeUnit.SECONDS)
+                    .permitKeepAliveTime(20, TimeUnit.SECONDS)
+                    .permitKeepAliveWithoutCalls(true)
+                    // Tunnel frames are only handed on (to a Netty event loop), never blocked on: no executor hop for them.
+                    // Other agent-facing services keep gRPC's default executor, so a slow one cannot stall the transport.
+                    .callExecutor(new io.grpc.ServerCallExecutorSupplier() {
+                        @Override
+                        public <Q, R> java.util.concurrent.Executor getExecutor(io.grpc.ServerCall<Q, R> call, io.grpc.Metadata headers) {
+                            return call.getMethodDescriptor().getServiceName().equals(dev.kastor.bridge.tunnel.rpc.ReverseTunnelGrpc.SERVICE_NAME)
+                                    ? Runnable::run : null;
+                        }
+                    })
+                    .addService(ServerInterceptors.intercept(new TunnelService(tunnels), new AgentAuthInterceptor(agents)));
+            for (KasModule m : modules) {
+                for (var service : m.agentServices()) gb.addService(ServerInterceptors.intercept(service, new AgentAuthInterceptor(agents)));
             }
+            if (listen.agent().certificateFile() != null && !websocket) {
+                gb.useTransportSecurity(new File(listen.agent().certificateFile()), new File(listen.agent().keyFile()));
+            }
+            this.grpc = gb.build().start();
+            this.websocket = websocket
+                    ? new WebSocketFront(agentAddr, tls(listen.agent()), new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), grpc.getPort()), log)
+                    : null;
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+            JobAuthorizer authorizer = config.standaloneCiAccess()
+                    ? new StandaloneJobAuthorizer(URI.create(config.gitlab().url()), http, agents, agentConfig.configurations())
+                    : new GitLabJobAuthorizer(URI.create(config.gitlab().url()), http);
+            this.proxy = new K8sProxyServer(address(listen.k8sProxy().address()), tls(listen.k8sProxy()), listen.k8sProxy().prefix(),
+                    authorizer, routing.finder(), metrics, log);
+            this.api = new ApiServer(address(listen.api().address()), jdkTls(listen.api()), this,
+                    new JobAgentsEndpoint(authorizer, agents, k8sProxyUrl(config, tls(listen.k8sProxy()) != null, proxy.port())), modules);
+            for (KasModule m : modules) {
+                try {
+                    m.start();
+                } catch (IOException | RuntimeException e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw new IllegalStateException("KAS module " + m.name() + " failed to start: " + e.getMessage(), e);
+                }
+            }
+        } catch (IOException | RuntimeException | InterruptedException e) {
+            close();
+            throw e;
         }
         started = true;
         log.info("kas started", Map.of("agent_port", agentPort(), "k8s_proxy_port", k8sProxyPort(), "api_port", apiPort(),
@@ -197,15 +201,18 @@ public final class Kas implements AutoCloseable {
 
     @Override
     public void close() {
-        for (KasModule m : modules.reversed()) m.close();
-        api.close();
-        proxy.close();
+        // Null-safe: a KAS that failed to start closes what it had started so far.
+        if (modules != null) for (KasModule m : modules.reversed()) m.close();
+        if (api != null) api.close();
+        if (proxy != null) proxy.close();
         if (websocket != null) websocket.close();
-        grpc.shutdownNow();
-        try {
-            grpc.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (grpc != null) {
+            grpc.shutdownNow();
+            try {
+                grpc.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

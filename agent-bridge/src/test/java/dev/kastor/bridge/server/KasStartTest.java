@@ -1,0 +1,46 @@
+package dev.kastor.bridge.server;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.testing.Programs;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Starting KAS: a port it cannot have stops it with nothing left listening. */
+class KasStartTest {
+    static final String KEY = Base64.getEncoder().encodeToString(new byte[32]);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aKasThatCannotBindItsK8sProxyPortReleasesTheAgentPortItAlreadyHeld() throws Exception {
+        int agentPort = Programs.freePort();
+        try (var taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Path config = dir.resolve("kas.yaml");
+            Files.writeString(config, """
+                    listen:
+                      agent: {address: "127.0.0.1:%d"}
+                      api: {address: "127.0.0.1:0"}
+                      k8s_proxy: {address: "127.0.0.1:%d"}
+                      private_api: {address: "127.0.0.1:0"}
+                    gitlab: {url: "http://127.0.0.1:1"}
+                    api_secret_key: %s
+                    private_api_secret_key: %s
+                    """.formatted(agentPort, taken.getLocalPort(), KEY, KEY));
+
+            assertThatThrownBy(() -> Kas.start(KasConfig.load(config), JsonLog.quiet())).isInstanceOf(java.io.IOException.class);
+
+            try (var again = new ServerSocket()) {
+                again.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), agentPort)); // throws if KAS still held it
+            }
+        }
+    }
+}
