@@ -2,6 +2,7 @@ package dev.kastor.bridge.routing.server;
 
 import com.google.protobuf.ByteString;
 import dev.kastor.bridge.routing.rpc.PrivateApiGrpc;
+import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.rpc.AgentFrame;
 import dev.kastor.bridge.tunnel.rpc.CloseSend;
 import dev.kastor.bridge.tunnel.rpc.KasFrame;
@@ -16,7 +17,8 @@ import io.grpc.stub.ClientResponseObserver;
 /**
  * A tunnel to an agent whose streams another KAS replica holds: one private API call, started when the k8s proxy
  * starts the request. It behaves as a local {@link dev.kastor.bridge.tunnel.server.ServerTunnel} does (the agent's
- * frames come one per {@link #requestNext}, plus the one after a header), so the k8s proxy cannot tell them apart.
+ * frames come one per {@link #requestNext}, plus a window of {@link TunnelDefaults#RESPONSE_WINDOW} after a header), so
+ * the k8s proxy cannot tell them apart.
  * Every failure of the other replica ends up on the listener: 503 when it cannot be reached, 502 otherwise, never a hang.
  */
 final class RemoteTunnel implements ProxyTunnel, ClientResponseObserver<KasFrame, AgentFrame> {
@@ -77,8 +79,12 @@ final class RemoteTunnel implements ProxyTunnel, ClientResponseObserver<KasFrame
     }
 
     @Override
-    public synchronized void requestNext() {
-        if (!done && call != null) call.request(1);
+    public void requestNext() {
+        request(1);
+    }
+
+    private synchronized void request(int frames) {
+        if (!done && call != null) call.request(frames);
     }
 
     @Override
@@ -110,7 +116,7 @@ final class RemoteTunnel implements ProxyTunnel, ClientResponseObserver<KasFrame
             case HEADER -> {
                 headerSeen = true;
                 l.header(frame.getHeader());
-                requestNext(); // as a local tunnel does after the header
+                request(TunnelDefaults.RESPONSE_WINDOW); // the same bounded window a local tunnel opens after the header
             }
             case MESSAGE -> l.message(frame.getMessage().getData());
             case TRAILER -> {
@@ -121,7 +127,7 @@ final class RemoteTunnel implements ProxyTunnel, ClientResponseObserver<KasFrame
                 l.error(frame.getError().getStatus(), frame.getError().getMessage());
                 finish(true);
             }
-            default -> requestNext();
+            default -> request(1);
         }
     }
 
