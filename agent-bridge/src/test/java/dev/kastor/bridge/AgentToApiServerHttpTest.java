@@ -77,7 +77,7 @@ class AgentToApiServerHttpTest {
         var cert = SelfSignedCert.create(dir, "apiserver");
         var api = closing(RawApiServer.start(serverTls(cert), false));
         var bridge = new Bridge[1];
-        long id = bridge(URI.create("https://127.0.0.1:" + api.port()), clientTls(cert), bridge);
+        long id = bridge(URI.create("https://127.0.0.1:" + api.port()), Bridge.trusting(cert), bridge);
 
         var r = get(bridge[0], id, "/api/v1/namespaces/default/pods");
 
@@ -115,10 +115,6 @@ class AgentToApiServerHttpTest {
 
     private static SSLContext serverTls(SelfSignedCert cert) throws Exception {
         return ((JdkSslContext) SslContextBuilder.forServer(cert.certPem().toFile(), cert.keyPem().toFile()).sslProvider(SslProvider.JDK).build()).context();
-    }
-
-    private static SSLContext clientTls(SelfSignedCert cert) throws Exception {
-        return ((JdkSslContext) SslContextBuilder.forClient().trustManager(cert.certPem().toFile()).sslProvider(SslProvider.JDK).build()).context();
     }
 
     /**

@@ -176,4 +176,11 @@ public final class Bridge implements AutoCloseable {
         kas.close();
         if (ownsGitlab) gitlab.close();
     }
+
+    /** A client TLS context trusting exactly {@code cert} (a test's self-signed KAS or API server). */
+    public static SSLContext trusting(dev.kastor.testing.SelfSignedCert cert) throws Exception {
+        var netty = io.netty.handler.ssl.SslContextBuilder.forClient().trustManager(cert.certPem().toFile())
+                .sslProvider(io.netty.handler.ssl.SslProvider.JDK).build();
+        return ((io.netty.handler.ssl.JdkSslContext) netty).context();
+    }
 }

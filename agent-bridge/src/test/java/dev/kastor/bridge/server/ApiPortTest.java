@@ -11,11 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.util.Base64;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,7 +38,7 @@ class ApiPortTest {
                 """.formatted(cert.certPem(), cert.keyPem(), KEY, KEY));
 
         try (var kas = Kas.start(KasConfig.load(config), JsonLog.quiet())) {
-            var trusting = HttpClient.newBuilder().sslContext(trusting(cert.certPem())).build();
+            var trusting = HttpClient.newBuilder().sslContext(dev.kastor.bridge.Bridge.trusting(cert)).build();
             var healthz = trusting.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + kas.apiPort() + "/healthz")).build(),
                     HttpResponse.BodyHandlers.ofString());
             var metrics = trusting.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + kas.apiPort() + "/metrics")).build(),
@@ -55,18 +51,5 @@ class ApiPortTest {
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + kas.apiPort() + "/healthz")).build(), HttpResponse.BodyHandlers.ofString()))
                     .isInstanceOf(java.io.IOException.class);
         }
-    }
-
-    static SSLContext trusting(Path certPem) throws Exception {
-        var ks = KeyStore.getInstance(KeyStore.getDefaultType());
-        ks.load(null, null);
-        try (var in = Files.newInputStream(certPem)) {
-            ks.setCertificateEntry("kas", CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(ks);
-        var ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, tmf.getTrustManagers(), null);
-        return ctx;
     }
 }

@@ -14,11 +14,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -29,8 +24,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import io.netty.handler.ssl.JdkSslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The agent's end of the WebSocket transport. The gRPC channel dials a listener on 127.0.0.1 inside this process;
@@ -234,19 +231,12 @@ public final class WebSocketDialer implements AutoCloseable {
         }
     }
 
+    /** The CAs of {@code caFile} only, as {@code --ca-file} does for grpcs:// (Netty reads the PEM, as for KAS's listeners). */
     private static SSLContext trusting(File caFile) throws IOException {
-        try (InputStream in = Files.newInputStream(caFile.toPath())) {
-            var ks = KeyStore.getInstance(KeyStore.getDefaultType());
-            ks.load(null, null);
-            int i = 0;
-            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) ks.setCertificateEntry("ca-" + i++, c);
-            if (i == 0) throw new IOException("--ca-file " + caFile + " holds no PEM certificate");
-            var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(ks);
-            var ctx = SSLContext.getInstance("TLS");
-            ctx.init(null, tmf.getTrustManagers(), null);
-            return ctx;
-        } catch (GeneralSecurityException e) {
+        try {
+            var netty = SslContextBuilder.forClient().trustManager(caFile).sslProvider(SslProvider.JDK).build();
+            return ((JdkSslContext) netty).context();
+        } catch (IOException | IllegalArgumentException e) {
             throw new IOException("cannot use --ca-file " + caFile + " as a CA for wss://: " + e.getMessage(), e);
         }
     }
