@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code GET /api/v1/job/agents} with header {@code JOB-TOKEN}: the agents this CI job may use, with what a
@@ -23,7 +22,6 @@ import tools.jackson.databind.json.JsonMapper;
  * agents are listed depends on KAS's {@code ci_access_mode} (see {@link JobAuthorizer}).
  */
 final class JobAgentsEndpoint {
-    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final JobAuthorizer authorizer;
     private final AgentStore agents;
@@ -78,9 +76,6 @@ final class JobAgentsEndpoint {
     }
 
     private static void send(HttpExchange ex, int status, Object body) throws IOException {
-        byte[] b = JSON.writeValueAsBytes(body);
-        ex.getResponseHeaders().set("Content-Type", "application/json");
-        ex.sendResponseHeaders(status, b.length);
-        ex.getResponseBody().write(b);
+        ApiJson.send(ex, status, body);
     }
 }

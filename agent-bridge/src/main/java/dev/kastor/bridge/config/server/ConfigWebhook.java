@@ -2,6 +2,7 @@ package dev.kastor.bridge.config.server;
 
 import com.sun.net.httpserver.HttpExchange;
 import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.server.ApiJson;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -95,9 +96,6 @@ final class ConfigWebhook {
     }
 
     private static void send(HttpExchange ex, int status, String message) throws IOException {
-        byte[] b = JSON.writeValueAsBytes(Map.of("message", message));
-        ex.getResponseHeaders().set("Content-Type", "application/json");
-        ex.sendResponseHeaders(status, b.length);
-        ex.getResponseBody().write(b);
+        ApiJson.send(ex, status, Map.of("message", message));
     }
 }

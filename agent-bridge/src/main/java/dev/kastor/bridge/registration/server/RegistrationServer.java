@@ -9,6 +9,7 @@ import dev.kastor.bridge.registration.RegistrationDefaults;
 import dev.kastor.bridge.registration.rpc.AgentMeta;
 import dev.kastor.bridge.registration.rpc.AgentRegistrationGrpc;
 import dev.kastor.bridge.registration.rpc.RegisterResponse;
+import dev.kastor.bridge.server.ApiJson;
 import dev.kastor.bridge.tunnel.server.AgentAuthInterceptor;
 import io.grpc.BindableService;
 import io.grpc.stub.StreamObserver;
@@ -25,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The KAS half of registration: keeps the last registration of every agent instance in memory (an instance not
@@ -36,7 +36,6 @@ import tools.jackson.databind.json.JsonMapper;
  * base64 text of the configured key). The decoded bytes are compared in constant time, and the header is never logged.
  */
 public final class RegistrationServer implements KasModule {
-    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /** One agent process's last registration. */
     public record Instance(long agentId, AgentMeta meta, Instant lastSeen) {}
@@ -182,9 +181,6 @@ public final class RegistrationServer implements KasModule {
     }
 
     private static void send(HttpExchange ex, int status, Object body) throws IOException {
-        byte[] b = JSON.writeValueAsBytes(body);
-        ex.getResponseHeaders().set("Content-Type", "application/json");
-        ex.sendResponseHeaders(status, b.length);
-        ex.getResponseBody().write(b);
+        ApiJson.send(ex, status, body);
     }
 }
