@@ -123,6 +123,19 @@ class K8sProxyStreamingTest {
     }
 
     @Test
+    void oneKeepAliveConnectionCarriesThousandsOfQuickAnswersInARow() throws Exception {
+        // The agent's answer can be complete before KAS has passed on the end of the client's request (a GET's empty
+        // last chunk): the connection must still go on to read the next request instead of pausing for good.
+        HttpClient oneConnection = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        for (int i = 0; i < 3000; i++) {
+            var r = oneConnection.send(request("/api/v1/namespaces/default/pods").timeout(Duration.ofSeconds(5)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as("answer %d", i).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("{\"kind\":\"PodList\",\"items\":[]}");
+        }
+    }
+
+    @Test
     void aChunkedResponseArrivesChunkByChunk() throws Exception {
         var r = client.send(request("/watch?watch=1").GET().build(), HttpResponse.BodyHandlers.ofLines());
         var lines = r.body().iterator();

@@ -75,6 +75,7 @@ public final class TunnelBench {
                     try {
                         get(client, tunnel + "/small", auth);
                     } catch (IllegalStateException e) {
+                        e.printStackTrace();
                         System.out.printf("warm-up request %d failed: agent idle %d busy %d, KAS open %d%n%s%n", i, agent.pool().idleStreams(),
                                 agent.pool().busyStreams(), bridge.kas.tunnels().openTunnels(), e.getMessage());
                         throw e;
@@ -159,10 +160,15 @@ public final class TunnelBench {
     }
 
     static long get(HttpClient client, String url, String auth) throws Exception {
-        var b = HttpRequest.newBuilder(URI.create(url));
+        var b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10));
         if (auth != null) b.header("Authorization", auth);
         long start = System.nanoTime();
-        var r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> r;
+        try {
+            r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(url + ": " + e, e);
+        }
         long took = System.nanoTime() - start;
         if (r.statusCode() != 200) throw new IllegalStateException(url + " answered " + r.statusCode() + ": " + new String(r.body(), StandardCharsets.UTF_8));
         return took;

@@ -118,8 +118,6 @@ final class ApiServerHttp {
         }
 
         boolean reusable = !upgrade && !head.http10() && head.all("connection").stream().noneMatch(v -> v.toLowerCase(Locale.ROOT).contains("close"));
-        // Only a connection whose answer was read to its last byte may carry another request.
-        boolean complete = false;
         try {
             var h = Header.newBuilder().setStatus(head.status()).setReason(head.reason());
             boolean chunked = false;
@@ -134,6 +132,16 @@ final class ApiServerHttp {
                 if (!upgrade && (lower.equals("connection") || lower.equals("keep-alive"))) continue;
                 h.putHeaders(e.getKey(), Values.newBuilder().addAllValue(e.getValue()).build());
             }
+            boolean noBody = info.getMethod().equals("HEAD") || head.status() == 204 || head.status() == 304;
+            if (head.status() != 101 && (noBody || !chunked && responseLength >= 0 && responseLength <= TunnelDefaults.CHUNK)) {
+                // A small answer of known length (most single objects): one frame through the tunnel instead of three.
+                byte[] body = new byte[noBody ? 0 : (int) responseLength];
+                int got = c.in().readNBytes(body, 0, body.length);
+                if (got < body.length) throw new IOException("the API server closed the connection " + (body.length - got) + " bytes before the end of its answer");
+                giveBack(inUse, c, reusable);
+                exchange.respond(h.build(), body, body.length);
+                return;
+            }
             exchange.header(h.build());
             if (head.status() == 101) {
                 Socket socket = c.socket();
@@ -143,10 +151,7 @@ final class ApiServerHttp {
                 up.interrupt();
                 return;
             }
-            boolean noBody = info.getMethod().equals("HEAD") || head.status() == 204 || head.status() == 304;
-            if (noBody) {
-                // nothing follows the head
-            } else if (chunked) {
+            if (chunked) {
                 copyChunked(c.in(), exchange);
             } else if (responseLength >= 0) {
                 copy(c.in(), exchange, responseLength);
@@ -154,16 +159,24 @@ final class ApiServerHttp {
                 reusable = false;
                 copy(c.in(), exchange, Long.MAX_VALUE);
             }
-            complete = true;
+            giveBack(inUse, c, reusable);
             exchange.trailer();
         } finally {
-            if (inUse.compareAndSet(c, null)) {
-                if (reusable && complete && idle.size() < MAX_IDLE) {
-                    idle.offerFirst(c.idleFromNow());
-                } else {
-                    close(c);
-                }
-            }
+            // Not given back: the answer broke off (or was an upgrade), so the connection cannot carry another request.
+            if (inUse.compareAndSet(c, null)) close(c);
+        }
+    }
+
+    /**
+     * Only a connection whose answer was read to its last byte may carry another request. It goes back before the
+     * agent tells KAS the answer is complete, so the client's next request finds it in the pool.
+     */
+    private void giveBack(AtomicReference<Connection> inUse, Connection c, boolean reusable) {
+        if (!inUse.compareAndSet(c, null)) return;
+        if (reusable && idle.size() < MAX_IDLE) {
+            idle.offerFirst(c.idleFromNow());
+        } else {
+            close(c);
         }
     }
 

@@ -45,11 +45,8 @@ public final class GitLabJobApi {
 
     public JsonNode get(String jobToken) throws ProxyFailure, InterruptedException {
         String key = Hashes.sha256(jobToken);
-        Entry e = cache.get(key);
-        if (e != null && e.expires() > System.nanoTime()) {
-            if (e.failure() != null) throw e.failure();
-            return e.answer();
-        }
+        JsonNode known = cached(key);
+        if (known != null) return known;
         try {
             JsonNode answer = fetch(jobToken);
             remember(key, new Entry(System.nanoTime() + CACHE_OK.toNanos(), answer, null));
@@ -58,6 +55,18 @@ public final class GitLabJobApi {
             remember(key, new Entry(System.nanoTime() + CACHE_ERROR.toNanos(), null, f));
             throw f;
         }
+    }
+
+    /** The answer this KAS still holds for the job token, without asking GitLab; null when it holds none. */
+    public JsonNode cachedAnswer(String jobToken) throws ProxyFailure {
+        return cached(Hashes.sha256(jobToken));
+    }
+
+    private JsonNode cached(String key) throws ProxyFailure {
+        Entry e = cache.get(key);
+        if (e == null || e.expires() <= System.nanoTime()) return null;
+        if (e.failure() != null) throw e.failure();
+        return e.answer();
     }
 
     /**

@@ -21,8 +21,17 @@ public final class GitLabJobAuthorizer implements JobAuthorizer {
     @Override
     public AuthorizedRequest authorize(String authorization) throws ProxyFailure, InterruptedException {
         CiBearer bearer = CiBearer.parse(authorization);
-        long agentId = bearer.agentId();
-        JsonNode allowed = allowedAgents.get(bearer.jobToken());
+        return decide(bearer.agentId(), allowedAgents.get(bearer.jobToken()));
+    }
+
+    @Override
+    public java.util.Optional<AuthorizedRequest> authorizeFromCache(String authorization) throws ProxyFailure {
+        CiBearer bearer = CiBearer.parse(authorization);
+        JsonNode allowed = allowedAgents.cachedAnswer(bearer.jobToken());
+        return allowed == null ? java.util.Optional.empty() : java.util.Optional.of(decide(bearer.agentId(), allowed));
+    }
+
+    private static AuthorizedRequest decide(long agentId, JsonNode allowed) throws ProxyFailure {
         for (JsonNode a : allowed.path("allowed_agents")) {
             if (a.path("id").asLong() == agentId) {
                 JsonNode config = a.path("configuration");

@@ -1,6 +1,7 @@
 package dev.kastor.bridge.kubeapi.server;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Decides whether a CI job may use an agent and who its requests run as. Two ways, chosen by KAS's
@@ -13,6 +14,14 @@ public interface JobAuthorizer {
 
     /** Checks {@code Authorization: Bearer ci:<agent id>:<job token>}; refusals are Status-shaped. */
     AuthorizedRequest authorize(String authorization) throws ProxyFailure, InterruptedException;
+
+    /**
+     * The same decision from what KAS already holds, never waiting (it runs on the client connection's event loop):
+     * empty when deciding would need GitLab, the disk or anything else that blocks.
+     */
+    default Optional<AuthorizedRequest> authorizeFromCache(String authorization) throws ProxyFailure {
+        return Optional.empty();
+    }
 
     /** Every agent the job of {@code jobToken} may use (for {@code GET /api/v1/job/agents}). */
     List<AllowedAgent> allowedAgents(String jobToken) throws ProxyFailure, InterruptedException;

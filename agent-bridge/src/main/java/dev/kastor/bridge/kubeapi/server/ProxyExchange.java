@@ -71,31 +71,45 @@ final class ProxyExchange implements TunnelListener {
         this.keepAlive = HttpUtil.isKeepAlive(request);
     }
 
-    /** On a virtual thread: authorise, pick the agent's tunnel, start the request through it. */
+    /**
+     * On the event loop, the common case without a thread hop: KAS already holds GitLab's answer for this job and the
+     * agent has an idle stream here. False when either needs waiting: then {@link #begin} does it on a virtual thread.
+     */
+    boolean beginNow() {
+        ProxyTunnel idle = null;
+        try {
+            var auth = proxy.authorizer().authorizeFromCache(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+            if (auth.isEmpty()) return false;
+            refuseImpersonationHeaders(auth.get());
+            idle = proxy.tunnels().findNow(auth.get().agentId());
+            if (idle == null) return false;
+            startOn(idle, auth.get());
+        } catch (ProxyFailure f) {
+            fail(f.status());
+        } catch (RuntimeException e) {
+            if (idle != null && tunnel == null) idle.finish(false);
+            fail(K8sStatus.badGateway("KAS failed to proxy the request: " + e));
+        }
+        return true;
+    }
+
+    /** On a virtual thread: authorise (asking GitLab if need be), wait for the agent's tunnel, start the request through it. */
     void begin() {
         try {
             AuthorizedRequest auth = proxy.authorizer().authorize(request.headers().get(HttpHeaderNames.AUTHORIZATION));
-            if (auth.impersonates() && request.headers().names().stream().anyMatch(n -> n.toLowerCase(Locale.ROOT).startsWith("impersonate-"))) {
-                throw new ProxyFailure(K8sStatus.badRequest("impersonation headers (kubectl --as) are not allowed: this agent's access_as already sets who the job is"));
-            }
+            refuseImpersonationHeaders(auth);
             ProxyTunnel chosen;
             try {
                 chosen = proxy.tunnels().find(auth.agentId(), TunnelDefaults.WAIT_FOR_IDLE_STREAM);
             } catch (TunnelFinder.NoTunnel e) {
                 throw new ProxyFailure(K8sStatus.unavailable(e.getMessage()));
             }
-            RequestInfo info = requestInfo(auth);
             onLoop(() -> {
                 if (finished) {
                     chosen.finish(false);
                     return;
                 }
-                tunnel = chosen;
-                chosen.start(info, this);
-                proxy.log().info("proxying", correlationId, Map.of("agent_id", auth.agentId(), "job_id", auth.jobId(),
-                        "method", request.method().name(), "path", info.getPath()));
-                drainPending();
-                ctx.channel().config().setAutoRead(true);
+                startOn(chosen, auth);
             });
         } catch (ProxyFailure f) {
             onLoop(() -> fail(f.status()));
@@ -105,6 +119,23 @@ final class ProxyExchange implements TunnelListener {
         } catch (RuntimeException e) {
             onLoop(() -> fail(K8sStatus.badGateway("KAS failed to proxy the request: " + e.getMessage())));
         }
+    }
+
+    private void refuseImpersonationHeaders(AuthorizedRequest auth) throws ProxyFailure {
+        if (auth.impersonates() && request.headers().names().stream().anyMatch(n -> n.toLowerCase(Locale.ROOT).startsWith("impersonate-"))) {
+            throw new ProxyFailure(K8sStatus.badRequest("impersonation headers (kubectl --as) are not allowed: this agent's access_as already sets who the job is"));
+        }
+    }
+
+    /** On the event loop: the request goes out on the claimed tunnel, with whatever body arrived meanwhile. */
+    private void startOn(ProxyTunnel chosen, AuthorizedRequest auth) {
+        RequestInfo info = requestInfo(auth);
+        tunnel = chosen;
+        chosen.start(info, this);
+        proxy.log().info("proxying", correlationId, Map.of("agent_id", auth.agentId(), "job_id", auth.jobId(),
+                "method", request.method().name(), "path", info.getPath()));
+        drainPending();
+        ctx.channel().config().setAutoRead(true);
     }
 
     private RequestInfo requestInfo(AuthorizedRequest auth) {
@@ -152,7 +183,9 @@ final class ProxyExchange implements TunnelListener {
         } finally {
             ReferenceCountUtil.release(msg);
         }
-        if (!tunnel.ready()) ctx.channel().config().setAutoRead(false);
+        // Pause the client while the agent cannot take more. Not once the request is over: the answer may already be
+        // complete (its stream closed, so never ready again), and the connection must go on to read the next request.
+        if (!requestDone && !finished && !tunnel.ready()) ctx.channel().config().setAutoRead(false);
     }
 
     @Override
@@ -168,14 +201,8 @@ final class ProxyExchange implements TunnelListener {
             if (finished) return;
             responseStarted = true;
             status = header.getStatus();
-            HttpResponseStatus st = header.getReason().isEmpty() ? HttpResponseStatus.valueOf(header.getStatus())
-                    : HttpResponseStatus.valueOf(header.getStatus(), header.getReason());
-            HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, st);
-            header.getHeadersMap().forEach((k, v) -> {
-                String lower = k.toLowerCase(Locale.ROOT);
-                boolean upgradeHeader = header.getStatus() == 101 && (lower.equals("connection") || lower.equals("upgrade"));
-                if (!DROPPED.contains(lower) || upgradeHeader) response.headers().add(k, v.getValueList());
-            });
+            HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status(header));
+            copyHeaders(header, response);
             if (header.getStatus() == 101) {
                 upgraded = true;
                 ctx.write(response);
@@ -189,6 +216,33 @@ final class ProxyExchange implements TunnelListener {
             if (!response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) HttpUtil.setTransferEncodingChunked(response, true);
             HttpUtil.setKeepAlive(response, keepAlive);
             ctx.writeAndFlush(response).addListener(next());
+        });
+    }
+
+    @Override
+    public void response(Header header, ByteString body) {
+        onLoop(() -> {
+            if (finished) return;
+            responseStarted = true;
+            status = header.getStatus();
+            var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status(header), Unpooled.wrappedBuffer(body.asReadOnlyByteBuffer()));
+            copyHeaders(header, response);
+            HttpUtil.setContentLength(response, body.size());
+            HttpUtil.setKeepAlive(response, keepAlive);
+            end(response);
+        });
+    }
+
+    private static HttpResponseStatus status(Header header) {
+        return header.getReason().isEmpty() ? HttpResponseStatus.valueOf(header.getStatus())
+                : HttpResponseStatus.valueOf(header.getStatus(), header.getReason());
+    }
+
+    private static void copyHeaders(Header header, HttpResponse response) {
+        header.getHeadersMap().forEach((k, v) -> {
+            String lower = k.toLowerCase(Locale.ROOT);
+            boolean upgradeHeader = header.getStatus() == 101 && (lower.equals("connection") || lower.equals("upgrade"));
+            if (!DROPPED.contains(lower) || upgradeHeader) response.headers().add(k, v.getValueList());
         });
     }
 
@@ -215,18 +269,17 @@ final class ProxyExchange implements TunnelListener {
     public void trailer() {
         onLoop(() -> {
             if (finished) return;
-            finished = true;
-            proxy.metrics().done(status, System.nanoTime() - startNanos);
-            if (upgraded) {
-                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-                return;
-            }
-            var f = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
-            if (!keepAlive || !requestDone) {
-                f.addListener(ChannelFutureListener.CLOSE);
-            }
-            ((ProxyHandler) ctx.handler()).done(this);
+            end(upgraded ? Unpooled.EMPTY_BUFFER : LastHttpContent.EMPTY_LAST_CONTENT);
         });
+    }
+
+    /** The answer is complete once {@code last} is written; then the connection carries the next request, or closes. */
+    private void end(Object last) {
+        finished = true;
+        proxy.metrics().done(status, System.nanoTime() - startNanos);
+        var written = ctx.writeAndFlush(last);
+        if (upgraded || !keepAlive || !requestDone) written.addListener(ChannelFutureListener.CLOSE);
+        if (!upgraded) ((ProxyHandler) ctx.handler()).done(this);
     }
 
     @Override

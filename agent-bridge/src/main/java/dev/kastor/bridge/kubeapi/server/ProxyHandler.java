@@ -61,11 +61,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             String correlationId = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
-            current = new ProxyExchange(ctx, req, proxy, correlationId);
+            ProxyExchange ex = new ProxyExchange(ctx, req, proxy, correlationId);
+            current = ex;
             ctx.channel().config().setAutoRead(false);
-            ProxyExchange ex = current;
-            workers.execute(ex::begin);
-            if (msg instanceof HttpContent) current.requestContent(msg); // a full request: its body comes with it
+            if (!ex.beginNow()) workers.execute(ex::begin);
+            if (msg instanceof HttpContent) ex.requestContent(msg); // a full request: its body comes with it
             else ReferenceCountUtil.release(msg);
         } else if (msg instanceof HttpContent || msg instanceof ByteBuf) {
             if (current == null) {
@@ -81,10 +81,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     void done(ProxyExchange ex) {
         if (current != ex) return;
         current = null;
-        if (waiting.isEmpty() || context == null || !context.channel().isActive()) return;
+        if (context == null || !context.channel().isActive()) return;
         var held = new java.util.ArrayList<>(waiting);
         waiting.clear();
         for (Object m : held) channelRead(context, m);
+        // Whatever paused reading for the finished exchange, the next request must be read.
         if (current == null) context.channel().config().setAutoRead(true);
     }
 

@@ -9,6 +9,7 @@ import dev.kastor.bridge.tunnel.rpc.Error;
 import dev.kastor.bridge.tunnel.rpc.Header;
 import dev.kastor.bridge.tunnel.rpc.KasFrame;
 import dev.kastor.bridge.tunnel.rpc.Message;
+import dev.kastor.bridge.tunnel.rpc.Response;
 import dev.kastor.bridge.tunnel.rpc.Trailer;
 import dev.kastor.bridge.tunnel.server.ServerTunnel;
 import dev.kastor.bridge.tunnel.server.TunnelFinder;
@@ -135,6 +136,14 @@ final class PrivateApiService extends PrivateApiGrpc.PrivateApiImplBase {
         public synchronized void header(Header header) {
             if (ended) return;
             caller.onNext(AgentFrame.newBuilder().setHeader(header).build());
+        }
+
+        @Override
+        public synchronized void response(Header header, ByteString body) {
+            if (ended) return;
+            ended = true;
+            caller.onNext(AgentFrame.newBuilder().setResponse(Response.newBuilder().setHeader(header).setBody(body)).build());
+            caller.onCompleted();
         }
 
         @Override

@@ -119,6 +119,10 @@ final class RemoteTunnel implements ProxyTunnel, ClientResponseObserver<KasFrame
                 request(TunnelDefaults.RESPONSE_WINDOW); // the same bounded window a local tunnel opens after the header
             }
             case MESSAGE -> l.message(frame.getMessage().getData());
+            case RESPONSE -> {
+                l.response(frame.getResponse().getHeader(), frame.getResponse().getBody());
+                finish(true);
+            }
             case TRAILER -> {
                 l.trailer();
                 finish(true);

@@ -25,6 +25,11 @@ final class RoutingTunnelFinder implements TunnelFinder {
     }
 
     @Override
+    public ProxyTunnel findNow(long agentId) {
+        return local.takeNow(agentId);
+    }
+
+    @Override
     public ProxyTunnel find(long agentId, Duration wait) throws NoTunnel, InterruptedException {
         if (local.connected(agentId)) {
             var own = local.take(agentId, wait);

@@ -8,6 +8,7 @@ import dev.kastor.bridge.tunnel.rpc.Header;
 import dev.kastor.bridge.tunnel.rpc.KasFrame;
 import dev.kastor.bridge.tunnel.rpc.Message;
 import dev.kastor.bridge.tunnel.rpc.RequestInfo;
+import dev.kastor.bridge.tunnel.rpc.Response;
 import dev.kastor.bridge.tunnel.rpc.Trailer;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -218,6 +219,15 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
     @Override
     public void write(byte[] data, int off, int len) throws IOException {
         send(AgentFrame.newBuilder().setMessage(Message.newBuilder().setData(ByteString.copyFrom(data, off, len))).build());
+    }
+
+    @Override
+    public void respond(Header header, byte[] body, int len) throws IOException {
+        completed = true;
+        send(AgentFrame.newBuilder().setResponse(Response.newBuilder().setHeader(header).setBody(ByteString.copyFrom(body, 0, len))).build());
+        synchronized (this) {
+            if (!ended) toKas.onCompleted();
+        }
     }
 
     @Override

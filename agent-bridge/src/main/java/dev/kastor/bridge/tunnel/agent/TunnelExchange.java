@@ -16,6 +16,13 @@ public interface TunnelExchange {
 
     void trailer() throws IOException;
 
+    /** The whole answer at once, for one the handler already holds whole: the same as header, write, trailer. */
+    default void respond(Header header, byte[] body, int len) throws IOException {
+        header(header);
+        if (len > 0) write(body, 0, len);
+        trailer();
+    }
+
     /** Fails the request: {@code status} is what KAS answers (only meaningful before {@link #header}). */
     void error(int status, String message);
 

@@ -120,6 +120,10 @@ public final class ServerTunnel implements StreamObserver<AgentFrame>, ProxyTunn
                 toAgent.request(TunnelDefaults.RESPONSE_WINDOW);
             }
             case MESSAGE -> l.message(frame.getMessage().getData());
+            case RESPONSE -> {
+                l.response(frame.getResponse().getHeader(), frame.getResponse().getBody());
+                finish(true);
+            }
             case TRAILER -> {
                 l.trailer();
                 finish(true);

@@ -14,6 +14,11 @@ public interface TunnelFinder {
      */
     ProxyTunnel find(long agentId, Duration wait) throws NoTunnel, InterruptedException;
 
+    /** An idle stream of this KAS, claimed, if there is one right now; never waits (event-loop safe). Else null. */
+    default ProxyTunnel findNow(long agentId) {
+        return null;
+    }
+
     /** No tunnel to the agent now; the message says why and what to check. */
     final class NoTunnel extends Exception {
         public NoTunnel(String message) {
@@ -23,10 +28,18 @@ public interface TunnelFinder {
 
     /** Tunnels of this KAS only (single node). */
     static TunnelFinder local(TunnelRegistry registry) {
-        return (agentId, wait) -> {
-            var t = registry.take(agentId, wait);
-            if (t.isPresent()) return t.get();
-            throw new NoTunnel(localFailure(registry, agentId));
+        return new TunnelFinder() {
+            @Override
+            public ProxyTunnel find(long agentId, Duration wait) throws NoTunnel, InterruptedException {
+                var t = registry.take(agentId, wait);
+                if (t.isPresent()) return t.get();
+                throw new NoTunnel(localFailure(registry, agentId));
+            }
+
+            @Override
+            public ProxyTunnel findNow(long agentId) {
+                return registry.takeNow(agentId);
+            }
         };
     }
 

@@ -10,6 +10,9 @@ import dev.kastor.bridge.tunnel.rpc.Header;
 public interface TunnelListener {
     void header(Header header);
 
+    /** The whole answer in one frame (a small one the agent held whole): nothing follows, no trailer. */
+    void response(Header header, com.google.protobuf.ByteString body);
+
     void message(com.google.protobuf.ByteString data);
 
     /** The upstream side is done (response complete, or the upgraded connection closed by the upstream). */

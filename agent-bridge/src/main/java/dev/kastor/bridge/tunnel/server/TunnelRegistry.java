@@ -76,6 +76,16 @@ public final class TunnelRegistry {
         return open.values().stream().mapToInt(Integer::intValue).sum();
     }
 
+    /** An idle stream of the agent, marked busy, if one is idle now; else null. */
+    public synchronized ServerTunnel takeNow(long agentId) {
+        Deque<ServerTunnel> q = idle.get(agentId);
+        while (q != null && !q.isEmpty()) {
+            ServerTunnel t = q.pollFirst();
+            if (t.claim()) return t;
+        }
+        return null;
+    }
+
     /**
      * An idle stream of the agent, marked busy; empty when the agent is not connected (no stream now nor in the last
      * few seconds), or none became idle within {@code wait}.
@@ -84,11 +94,8 @@ public final class TunnelRegistry {
         long deadline = System.nanoTime() + wait.toNanos();
         while (true) {
             if (!open.containsKey(agentId) && !recentlySeen(agentId)) return Optional.empty();
-            Deque<ServerTunnel> q = idle.get(agentId);
-            while (q != null && !q.isEmpty()) {
-                ServerTunnel t = q.pollFirst();
-                if (t.claim()) return Optional.of(t);
-            }
+            ServerTunnel t = takeNow(agentId);
+            if (t != null) return Optional.of(t);
             long left = deadline - System.nanoTime();
             if (left <= 0) return Optional.empty();
             wait(Math.max(1, left / 1_000_000));
