@@ -24,6 +24,11 @@ public final class TunnelDefaults {
      */
     public static final int RESPONSE_WINDOW = 8;
     /**
+     * Response frames written to the client before KAS lets as many more through: half the window, so the agent never
+     * runs dry, and each call into the gRPC transport (a thread hop) admits several frames instead of one.
+     */
+    public static final int RESPONSE_REFILL = RESPONSE_WINDOW / 2;
+    /**
      * Bytes gRPC may queue on a tunnel stream before the sender waits (its default is 32 KiB: one chunk, so every
      * chunk would wait for the previous one to leave).
      */

@@ -59,6 +59,8 @@ final class ProxyExchange implements TunnelListener {
     private boolean requestDone;
     private boolean finished;
     private int status;
+    /** Response frames written to the client (on the event loop): every RESPONSE_REFILL of them admit as many more. */
+    private long written;
 
     ProxyExchange(ChannelHandlerContext ctx, HttpRequest request, ProxyContext proxy, String correlationId) {
         this.ctx = ctx;
@@ -210,7 +212,7 @@ final class ProxyExchange implements TunnelListener {
                 // From here the connection is two raw byte streams: the HTTP codec leaves the pipeline.
                 ctx.pipeline().remove(K8sProxyServer.CODEC);
                 ctx.channel().config().setAutoRead(true);
-                tunnel.requestNext();
+                tunnel.requestNext(1);
                 return;
             }
             if (!response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) HttpUtil.setTransferEncodingChunked(response, true);
@@ -257,10 +259,10 @@ final class ProxyExchange implements TunnelListener {
 
     private ChannelFutureListener next() {
         return f -> {
-            if (f.isSuccess()) {
-                tunnel.requestNext();
-            } else {
+            if (!f.isSuccess()) {
                 clientGone();
+            } else if (++written % TunnelDefaults.RESPONSE_REFILL == 0) {
+                tunnel.requestNext(TunnelDefaults.RESPONSE_REFILL);
             }
         };
     }

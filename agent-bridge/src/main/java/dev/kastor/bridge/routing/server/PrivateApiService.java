@@ -70,7 +70,7 @@ final class PrivateApiService extends PrivateApiGrpc.PrivateApiImplBase {
             });
             caller.setOnReadyHandler(() -> {
                 ServerTunnel t = tunnel;
-                if (t != null && waitingForCaller.compareAndSet(true, false)) t.requestNext();
+                if (t != null && waitingForCaller.compareAndSet(true, false)) t.requestNext(1);
             });
         }
 
@@ -151,7 +151,7 @@ final class PrivateApiService extends PrivateApiGrpc.PrivateApiImplBase {
             if (ended) return;
             caller.onNext(AgentFrame.newBuilder().setMessage(Message.newBuilder().setData(data)).build());
             waitingForCaller.set(true);
-            if (caller.isReady() && waitingForCaller.compareAndSet(true, false)) tunnel.requestNext();
+            if (caller.isReady() && waitingForCaller.compareAndSet(true, false)) tunnel.requestNext(1);
         }
 
         @Override

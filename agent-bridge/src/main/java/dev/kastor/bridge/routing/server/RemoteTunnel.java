@@ -17,7 +17,7 @@ import io.grpc.stub.ClientResponseObserver;
 /**
  * A tunnel to an agent whose streams another KAS replica holds: one private API call, started when the k8s proxy
  * starts the request. It behaves as a local {@link dev.kastor.bridge.tunnel.server.ServerTunnel} does (the agent's
- * frames come one per {@link #requestNext}, plus a window of {@link TunnelDefaults#RESPONSE_WINDOW} after a header), so
+ * frames come as many as {@link #requestNext} admits, plus a window of {@link TunnelDefaults#RESPONSE_WINDOW} after a header), so
  * the k8s proxy cannot tell them apart.
  * Every failure of the other replica ends up on the listener: 503 when it cannot be reached, 502 otherwise, never a hang.
  */
@@ -79,8 +79,8 @@ final class RemoteTunnel implements ProxyTunnel, ClientResponseObserver<KasFrame
     }
 
     @Override
-    public void requestNext() {
-        request(1);
+    public void requestNext(int frames) {
+        request(frames);
     }
 
     private synchronized void request(int frames) {

@@ -56,6 +56,9 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
     private volatile boolean ended;
     private volatile boolean completed;
     private volatile boolean handlerDone;
+    /** When a write started waiting for KAS to take frames (0: none waits); the pool's tick gives up a stalled stream. */
+    private volatile long waitingSince;
+    private volatile boolean stalled;
     private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.List<Runnable> cancelHooks = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -90,6 +93,15 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
         }
     }
 
+    /** Gives the stream up when a write has waited longer than {@link #SEND_STALL} for KAS (which froze, or lost its client unnoticed). */
+    void cancelIfStalled(long now) {
+        long since = waitingSince;
+        if (since != 0 && now - since > SEND_STALL.toNanos()) {
+            stalled = true;
+            toKas.cancel("KAS took no frame for " + SEND_STALL.toSeconds() + " s", null);
+        }
+    }
+
     /** Closes an idle stream (expired, or the agent is stopping). */
     void cancel(String why) {
         toKas.cancel(why, null);
@@ -101,7 +113,7 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
             case REQUEST_INFO -> {
                 if (started) return;
                 started = true;
-                events.busy(this);
+                events.busy(this); // before the request starts, whose end releases the stream
                 RequestInfo info = frame.getRequestInfo();
                 Thread.ofVirtual().name("tunnel-request").start(() -> serve(info));
             }
@@ -258,22 +270,19 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
     }
 
     private void send(AgentFrame frame) throws IOException {
-        long deadline = System.nanoTime() + SEND_STALL.toNanos();
         synchronized (readyLock) {
-            while (!toKas.isReady() && !ended) {
-                if (System.nanoTime() > deadline) {
-                    // KAS stopped taking frames for this stream (its client went away unnoticed): give the stream up.
-                    toKas.cancel("KAS took no frame for " + SEND_STALL.toSeconds() + " s", null);
-                    throw new IOException("the tunnel stream to KAS stalled for " + SEND_STALL.toSeconds() + " s");
-                }
-                try {
-                    readyLock.wait(1000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedIOException();
-                }
+            // An untimed wait: a timed one costs the virtual-thread timer a wake-up per frame of a large answer.
+            if (!toKas.isReady() && !ended) waitingSince = Math.max(1, System.nanoTime());
+            try {
+                while (!toKas.isReady() && !ended) readyLock.wait();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException();
+            } finally {
+                waitingSince = 0;
             }
         }
+        if (stalled) throw new IOException("the tunnel stream to KAS stalled for " + SEND_STALL.toSeconds() + " s");
         if (ended) throw new IOException("the tunnel stream to KAS closed");
         synchronized (this) {
             toKas.onNext(frame);

@@ -60,6 +60,7 @@ public final class TunnelPool implements AutoCloseable, AgentTunnel.Events {
         if (closed) return;
         long now = System.nanoTime();
         if (failures > 0 && channel.getState(false) == ConnectivityState.READY && now >= notBefore) failures = 0;
+        for (AgentTunnel t : Set.copyOf(busy)) t.cancelIfStalled(now); // a copy: cancelling may end the tunnel right here
         int expirable = idle.size() - settings.minIdle();
         for (AgentTunnel t : Set.copyOf(idle)) {
             if (expirable <= 0) break;
@@ -88,7 +89,9 @@ public final class TunnelPool implements AutoCloseable, AgentTunnel.Events {
     public synchronized void busy(AgentTunnel t) {
         idle.remove(t);
         busy.add(t);
-        if (idle.size() < settings.minIdle() && System.nanoTime() >= notBefore) grow();
+        // Opening streams here would put them on the transport thread that just received the request, and their
+        // frames ahead of its answer on the connection: the pool's own thread opens them, at once.
+        if (idle.size() < settings.minIdle()) timer.execute(this::maintain);
     }
 
     @Override

@@ -7,7 +7,7 @@ import dev.kastor.bridge.tunnel.rpc.RequestInfo;
  * A tunnel to an agent, claimed for exactly one proxied request: a stream of this KAS ({@link ServerTunnel}) or one
  * reached through another replica's private API. The k8s proxy drives both the same way and hears back on a
  * {@link TunnelListener}, with the same flow control: {@link #ready} / {@link TunnelListener#ready} for request bytes,
- * {@link #requestNext} for the agent's next frame.
+ * {@link #requestNext} for the agent's next frames.
  */
 public interface ProxyTunnel {
     /** Starts the request on this tunnel; answers arrive at {@code listener}. */
@@ -22,8 +22,8 @@ public interface ProxyTunnel {
     /** Whether the agent can take more request bytes now; if not, {@link TunnelListener#ready} says when. */
     boolean ready();
 
-    /** Lets the next frame from the agent through (after the previous message was written to the client). */
-    void requestNext();
+    /** Lets the next {@code frames} frames from the agent through (as messages already written to the client make room). */
+    void requestNext(int frames);
 
     /** Ends the tunnel: normally after the trailer, or because the client went away. */
     void finish(boolean ok);

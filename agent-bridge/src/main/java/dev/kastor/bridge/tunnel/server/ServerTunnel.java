@@ -77,10 +77,10 @@ public final class ServerTunnel implements StreamObserver<AgentFrame>, ProxyTunn
         return toAgent.isReady();
     }
 
-    /** Lets the next frame from the agent through (after the previous message was written to the client). */
+    /** Lets the next frames from the agent through (as messages already written to the client make room). */
     @Override
-    public void requestNext() {
-        if (!done.get()) toAgent.request(1);
+    public void requestNext(int frames) {
+        if (!done.get()) toAgent.request(frames);
     }
 
     /** Ends the stream: normally after the trailer, or because the client went away. */

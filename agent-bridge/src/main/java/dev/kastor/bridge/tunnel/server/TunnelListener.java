@@ -4,8 +4,9 @@ import dev.kastor.bridge.tunnel.rpc.Header;
 
 /**
  * What the k8s proxy hears back from the agent on a tunnel it took. Calls come one at a time (gRPC serialises
- * them per stream). After {@link #message}, the tunnel delivers nothing more until {@link ServerTunnel#requestNext()}:
- * that is how a slow client slows the agent down instead of KAS buffering.
+ * them per stream). The tunnel delivers only the frames admitted: the header, a window after it, then what
+ * {@link ProxyTunnel#requestNext(int)} admits as the client takes them. That is how a slow client slows the agent down
+ * instead of KAS buffering.
  */
 public interface TunnelListener {
     void header(Header header);
