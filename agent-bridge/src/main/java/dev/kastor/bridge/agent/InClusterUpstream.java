@@ -3,7 +3,6 @@ package dev.kastor.bridge.agent;
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.internal.SSLUtils;
-import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +11,7 @@ import javax.net.ssl.SSLContext;
 
 /**
  * Finds the API server the agent forwards to with fabric8's {@link Config} auto-detection: the service account
- * in a pod, the current kubeconfig context outside one. In a pod the token file is re-read for every request,
+ * in a pod, the current kubeconfig context outside one. In a pod the token file is re-read every minute,
  * because Kubernetes rotates projected service-account tokens.
  */
 public final class InClusterUpstream {
@@ -26,13 +25,7 @@ public final class InClusterUpstream {
         SSLContext tls = "https".equals(url.getScheme()) ? SSLUtils.sslContext(config) : null;
         Supplier<String> token;
         if (Files.isReadable(SA_TOKEN)) {
-            token = () -> {
-                try {
-                    return Files.readString(SA_TOKEN).trim();
-                } catch (IOException e) {
-                    return config.getAutoOAuthToken();
-                }
-            };
+            token = new RotatedTokenFile(SA_TOKEN);
         } else {
             String t = config.getAutoOAuthToken() != null ? config.getAutoOAuthToken() : config.getOauthToken();
             token = () -> t;
