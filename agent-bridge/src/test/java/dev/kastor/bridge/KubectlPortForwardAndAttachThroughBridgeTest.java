@@ -85,6 +85,27 @@ class KubectlPortForwardAndAttachThroughBridgeTest {
 
     @Test
     void kubectlPortForwardCarriesBytesBothWaysThroughTheAgent() throws Exception {
+        pods.portForwardProtocols.clear();
+        portForwardEchoesTwoConnections();
+        assertThat(pods.portForwardProtocols).containsExactly(PodApiUpstream.SPDY_OVER_WEBSOCKET);
+    }
+
+    @Test
+    void kubectlPortForwardFallsBackToSpdyThroughTheAgentWhenTheApiServerRefusesWebSocket() throws Exception {
+        pods.portForwardProtocols.clear();
+        pods.webSocketPortForward = false;
+        try {
+            portForwardEchoesTwoConnections();
+        } finally {
+            pods.webSocketPortForward = true;
+        }
+        // The refusal (403) reached kubectl as the API server sent it, so kubectl tried again with the SPDY upgrade.
+        assertThat(pods.portForwardProtocols).containsExactly("SPDY/3.1");
+    }
+
+    /** {@code kubectl port-forward pod/web-0 :8080}, then two HTTP exchanges with the container through it. */
+    private static void portForwardEchoesTwoConnections() throws Exception {
+        pods.forwardedPorts.clear();
         Process p = kubectl("port-forward", "pod/web-0", ":8080", "--address", "127.0.0.1");
         var err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
         try {
@@ -105,7 +126,6 @@ class KubectlPortForwardAndAttachThroughBridgeTest {
                 assertThat(response.headers().firstValue("X-Served-By")).hasValue("web-0:8080");
                 assertThat(response.body()).isEqualTo(payload);
             }
-            assertThat(pods.portForwardProtocols).containsOnly(PodApiUpstream.SPDY_OVER_WEBSOCKET);
             assertThat(pods.forwardedPorts).hasSizeGreaterThanOrEqualTo(2).containsOnly(8080);
             assertThat(p.isAlive()).as("kubectl port-forward keeps forwarding").isTrue();
         } catch (Throwable t) {

@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -101,6 +102,8 @@ final class PodApiUpstream implements AutoCloseable {
     final List<Integer> forwardedPorts = new CopyOnWriteArrayList<>();
     /** Container port -> the port of a real server on 127.0.0.1 that plays the container's listener. */
     private final Map<Integer, Integer> containerPorts = new ConcurrentHashMap<>();
+    /** False plays an API server older than 1.31 (or with PortForwardWebsockets off): WebSocket port-forward refused. */
+    volatile boolean webSocketPortForward = true;
 
     PodApiUpstream() throws InterruptedException {
         channel = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
@@ -269,6 +272,21 @@ final class PodApiUpstream implements AutoCloseable {
          * and the codec's bytes go back out as binary messages.
          */
         private void portForward(ChannelHandlerContext ctx, FullHttpRequest req) {
+            boolean webSocket = req.headers().get(HttpHeaderNames.UPGRADE, "").equalsIgnoreCase("websocket");
+            if (!webSocket) {
+                spdyPortForward(ctx, req);
+                return;
+            }
+            if (!webSocketPortForward) {
+                // What an API server without PortForwardWebsockets answers: the kubelet's WebSocket handler knows
+                // no such subprotocol. kubectl then falls back to a plain SPDY upgrade.
+                var r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.FORBIDDEN,
+                        Unpooled.copiedBuffer("requested protocol(s) are not supported: [" + SPDY_OVER_WEBSOCKET + "]", StandardCharsets.UTF_8));
+                r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain");
+                HttpUtil.setContentLength(r, r.content().readableBytes());
+                ctx.writeAndFlush(r);
+                return;
+            }
             var handshaker = handshaker(req, SPDY_OVER_WEBSOCKET);
             if (handshaker == null) {
                 WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
@@ -282,6 +300,35 @@ final class PodApiUpstream implements AutoCloseable {
                 p.addAfter("spdy-in-websocket", "spdy", new SpdyFrameCodec(SpdyVersion.SPDY_3_1, false));
                 p.addAfter("spdy", "port-forward", new PortForwardStreams());
                 p.remove(this);
+            });
+        }
+
+        /**
+         * The port-forward of every API server before 1.31 (and kubectl's fallback): POST with {@code Upgrade: SPDY/3.1}
+         * and {@code X-Stream-Protocol-Version: portforward.k8s.io}; after the 101 the connection carries SPDY frames
+         * directly.
+         */
+        private void spdyPortForward(ChannelHandlerContext ctx, FullHttpRequest req) {
+            String upgrade = req.headers().get(HttpHeaderNames.UPGRADE, "");
+            if (!upgrade.equalsIgnoreCase("SPDY/3.1") || !req.headers().contains("X-Stream-Protocol-Version", "portforward.k8s.io", true)) {
+                var r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST, Unpooled.EMPTY_BUFFER);
+                HttpUtil.setContentLength(r, 0);
+                ctx.writeAndFlush(r);
+                return;
+            }
+            var r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS, Unpooled.EMPTY_BUFFER);
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+            r.headers().set(HttpHeaderNames.UPGRADE, "SPDY/3.1");
+            r.headers().set("X-Stream-Protocol-Version", "portforward.k8s.io");
+            ctx.writeAndFlush(r).addListener(f -> {
+                if (!f.isSuccess()) return;
+                portForwardProtocols.add("SPDY/3.1");
+                var p = ctx.pipeline();
+                p.addAfter(ctx.name(), "spdy", new SpdyFrameCodec(SpdyVersion.SPDY_3_1, false));
+                p.addAfter("spdy", "port-forward", new PortForwardStreams());
+                p.remove(this);
+                p.remove(HttpObjectAggregator.class);
+                p.remove(HttpServerCodec.class);
             });
         }
     }
