@@ -140,15 +140,32 @@ class KubectlPortForwardAndAttachThroughBridgeTest {
 
     @Test
     void kubectlAttachSendsStdinToTheContainerAndPrintsItsOutput() throws Exception {
-        Process p = kubectl("attach", "pod/web-0", "-c", "app", "-i");
+        pods.attachProtocols.clear();
+        attachEchoesTwoLines(false);
+        assertThat(pods.attachProtocols).containsExactly("v5.channel.k8s.io");
+    }
+
+    @Test
+    void kubectlAttachOverSpdyPassesTheAgentLikeTheWebSocketForm() throws Exception {
+        pods.attachProtocols.clear();
+        attachEchoesTwoLines(true);
+        assertThat(pods.attachProtocols).containsExactly("SPDY/3.1");
+    }
+
+    /** {@code kubectl attach pod/web-0 -i}: two lines typed, each echoed by the container, then stdin closed. */
+    private static void attachEchoesTwoLines(boolean spdy) throws Exception {
+        Process p = spdy
+                ? kubectl(List.of("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "false"), "attach", "pod/web-0", "-c", "app", "-i")
+                : kubectl("attach", "pod/web-0", "-c", "app", "-i");
         var err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
         var stdout = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         OutputStream stdin = p.getOutputStream();
+        String first = "first line typed " + (spdy ? "(SPDY)" : "(WebSocket)");
 
-        stdin.write("first line typed\n".getBytes(StandardCharsets.UTF_8));
+        stdin.write((first + "\n").getBytes(StandardCharsets.UTF_8));
         stdin.flush();
         // The container answers the first line while stdin is still open: the session is interactive, not batched.
-        assertThat(stdout.readLine()).as(() -> stderrSoFar(p, err)).isEqualTo("first line typed");
+        assertThat(stdout.readLine()).as(() -> stderrSoFar(p, err)).isEqualTo(first);
         assertThat(p.isAlive()).isTrue();
 
         stdin.write("second line typed\n".getBytes(StandardCharsets.UTF_8));
@@ -157,7 +174,7 @@ class KubectlPortForwardAndAttachThroughBridgeTest {
         assertThat(p.waitFor(90, TimeUnit.SECONDS)).isTrue();
 
         assertThat(p.exitValue()).as(err.get()).isZero();
-        assertThat(pods.attachStdin).contains("first line typed\nsecond line typed\n");
+        assertThat(pods.attachStdin).contains(first + "\nsecond line typed\n");
     }
 
     private static int forwardedPort(Process p, CompletableFuture<String> err) throws IOException {
@@ -180,10 +197,16 @@ class KubectlPortForwardAndAttachThroughBridgeTest {
     }
 
     private static Process kubectl(String... args) throws IOException {
+        return kubectl(List.of(), args);
+    }
+
+    /** kubectl with environment variables given as name, value, name, value... */
+    private static Process kubectl(List<String> env, String... args) throws IOException {
         var cmd = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
         cmd.addAll(List.of(args));
         var pb = new ProcessBuilder(cmd);
         pb.environment().put("HOME", dir.toString());
+        for (int i = 0; i + 1 < env.size(); i += 2) pb.environment().put(env.get(i), env.get(i + 1));
         return pb.start();
     }
 

@@ -7,6 +7,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -55,6 +56,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -96,7 +98,9 @@ final class PodApiUpstream implements AutoCloseable {
     final List<List<String>> execs = new CopyOnWriteArrayList<>();
     /** Every attach's stdin as the attached process read it, recorded when the client closed stdin. */
     final List<String> attachStdin = new CopyOnWriteArrayList<>();
-    /** The WebSocket subprotocol of every port-forward the stand-in accepted. */
+    /** The protocol of every attach the stand-in accepted: a WebSocket subprotocol, or "SPDY/3.1". */
+    final List<String> attachProtocols = new CopyOnWriteArrayList<>();
+    /** The protocol of every port-forward the stand-in accepted: a WebSocket subprotocol, or "SPDY/3.1". */
     final List<String> portForwardProtocols = new CopyOnWriteArrayList<>();
     /** The container port of every forwarded connection, as kubectl's {@code port} stream header named it. */
     final List<Integer> forwardedPorts = new CopyOnWriteArrayList<>();
@@ -256,13 +260,19 @@ final class PodApiUpstream implements AutoCloseable {
 
         /** {@code kubectl attach -i}: the container's main process is {@link AttachedCat}. */
         private void attach(ChannelHandlerContext ctx, FullHttpRequest req) {
+            if (!req.headers().get(HttpHeaderNames.UPGRADE, "").equalsIgnoreCase("websocket")) {
+                spdyUpgrade(ctx, req, "v4.channel.k8s.io", attachProtocols, new SpdyAttachedCat());
+                return;
+            }
             var handshaker = handshaker(req, CHANNEL_PROTOCOLS);
             if (handshaker == null) {
                 WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
                 return;
             }
             handshaker.handshake(ctx.channel(), req).addListener(f -> {
-                if (f.isSuccess()) ctx.pipeline().replace(this, "attached", new AttachedCat());
+                if (!f.isSuccess()) return;
+                attachProtocols.add(String.valueOf(handshaker.selectedSubprotocol()));
+                ctx.pipeline().replace(this, "attached", new AttachedCat());
             });
         }
 
@@ -309,8 +319,19 @@ final class PodApiUpstream implements AutoCloseable {
          * directly.
          */
         private void spdyPortForward(ChannelHandlerContext ctx, FullHttpRequest req) {
+            spdyUpgrade(ctx, req, "portforward.k8s.io", portForwardProtocols, new PortForwardStreams());
+        }
+
+        /**
+         * A plain SPDY upgrade (POST, {@code Upgrade: SPDY/3.1}) to {@code protocol}, which must be among the
+         * {@code X-Stream-Protocol-Version} values the client offered; after the 101 the connection carries SPDY
+         * frames directly, handled by {@code streams}.
+         */
+        private void spdyUpgrade(ChannelHandlerContext ctx, FullHttpRequest req, String protocol, List<String> accepted, ChannelHandler streams) {
             String upgrade = req.headers().get(HttpHeaderNames.UPGRADE, "");
-            if (!upgrade.equalsIgnoreCase("SPDY/3.1") || !req.headers().contains("X-Stream-Protocol-Version", "portforward.k8s.io", true)) {
+            boolean offered = req.headers().getAll("X-Stream-Protocol-Version").stream()
+                    .flatMap(v -> java.util.Arrays.stream(v.split(","))).anyMatch(v -> v.trim().equals(protocol));
+            if (!upgrade.equalsIgnoreCase("SPDY/3.1") || !offered) {
                 var r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST, Unpooled.EMPTY_BUFFER);
                 HttpUtil.setContentLength(r, 0);
                 ctx.writeAndFlush(r);
@@ -319,17 +340,70 @@ final class PodApiUpstream implements AutoCloseable {
             var r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS, Unpooled.EMPTY_BUFFER);
             r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
             r.headers().set(HttpHeaderNames.UPGRADE, "SPDY/3.1");
-            r.headers().set("X-Stream-Protocol-Version", "portforward.k8s.io");
+            r.headers().set("X-Stream-Protocol-Version", protocol);
             ctx.writeAndFlush(r).addListener(f -> {
                 if (!f.isSuccess()) return;
-                portForwardProtocols.add("SPDY/3.1");
+                accepted.add("SPDY/3.1");
                 var p = ctx.pipeline();
                 p.addAfter(ctx.name(), "spdy", new SpdyFrameCodec(SpdyVersion.SPDY_3_1, false));
-                p.addAfter("spdy", "port-forward", new PortForwardStreams());
+                p.addAfter("spdy", "streams", streams);
                 p.remove(this);
                 p.remove(HttpObjectAggregator.class);
                 p.remove(HttpServerCodec.class);
             });
+        }
+    }
+
+    /**
+     * The attached {@code cat} of {@link AttachedCat} over SPDY ({@code v4.channel.k8s.io}, what kubectl speaks with
+     * {@code KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false} or to an API server before 1.30): one SPDY stream per
+     * {@code streamtype} (error, stdin, stdout, stderr). When stdin ends, the error stream reports Success and every
+     * stream the server writes is finished, since kubectl waits for stdout, stderr and error to end.
+     */
+    private final class SpdyAttachedCat extends ChannelInboundHandlerAdapter {
+        private final Map<String, Integer> streams = new HashMap<>();
+        private final ByteArrayOutputStream stdin = new ByteArrayOutputStream();
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                switch (msg) {
+                    case SpdySynStreamFrame syn -> {
+                        String type = String.valueOf(syn.headers().getAsString("streamtype"));
+                        streams.put(type, syn.streamId());
+                        var reply = new DefaultSpdySynReplyFrame(syn.streamId());
+                        reply.headers().set("streamtype", type); // never an empty header block: see PortForwardStreams
+                        ctx.writeAndFlush(reply);
+                    }
+                    case SpdyDataFrame data when Integer.valueOf(data.streamId()).equals(streams.get("stdin")) -> {
+                        byte[] bytes = ByteBufUtil.getBytes(data.content());
+                        stdin.writeBytes(bytes);
+                        Integer stdout = streams.get("stdout");
+                        if (stdout != null && bytes.length > 0) ctx.writeAndFlush(new DefaultSpdyDataFrame(stdout, Unpooled.wrappedBuffer(bytes)));
+                        if (data.isLast()) exit(ctx);
+                    }
+                    case SpdyPingFrame ping -> ctx.writeAndFlush(new DefaultSpdyPingFrame(ping.id()));
+                    default -> {
+                        // the client's FIN on the error stream, SETTINGS, WINDOW_UPDATE: nothing to do
+                    }
+                }
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        private void exit(ChannelHandlerContext ctx) {
+            attachStdin.add(stdin.toString(StandardCharsets.UTF_8));
+            Integer error = streams.get("error");
+            if (error != null) {
+                ctx.write(new DefaultSpdyDataFrame(error, Unpooled.copiedBuffer(SUCCESS, StandardCharsets.UTF_8)));
+                ctx.write(new DefaultSpdyDataFrame(error).setLast(true));
+            }
+            for (String out : List.of("stdout", "stderr")) {
+                Integer id = streams.get(out);
+                if (id != null) ctx.write(new DefaultSpdyDataFrame(id).setLast(true));
+            }
+            ctx.flush();
         }
     }
 
