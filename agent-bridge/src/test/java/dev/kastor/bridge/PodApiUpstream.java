@@ -479,6 +479,9 @@ final class PodApiUpstream implements AutoCloseable {
                     case SpdyDataFrame data -> {
                         Socket container = containers.get(data.streamId());
                         if (container == null) return;
+                        // A blocking write on the event loop: the listener is a local server that reads at once, and
+                        // the test's payloads are small. No SPDY flow control either way: spdystream (kubectl) neither
+                        // waits for WINDOW_UPDATE nor needs one (300 KiB pass in each direction without).
                         container.getOutputStream().write(ByteBufUtil.getBytes(data.content()));
                         if (data.isLast()) container.shutdownOutput();
                     }
