@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The commands users expect to work through the agent besides CRUD: real kubectl 1.32 with the job's KUBECONFIG
  * -> KAS (HTTPS) -> agent -> {@link PodApiUpstream}. {@code exec} upgrades to WebSocket ({@code v5.channel.k8s.io})
  * and then the tunnel stream is two raw byte streams; {@code logs -f} is one response that never ends on its own.
- * Port-forward and attach use the same upgrade path; SPDY (kubectl's fallback for old servers) would too, but no
- * server here speaks it.
+ * Port-forward (WebSocket-tunnelled SPDY and plain SPDY) and attach take the same upgrade path:
+ * {@link KubectlPortForwardAndAttachThroughBridgeTest}.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class KubectlExecAndLogsThroughBridgeTest {

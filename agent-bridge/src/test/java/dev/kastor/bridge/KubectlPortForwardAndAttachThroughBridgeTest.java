@@ -1,0 +1,220 @@
+package dev.kastor.bridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.kastor.bridge.agent.Agent;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The two other streaming commands of kubectl, real kubectl 1.32 with the job's KUBECONFIG -> KAS (HTTPS) -> agent ->
+ * {@link PodApiUpstream}: {@code port-forward} (WebSocket carrying SPDY/3.1 frames, kubectl's default since 1.31) to a
+ * real HTTP server that plays the container's listener, and {@code attach -i} (WebSocket, {@code v5.channel.k8s.io})
+ * to a process that echoes its stdin. Through KAS and the agent both are one HTTP upgrade, after which the tunnel
+ * carries two raw byte streams; these tests prove the bytes of a long-lived, both-ways session get through.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class KubectlPortForwardAndAttachThroughBridgeTest {
+    private static final Pattern FORWARDING = Pattern.compile("Forwarding from 127\\.0\\.0\\.1:(\\d+) -> 8080");
+
+    @TempDir
+    static Path dir;
+    static Bridge bridge;
+    static PodApiUpstream pods;
+    static Agent agent;
+    static Path kubeconfig;
+    /** The container's listener on port 8080: answers every request with the body it was sent. */
+    static HttpServer container;
+
+    @BeforeAll
+    static void start() throws Exception {
+        container = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        container.createContext("/echo", exchange -> {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            exchange.getResponseHeaders().set("X-Served-By", "web-0:8080");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        container.start();
+        pods = new PodApiUpstream();
+        pods.serveContainerPort(8080, container.getAddress().getPort());
+
+        var cert = dev.kastor.testing.SelfSignedCert.create(dir, "kas");
+        bridge = new Bridge(dir, cert);
+        var reg = bridge.register("group/project", "prod");
+        long id = reg.agent().id();
+        bridge.job("stream-job", 31, 77, "group/app", id);
+        agent = bridge.startAgent(reg.token(), pods.url());
+        bridge.awaitConnected(id);
+        kubeconfig = Kubeconfigs.write(dir.resolve("kubeconfig"), bridge.proxyUrl(), cert, "group/project:prod", id, "stream-job");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (agent != null) agent.close();
+        if (bridge != null) bridge.close();
+        if (pods != null) pods.close();
+        if (container != null) container.stop(0);
+    }
+
+    @Test
+    void kubectlPortForwardCarriesBytesBothWaysThroughTheAgent() throws Exception {
+        pods.portForwardProtocols.clear();
+        portForwardEchoesTwoConnections();
+        assertThat(pods.portForwardProtocols).containsExactly(PodApiUpstream.SPDY_OVER_WEBSOCKET);
+    }
+
+    @Test
+    void kubectlPortForwardFallsBackToSpdyThroughTheAgentWhenTheApiServerRefusesWebSocket() throws Exception {
+        pods.portForwardProtocols.clear();
+        pods.webSocketPortForward = false;
+        try {
+            portForwardEchoesTwoConnections();
+        } finally {
+            pods.webSocketPortForward = true;
+        }
+        // The refusal (403) reached kubectl as the API server sent it, so kubectl tried again with the SPDY upgrade.
+        assertThat(pods.portForwardProtocols).containsExactly("SPDY/3.1");
+    }
+
+    /** {@code kubectl port-forward pod/web-0 :8080}, then two HTTP exchanges with the container through it. */
+    private static void portForwardEchoesTwoConnections() throws Exception {
+        pods.forwardedPorts.clear();
+        Process p = kubectl("port-forward", "pod/web-0", ":8080", "--address", "127.0.0.1");
+        var err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        try {
+            int localPort = forwardedPort(p, err);
+            // Larger than SPDY's initial 64 KiB window and than one tunnel chunk, in both directions.
+            byte[] payload = new byte[300 * 1024];
+            new Random(7).nextBytes(payload);
+            // Two connections one after the other (a client each, so no connection is reused): each is its own pair
+            // of SPDY streams on the one tunnel.
+            for (int i = 0; i < 2; i++) {
+                var http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(30)).build();
+                var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + localPort + "/echo"))
+                        .timeout(Duration.ofSeconds(60))
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(payload)).build();
+                HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+
+                assertThat(response.statusCode()).isEqualTo(200);
+                assertThat(response.headers().firstValue("X-Served-By")).hasValue("web-0:8080");
+                assertThat(response.body()).isEqualTo(payload);
+            }
+            assertThat(pods.forwardedPorts).hasSizeGreaterThanOrEqualTo(2).containsOnly(8080);
+            assertThat(p.isAlive()).as("kubectl port-forward keeps forwarding").isTrue();
+        } catch (Throwable t) {
+            p.destroy();
+            t.addSuppressed(new AssertionError("kubectl port-forward said: " + err.get(30, TimeUnit.SECONDS)));
+            throw t;
+        } finally {
+            p.destroy();
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void kubectlAttachSendsStdinToTheContainerAndPrintsItsOutput() throws Exception {
+        pods.attachProtocols.clear();
+        attachEchoesTwoLines(false);
+        assertThat(pods.attachProtocols).containsExactly("v5.channel.k8s.io");
+    }
+
+    @Test
+    void kubectlAttachOverSpdyPassesTheAgentLikeTheWebSocketForm() throws Exception {
+        pods.attachProtocols.clear();
+        attachEchoesTwoLines(true);
+        assertThat(pods.attachProtocols).containsExactly("SPDY/3.1");
+    }
+
+    /** {@code kubectl attach pod/web-0 -i}: two lines typed, each echoed by the container, then stdin closed. */
+    private static void attachEchoesTwoLines(boolean spdy) throws Exception {
+        Process p = spdy
+                ? kubectl(List.of("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "false"), "attach", "pod/web-0", "-c", "app", "-i")
+                : kubectl("attach", "pod/web-0", "-c", "app", "-i");
+        var err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        var stdout = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        OutputStream stdin = p.getOutputStream();
+        String first = "first line typed " + (spdy ? "(SPDY)" : "(WebSocket)");
+
+        stdin.write((first + "\n").getBytes(StandardCharsets.UTF_8));
+        stdin.flush();
+        // The container answers the first line while stdin is still open: the session is interactive, not batched.
+        assertThat(stdout.readLine()).as(() -> stderrSoFar(p, err)).isEqualTo(first);
+        assertThat(p.isAlive()).isTrue();
+
+        stdin.write("second line typed\n".getBytes(StandardCharsets.UTF_8));
+        stdin.close();
+        assertThat(stdout.readLine()).isEqualTo("second line typed");
+        assertThat(p.waitFor(90, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(p.exitValue()).as(err.get()).isZero();
+        assertThat(pods.attachStdin).contains(first + "\nsecond line typed\n");
+    }
+
+    private static int forwardedPort(Process p, CompletableFuture<String> err) throws IOException {
+        var lines = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        String line;
+        while ((line = lines.readLine()) != null) {
+            var m = FORWARDING.matcher(line);
+            if (m.find()) {
+                // kubectl prints one line per connection; keep reading so it never blocks on a full pipe.
+                Thread.ofVirtual().start(() -> read(p.getInputStream()));
+                return Integer.parseInt(m.group(1));
+            }
+        }
+        throw new AssertionError("kubectl port-forward ended before forwarding: " + stderrSoFar(p, err));
+    }
+
+    private static String stderrSoFar(Process p, CompletableFuture<String> err) {
+        if (p.isAlive()) return "(kubectl still running)";
+        return err.join();
+    }
+
+    private static Process kubectl(String... args) throws IOException {
+        return kubectl(List.of(), args);
+    }
+
+    /** kubectl with environment variables given as name, value, name, value... */
+    private static Process kubectl(List<String> env, String... args) throws IOException {
+        var cmd = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
+        cmd.addAll(List.of(args));
+        var pb = new ProcessBuilder(cmd);
+        pb.environment().put("HOME", dir.toString());
+        for (int i = 0; i + 1 < env.size(); i += 2) pb.environment().put(env.get(i), env.get(i + 1));
+        return pb.start();
+    }
+
+    private static String read(InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
