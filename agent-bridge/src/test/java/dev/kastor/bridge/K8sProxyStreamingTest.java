@@ -45,6 +45,11 @@ class K8sProxyStreamingTest {
                 .handle("/api/v1/namespaces/default/pods", ex -> Upstream.send(ex, 200, "application/json",
                         "{\"kind\":\"PodList\",\"items\":[]}".getBytes(StandardCharsets.UTF_8)))
                 .handle("/watch", Upstream.gatedWatch(chunkGates))
+                .handle("/no-content", ex -> {
+                    try (ex) {
+                        ex.sendResponseHeaders(204, -1);
+                    }
+                })
                 .handle("/big", ex -> {
                     try (ex) {
                         ex.sendResponseHeaders(200, BIG);
@@ -133,6 +138,25 @@ class K8sProxyStreamingTest {
             assertThat(r.statusCode()).as("answer %d", i).isEqualTo(200);
             assertThat(r.body()).isEqualTo("{\"kind\":\"PodList\",\"items\":[]}");
         }
+    }
+
+    @Test
+    void headAndNoContentAnswersKeepTheApiServersFramingAndTheConnectionGoesOn() throws Exception {
+        HttpClient oneConnection = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        var direct = oneConnection.send(HttpRequest.newBuilder(URI.create(upstream.url() + "/api/v1/namespaces/default/pods"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        var head = oneConnection.send(request("/api/v1/namespaces/default/pods").method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.headers().firstValue("content-length")).as("what the API server says").isEqualTo(direct.headers().firstValue("content-length"));
+        assertThat(head.body()).isEmpty();
+
+        var none = oneConnection.send(request("/no-content").DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(none.statusCode()).isEqualTo(204);
+        assertThat(none.headers().firstValue("content-length")).isEmpty();
+
+        var get = oneConnection.send(request("/api/v1/namespaces/default/pods").GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(get.body()).isEqualTo("{\"kind\":\"PodList\",\"items\":[]}");
     }
 
     @Test

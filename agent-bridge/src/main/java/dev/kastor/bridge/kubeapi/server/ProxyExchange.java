@@ -229,7 +229,9 @@ final class ProxyExchange implements TunnelListener {
             status = header.getStatus();
             var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status(header), Unpooled.wrappedBuffer(body.asReadOnlyByteBuffer()));
             copyHeaders(header, response);
-            HttpUtil.setContentLength(response, body.size());
+            // The API server's own Content-Length stands: for a HEAD it is the size of the body not sent, and a 204 or
+            // 304 must not get one.
+            if (body.size() > 0 && !response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) HttpUtil.setContentLength(response, body.size());
             HttpUtil.setKeepAlive(response, keepAlive);
             end(response);
         });
