@@ -158,9 +158,9 @@ final class ReplicaChannels implements AutoCloseable {
     }
 
     /**
-     * Closes every channel that carries no call and carried none for the idle time. {@code shutdown} (not
-     * {@code shutdownNow}): even a call that slipped in could finish, but none can, as taking a channel for a call
-     * and closing it both happen under the map's lock for that replica.
+     * Closes every channel that carries no call and carried none for the idle time. Taking a channel for a call and
+     * closing it both happen under the map's lock for that replica, so no call starts on a channel being closed; the
+     * graceful {@code shutdown} is a second guard.
      */
     void closeIdle() {
         long now = nanoTime.getAsLong();
