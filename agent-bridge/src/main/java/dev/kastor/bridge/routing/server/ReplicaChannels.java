@@ -78,7 +78,7 @@ final class ReplicaChannels implements AutoCloseable {
     /** A channel and how it is used; both fields change only inside the map's compute functions (one key at a time). */
     private static final class Entry {
         final ManagedChannel channel;
-        int calls;
+        volatile int calls;
         long lastUsed;
 
         Entry(ManagedChannel channel) {
@@ -176,6 +176,12 @@ final class ReplicaChannels implements AutoCloseable {
     /** How many replicas this replica keeps a channel to now. */
     int openChannels() {
         return channels.size();
+    }
+
+    /** Calls in flight to {@code url}: a call counts until gRPC closed it, a moment after its last frame was heard. */
+    int callsInFlight(String url) {
+        Entry e = channels.get(url);
+        return e == null ? 0 : e.calls;
     }
 
     /** The channel to {@code url}, if one is open (tests look at its state). */

@@ -133,11 +133,21 @@ class ReplicaChannelsTest {
         return heard;
     }
 
+    /** gRPC closes a call a moment after its last frame reached the listener (the holder's status follows it). */
+    void awaitCallsClosed() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (channels.callsInFlight(holderUrl) != 0) {
+            assertThat(System.nanoTime()).as("calls to %s closed within 30 s", holderUrl).isLessThan(deadline);
+            Thread.sleep(10);
+        }
+    }
+
     @Test
     void channelIdleForTheIdleTimeIsClosedAndTheNextCallOpensANewOne() throws Exception {
         var first = get("/api/v1/namespaces/default/pods");
         assertThat(first.status.get(30, TimeUnit.SECONDS)).isEqualTo(200);
         assertThat(first.end.get(30, TimeUnit.SECONDS)).isEqualTo("response");
+        awaitCallsClosed();
         var used = channels.channel(holderUrl);
         assertThat(channels.openChannels()).isEqualTo(1);
 
@@ -168,6 +178,7 @@ class ReplicaChannelsTest {
         now.addAndGet(Duration.ofHours(1).toNanos());
         channels.closeIdle();
         assertThat(channels.openChannels()).as("open channels while the watch runs").isEqualTo(1);
+        assertThat(channels.callsInFlight(holderUrl)).isEqualTo(1);
         assertThat(used.isShutdown()).isFalse();
 
         gates[0].countDown();
@@ -179,8 +190,10 @@ class ReplicaChannelsTest {
         // Idle time counts from the end of the last call, not its start.
         channels.closeIdle();
         assertThat(channels.openChannels()).as("open channels right after the watch ended").isEqualTo(1);
+        awaitCallsClosed();
         now.addAndGet(IDLE.toNanos());
         channels.closeIdle();
         assertThat(channels.openChannels()).isZero();
+        assertThat(used.isShutdown()).isTrue();
     }
 }
