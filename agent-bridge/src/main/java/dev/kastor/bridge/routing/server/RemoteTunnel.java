@@ -131,6 +131,10 @@ final class RemoteTunnel implements ProxyTunnel {
             attemptNext();
             return true;
         } catch (RuntimeException e) {
+            // The next holder's call could not even start: the failure of `a` is the answer, so `a` must end the tunnel.
+            Attempt broken = current;
+            current = a;
+            if (broken != a && broken.call != null) broken.call.cancel("not used", null);
             return false;
         }
     }
