@@ -38,15 +38,29 @@ public final class Bridge implements AutoCloseable {
 
     /**
      * One replica of a multi-replica KAS: tracked in the Redis at {@code redisUrl}, its private API on
-     * {@code privateApiPort} (known up front: it is advertised as {@code own_private_api_url}).
+     * {@code privateApiPort} (known up front: it is advertised as {@code own_private_api_url}). With
+     * {@code privateApiCert} the private API speaks TLS ({@code grpcs://}) and the replica trusts {@code caFile} (or,
+     * when null, the JVM's default CAs) when calling the others.
      */
-    public record Replica(String redisUrl, int privateApiPort, String keyPrefix) {
+    public record Replica(String redisUrl, int privateApiPort, String keyPrefix, dev.kastor.testing.SelfSignedCert privateApiCert, Path caFile) {
         public Replica(String redisUrl) {
-            this(redisUrl, dev.kastor.testing.Programs.freePort(), "kastor-test");
+            this(redisUrl, dev.kastor.testing.Programs.freePort(), "kastor-test", null, null);
+        }
+
+        /** A replica whose private API speaks TLS with {@code cert}, trusting {@code caFile} (null: the JVM's CAs) for the others'. */
+        public static Replica tls(String redisUrl, dev.kastor.testing.SelfSignedCert cert, Path caFile) {
+            return new Replica(redisUrl, dev.kastor.testing.Programs.freePort(), "kastor-test", cert, caFile);
         }
 
         public String privateApiUrl() {
-            return "grpc://127.0.0.1:" + privateApiPort;
+            return (privateApiCert == null ? "grpc" : "grpcs") + "://127.0.0.1:" + privateApiPort;
+        }
+
+        KasConfig.Address listener() {
+            String address = "127.0.0.1:" + privateApiPort;
+            return privateApiCert == null ? new KasConfig.Address(address, null, null, null, null, caFile == null ? null : caFile.toString())
+                    : new KasConfig.Address(address, privateApiCert.certPem().toString(), privateApiCert.keyPem().toString(), null, null,
+                            caFile == null ? null : caFile.toString());
         }
     }
 
@@ -92,7 +106,7 @@ public final class Bridge implements AutoCloseable {
         this.tls = proxyCert != null;
         var proxy = proxyCert == null ? addr("127.0.0.1:0")
                 : new KasConfig.Address("127.0.0.1:0", proxyCert.certPem().toString(), proxyCert.keyPem().toString(), null);
-        var privateApi = addr(replica == null ? "127.0.0.1:0" : "127.0.0.1:" + replica.privateApiPort());
+        var privateApi = replica == null ? addr("127.0.0.1:0") : replica.listener();
         var listen = new KasConfig.Listen(agentListener, httpsApi ? proxy : addr("127.0.0.1:0"), proxy, privateApi);
         var config = new KasConfig(listen, new KasConfig.GitLab(this.gitlab.url()), null, dir.resolve("agents.json").toString(),
                 null, null, SECRET, SECRET, agentConfiguration, ciAccessMode, replica == null ? null : replica.privateApiUrl(),

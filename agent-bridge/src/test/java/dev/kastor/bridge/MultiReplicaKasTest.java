@@ -80,7 +80,11 @@ class MultiReplicaKasTest {
                         }
                     }
                 })
-                .handle("/watch", Upstream.gatedWatch(chunkGates));
+                .handle("/watch", Upstream.gatedWatch(chunkGates))
+                .handle("/api/v1/namespaces/default/configmaps", ex -> {
+                    byte[] body = ex.getRequestBody().readAllBytes();
+                    Upstream.send(ex, 201, "application/json", body);
+                });
         replicaA = new Bridge(dir, null, null, new Bridge.Replica(redis.url()));
         replicaB = new Bridge(dir, null, replicaA.gitlab, new Bridge.Replica(redis.url()));
         var reg = replicaA.register("group/project", "prod");
@@ -115,6 +119,10 @@ class MultiReplicaKasTest {
 
     /** Waits until Redis says the replica holds the agent. */
     static void awaitTracked(long id, Bridge replica) throws Exception {
+        awaitTracked(redis, id, replica);
+    }
+
+    static void awaitTracked(RedisServer redis, long id, Bridge replica) throws Exception {
         String url = replica.kas.config().ownPrivateApiUrl();
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!redis.hgetall(trackerKey(id)).contains(url)) {
@@ -398,6 +406,112 @@ class MultiReplicaKasTest {
                 socket.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "done").get(30, TimeUnit.SECONDS);
             } finally {
                 wsAgent.close();
+            }
+        }
+    }
+
+    /** Makes the tracker list {@code url} for the agent as a replica that holds it would, newest (so tried first). */
+    static void staleEntry(long agent, String url, Duration ahead) throws Exception {
+        redis.command("HSET", trackerKey(agent), url, Long.toString(System.currentTimeMillis() + ahead.toMillis()));
+    }
+
+    /** The private API URL of a real replica that has just stopped: nothing listens there any more. */
+    static String stoppedReplica() throws Exception {
+        var gone = new Bridge(dir, null, replicaA.gitlab, new Bridge.Replica(redis.url()));
+        String url = gone.kas.config().ownPrivateApiUrl();
+        gone.close();
+        return url;
+    }
+
+    @Test
+    void requestGoesToTheNextHolderWhenTheFirstReplicaIsGone() throws Exception {
+        String crashed = stoppedReplica();
+        String neverThere = "grpc://127.0.0.1:" + Programs.freePort();
+        // Two replicas that died without removing their entries, both refreshed after replica A: they come first.
+        staleEntry(agentId, crashed, Duration.ofMinutes(20));
+        staleEntry(agentId, neverThere, Duration.ofMinutes(10));
+        try {
+            long start = System.nanoTime();
+            var r = client.send(request(replicaB, agentId, "/api/v1/namespaces/default/pods?limit=7").GET().build(), HttpResponse.BodyHandlers.ofString());
+
+            assertThat(r.statusCode()).as("answer after skipping %s and %s: %s", crashed, neverThere, r.body()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("{\"kind\":\"PodList\",\"items\":[]}");
+            assertThat(upstream.seen.stream().filter(s -> "limit=7".equals(s.query())).count()).as("requests the agent passed on").isEqualTo(1);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(15));
+        } finally {
+            redis.command("HDEL", trackerKey(agentId), crashed, neverThere);
+        }
+    }
+
+    @Test
+    void noLiveHolderAmongSeveralGives503NamingThemWithinSeconds() throws Exception {
+        var reg = replicaA.register("group/project", "all-gone");
+        replicaA.job("job-token-6", 507, 77, "group/app", reg.agent().id());
+        String crashed = stoppedReplica();
+        String neverThere = "grpc://127.0.0.1:" + Programs.freePort();
+        staleEntry(reg.agent().id(), crashed, Duration.ofMinutes(2));
+        staleEntry(reg.agent().id(), neverThere, Duration.ofMinutes(1));
+
+        long start = System.nanoTime();
+        var r = client.send(request(replicaB, reg.agent().id(), "job-token-6", "/api/v1/namespaces/default/pods").GET().build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.body()).contains("\"kind\":\"Status\"").contains("unreachable").contains(crashed).contains(neverThere);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(15));
+    }
+
+    @Test
+    void requestWhoseBodyWentOutIsNeverSentToAnotherReplica() throws Exception {
+        // A "replica" that takes the connection and the request, then drops it: the body has gone out by then.
+        try (var dropper = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                try (var s = dropper.accept()) {
+                    s.getInputStream().read(new byte[1]);
+                    Thread.sleep(2000);
+                } catch (Exception ignored) {
+                    // the test ends
+                }
+            });
+            String dropping = "grpc://127.0.0.1:" + dropper.getLocalPort();
+            staleEntry(agentId, dropping, Duration.ofMinutes(20));
+            try {
+                var r = client.send(request(replicaB, agentId, "/api/v1/namespaces/default/configmaps")
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"kind\":\"ConfigMap\"}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+                assertThat(r.body()).contains(dropping);
+                assertThat(upstream.seen).as("the POST reached no agent through replica A").noneMatch(s -> s.path().equals("/api/v1/namespaces/default/configmaps"));
+            } finally {
+                redis.command("HDEL", trackerKey(agentId), dropping);
+            }
+        }
+    }
+
+    @Test
+    void privateApiOverGrpcsTrustsTheConfiguredCa(@TempDir Path own) throws Exception {
+        var cert = dev.kastor.testing.SelfSignedCert.create(own, "private-api");
+        try (var ownRedis = RedisServer.start();
+             var a = new Bridge(own, null, null, Bridge.Replica.tls(ownRedis.url(), cert, cert.certPem()));
+             var b = new Bridge(own, null, a.gitlab, Bridge.Replica.tls(ownRedis.url(), cert, cert.certPem()));
+             var jvmTrustOnly = new Bridge(own, null, a.gitlab, Bridge.Replica.tls(ownRedis.url(), cert, null))) {
+            assertThat(a.kas.config().ownPrivateApiUrl()).startsWith("grpcs://");
+            var reg = a.register("group/project", "tls");
+            a.job("job-token-7", 508, 77, "group/app", reg.agent().id());
+            try (Agent tlsAgent = a.startAgent(reg.token(), upstream.url())) {
+                a.awaitConnected(reg.agent().id());
+                awaitTracked(ownRedis, reg.agent().id(), a);
+
+                var r = client.send(request(b, reg.agent().id(), "job-token-7", "/api/v1/namespaces/default/pods?limit=8").GET().build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                assertThat(b.kas.metrics().routedToOtherReplicas()).isEqualTo(1);
+
+                // The same call from a replica that trusts only the JVM's CAs fails the TLS handshake: the CA file is what made it work.
+                var refused = client.send(request(jvmTrustOnly, reg.agent().id(), "job-token-7", "/api/v1/namespaces/default/pods").GET().build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(refused.statusCode()).isEqualTo(503);
+                assertThat(refused.body()).contains(a.kas.config().ownPrivateApiUrl()).contains("unreachable");
             }
         }
     }

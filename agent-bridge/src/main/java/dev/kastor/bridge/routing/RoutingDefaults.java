@@ -26,4 +26,14 @@ public final class RoutingDefaults {
     public static final Duration JWT_CLOCK_SKEW = Duration.ofSeconds(10);
     /** Connecting to another replica's private API: fail fast rather than hold the CI job's request. */
     public static final Duration REPLICA_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * A channel to another replica that carried no call for this long is closed (a replica that left is named by no
+     * tracker entry, so its channel would otherwise stay open for good). The next call simply opens a new one.
+     */
+    public static final Duration REPLICA_CHANNEL_IDLE = Duration.ofMinutes(5);
+    /**
+     * At most this many replicas holding an agent are tried for one request (each failing before it answered): bounds
+     * the CI job's wait on stale tracker entries to a few connect timeouts.
+     */
+    public static final int MAX_REPLICA_ATTEMPTS = 3;
 }

@@ -22,6 +22,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   agent:     {address: 0.0.0.0:8150, certificate_file: tls.crt, key_file: tls.key, websocket: false}
  *   api:       {address: 0.0.0.0:8153}
  *   k8s_proxy: {address: 0.0.0.0:8154, certificate_file: tls.crt, key_file: tls.key, prefix: /k8s-proxy}
+ *   private_api: {address: 0.0.0.0:8155, certificate_file: tls.crt, key_file: tls.key, ca_certificate_file: ca.crt}
  * gitlab:
  *   url: https://gitlab.example.com
  * external_k8s_proxy_url: https://kas.example.com/k8s-proxy   # what jobs' KUBECONFIG points at
@@ -45,10 +46,16 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
     /**
      * One listener. {@code websocket} (agent port only, like GitLab KAS's {@code listen_websocket}) makes the agent
      * port speak gRPC inside WebSocket (HTTP/1.1 upgrade) for proxies and load balancers that cannot pass HTTP/2.
+     * {@code caCertificateFile} (private API only, like GitLab KAS's {@code private_api.listen.ca_certificate_file}) is
+     * the PEM CA a replica trusts when it calls the other replicas' {@code grpcs://} private API.
      */
-    public record Address(String address, String certificateFile, String keyFile, String prefix, Boolean websocket) {
+    public record Address(String address, String certificateFile, String keyFile, String prefix, Boolean websocket, String caCertificateFile) {
         public Address(String address, String certificateFile, String keyFile, String prefix) {
-            this(address, certificateFile, keyFile, prefix, null);
+            this(address, certificateFile, keyFile, prefix, null, null);
+        }
+
+        public Address(String address, String certificateFile, String keyFile, String prefix, Boolean websocket) {
+            this(address, certificateFile, keyFile, prefix, websocket, null);
         }
 
         public boolean isWebsocket() {
@@ -145,6 +152,10 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
         noWebsocket("api", l.api());
         noWebsocket("k8s_proxy", l.k8sProxy());
         noWebsocket("private_api", l.privateApi());
+        noCa("agent", l.agent());
+        noCa("api", l.api());
+        noCa("k8s_proxy", l.k8sProxy());
+        caFile(l.privateApi());
         tlsPair("agent", l.agent());
         tlsPair("api", l.api());
         tlsPair("k8s_proxy", l.k8sProxy());
@@ -234,7 +245,32 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
 
     private static Address fill(Address a, String def) {
         if (a == null) return new Address(def, null, null, null);
-        return new Address(a.address() == null ? def : a.address(), a.certificateFile(), a.keyFile(), a.prefix(), a.websocket());
+        return new Address(a.address() == null ? def : a.address(), a.certificateFile(), a.keyFile(), a.prefix(), a.websocket(),
+                a.caCertificateFile());
+    }
+
+    private static void noCa(String listener, Address a) {
+        if (a != null && a.caCertificateFile() != null) {
+            throw new IllegalArgumentException("listen." + listener + ".ca_certificate_file is not a setting: only "
+                    + "listen.private_api.ca_certificate_file exists (the CA replicas trust for each other's grpcs:// private API); remove it");
+        }
+    }
+
+    /** The private API's CA is read when a replica first calls another: a missing file must stop KAS now, not fail requests later. */
+    private static void caFile(Address a) {
+        if (a == null || a.caCertificateFile() == null) return;
+        String key = "listen.private_api.ca_certificate_file";
+        String pem;
+        try {
+            pem = Files.readString(Path.of(a.caCertificateFile()));
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot read " + key + " " + a.caCertificateFile() + " (" + e.getClass().getSimpleName()
+                    + "): give the PEM file of the CA that signed the other replicas' private API certificates", e);
+        }
+        if (!pem.contains("-----BEGIN CERTIFICATE-----")) {
+            throw new IllegalArgumentException(key + " " + a.caCertificateFile()
+                    + " holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA that signed the other replicas' private API certificates");
+        }
     }
 
     private static void tlsPair(String listener, Address a) {

@@ -183,4 +183,25 @@ class KasConfigTest {
                 private_api_secret_key: %s
                 """.formatted(KEY, KEY)))).hasMessageContaining("listen.api.certificate_file and listen.api.key_file go together");
     }
+
+    @Test
+    void privateApiCaFileIsReadAndAMissingOrWrongOneIsRefusedNamingTheKey() throws Exception {
+        String base = "gitlab: {url: https://g}\napi_secret_key: " + KEY + "\nprivate_api_secret_key: " + KEY + "\n";
+        Path ca = dir.resolve("ca.crt");
+        Files.writeString(ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+
+        var c = KasConfig.load(write(base + "listen: {private_api: {address: ':8155', ca_certificate_file: " + ca + "}}\n"));
+        assertThat(c.listen().privateApi().caCertificateFile()).isEqualTo(ca.toString());
+        assertThat(c.listen().privateApi().address()).isEqualTo(":8155");
+
+        assertThatThrownBy(() -> KasConfig.load(write(base + "listen: {private_api: {ca_certificate_file: " + dir.resolve("missing.crt") + "}}\n")))
+                .hasMessageContaining("cannot read listen.private_api.ca_certificate_file " + dir.resolve("missing.crt"));
+        Path notPem = dir.resolve("secret.txt");
+        Files.writeString(notPem, "just text\n");
+        assertThatThrownBy(() -> KasConfig.load(write(base + "listen: {private_api: {ca_certificate_file: " + notPem + "}}\n")))
+                .hasMessageContaining("listen.private_api.ca_certificate_file " + notPem + " holds no PEM certificate")
+                .hasMessageNotContaining("just text");
+        assertThatThrownBy(() -> KasConfig.load(write(base + "listen: {k8s_proxy: {ca_certificate_file: " + ca + "}}\n")))
+                .hasMessageContaining("listen.k8s_proxy.ca_certificate_file is not a setting");
+    }
 }

@@ -1,7 +1,7 @@
 package dev.kastor.bridge.routing.server;
 
 import com.google.protobuf.ByteString;
-import dev.kastor.bridge.routing.rpc.PrivateApiGrpc;
+import dev.kastor.bridge.routing.RoutingDefaults;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.rpc.AgentFrame;
 import dev.kastor.bridge.tunnel.rpc.CloseSend;
@@ -13,69 +13,79 @@ import dev.kastor.bridge.tunnel.server.TunnelListener;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A tunnel to an agent whose streams another KAS replica holds: one private API call, started when the k8s proxy
  * starts the request. It behaves as a local {@link dev.kastor.bridge.tunnel.server.ServerTunnel} does (the agent's
  * frames come as many as {@link #requestNext} admits, plus a window of {@link TunnelDefaults#RESPONSE_WINDOW} after a header), so
  * the k8s proxy cannot tell them apart.
+ *
+ * <p>When the tracker names several holders and the call to one fails {@code UNAVAILABLE} (refused, replica gone)
+ * before any frame came back and before any request body went out, the same request goes to the next holder (at most
+ * {@link RoutingDefaults#MAX_REPLICA_ATTEMPTS}). Nothing is buffered for that: a request without body is all in
+ * {@link RequestInfo} (and {@link CloseSend}), so it can be sent again as it was; once a body byte or an answer frame
+ * has passed, the request is never sent again.
  * Every failure of the other replica ends up on the listener: 503 when it cannot be reached, 502 otherwise, never a hang.
  */
-final class RemoteTunnel implements ProxyTunnel, ClientResponseObserver<KasFrame, AgentFrame> {
-    private final PrivateApiGrpc.PrivateApiStub stub;
-    private final String replicaUrl;
+final class RemoteTunnel implements ProxyTunnel {
+    private final ReplicaChannels replicas;
+    private final List<String> holders;
     private final long agentId;
     private final Runnable onStart;
-    private ClientCallStreamObserver<KasFrame> call;
+    /** Holders tried before the current one, with why each failed (for the final error message). */
+    private final List<String> failed = new ArrayList<>();
+    private int next;
+    private Attempt current;
+    private RequestInfo info;
     private volatile TunnelListener listener;
-    private volatile boolean headerSeen;
+    private boolean closeSent;
+    private boolean bodySent;
     private boolean done;
 
-    RemoteTunnel(PrivateApiGrpc.PrivateApiStub stub, String replicaUrl, long agentId, Runnable onStart) {
-        this.stub = stub;
-        this.replicaUrl = replicaUrl;
+    RemoteTunnel(ReplicaChannels replicas, List<String> holders, long agentId, Runnable onStart) {
+        if (holders.isEmpty()) throw new IllegalArgumentException("no replica to call");
+        this.replicas = replicas;
+        this.holders = List.copyOf(holders.subList(0, Math.min(holders.size(), RoutingDefaults.MAX_REPLICA_ATTEMPTS)));
         this.agentId = agentId;
         this.onStart = onStart;
-    }
-
-    String replicaUrl() {
-        return replicaUrl;
     }
 
     @Override
     public synchronized void start(RequestInfo info, TunnelListener l) {
         if (done) return;
+        this.info = info;
         listener = l;
         onStart.run();
-        stub.proxy(this); // calls beforeStart, which sets `call`
-        call.onNext(KasFrame.newBuilder().setRequestInfo(info).build());
+        attemptNext();
     }
 
-    @Override
-    public void beforeStart(ClientCallStreamObserver<KasFrame> requestStream) {
-        this.call = requestStream;
-        requestStream.disableAutoRequestWithInitial(1);
-        requestStream.setOnReadyHandler(() -> {
-            TunnelListener l = listener;
-            if (l != null) l.ready();
-        });
+    private void attemptNext() {
+        var a = new Attempt(holders.get(next++));
+        current = a;
+        replicas.proxy(a.url, agentId, a); // calls beforeStart, which sets a.call
+        a.call.onNext(KasFrame.newBuilder().setRequestInfo(info).build());
+        if (closeSent) a.call.onNext(KasFrame.newBuilder().setCloseSend(CloseSend.getDefaultInstance()).build());
     }
 
     @Override
     public synchronized void send(ByteString data) {
-        if (done || call == null) return;
-        call.onNext(KasFrame.newBuilder().setMessage(Message.newBuilder().setData(data)).build());
+        if (done || current == null) return;
+        bodySent = true;
+        current.call.onNext(KasFrame.newBuilder().setMessage(Message.newBuilder().setData(data)).build());
     }
 
     @Override
     public synchronized void closeSend() {
-        if (done || call == null) return;
-        call.onNext(KasFrame.newBuilder().setCloseSend(CloseSend.getDefaultInstance()).build());
+        if (done || current == null) return;
+        closeSent = true;
+        current.call.onNext(KasFrame.newBuilder().setCloseSend(CloseSend.getDefaultInstance()).build());
     }
 
     @Override
     public synchronized boolean ready() {
-        return call != null && call.isReady();
+        return current != null && current.call.isReady();
     }
 
     @Override
@@ -84,85 +94,140 @@ final class RemoteTunnel implements ProxyTunnel, ClientResponseObserver<KasFrame
     }
 
     private synchronized void request(int frames) {
-        if (!done && call != null) call.request(frames);
+        if (!done && current != null) current.call.request(frames);
     }
 
     @Override
     public synchronized void finish(boolean ok) {
         if (done) return;
         done = true;
-        if (call == null) return;
+        if (current == null) return;
         try {
             if (ok) {
-                call.onCompleted();
+                current.call.onCompleted();
             } else {
-                call.cancel("the client went away", null);
+                current.call.cancel("the client went away", null);
             }
         } catch (RuntimeException ignored) {
             // the call already ended
         }
     }
 
-    private synchronized boolean end() {
-        if (done) return false;
+    /** Whether {@code a} is the live attempt; if so it ends the tunnel. */
+    private synchronized boolean end(Attempt a) {
+        if (done || a != current) return false;
         done = true;
         return true;
     }
 
-    @Override
-    public void onNext(AgentFrame frame) {
-        TunnelListener l = listener;
-        switch (frame.getFrameCase()) {
-            case HEADER -> {
-                headerSeen = true;
-                l.header(frame.getHeader());
-                request(TunnelDefaults.RESPONSE_WINDOW); // the same bounded window a local tunnel opens after the header
-            }
-            case MESSAGE -> l.message(frame.getMessage().getData());
-            case RESPONSE -> {
-                l.response(frame.getResponse().getHeader(), frame.getResponse().getBody());
-                finish(true);
-            }
-            case TRAILER -> {
-                l.trailer();
-                finish(true);
-            }
-            case ERROR -> {
-                l.error(frame.getError().getStatus(), frame.getError().getMessage());
-                finish(true);
-            }
-            default -> request(1);
+    /**
+     * Whether the failure of {@code a} sends the request to the next holder instead (and does so): only before
+     * anything was answered or sent beyond what {@link #attemptNext} sends again.
+     */
+    private synchronized boolean retried(Attempt a, Status s) {
+        if (done || a != current || a.answered || bodySent || s.getCode() != Status.Code.UNAVAILABLE || next >= holders.size()) return false;
+        failed.add(a.url + " (" + s.getCode() + describe(s) + ")");
+        try {
+            attemptNext();
+            return true;
+        } catch (RuntimeException e) {
+            // The next holder's call could not even start: the failure of `a` is the answer, so `a` must end the tunnel.
+            Attempt broken = current;
+            current = a;
+            if (broken != a && broken.call != null) broken.call.cancel("not used", null);
+            return false;
         }
     }
 
-    @Override
-    public void onError(Throwable t) {
-        if (!end()) return;
-        TunnelListener l = listener;
-        if (l == null) return;
-        Status s = Status.fromThrowable(t);
-        String what = "KAS replica " + replicaUrl + " that holds agent " + agentId + "'s tunnels ";
-        if (headerSeen) {
-            l.broken(what + "broke off the response: " + s.getCode() + describe(s));
-        } else if (s.getCode() == Status.Code.UNAVAILABLE || s.getCode() == Status.Code.DEADLINE_EXCEEDED) {
-            l.error(503, what + "is unreachable over the private API (" + s.getCode() + describe(s) + "): try again; check that "
-                    + "its own_private_api_url is reachable from the other replicas");
-        } else if (s.getCode() == Status.Code.UNAUTHENTICATED) {
-            l.error(502, what + "refused this replica's private API call (" + describe(s).replaceFirst("^: ", "")
-                    + "): all replicas must share private_api_secret_key");
-        } else {
-            l.error(502, what + "failed the request: " + s.getCode() + describe(s));
-        }
+    private synchronized String triedBefore() {
+        return failed.isEmpty() ? "" : "; tried before it: " + String.join(", ", failed);
     }
 
     private static String describe(Status s) {
         return s.getDescription() == null ? "" : ": " + s.getDescription();
     }
 
-    @Override
-    public void onCompleted() {
-        if (!end()) return;
-        TunnelListener l = listener;
-        if (l != null) l.broken("KAS replica " + replicaUrl + " ended the call before the response was complete");
+    /** One private API call to one holder; callbacks of an attempt that is no longer current are dropped. */
+    private final class Attempt implements ClientResponseObserver<KasFrame, AgentFrame> {
+        final String url;
+        ClientCallStreamObserver<KasFrame> call;
+        /** A frame came back: the request may have had effects, so it is never sent again. */
+        volatile boolean answered;
+        private volatile boolean headerSeen;
+
+        Attempt(String url) {
+            this.url = url;
+        }
+
+        @Override
+        public void beforeStart(ClientCallStreamObserver<KasFrame> requestStream) {
+            this.call = requestStream;
+            requestStream.disableAutoRequestWithInitial(1);
+            requestStream.setOnReadyHandler(() -> {
+                TunnelListener l = listener;
+                if (l != null && isCurrent()) l.ready();
+            });
+        }
+
+        private boolean isCurrent() {
+            synchronized (RemoteTunnel.this) {
+                return current == this;
+            }
+        }
+
+        @Override
+        public void onNext(AgentFrame frame) {
+            answered = true;
+            TunnelListener l = listener;
+            switch (frame.getFrameCase()) {
+                case HEADER -> {
+                    headerSeen = true;
+                    l.header(frame.getHeader());
+                    request(TunnelDefaults.RESPONSE_WINDOW); // the same bounded window a local tunnel opens after the header
+                }
+                case MESSAGE -> l.message(frame.getMessage().getData());
+                case RESPONSE -> {
+                    l.response(frame.getResponse().getHeader(), frame.getResponse().getBody());
+                    finish(true);
+                }
+                case TRAILER -> {
+                    l.trailer();
+                    finish(true);
+                }
+                case ERROR -> {
+                    l.error(frame.getError().getStatus(), frame.getError().getMessage());
+                    finish(true);
+                }
+                default -> request(1);
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            Status s = Status.fromThrowable(t);
+            if (retried(this, s)) return;
+            if (!end(this)) return;
+            TunnelListener l = listener;
+            if (l == null) return;
+            String what = "KAS replica " + url + " that holds agent " + agentId + "'s tunnels ";
+            if (headerSeen) {
+                l.broken(what + "broke off the response: " + s.getCode() + describe(s));
+            } else if (s.getCode() == Status.Code.UNAVAILABLE || s.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+                l.error(503, what + "is unreachable over the private API (" + s.getCode() + describe(s) + triedBefore()
+                        + "): try again; check that its own_private_api_url is reachable from the other replicas");
+            } else if (s.getCode() == Status.Code.UNAUTHENTICATED) {
+                l.error(502, what + "refused this replica's private API call (" + describe(s).replaceFirst("^: ", "")
+                        + "): all replicas must share private_api_secret_key");
+            } else {
+                l.error(502, what + "failed the request: " + s.getCode() + describe(s));
+            }
+        }
+
+        @Override
+        public void onCompleted() {
+            if (!end(this)) return;
+            TunnelListener l = listener;
+            if (l != null) l.broken("KAS replica " + url + " ended the call before the response was complete");
+        }
     }
 }

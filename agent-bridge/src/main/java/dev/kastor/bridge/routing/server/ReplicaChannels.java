@@ -2,25 +2,88 @@ package dev.kastor.bridge.routing.server;
 
 import dev.kastor.bridge.routing.RoutingDefaults;
 import dev.kastor.bridge.routing.rpc.PrivateApiGrpc;
+import dev.kastor.bridge.tunnel.rpc.AgentFrame;
+import dev.kastor.bridge.tunnel.rpc.KasFrame;
 import io.grpc.CallCredentials;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.MetadataUtils;
+import java.io.File;
 import java.net.URI;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 
-/** One gRPC channel per other replica's private API, made on first use; every call carries a fresh JWT. */
+/**
+ * One gRPC channel per other replica's private API, made on first use; every call carries a fresh JWT. A channel
+ * that carried no call for {@link RoutingDefaults#REPLICA_CHANNEL_IDLE} is closed: replicas come and go (rolling
+ * updates give every pod a new IP), and a departed replica is named by no tracker entry, so nothing uses its channel
+ * again. A channel with a call in flight is never closed, and the next call to that replica simply opens a new one.
+ */
 final class ReplicaChannels implements AutoCloseable {
-    private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private final Map<String, Entry> channels = new ConcurrentHashMap<>();
     private final PrivateApiJwt jwt;
+    private final SslContext tls;
+    private final long idleNanos;
+    private final LongSupplier nanoTime;
+    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+        var t = new Thread(r, "kastor-replica-channels");
+        t.setDaemon(true);
+        return t;
+    });
 
-    ReplicaChannels(PrivateApiJwt jwt) {
+    /** {@code caCertificateFile}: the CA to trust for {@code grpcs://} replicas, or null for the JVM's default trust store. */
+    ReplicaChannels(PrivateApiJwt jwt, String caCertificateFile) {
+        this(jwt, caCertificateFile, RoutingDefaults.REPLICA_CHANNEL_IDLE, System::nanoTime);
+    }
+
+    /** With the idle time and the clock of the caller's choice (tests use short or hand-driven ones). */
+    ReplicaChannels(PrivateApiJwt jwt, String caCertificateFile, Duration idle, LongSupplier nanoTime) {
         this.jwt = jwt;
+        this.idleNanos = idle.toNanos();
+        this.nanoTime = nanoTime;
+        if (caCertificateFile == null) {
+            this.tls = null;
+        } else {
+            try {
+                this.tls = GrpcSslContexts.forClient().trustManager(new File(caCertificateFile)).build();
+            } catch (Exception e) {
+                throw new IllegalArgumentException("listen.private_api.ca_certificate_file " + caCertificateFile
+                        + " is not a usable PEM CA certificate (" + e.getMessage() + ")", e);
+            }
+        }
+        long every = Math.max(10, Math.min(idle.toMillis() / 5, Duration.ofMinutes(1).toMillis()));
+        sweeper.scheduleWithFixedDelay(this::closeIdle, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /** A channel and how it is used; both fields change only inside the map's compute functions (one key at a time). */
+    private static final class Entry {
+        final ManagedChannel channel;
+        volatile int calls;
+        long lastUsed;
+
+        Entry(ManagedChannel channel) {
+            this.channel = channel;
+        }
     }
 
     /** A fresh JWT per call, naming the replica called and the agent the call is about. */
@@ -35,23 +98,110 @@ final class ReplicaChannels implements AutoCloseable {
         };
     }
 
-    /** A stub for one call to the replica at {@code url} about {@code agentId}. */
-    PrivateApiGrpc.PrivateApiStub stub(String url, long agentId) {
+    /**
+     * Starts one private API call to the replica at {@code url} about {@code agentId}; {@code observer} gets the call's
+     * request stream in {@code beforeStart}. The channel counts the call as in flight until gRPC closes it.
+     */
+    void proxy(String url, long agentId, ClientResponseObserver<KasFrame, AgentFrame> observer) {
+        Entry[] got = new Entry[1];
+        channels.compute(url, (k, e) -> {
+            if (e == null) e = new Entry(open(k));
+            e.calls++;
+            e.lastUsed = nanoTime.getAsLong();
+            got[0] = e;
+            return e;
+        });
+        Entry entry = got[0];
+        var released = new AtomicBoolean();
+        Runnable release = () -> {
+            if (!released.compareAndSet(false, true)) return;
+            channels.computeIfPresent(url, (k, e) -> {
+                if (e == entry) {
+                    e.calls--;
+                    e.lastUsed = nanoTime.getAsLong();
+                }
+                return e;
+            });
+        };
         var agent = new Metadata();
         agent.put(PrivateApiAuthInterceptor.AGENT_ID_HEADER, Long.toString(agentId));
-        return PrivateApiGrpc.newStub(channels.computeIfAbsent(url, ReplicaChannels::open))
-                .withCallCredentials(credentials(url, agentId))
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(agent));
+        try {
+            PrivateApiGrpc.newStub(entry.channel)
+                    .withCallCredentials(credentials(url, agentId))
+                    .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(agent), onClose(release))
+                    .proxy(observer);
+        } catch (RuntimeException e) {
+            release.run();
+            throw e;
+        }
     }
 
-    private static ManagedChannel open(String url) {
+    /** Runs {@code action} once the call is over, however it ends (gRPC closes every started call exactly once). */
+    private static ClientInterceptor onClose(Runnable action) {
+        return new ClientInterceptor() {
+            @Override
+            public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+                return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                    @Override
+                    public void start(Listener<R> listener, Metadata headers) {
+                        super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                            @Override
+                            public void onClose(Status status, Metadata trailers) {
+                                action.run();
+                                super.onClose(status, trailers);
+                            }
+                        }, headers);
+                    }
+                };
+            }
+        };
+    }
+
+    /**
+     * Closes every channel that carries no call and carried none for the idle time. Taking a channel for a call and
+     * closing it both happen under the map's lock for that replica, so no call starts on a channel being closed; the
+     * graceful {@code shutdown} is a second guard.
+     */
+    void closeIdle() {
+        long now = nanoTime.getAsLong();
+        for (String url : channels.keySet()) {
+            channels.computeIfPresent(url, (k, e) -> {
+                if (e.calls > 0 || now - e.lastUsed < idleNanos) return e;
+                e.channel.shutdown();
+                return null;
+            });
+        }
+    }
+
+    /** How many replicas this replica keeps a channel to now. */
+    int openChannels() {
+        return channels.size();
+    }
+
+    /** Calls in flight to {@code url}: a call counts until gRPC closed it, a moment after its last frame was heard. */
+    int callsInFlight(String url) {
+        Entry e = channels.get(url);
+        return e == null ? 0 : e.calls;
+    }
+
+    /** The channel to {@code url}, if one is open (tests look at its state). */
+    ManagedChannel channel(String url) {
+        Entry e = channels.get(url);
+        return e == null ? null : e.channel;
+    }
+
+    private ManagedChannel open(String url) {
         URI u = URI.create(url);
         var b = NettyChannelBuilder.forAddress(u.getHost(), u.getPort())
                 .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) RoutingDefaults.REPLICA_CONNECT_TIMEOUT.toMillis())
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 .keepAliveWithoutCalls(false);
         if ("grpcs".equals(u.getScheme())) {
-            b.useTransportSecurity();
+            if (tls != null) {
+                b.sslContext(tls);
+            } else {
+                b.useTransportSecurity();
+            }
         } else {
             b.usePlaintext();
         }
@@ -60,7 +210,8 @@ final class ReplicaChannels implements AutoCloseable {
 
     @Override
     public void close() {
-        channels.values().forEach(ManagedChannel::shutdownNow);
+        sweeper.shutdownNow();
+        channels.values().forEach(e -> e.channel.shutdownNow());
         channels.clear();
     }
 }

@@ -47,7 +47,7 @@ public final class RoutingModule implements KasModule {
         } else {
             this.jwt = new PrivateApiJwt(config.privateApiSecretKey(), Clock.systemUTC());
             this.tracker = new RedisTracker(config.redis(), config.ownPrivateApiUrl(), tunnels, log);
-            this.replicas = new ReplicaChannels(jwt);
+            this.replicas = new ReplicaChannels(jwt, config.listen().privateApi().caCertificateFile());
             this.finder = new RoutingTunnelFinder(tunnels, tracker, replicas, metrics);
         }
     }

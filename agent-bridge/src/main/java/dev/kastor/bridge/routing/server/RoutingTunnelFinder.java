@@ -51,9 +51,9 @@ final class RoutingTunnelFinder implements TunnelFinder {
             if (own.isPresent()) return own.get();
             throw new NoTunnel("agent " + agentId + " is not connected to any KAS replica: check that kastor-agent runs in the cluster and reaches KAS");
         }
-        // The most recently refreshed holder first: the one most likely still to hold the agent. Checking the tracker
-        // before waiting on a stream that just closed here matters when an agent moves to another replica.
-        String url = holders.getFirst();
-        return new RemoteTunnel(replicas.stub(url, agentId), url, agentId, metrics::routedToOtherReplica);
+        // The most recently refreshed holder first: the one most likely still to hold the agent; the others are tried
+        // in turn if it cannot be reached (RemoteTunnel). Checking the tracker before waiting on a stream that just
+        // closed here matters when an agent moves to another replica.
+        return new RemoteTunnel(replicas, holders, agentId, metrics::routedToOtherReplica);
     }
 }
