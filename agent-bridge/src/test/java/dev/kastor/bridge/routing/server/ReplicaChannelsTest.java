@@ -105,7 +105,7 @@ class ReplicaChannelsTest {
         @Override
         public void message(ByteString data) {
             messages.add(data.toStringUtf8());
-            tunnel.requestNext();
+            tunnel.requestNext(1);
         }
 
         @Override
