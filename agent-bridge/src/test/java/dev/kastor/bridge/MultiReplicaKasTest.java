@@ -444,6 +444,21 @@ class MultiReplicaKasTest {
     }
 
     @Test
+    void deleteGoesToTheNextHolderWhenTheFirstCouldNotBeReachedAtAll() throws Exception {
+        // A DELETE goes again only when the holder was never reached (connection refused): then it cannot have run.
+        String crashed = stoppedReplica();
+        staleEntry(agentId, crashed, Duration.ofMinutes(20));
+        try {
+            var r = client.send(request(replicaB, agentId, "/api/v1/namespaces/default/pods?delete=once").DELETE().build(), HttpResponse.BodyHandlers.ofString());
+
+            assertThat(r.statusCode()).as("answer after skipping %s: %s", crashed, r.body()).isEqualTo(200);
+            assertThat(upstream.seen.stream().filter(s -> "delete=once".equals(s.query())).count()).as("DELETEs the agent passed on").isEqualTo(1);
+        } finally {
+            redis.command("HDEL", trackerKey(agentId), crashed);
+        }
+    }
+
+    @Test
     void noLiveHolderAmongSeveralGives503NamingThemWithinSeconds() throws Exception {
         var reg = replicaA.register("group/project", "all-gone");
         replicaA.job("job-token-6", 507, 77, "group/app", reg.agent().id());

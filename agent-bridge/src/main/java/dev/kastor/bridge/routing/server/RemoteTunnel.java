@@ -8,6 +8,7 @@ import dev.kastor.bridge.tunnel.rpc.CloseSend;
 import dev.kastor.bridge.tunnel.rpc.KasFrame;
 import dev.kastor.bridge.tunnel.rpc.Message;
 import dev.kastor.bridge.tunnel.rpc.RequestInfo;
+import dev.kastor.bridge.tunnel.server.AgentFrames;
 import dev.kastor.bridge.tunnel.server.ProxyTunnel;
 import dev.kastor.bridge.tunnel.server.TunnelListener;
 import io.grpc.Status;
@@ -122,10 +123,13 @@ final class RemoteTunnel implements ProxyTunnel {
 
     /**
      * Whether the failure of {@code a} sends the request to the next holder instead (and does so): only before
-     * anything was answered or sent beyond what {@link #attemptNext} sends again.
+     * anything was answered or sent beyond what {@link #attemptNext} sends again, and only when running it twice does
+     * no harm. UNAVAILABLE does not prove the request never reached the agent (the holder may have stopped, or its
+     * tunnel broken, after passing it on): a request with effects goes again only when the holder was never reached.
      */
     private synchronized boolean retried(Attempt a, Status s) {
         if (done || a != current || a.answered || bodySent || s.getCode() != Status.Code.UNAVAILABLE || next >= holders.size()) return false;
+        if (!safeToRepeat(info) && !neverConnected(s)) return false;
         failed.add(a.url + " (" + s.getCode() + describe(s) + ")");
         try {
             attemptNext();
@@ -137,6 +141,18 @@ final class RemoteTunnel implements ProxyTunnel {
             if (broken != a && broken.call != null) broken.call.cancel("not used", null);
             return false;
         }
+    }
+
+    private static boolean safeToRepeat(RequestInfo info) {
+        boolean upgrade = info.getHeadersMap().keySet().stream().anyMatch(h -> h.equalsIgnoreCase("upgrade"));
+        return !upgrade && java.util.Set.of("GET", "HEAD", "OPTIONS").contains(info.getMethod());
+    }
+
+    private static boolean neverConnected(Status s) {
+        for (Throwable t = s.getCause(); t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException) return true;
+        }
+        return false;
     }
 
     private synchronized String triedBefore() {
@@ -179,27 +195,8 @@ final class RemoteTunnel implements ProxyTunnel {
         public void onNext(AgentFrame frame) {
             answered = true;
             TunnelListener l = listener;
-            switch (frame.getFrameCase()) {
-                case HEADER -> {
-                    headerSeen = true;
-                    l.header(frame.getHeader());
-                    request(TunnelDefaults.RESPONSE_WINDOW); // the same bounded window a local tunnel opens after the header
-                }
-                case MESSAGE -> l.message(frame.getMessage().getData());
-                case RESPONSE -> {
-                    l.response(frame.getResponse().getHeader(), frame.getResponse().getBody());
-                    finish(true);
-                }
-                case TRAILER -> {
-                    l.trailer();
-                    finish(true);
-                }
-                case ERROR -> {
-                    l.error(frame.getError().getStatus(), frame.getError().getMessage());
-                    finish(true);
-                }
-                default -> request(1);
-            }
+            if (frame.hasHeader()) headerSeen = true;
+            AgentFrames.deliver(frame, l, RemoteTunnel.this::request, () -> finish(true)); // as a local tunnel does
         }
 
         @Override

@@ -1,7 +1,6 @@
 package dev.kastor.bridge.tunnel.server;
 
 import com.google.protobuf.ByteString;
-import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.rpc.AgentFrame;
 import dev.kastor.bridge.tunnel.rpc.CloseSend;
 import dev.kastor.bridge.tunnel.rpc.KasFrame;
@@ -113,27 +112,7 @@ public final class ServerTunnel implements StreamObserver<AgentFrame>, ProxyTunn
             finish(false);
             return;
         }
-        switch (frame.getFrameCase()) {
-            case HEADER -> {
-                l.header(frame.getHeader());
-                // The body may run ahead of the client by a bounded window; each message written requests one more.
-                toAgent.request(TunnelDefaults.RESPONSE_WINDOW);
-            }
-            case MESSAGE -> l.message(frame.getMessage().getData());
-            case RESPONSE -> {
-                l.response(frame.getResponse().getHeader(), frame.getResponse().getBody());
-                finish(true);
-            }
-            case TRAILER -> {
-                l.trailer();
-                finish(true);
-            }
-            case ERROR -> {
-                l.error(frame.getError().getStatus(), frame.getError().getMessage());
-                finish(true);
-            }
-            default -> toAgent.request(1);
-        }
+        AgentFrames.deliver(frame, l, toAgent::request, () -> finish(true));
     }
 
     @Override
