@@ -87,6 +87,14 @@ final class ApiServerHttp {
             if (c != null) close(c);
         });
 
+        byte[] requestHead;
+        try {
+            requestHead = requestHead(info, upgrade, length, chunkedBody).getBytes(StandardCharsets.ISO_8859_1);
+        } catch (RuntimeException e) {
+            // the agent's own credentials (its token file) cannot be read: before any connection is taken
+            exchange.error(502, "the agent cannot make the request to the Kubernetes API server: " + e.getMessage());
+            return;
+        }
         Connection c;
         Head head;
         for (int attempt = 0; ; attempt++) {
@@ -99,7 +107,7 @@ final class ApiServerHttp {
             }
             inUse.set(c);
             try {
-                c.out().write(requestHead(info, upgrade, length, chunkedBody).getBytes(StandardCharsets.ISO_8859_1));
+                c.out().write(requestHead);
                 if (hasBody && length > 0) copyBody(exchange.requestBody(), c.out(), length);
                 if (hasBody && chunkedBody) copyChunkedBody(exchange.requestBody(), c.out());
                 c.out().flush();
@@ -133,7 +141,7 @@ final class ApiServerHttp {
                 h.putHeaders(e.getKey(), Values.newBuilder().addAllValue(e.getValue()).build());
             }
             boolean noBody = info.getMethod().equals("HEAD") || head.status() == 204 || head.status() == 304;
-            if (head.status() != 101 && (noBody || !chunked && responseLength >= 0 && responseLength <= TunnelDefaults.CHUNK)) {
+            if (info.getAcceptsResponse() && head.status() != 101 && (noBody || !chunked && responseLength >= 0 && responseLength <= TunnelDefaults.CHUNK)) {
                 // A small answer of known length (most single objects): one frame through the tunnel instead of three.
                 byte[] body = new byte[noBody ? 0 : (int) responseLength];
                 int got = c.in().readNBytes(body, 0, body.length);

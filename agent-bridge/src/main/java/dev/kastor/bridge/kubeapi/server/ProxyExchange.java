@@ -148,7 +148,7 @@ final class ProxyExchange implements TunnelListener {
         String path = decoder.rawPath().substring(proxy.prefix().length());
         if (path.isEmpty()) path = "/";
         var b = RequestInfo.newBuilder().setMethod(request.method().name()).setPath(path)
-                .setQuery(q < 0 ? "" : raw.substring(q + 1)).setCorrelationId(correlationId).setImpersonation(auth.impersonation());
+                .setQuery(q < 0 ? "" : raw.substring(q + 1)).setCorrelationId(correlationId).setAcceptsResponse(true).setImpersonation(auth.impersonation());
         for (String name : request.headers().names()) {
             String lower = name.toLowerCase(Locale.ROOT);
             boolean upgradeHeader = upgradeRequested && (lower.equals("connection") || lower.equals("upgrade"));

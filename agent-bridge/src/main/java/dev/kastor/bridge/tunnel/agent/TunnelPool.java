@@ -56,7 +56,15 @@ public final class TunnelPool implements AutoCloseable, AgentTunnel.Events {
         return busy.size();
     }
 
-    private synchronized void maintain() {
+    private void maintain() {
+        try {
+            maintainNow();
+        } catch (RuntimeException e) {
+            // A failure here must not end the schedule: it also gives up stalled streams and refills the pool.
+        }
+    }
+
+    private synchronized void maintainNow() {
         if (closed) return;
         long now = System.nanoTime();
         if (failures > 0 && channel.getState(false) == ConnectivityState.READY && now >= notBefore) failures = 0;
@@ -91,7 +99,13 @@ public final class TunnelPool implements AutoCloseable, AgentTunnel.Events {
         busy.add(t);
         // Opening streams here would put them on the transport thread that just received the request, and their
         // frames ahead of its answer on the connection: the pool's own thread opens them, at once.
-        if (idle.size() < settings.minIdle()) timer.execute(this::maintain);
+        if (idle.size() < settings.minIdle() && !closed) {
+            try {
+                timer.execute(this::maintain);
+            } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                // the agent is stopping: no new streams
+            }
+        }
     }
 
     @Override

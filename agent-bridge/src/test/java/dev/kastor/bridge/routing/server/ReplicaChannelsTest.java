@@ -128,7 +128,7 @@ class ReplicaChannelsTest {
     Heard get(String path) {
         var heard = new Heard();
         heard.tunnel = new RemoteTunnel(channels, List.of(holderUrl), agentId, () -> {});
-        heard.tunnel.start(RequestInfo.newBuilder().setMethod("GET").setPath(path).build(), heard);
+        heard.tunnel.start(RequestInfo.newBuilder().setMethod("GET").setPath(path).setAcceptsResponse(true).build(), heard);
         heard.tunnel.closeSend();
         return heard;
     }
