@@ -54,7 +54,8 @@ final class PrivateApiService extends PrivateApiGrpc.PrivateApiImplBase {
         private final long agentId;
         private final ServerCallStreamObserver<AgentFrame> caller;
         private final AtomicBoolean waitingForAgent = new AtomicBoolean();
-        private final AtomicBoolean waitingForCaller = new AtomicBoolean();
+        /** Agent frames passed to the caller whose credit goes back to the agent once the caller can take more. */
+        private final java.util.concurrent.atomic.AtomicInteger owed = new java.util.concurrent.atomic.AtomicInteger();
         private volatile ServerTunnel tunnel;
         private volatile boolean callerGone;
         private boolean ended;
@@ -68,10 +69,7 @@ final class PrivateApiService extends PrivateApiGrpc.PrivateApiImplBase {
                 ServerTunnel t = tunnel;
                 if (t != null) t.finish(false);
             });
-            caller.setOnReadyHandler(() -> {
-                ServerTunnel t = tunnel;
-                if (t != null && waitingForCaller.compareAndSet(true, false)) t.requestNext(1);
-            });
+            caller.setOnReadyHandler(this::giveCreditBack);
         }
 
         void attach() {
@@ -150,8 +148,15 @@ final class PrivateApiService extends PrivateApiGrpc.PrivateApiImplBase {
         public synchronized void message(ByteString data) {
             if (ended) return;
             caller.onNext(AgentFrame.newBuilder().setMessage(Message.newBuilder().setData(data)).build());
-            waitingForCaller.set(true);
-            if (caller.isReady() && waitingForCaller.compareAndSet(true, false)) tunnel.requestNext(1);
+            owed.incrementAndGet();
+            if (caller.isReady()) giveCreditBack();
+        }
+
+        /** Every frame the caller took since the last time, at once: one credit per wake-up kept the window at one frame. */
+        private void giveCreditBack() {
+            ServerTunnel t = tunnel;
+            int n = owed.getAndSet(0);
+            if (t != null && n > 0) t.requestNext(n);
         }
 
         @Override
