@@ -2,7 +2,6 @@ package dev.kastor.bridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kastor.bridge.agent.Agent;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -27,37 +26,25 @@ import org.junit.jupiter.api.io.TempDir;
 class KubectlExecAndLogsThroughBridgeTest {
     @TempDir
     static Path dir;
-    static Bridge bridge;
     static PodApiUpstream pods;
-    static Agent agent;
-    static Path kubeconfig;
+    static KubectlThroughKas kas;
 
     @BeforeAll
     static void start() throws Exception {
         pods = new PodApiUpstream();
-        var cert = dev.kastor.testing.SelfSignedCert.create(dir, "kas");
-        bridge = new Bridge(dir, cert);
-        var reg = bridge.register("group/project", "prod");
-        long id = reg.agent().id();
-        bridge.job("exec-job", 31, 77, "group/app", id);
-        agent = bridge.startAgent(reg.token(), pods.url());
-        bridge.awaitConnected(id);
-        kubeconfig = Kubeconfigs.write(dir.resolve("kubeconfig"), bridge.proxyUrl(), cert, "group/project:prod", id, "exec-job");
+        kas = KubectlThroughKas.start(dir, pods.url(), "exec-job");
     }
 
     @AfterAll
     static void stop() {
-        if (agent != null) agent.close();
-        if (bridge != null) bridge.close();
+        if (kas != null) kas.close();
         if (pods != null) pods.close();
     }
 
     private static Process kubectl(String... args) throws Exception {
-        var cmd = new java.util.ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString(), "--request-timeout=60s"));
-        cmd.addAll(List.of(args));
-        var pb = new ProcessBuilder(cmd);
-        pb.environment().put("HOME", dir.toString());
-        return pb.start();
+        var withTimeout = new java.util.ArrayList<>(List.of("--request-timeout=60s"));
+        withTimeout.addAll(List.of(args));
+        return kas.kubectl(withTimeout.toArray(String[]::new));
     }
 
     @Test

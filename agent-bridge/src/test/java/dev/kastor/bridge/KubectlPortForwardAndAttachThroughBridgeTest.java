@@ -3,7 +3,6 @@ package dev.kastor.bridge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.kastor.bridge.agent.Agent;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,7 +17,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -43,10 +41,8 @@ class KubectlPortForwardAndAttachThroughBridgeTest {
 
     @TempDir
     static Path dir;
-    static Bridge bridge;
     static PodApiUpstream pods;
-    static Agent agent;
-    static Path kubeconfig;
+    static KubectlThroughKas kas;
     /** The container's listener on port 8080: answers every request with the body it was sent. */
     static HttpServer container;
 
@@ -65,20 +61,12 @@ class KubectlPortForwardAndAttachThroughBridgeTest {
         pods = new PodApiUpstream();
         pods.serveContainerPort(8080, container.getAddress().getPort());
 
-        var cert = dev.kastor.testing.SelfSignedCert.create(dir, "kas");
-        bridge = new Bridge(dir, cert);
-        var reg = bridge.register("group/project", "prod");
-        long id = reg.agent().id();
-        bridge.job("stream-job", 31, 77, "group/app", id);
-        agent = bridge.startAgent(reg.token(), pods.url());
-        bridge.awaitConnected(id);
-        kubeconfig = Kubeconfigs.write(dir.resolve("kubeconfig"), bridge.proxyUrl(), cert, "group/project:prod", id, "stream-job");
+        kas = KubectlThroughKas.start(dir, pods.url(), "stream-job");
     }
 
     @AfterAll
     static void stop() {
-        if (agent != null) agent.close();
-        if (bridge != null) bridge.close();
+        if (kas != null) kas.close();
         if (pods != null) pods.close();
         if (container != null) container.stop(0);
     }
@@ -197,17 +185,11 @@ class KubectlPortForwardAndAttachThroughBridgeTest {
     }
 
     private static Process kubectl(String... args) throws IOException {
-        return kubectl(List.of(), args);
+        return kas.kubectl(args);
     }
 
-    /** kubectl with environment variables given as name, value, name, value... */
     private static Process kubectl(List<String> env, String... args) throws IOException {
-        var cmd = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
-        cmd.addAll(List.of(args));
-        var pb = new ProcessBuilder(cmd);
-        pb.environment().put("HOME", dir.toString());
-        for (int i = 0; i + 1 < env.size(); i += 2) pb.environment().put(env.get(i), env.get(i + 1));
-        return pb.start();
+        return kas.kubectl(env, args);
     }
 
     private static String read(InputStream in) {
