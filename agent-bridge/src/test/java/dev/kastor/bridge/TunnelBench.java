@@ -124,6 +124,16 @@ public final class TunnelBench {
                     }
                     System.out.printf("LIST %d MiB (%s)  direct %.0f MiB/s | through %.0f MiB/s | ratio %.2f%n", listMib,
                             curl ? "curl" : "JDK HttpClient", bestDirect, bestTunnel, bestTunnel / bestDirect);
+                    if (curl) {
+                        // What any relay with two hops (KAS, agent) costs on this machine before doing any work: two
+                        // byte-for-byte TCP relays in a row, each loopback hop copying every byte into and out of the kernel.
+                        try (var near = new TcpRelay(up.url().getPort()); var far = new TcpRelay(near.port())) {
+                            double relayed = 0;
+                            for (int i = 0; i < 3; i++) relayed = Math.max(relayed, curlThroughput("http://127.0.0.1:" + far.port() + "/list", null, listMib));
+                            System.out.printf("LIST %d MiB (curl)  through two plain TCP relays %.0f MiB/s | ratio %.2f (the ceiling of any two-hop relay here)%n",
+                                    listMib, relayed, relayed / bestDirect);
+                        }
+                    }
                 }
 
                 // Concurrent streams on one agent: all held open at once, then released.
