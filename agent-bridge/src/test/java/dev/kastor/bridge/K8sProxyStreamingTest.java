@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.agent.Agent;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -50,17 +49,7 @@ class K8sProxyStreamingTest {
                         ex.sendResponseHeaders(204, -1);
                     }
                 })
-                .handle("/big", ex -> {
-                    try (ex) {
-                        ex.sendResponseHeaders(200, BIG);
-                        OutputStream out = ex.getResponseBody();
-                        byte[] block = pattern(64 * 1024);
-                        for (long sent = 0; sent < BIG; sent += block.length) {
-                            out.write(block);
-                            bigWritten.addAndGet(block.length);
-                        }
-                    }
-                })
+                .handle("/big", Upstream.countedBody(BIG, pattern(64 * 1024), bigWritten))
                 .handle("/upload", ex -> {
                     try {
                         var sha = MessageDigest.getInstance("SHA-256");
@@ -180,11 +169,7 @@ class K8sProxyStreamingTest {
             assertThat(r.headers().firstValue("content-length")).hasValue(String.valueOf(BIG));
             in.readNBytes(1024);
             // The client stops reading: the tunnel must stop pulling from the upstream instead of buffering the body.
-            long before;
-            do {
-                before = bigWritten.get();
-                Thread.sleep(1000);
-            } while (bigWritten.get() != before);
+            Upstream.awaitWritesStop(bigWritten);
             assertThat(bigWritten.get()).as("bytes the upstream could write while the client paused").isLessThan(40L * 1024 * 1024);
 
             var sha = MessageDigest.getInstance("SHA-256");

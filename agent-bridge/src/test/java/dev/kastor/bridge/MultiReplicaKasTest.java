@@ -16,7 +16,6 @@ import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -69,17 +68,7 @@ class MultiReplicaKasTest {
                 .handle("/api/v1/namespaces/default/pods", ex -> Upstream.send(ex, 200, "application/json",
                         "{\"kind\":\"PodList\",\"items\":[]}".getBytes(StandardCharsets.UTF_8)))
                 .handle("/api/v1/namespaces/jwt-test", ex -> Upstream.send(ex, 200, "application/json", "{}".getBytes(StandardCharsets.UTF_8)))
-                .handle("/big", ex -> {
-                    try (ex) {
-                        ex.sendResponseHeaders(200, BIG);
-                        OutputStream out = ex.getResponseBody();
-                        byte[] block = new byte[64 * 1024];
-                        for (long sent = 0; sent < BIG; sent += block.length) {
-                            out.write(block);
-                            bigWritten.addAndGet(block.length);
-                        }
-                    }
-                })
+                .handle("/big", Upstream.countedBody(BIG, new byte[64 * 1024], bigWritten))
                 .handle("/watch", Upstream.gatedWatch(chunkGates))
                 .handle("/api/v1/namespaces/default/configmaps", ex -> {
                     byte[] body = ex.getRequestBody().readAllBytes();
@@ -357,11 +346,7 @@ class MultiReplicaKasTest {
             assertThat(r.headers().firstValue("content-length")).hasValue(String.valueOf(BIG));
             in.readNBytes(1024);
             // The client behind replica B stops reading: both hops must stop pulling instead of buffering the body.
-            long before;
-            do {
-                before = bigWritten.get();
-                Thread.sleep(1000);
-            } while (bigWritten.get() != before);
+            Upstream.awaitWritesStop(bigWritten);
             assertThat(bigWritten.get()).as("bytes the upstream could write while the client paused").isLessThan(40L * 1024 * 1024);
 
             long total = 1024;

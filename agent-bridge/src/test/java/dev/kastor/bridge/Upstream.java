@@ -60,6 +60,30 @@ public final class Upstream implements AutoCloseable {
         };
     }
 
+    /** A body of {@code size} bytes, {@code block} after {@code block}, counting in {@code written} what the socket took. */
+    public static HttpHandler countedBody(long size, byte[] block, java.util.concurrent.atomic.AtomicLong written) {
+        return ex -> {
+            try (ex) {
+                ex.sendResponseHeaders(200, size);
+                var out = ex.getResponseBody();
+                for (long sent = 0; sent < size; sent += block.length) {
+                    out.write(block);
+                    written.addAndGet(block.length);
+                }
+            }
+        };
+    }
+
+    /** Waits until a {@link #countedBody} stopped writing (its client paused and every buffer on the way is full). */
+    public static long awaitWritesStop(java.util.concurrent.atomic.AtomicLong written) throws InterruptedException {
+        long before;
+        do {
+            before = written.get();
+            Thread.sleep(1000);
+        } while (written.get() != before);
+        return before;
+    }
+
     public static void send(HttpExchange ex, int status, String contentType, byte[] body) throws IOException {
         try (ex) {
             ex.getResponseHeaders().set("Content-Type", contentType);
