@@ -223,9 +223,15 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
     }
 
     private static void readable(String key, String file) {
-        if (file == null) return;
+        if (file != null) contents(key, file);
+    }
+
+    /** The text of a file the config names; an unreadable or blank one is refused, naming the key. */
+    private static String contents(String key, String file) {
         try {
-            if (Files.readString(Path.of(file)).isBlank()) throw new IllegalArgumentException(key + " " + file + " is empty");
+            String text = Files.readString(Path.of(file));
+            if (text.isBlank()) throw new IllegalArgumentException(key + " " + file + " is empty");
+            return text;
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read " + key + " " + file + ": " + e.getMessage(), e);
         }
@@ -260,13 +266,7 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
     private static void caFile(Address a) {
         if (a == null || a.caCertificateFile() == null) return;
         String key = "listen.private_api.ca_certificate_file";
-        String pem;
-        try {
-            pem = Files.readString(Path.of(a.caCertificateFile()));
-        } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException("cannot read " + key + " " + a.caCertificateFile() + " (" + e.getClass().getSimpleName()
-                    + "): give the PEM file of the CA that signed the other replicas' private API certificates", e);
-        }
+        String pem = contents(key, a.caCertificateFile());
         if (!pem.contains("-----BEGIN CERTIFICATE-----")) {
             throw new IllegalArgumentException(key + " " + a.caCertificateFile()
                     + " holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA that signed the other replicas' private API certificates");
