@@ -82,9 +82,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         if (current != ex) return;
         current = null;
         if (context == null || !context.channel().isActive()) return;
-        var held = new java.util.ArrayList<>(waiting);
-        waiting.clear();
-        for (Object m : held) channelRead(context, m);
+        if (!waiting.isEmpty()) {
+            var held = new java.util.ArrayList<>(waiting);
+            waiting.clear();
+            for (Object m : held) channelRead(context, m);
+        }
         // Whatever paused reading for the finished exchange, the next request must be read.
         if (current == null) context.channel().config().setAutoRead(true);
     }
