@@ -235,30 +235,18 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
 
     @Override
     public void respond(Header header, byte[] body, int len) throws IOException {
-        completed = true;
-        send(AgentFrame.newBuilder().setResponse(Response.newBuilder().setHeader(header).setBody(ByteString.copyFrom(body, 0, len))).build());
-        synchronized (this) {
-            if (!ended) toKas.onCompleted();
-        }
+        sendLast(AgentFrame.newBuilder().setResponse(Response.newBuilder().setHeader(header).setBody(ByteString.copyFrom(body, 0, len))).build());
     }
 
     @Override
     public void trailer() throws IOException {
-        completed = true;
-        send(AgentFrame.newBuilder().setTrailer(Trailer.getDefaultInstance()).build());
-        synchronized (this) {
-            if (!ended) toKas.onCompleted();
-        }
+        sendLast(AgentFrame.newBuilder().setTrailer(Trailer.getDefaultInstance()).build());
     }
 
     @Override
     public void error(int status, String message) {
-        completed = true;
         try {
-            send(AgentFrame.newBuilder().setError(Error.newBuilder().setStatus(status).setMessage(message)).build());
-            synchronized (this) {
-                if (!ended) toKas.onCompleted();
-            }
+            sendLast(AgentFrame.newBuilder().setError(Error.newBuilder().setStatus(status).setMessage(message)).build());
         } catch (IOException ignored) {
             // KAS is gone; nothing to tell
         }
@@ -267,6 +255,15 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
     @Override
     public boolean cancelled() {
         return ended;
+    }
+
+    /** The frame that ends the answer (trailer, whole response or error); then the agent's side of the stream ends. */
+    private void sendLast(AgentFrame frame) throws IOException {
+        completed = true;
+        send(frame);
+        synchronized (this) {
+            if (!ended) toKas.onCompleted();
+        }
     }
 
     private void send(AgentFrame frame) throws IOException {
