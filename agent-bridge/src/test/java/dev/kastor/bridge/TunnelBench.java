@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,6 +38,7 @@ public final class TunnelBench {
         int listMib = Integer.getInteger("listMib", 200);
         int streams = Integer.getInteger("streams", 500);
         int agents = Integer.getInteger("agents", 1000);
+        int podCount = Integer.getInteger("pods", 10000);
         byte[] small = "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"web-0\"}}".getBytes(StandardCharsets.UTF_8);
         var open = new CountDownLatch(streams);
         var release = new CountDownLatch(1);
@@ -136,6 +138,10 @@ public final class TunnelBench {
                     }
                 }
 
+                // LIST as a CI job makes it: the real kubectl lists PODS pods page by page (500 a page, as it asks) and
+                // decodes them, against an API that serves them from memory as the API server's watch cache does.
+                if (KUBECTL) kubectlList(podCount);
+
                 // Concurrent streams on one agent: all held open at once, then released.
                 var errors = new AtomicInteger();
                 var pool = Executors.newVirtualThreadPerTaskExecutor();
@@ -210,6 +216,73 @@ public final class TunnelBench {
         String[] f = out.split(" ");
         if (Long.parseLong(f[0]) != mib * 1024L * 1024) throw new IllegalStateException("short body: " + out);
         return mib / Double.parseDouble(f[1]);
+    }
+
+    private static final boolean KUBECTL = java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/kubectl"));
+
+    /**
+     * LIST as a CI job makes it: the real kubectl lists {@code podCount} pods page by page and decodes them, from an
+     * API server that serves them from memory and gzips large answers as kube-apiserver does, over HTTPS; through KAS
+     * (HTTPS, as kubectl sends tokens only over TLS) and an agent that reaches the same API server over HTTPS.
+     */
+    static void kubectlList(int podCount) throws Exception {
+        Path dir = Files.createTempDirectory("tunnel-bench-kubectl");
+        var cert = dev.kastor.testing.SelfSignedCert.create(dir, "bench");
+        try (var api = new PodListApi(podCount, ((io.netty.handler.ssl.JdkSslContext) io.netty.handler.ssl.SslContextBuilder
+                        .forServer(cert.certPem().toFile(), cert.keyPem().toFile()).sslProvider(io.netty.handler.ssl.SslProvider.JDK).build()).context());
+             Bridge bridge = new Bridge(dir, cert)) {
+            var reg = bridge.register("bench/project", "kubectl");
+            long id = reg.agent().id();
+            bridge.job("kubectl-job", 1, 1, "bench/app", id);
+            try (Agent agent = bridge.startAgent(reg.token(), api.url(), Bridge.trusting(cert), () -> "sa-token", PoolSettings.defaults())) {
+                bridge.awaitConnected(id);
+                Path directConfig = Kubeconfigs.write(Files.createDirectories(dir.resolve("direct")).resolve("config"), api.url().toString(), cert, "bench", id, "unused");
+                Path tunnelConfig = Kubeconfigs.write(Files.createDirectories(dir.resolve("tunnel")).resolve("config"), bridge.proxyUrl(), cert, "bench", id, "kubectl-job");
+                double mib = api.bytes() / 1024.0 / 1024;
+                // One LIST read whole (the server's gzip and the transfer), then pages decoded as kubectl get does.
+                for (boolean raw : new boolean[] {true, false}) {
+                    String[] args = raw ? new String[] {"get", "--raw", "/api/v1/pods"} : new String[] {"get", "pods", "-A", "-o", "name"};
+                    // --raw takes the path from the server's root, so through KAS it names the proxy's prefix itself.
+                    String[] tunnelArgs = raw ? new String[] {"get", "--raw", URI.create(bridge.proxyUrl()).getPath() + "/api/v1/pods"} : args;
+                    for (int i = 0; i < 2; i++) { // warm-up: discovery cached, both paths compiled
+                        kubectlSeconds(directConfig, api, args);
+                        kubectlSeconds(tunnelConfig, api, tunnelArgs);
+                    }
+                    double bestDirect = Double.MAX_VALUE;
+                    double bestTunnel = Double.MAX_VALUE;
+                    for (int i = 0; i < (raw ? 5 : 3); i++) { // decoding 10,000 pods takes kubectl seconds: fewer runs
+                        bestDirect = Math.min(bestDirect, kubectlSeconds(directConfig, api, args));
+                        bestTunnel = Math.min(bestTunnel, kubectlSeconds(tunnelConfig, api, tunnelArgs));
+                    }
+                    System.out.printf("LIST kubectl %s, %d pods (%.0f MiB of JSON%s, gzip as kube-apiserver)  direct %.2f s | through %.2f s | ratio %.2f%n",
+                            String.join(" ", args), podCount, mib, raw ? " in one answer" : ", " + (podCount + 499) / 500 + " pages",
+                            bestDirect, bestTunnel, bestDirect / bestTunnel);
+                }
+            }
+        }
+    }
+
+    /** Seconds a kubectl command takes (a whole process, as a CI job runs it), checking it printed every pod. */
+    static double kubectlSeconds(Path kubeconfig, PodListApi api, String... args) throws Exception {
+        Path out = kubeconfig.resolveSibling("out.txt");
+        Path err = kubeconfig.resolveSibling("err.txt");
+        var cmd = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString(), "--cache-dir", kubeconfig.resolveSibling("cache").toString()));
+        cmd.addAll(List.of(args));
+        long start = System.nanoTime();
+        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        if (p.waitFor() != 0) throw new IllegalStateException("kubectl failed: " + Files.readString(err));
+        double took = (System.nanoTime() - start) / 1e9;
+        if (args[1].equals("--raw")) {
+            long size = Files.size(out);
+            if (size < api.bytes() || size > api.bytes() + 1024) throw new IllegalStateException("kubectl read " + size + " bytes of a LIST of " + api.bytes());
+        } else {
+            long lines;
+            try (var l = Files.lines(out)) {
+                lines = l.count();
+            }
+            if (lines != api.count()) throw new IllegalStateException("kubectl printed " + lines + " pods of " + api.count());
+        }
+        return took;
     }
 
     private static final boolean CURL = java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/curl"));
