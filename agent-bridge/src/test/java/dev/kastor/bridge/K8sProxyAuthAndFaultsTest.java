@@ -138,11 +138,12 @@ class K8sProxyAuthAndFaultsTest {
     }
 
     @Test
-    void pathOutsideTheProxyPrefixIs404Status() throws Exception {
+    void pathOutsideTheProxyPrefixIs404StatusThatShowsKubectlRawUsersThePath() throws Exception {
         var r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bridge.kas.k8sProxyPort() + "/api/v1/pods"))
                 .header("Authorization", "Bearer ci:" + agentId + ":good-job").build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(404);
-        assertThat(status(r).path("message").asString()).contains("/k8s-proxy/");
+        assertThat(status(r).path("message").asString()).contains("/k8s-proxy/")
+                .contains("kubectl get --raw, name the prefix: --raw /k8s-proxy/api/v1/pods");
     }
 
     @Test
