@@ -40,6 +40,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Two real KAS replicas (A and B) sharing one real Redis, one agents.json and the same secrets, behind which a CI job
@@ -60,6 +62,8 @@ class MultiReplicaKasTest {
     static final List<AutoCloseable> closeLast = new CopyOnWriteArrayList<>();
     static final long BIG = 100L * 1024 * 1024;
     static final AtomicLong bigWritten = new AtomicLong();
+    static final JsonMapper JSON = JsonMapper.builder().build();
+    static final String RETRY_LOGGED = "retrying on the next replica holding the agent";
 
     @BeforeAll
     static void start() throws Exception {
@@ -442,6 +446,48 @@ class MultiReplicaKasTest {
         } finally {
             redis.command("HDEL", trackerKey(agentId), crashed);
         }
+    }
+
+    /** The lines of {@code replica}'s JSON log whose {@code msg} is {@code msg}. */
+    static List<JsonNode> logged(Bridge replica, String msg) {
+        return replica.logText().lines().filter(l -> l.startsWith("{")).map(JSON::readTree)
+                .filter(n -> msg.equals(n.path("msg").asString())).toList();
+    }
+
+    @Test
+    void eachRetryIsLoggedWithTheReplicaThatFailedWhyAndTheReplicaTriedNext() throws Exception {
+        String crashed = stoppedReplica();
+        staleEntry(agentId, crashed, Duration.ofMinutes(20));
+        long retriesBefore = replicaB.kas.metrics().retriesOnNextReplica();
+        try {
+            var r = client.send(request(replicaB, agentId, "/api/v1/namespaces/default/pods?limit=9").GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as("answer after skipping %s: %s", crashed, r.body()).isEqualTo(200);
+        } finally {
+            redis.command("HDEL", trackerKey(agentId), crashed);
+        }
+
+        var retries = logged(replicaB, RETRY_LOGGED).stream().filter(n -> crashed.equals(n.path("failed_replica").asString())).toList();
+        assertThat(retries).as("retry lines naming %s in replica B's log:\n%s", crashed, replicaB.logText()).hasSize(1);
+        JsonNode retry = retries.getFirst();
+        assertThat(retry.path("level").asString()).isEqualTo("warn");
+        assertThat(retry.path("agent_id").asLong()).isEqualTo(agentId);
+        assertThat(retry.path("code").asString()).isEqualTo("UNAVAILABLE");
+        assertThat(retry.path("error").asString()).containsIgnoringCase("connection refused");
+        assertThat(retry.path("next_replica").asString()).isEqualTo(replicaA.kas.config().ownPrivateApiUrl());
+        assertThat(retry.path("attempt").asInt()).isEqualTo(2);
+        assertThat(retry.path("max_attempts").asInt()).as("holders to try: %s and replica A", crashed).isEqualTo(2);
+        assertThat(retry.path("method").asString()).isEqualTo("GET");
+        // The request's own correlation id: replica B proxied it, and replica A passed it to the agent, under the same one.
+        String correlationId = retry.path("correlation_id").asString();
+        assertThat(correlationId).isNotBlank();
+        assertThat(logged(replicaB, "proxying")).anyMatch(n -> correlationId.equals(n.path("correlation_id").asString()));
+        assertThat(logged(replicaA, "routed request")).anyMatch(n -> correlationId.equals(n.path("correlation_id").asString()));
+
+        assertThat(replicaB.kas.metrics().retriesOnNextReplica()).isEqualTo(retriesBefore + 1);
+        assertThat(replicaB.kas.metrics().prometheus()).contains("kastor_kas_routed_request_retries_total " + (retriesBefore + 1));
+        // No JWT (base64url JSON starts "eyJ"), shared key, job token or agent credential in the line, nor anywhere in the log.
+        assertThat(retry.toString()).doesNotContainIgnoringCase("bearer");
+        assertThat(replicaB.logText()).doesNotContain("eyJ").doesNotContain(Bridge.SECRET).doesNotContain("job-token-1").doesNotContain("agent-sa-token");
     }
 
     @Test

@@ -38,6 +38,10 @@ public final class JsonLog {
         write("warn", msg, null, fields);
     }
 
+    public void warn(String msg, String correlationId, Map<String, ?> fields) {
+        write("warn", msg, correlationId, fields);
+    }
+
     public void info(String msg, Map<String, ?> fields) {
         write("info", msg, null, fields);
     }

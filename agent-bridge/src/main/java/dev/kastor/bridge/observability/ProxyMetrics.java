@@ -16,6 +16,7 @@ public final class ProxyMetrics {
     private final AtomicLong count = new AtomicLong();
     private final DoubleAdder sum = new DoubleAdder();
     private final AtomicLong routed = new AtomicLong();
+    private final AtomicLong retried = new AtomicLong();
     private final IntSupplier connectedAgents;
     private final IntSupplier openTunnels;
 
@@ -43,6 +44,15 @@ public final class ProxyMetrics {
         return routed.get();
     }
 
+    /** A routed request went to the next replica holding the agent because the one tried before could not be reached. */
+    public void retriedOnNextReplica() {
+        retried.incrementAndGet();
+    }
+
+    public long retriesOnNextReplica() {
+        return retried.get();
+    }
+
     public long requests(int code) {
         AtomicLong n = byCode.get(code);
         return n == null ? 0 : n.get();
@@ -63,6 +73,9 @@ public final class ProxyMetrics {
         sb.append("# HELP kastor_kas_routed_requests_total Requests carried to another KAS replica that holds the agent's tunnels.\n");
         sb.append("# TYPE kastor_kas_routed_requests_total counter\n");
         sb.append("kastor_kas_routed_requests_total ").append(routed.get()).append('\n');
+        sb.append("# HELP kastor_kas_routed_request_retries_total Routed requests sent to the next KAS replica holding the agent after one could not be reached.\n");
+        sb.append("# TYPE kastor_kas_routed_request_retries_total counter\n");
+        sb.append("kastor_kas_routed_request_retries_total ").append(retried.get()).append('\n');
         sb.append("# HELP kastor_kas_proxied_request_duration_seconds Time from request head to end of response.\n");
         sb.append("# TYPE kastor_kas_proxied_request_duration_seconds histogram\n");
         for (int i = 0; i < BUCKETS.length; i++) {

@@ -1,6 +1,8 @@
 package dev.kastor.bridge.routing.server;
 
 import com.google.protobuf.ByteString;
+import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.observability.ProxyMetrics;
 import dev.kastor.bridge.routing.RoutingDefaults;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.rpc.AgentFrame;
@@ -15,6 +17,7 @@ import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 
 /**
@@ -27,14 +30,16 @@ import java.util.List;
  * before any frame came back and before any request body went out, the same request goes to the next holder (at most
  * {@link RoutingDefaults#MAX_REPLICA_ATTEMPTS}). Nothing is buffered for that: a request without body is all in
  * {@link RequestInfo} (and {@link CloseSend}), so it can be sent again as it was; once a body byte or an answer frame
- * has passed, the request is never sent again.
+ * has passed, the request is never sent again. Each retry is one warning in the log (with the request's correlation id)
+ * and one count in {@link ProxyMetrics#retriedOnNextReplica}.
  * Every failure of the other replica ends up on the listener: 503 when it cannot be reached, 502 otherwise, never a hang.
  */
 final class RemoteTunnel implements ProxyTunnel {
     private final ReplicaChannels replicas;
     private final List<String> holders;
     private final long agentId;
-    private final Runnable onStart;
+    private final ProxyMetrics metrics;
+    private final JsonLog log;
     /** Holders tried before the current one, with why each failed (for the final error message). */
     private final List<String> failed = new ArrayList<>();
     private int next;
@@ -45,12 +50,13 @@ final class RemoteTunnel implements ProxyTunnel {
     private boolean bodySent;
     private boolean done;
 
-    RemoteTunnel(ReplicaChannels replicas, List<String> holders, long agentId, Runnable onStart) {
+    RemoteTunnel(ReplicaChannels replicas, List<String> holders, long agentId, ProxyMetrics metrics, JsonLog log) {
         if (holders.isEmpty()) throw new IllegalArgumentException("no replica to call");
         this.replicas = replicas;
         this.holders = List.copyOf(holders.subList(0, Math.min(holders.size(), RoutingDefaults.MAX_REPLICA_ATTEMPTS)));
         this.agentId = agentId;
-        this.onStart = onStart;
+        this.metrics = metrics;
+        this.log = log;
     }
 
     @Override
@@ -58,7 +64,7 @@ final class RemoteTunnel implements ProxyTunnel {
         if (done) return;
         this.info = info;
         listener = l;
-        onStart.run();
+        metrics.routedToOtherReplica();
         attemptNext();
     }
 
@@ -133,6 +139,7 @@ final class RemoteTunnel implements ProxyTunnel {
         failed.add(a.url + " (" + s.getCode() + describe(s) + ")");
         try {
             attemptNext();
+            logRetry(a.url, s);
             return true;
         } catch (RuntimeException e) {
             // The next holder's call could not even start: the failure of `a` is the answer, so `a` must end the tunnel.
@@ -141,6 +148,32 @@ final class RemoteTunnel implements ProxyTunnel {
             if (broken != a && broken.call != null) broken.call.cancel("not used", null);
             return false;
         }
+    }
+
+    /** One line per retry: which replica failed and why, which one is tried now. The status never carries the JWT. */
+    private void logRetry(String failedUrl, Status s) {
+        metrics.retriedOnNextReplica();
+        var fields = new LinkedHashMap<String, Object>();
+        fields.put("agent_id", agentId);
+        fields.put("failed_replica", failedUrl);
+        fields.put("code", s.getCode().name());
+        fields.put("error", reason(s));
+        fields.put("next_replica", current.url);
+        fields.put("attempt", next);
+        fields.put("max_attempts", holders.size());
+        fields.put("method", info.getMethod());
+        String correlationId = info.getCorrelationId();
+        log.warn("retrying on the next replica holding the agent", correlationId.isEmpty() ? null : correlationId, fields);
+    }
+
+    /** The status's description and its innermost cause's message: for a refused connect gRPC says only "io exception". */
+    private static String reason(Status s) {
+        Throwable root = s.getCause();
+        while (root != null && root.getCause() != null && root.getCause() != root) root = root.getCause();
+        String d = s.getDescription();
+        String cause = root == null ? null : root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        String why = d == null ? (cause == null ? s.getCode().name() : cause) : cause == null || d.contains(cause) ? d : d + ": " + cause;
+        return why.length() > 300 ? why.substring(0, 300) + "..." : why;
     }
 
     private static boolean safeToRepeat(RequestInfo info) {

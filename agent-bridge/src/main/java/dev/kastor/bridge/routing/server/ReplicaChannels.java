@@ -9,6 +9,7 @@ import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
+import io.grpc.ConnectivityState;
 import io.grpc.ForwardingClientCall;
 import io.grpc.ForwardingClientCallListener;
 import io.grpc.ManagedChannel;
@@ -34,10 +35,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
 /**
- * One gRPC channel per other replica's private API, made on first use; every call carries a fresh JWT. A channel
- * that carried no call for {@link RoutingDefaults#REPLICA_CHANNEL_IDLE} is closed: replicas come and go (rolling
- * updates give every pod a new IP), and a departed replica is named by no tracker entry, so nothing uses its channel
- * again. A channel with a call in flight is never closed, and the next call to that replica simply opens a new one.
+ * One gRPC channel per other replica's private API, made on first use; every call carries a fresh JWT.
+ *
+ * <p>A channel is closed as soon as it carries no call and is not connected to its replica: the replica closed the
+ * connection (it stopped, or crashed and its kernel reset the connection) or the last attempt to connect failed
+ * (refused, connect timeout, TLS handshake). Replicas come and go (a rolling update gives every pod a new IP, or
+ * reuses one): a departed replica's channel would otherwise keep reconnecting with gRPC's backoff, and a replica back
+ * at the same address would meet that backoff and fail fast. The next call to that address simply opens a new channel.
+ * A channel that is connected stays, however slow its replica answers. A channel with a call in flight is never
+ * closed. As a last resort, a channel that carried no call for {@link RoutingDefaults#REPLICA_CHANNEL_IDLE} is closed
+ * too (a replica whose host vanished without closing anything looks connected until something is sent).
  */
 final class ReplicaChannels implements AutoCloseable {
     private final Map<String, Entry> channels = new ConcurrentHashMap<>();
@@ -104,23 +111,27 @@ final class ReplicaChannels implements AutoCloseable {
      */
     void proxy(String url, long agentId, ClientResponseObserver<KasFrame, AgentFrame> observer) {
         Entry[] got = new Entry[1];
+        boolean[] opened = new boolean[1];
         channels.compute(url, (k, e) -> {
-            if (e == null) e = new Entry(open(k));
+            if (e == null) {
+                e = new Entry(open(k));
+                opened[0] = true;
+            }
             e.calls++;
             e.lastUsed = nanoTime.getAsLong();
             got[0] = e;
             return e;
         });
         Entry entry = got[0];
+        if (opened[0]) follow(url, entry, ConnectivityState.IDLE);
         var released = new AtomicBoolean();
         Runnable release = () -> {
             if (!released.compareAndSet(false, true)) return;
             channels.computeIfPresent(url, (k, e) -> {
-                if (e == entry) {
-                    e.calls--;
-                    e.lastUsed = nanoTime.getAsLong();
-                }
-                return e;
+                if (e != entry) return e;
+                e.calls--;
+                e.lastUsed = nanoTime.getAsLong();
+                return closedIfGone(e);
             });
         };
         var agent = new Metadata();
@@ -155,6 +166,32 @@ final class ReplicaChannels implements AutoCloseable {
                 };
             }
         };
+    }
+
+    /**
+     * Watches the channel's state from {@code seen} on. A lost connection or a failed connect shows here before or
+     * after the calls on the channel close: whichever of this and the last call's release comes second closes it.
+     */
+    private void follow(String url, Entry entry, ConnectivityState seen) {
+        entry.channel.notifyWhenStateChanged(seen, () -> {
+            ConnectivityState now = entry.channel.getState(false);
+            if (now == ConnectivityState.SHUTDOWN) return;
+            channels.computeIfPresent(url, (k, e) -> e == entry ? closedIfGone(e) : e);
+            follow(url, entry, now);
+        });
+    }
+
+    /**
+     * Null (after closing it) when the channel carries no call and is not connected to its replica, else the entry.
+     * Only inside the map's compute functions, like every other change of an entry.
+     */
+    private static Entry closedIfGone(Entry e) {
+        if (e.calls > 0) return e;
+        ConnectivityState state = e.channel.getState(false);
+        // IDLE on a channel that was used: the connection ended (GOAWAY at shutdown, reset, gRPC's own idle timer).
+        if (state != ConnectivityState.IDLE && state != ConnectivityState.TRANSIENT_FAILURE) return e;
+        e.channel.shutdown();
+        return null;
     }
 
     /**

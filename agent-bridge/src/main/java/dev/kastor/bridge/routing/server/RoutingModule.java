@@ -48,7 +48,7 @@ public final class RoutingModule implements KasModule {
             this.jwt = new PrivateApiJwt(config.privateApiSecretKey(), Clock.systemUTC());
             this.tracker = new RedisTracker(config.redis(), config.ownPrivateApiUrl(), tunnels, log);
             this.replicas = new ReplicaChannels(jwt, config.listen().privateApi().caCertificateFile());
-            this.finder = new RoutingTunnelFinder(tunnels, tracker, replicas, metrics);
+            this.finder = new RoutingTunnelFinder(tunnels, tracker, replicas, metrics, log);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.kastor.bridge.routing.server;
 
+import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
 import dev.kastor.bridge.tunnel.server.ProxyTunnel;
 import dev.kastor.bridge.tunnel.server.TunnelFinder;
@@ -16,12 +17,14 @@ final class RoutingTunnelFinder implements TunnelFinder {
     private final AgentTracker tracker;
     private final ReplicaChannels replicas;
     private final ProxyMetrics metrics;
+    private final JsonLog log;
 
-    RoutingTunnelFinder(TunnelRegistry local, AgentTracker tracker, ReplicaChannels replicas, ProxyMetrics metrics) {
+    RoutingTunnelFinder(TunnelRegistry local, AgentTracker tracker, ReplicaChannels replicas, ProxyMetrics metrics, JsonLog log) {
         this.local = local;
         this.tracker = tracker;
         this.replicas = replicas;
         this.metrics = metrics;
+        this.log = log;
     }
 
     @Override
@@ -54,6 +57,6 @@ final class RoutingTunnelFinder implements TunnelFinder {
         // The most recently refreshed holder first: the one most likely still to hold the agent; the others are tried
         // in turn if it cannot be reached (RemoteTunnel). Checking the tracker before waiting on a stream that just
         // closed here matters when an agent moves to another replica.
-        return new RemoteTunnel(replicas, holders, agentId, metrics::routedToOtherReplica);
+        return new RemoteTunnel(replicas, holders, agentId, metrics, log);
     }
 }

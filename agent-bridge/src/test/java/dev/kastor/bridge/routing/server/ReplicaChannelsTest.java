@@ -7,9 +7,13 @@ import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.RedisServer;
 import dev.kastor.bridge.Upstream;
 import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.observability.ProxyMetrics;
 import dev.kastor.bridge.tunnel.rpc.Header;
 import dev.kastor.bridge.tunnel.rpc.RequestInfo;
 import dev.kastor.bridge.tunnel.server.TunnelListener;
+import dev.kastor.testing.Programs;
+import io.grpc.ManagedChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -29,9 +33,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Channels to other replicas close once idle, never under a call. A real replica (KAS with its private API, Redis,
- * an agent) answers; this replica's side is a {@link ReplicaChannels} whose clock the test moves by hand, so minutes of
- * idleness take no time.
+ * Channels to other replicas close once idle or once their replica is gone, never under a call. Real replicas (KAS
+ * with its private API, Redis, an agent) answer; this replica's side is a {@link ReplicaChannels} whose clock the test
+ * moves by hand, so minutes of idleness take no time and a channel closed without the clock moving was not closed for
+ * idleness.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ReplicaChannelsTest {
@@ -126,8 +131,12 @@ class ReplicaChannelsTest {
     }
 
     Heard get(String path) {
+        return get(holderUrl, agentId, path);
+    }
+
+    Heard get(String url, long agent, String path) {
         var heard = new Heard();
-        heard.tunnel = new RemoteTunnel(channels, List.of(holderUrl), agentId, () -> {});
+        heard.tunnel = new RemoteTunnel(channels, List.of(url), agent, new ProxyMetrics(() -> 0, () -> 0), JsonLog.quiet());
         heard.tunnel.start(RequestInfo.newBuilder().setMethod("GET").setPath(path).setAcceptsResponse(true).build(), heard);
         heard.tunnel.closeSend();
         return heard;
@@ -135,11 +144,29 @@ class ReplicaChannelsTest {
 
     /** gRPC closes a call a moment after its last frame reached the listener (the holder's status follows it). */
     void awaitCallsClosed() throws InterruptedException {
+        awaitCallsClosed(holderUrl);
+    }
+
+    void awaitCallsClosed(String url) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (channels.callsInFlight(holderUrl) != 0) {
-            assertThat(System.nanoTime()).as("calls to %s closed within 30 s", holderUrl).isLessThan(deadline);
+        while (channels.callsInFlight(url) != 0) {
+            assertThat(System.nanoTime()).as("calls to %s closed within 30 s", url).isLessThan(deadline);
             Thread.sleep(10);
         }
+    }
+
+    /** Waits until this replica keeps no channel to {@code url}; the idle sweep cannot be what closes it (the clock stands still). */
+    void awaitNoChannel(String url, Duration within) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (channels.channel(url) != null) {
+            assertThat(System.nanoTime()).as("channel to %s closed within %s", url, within).isLessThan(deadline);
+            Thread.sleep(10);
+        }
+    }
+
+    /** Another replica, sharing Redis, agents and GitLab with the holder, with its private API on {@code port}. */
+    static Bridge replicaAt(int port) throws Exception {
+        return new Bridge(dir, null, holder.gitlab, new Bridge.Replica(redis.url(), port, "kastor-test", null, null));
     }
 
     @Test
@@ -195,5 +222,95 @@ class ReplicaChannelsTest {
         channels.closeIdle();
         assertThat(channels.openChannels()).isZero();
         assertThat(used.isShutdown()).isTrue();
+    }
+
+    @Test
+    void channelToAReplicaThatStoppedIsClosedWithinSeconds() throws Exception {
+        assertThat(get("/api/v1/namespaces/default/pods").status.get(30, TimeUnit.SECONDS)).isEqualTo(200);
+        awaitCallsClosed();
+        var toHolder = channels.channel(holderUrl);
+        String url;
+        ManagedChannel used;
+        try (var leaving = replicaAt(Programs.freePort())) {
+            url = leaving.kas.config().ownPrivateApiUrl();
+            var reg = leaving.register("group/project", "leaving");
+            try (Agent onIt = leaving.startAgent(reg.token(), upstream.url())) {
+                leaving.awaitConnected(reg.agent().id());
+                var r = get(url, reg.agent().id(), "/api/v1/namespaces/default/pods");
+                assertThat(r.status.get(30, TimeUnit.SECONDS)).isEqualTo(200);
+                awaitCallsClosed(url);
+                used = channels.channel(url);
+                assertThat(used).isNotNull();
+            }
+        }
+
+        // No call to it, no clock moving: the replica closing its connection as it stopped is what tells.
+        awaitNoChannel(url, Duration.ofSeconds(10));
+        assertThat(used.isShutdown()).isTrue();
+        assertThat(channels.channel(holderUrl)).as("the channel to the replica still there").isSameAs(toHolder);
+        assertThat(toHolder.isShutdown()).isFalse();
+    }
+
+    @Test
+    void channelToAnAddressThatRefusesConnectionsIsClosedOnceTheCallFailed() throws Exception {
+        String nobody = "grpc://127.0.0.1:" + Programs.freePort();
+
+        var r = get(nobody, agentId, "/api/v1/namespaces/default/pods");
+
+        assertThat(r.status.get(30, TimeUnit.SECONDS)).isEqualTo(503);
+        assertThat(r.end.get(30, TimeUnit.SECONDS)).contains(nobody).contains("unreachable");
+        awaitNoChannel(nobody, Duration.ofSeconds(10));
+        assertThat(channels.openChannels()).isZero();
+    }
+
+    @Test
+    void replicaThatAnswersWithAFailureKeepsItsChannel() throws Exception {
+        var ok = get("/api/v1/namespaces/default/pods");
+        assertThat(ok.status.get(30, TimeUnit.SECONDS)).isEqualTo(200);
+        awaitCallsClosed();
+        var used = channels.channel(holderUrl);
+
+        // The holder is up but holds no tunnel of this agent: it answers 503 itself.
+        var failed = get(holderUrl, agentId + 1000, "/api/v1/namespaces/default/pods");
+        assertThat(failed.status.get(60, TimeUnit.SECONDS)).isEqualTo(503);
+        awaitCallsClosed();
+
+        assertThat(channels.channel(holderUrl)).as("the channel after a failure the replica answered").isSameAs(used);
+        assertThat(used.isShutdown()).isFalse();
+        assertThat(get("/api/v1/namespaces/default/pods").status.get(30, TimeUnit.SECONDS)).isEqualTo(200);
+        assertThat(channels.channel(holderUrl)).isSameAs(used);
+    }
+
+    @Test
+    void replicaBackAtTheSameAddressAnswersTheNextCall() throws Exception {
+        int port = Programs.freePort();
+        String url;
+        try (var first = replicaAt(port)) {
+            url = first.kas.config().ownPrivateApiUrl();
+            var reg = first.register("group/project", "rolling");
+            try (Agent onIt = first.startAgent(reg.token(), upstream.url())) {
+                first.awaitConnected(reg.agent().id());
+                assertThat(get(url, reg.agent().id(), "/api/v1/namespaces/default/pods").status.get(30, TimeUnit.SECONDS)).isEqualTo(200);
+            }
+        }
+        // Away for a while (a rolling update: the pod is replaced, its IP goes to the new pod): calls meanwhile fail.
+        long away = System.nanoTime();
+        while (System.nanoTime() - away < Duration.ofSeconds(8).toNanos()) {
+            assertThat(get(url, agentId, "/api/v1/namespaces/default/pods").status.get(30, TimeUnit.SECONDS)).isEqualTo(503);
+            Thread.sleep(250);
+        }
+
+        try (var back = replicaAt(port)) {
+            assertThat(back.kas.config().ownPrivateApiUrl()).isEqualTo(url);
+            var reg = back.register("group/project", "rolled");
+            try (Agent onIt = back.startAgent(reg.token(), upstream.url())) {
+                back.awaitConnected(reg.agent().id());
+
+                var r = get(url, reg.agent().id(), "/api/v1/namespaces/default/pods");
+
+                assertThat(r.status.get(30, TimeUnit.SECONDS)).as("first call to the replica back at %s: %s", url, r.end.getNow("")).isEqualTo(200);
+                assertThat(r.end.get(30, TimeUnit.SECONDS)).isEqualTo("response");
+            }
+        }
     }
 }
