@@ -142,6 +142,15 @@ final class PodApiUpstream implements AutoCloseable {
                 .formatted(name, name);
     }
 
+    /** The ID a container runtime gives the pod's sandbox: 64 hex digits, here derived from the pod's name. */
+    static String sandboxId(String pod) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(pod.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A message of the channel protocol: one byte naming the stream, then its bytes. */
     private static BinaryWebSocketFrame frame(int streamChannel, byte[] data) {
         var buf = Unpooled.buffer(1 + data.length);
@@ -185,7 +194,7 @@ final class PodApiUpstream implements AutoCloseable {
                         return;
                     }
                     case "portforward" -> {
-                        portForward(ctx, req);
+                        portForward(ctx, req, pod);
                         return;
                     }
                     default -> {
@@ -281,10 +290,10 @@ final class PodApiUpstream implements AutoCloseable {
          * stream cut into binary messages at any point, so the messages are unwrapped into bytes for Netty's SPDY codec,
          * and the codec's bytes go back out as binary messages.
          */
-        private void portForward(ChannelHandlerContext ctx, FullHttpRequest req) {
+        private void portForward(ChannelHandlerContext ctx, FullHttpRequest req, String pod) {
             boolean webSocket = req.headers().get(HttpHeaderNames.UPGRADE, "").equalsIgnoreCase("websocket");
             if (!webSocket) {
-                spdyPortForward(ctx, req);
+                spdyPortForward(ctx, req, pod);
                 return;
             }
             if (!webSocketPortForward) {
@@ -308,7 +317,7 @@ final class PodApiUpstream implements AutoCloseable {
                 var p = ctx.pipeline();
                 p.addAfter(ctx.name(), "spdy-in-websocket", new SpdyInWebSocket());
                 p.addAfter("spdy-in-websocket", "spdy", new SpdyFrameCodec(SpdyVersion.SPDY_3_1, false));
-                p.addAfter("spdy", "port-forward", new PortForwardStreams());
+                p.addAfter("spdy", "port-forward", new PortForwardStreams(pod));
                 p.remove(this);
             });
         }
@@ -318,8 +327,8 @@ final class PodApiUpstream implements AutoCloseable {
          * and {@code X-Stream-Protocol-Version: portforward.k8s.io}; after the 101 the connection carries SPDY frames
          * directly.
          */
-        private void spdyPortForward(ChannelHandlerContext ctx, FullHttpRequest req) {
-            spdyUpgrade(ctx, req, "portforward.k8s.io", portForwardProtocols, new PortForwardStreams());
+        private void spdyPortForward(ChannelHandlerContext ctx, FullHttpRequest req, String pod) {
+            spdyUpgrade(ctx, req, "portforward.k8s.io", portForwardProtocols, new PortForwardStreams(pod));
         }
 
         /**
@@ -470,6 +479,14 @@ final class PodApiUpstream implements AutoCloseable {
     private final class PortForwardStreams extends ChannelInboundHandlerAdapter {
         private final Map<String, Integer> errorStreams = new ConcurrentHashMap<>();
         private final Map<Integer, Socket> containers = new ConcurrentHashMap<>();
+        /** The pod's sandbox as the container runtime names it (64 hex digits), and its network namespace. */
+        private final String sandboxId;
+        private final String netns;
+
+        PortForwardStreams(String pod) {
+            this.sandboxId = sandboxId(pod);
+            this.netns = java.util.UUID.nameUUIDFromBytes(pod.getBytes(StandardCharsets.UTF_8)).toString();
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) throws IOException {
@@ -516,9 +533,12 @@ final class PodApiUpstream implements AutoCloseable {
             forwardedPorts.add(port);
             Integer local = containerPorts.get(port);
             if (local == null) {
+                // Nothing listens on the port: the kubelet writes its forwarder's error on the error stream, then
+                // closes both streams. The wording is containerd's (the CRI runtime of most clusters), as kubectl
+                // users see it; the pod is named by its sandbox ID and the uid is empty, as the CRI streaming server does.
                 Integer error = errorStreams.get(requestId);
                 if (error != null) {
-                    ctx.write(new DefaultSpdyDataFrame(error, Unpooled.copiedBuffer("nothing listens on port " + port, StandardCharsets.UTF_8)));
+                    ctx.write(new DefaultSpdyDataFrame(error, Unpooled.copiedBuffer(refusedPortError(port), StandardCharsets.UTF_8)));
                     ctx.write(new DefaultSpdyDataFrame(error).setLast(true));
                 }
                 ctx.writeAndFlush(new DefaultSpdyDataFrame(id).setLast(true));
@@ -542,6 +562,12 @@ final class PodApiUpstream implements AutoCloseable {
                 if (error != null) ctx.write(new DefaultSpdyDataFrame(error).setLast(true));
                 ctx.flush();
             });
+        }
+
+        private String refusedPortError(int port) {
+            return ("error forwarding port %d to pod %s, uid : failed to execute portforward in network namespace \"/var/run/netns/cni-%s\": "
+                    + "failed to connect to localhost:%d inside namespace \"%s\", IPv4: dial tcp4 127.0.0.1:%d: connect: connection refused "
+                    + "IPv6 dial tcp6 [::1]:%d: connect: connection refused ").formatted(port, sandboxId, netns, port, sandboxId, port, port);
         }
 
         @Override
