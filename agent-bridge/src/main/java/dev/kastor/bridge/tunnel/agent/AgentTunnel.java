@@ -95,7 +95,7 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
         long since = waitingSince;
         if (since != 0 && now - since > sendStall.toNanos()) {
             stalled = true;
-            toKas.cancel("KAS took no frame for " + sendStall.toMillis() + " ms", null);
+            toKas.cancel("KAS took no frame for " + sendStall.toSeconds() + " s", null);
         }
     }
 
@@ -276,7 +276,7 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
                 waitingSince = 0;
             }
         }
-        if (stalled) throw new IOException("the tunnel stream to KAS stalled for " + sendStall.toMillis() + " ms");
+        if (stalled) throw new IOException("the tunnel stream to KAS stalled for " + sendStall.toSeconds() + " s");
         if (ended) throw new IOException("the tunnel stream to KAS closed");
         synchronized (this) {
             toKas.onNext(frame);
