@@ -37,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class KubectlPortForwardAndAttachThroughBridgeTest {
-    private static final Pattern FORWARDING = Pattern.compile("Forwarding from 127\\.0\\.0\\.1:(\\d+) -> 8080");
+    /** A container port of pod web-0 that nothing listens on. */
+    private static final int CLOSED_PORT = 9090;
 
     @TempDir
     static Path dir;
@@ -97,7 +98,7 @@ class KubectlPortForwardAndAttachThroughBridgeTest {
         Process p = kubectl("port-forward", "pod/web-0", ":8080", "--address", "127.0.0.1");
         var err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
         try {
-            int localPort = forwardedPort(p, err);
+            int localPort = forwardedPort(p, err, 8080);
             // Larger than SPDY's initial 64 KiB window and than one tunnel chunk, in both directions.
             byte[] payload = new byte[300 * 1024];
             new Random(7).nextBytes(payload);
@@ -116,6 +117,61 @@ class KubectlPortForwardAndAttachThroughBridgeTest {
             }
             assertThat(pods.forwardedPorts).hasSizeGreaterThanOrEqualTo(2).containsOnly(8080);
             assertThat(p.isAlive()).as("kubectl port-forward keeps forwarding").isTrue();
+        } catch (Throwable t) {
+            p.destroy();
+            t.addSuppressed(new AssertionError("kubectl port-forward said: " + err.get(30, TimeUnit.SECONDS)));
+            throw t;
+        } finally {
+            p.destroy();
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void kubectlPortForwardPrintsTheKubeletsErrorForAPortNothingListensOn() throws Exception {
+        pods.portForwardProtocols.clear();
+        portForwardToTheClosedPort(List.of());
+        assertThat(pods.portForwardProtocols).containsExactly(PodApiUpstream.SPDY_OVER_WEBSOCKET);
+    }
+
+    @Test
+    void kubectlPortForwardOverSpdyPrintsTheKubeletsErrorForAPortNothingListensOn() throws Exception {
+        pods.portForwardProtocols.clear();
+        portForwardToTheClosedPort(List.of("KUBECTL_PORT_FORWARD_WEBSOCKETS", "false"));
+        assertThat(pods.portForwardProtocols).containsExactly("SPDY/3.1");
+    }
+
+    /**
+     * {@code kubectl port-forward pod/web-0 :9090} and one connection to it: the kubelet's error stream says nothing
+     * listens there, and kubectl must print that error (the bytes of the error stream came through KAS and the agent),
+     * as kubectl 1.32 prints it for a real cluster:
+     * <pre>
+     * E1124 16:31:11.452728 26763 portforward.go:424] "Unhandled Error" err="an error occurred forwarding 44301 -> 9090: error
+     *   forwarding port 9090 to pod 1ae6…, uid : failed to execute portforward in network namespace \"…\": failed to connect
+     *   to localhost:9090 inside namespace \"1ae6…\", IPv4: dial tcp4 127.0.0.1:9090: connect: connection refused IPv6 …"
+     * error: lost connection to pod
+     * </pre>
+     * kubectl then closes the local connection and stops forwarding with exit code 1.
+     */
+    private static void portForwardToTheClosedPort(List<String> env) throws Exception {
+        Process p = kubectl(env, "port-forward", "pod/web-0", ":" + CLOSED_PORT, "--address", "127.0.0.1");
+        var err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        try {
+            int localPort = forwardedPort(p, err, CLOSED_PORT);
+            try (var socket = new java.net.Socket("127.0.0.1", localPort)) {
+                socket.setSoTimeout(60_000);
+                socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: web-0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                // kubectl closes the local connection once the pod's side ended: no answer, just the end.
+                assertThat(socket.getInputStream().readAllBytes()).isEmpty();
+            }
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("kubectl port-forward ends when it lost the pod").isTrue();
+            String stderr = err.get(30, TimeUnit.SECONDS);
+            assertThat(stderr).contains("an error occurred forwarding " + localPort + " -> " + CLOSED_PORT + ": error forwarding port "
+                    + CLOSED_PORT + " to pod " + PodApiUpstream.sandboxId("web-0") + ", uid : failed to execute portforward")
+                    .contains("dial tcp4 127.0.0.1:" + CLOSED_PORT + ": connect: connection refused");
+            assertThat(stderr).contains("error: lost connection to pod");
+            assertThat(p.exitValue()).isEqualTo(1);
+            assertThat(pods.forwardedPorts).contains(CLOSED_PORT);
         } catch (Throwable t) {
             p.destroy();
             t.addSuppressed(new AssertionError("kubectl port-forward said: " + err.get(30, TimeUnit.SECONDS)));
@@ -165,11 +221,13 @@ class KubectlPortForwardAndAttachThroughBridgeTest {
         assertThat(pods.attachStdin).contains(first + "\nsecond line typed\n");
     }
 
-    private static int forwardedPort(Process p, CompletableFuture<String> err) throws IOException {
+    /** The local port of {@code kubectl port-forward}, from its line {@code Forwarding from 127.0.0.1:<port> -> <containerPort>}. */
+    private static int forwardedPort(Process p, CompletableFuture<String> err, int containerPort) throws IOException {
+        var forwarding = Pattern.compile("Forwarding from 127\\.0\\.0\\.1:(\\d+) -> " + containerPort + "$");
         var lines = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line;
         while ((line = lines.readLine()) != null) {
-            var m = FORWARDING.matcher(line);
+            var m = forwarding.matcher(line);
             if (m.find()) {
                 // kubectl prints one line per connection; keep reading so it never blocks on a full pipe.
                 Thread.ofVirtual().start(() -> read(p.getInputStream()));

@@ -55,6 +55,16 @@ final class KubectlThroughKas implements AutoCloseable {
         return pb.start();
     }
 
+    /** kubectl on a terminal of {@code cols} x {@code rows} of its own, so that {@code -t} gets a TTY; {@code env} as name, value... */
+    Terminal kubectlOnATerminal(int cols, int rows, List<String> env, String... args) throws IOException {
+        var cmd = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
+        cmd.addAll(List.of(args));
+        var vars = new java.util.HashMap<String, String>();
+        vars.put("HOME", home.toString());
+        for (int i = 0; i + 1 < env.size(); i += 2) vars.put(env.get(i), env.get(i + 1));
+        return Terminal.start(home, cols, rows, vars, cmd);
+    }
+
     @Override
     public void close() {
         agent.close();

@@ -67,19 +67,25 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The part of a Kubernetes API server that {@code kubectl exec}, {@code logs -f}, {@code attach} and
- * {@code port-forward} talk to, for the running pods {@code default/web} and {@code default/web-0}: discovery, the pod
- * itself, a log that follows (the second line only once the test releases it), exec and attach over WebSocket with
- * the {@code v5.channel.k8s.io} / {@code v4.channel.k8s.io} subprotocols kubectl 1.30+ speaks (channel byte 0 = stdin,
- * 1 = stdout, 3 = status, 255 = close a stream), and port-forward over WebSocket with SPDY/3.1 framing inside
- * ({@value #SPDY_OVER_WEBSOCKET}), its data streams connected to real TCP servers the test names. The mock API server
- * cannot do any of these streams, and no real one runs here (TESTING.md), so this serves exactly what kubectl reads,
- * over a real Netty HTTP/WebSocket/SPDY stack.
+ * {@code port-forward} talk to, for the running pods {@code default/web}, {@code default/web-0} and
+ * {@code default/console}: discovery, the pod itself, a log that follows (the second line only once the test releases
+ * it), exec and attach over WebSocket with the {@code v5.channel.k8s.io} / {@code v4.channel.k8s.io} subprotocols
+ * kubectl 1.30+ speaks (channel byte 0 = stdin, 1 = stdout, 3 = status, 4 = terminal size, 255 = close a stream) and
+ * over SPDY, exec and attach with a terminal ({@code tty=true}: {@link CatOnATerminal}), and port-forward over WebSocket
+ * with SPDY/3.1 framing inside ({@value #SPDY_OVER_WEBSOCKET}) or plain SPDY, its data streams connected to real TCP
+ * servers the test names, a port without one answered with the kubelet's error. The mock API server cannot do any of
+ * these streams, and no real one runs here (TESTING.md), so this serves exactly what kubectl reads, over a real Netty
+ * HTTP/WebSocket/SPDY stack. Not covered: a real container runtime behind it (the processes are played: echo, cat, a
+ * terminal's line discipline), exec over SPDY without a terminal, and SPDY flow control.
  */
 final class PodApiUpstream implements AutoCloseable {
     static final String PODS = "/api/v1/namespaces/default/pods/";
     static final String POD_PATH = PODS + "web";
-    /** The running pods: {@code web} (exec, logs) and {@code web-0} (attach, port-forward, as a StatefulSet's pod). */
-    static final Set<String> POD_NAMES = Set.of("web", "web-0");
+    /**
+     * The running pods: {@code web} (exec, logs), {@code web-0} (attach, port-forward, as a StatefulSet's pod) and
+     * {@code console}, whose container was started with a terminal ({@code tty: true}), for {@code attach -it}.
+     */
+    static final Set<String> POD_NAMES = Set.of("web", "web-0", "console");
     /**
      * The WebSocket subprotocol kubectl 1.31+ asks for first on {@code pods/portforward} (feature PortForwardWebsockets,
      * beta, on by default; {@code KUBECTL_PORT_FORWARD_WEBSOCKETS=false} turns it off): SPDY/3.1 framing carried in
@@ -106,6 +112,8 @@ final class PodApiUpstream implements AutoCloseable {
     final List<Integer> forwardedPorts = new CopyOnWriteArrayList<>();
     /** Container port -> the port of a real server on 127.0.0.1 that plays the container's listener. */
     private final Map<Integer, Integer> containerPorts = new ConcurrentHashMap<>();
+    /** Every exec or attach that asked for a terminal ({@code tty=true}), in the order they were accepted. */
+    final java.util.concurrent.BlockingQueue<TerminalSession> terminals = new java.util.concurrent.LinkedBlockingQueue<>();
     /** False plays an API server older than 1.31 (or with PortForwardWebsockets off): WebSocket port-forward refused. */
     volatile boolean webSocketPortForward = true;
 
@@ -137,9 +145,89 @@ final class PodApiUpstream implements AutoCloseable {
     private static String podJson(String name) {
         return """
                 {"kind":"Pod","apiVersion":"v1","metadata":{"name":"%s","namespace":"default","uid":"5f0c-%s","resourceVersion":"1"},
-                 "spec":{"containers":[{"name":"app","image":"nginx","stdin":true,"ports":[{"containerPort":8080,"protocol":"TCP"}]}]},
+                 "spec":{"restartPolicy":"Always","containers":[{"name":"app","image":"nginx","stdin":true,"tty":%s,"ports":[{"containerPort":8080,"protocol":"TCP"}]}]},
                  "status":{"phase":"Running","containerStatuses":[{"name":"app","ready":true,"restartCount":0,"image":"nginx","imageID":"","started":true,"state":{"running":{}}}]}}"""
-                .formatted(name, name);
+                .formatted(name, name, name.equals("console"));
+    }
+
+    /**
+     * One exec or attach with a terminal, as the container's side saw it: the query kubectl sent, the SPDY streams it
+     * opened (none for WebSocket, whose channels need no opening), every terminal size kubectl reported (the JSON of
+     * the resize stream, channel 4 in the WebSocket protocols) and what the process read from its terminal.
+     */
+    static final class TerminalSession {
+        final String subresource;
+        final String pod;
+        final Map<String, List<String>> query;
+        final String protocol;
+        final List<String> spdyStreams = new CopyOnWriteArrayList<>();
+        final java.util.concurrent.BlockingQueue<String> resizes = new java.util.concurrent.LinkedBlockingQueue<>();
+        private final StringBuffer read = new StringBuffer();
+        final CountDownLatch exited = new CountDownLatch(1);
+
+        TerminalSession(String subresource, String pod, Map<String, List<String>> query, String protocol) {
+            this.subresource = subresource;
+            this.pod = pod;
+            this.query = Map.copyOf(query);
+            this.protocol = protocol;
+        }
+
+        /** What the process read from its terminal so far (after the terminal turned Enter into a newline). */
+        String read() {
+            return read.toString();
+        }
+    }
+
+    /**
+     * {@code cat} on the container's terminal, with the line discipline of a pty in its default (cooked) mode: each
+     * typed byte is echoed, Enter (CR, as a terminal in raw mode sends it) reaches the process as a newline and is
+     * echoed as CR LF, cat writes each line back with CR LF (ONLCR), and Ctrl-D on an empty line is end of input, so
+     * cat exits 0. It cannot cover what a real pty adds: line editing (backspace, Ctrl-U), signals (Ctrl-C), job
+     * control, or a program that redraws the screen for a new size; the size is only recorded.
+     */
+    private static final class CatOnATerminal {
+        private final TerminalSession session;
+        private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+        boolean exited;
+
+        CatOnATerminal(TerminalSession session) {
+            this.session = session;
+        }
+
+        /** The bytes the terminal shows for {@code typed}: their echo and cat's output. */
+        byte[] type(byte[] typed) {
+            var screen = new ByteArrayOutputStream();
+            for (byte b : typed) {
+                if (exited) break;
+                if (b == 0x04) { // VEOF: ends a partial line without a newline, or the input when the line is empty
+                    if (line.size() == 0) {
+                        exited = true;
+                    } else {
+                        session.read.append(line.toString(StandardCharsets.UTF_8));
+                        screen.writeBytes(line.toByteArray());
+                        line.reset();
+                    }
+                } else if (b == '\r' || b == '\n') {
+                    String text = line.toString(StandardCharsets.UTF_8);
+                    session.read.append(text).append('\n');
+                    screen.writeBytes(("\r\n" + text + "\r\n").getBytes(StandardCharsets.UTF_8));
+                    line.reset();
+                } else {
+                    screen.write(b);
+                    line.write(b);
+                }
+            }
+            return screen.toByteArray();
+        }
+    }
+
+    /** The ID a container runtime gives the pod's sandbox: 64 hex digits, here derived from the pod's name. */
+    static String sandboxId(String pod) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(pod.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A message of the channel protocol: one byte naming the stream, then its bytes. */
@@ -177,15 +265,24 @@ final class PodApiUpstream implements AutoCloseable {
             if (POD_NAMES.contains(pod) && upgrade) {
                 switch (sub) {
                     case "exec" -> {
-                        exec(ctx, req, q.parameters().getOrDefault("command", List.of()));
+                        if (q.parameters().getOrDefault("tty", List.of()).contains("true")) {
+                            execs.add(q.parameters().getOrDefault("command", List.of()));
+                            terminal(ctx, req, "exec", pod, q.parameters());
+                        } else {
+                            exec(ctx, req, q.parameters().getOrDefault("command", List.of()));
+                        }
                         return;
                     }
                     case "attach" -> {
-                        attach(ctx, req);
+                        if (q.parameters().getOrDefault("tty", List.of()).contains("true")) {
+                            terminal(ctx, req, "attach", pod, q.parameters());
+                        } else {
+                            attach(ctx, req);
+                        }
                         return;
                     }
                     case "portforward" -> {
-                        portForward(ctx, req);
+                        portForward(ctx, req, pod);
                         return;
                     }
                     default -> {
@@ -258,6 +355,31 @@ final class PodApiUpstream implements AutoCloseable {
             });
         }
 
+        /**
+         * {@code kubectl exec -it} (any command) or {@code attach -it} (to the {@code console} pod): the process is
+         * {@link CatOnATerminal}. Over WebSocket ({@code v5.channel.k8s.io}) stdin is channel 0, the terminal's output
+         * channel 1 (with a terminal there is no stderr: the kubelet merges it into the terminal), resize channel 4;
+         * over SPDY ({@code v4.channel.k8s.io}) each is a stream of its own: {@link SpdyTerminal}.
+         */
+        private void terminal(ChannelHandlerContext ctx, FullHttpRequest req, String subresource, String pod, Map<String, List<String>> query) {
+            if (!req.headers().get(HttpHeaderNames.UPGRADE, "").equalsIgnoreCase("websocket")) {
+                var session = new TerminalSession(subresource, pod, query, "SPDY/3.1");
+                spdyUpgrade(ctx, req, "v4.channel.k8s.io", new CopyOnWriteArrayList<>(), new SpdyTerminal(session));
+                return;
+            }
+            var handshaker = handshaker(req, CHANNEL_PROTOCOLS);
+            if (handshaker == null) {
+                WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
+                return;
+            }
+            handshaker.handshake(ctx.channel(), req).addListener(f -> {
+                if (!f.isSuccess()) return;
+                var session = new TerminalSession(subresource, pod, query, String.valueOf(handshaker.selectedSubprotocol()));
+                ctx.pipeline().replace(this, "terminal", new WebSocketTerminal(session));
+                terminals.add(session);
+            });
+        }
+
         /** {@code kubectl attach -i}: the container's main process is {@link AttachedCat}. */
         private void attach(ChannelHandlerContext ctx, FullHttpRequest req) {
             if (!req.headers().get(HttpHeaderNames.UPGRADE, "").equalsIgnoreCase("websocket")) {
@@ -281,10 +403,10 @@ final class PodApiUpstream implements AutoCloseable {
          * stream cut into binary messages at any point, so the messages are unwrapped into bytes for Netty's SPDY codec,
          * and the codec's bytes go back out as binary messages.
          */
-        private void portForward(ChannelHandlerContext ctx, FullHttpRequest req) {
+        private void portForward(ChannelHandlerContext ctx, FullHttpRequest req, String pod) {
             boolean webSocket = req.headers().get(HttpHeaderNames.UPGRADE, "").equalsIgnoreCase("websocket");
             if (!webSocket) {
-                spdyPortForward(ctx, req);
+                spdyPortForward(ctx, req, pod);
                 return;
             }
             if (!webSocketPortForward) {
@@ -308,7 +430,7 @@ final class PodApiUpstream implements AutoCloseable {
                 var p = ctx.pipeline();
                 p.addAfter(ctx.name(), "spdy-in-websocket", new SpdyInWebSocket());
                 p.addAfter("spdy-in-websocket", "spdy", new SpdyFrameCodec(SpdyVersion.SPDY_3_1, false));
-                p.addAfter("spdy", "port-forward", new PortForwardStreams());
+                p.addAfter("spdy", "port-forward", new PortForwardStreams(pod));
                 p.remove(this);
             });
         }
@@ -318,8 +440,8 @@ final class PodApiUpstream implements AutoCloseable {
          * and {@code X-Stream-Protocol-Version: portforward.k8s.io}; after the 101 the connection carries SPDY frames
          * directly.
          */
-        private void spdyPortForward(ChannelHandlerContext ctx, FullHttpRequest req) {
-            spdyUpgrade(ctx, req, "portforward.k8s.io", portForwardProtocols, new PortForwardStreams());
+        private void spdyPortForward(ChannelHandlerContext ctx, FullHttpRequest req, String pod) {
+            spdyUpgrade(ctx, req, "portforward.k8s.io", portForwardProtocols, new PortForwardStreams(pod));
         }
 
         /**
@@ -407,6 +529,125 @@ final class PodApiUpstream implements AutoCloseable {
         }
     }
 
+    /** {@link CatOnATerminal} over the WebSocket channel protocol: stdin 0, terminal output 1, status 3, resize 4, close 255. */
+    private final class WebSocketTerminal extends SimpleChannelInboundHandler<WebSocketFrame> {
+        private final TerminalSession session;
+        private final CatOnATerminal cat;
+
+        WebSocketTerminal(TerminalSession session) {
+            this.session = session;
+            this.cat = new CatOnATerminal(session);
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame msg) {
+            if (msg instanceof CloseWebSocketFrame) {
+                ctx.close();
+                return;
+            }
+            if (msg instanceof PingWebSocketFrame) {
+                ctx.writeAndFlush(new PongWebSocketFrame(msg.content().retain()));
+                return;
+            }
+            ByteBuf data = msg.content();
+            if (!(msg instanceof BinaryWebSocketFrame) || !data.isReadable() || cat.exited) return;
+            int stream = data.readUnsignedByte();
+            switch (stream) {
+                case 0 -> {
+                    byte[] screen = cat.type(ByteBufUtil.getBytes(data));
+                    if (screen.length > 0) ctx.writeAndFlush(frame(1, screen));
+                    if (cat.exited) exit(ctx);
+                }
+                case 4 -> session.resizes.add(data.toString(StandardCharsets.UTF_8).trim());
+                case 255 -> {
+                    cat.exited = true;
+                    exit(ctx);
+                }
+                default -> {
+                    // kubectl writes on no other channel
+                }
+            }
+        }
+
+        private void exit(ChannelHandlerContext ctx) {
+            session.exited.countDown();
+            ctx.write(frame(3, SUCCESS));
+            ctx.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /**
+     * {@link CatOnATerminal} over SPDY ({@code v4.channel.k8s.io}): kubectl opens one stream per {@code streamtype}; with
+     * a terminal these are error, stdin, stdout and resize (no stderr). The session counts as accepted once all four
+     * are open, as the kubelet waits for the streams the query announced before it starts.
+     */
+    private final class SpdyTerminal extends ChannelInboundHandlerAdapter {
+        private final TerminalSession session;
+        private final CatOnATerminal cat;
+        private final Map<String, Integer> streams = new HashMap<>();
+        private final ByteArrayOutputStream pendingResize = new ByteArrayOutputStream();
+
+        SpdyTerminal(TerminalSession session) {
+            this.session = session;
+            this.cat = new CatOnATerminal(session);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                switch (msg) {
+                    case SpdySynStreamFrame syn -> {
+                        String type = String.valueOf(syn.headers().getAsString("streamtype"));
+                        streams.put(type, syn.streamId());
+                        session.spdyStreams.add(type);
+                        var reply = new DefaultSpdySynReplyFrame(syn.streamId());
+                        reply.headers().set("streamtype", type); // never an empty header block: see PortForwardStreams
+                        ctx.writeAndFlush(reply);
+                        if (streams.keySet().containsAll(List.of("error", "stdin", "stdout", "resize"))) terminals.add(session);
+                    }
+                    case SpdyDataFrame data when Integer.valueOf(data.streamId()).equals(streams.get("stdin")) -> {
+                        byte[] screen = cat.type(ByteBufUtil.getBytes(data.content()));
+                        Integer stdout = streams.get("stdout");
+                        if (stdout != null && screen.length > 0) ctx.writeAndFlush(new DefaultSpdyDataFrame(stdout, Unpooled.wrappedBuffer(screen)));
+                        if (cat.exited || data.isLast()) exit(ctx);
+                    }
+                    case SpdyDataFrame data when Integer.valueOf(data.streamId()).equals(streams.get("resize")) -> {
+                        // one JSON object per line (Go's json.Encoder), cut into frames at any point
+                        pendingResize.writeBytes(ByteBufUtil.getBytes(data.content()));
+                        String text = pendingResize.toString(StandardCharsets.UTF_8);
+                        int nl;
+                        while ((nl = text.indexOf('\n')) >= 0) {
+                            session.resizes.add(text.substring(0, nl).trim());
+                            text = text.substring(nl + 1);
+                        }
+                        pendingResize.reset();
+                        pendingResize.writeBytes(text.getBytes(StandardCharsets.UTF_8));
+                    }
+                    case SpdyPingFrame ping -> ctx.writeAndFlush(new DefaultSpdyPingFrame(ping.id()));
+                    default -> {
+                        // the client's FIN on the error stream, SETTINGS, WINDOW_UPDATE: nothing to do
+                    }
+                }
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        private void exit(ChannelHandlerContext ctx) {
+            if (session.exited.getCount() == 0) return;
+            cat.exited = true;
+            session.exited.countDown();
+            Integer error = streams.get("error");
+            if (error != null) {
+                ctx.write(new DefaultSpdyDataFrame(error, Unpooled.copiedBuffer(SUCCESS, StandardCharsets.UTF_8)));
+                ctx.write(new DefaultSpdyDataFrame(error).setLast(true));
+            }
+            Integer stdout = streams.get("stdout");
+            if (stdout != null) ctx.write(new DefaultSpdyDataFrame(stdout).setLast(true));
+            ctx.flush();
+        }
+    }
+
     /**
      * The attached process: {@code cat}. Stdin (channel 0) comes back on stdout (channel 1); when kubectl closes
      * stdin (v5: channel 255, byte 0) the process exits 0, which the status channel (3) reports before the close.
@@ -470,6 +711,14 @@ final class PodApiUpstream implements AutoCloseable {
     private final class PortForwardStreams extends ChannelInboundHandlerAdapter {
         private final Map<String, Integer> errorStreams = new ConcurrentHashMap<>();
         private final Map<Integer, Socket> containers = new ConcurrentHashMap<>();
+        /** The pod's sandbox as the container runtime names it (64 hex digits), and its network namespace. */
+        private final String sandboxId;
+        private final String netns;
+
+        PortForwardStreams(String pod) {
+            this.sandboxId = sandboxId(pod);
+            this.netns = java.util.UUID.nameUUIDFromBytes(pod.getBytes(StandardCharsets.UTF_8)).toString();
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) throws IOException {
@@ -516,9 +765,12 @@ final class PodApiUpstream implements AutoCloseable {
             forwardedPorts.add(port);
             Integer local = containerPorts.get(port);
             if (local == null) {
+                // Nothing listens on the port: the kubelet writes its forwarder's error on the error stream, then
+                // closes both streams. The wording is containerd's (the CRI runtime of most clusters), as kubectl
+                // users see it; the pod is named by its sandbox ID and the uid is empty, as the CRI streaming server does.
                 Integer error = errorStreams.get(requestId);
                 if (error != null) {
-                    ctx.write(new DefaultSpdyDataFrame(error, Unpooled.copiedBuffer("nothing listens on port " + port, StandardCharsets.UTF_8)));
+                    ctx.write(new DefaultSpdyDataFrame(error, Unpooled.copiedBuffer(refusedPortError(port), StandardCharsets.UTF_8)));
                     ctx.write(new DefaultSpdyDataFrame(error).setLast(true));
                 }
                 ctx.writeAndFlush(new DefaultSpdyDataFrame(id).setLast(true));
@@ -542,6 +794,12 @@ final class PodApiUpstream implements AutoCloseable {
                 if (error != null) ctx.write(new DefaultSpdyDataFrame(error).setLast(true));
                 ctx.flush();
             });
+        }
+
+        private String refusedPortError(int port) {
+            return ("error forwarding port %d to pod %s, uid : failed to execute portforward in network namespace \"/var/run/netns/cni-%s\": "
+                    + "failed to connect to localhost:%d inside namespace \"%s\", IPv4: dial tcp4 127.0.0.1:%d: connect: connection refused "
+                    + "IPv6 dial tcp6 [::1]:%d: connect: connection refused ").formatted(port, sandboxId, netns, port, sandboxId, port, port);
         }
 
         @Override

@@ -33,4 +33,10 @@ public final class TunnelDefaults {
      * chunk would wait for the previous one to leave).
      */
     public static final int SEND_BUFFER = 4 * CHUNK;
+    /**
+     * How long an agent's write may wait for KAS to take frames before the agent gives the stream up. KAS ends the
+     * call as soon as its client goes away, so this only guards against a KAS that froze; it must be long, because a
+     * client that pauses reading (kubectl logs -f piped into a pager) is legitimate and must not lose its stream.
+     */
+    public static final Duration SEND_STALL = Duration.ofMinutes(10);
 }

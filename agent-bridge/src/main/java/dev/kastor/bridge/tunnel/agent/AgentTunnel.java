@@ -24,12 +24,6 @@ import java.util.concurrent.LinkedBlockingQueue;
  */
 final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>, TunnelExchange {
     private static final ByteString EOF = ByteString.copyFromUtf8("<eof>");
-    /**
-     * How long a write may wait for KAS to take frames before the stream is given up. KAS ends the call as soon as
-     * its client goes away, so this only guards against a KAS that froze; it must be long, because a client that
-     * pauses reading (kubectl logs -f piped into a pager) is legitimate and must not lose its stream.
-     */
-    static final java.time.Duration SEND_STALL = java.time.Duration.ofMinutes(10);
     /** How long a finished stream waits for KAS to end the call before the agent cancels it itself. */
     static final java.time.Duration CLOSE_WAIT = java.time.Duration.ofSeconds(30);
     /** One timer for all streams: a parked thread per finished request would cost a thread for CLOSE_WAIT each. */
@@ -48,6 +42,8 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
     private final String version;
     private final RequestHandler handler;
     private final Events events;
+    /** How long a write may wait for KAS to take frames before the stream is given up ({@code TunnelDefaults.SEND_STALL}). */
+    private final java.time.Duration sendStall;
     private final long openedAt = System.nanoTime();
     private final LinkedBlockingQueue<ByteString> inbound = new LinkedBlockingQueue<>();
     private final Object readyLock = new Object();
@@ -62,10 +58,11 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
     private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.List<Runnable> cancelHooks = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    AgentTunnel(String version, RequestHandler handler, Events events) {
+    AgentTunnel(String version, RequestHandler handler, Events events, java.time.Duration sendStall) {
         this.version = version;
         this.handler = handler;
         this.events = events;
+        this.sendStall = sendStall;
     }
 
     long openedAt() {
@@ -93,12 +90,12 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
         }
     }
 
-    /** Gives the stream up when a write has waited longer than {@link #SEND_STALL} for KAS (which froze, or lost its client unnoticed). */
+    /** Gives the stream up when a write has waited longer than the send-stall limit for KAS (which froze, or lost its client unnoticed). */
     void cancelIfStalled(long now) {
         long since = waitingSince;
-        if (since != 0 && now - since > SEND_STALL.toNanos()) {
+        if (since != 0 && now - since > sendStall.toNanos()) {
             stalled = true;
-            toKas.cancel("KAS took no frame for " + SEND_STALL.toSeconds() + " s", null);
+            toKas.cancel("KAS took no frame for " + sendStall.toSeconds() + " s", null);
         }
     }
 
@@ -279,7 +276,7 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
                 waitingSince = 0;
             }
         }
-        if (stalled) throw new IOException("the tunnel stream to KAS stalled for " + SEND_STALL.toSeconds() + " s");
+        if (stalled) throw new IOException("the tunnel stream to KAS stalled for " + sendStall.toSeconds() + " s");
         if (ended) throw new IOException("the tunnel stream to KAS closed");
         synchronized (this) {
             toKas.onNext(frame);

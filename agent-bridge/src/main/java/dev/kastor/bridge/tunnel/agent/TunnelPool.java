@@ -86,7 +86,7 @@ public final class TunnelPool implements AutoCloseable, AgentTunnel.Events {
         int want = Math.min(room, Math.max(settings.minIdle() - idle.size(), failures > 0 ? 1 : settings.growBy()));
         if (idle.size() + busy.size() == 0) want = Math.min(room, failures > 0 ? 1 : settings.minIdle());
         for (int i = 0; i < want; i++) {
-            var t = new AgentTunnel(version, handler, this);
+            var t = new AgentTunnel(version, handler, this, settings.sendStall());
             idle.add(t);
             stub.connect(t);
             t.hello();
