@@ -38,6 +38,34 @@ final class PodListApi implements AutoCloseable {
         server.start();
     }
 
+    /** Bytes of all pods gzipped as kube-apiserver sends them (level 1): what crosses the tunnel for one whole LIST. */
+    long gzippedBytes() throws IOException {
+        var counted = new java.io.OutputStream() {
+            long n;
+
+            @Override
+            public void write(int b) {
+                n++;
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                n += len;
+            }
+        };
+        try (var gz = new java.util.zip.GZIPOutputStream(counted, 64 * 1024) {
+            {
+                def.setLevel(1);
+            }
+        }) {
+            for (byte[] pod : pods) {
+                gz.write(pod);
+                gz.write(',');
+            }
+        }
+        return counted.n;
+    }
+
     java.net.URI url() {
         return java.net.URI.create("https://127.0.0.1:" + server.getAddress().getPort());
     }
@@ -107,7 +135,9 @@ final class PodListApi implements AutoCloseable {
         String ns = "team-" + (i % 40);
         String app = "svc-" + (i % 250);
         String name = app + "-7d9f8c6b5-" + Integer.toString(100000 + i, 36);
-        String uid = "8c3f1b2e-%04x-4a5b-9c8d-%012x".formatted(i & 0xffff, i * 7919L);
+        // Identifiers as random as real ones (uids, image and container digests): they are what gzip cannot shrink.
+        var random = new java.util.Random(i);
+        String uid = java.util.UUID.nameUUIDFromBytes(new byte[] {(byte) i, (byte) (i >> 8), (byte) (i >> 16)}).toString();
         return """
                 {"metadata":{"name":"%1$s","generateName":"%2$s-7d9f8c6b5-","namespace":"%3$s","uid":"%4$s","resourceVersion":"%5$d",\
                 "creationTimestamp":"2026-11-20T08:%6$02d:%7$02dZ","labels":{"app.kubernetes.io/name":"%2$s","app.kubernetes.io/part-of":"shop",\
@@ -132,9 +162,15 @@ final class PodListApi implements AutoCloseable {
                 "lastTransitionTime":"2026-11-20T08:00:09Z"},{"type":"PodScheduled","status":"True","lastTransitionTime":"2026-11-20T08:00:00Z"}],\
                 "hostIP":"10.0.%10$d.1","podIP":"10.244.%10$d.%11$d","podIPs":[{"ip":"10.244.%10$d.%11$d"}],"startTime":"2026-11-20T08:00:00Z",\
                 "containerStatuses":[{"name":"app","state":{"running":{"startedAt":"2026-11-20T08:00:05Z"}},"lastState":{},"ready":true,\
-                "restartCount":0,"image":"registry.example.com/shop/%2$s:1.4.%9$d","imageID":"registry.example.com/shop/%2$s@sha256:%12$064x",\
-                "containerID":"containerd://%12$064x","started":true}],"qosClass":"Burstable"}}"""
+                "restartCount":0,"image":"registry.example.com/shop/%2$s:1.4.%9$d","imageID":"registry.example.com/shop/%2$s@sha256:%12$s",\
+                "containerID":"containerd://%13$s","started":true}],"qosClass":"Burstable"}}"""
                 .formatted(name, app, ns, uid, 1000 + i, (i / 60) % 60, i % 60, Integer.toString(i, 36), i % 10, i % 50, i % 250,
-                        new java.math.BigInteger(1, java.nio.ByteBuffer.allocate(8).putLong(i * 2654435761L).array()));
+                        hex(random, 32), hex(random, 32));
+    }
+
+    private static String hex(java.util.Random random, int bytes) {
+        byte[] b = new byte[bytes];
+        random.nextBytes(b);
+        return java.util.HexFormat.of().formatHex(b);
     }
 }

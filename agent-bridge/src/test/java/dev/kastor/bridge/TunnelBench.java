@@ -254,9 +254,9 @@ public final class TunnelBench {
                         bestDirect = Math.min(bestDirect, kubectlSeconds(directConfig, api, args));
                         bestTunnel = Math.min(bestTunnel, kubectlSeconds(tunnelConfig, api, tunnelArgs));
                     }
-                    System.out.printf("LIST kubectl %s, %d pods (%.0f MiB of JSON%s, gzip as kube-apiserver)  direct %.2f s | through %.2f s | ratio %.2f%n",
+                    System.out.printf("LIST kubectl %s, %d pods (%.0f MiB of JSON%s, gzipped to %.1f MiB as kube-apiserver does)  direct %.2f s | through %.2f s | ratio %.2f%n",
                             String.join(" ", args), podCount, mib, raw ? " in one answer" : ", " + (podCount + 499) / 500 + " pages",
-                            bestDirect, bestTunnel, bestDirect / bestTunnel);
+                            api.gzippedBytes() / 1024.0 / 1024, bestDirect, bestTunnel, bestDirect / bestTunnel);
                 }
             }
         }
