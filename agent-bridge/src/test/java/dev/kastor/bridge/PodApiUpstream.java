@@ -529,18 +529,13 @@ final class PodApiUpstream implements AutoCloseable {
         }
     }
 
-    /** {@link CatOnATerminal} over the WebSocket channel protocol: stdin 0, terminal output 1, status 3, resize 4, close 255. */
-    private final class WebSocketTerminal extends SimpleChannelInboundHandler<WebSocketFrame> {
-        private final TerminalSession session;
-        private final CatOnATerminal cat;
-
-        WebSocketTerminal(TerminalSession session) {
-            this.session = session;
-            this.cat = new CatOnATerminal(session);
-        }
-
+    /**
+     * The channel protocol's side of a WebSocket ({@code v5.channel.k8s.io}): answers pings, closes on close, and hands
+     * each binary message on as its channel (first byte) and the rest.
+     */
+    private abstract static class WebSocketChannels extends SimpleChannelInboundHandler<WebSocketFrame> {
         @Override
-        protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame msg) {
+        protected final void channelRead0(ChannelHandlerContext ctx, WebSocketFrame msg) {
             if (msg instanceof CloseWebSocketFrame) {
                 ctx.close();
                 return;
@@ -550,8 +545,25 @@ final class PodApiUpstream implements AutoCloseable {
                 return;
             }
             ByteBuf data = msg.content();
-            if (!(msg instanceof BinaryWebSocketFrame) || !data.isReadable() || cat.exited) return;
-            int stream = data.readUnsignedByte();
+            if (msg instanceof BinaryWebSocketFrame && data.isReadable()) channel(ctx, data.readUnsignedByte(), data);
+        }
+
+        abstract void channel(ChannelHandlerContext ctx, int stream, ByteBuf data);
+    }
+
+    /** {@link CatOnATerminal} over the WebSocket channel protocol: stdin 0, terminal output 1, status 3, resize 4, close 255. */
+    private final class WebSocketTerminal extends WebSocketChannels {
+        private final TerminalSession session;
+        private final CatOnATerminal cat;
+
+        WebSocketTerminal(TerminalSession session) {
+            this.session = session;
+            this.cat = new CatOnATerminal(session);
+        }
+
+        @Override
+        void channel(ChannelHandlerContext ctx, int stream, ByteBuf data) {
+            if (cat.exited) return;
             switch (stream) {
                 case 0 -> {
                     byte[] screen = cat.type(ByteBufUtil.getBytes(data));
@@ -652,22 +664,11 @@ final class PodApiUpstream implements AutoCloseable {
      * The attached process: {@code cat}. Stdin (channel 0) comes back on stdout (channel 1); when kubectl closes
      * stdin (v5: channel 255, byte 0) the process exits 0, which the status channel (3) reports before the close.
      */
-    private final class AttachedCat extends SimpleChannelInboundHandler<WebSocketFrame> {
+    private final class AttachedCat extends WebSocketChannels {
         private final ByteArrayOutputStream stdin = new ByteArrayOutputStream();
 
         @Override
-        protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame msg) {
-            if (msg instanceof CloseWebSocketFrame) {
-                ctx.close();
-                return;
-            }
-            if (msg instanceof PingWebSocketFrame) {
-                ctx.writeAndFlush(new PongWebSocketFrame(msg.content().retain()));
-                return;
-            }
-            ByteBuf data = msg.content();
-            if (!(msg instanceof BinaryWebSocketFrame) || !data.isReadable()) return;
-            int stream = data.readUnsignedByte();
+        void channel(ChannelHandlerContext ctx, int stream, ByteBuf data) {
             if (stream == 0) {
                 byte[] bytes = ByteBufUtil.getBytes(data);
                 stdin.writeBytes(bytes);
