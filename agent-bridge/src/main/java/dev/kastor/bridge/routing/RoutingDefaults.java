@@ -36,4 +36,10 @@ public final class RoutingDefaults {
      * the CI job's wait on stale tracker entries to a few connect timeouts.
      */
     public static final int MAX_REPLICA_ATTEMPTS = 3;
+    /**
+     * A replica that could not be connected to is tried after the other holders for this long: its channel is closed
+     * (so that a replica back at the same address is reached at once), and a host that drops packets would otherwise
+     * cost every request a {@link #REPLICA_CONNECT_TIMEOUT} until its tracker entries expire.
+     */
+    public static final Duration REPLICA_UNREACHABLE_MEMORY = Duration.ofSeconds(30);
 }

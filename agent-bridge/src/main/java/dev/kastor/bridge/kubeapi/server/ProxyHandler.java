@@ -108,7 +108,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         String bare = path.replaceAll("\\?.*", "");
         // kubectl get --raw takes its path from the server's root, not from the kubeconfig's server URL: the usual way here.
         var s = new K8sStatus(404, "NotFound", "KAS serves the Kubernetes API under " + proxy.prefix() + "/, not " + bare
-                + (bare.startsWith("/api") ? " (with kubectl get --raw, name the prefix: --raw " + proxy.prefix() + bare + ")" : ""));
+                + " (with kubectl get --raw, name the prefix: --raw " + proxy.prefix() + bare + ")");
         var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_FOUND, Unpooled.wrappedBuffer(s.json()));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

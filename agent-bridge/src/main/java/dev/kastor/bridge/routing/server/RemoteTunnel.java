@@ -53,7 +53,9 @@ final class RemoteTunnel implements ProxyTunnel {
     RemoteTunnel(ReplicaChannels replicas, List<String> holders, long agentId, ProxyMetrics metrics, JsonLog log) {
         if (holders.isEmpty()) throw new IllegalArgumentException("no replica to call");
         this.replicas = replicas;
-        this.holders = List.copyOf(holders.subList(0, Math.min(holders.size(), RoutingDefaults.MAX_REPLICA_ATTEMPTS)));
+        // Holders a connect just failed to go last (stable sort: otherwise the tracker's order, freshest first).
+        var ordered = holders.stream().sorted(java.util.Comparator.comparing(replicas::recentlyUnreachable)).toList();
+        this.holders = List.copyOf(ordered.subList(0, Math.min(ordered.size(), RoutingDefaults.MAX_REPLICA_ATTEMPTS)));
         this.agentId = agentId;
         this.metrics = metrics;
         this.log = log;
@@ -139,8 +141,6 @@ final class RemoteTunnel implements ProxyTunnel {
         failed.add(a.url + " (" + s.getCode() + describe(s) + ")");
         try {
             attemptNext();
-            logRetry(a.url, s);
-            return true;
         } catch (RuntimeException e) {
             // The next holder's call could not even start: the failure of `a` is the answer, so `a` must end the tunnel.
             Attempt broken = current;
@@ -148,6 +148,8 @@ final class RemoteTunnel implements ProxyTunnel {
             if (broken != a && broken.call != null) broken.call.cancel("not used", null);
             return false;
         }
+        logRetry(a.url, s);
+        return true;
     }
 
     /** One line per retry: which replica failed and why, which one is tried now. The status never carries the JWT. */
@@ -169,7 +171,7 @@ final class RemoteTunnel implements ProxyTunnel {
     /** The status's description and its innermost cause's message: for a refused connect gRPC says only "io exception". */
     private static String reason(Status s) {
         Throwable root = s.getCause();
-        while (root != null && root.getCause() != null && root.getCause() != root) root = root.getCause();
+        for (int depth = 0; depth < 16 && root != null && root.getCause() != null && root.getCause() != root; depth++) root = root.getCause();
         String d = s.getDescription();
         String cause = root == null ? null : root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
         String why = d == null ? (cause == null ? s.getCode().name() : cause) : cause == null || d.contains(cause) ? d : d + ": " + cause;
@@ -182,7 +184,8 @@ final class RemoteTunnel implements ProxyTunnel {
     }
 
     private static boolean neverConnected(Status s) {
-        for (Throwable t = s.getCause(); t != null; t = t.getCause()) {
+        int depth = 0;
+        for (Throwable t = s.getCause(); t != null && depth++ < 16; t = t.getCause()) {
             if (t instanceof java.net.ConnectException) return true;
         }
         return false;

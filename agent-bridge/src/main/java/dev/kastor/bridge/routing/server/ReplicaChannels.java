@@ -48,6 +48,8 @@ import java.util.function.LongSupplier;
  */
 final class ReplicaChannels implements AutoCloseable {
     private final Map<String, Entry> channels = new ConcurrentHashMap<>();
+    /** When a connect to each replica last failed (nanoTime), until one succeeds or the memory runs out. */
+    private final Map<String, Long> unreachable = new ConcurrentHashMap<>();
     private final PrivateApiJwt jwt;
     private final SslContext tls;
     private final long idleNanos;
@@ -131,7 +133,7 @@ final class ReplicaChannels implements AutoCloseable {
                 if (e != entry) return e;
                 e.calls--;
                 e.lastUsed = nanoTime.getAsLong();
-                return closedIfGone(e);
+                return closedIfGone(k, e);
             });
         };
         var agent = new Metadata();
@@ -176,7 +178,8 @@ final class ReplicaChannels implements AutoCloseable {
         entry.channel.notifyWhenStateChanged(seen, () -> {
             ConnectivityState now = entry.channel.getState(false);
             if (now == ConnectivityState.SHUTDOWN) return;
-            channels.computeIfPresent(url, (k, e) -> e == entry ? closedIfGone(e) : e);
+            if (now == ConnectivityState.READY) unreachable.remove(url);
+            channels.computeIfPresent(url, (k, e) -> e == entry ? closedIfGone(k, e) : e);
             follow(url, entry, now);
         });
     }
@@ -185,13 +188,26 @@ final class ReplicaChannels implements AutoCloseable {
      * Null (after closing it) when the channel carries no call and is not connected to its replica, else the entry.
      * Only inside the map's compute functions, like every other change of an entry.
      */
-    private static Entry closedIfGone(Entry e) {
+    private Entry closedIfGone(String url, Entry e) {
         if (e.calls > 0) return e;
         ConnectivityState state = e.channel.getState(false);
         // IDLE on a channel that was used: the connection ended (GOAWAY at shutdown, reset, gRPC's own idle timer).
         if (state != ConnectivityState.IDLE && state != ConnectivityState.TRANSIENT_FAILURE) return e;
+        if (state == ConnectivityState.TRANSIENT_FAILURE) unreachable.put(url, nanoTime.getAsLong());
         e.channel.shutdown();
         return null;
+    }
+
+    /**
+     * Whether the last attempt to connect to {@code url} failed less than {@link RoutingDefaults#REPLICA_UNREACHABLE_MEMORY}
+     * ago (and no connection succeeded since): such a replica is tried after the others holding the agent.
+     */
+    boolean recentlyUnreachable(String url) {
+        Long since = unreachable.get(url);
+        if (since == null) return false;
+        if (nanoTime.getAsLong() - since < RoutingDefaults.REPLICA_UNREACHABLE_MEMORY.toNanos()) return true;
+        unreachable.remove(url, since);
+        return false;
     }
 
     /**

@@ -9,6 +9,13 @@ import java.time.Duration;
  */
 public record PoolSettings(int minIdle, int max, int growBy, Duration idleTimeout, Duration backoffMin, Duration backoffMax,
                            Duration sendStall) {
+    public PoolSettings {
+        // A zero or missing limit would give up every stream that waits for KAS at all.
+        if (sendStall == null || sendStall.isNegative() || sendStall.isZero()) {
+            throw new IllegalArgumentException("sendStall must be a positive duration (default " + TunnelDefaults.SEND_STALL + "), not " + sendStall);
+        }
+    }
+
     public static PoolSettings defaults() {
         return new PoolSettings(TunnelDefaults.MIN_IDLE_STREAMS, TunnelDefaults.MAX_STREAMS, TunnelDefaults.GROW_BY,
                 TunnelDefaults.IDLE_STREAM_TIMEOUT, TunnelDefaults.BACKOFF_MIN, TunnelDefaults.BACKOFF_MAX, TunnelDefaults.SEND_STALL);

@@ -261,6 +261,26 @@ class ReplicaChannelsTest {
         assertThat(r.end.get(30, TimeUnit.SECONDS)).contains(nobody).contains("unreachable");
         awaitNoChannel(nobody, Duration.ofSeconds(10));
         assertThat(channels.openChannels()).isZero();
+        assertThat(channels.recentlyUnreachable(nobody)).isTrue();
+        assertThat(channels.recentlyUnreachable(holderUrl)).isFalse();
+    }
+
+    @Test
+    void replicaThatCouldNotBeConnectedToIsTriedAfterTheOtherHolders() throws Exception {
+        // A host that drops packets costs a connect timeout per attempt: once it failed, the other holders go first.
+        String nobody = "grpc://127.0.0.1:" + Programs.freePort();
+        assertThat(get(nobody, agentId, "/api/v1/namespaces/default/pods").status.get(30, TimeUnit.SECONDS)).isEqualTo(503);
+        awaitNoChannel(nobody, Duration.ofSeconds(10));
+        var metrics = new ProxyMetrics(() -> 0, () -> 0);
+
+        var heard = new Heard();
+        heard.tunnel = new RemoteTunnel(channels, List.of(nobody, holderUrl), agentId, metrics, JsonLog.quiet());
+        heard.tunnel.start(RequestInfo.newBuilder().setMethod("GET").setPath("/api/v1/namespaces/default/pods").setAcceptsResponse(true).build(), heard);
+        heard.tunnel.closeSend();
+
+        assertThat(heard.status.get(30, TimeUnit.SECONDS)).isEqualTo(200);
+        assertThat(metrics.retriesOnNextReplica()).as("retries: the unreachable replica was not tried first").isZero();
+        assertThat(channels.channel(nobody)).isNull();
     }
 
     @Test
@@ -310,6 +330,7 @@ class ReplicaChannelsTest {
 
                 assertThat(r.status.get(30, TimeUnit.SECONDS)).as("first call to the replica back at %s: %s", url, r.end.getNow("")).isEqualTo(200);
                 assertThat(r.end.get(30, TimeUnit.SECONDS)).isEqualTo("response");
+                assertThat(channels.recentlyUnreachable(url)).as("once connected again, first in line again").isFalse();
             }
         }
     }
