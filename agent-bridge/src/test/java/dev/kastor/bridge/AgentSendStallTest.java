@@ -85,12 +85,16 @@ class AgentSendStallTest {
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(paused.readNBytes(1024)).hasSize(1024);
             assertThat(agent.pool().busyStreams()).as("the answer holds a tunnel stream").isEqualTo(1);
+            long pausedAt = System.nanoTime();
 
             // The client reads no more: KAS grants no credit, the agent's writes wait, and once they waited longer
             // than the limit the agent cancels the stream and closes its connection to the API server, whose next
             // write fails. Under the 10 min default nothing would happen within this test's time.
             assertThat(bigBrokeOff).as("the agent closes the API-server connection of a stream stalled for %d s", STALL_SECONDS)
                     .succeedsWithin(Duration.ofSeconds(60), InstanceOfAssertFactories.LONG).as("bytes the upstream wrote before its connection was closed").isLessThan(BIG);
+            // Not before the limit: what broke it off is the stall guard, not some other failure on the way.
+            assertThat(Duration.ofNanos(System.nanoTime() - pausedAt)).as("time from the pause to the break-off")
+                    .isGreaterThanOrEqualTo(Duration.ofSeconds(STALL_SECONDS));
 
             // The client is not left waiting for bytes that will never come: its answer breaks off.
             assertThat(drain(paused)).as("bytes the client still got after the stream was given up").isLessThan(BIG);
