@@ -170,8 +170,8 @@ final class RemoteTunnel implements ProxyTunnel {
 
     /** The status's description and its innermost cause's message: for a refused connect gRPC says only "io exception". */
     private static String reason(Status s) {
-        Throwable root = s.getCause();
-        for (int depth = 0; depth < 16 && root != null && root.getCause() != null && root.getCause() != root; depth++) root = root.getCause();
+        List<Throwable> causes = causes(s);
+        Throwable root = causes.isEmpty() ? null : causes.getLast();
         String d = s.getDescription();
         String cause = root == null ? null : root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
         String why = d == null ? (cause == null ? s.getCode().name() : cause) : cause == null || d.contains(cause) ? d : d + ": " + cause;
@@ -184,11 +184,14 @@ final class RemoteTunnel implements ProxyTunnel {
     }
 
     private static boolean neverConnected(Status s) {
-        int depth = 0;
-        for (Throwable t = s.getCause(); t != null && depth++ < 16; t = t.getCause()) {
-            if (t instanceof java.net.ConnectException) return true;
-        }
-        return false;
+        return causes(s).stream().anyMatch(t -> t instanceof java.net.ConnectException);
+    }
+
+    /** The status's cause and its causes in turn, outermost first (at most 16: a cycle must not loop). */
+    private static List<Throwable> causes(Status s) {
+        var out = new ArrayList<Throwable>();
+        for (Throwable t = s.getCause(); t != null && out.size() < 16 && !out.contains(t); t = t.getCause()) out.add(t);
+        return out;
     }
 
     private synchronized String triedBefore() {

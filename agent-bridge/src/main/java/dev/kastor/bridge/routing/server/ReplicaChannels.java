@@ -224,6 +224,8 @@ final class ReplicaChannels implements AutoCloseable {
                 return null;
             });
         }
+        // Forget connect failures past their memory, also for replicas no request asked about since.
+        unreachable.keySet().forEach(this::recentlyUnreachable);
     }
 
     /** How many replicas this replica keeps a channel to now. */
