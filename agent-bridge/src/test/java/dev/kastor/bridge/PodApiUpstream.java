@@ -336,13 +336,7 @@ final class PodApiUpstream implements AutoCloseable {
         /** Runs "echo" for real: stdout carries its arguments; the status channel says Success, as the kubelet does. */
         private void exec(ChannelHandlerContext ctx, FullHttpRequest req, List<String> command) {
             execs.add(command);
-            var handshaker = handshaker(req, CHANNEL_PROTOCOLS);
-            if (handshaker == null) {
-                WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
-                return;
-            }
-            handshaker.handshake(ctx.channel(), req).addListener(f -> {
-                if (!f.isSuccess()) return;
+            webSocket(ctx, req, CHANNEL_PROTOCOLS, protocol -> {
                 String out = command.size() > 1 && command.getFirst().equals("echo")
                         ? String.join(" ", command.subList(1, command.size())) + "\n" : "";
                 // kubectl registers its streams only after the handshake and drops output for a stream it does not
@@ -367,14 +361,8 @@ final class PodApiUpstream implements AutoCloseable {
                 spdyUpgrade(ctx, req, "v4.channel.k8s.io", new CopyOnWriteArrayList<>(), new SpdyTerminal(session));
                 return;
             }
-            var handshaker = handshaker(req, CHANNEL_PROTOCOLS);
-            if (handshaker == null) {
-                WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
-                return;
-            }
-            handshaker.handshake(ctx.channel(), req).addListener(f -> {
-                if (!f.isSuccess()) return;
-                var session = new TerminalSession(subresource, pod, query, String.valueOf(handshaker.selectedSubprotocol()));
+            webSocket(ctx, req, CHANNEL_PROTOCOLS, protocol -> {
+                var session = new TerminalSession(subresource, pod, query, protocol);
                 ctx.pipeline().replace(this, "terminal", new WebSocketTerminal(session));
                 terminals.add(session);
             });
@@ -386,14 +374,8 @@ final class PodApiUpstream implements AutoCloseable {
                 spdyUpgrade(ctx, req, "v4.channel.k8s.io", attachProtocols, new SpdyAttachedCat());
                 return;
             }
-            var handshaker = handshaker(req, CHANNEL_PROTOCOLS);
-            if (handshaker == null) {
-                WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
-                return;
-            }
-            handshaker.handshake(ctx.channel(), req).addListener(f -> {
-                if (!f.isSuccess()) return;
-                attachProtocols.add(String.valueOf(handshaker.selectedSubprotocol()));
+            webSocket(ctx, req, CHANNEL_PROTOCOLS, protocol -> {
+                attachProtocols.add(protocol);
                 ctx.pipeline().replace(this, "attached", new AttachedCat());
             });
         }
@@ -419,14 +401,8 @@ final class PodApiUpstream implements AutoCloseable {
                 ctx.writeAndFlush(r);
                 return;
             }
-            var handshaker = handshaker(req, SPDY_OVER_WEBSOCKET);
-            if (handshaker == null) {
-                WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
-                return;
-            }
-            handshaker.handshake(ctx.channel(), req).addListener(f -> {
-                if (!f.isSuccess()) return;
-                portForwardProtocols.add(String.valueOf(handshaker.selectedSubprotocol()));
+            webSocket(ctx, req, SPDY_OVER_WEBSOCKET, protocol -> {
+                portForwardProtocols.add(protocol);
                 var p = ctx.pipeline();
                 p.addAfter(ctx.name(), "spdy-in-websocket", new SpdyInWebSocket());
                 p.addAfter("spdy-in-websocket", "spdy", new SpdyFrameCodec(SpdyVersion.SPDY_3_1, false));
@@ -442,6 +418,18 @@ final class PodApiUpstream implements AutoCloseable {
          */
         private void spdyPortForward(ChannelHandlerContext ctx, FullHttpRequest req, String pod) {
             spdyUpgrade(ctx, req, "portforward.k8s.io", portForwardProtocols, new PortForwardStreams(pod));
+        }
+
+        /** The WebSocket handshake for {@code protocols}; {@code opened} gets the subprotocol chosen once it succeeded. */
+        private void webSocket(ChannelHandlerContext ctx, FullHttpRequest req, String protocols, java.util.function.Consumer<String> opened) {
+            var handshaker = handshaker(req, protocols);
+            if (handshaker == null) {
+                WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
+                return;
+            }
+            handshaker.handshake(ctx.channel(), req).addListener(f -> {
+                if (f.isSuccess()) opened.accept(String.valueOf(handshaker.selectedSubprotocol()));
+            });
         }
 
         /**
