@@ -194,7 +194,7 @@ class InstallManifestsTest {
     }
 
     @Test
-    void agentMayImpersonateEveryIdentityACiJobGets() {
+    void agentMayImpersonateEveryIdentityACiJobGets() throws Exception {
         shell(templates.resolve("agent"), "echo kastor_agent_placeholder > token");
         List<JsonNode> agent = render(templates.resolve("agent"));
         var pc = container(agent, "Deployment", "kastor-agent");

@@ -7,10 +7,10 @@ import java.nio.file.Path;
 import java.util.Base64;
 
 /** The KUBECONFIG GitLab injects into a job (cluster {@code gitlab}, user {@code agent:<id>}, context {@code <project>:<agent>}), for kubectl tests. */
-final class Kubeconfigs {
+public final class Kubeconfigs {
     private Kubeconfigs() {}
 
-    static Path write(Path file, String proxyUrl, SelfSignedCert cert, String context, long agentId, String jobToken) throws IOException {
+    public static Path write(Path file, String proxyUrl, SelfSignedCert cert, String context, long agentId, String jobToken) throws IOException {
         Files.writeString(file, """
                 apiVersion: v1
                 kind: Config

@@ -142,6 +142,16 @@ class AgentConfigFromGitTest {
             assertThat(line).contains("\"level\":\"warn\"", "\"project\":\"" + PROJECT + "\"", "\"path\":\".gitlab/agents/staging/config.yaml\"",
                     "\"line\":5", "\"kept_commit\":\"" + good + "\"");
 
+            String noUsername = git.commit(PROJECT, ".gitlab/agents/staging/config.yaml", """
+                    ci_access:
+                      projects:
+                        - id: platform/app
+                    access_as:
+                      impersonate: {groups: [system:masters]}
+                    """);
+            await("KAS refuses impersonate without a username", () -> logged(noUsername, "staging"));
+            assertThat(logLine(noUsername, "staging")).contains("impersonate.username is missing", "\"kept_commit\":\"" + good + "\"");
+
             String wrongType = git.commit(PROJECT, ".gitlab/agents/staging/config.yaml", "ci_access:\n  projects: [[1, 2]]\n");
             await("KAS says which key has the wrong type", () -> logged(wrongType, "staging"));
             assertThat(logLine(wrongType, "staging")).contains("\"line\":2", "projects");

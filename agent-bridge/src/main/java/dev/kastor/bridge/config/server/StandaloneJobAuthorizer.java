@@ -64,7 +64,7 @@ public final class StandaloneJobAuthorizer implements JobAuthorizer {
         var facts = new JobFacts(j.path("id").asLong(), j.path("pipeline").path("project_id").asLong(), List.of(),
                 j.path("pipeline").path("id").asLong(), j.path("user").path("username").asString(""), null, null);
         var imp = AccessAs.of(config.accessAs(entry).toJson(), agentId, null, facts);
-        return new AuthorizedRequest(agentId, facts.jobId(), facts.projectId(), imp, !imp.getUsername().isEmpty());
+        return new AuthorizedRequest(agentId, facts.jobId(), facts.projectId(), imp);
     }
 
     @Override

@@ -234,11 +234,12 @@ final class ApiServerHttp {
         sb.append(" HTTP/1.1\r\n");
         int port = upstream.url().getPort();
         sb.append("Host: ").append(upstream.url().getHost()).append(port > 0 ? ":" + port : "").append("\r\n");
-        boolean impersonating = !info.getImpersonation().getUsername().isEmpty();
         info.getHeadersMap().forEach((name, values) -> {
             String lower = name.toLowerCase(Locale.ROOT);
             boolean upgradeHeader = upgrade && (lower.equals("connection") || lower.equals("upgrade"));
-            if (NOT_FORWARDED.contains(lower) && !upgradeHeader || lower.startsWith("impersonate-") && impersonating) return;
+            // Only the impersonation KAS decided goes out: this request carries the agent's token, and a client's own
+            // Impersonate-* header (which KAS refuses, but the agent does not rely on that) would be obeyed.
+            if (NOT_FORWARDED.contains(lower) && !upgradeHeader || lower.startsWith("impersonate-")) return;
             for (String v : values.getValueList()) sb.append(name).append(": ").append(v).append("\r\n");
         });
         KubeApiForwarder.impersonationHeaders(info.getImpersonation())

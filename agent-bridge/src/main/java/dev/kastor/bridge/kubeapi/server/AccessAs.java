@@ -14,49 +14,71 @@ import tools.jackson.databind.JsonNode;
 public final class AccessAs {
     private AccessAs() {}
 
-    /** Empty impersonation when requests run as the agent. {@code configProjectId} null when unknown (standalone mode). */
-    public static Impersonation of(JsonNode accessAs, long agentId, Long configProjectId, JobFacts job) {
-        if (accessAs == null || accessAs.isMissingNode() || accessAs.isNull() || accessAs.has("agent") || accessAs.isEmpty()) {
+    /**
+     * Empty impersonation when requests run as the agent. {@code configProjectId} null when unknown (standalone mode).
+     * An {@code access_as} KAS cannot read exactly (an unknown kind, several kinds, {@code impersonate} without a
+     * username) refuses the job: falling back to the agent's own identity would hand the job the agent's service
+     * account, which holds impersonation rights.
+     */
+    public static Impersonation of(JsonNode accessAs, long agentId, Long configProjectId, JobFacts job) throws ProxyFailure {
+        if (accessAs == null || accessAs.isMissingNode() || accessAs.isNull() || accessAs.isObject() && accessAs.isEmpty()) {
             return Impersonation.getDefaultInstance();
         }
-        if (accessAs.has("impersonate")) {
-            JsonNode i = accessAs.get("impersonate");
-            var b = Impersonation.newBuilder().setUsername(i.path("username").asString(""));
-            i.path("groups").forEach(g -> b.addGroups(g.asString()));
-            b.setUid(i.path("uid").asString(""));
-            for (JsonNode e : i.path("extra")) {
-                var v = Values.newBuilder();
-                e.path("val").forEach(x -> v.addValue(x.asString()));
-                b.putExtra(e.path("key").asString(), v.build());
-            }
-            return b.build();
+        if (!accessAs.isObject() || accessAs.size() != 1) {
+            throw invalid(agentId, "must have exactly one of agent, impersonate, ci_job");
         }
-        if (accessAs.has("ci_job")) {
-            long jobId = job.jobId();
-            long projectId = job.projectId();
-            List<Long> groups = job.groupIds();
-            String slug = job.environmentSlug();
-            String tier = job.environmentTier();
-            var b = Impersonation.newBuilder().setUsername("gitlab:ci_job:" + jobId);
-            b.addGroups("gitlab:ci_job");
-            b.addGroups("gitlab:project:" + projectId);
-            for (long g : groups) b.addGroups("gitlab:group:" + g);
-            if (slug != null) b.addGroups("gitlab:project_env:" + projectId + ":" + slug);
-            if (tier != null) {
-                b.addGroups("gitlab:project_env_tier:" + projectId + ":" + tier);
-                for (long g : groups) b.addGroups("gitlab:group_env_tier:" + g + ":" + tier);
-            }
-            extra(b, "id", String.valueOf(agentId));
-            if (configProjectId != null) extra(b, "config_project_id", String.valueOf(configProjectId));
-            extra(b, "project_id", String.valueOf(projectId));
-            extra(b, "ci_pipeline_id", String.valueOf(job.pipelineId()));
-            extra(b, "ci_job_id", String.valueOf(jobId));
-            extra(b, "username", job.username());
-            if (slug != null) extra(b, "environment_slug", slug);
-            if (tier != null) extra(b, "environment_tier", tier);
-            return b.build();
+        String kind = accessAs.propertyNames().iterator().next();
+        return switch (kind) {
+            case "agent" -> Impersonation.getDefaultInstance();
+            case "impersonate" -> impersonate(accessAs.get("impersonate"), agentId);
+            case "ci_job" -> ciJob(agentId, configProjectId, job);
+            default -> throw invalid(agentId, "has unknown kind '" + kind + "' (use agent, impersonate or ci_job)");
+        };
+    }
+
+    private static ProxyFailure invalid(long agentId, String what) {
+        return new ProxyFailure(K8sStatus.forbidden("access_as of agent " + agentId + " " + what
+                + ": KAS refuses the job rather than run it as the agent; fix access_as in the agent's config.yaml"));
+    }
+
+    private static Impersonation impersonate(JsonNode i, long agentId) throws ProxyFailure {
+        String username = i.path("username").asString("");
+        if (username.isBlank()) throw invalid(agentId, "impersonate has no username");
+        var b = Impersonation.newBuilder().setUsername(username);
+        i.path("groups").forEach(g -> b.addGroups(g.asString()));
+        b.setUid(i.path("uid").asString(""));
+        for (JsonNode e : i.path("extra")) {
+            var v = Values.newBuilder();
+            e.path("val").forEach(x -> v.addValue(x.asString()));
+            b.putExtra(e.path("key").asString(), v.build());
         }
-        return Impersonation.getDefaultInstance();
+        return b.build();
+    }
+
+    private static Impersonation ciJob(long agentId, Long configProjectId, JobFacts job) {
+        long jobId = job.jobId();
+        long projectId = job.projectId();
+        List<Long> groups = job.groupIds();
+        String slug = job.environmentSlug();
+        String tier = job.environmentTier();
+        var b = Impersonation.newBuilder().setUsername("gitlab:ci_job:" + jobId);
+        b.addGroups("gitlab:ci_job");
+        b.addGroups("gitlab:project:" + projectId);
+        for (long g : groups) b.addGroups("gitlab:group:" + g);
+        if (slug != null) b.addGroups("gitlab:project_env:" + projectId + ":" + slug);
+        if (tier != null) {
+            b.addGroups("gitlab:project_env_tier:" + projectId + ":" + tier);
+            for (long g : groups) b.addGroups("gitlab:group_env_tier:" + g + ":" + tier);
+        }
+        extra(b, "id", String.valueOf(agentId));
+        if (configProjectId != null) extra(b, "config_project_id", String.valueOf(configProjectId));
+        extra(b, "project_id", String.valueOf(projectId));
+        extra(b, "ci_pipeline_id", String.valueOf(job.pipelineId()));
+        extra(b, "ci_job_id", String.valueOf(jobId));
+        extra(b, "username", job.username());
+        if (slug != null) extra(b, "environment_slug", slug);
+        if (tier != null) extra(b, "environment_tier", tier);
+        return b.build();
     }
 
     private static void extra(Impersonation.Builder b, String key, String value) {

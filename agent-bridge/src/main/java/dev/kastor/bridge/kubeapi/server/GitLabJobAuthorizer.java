@@ -36,9 +36,7 @@ public final class GitLabJobAuthorizer implements JobAuthorizer {
             if (a.path("id").asLong() == agentId) {
                 JsonNode config = a.path("configuration");
                 var imp = AccessAs.of(config.path("access_as"), agentId, a.path("config_project").path("id").asLong(), JobFacts.of(allowed));
-                boolean impersonates = !imp.getUsername().isEmpty();
-                return new AuthorizedRequest(agentId, allowed.path("job").path("id").asLong(),
-                        allowed.path("project").path("id").asLong(), imp, impersonates);
+                return new AuthorizedRequest(agentId, allowed.path("job").path("id").asLong(), allowed.path("project").path("id").asLong(), imp);
             }
         }
         throw new ProxyFailure(K8sStatus.forbidden("this job's project is not allowed to use agent " + agentId

@@ -83,7 +83,7 @@ final class ProxyExchange implements TunnelListener {
         try {
             var auth = proxy.authorizer().authorizeFromCache(request.headers().get(HttpHeaderNames.AUTHORIZATION));
             if (auth.isEmpty()) return false;
-            refuseImpersonationHeaders(auth.get());
+            refuseImpersonationHeaders();
             idle = proxy.tunnels().findNow(auth.get().agentId());
             if (idle == null) return false;
             startOn(idle, auth.get());
@@ -100,7 +100,7 @@ final class ProxyExchange implements TunnelListener {
     void begin() {
         try {
             AuthorizedRequest auth = proxy.authorizer().authorize(request.headers().get(HttpHeaderNames.AUTHORIZATION));
-            refuseImpersonationHeaders(auth);
+            refuseImpersonationHeaders();
             ProxyTunnel chosen;
             try {
                 chosen = proxy.tunnels().find(auth.agentId(), TunnelDefaults.WAIT_FOR_IDLE_STREAM);
@@ -124,9 +124,18 @@ final class ProxyExchange implements TunnelListener {
         }
     }
 
-    private void refuseImpersonationHeaders(AuthorizedRequest auth) throws ProxyFailure {
-        if (auth.impersonates() && request.headers().names().stream().anyMatch(n -> n.toLowerCase(Locale.ROOT).startsWith("impersonate-"))) {
-            throw new ProxyFailure(K8sStatus.badRequest("impersonation headers (kubectl --as) are not allowed: this agent's access_as already sets who the job is"));
+    /**
+     * A job never chooses who it is in the cluster, whatever the agent's {@code access_as}: with {@code agent} the
+     * request carries the agent's service-account token, and that account may impersonate (for other projects'
+     * {@code ci_job} mode), so a forwarded {@code Impersonate-User: system:admin} would be obeyed. GitLab's KAS refuses
+     * them too.
+     */
+    private void refuseImpersonationHeaders() throws ProxyFailure {
+        for (String name : request.headers().names()) {
+            if (name.regionMatches(true, 0, "impersonate-", 0, "impersonate-".length())) {
+                throw new ProxyFailure(K8sStatus.badRequest("impersonation headers (" + name + ", kubectl --as/--as-group) are not allowed"
+                        + " through the agent: the agent's access_as in its config.yaml decides who the job is"));
+            }
         }
     }
 
