@@ -27,12 +27,15 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code GET /api/v4/job} and {@code GET /api/v4/job/allowed_agents} with {@code JOB-TOKEN}, and
  * {@code POST /api/v4/projects/:id/statuses/:sha} with an api-scoped token ({@code PRIVATE-TOKEN} or
  * {@code Authorization: Bearer}). Like GitLab, a job token may not post commit statuses, and posting the state a
- * status already has is refused with 400 ("Cannot transition status"), which is why callers must deduplicate.
+ * status already has is refused with 400 ("Cannot transition status"), which is why callers must deduplicate. Also
+ * the generic package registry's upload ({@code PUT /api/v4/projects/:id/packages/generic/:package/:version/:file},
+ * with a running job's {@code JOB-TOKEN} of that project or an api token), where Kastor's release pipeline puts its jars.
  * One instance per test class; shared by every module through the oci-packager test-jar.
  */
 public final class GitLabApiStandIn implements AutoCloseable {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Pattern STATUSES = Pattern.compile("/api/v4/projects/([^/]+)/statuses/([0-9a-f]{7,64})");
+    private static final Pattern GENERIC_PACKAGE = Pattern.compile("/api/v4/projects/([^/]+)/packages/generic/([^/]+)/([^/]+)/([^/]+)");
 
     /** An agent a job may use, as {@code allowed_agents} lists it. {@code accessAs} is e.g. {@code Map.of("ci_job", Map.of())}. */
     public record AllowedAgent(long id, long configProjectId, String defaultNamespace, Map<String, Object> accessAs) {}
@@ -40,6 +43,9 @@ public final class GitLabApiStandIn implements AutoCloseable {
     /** A running CI job and what GitLab knows about it. {@code environmentSlug}/{@code environmentTier} may be null. */
     public record Job(String token, long id, long projectId, String projectPath, long pipelineId, List<Long> groupIds,
                       long userId, String username, String environmentSlug, String environmentTier, List<AllowedAgent> allowedAgents) {}
+
+    /** One file uploaded to the generic package registry, with the SHA-256 of what arrived. */
+    public record PackageFile(String projectId, String packageName, String version, String fileName, long size, String sha256) {}
 
     /** One commit status GitLab accepted. */
     public record CommitStatus(String projectId, String sha, String state, String name, String ref, String targetUrl,
@@ -49,6 +55,7 @@ public final class GitLabApiStandIn implements AutoCloseable {
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     private final Map<String, String> apiTokens = new ConcurrentHashMap<>();
     private final List<CommitStatus> statuses = new CopyOnWriteArrayList<>();
+    private final List<PackageFile> packageFiles = new CopyOnWriteArrayList<>();
     private final List<String> requests = new CopyOnWriteArrayList<>();
     private final AtomicInteger failStatusPosts = new AtomicInteger();
     private volatile int failStatusCode = 503;
@@ -106,6 +113,10 @@ public final class GitLabApiStandIn implements AutoCloseable {
         return List.copyOf(statuses);
     }
 
+    public List<PackageFile> packageFiles() {
+        return List.copyOf(packageFiles);
+    }
+
     /** Every request as {@code METHOD path}, in order. */
     public List<String> requests() {
         return List.copyOf(requests);
@@ -129,6 +140,10 @@ public final class GitLabApiStandIn implements AutoCloseable {
                 Matcher m = STATUSES.matcher(path);
                 m.matches();
                 postStatus(ex, URLDecoder.decode(m.group(1), StandardCharsets.UTF_8), m.group(2));
+            } else if (method.equals("PUT") && GENERIC_PACKAGE.matcher(path).matches()) {
+                Matcher m = GENERIC_PACKAGE.matcher(path);
+                m.matches();
+                putPackageFile(ex, URLDecoder.decode(m.group(1), StandardCharsets.UTF_8), m.group(2), m.group(3), m.group(4));
             } else {
                 send(ex, 404, Map.of("error", "404 Not Found"));
             }
@@ -226,6 +241,30 @@ public final class GitLabApiStandIn implements AutoCloseable {
         body.put("target_url", status.targetUrl());
         body.put("description", status.description());
         send(ex, 201, body);
+    }
+
+    private void putPackageFile(HttpExchange ex, String project, String name, String version, String file) throws IOException {
+        String jobToken = ex.getRequestHeaders().getFirst("JOB-TOKEN");
+        String allowed = jobToken != null ? java.util.Optional.ofNullable(jobs.get(jobToken))
+                .map(j -> String.valueOf(j.projectId())).orElse(null) : apiTokens.get(String.valueOf(ex.getRequestHeaders().getFirst("PRIVATE-TOKEN")));
+        if (allowed == null) {
+            send(ex, 401, Map.of("message", "401 Unauthorized"));
+            return;
+        }
+        if (!allowed.equals(project)) {
+            send(ex, 403, Map.of("message", "403 Forbidden"));
+            return;
+        }
+        try (var in = ex.getRequestBody()) {
+            var sha = java.security.MessageDigest.getInstance("SHA-256");
+            long size = 0;
+            byte[] buf = new byte[65536];
+            for (int r; (r = in.read(buf)) >= 0; size += r) sha.update(buf, 0, r);
+            packageFiles.add(new PackageFile(project, name, version, file, size, java.util.HexFormat.of().formatHex(sha.digest())));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        send(ex, 201, Map.of("message", "201 Created"));
     }
 
     private boolean isLatest(CommitStatus candidate) {
