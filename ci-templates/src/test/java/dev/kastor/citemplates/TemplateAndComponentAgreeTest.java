@@ -1,0 +1,75 @@
+package dev.kastor.citemplates;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.dataformat.yaml.YAMLMapper;
+
+/**
+ * The include template and the component are two forms of one seed flow: the same ready jobs, each running the same
+ * kastor verb and handing the same dotenv report on, so one cannot drift from the other unnoticed. And the README's
+ * pipeline snippets name only jobs and variables that exist.
+ */
+class TemplateAndComponentAgreeTest {
+    static final YAMLMapper YAML = YAMLMapper.builder().build();
+    static final Pattern KASTOR_VERB = Pattern.compile("\\bkastor ([a-z]+ [a-z]+)");
+
+    static JsonNode lastDocument(Path file) throws IOException {
+        JsonNode last = null;
+        try (var docs = YAML.readValues(YAML.createParser(Files.readString(file)), JsonNode.class)) {
+            while (docs.hasNextValue()) last = docs.nextValue();
+        }
+        return last;
+    }
+
+    /** Each ready (not hidden) job: the kastor verbs of its script (extends followed) and its dotenv report. */
+    static Map<String, String> jobs(JsonNode config) {
+        var out = new TreeMap<String, String>();
+        config.properties().forEach(e -> {
+            if (e.getKey().startsWith(".") || !e.getValue().isObject()) return;
+            var verbs = new ArrayList<String>();
+            String dotenv = "";
+            for (JsonNode job : chain(config, e.getValue())) {
+                for (JsonNode line : job.path("script")) {
+                    Matcher m = KASTOR_VERB.matcher(line.asString(""));
+                    while (m.find()) verbs.add(m.group(1));
+                }
+                if (dotenv.isEmpty()) dotenv = job.path("artifacts").path("reports").path("dotenv").asString("");
+            }
+            out.put(e.getKey(), verbs + " " + dotenv);
+        });
+        return out;
+    }
+
+    /** The job, then what it extends, nearest first. */
+    static List<JsonNode> chain(JsonNode config, JsonNode job) {
+        var out = new ArrayList<JsonNode>();
+        for (JsonNode j = job; j != null; ) {
+            out.add(j);
+            JsonNode ext = j.path("extends");
+            String parent = ext.isArray() ? ext.path(0).asString(null) : ext.asString(null);
+            j = parent == null ? null : config.get(parent);
+        }
+        return out;
+    }
+
+    @Test
+    void templateAndComponentRunTheSameJobsWithTheSameVerbs() throws IOException {
+        var template = jobs(lastDocument(Repo.CI_TEMPLATES.resolve("kastor.gitlab-ci.yml")));
+        var component = jobs(lastDocument(Repo.CI_TEMPLATES.resolve("components/kastor.yml")));
+
+        assertThat(template).containsOnlyKeys("kastor-build-image", "kastor-publish-image", "kastor-package", "kastor-deploy", "kastor-flux-sync");
+        assertThat(component).isEqualTo(template);
+        assertThat(template.get("kastor-package")).isEqualTo("[artifact push] kastor-artifact.env");
+    }
+}
