@@ -7,6 +7,7 @@ import dev.kastor.steps.flux.FluxCommand;
 import dev.kastor.steps.kube.KubeCommand;
 import dev.kastor.steps.status.StatusCommand;
 import dev.kastor.steps.cli.Errors;
+import dev.kastor.steps.cli.OptionVariables;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.Constructor;
@@ -45,6 +46,15 @@ public final class Kastor implements Runnable {
         cmd.setErr(new java.io.PrintWriter(ctx.err(), true));
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
         cmd.setUsageHelpWidth(120); // CI logs are wide; 80 columns would break the examples in the help
+        // Every option is also a KASTOR_* variable; set on the root once the tree is built, so every subcommand has it.
+        cmd.setDefaultValueProvider(new OptionVariables(ctx));
+        // A typed flag is true whatever its variable says: without toggling (from the initial false), picocli would
+        // set a typed flag to the opposite of its default provider's value (picocli #712).
+        cmd.setToggleBooleanFlags(true);
+        cmd.setExecutionStrategy(parsed -> {
+            OptionVariables.splitLines(parsed); // repeatable options a variable set: one value per line
+            return new CommandLine.RunLast().execute(parsed);
+        });
         return cmd.execute(args);
     }
 
