@@ -139,6 +139,7 @@ class OptionVariablesRegistryTest {
         assertThat(wrong.err()).containsIgnoringCase("401");
         wrong.assertLeaksNone(USER, WRONG);
         assertThat(bare.exit()).as(bare.toString()).isEqualTo(1);
+        assertThat(bare.err()).contains("KASTOR_CREDS", "user:password");
         bare.assertLeaksNone(USER, WRONG);
         assertThat(help.exit()).as(help.toString()).isZero();
         help.assertLeaksNone(USER, WRONG);

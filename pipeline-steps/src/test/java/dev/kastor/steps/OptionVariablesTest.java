@@ -194,6 +194,15 @@ class OptionVariablesTest {
     }
 
     @Test
+    void missingRequiredOptionNamesItsVariables() {
+        deploy();
+        var r = KastorRun.in(tmp).run("artifact", "build", tmp.resolve("deploy").toString());
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.errLines().get(0)).contains("--out", "KASTOR_ARTIFACT_BUILD_OUT", "KASTOR_OUT");
+    }
+
+    @Test
     void badBooleanVariableIsAUsageErrorNamingTheVariable() {
         var r = ci().env("KASTOR_REPRODUCIBLE", "maybe").run("artifact", "push", deploy().toString(), "oci-layout:" + tmp.resolve("l") + ":x");
 
@@ -201,6 +210,41 @@ class OptionVariablesTest {
         assertThat(r.errLines().get(0)).contains("KASTOR_REPRODUCIBLE", "maybe", "true", "false", "yes", "no", "1", "0")
                 .doesNotContain("--reproducible");
         assertThat(Files.exists(tmp.resolve("l"))).isFalse();
+    }
+
+    @Test
+    void badNumberVariableIsAUsageErrorNamingTheVariable() {
+        var r = ci().env("KASTOR_ARTIFACT_PULL_MAX_SIZE", "lots").run("artifact", "pull", "oci-layout:" + tmp.resolve("l") + ":x", "-o", "out");
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.errLines().get(0)).contains("KASTOR_ARTIFACT_PULL_MAX_SIZE", "lots").doesNotContain("--max-size");
+    }
+
+    @Test
+    void badEnumVariableIsAUsageErrorNamingTheVariable() {
+        var r = ci().env("KASTOR_OUTPUT", "yaml").run("artifact", "push", deploy().toString(), "oci-layout:" + tmp.resolve("l") + ":x");
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.errLines().get(0)).contains("KASTOR_OUTPUT", "yaml", "json").doesNotContain("--output");
+    }
+
+    @Test
+    void badRepeatableValueIsAnErrorNamingTheVariable() {
+        var r = ci().env("KASTOR_ANNOTATION", "team=shop\nno-equals-sign")
+                .run("artifact", "push", deploy().toString(), "oci-layout:" + tmp.resolve("l") + ":x");
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.errLines().get(0)).contains("no-equals-sign", "KASTOR_ANNOTATION");
+    }
+
+    @Test
+    void optionAVariableSetIsNamedByItInAStepsError() {
+        var r = ci().env("KASTOR_CREDS", "no-colon-secret-5150").env("KASTOR_INSECURE_REGISTRY", "true")
+                .run("artifact", "list", "oci://127.0.0.1:1/nothing");
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.errLines().get(0)).contains("KASTOR_CREDS must be user:password");
+        r.assertLeaksNone("", "no-colon-secret-5150");
     }
 
     @Test

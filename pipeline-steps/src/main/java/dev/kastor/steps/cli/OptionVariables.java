@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -136,5 +137,51 @@ public final class OptionVariables implements CommandLine.IDefaultValueProvider 
                 option.setValue(lines);
             }
         }
+    }
+
+    /**
+     * A usage error as the user should read it: a bad value a variable gave is named by the variable (its value left
+     * out when secret), a missing required option names its variables, and options the message mentions that a
+     * variable set are named by it ({@link #attribute}).
+     */
+    public static String explain(CommandLine.ParameterException e) {
+        CommandSpec command = e.getCommandLine().getCommandSpec();
+        OptionVariables variables = of(command);
+        if (variables == null) return e.getMessage();
+        if (e instanceof CommandLine.MissingParameterException missing) {
+            var names = new ArrayList<String>();
+            for (ArgSpec arg : missing.getMissing()) if (arg instanceof OptionSpec o) names.add(String.join(" or ", namesOf(o)));
+            return names.isEmpty() ? e.getMessage() : e.getMessage() + " (or set " + String.join("; ", names) + ")";
+        }
+        if (e.getArgSpec() instanceof OptionSpec option) {
+            String variable = variables.setBy(option);
+            String value = variable == null ? null : variables.ctx.env(variable);
+            if (value != null && (e.getValue() == null || value.contains(e.getValue()))) {
+                if (SECRET.contains(option.longestName())) return "Invalid value for variable " + variable + " (the value is not shown)";
+                if (e.getCause() instanceof CommandLine.TypeConversionException t) return "Invalid value for variable " + variable + ": " + t.getMessage();
+            }
+        }
+        return attribute(e.getMessage(), command);
+    }
+
+    /**
+     * A step's message, with the options it mentions that a variable set (the user typed none of them) named by that
+     * variable: a message that starts with the option is about it and starts with the variable instead
+     * ({@code KASTOR_CREDS must be user:password}); elsewhere the variable is added after the message.
+     */
+    public static String attribute(String message, CommandSpec command) {
+        OptionVariables variables = of(command);
+        if (variables == null || message == null) return message;
+        var notes = new ArrayList<String>();
+        for (OptionSpec option : command.options()) {
+            String name = option.longestName();
+            var mention = Pattern.compile("(?<![\\w-])" + Pattern.quote(name) + "(?![\\w-])").matcher(message);
+            if (!mention.find()) continue;
+            String variable = variables.setBy(option);
+            if (variable == null) continue;
+            if (mention.start() == 0) message = variable + message.substring(name.length());
+            else notes.add(name + " was set by " + variable);
+        }
+        return notes.isEmpty() ? message : message + " (" + String.join("; ", notes) + ")";
     }
 }
