@@ -26,7 +26,8 @@ import picocli.CommandLine.ScopeType;
         exitCodeList = {"0:ok", "1:the step failed (message on stderr says what and how to fix)",
                 "2:usage error (unknown option, missing argument)", "3:kastor artifact diff / kube diff found differences",
                 "4:timed out waiting (flux wait, kube apply --wait): not failed, not done yet"},
-        footer = {"", "GitLab CI variables (CI_REGISTRY, CI_COMMIT_SHA, ...) fill the defaults. Docs: README.md"})
+        footer = {"", "GitLab CI variables (CI_REGISTRY, CI_COMMIT_SHA, ...) fill the defaults. Docs: README.md",
+                OptionVariables.RULE, OptionVariables.RULE_CONTINUED})
 public final class Kastor implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -67,10 +68,17 @@ public final class Kastor implements Runnable {
      * The command tree for one run. picocli would model every verb of every group by reflection on each start, which
      * a CI step pays for (most of {@code kastor --version}'s time); so only the group the command line runs is
      * modelled, and the others are a name and a description for the top-level help. {@code kastor help ...} gets the
-     * whole tree. The {@code @Command} annotation above stays the one list of groups.
+     * whole tree. The {@code @Command} annotation above stays the one list of groups. Every command's help footer
+     * says how its options are also variables ({@link OptionVariables}).
      */
     static CommandLine commandLine(Kastor kastor, Factory factory, String group) {
-        if (group == null) return new CommandLine(kastor, factory);
+        CommandLine cmd = group == null ? new CommandLine(kastor, factory) : groupOnly(kastor, factory, group);
+        OptionVariables.describeIn(cmd);
+        return cmd;
+    }
+
+    /** The root with the group named {@code group} complete and every other group a placeholder. */
+    private static CommandLine groupOnly(Kastor kastor, Factory factory, String group) {
         Command a = Kastor.class.getAnnotation(Command.class);
         var spec = CommandLine.Model.CommandSpec.wrapWithoutInspection(kastor, factory);
         spec.name(a.name()).scopeType(a.scope()).versionProvider(new Version());

@@ -276,6 +276,25 @@ class OptionVariablesTest {
     }
 
     @Test
+    void helpFootersStateTheRule() {
+        var root = KastorRun.in(tmp).run("--help");
+        var group = KastorRun.in(tmp).run("help", "image");
+        var push = KastorRun.in(tmp).run("artifact", "push", "--help");
+        var wait = KastorRun.in(tmp).run("flux", "wait", "--help");
+
+        for (var r : List.of(root, group)) {
+            assertThat(r.out()).as(r.toString()).contains("--insecure-registry is KASTOR_INSECURE_REGISTRY", "KASTOR_<GROUP>_<VERB>_<OPTION>");
+        }
+        assertThat(push.out()).contains("KASTOR_PATH", "KASTOR_ARTIFACT_PUSH_PATH", "one value per line", "[DIR] TARGET (parameters)")
+                .doesNotContain("KASTOR_<GROUP>_<VERB>_<OPTION>");
+        assertThat(wait.out()).contains("--url is KASTOR_URL, or KASTOR_FLUX_WAIT_URL for this command only");
+        for (CommandLine c : allCommands(context(Map.of()))) {
+            // picocli wraps a line at the help's width (120): the rule must stay one sentence a line.
+            assertThat(c.getCommandSpec().usageMessage().footer()).as(c.getCommandSpec().qualifiedName()).allMatch(l -> l.length() < 120);
+        }
+    }
+
+    @Test
     void helpShowsTheDefaultAVariableSets() {
         var r = KastorRun.in(tmp).env("KASTOR_ARTIFACT_PUSH_RETRIES", "9").run("artifact", "push", "--help");
 

@@ -36,6 +36,12 @@ public final class OptionVariables implements CommandLine.IDefaultValueProvider 
     /** Options whose value is a secret: no message repeats a value a variable gave them. */
     private static final Set<String> SECRET = Set.of("--creds");
 
+    /** The rule in general, in the root's help footer (which every command inherits). */
+    public static final String RULE = "Every option is also a variable: --insecure-registry is KASTOR_INSECURE_REGISTRY, and"
+            + " KASTOR_<GROUP>_<VERB>_<OPTION>";
+    public static final String RULE_CONTINUED = "(e.g. KASTOR_ARTIFACT_PUSH_INSECURE_REGISTRY) for one command wins over it;"
+            + " the command line wins over both.";
+
     private final Context ctx;
 
     public OptionVariables(Context ctx) {
@@ -183,5 +189,36 @@ public final class OptionVariables implements CommandLine.IDefaultValueProvider 
             else notes.add(name + " was set by " + variable);
         }
         return notes.isEmpty() ? message : message + " (" + String.join("; ", notes) + ")";
+    }
+
+    /**
+     * Writes the rule with concrete names at the foot of the help of each command that has options (its shortest as
+     * the example, so the line fits). Every command inherits the root's footer with the rule in general
+     * ({@link #RULE}), which a group keeps and a command with options replaces.
+     */
+    public static void describeIn(CommandLine root) {
+        for (CommandLine sub : root.getSubcommands().values()) {
+            CommandSpec spec = sub.getCommandSpec();
+            OptionSpec example = null;
+            for (OptionSpec o : spec.options()) {
+                boolean shorter = example == null || o.longestName().length() < example.longestName().length();
+                if (!o.usageHelp() && !o.versionHelp() && !o.inherited() && shorter) example = o;
+            }
+            if (example != null && !spec.helpCommand()) {
+                var parameters = new ArrayList<String>();
+                for (var p : spec.positionalParameters()) if (!p.hidden()) parameters.add(p.paramLabel());
+                var footer = new ArrayList<String>();
+                for (String line : spec.usageMessage().footer()) {
+                    if (!line.equals(RULE) && !line.equals(RULE_CONTINUED)) footer.add(line);
+                }
+                if (footer.isEmpty()) footer.add("");
+                footer.add("Every option is also a variable: " + example.longestName() + " is " + generalName(example) + ", or "
+                        + qualifiedName(example) + " for this command only (wins);");
+                footer.add("the command line wins over both. Booleans: true/false/yes/no/1/0; repeatable options: one value per line.");
+                footer.add("Not variables: " + (parameters.isEmpty() ? "" : String.join(" ", parameters) + " (parameters), ") + "--help, --version.");
+                spec.usageMessage().footer(footer.toArray(String[]::new));
+            }
+            describeIn(sub);
+        }
     }
 }
