@@ -7,6 +7,7 @@ import dev.kastor.steps.flux.FluxCommand;
 import dev.kastor.steps.kube.KubeCommand;
 import dev.kastor.steps.status.StatusCommand;
 import dev.kastor.steps.cli.Errors;
+import dev.kastor.steps.cli.OptionVariables;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.Constructor;
@@ -25,7 +26,8 @@ import picocli.CommandLine.ScopeType;
         exitCodeList = {"0:ok", "1:the step failed (message on stderr says what and how to fix)",
                 "2:usage error (unknown option, missing argument)", "3:kastor artifact diff / kube diff found differences",
                 "4:timed out waiting (flux wait, kube apply --wait): not failed, not done yet"},
-        footer = {"", "GitLab CI variables (CI_REGISTRY, CI_COMMIT_SHA, ...) fill the defaults. Docs: README.md"})
+        footer = {"", "GitLab CI variables (CI_REGISTRY, CI_COMMIT_SHA, ...) fill the defaults. Docs: README.md",
+                OptionVariables.RULE, OptionVariables.RULE_CONTINUED})
 public final class Kastor implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -45,6 +47,15 @@ public final class Kastor implements Runnable {
         cmd.setErr(new java.io.PrintWriter(ctx.err(), true));
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
         cmd.setUsageHelpWidth(120); // CI logs are wide; 80 columns would break the examples in the help
+        // Every option is also a KASTOR_* variable; set on the root once the tree is built, so every subcommand has it.
+        cmd.setDefaultValueProvider(new OptionVariables(ctx));
+        // A typed flag is true whatever its variable says: without toggling (from the initial false), picocli would
+        // set a typed flag to the opposite of its default provider's value (picocli #712).
+        cmd.setToggleBooleanFlags(true);
+        cmd.setExecutionStrategy(parsed -> {
+            OptionVariables.splitLines(parsed); // repeatable options a variable set: one value per line
+            return new CommandLine.RunLast().execute(parsed);
+        });
         return cmd.execute(args);
     }
 
@@ -57,10 +68,17 @@ public final class Kastor implements Runnable {
      * The command tree for one run. picocli would model every verb of every group by reflection on each start, which
      * a CI step pays for (most of {@code kastor --version}'s time); so only the group the command line runs is
      * modelled, and the others are a name and a description for the top-level help. {@code kastor help ...} gets the
-     * whole tree. The {@code @Command} annotation above stays the one list of groups.
+     * whole tree. The {@code @Command} annotation above stays the one list of groups. Every command's help footer
+     * says how its options are also variables ({@link OptionVariables}).
      */
     static CommandLine commandLine(Kastor kastor, Factory factory, String group) {
-        if (group == null) return new CommandLine(kastor, factory);
+        CommandLine cmd = group == null ? new CommandLine(kastor, factory) : groupOnly(kastor, factory, group);
+        OptionVariables.describeIn(cmd);
+        return cmd;
+    }
+
+    /** The root with the group named {@code group} complete and every other group a placeholder. */
+    private static CommandLine groupOnly(Kastor kastor, Factory factory, String group) {
         Command a = Kastor.class.getAnnotation(Command.class);
         var spec = CommandLine.Model.CommandSpec.wrapWithoutInspection(kastor, factory);
         spec.name(a.name()).scopeType(a.scope()).versionProvider(new Version());

@@ -17,16 +17,19 @@ public final class Errors implements CommandLine.IExecutionExceptionHandler, Com
     @Override
     public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
         String name = cmd.getCommandSpec().qualifiedName();
-        ctx.err().println(name + ": error: " + describe(e));
+        ctx.err().println(name + ": error: " + OptionVariables.attribute(describe(e), cmd.getCommandSpec()));
         if (ctx.env("KASTOR_DEBUG") != null) e.printStackTrace(ctx.err());
         return e instanceof TimedOutException ? ExitCode.TIMED_OUT : ExitCode.FAILED;
     }
 
-    /** A usage error: the problem and where help is, not the whole usage text (CI logs would bury the message). */
+    /**
+     * A usage error: the problem and where help is, not the whole usage text (CI logs would bury the message). An
+     * option a KASTOR_* variable set is named by that variable, as the user did not type it.
+     */
     @Override
     public int handleParseException(CommandLine.ParameterException e, String[] args) {
         CommandLine cmd = e.getCommandLine();
-        ctx.err().println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+        ctx.err().println(cmd.getCommandSpec().qualifiedName() + ": " + OptionVariables.explain(e));
         CommandLine.UnmatchedArgumentException.printSuggestions(e, ctx.err());
         ctx.err().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for the options and examples.");
         return ExitCode.USAGE;

@@ -98,7 +98,8 @@ final class BuildCommand implements Callable<Integer> {
     String creationTime;
 
     @Option(names = "--cache-dir", paramLabel = "DIR",
-            description = "Cache for base image layers (default: $KASTOR_CACHE_DIR/jib, else ~/.cache/kastor/jib); point a GitLab CI cache at it.")
+            description = "Cache for base image layers (default: $KASTOR_CACHE_DIR/jib, else ~/.cache/kastor/jib); point a GitLab CI cache at it."
+                    + " Its variable is KASTOR_IMAGE_BUILD_CACHE_DIR only: KASTOR_CACHE_DIR is the root of Kastor's caches.")
     String cacheDir;
 
     @Mixin RegistryFlags registry;
