@@ -15,10 +15,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code kastor kube apply} against the Kubernetes API stand-in. The stand-in cannot do server-side apply (it answers
- * 415 to {@code application/apply-patch+yaml}), so these tests check the requests Kastor sends (content type, field
- * manager, force, order) and the validation that happens before any request; the apply itself, --prune and --wait
- * against a real API server are not covered here.
+ * {@code kastor kube apply} against the Kubernetes API stand-in, whose server-side apply is a stand-in too
+ * ({@link ServerSideApplyStandIn}: create or merge, managedFields, dry run; not SSA's field ownership). These tests
+ * check the requests Kastor sends (content type, field manager, force, order), the validation before any request,
+ * and the success path: what is stored. What only a real API server does is named where a test depends on it.
  */
 class KubeApplyTest {
     private static KubeStandIn kube;
@@ -78,26 +78,69 @@ class KubeApplyTest {
 
     @Test
     void appliesServerSideWithFieldManagerKastorAndForceConflictsCrdsFirst() throws Exception {
-        // Input order puts the CRD last; it must be sent first. The stand-in refuses the first apply (it has no SSA).
+        // Input order puts the CRD last; it must be sent first, and the Widget it defines is applied after it.
         Path dir = Artifacts.write(tmp.resolve("ok"), Map.of(
-                "1-app.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  k: v\n",
+                "1-app.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  labels: {tier: web}\ndata:\n  k: v\n",
                 "2-ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
                 "3-crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n"
                         + "  group: example.com\n  scope: Namespaced\n  names: {kind: Widget, plural: widgets}\n  versions:\n  - {name: v1, served: true, storage: true}\n",
-                "4-widget.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"));
+                "4-widget.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: 3\n"));
+        int before = kube.serverSideApplies().size();
 
-        var r = apply(dir.toString());
+        var r = apply(dir.toString(), "-n", "shop");
 
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("applied 4 objects via bars/infra:prod");
         var patches = drain().stream().filter(q -> q.getMethod().equals("PATCH")).toList();
-        assertThat(patches).as(r.toString()).isNotEmpty();
+        assertThat(patches).extracting(RecordedRequest::getPath).extracting(p -> p.replaceAll("\\?.*", "")).containsExactly(
+                "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com",
+                "/api/v1/namespaces/shop",
+                "/api/v1/namespaces/shop/configmaps/app",
+                "/apis/example.com/v1/namespaces/shop/widgets/w");
         RecordedRequest first = patches.get(0);
-        assertThat(first.getPath()).startsWith("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com?");
         assertThat(first.getPath()).contains("fieldManager=kastor").contains("force=true");
         assertThat(first.getHeader("Content-Type")).startsWith("application/apply-patch+yaml");
-        // (The stand-in's request log does not keep the body once its dispatcher has read it, so the body is not checked.)
-        // What a user sees when the server refuses: the object, its file, the agent context.
+        var applies = kube.serverSideApplies().subList(before, kube.serverSideApplies().size());
+        assertThat(applies).allSatisfy(a -> {
+            assertThat(a.fieldManager()).isEqualTo("kastor");
+            assertThat(a.force()).isTrue();
+            assertThat(a.dryRun()).isFalse();
+        });
+        assertThat(applies).extracting(ServerSideApplyStandIn.Applied::code).containsExactly(201, 201, 201, 201);
+        // What the API server stores: the applied fields, identity set by the server, managedFields for kastor.
+        var cm = kube.client().configMaps().inNamespace("shop").withName("app").get();
+        assertThat(cm.getData()).containsExactly(Map.entry("k", "v"));
+        assertThat(cm.getMetadata().getLabels()).containsEntry("tier", "web");
+        assertThat(cm.getMetadata().getUid()).isNotBlank();
+        assertThat(cm.getMetadata().getResourceVersion()).isNotBlank();
+        assertThat(cm.getMetadata().getCreationTimestamp()).isNotBlank();
+        var managed = cm.getMetadata().getManagedFields();
+        assertThat(managed).hasSize(1);
+        assertThat(managed.get(0).getManager()).isEqualTo("kastor");
+        assertThat(managed.get(0).getOperation()).isEqualTo("Apply");
+        assertThat(managed.get(0).getApiVersion()).isEqualTo("v1");
+        assertThat(managed.get(0).getFieldsType()).isEqualTo("FieldsV1");
+        assertThat(managed.get(0).getFieldsV1().getAdditionalProperties()).containsKeys("f:data", "f:metadata");
+        assertThat(kube.client().namespaces().withName("shop").get()).isNotNull();
+        assertThat(kube.client().apiextensions().v1().customResourceDefinitions().withName("widgets.example.com").get().getSpec().getNames().getKind())
+                .isEqualTo("Widget");
+        var widget = kube.client().genericKubernetesResources("example.com/v1", "Widget").inNamespace("shop").withName("w").get();
+        assertThat(widget.<Object>get("spec", "size")).isEqualTo(3);
+        assertThat(widget.getMetadata().getGeneration()).isEqualTo(1L);
+    }
+
+    @Test
+    void theFirstRefusedApplyStopsTheRunAndNamesObjectFileAndContext() throws Exception {
+        // The stand-in refuses, as the API server does, a kind it does not serve: no CRD was ever applied for Gadget.
+        Path dir = Artifacts.write(tmp.resolve("refused"), Map.of(
+                "crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: gadgets.example.com\nspec:\n"
+                        + "  group: example.com\n  scope: Namespaced\n  names: {kind: Gadget, plural: gadgets}\n  versions:\n  - {name: v1, served: false, storage: true}\n",
+                "gadget.yaml", "apiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g\n"));
+
+        var r = apply(dir.toString(), "-n", "refused");
+
         assertThat(r.exit()).as(r.toString()).isEqualTo(1);
-        assertThat(r.err()).contains("server-side apply of CustomResourceDefinition widgets.example.com (3-crd.yaml document 1) via bars/infra:prod failed: ");
+        assertThat(r.err()).contains("server-side apply of Gadget refused/g (gadget.yaml document 1) via bars/infra:prod failed: 404");
     }
 
     @Test

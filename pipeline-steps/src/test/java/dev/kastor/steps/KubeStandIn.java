@@ -17,8 +17,9 @@ import java.util.Map;
 /**
  * The Kubernetes API stand-in (no API server can run here, see TESTING.md): fabric8's mock server in CRUD mode over
  * HTTPS (a self-signed certificate for {@code localhost} and {@code 127.0.0.1}, see {@link #certificatePem()}), with
- * the Flux CRDs installed. It cannot do what controllers do (tests write the status a Flux
- * controller would), server-side apply (415), strategic-merge patch or list paging.
+ * the Flux CRDs installed and server-side apply added by {@link ServerSideApplyStandIn} (a stand-in, not SSA's
+ * field-ownership algorithm: read its comment for what it models). It cannot do what controllers do (tests write the
+ * status a controller would), strategic-merge patch or list paging.
  */
 public final class KubeStandIn implements AutoCloseable {
     public static final String JOB_TOKEN = "job-token-s3cr3t-4711";
@@ -28,12 +29,12 @@ public final class KubeStandIn implements AutoCloseable {
     public static final ResourceDefinitionContext RECEIVER = rdc("notification.toolkit.fluxcd.io", "v1", "Receiver", "receivers");
 
     private final MockWebServer web = new MockWebServer();
+    private final ServerSideApplyStandIn dispatcher = new ServerSideApplyStandIn();
     private final KubernetesMockServer server;
     private final NamespacedKubernetesClient client;
 
     private KubeStandIn() {
-        server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), web, new java.util.HashMap<>(),
-                new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(), true);
+        server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), web, new java.util.HashMap<>(), dispatcher, true);
         server.init(java.net.InetAddress.getLoopbackAddress(), 0);
         client = server.createClient(new dev.kastor.steps.k8s.KubeHttpClients(url()));
         for (ResourceDefinitionContext r : List.of(OCI_REPOSITORY, KUSTOMIZATION, HELM_RELEASE, RECEIVER)) {
@@ -107,6 +108,11 @@ public final class KubeStandIn implements AutoCloseable {
         return file;
     }
 
+    /** Every server-side apply the stand-in answered, with its body, {@code force}, {@code dryRun} and answer code. */
+    public List<ServerSideApplyStandIn.Applied> serverSideApplies() {
+        return dispatcher.applies();
+    }
+
     /** The test's own client: it plays the Flux controllers by writing status. */
     public NamespacedKubernetesClient client() {
         return client;
@@ -117,6 +123,7 @@ public final class KubeStandIn implements AutoCloseable {
         return server.createClient(new dev.kastor.steps.k8s.KubeHttpClients(url()));
     }
 
+    /** The mock server itself: its request log ({@code takeRequest}) shows every request a test's subject sent. */
     public KubernetesMockServer server() {
         return server;
     }
@@ -140,8 +147,10 @@ public final class KubeStandIn implements AutoCloseable {
         return file;
     }
 
+    /** The object now, or null; {@code ns} null for a cluster-scoped kind. */
     public GenericKubernetesResource get(ResourceDefinitionContext rdc, String ns, String name) {
-        return client.genericKubernetesResources(rdc).inNamespace(ns).withName(name).get();
+        var op = client.genericKubernetesResources(rdc);
+        return ns == null ? op.withName(name).get() : op.inNamespace(ns).withName(name).get();
     }
 
     @Override
