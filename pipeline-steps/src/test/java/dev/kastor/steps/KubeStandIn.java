@@ -19,7 +19,7 @@ import java.util.Map;
  * HTTPS (a self-signed certificate for {@code localhost} and {@code 127.0.0.1}, see {@link #certificatePem()}), with
  * the Flux CRDs installed and server-side apply added by {@link ServerSideApplyStandIn} (a stand-in, not SSA's
  * field-ownership algorithm: read its comment for what it models). It cannot do what controllers do (tests write the
- * status a controller would), strategic-merge patch or list paging.
+ * status a controller would, or start {@link FluxControllersStandIn}), strategic-merge patch or list paging.
  */
 public final class KubeStandIn implements AutoCloseable {
     public static final String JOB_TOKEN = "job-token-s3cr3t-4711";
