@@ -24,8 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code kastor flux wait} end to end: a real artifact pushed to the real registry, the Kubernetes API stand-in with
- * the Flux CRDs, and the test playing source-controller and kustomize-controller by writing the status they would
- * write. The stand-in has no controllers, so what Flux itself does between the writes is not covered here.
+ * the Flux CRDs, and source-controller and kustomize-controller played by the test, writing the status they would
+ * write step by step, or by {@link FluxControllersStandIn}. Flux cannot run here, so what it does between the writes
+ * (pulling, building, applying, health checks) is not covered.
  */
 class FluxWaitTest {
     private static final String SHA = "0123456789abcdef0123456789abcdef01234567";
@@ -191,6 +192,28 @@ class FluxWaitTest {
         assertThat(last.targetUrl()).isEqualTo("https://gitlab.example.com/bars/app/-/jobs/55");
         assertThat(last.description()).contains("main@" + digest);
         assertThat(r.err() + r.out()).doesNotContain(API_TOKEN).doesNotContain(KubeStandIn.JOB_TOKEN);
+    }
+
+    @Test
+    void waitSucceedsWithTheExactPushedDigestWhenTheFluxControllersStandInReconciles() throws Exception {
+        String before = push("main", "kind: ConfigMap\n"); // what the cluster runs before this pipeline
+        createSourceAndKustomization();
+        try (var flux = FluxControllersStandIn.start(kube, Artifacts::manifestDigest)) {
+            String digest = push("main", "kind: Secret\n");
+            assertThat(digest).isNotEqualTo(before);
+
+            var r = wait(Map.of("KASTOR_ARTIFACT_DIGEST", digest, "KASTOR_ARTIFACT_URL", url() + ":main"))
+                    .run("flux", "wait", "--reconcile", "--timeout", "2m", "--output", "json");
+
+            assertThat(r.exit()).as(r.toString()).isZero();
+            assertThat(r.json().get("digest").asString()).isEqualTo(digest);
+            assertThat(r.json().get("revision").asString()).isEqualTo("main@" + digest);
+            flux.reconcileNow(); // the pass that handled the reconcile request may come after the one that synced
+            var ks = kube.get(KubeStandIn.KUSTOMIZATION, ns, "podinfo");
+            assertThat(ks.<Object>get("status", "lastAppliedRevision")).isEqualTo("main@" + digest);
+            assertThat(ks.<Object>get("status", "lastHandledReconcileAt")).isEqualTo(ks.getMetadata().getAnnotations().get("reconcile.fluxcd.io/requestedAt"));
+            assertThat(flux.lastError()).isNull();
+        }
     }
 
     @Test

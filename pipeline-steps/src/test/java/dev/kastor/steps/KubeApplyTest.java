@@ -15,10 +15,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code kastor kube apply} against the Kubernetes API stand-in. The stand-in cannot do server-side apply (it answers
- * 415 to {@code application/apply-patch+yaml}), so these tests check the requests Kastor sends (content type, field
- * manager, force, order) and the validation that happens before any request; the apply itself, --prune and --wait
- * against a real API server are not covered here.
+ * {@code kastor kube apply} against the Kubernetes API stand-in, whose server-side apply is a stand-in too
+ * ({@link ServerSideApplyStandIn}: create or merge, managedFields, dry run; not SSA's field ownership). These tests
+ * check the requests Kastor sends (content type, field manager, force, order), the validation before any request,
+ * and the whole success path: what is stored, a repeated apply, --dry-run, --inventory/--prune and --wait (the test
+ * plays the Deployment controller). What only a real API server does is named where a test depends on it.
  */
 class KubeApplyTest {
     private static KubeStandIn kube;
@@ -78,26 +79,69 @@ class KubeApplyTest {
 
     @Test
     void appliesServerSideWithFieldManagerKastorAndForceConflictsCrdsFirst() throws Exception {
-        // Input order puts the CRD last; it must be sent first. The stand-in refuses the first apply (it has no SSA).
+        // Input order puts the CRD last; it must be sent first, and the Widget it defines is applied after it.
         Path dir = Artifacts.write(tmp.resolve("ok"), Map.of(
-                "1-app.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  k: v\n",
+                "1-app.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  labels: {tier: web}\ndata:\n  k: v\n",
                 "2-ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
                 "3-crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n"
                         + "  group: example.com\n  scope: Namespaced\n  names: {kind: Widget, plural: widgets}\n  versions:\n  - {name: v1, served: true, storage: true}\n",
-                "4-widget.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"));
+                "4-widget.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: 3\n"));
+        int before = kube.serverSideApplies().size();
 
-        var r = apply(dir.toString());
+        var r = apply(dir.toString(), "-n", "shop");
 
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("applied 4 objects via bars/infra:prod");
         var patches = drain().stream().filter(q -> q.getMethod().equals("PATCH")).toList();
-        assertThat(patches).as(r.toString()).isNotEmpty();
+        assertThat(patches).extracting(RecordedRequest::getPath).extracting(p -> p.replaceAll("\\?.*", "")).containsExactly(
+                "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com",
+                "/api/v1/namespaces/shop",
+                "/api/v1/namespaces/shop/configmaps/app",
+                "/apis/example.com/v1/namespaces/shop/widgets/w");
         RecordedRequest first = patches.get(0);
-        assertThat(first.getPath()).startsWith("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com?");
         assertThat(first.getPath()).contains("fieldManager=kastor").contains("force=true");
         assertThat(first.getHeader("Content-Type")).startsWith("application/apply-patch+yaml");
-        // (The stand-in's request log does not keep the body once its dispatcher has read it, so the body is not checked.)
-        // What a user sees when the server refuses: the object, its file, the agent context.
+        var applies = kube.serverSideApplies().subList(before, kube.serverSideApplies().size());
+        assertThat(applies).allSatisfy(a -> {
+            assertThat(a.fieldManager()).isEqualTo("kastor");
+            assertThat(a.force()).isTrue();
+            assertThat(a.dryRun()).isFalse();
+        });
+        assertThat(applies).extracting(ServerSideApplyStandIn.Applied::code).containsExactly(201, 201, 201, 201);
+        // What the API server stores: the applied fields, identity set by the server, managedFields for kastor.
+        var cm = kube.client().configMaps().inNamespace("shop").withName("app").get();
+        assertThat(cm.getData()).containsExactly(Map.entry("k", "v"));
+        assertThat(cm.getMetadata().getLabels()).containsEntry("tier", "web");
+        assertThat(cm.getMetadata().getUid()).isNotBlank();
+        assertThat(cm.getMetadata().getResourceVersion()).isNotBlank();
+        assertThat(cm.getMetadata().getCreationTimestamp()).isNotBlank();
+        var managed = cm.getMetadata().getManagedFields();
+        assertThat(managed).hasSize(1);
+        assertThat(managed.get(0).getManager()).isEqualTo("kastor");
+        assertThat(managed.get(0).getOperation()).isEqualTo("Apply");
+        assertThat(managed.get(0).getApiVersion()).isEqualTo("v1");
+        assertThat(managed.get(0).getFieldsType()).isEqualTo("FieldsV1");
+        assertThat(managed.get(0).getFieldsV1().getAdditionalProperties()).containsKeys("f:data", "f:metadata");
+        assertThat(kube.client().namespaces().withName("shop").get()).isNotNull();
+        assertThat(kube.client().apiextensions().v1().customResourceDefinitions().withName("widgets.example.com").get().getSpec().getNames().getKind())
+                .isEqualTo("Widget");
+        var widget = kube.client().genericKubernetesResources("example.com/v1", "Widget").inNamespace("shop").withName("w").get();
+        assertThat(widget.<Object>get("spec", "size")).isEqualTo(3);
+        assertThat(widget.getMetadata().getGeneration()).isEqualTo(1L);
+    }
+
+    @Test
+    void theFirstRefusedApplyStopsTheRunAndNamesObjectFileAndContext() throws Exception {
+        // The stand-in refuses, as the API server does, a kind it does not serve: no CRD was ever applied for Gadget.
+        Path dir = Artifacts.write(tmp.resolve("refused"), Map.of(
+                "crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: gadgets.example.com\nspec:\n"
+                        + "  group: example.com\n  scope: Namespaced\n  names: {kind: Gadget, plural: gadgets}\n  versions:\n  - {name: v1, served: false, storage: true}\n",
+                "gadget.yaml", "apiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g\n"));
+
+        var r = apply(dir.toString(), "-n", "refused");
+
         assertThat(r.exit()).as(r.toString()).isEqualTo(1);
-        assertThat(r.err()).contains("server-side apply of CustomResourceDefinition widgets.example.com (3-crd.yaml document 1) via bars/infra:prod failed: ");
+        assertThat(r.err()).contains("server-side apply of Gadget refused/g (gadget.yaml document 1) via bars/infra:prod failed: 404");
     }
 
     @Test
@@ -109,6 +153,140 @@ class KubeApplyTest {
         var patches = drain().stream().filter(q -> q.getMethod().equals("PATCH")).toList();
         assertThat(patches).hasSize(1);
         assertThat(patches.get(0).getPath()).startsWith("/api/v1/namespaces/shop/configmaps/app?").contains("dryRun=All");
+    }
+
+    @Test
+    void dryRunAnswersWhatWouldBeAppliedAndStoresNothing() throws Exception {
+        Path dir = Artifacts.write(tmp.resolve("dry"), Map.of("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  k: v1\n"));
+        var live = apply(dir.toString(), "-n", "dry");
+        assertThat(live.exit()).as(live.toString()).isZero();
+        String version = kube.client().configMaps().inNamespace("dry").withName("web").get().getMetadata().getResourceVersion();
+        Artifacts.write(dir, Map.of("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  k: v2\n",
+                "new.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: added\n"));
+
+        var r = apply(dir.toString(), "-n", "dry", "--dry-run", "--inventory", "dry-app");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("dry run: would apply 2 objects");
+        assertThat(r.err()).contains("would apply ConfigMap dry/web", "would apply ConfigMap dry/added");
+        var web = kube.client().configMaps().inNamespace("dry").withName("web").get();
+        assertThat(web.getData()).containsEntry("k", "v1");
+        assertThat(web.getMetadata().getResourceVersion()).isEqualTo(version);
+        assertThat(kube.client().configMaps().inNamespace("dry").withName("added").get()).isNull();
+        // --dry-run writes no inventory either.
+        assertThat(kube.client().configMaps().inNamespace("dry").withName("kastor-inventory-dry-app").get()).isNull();
+    }
+
+    @Test
+    void applyingTheSameInputTwiceChangesNothing() throws Exception {
+        Path dir = Artifacts.write(tmp.resolve("twice"), Map.of(
+                "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  k: v\n",
+                "deploy.yaml", deployment("web", 2, "nginx:1.27")));
+        var first = apply(dir.toString(), "-n", "twice", "--inventory", "twice");
+        assertThat(first.exit()).as(first.toString()).isZero();
+        var cm = kube.client().configMaps().inNamespace("twice").withName("app").get();
+        var deploy = kube.client().apps().deployments().inNamespace("twice").withName("web").get();
+
+        var second = apply(dir.toString(), "-n", "twice", "--inventory", "twice");
+
+        assertThat(second.exit()).as(second.toString()).isZero();
+        var cm2 = kube.client().configMaps().inNamespace("twice").withName("app").get();
+        var deploy2 = kube.client().apps().deployments().inNamespace("twice").withName("web").get();
+        // A no-op apply writes nothing: same resourceVersion, same generation, same managedFields time.
+        assertThat(deploy2.getMetadata().getGeneration()).isEqualTo(1L);
+        assertThat(deploy2.getMetadata().getResourceVersion()).isEqualTo(deploy.getMetadata().getResourceVersion());
+        assertThat(deploy2.getMetadata().getManagedFields()).isEqualTo(deploy.getMetadata().getManagedFields());
+        assertThat(cm2.getMetadata().getResourceVersion()).isEqualTo(cm.getMetadata().getResourceVersion());
+        assertThat(kube.serverSideApplies()).filteredOn(a -> a.path().startsWith("/apis/apps/v1/namespaces/twice/"))
+                .extracting(ServerSideApplyStandIn.Applied::code).containsExactly(201, 200);
+    }
+
+    @Test
+    void aChangedSpecBumpsGenerationAndKeepsWhatOthersWrote() throws Exception {
+        Path dir = Artifacts.write(tmp.resolve("change"), Map.of("deploy.yaml", deployment("web", 2, "nginx:1.27")));
+        assertThat(apply(dir.toString(), "-n", "change").exit()).isZero();
+        // Someone else labels it and the controller reports; a later apply must not take either away.
+        var live = kube.client().apps().deployments().inNamespace("change").withName("web").get();
+        live.getMetadata().getLabels().put("team", "shop");
+        kube.client().apps().deployments().inNamespace("change").resource(live).update();
+        live = kube.client().apps().deployments().inNamespace("change").withName("web").get();
+        live.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder().withObservedGeneration(1L).withReplicas(2).build());
+        kube.client().apps().deployments().inNamespace("change").resource(live).updateStatus();
+        Artifacts.write(dir, Map.of("deploy.yaml", deployment("web", 2, "nginx:1.28")));
+
+        var r = apply(dir.toString(), "-n", "change");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        var after = kube.client().apps().deployments().inNamespace("change").withName("web").get();
+        assertThat(after.getMetadata().getGeneration()).isEqualTo(2L);
+        assertThat(after.getSpec().getTemplate().getSpec().getContainers().get(0).getImage()).isEqualTo("nginx:1.28");
+        assertThat(after.getMetadata().getLabels()).containsEntry("team", "shop").containsEntry("app", "web");
+        assertThat(after.getStatus().getObservedGeneration()).isEqualTo(1L);
+        // A real API server would also record the label edit as an Update by its own field manager; the stand-in
+        // records Apply entries only.
+        assertThat(after.getMetadata().getManagedFields()).extracting(f -> f.getManager() + "/" + f.getOperation()).containsExactly("kastor/Apply");
+    }
+
+    @Test
+    void pruneRemovesWhatTheNextInputDroppedAndKeepsTheRest() throws Exception {
+        Path dir = Artifacts.write(tmp.resolve("prune"), Map.of(
+                "a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+                "b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n"));
+        var first = apply(dir.toString(), "-n", "pruning", "--inventory", "shop", "--prune", "--inventory-namespace", "pruning");
+        assertThat(first.exit()).as(first.toString()).isZero();
+        assertThat(kube.client().configMaps().inNamespace("pruning").withName("b").get().getMetadata().getAnnotations())
+                .containsEntry("config.k8s.io/owning-inventory", "shop");
+        java.nio.file.Files.delete(dir.resolve("b.yaml"));
+
+        var second = apply(dir.toString(), "-n", "pruning", "--inventory", "shop", "--prune", "--inventory-namespace", "pruning");
+
+        assertThat(second.exit()).as(second.toString()).isZero();
+        assertThat(second.out()).contains("applied 1 objects, pruned 1");
+        assertThat(second.err()).contains("pruned ConfigMap pruning/b");
+        assertThat(kube.client().configMaps().inNamespace("pruning").withName("b").get()).isNull();
+        assertThat(kube.client().configMaps().inNamespace("pruning").withName("a").get()).isNotNull();
+        assertThat(kube.client().configMaps().inNamespace("pruning").withName("kastor-inventory-shop").get().getData().get("objects"))
+                .contains("|pruning|a").doesNotContain("|pruning|b");
+    }
+
+    @Test
+    void waitReturnsOnceTheDeploymentControllerReportsTheRollout() throws Exception {
+        Path dir = Artifacts.write(tmp.resolve("wait"), Map.of("deploy.yaml", deployment("web", 2, "nginx:1.27")));
+        var run = new java.util.concurrent.CompletableFuture<KastorRun.Result>();
+        Thread t = new Thread(() -> {
+            try {
+                run.complete(apply(dir.toString(), "-n", "waiting", "--wait", "--timeout", "2m"));
+            } catch (Throwable e) {
+                run.completeExceptionally(e);
+            }
+        }, "kastor-under-test");
+        t.setDaemon(true);
+        t.start();
+
+        // The stand-in has no Deployment controller: the test plays it once the apply has stored the Deployment.
+        var deployments = kube.client().apps().deployments().inNamespace("waiting");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (deployments.withName("web").get() == null) {
+            assertThat(System.nanoTime()).as("the apply never stored the Deployment").isLessThan(deadline);
+            assertThat(run).as("kastor ended before the rollout").isNotDone();
+            Thread.sleep(20);
+        }
+        Thread.sleep(300); // let the wait start watching and see generation 1 unobserved (not needed for correctness)
+        assertThat(run).isNotDone();
+        var live = deployments.withName("web").get();
+        live.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder().withObservedGeneration(live.getMetadata().getGeneration())
+                .withReplicas(2).withUpdatedReplicas(2).withReadyReplicas(2).withAvailableReplicas(2).build());
+        deployments.resource(live).updateStatus();
+        var r = run.get(2, TimeUnit.MINUTES);
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.err()).contains("Deployment waiting/web", "done", "2/2 updated, 2 available");
+    }
+
+    private static String deployment(String name, int replicas, String image) {
+        return "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: " + name + "\n  labels: {app: " + name + "}\nspec:\n  replicas: " + replicas
+                + "\n  selector:\n    matchLabels: {app: " + name + "}\n  template:\n    metadata:\n      labels: {app: " + name + "}\n"
+                + "    spec:\n      containers:\n      - name: web\n        image: " + image + "\n";
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition
 import io.fabric8.kubernetes.client.NamespacedKubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -15,8 +16,10 @@ import java.util.Map;
 
 /**
  * The Kubernetes API stand-in (no API server can run here, see TESTING.md): fabric8's mock server in CRUD mode over
- * plain HTTP, with the Flux CRDs installed. It cannot do what controllers do (tests write the status a Flux
- * controller would), server-side apply (415), strategic-merge patch or list paging.
+ * HTTPS (a self-signed certificate for {@code localhost} and {@code 127.0.0.1}, see {@link #certificatePem()}), with
+ * the Flux CRDs installed and server-side apply added by {@link ServerSideApplyStandIn} (a stand-in, not SSA's
+ * field-ownership algorithm: read its comment for what it models). It cannot do what controllers do (tests write the
+ * status a controller would, or start {@link FluxControllersStandIn}), strategic-merge patch or list paging.
  */
 public final class KubeStandIn implements AutoCloseable {
     public static final String JOB_TOKEN = "job-token-s3cr3t-4711";
@@ -25,12 +28,13 @@ public final class KubeStandIn implements AutoCloseable {
     public static final ResourceDefinitionContext HELM_RELEASE = rdc("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases");
     public static final ResourceDefinitionContext RECEIVER = rdc("notification.toolkit.fluxcd.io", "v1", "Receiver", "receivers");
 
+    private final MockWebServer web = new MockWebServer();
+    private final ServerSideApplyStandIn dispatcher = new ServerSideApplyStandIn();
     private final KubernetesMockServer server;
     private final NamespacedKubernetesClient client;
 
     private KubeStandIn() {
-        server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(), new java.util.HashMap<>(),
-                new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(), true);
+        server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), web, new java.util.HashMap<>(), dispatcher, true);
         server.init(java.net.InetAddress.getLoopbackAddress(), 0);
         client = server.createClient(new dev.kastor.steps.k8s.KubeHttpClients(url()));
         for (ResourceDefinitionContext r : List.of(OCI_REPOSITORY, KUSTOMIZATION, HELM_RELEASE, RECEIVER)) {
@@ -47,6 +51,68 @@ public final class KubeStandIn implements AutoCloseable {
         return "https://127.0.0.1:" + server.getPort();
     }
 
+    /**
+     * The server's self-signed certificate (PEM; subject alternative names {@code localhost} and {@code 127.0.0.1}):
+     * the CA a client gives to trust {@link #url()} instead of skipping verification.
+     */
+    public String certificatePem() {
+        try {
+            return Files.readString(certificateFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** {@link #certificatePem()} as a file (made by the mock server, deleted when the JVM exits), e.g. for {@code --ca-file}. */
+    public Path certificateFile() {
+        return Path.of(web.getSelfSignedCertificate().certificatePath());
+    }
+
+    /**
+     * A TLS context trusting only the stand-in's certificate, for a Java client (the JDK HttpClient, or an in-process
+     * agent's {@code KubeApiUpstream}) that verifies the server as it would a real API server.
+     */
+    public javax.net.ssl.SSLContext sslContext() {
+        try (var in = Files.newInputStream(certificateFile())) {
+            var ks = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+            ks.load(null, null);
+            ks.setCertificateEntry("kube-stand-in", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+            var tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(ks);
+            var ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot trust the stand-in's certificate " + certificateFile(), e);
+        }
+    }
+
+    /**
+     * Writes a kubeconfig for a process that talks to the stand-in itself, as an in-cluster agent does with its service
+     * account: server {@link #url()}, the certificate as {@code certificate-authority-data} (verified, not skipped),
+     * bearer {@code token}. The agent bridge reads such a file through {@code KUBECONFIG}.
+     */
+    public Path writeDirectKubeconfig(Path file, String token) {
+        String ca = java.util.Base64.getEncoder().encodeToString(certificatePem().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        String text = "apiVersion: v1\nkind: Config\nclusters:\n- name: stand-in\n  cluster:\n    certificate-authority-data: " + ca
+                + "\n    server: " + url() + "\nusers:\n- name: agent\n  user:\n    token: " + token
+                + "\ncontexts:\n- name: stand-in\n  context:\n    cluster: stand-in\n    user: agent\ncurrent-context: stand-in\n";
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Files.writeString(file, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return file;
+    }
+
+    /** Every server-side apply the stand-in answered, with its body, {@code force}, {@code dryRun} and answer code. */
+    public List<ServerSideApplyStandIn.Applied> serverSideApplies() {
+        return dispatcher.applies();
+    }
+
     /** The test's own client: it plays the Flux controllers by writing status. */
     public NamespacedKubernetesClient client() {
         return client;
@@ -57,6 +123,7 @@ public final class KubeStandIn implements AutoCloseable {
         return server.createClient(new dev.kastor.steps.k8s.KubeHttpClients(url()));
     }
 
+    /** The mock server itself: its request log ({@code takeRequest}) shows every request a test's subject sent. */
     public KubernetesMockServer server() {
         return server;
     }
@@ -80,8 +147,10 @@ public final class KubeStandIn implements AutoCloseable {
         return file;
     }
 
+    /** The object now, or null; {@code ns} null for a cluster-scoped kind. */
     public GenericKubernetesResource get(ResourceDefinitionContext rdc, String ns, String name) {
-        return client.genericKubernetesResources(rdc).inNamespace(ns).withName(name).get();
+        var op = client.genericKubernetesResources(rdc);
+        return ns == null ? op.withName(name).get() : op.inNamespace(ns).withName(name).get();
     }
 
     @Override

@@ -28,9 +28,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Prune and rollout wait on their own, against the Kubernetes stand-in. The stand-in has no server-side apply, so the
- * objects are created by the test as an earlier apply would have left them; it has no controllers, so the test
- * writes the Deployment status a controller would.
+ * Prune and rollout wait on their own, against the Kubernetes stand-in (the whole {@code kastor kube apply --prune
+ * --wait} is in KubeApplyTest). The objects are created by the test as an earlier apply would have left them, so
+ * each case can set up states an apply would not make (an object adopted by another inventory, one never listed);
+ * the stand-in has no controllers, so the test writes the Deployment status a controller would.
  */
 class PruneAndRolloutTest {
     private static KubeStandIn kube;

@@ -1,0 +1,201 @@
+package dev.kastor.steps;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLHandshakeException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The Kubernetes API stand-in itself, spoken to with real HTTP clients (the JDK HttpClient, kubectl) over verified
+ * TLS: its server-side apply answers as the API server documents (codes, Status bodies), stores through the CRUD
+ * store so a watch sees every change, and its certificate is all a client needs to trust it.
+ */
+class KubeStandInTest {
+    private static final String APPLY = "application/apply-patch+yaml";
+
+    private static KubeStandIn kube;
+    private static HttpClient http;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void start() {
+        kube = KubeStandIn.start();
+        http = HttpClient.newBuilder().sslContext(kube.sslContext()).build();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (http != null) http.close();
+        if (kube != null) kube.close();
+    }
+
+    private static HttpResponse<String> send(String method, String pathAndQuery, String contentType, String body) throws IOException, InterruptedException {
+        var b = HttpRequest.newBuilder(URI.create(kube.url() + pathAndQuery)).header("Authorization", "Bearer test");
+        b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
+                : b.header("Content-Type", contentType).method(method, HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> apply(String pathAndQuery, String yaml) throws IOException, InterruptedException {
+        return send("PATCH", pathAndQuery, APPLY, yaml);
+    }
+
+    private static String configMap(String ns, String name, String value) {
+        return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n  namespace: " + ns + "\ndata:\n  k: " + value + "\n";
+    }
+
+    @Test
+    void applyCreatesWith201MergesWith200AndAWatchSeesEachRealChangeOnly() throws Exception {
+        var events = new LinkedBlockingQueue<String>();
+        Watch watch = kube.client().configMaps().inNamespace("w1").watch(new Watcher<>() {
+            @Override
+            public void eventReceived(Action action, ConfigMap cm) {
+                events.add(action + " " + cm.getMetadata().getName() + " k=" + cm.getData().get("k"));
+            }
+
+            @Override
+            public void onClose(WatcherException cause) {}
+        });
+        try {
+            String path = "/api/v1/namespaces/w1/configmaps/app";
+
+            var created = apply(path + "?fieldManager=tester", configMap("w1", "app", "one"));
+            var changed = apply(path + "?fieldManager=tester&force=true", configMap("w1", "app", "two"));
+            var same = apply(path + "?fieldManager=tester", configMap("w1", "app", "two"));
+
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            assertThat(changed.statusCode()).as(changed.body()).isEqualTo(200);
+            assertThat(same.statusCode()).as(same.body()).isEqualTo(200);
+            JsonNode c = Artifacts.json(changed.body());
+            JsonNode s = Artifacts.json(same.body());
+            assertThat(s.at("/metadata/resourceVersion").asString()).isEqualTo(c.at("/metadata/resourceVersion").asString());
+            assertThat(c.at("/metadata/managedFields/0/manager").asString()).isEqualTo("tester");
+            assertThat(c.at("/metadata/managedFields/0/operation").asString()).isEqualTo("Apply");
+            assertThat(c.at("/metadata/managedFields/0/fieldsType").asString()).isEqualTo("FieldsV1");
+            assertThat(c.at("/metadata/managedFields/0/fieldsV1/f:data/f:k").isObject()).isTrue();
+            assertThat(c.at("/metadata/managedFields/0/time").asString()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ");
+            assertThat(next(events)).isEqualTo("ADDED app k=one");
+            assertThat(next(events)).isEqualTo("MODIFIED app k=two");
+            assertThat(events.poll(500, TimeUnit.MILLISECONDS)).as("a no-op apply writes nothing").isNull();
+            assertThat(kube.client().configMaps().inNamespace("w1").list().getItems()).extracting(cm -> cm.getData().get("k")).containsExactly("two");
+            assertThat(kube.serverSideApplies()).filteredOn(a -> a.path().startsWith(path))
+                    .extracting(a -> a.code() + " force=" + a.force()).containsExactly("201 force=false", "200 force=true", "200 force=false");
+        } finally {
+            watch.close();
+        }
+    }
+
+    private static String next(LinkedBlockingQueue<String> events) throws InterruptedException {
+        String e = events.poll(10, TimeUnit.SECONDS);
+        assertThat(e).as("watch event").isNotNull();
+        return e;
+    }
+
+    @Test
+    void applyWithoutAFieldManagerIsRefusedWith422AsTheApiServerDoes() throws Exception {
+        var r = apply("/api/v1/namespaces/w2/configmaps/app", configMap("w2", "app", "v"));
+
+        assertThat(r.statusCode()).isEqualTo(422);
+        JsonNode status = Artifacts.json(r.body());
+        assertThat(status.get("kind").asString()).isEqualTo("Status");
+        assertThat(status.get("reason").asString()).isEqualTo("Invalid");
+        assertThat(status.get("message").asString()).isEqualTo("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch");
+        assertThat(kube.client().configMaps().inNamespace("w2").withName("app").get()).isNull();
+    }
+
+    @Test
+    void aBodyThatDisagreesWithItsPathIsRefusedWith400AndNothingIsStored() throws Exception {
+        String path = "/api/v1/namespaces/w3/configmaps/app?fieldManager=tester";
+        var answers = new ArrayList<String>();
+        for (String body : List.of(
+                configMap("w3", "other", "v"),
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\n",
+                "apiVersion: apps/v1\nkind: ConfigMap\nmetadata:\n  name: app\n",
+                configMap("elsewhere", "app", "v"),
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  managedFields: [{manager: x}]\n",
+                "- not\n- an object\n")) {
+            var r = apply(path, body);
+            answers.add(r.statusCode() + " " + Artifacts.json(r.body()).get("message").asString());
+        }
+
+        assertThat(answers).containsExactly(
+                "400 the name of the object (other) does not match the name on the URL (app)",
+                "400 the kind in the apply patch (Secret) does not match the kind served at /api/v1/namespaces/w3/configmaps/app (ConfigMap)",
+                "400 Incorrect version specified in apply patch. Specified patch version: apps/v1, expected: v1",
+                "400 the namespace of the object (elsewhere) does not match the namespace on the URL (w3)",
+                "400 metadata.managedFields must be nil",
+                "400 error decoding YAML: the apply patch is not an object");
+        assertThat(kube.client().configMaps().inNamespace("w3").list().getItems()).isEmpty();
+    }
+
+    @Test
+    void aStaleResourceVersionIsAConflictAndAnUnknownKindIsNotFound() throws Exception {
+        String path = "/api/v1/namespaces/w4/configmaps/app?fieldManager=tester";
+        assertThat(apply(path, configMap("w4", "app", "v")).statusCode()).isEqualTo(201);
+
+        var stale = apply(path, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  resourceVersion: \"1\"\n");
+        var unknown = apply("/apis/example.com/v1/namespaces/w4/gizmos/g?fieldManager=tester", "apiVersion: example.com/v1\nkind: Gizmo\nmetadata:\n  name: g\n");
+
+        assertThat(stale.statusCode()).as(stale.body()).isEqualTo(409);
+        assertThat(unknown.statusCode()).as(unknown.body()).isEqualTo(404);
+    }
+
+    @Test
+    void dryRunAnswersTheCreatedObjectAndStoresNothing() throws Exception {
+        var r = apply("/apis/apps/v1/namespaces/w5/deployments/web?fieldManager=tester&dryRun=All",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        JsonNode o = Artifacts.json(r.body());
+        assertThat(o.at("/metadata/uid").asString()).isNotBlank();
+        assertThat(o.at("/metadata/generation").asLong()).isEqualTo(1);
+        assertThat(o.at("/metadata/namespace").asString()).isEqualTo("w5");
+        assertThat(o.at("/metadata/managedFields/0/manager").asString()).isEqualTo("tester");
+        assertThat(kube.client().apps().deployments().inNamespace("w5").withName("web").get()).isNull();
+    }
+
+    @Test
+    void aClientGivenTheCertificateVerifiesTheStandInAndOneWithoutItRefusesIt() throws Exception {
+        kube.client().configMaps().inNamespace("w6").resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                .withNewMetadata().withName("app").endMetadata().addToData("k", "trusted").build()).create();
+        var get = HttpRequest.newBuilder(URI.create(kube.url() + "/api/v1/namespaces/w6/configmaps/app")).build();
+        assertThat(Artifacts.json(http.send(get, HttpResponse.BodyHandlers.ofString()).body()).at("/data/k").asString()).isEqualTo("trusted");
+        try (var untrusting = HttpClient.newHttpClient()) {
+            assertThatThrownBy(() -> untrusting.send(get, HttpResponse.BodyHandlers.ofString())).isInstanceOf(SSLHandshakeException.class);
+        }
+        assertThat(kube.certificatePem()).startsWith("-----BEGIN CERTIFICATE-----");
+
+        // kubectl (Go's TLS stack) with the certificate as certificate-authority-data: verified, not skipped.
+        Path kubeconfig = kube.writeDirectKubeconfig(tmp.resolve("agent-kubeconfig"), "agent-sa-token");
+        var pb = new ProcessBuilder("kubectl", "--kubeconfig", kubeconfig.toString(), "get", "--raw", "/api/v1/namespaces/w6/configmaps/app");
+        pb.environment().put("HOME", tmp.toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(err).isZero();
+        assertThat(Artifacts.json(out).at("/data/k").asString()).isEqualTo("trusted");
+    }
+}
