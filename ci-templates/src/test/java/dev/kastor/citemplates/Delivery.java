@@ -41,15 +41,16 @@ final class Delivery implements AutoCloseable {
     Delivery(Path dir) throws Exception {
         registry = RegistryServer.builder().basicAuth(REGISTRY_USER, REGISTRY_PASSWORD).start();
         kube = KubeStandIn.start();
-        flux = FluxControllersStandIn.start(kube, registry.host(), REGISTRY_USER + ":" + REGISTRY_PASSWORD);
-        kasCert = SelfSignedCert.create(dir, "kas");
+        // source-controller's view of a tag: what the registry answers for it now
+        flux = FluxControllersStandIn.start(kube, (url, tag) -> digestOf(url.substring(("oci://" + registry.host() + "/").length()), tag));
+        kasCert = SelfSignedCert.create(java.nio.file.Files.createDirectories(dir), "kas");
         kas = new Bridge(dir, kasCert);
         var reg = kas.register("group/agents", "production");
         agentId = reg.agent().id();
         kas.gitlab.addJob(new GitLabApiStandIn.Job(JOB_TOKEN, JOB_ID, PROJECT_ID, PROJECT_PATH, 9000, List.of(10L), 42, "alice",
                 "production", "production", List.of(new GitLabApiStandIn.AllowedAgent(agentId, 100, "apps", Map.of("ci_job", Map.of())))));
         kas.gitlab.addApiToken(API_TOKEN, String.valueOf(PROJECT_ID));
-        agent = kas.startAgent(reg.token(), java.net.URI.create(kube.url()), kube.trustingSslContext(), () -> "agent-sa-token",
+        agent = kas.startAgent(reg.token(), java.net.URI.create(kube.url()), kube.sslContext(), () -> "agent-sa-token",
                 dev.kastor.bridge.tunnel.agent.PoolSettings.defaults());
         kas.awaitConnected(agentId);
     }

@@ -179,7 +179,9 @@ final class GitLabCiLocal {
                     p.destroyForcibly().waitFor();
                     throw new IllegalStateException("gitlab-ci-local did not finish in 15 min:\n" + Files.readString(log));
                 }
-                return new Run(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+                var run = new Run(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+                System.out.println("== " + dir.getFileName() + ": " + String.join(" ", cmd.subList(1, cmd.size())).replaceAll("--variable (\\S*(?:TOKEN|PASSWORD))=\\S*", "--variable $1=…") + "\n" + run);
+                return run;
             } finally {
                 Files.deleteIfExists(log);
             }

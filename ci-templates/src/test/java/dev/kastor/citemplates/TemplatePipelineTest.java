@@ -76,6 +76,7 @@ class TemplatePipelineTest {
         assertThat(applied).as("applied through the agent").isNotNull();
         assertThat(applied.getData()).containsEntry("greeting", "hello from seed");
         assertThat(parts.kas.logText()).contains("\"job_id\":" + Delivery.JOB_ID);
+        assertThat(run.output()).contains("pulled oci://" + parts.registry.host() + "/group/app/manifests@" + digest + " (2 files)");
 
         // GitOps: Flux reconciled exactly the pushed digest, and the job waited for it and reported it
         var kustomization = parts.kube.get(KubeStandIn.KUSTOMIZATION, "flux-system", "app");

@@ -47,15 +47,7 @@ public final class Kastor implements Runnable {
         cmd.setErr(new java.io.PrintWriter(ctx.err(), true));
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
         cmd.setUsageHelpWidth(120); // CI logs are wide; 80 columns would break the examples in the help
-        // Every option is also a KASTOR_* variable; set on the root once the tree is built, so every subcommand has it.
-        cmd.setDefaultValueProvider(new OptionVariables(ctx));
-        // A typed flag is true whatever its variable says: without toggling (from the initial false), picocli would
-        // set a typed flag to the opposite of its default provider's value (picocli #712).
-        cmd.setToggleBooleanFlags(true);
-        cmd.setExecutionStrategy(parsed -> {
-            OptionVariables.splitLines(parsed); // repeatable options a variable set: one value per line
-            return new CommandLine.RunLast().execute(parsed);
-        });
+        OptionVariables.install(cmd, ctx); // every option is also a KASTOR_* variable
         return cmd.execute(args);
     }
 

@@ -105,7 +105,12 @@ public final class FluxArtifacts {
         }
     }
 
-    public record PullResult(String url, Digest digest, Path directory, int files, long bytes, Map<String, String> annotations) {}
+    public record PullResult(String url, Digest digest, Path directory, int files, long bytes, Map<String, String> annotations) {
+        /** The artifact by its digest, for messages: {@code url@digest}, or the url alone when it already names the digest. */
+        public String pinnedUrl() {
+            return url.endsWith("@" + digest) ? url : url + "@" + digest;
+        }
+    }
 
     /** Fetches an artifact and extracts its layer into {@code directory}, all or nothing. */
     public PullResult pull(ArtifactLocation source, Path directory, SafeExtractor extractor) {

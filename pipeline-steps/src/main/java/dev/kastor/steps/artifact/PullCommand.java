@@ -55,7 +55,7 @@ final class PullCommand implements Callable<Integer> {
         json.put("directory", result.directory().toString());
         json.put("files", result.files());
         json.put("annotations", result.annotations());
-        output.emit(ctx, "pulled " + result.url() + "@" + result.digest() + " into " + out + " (" + result.files() + " files, "
+        output.emit(ctx, "pulled " + result.pinnedUrl() + " into " + out + " (" + result.files() + " files, "
                 + Console.size(result.bytes()) + ")", json, Map.of("KASTOR_ARTIFACT_DIGEST", result.digest().toString()));
         return 0;
     }

@@ -48,6 +48,21 @@ public final class OptionVariables implements CommandLine.IDefaultValueProvider 
         this.ctx = ctx;
     }
 
+    /**
+     * Makes every option of {@code cmd}'s tree a variable: the provider on the root (after the tree is built, so every
+     * subcommand has it), typed flags that stay on whatever their variable says, repeatable values split at lines.
+     */
+    public static void install(CommandLine cmd, Context ctx) {
+        cmd.setDefaultValueProvider(new OptionVariables(ctx));
+        // A typed flag is true whatever its variable says: without toggling (from the initial false), picocli would
+        // set a typed flag to the opposite of its default provider's value (picocli #712).
+        cmd.setToggleBooleanFlags(true);
+        cmd.setExecutionStrategy(parsed -> {
+            splitLines(parsed); // repeatable options a variable set: one value per line
+            return new CommandLine.RunLast().execute(parsed);
+        });
+    }
+
     @Override
     public String defaultValue(ArgSpec arg) {
         if (!(arg instanceof OptionSpec option) || option.usageHelp() || option.versionHelp()) return null;

@@ -31,7 +31,9 @@ import picocli.CommandLine.Option;
         "Build Kastor's own images (kastor, kastor-kas, kastor-agent) from the built jars onto a Java runtime base image.", "",
         "Examples:",
         "  scripts/build-images --to registry.example.com/kastor --tag 0.1.0 --tag latest",
-        "  scripts/build-images --base registry.example.com/mirror/eclipse-temurin:21-jre --oci-layout build/images", ""})
+        "  scripts/build-images --base registry.example.com/mirror/eclipse-temurin:21-jre --oci-layout build/images", ""},
+        footer = {"", "Every option is also a variable: --insecure-registry is KASTOR_INSECURE_REGISTRY, --base is KASTOR_BASE;"
+                + " the command line wins."})
 public final class KastorImages implements Callable<Integer> {
     /** The non-root user (and group) of distroless images; no home directory, nothing writable but /tmp. */
     public static final String USER = "65532:65532";
@@ -124,6 +126,9 @@ public final class KastorImages implements Callable<Integer> {
         cmd.setOut(new java.io.PrintWriter(ctx.out(), true));
         cmd.setErr(new java.io.PrintWriter(ctx.err(), true));
         cmd.setUsageHelpWidth(120);
+        // As for kastor: every option is also a variable (--insecure-registry is KASTOR_INSECURE_REGISTRY), so a
+        // release job is configured by CI/CD variables.
+        dev.kastor.steps.cli.OptionVariables.install(cmd, ctx);
         return cmd.execute(args);
     }
 

@@ -41,7 +41,7 @@ final class Inputs {
             try {
                 var location = ArtifactLocation.parse(source, ctx.workDir());
                 var result = registry.artifacts(ctx, console).pull(location, tmp.resolve("content"), SafeExtractor.withDefaults());
-                console.info("pulled " + result.url() + "@" + result.digest() + " (" + result.files() + " files)");
+                console.info("pulled " + result.pinnedUrl() + " (" + result.files() + " files)");
                 reader.readPath(result.directory(), source);
             } finally {
                 delete(tmp);
