@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.testing.RegistryServer;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
-import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -59,12 +57,6 @@ class FluxControllersStandInTest {
         return r.json().get("digest").asString();
     }
 
-    private void create(ResourceDefinitionContext rdc, String namespace, String name, Map<String, Object> spec) {
-        var o = new GenericKubernetesResourceBuilder().withApiVersion(rdc.getGroup() + "/" + rdc.getVersion()).withKind(rdc.getKind())
-                .withNewMetadata().withName(name).withNamespace(namespace).endMetadata().build();
-        o.setAdditionalProperty("spec", spec);
-        kube.client().genericKubernetesResources(rdc).inNamespace(namespace).resource(o).create();
-    }
 
     private FluxControllersStandIn controllers() {
         return FluxControllersStandIn.start(kube, Artifacts::manifestDigest, Duration.ofHours(1));
@@ -84,10 +76,10 @@ class FluxControllersStandInTest {
     @Test
     void sourceAndTheKustomizationsItFeedsGetTheStatusFluxWouldWrite() throws Exception {
         String digest = push("main", "kind: Secret\n");
-        create(KubeStandIn.OCI_REPOSITORY, ns, "app", Map.of("interval", "5m", "url", repositoryUrl, "ref", Map.of("tag", "main")));
-        create(KubeStandIn.KUSTOMIZATION, ns, "same-ns", Map.of("sourceRef", Map.of("kind", "OCIRepository", "name", "app")));
-        create(KubeStandIn.KUSTOMIZATION, ns + "-apps", "other-ns", Map.of("sourceRef", Map.of("kind", "OCIRepository", "name", "app", "namespace", ns)));
-        create(KubeStandIn.KUSTOMIZATION, ns, "from-git", Map.of("sourceRef", Map.of("kind", "GitRepository", "name", "app")));
+        kube.create(KubeStandIn.OCI_REPOSITORY, ns, "app", Map.of("interval", "5m", "url", repositoryUrl, "ref", Map.of("tag", "main")));
+        kube.create(KubeStandIn.KUSTOMIZATION, ns, "same-ns", Map.of("sourceRef", Map.of("kind", "OCIRepository", "name", "app")));
+        kube.create(KubeStandIn.KUSTOMIZATION, ns + "-apps", "other-ns", Map.of("sourceRef", Map.of("kind", "OCIRepository", "name", "app", "namespace", ns)));
+        kube.create(KubeStandIn.KUSTOMIZATION, ns, "from-git", Map.of("sourceRef", Map.of("kind", "GitRepository", "name", "app")));
 
         try (var flux = controllers()) {
             flux.reconcileNow();
@@ -113,8 +105,8 @@ class FluxControllersStandInTest {
     @Test
     void aNewPushAndAReconcileRequestAreFollowedAndANewGenerationIsObserved() throws Exception {
         String first = push("main", "kind: ConfigMap\n");
-        create(KubeStandIn.OCI_REPOSITORY, ns, "app", Map.of("url", repositoryUrl, "ref", Map.of("tag", "main")));
-        create(KubeStandIn.KUSTOMIZATION, ns, "app", Map.of("path", "./", "sourceRef", Map.of("kind", "OCIRepository", "name", "app")));
+        kube.create(KubeStandIn.OCI_REPOSITORY, ns, "app", Map.of("url", repositoryUrl, "ref", Map.of("tag", "main")));
+        kube.create(KubeStandIn.KUSTOMIZATION, ns, "app", Map.of("path", "./", "sourceRef", Map.of("kind", "OCIRepository", "name", "app")));
         try (var flux = controllers()) {
             flux.reconcileNow();
             String rv = kube.get(KubeStandIn.KUSTOMIZATION, ns, "app").getMetadata().getResourceVersion();
@@ -141,7 +133,7 @@ class FluxControllersStandInTest {
     @Test
     void aTagThatDoesNotResolveIsReadyFalseAndTheLastArtifactStays() throws Exception {
         String digest = push("main", "kind: Secret\n");
-        create(KubeStandIn.OCI_REPOSITORY, ns, "app", Map.of("url", repositoryUrl, "ref", Map.of("tag", "main")));
+        kube.create(KubeStandIn.OCI_REPOSITORY, ns, "app", Map.of("url", repositoryUrl, "ref", Map.of("tag", "main")));
         try (var flux = controllers()) {
             flux.reconcileNow();
             var o = kube.get(KubeStandIn.OCI_REPOSITORY, ns, "app");

@@ -1,7 +1,6 @@
 package dev.kastor.steps;
 
 import dev.kastor.steps.cli.Context;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.io.ByteArrayInputStream;
 import java.io.OutputStream;
@@ -33,8 +32,8 @@ class FluxWaitBench {
         try (KubeStandIn kube = KubeStandIn.start()) {
             Path kubeconfig = kube.writeKubeconfig(tmp.resolve("kubeconfig"), Map.of("bench/infra:prod", 1L));
             String ns = "bench";
-            create(kube, KubeStandIn.OCI_REPOSITORY, ns, Map.of("url", "oci://registry.example.com/app", "ref", Map.of("tag", "main")));
-            create(kube, KubeStandIn.KUSTOMIZATION, ns, Map.of("sourceRef", Map.of("kind", "OCIRepository", "name", "app")));
+            kube.create(KubeStandIn.OCI_REPOSITORY, ns, "app", Map.of("url", "oci://registry.example.com/app", "ref", Map.of("tag", "main")));
+            kube.create(KubeStandIn.KUSTOMIZATION, ns, "app", Map.of("sourceRef", Map.of("kind", "OCIRepository", "name", "app")));
             var millis = new ArrayList<Double>();
             for (int i = 0; i < trials + 5; i++) {
                 String digest = "sha256:" + String.format(Locale.ROOT, "%064x", i + 1);
@@ -89,13 +88,6 @@ class FluxWaitBench {
     private static double pct(List<Double> sorted, int p) {
         int idx = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
         return sorted.get(Math.max(0, Math.min(sorted.size() - 1, idx)));
-    }
-
-    private static void create(KubeStandIn kube, ResourceDefinitionContext rdc, String ns, Map<String, Object> spec) {
-        var o = new GenericKubernetesResourceBuilder().withApiVersion(rdc.getGroup() + "/" + rdc.getVersion()).withKind(rdc.getKind())
-                .withNewMetadata().withName("app").withNamespace(ns).withGeneration(1L).endMetadata().build();
-        o.setAdditionalProperty("spec", spec);
-        kube.client().genericKubernetesResources(rdc).inNamespace(ns).resource(o).create();
     }
 
     /** Reads the object, then stamps {@code start[0]} just before sending the status write (the measured moment). */

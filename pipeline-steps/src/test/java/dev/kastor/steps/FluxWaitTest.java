@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kastor.testing.GitLabApiStandIn;
 import dev.kastor.testing.RegistryServer;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -80,16 +79,9 @@ class FluxWaitTest {
     }
 
     private void createSourceAndKustomization() {
-        create(KubeStandIn.OCI_REPOSITORY, "podinfo", Map.of("interval", "5m", "url", url(), "ref", Map.of("tag", "main")));
-        create(KubeStandIn.KUSTOMIZATION, "podinfo", Map.of("interval", "10m", "path", "./", "prune", true,
+        kube.create(KubeStandIn.OCI_REPOSITORY, ns, "podinfo", Map.of("interval", "5m", "url", url(), "ref", Map.of("tag", "main")));
+        kube.create(KubeStandIn.KUSTOMIZATION, ns, "podinfo", Map.of("interval", "10m", "path", "./", "prune", true,
                 "sourceRef", Map.of("kind", "OCIRepository", "name", "podinfo")));
-    }
-
-    private void create(ResourceDefinitionContext rdc, String name, Map<String, Object> spec) {
-        var o = new GenericKubernetesResourceBuilder().withApiVersion(rdc.getGroup() + "/" + rdc.getVersion()).withKind(rdc.getKind())
-                .withNewMetadata().withName(name).withNamespace(ns).withGeneration(1L).endMetadata().build();
-        o.setAdditionalProperty("spec", spec);
-        kube.client().genericKubernetesResources(rdc).inNamespace(ns).resource(o).create();
     }
 
     /** Writes {@code status} as a Flux controller would (observedGeneration = generation). */

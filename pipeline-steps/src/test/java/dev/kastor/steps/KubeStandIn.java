@@ -147,6 +147,17 @@ public final class KubeStandIn implements AutoCloseable {
         return file;
     }
 
+    /**
+     * Creates an object of a namespaced kind (a Flux OCIRepository or Kustomization, say) with this {@code spec}, as a
+     * user's manifest would; the stand-in gives it uid, resourceVersion and generation 1. Returns it as stored.
+     */
+    public GenericKubernetesResource create(ResourceDefinitionContext rdc, String ns, String name, Map<String, Object> spec) {
+        var o = new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder().withApiVersion(rdc.getGroup() + "/" + rdc.getVersion())
+                .withKind(rdc.getKind()).withNewMetadata().withName(name).withNamespace(ns).endMetadata().build();
+        o.setAdditionalProperty("spec", spec);
+        return client.genericKubernetesResources(rdc).inNamespace(ns).resource(o).create();
+    }
+
     /** The object now, or null; {@code ns} null for a cluster-scoped kind. */
     public GenericKubernetesResource get(ResourceDefinitionContext rdc, String ns, String name) {
         var op = client.genericKubernetesResources(rdc);
