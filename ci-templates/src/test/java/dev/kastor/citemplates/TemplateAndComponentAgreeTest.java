@@ -22,6 +22,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  */
 class TemplateAndComponentAgreeTest {
     static final YAMLMapper YAML = YAMLMapper.builder().build();
+    static final java.util.Set<String> GLOBAL_KEYWORDS = java.util.Set.of("default", "include", "stages", "variables", "workflow", "spec");
     static final Pattern KASTOR_VERB = Pattern.compile("\\bkastor ([a-z]+ [a-z]+)");
 
     static JsonNode lastDocument(Path file) throws IOException {
@@ -36,7 +37,7 @@ class TemplateAndComponentAgreeTest {
     static Map<String, String> jobs(JsonNode config) {
         var out = new TreeMap<String, String>();
         config.properties().forEach(e -> {
-            if (e.getKey().startsWith(".") || !e.getValue().isObject()) return;
+            if (e.getKey().startsWith(".") || GLOBAL_KEYWORDS.contains(e.getKey()) || !e.getValue().isObject()) return;
             var verbs = new ArrayList<String>();
             String dotenv = "";
             for (JsonNode job : chain(config, e.getValue())) {
