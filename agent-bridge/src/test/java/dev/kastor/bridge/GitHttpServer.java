@@ -27,7 +27,10 @@ public final class GitHttpServer implements AutoCloseable {
     private final int port;
     private final Process process;
 
-    private GitHttpServer(Path dir, String username, String password) {
+    private final String prefix;
+
+    private GitHttpServer(Path dir, String username, String password, String prefix) {
+        this.prefix = prefix;
         Path lighttpd = Path.of("/usr/sbin/lighttpd");
         if (!Files.isExecutable(lighttpd)) Programs.require("lighttpd", "lighttpd");
         Programs.require("git", "git");
@@ -43,19 +46,19 @@ public final class GitHttpServer implements AutoCloseable {
                     server.port = %d
                     server.modules = ("mod_alias", "mod_setenv", "mod_auth", "mod_authn_file", "mod_cgi")
                     server.errorlog = "%s"
-                    alias.url = ("/git/" => "%s/")
-                    $HTTP["url"] =~ "^/git/" {
+                    alias.url = ("%s" => "%s/")
+                    $HTTP["url"] =~ "^%s" {
                       cgi.assign = ("" => "")
                       setenv.set-environment = ("GIT_PROJECT_ROOT" => "%s", "GIT_HTTP_EXPORT_ALL" => "1")
                     }
-                    """.formatted(dir, port, dir.resolve("error.log"), BACKEND, repos));
+                    """.formatted(dir, port, dir.resolve("error.log"), prefix, BACKEND, prefix, repos));
             if (username != null) {
                 Files.writeString(dir.resolve("users"), username + ":" + password + "\n");
                 conf.append("""
                         auth.backend = "plain"
                         auth.backend.plain.userfile = "%s"
-                        auth.require = ("/git/" => ("method" => "basic", "realm" => "git", "require" => "valid-user"))
-                        """.formatted(dir.resolve("users")));
+                        auth.require = ("%s" => ("method" => "basic", "realm" => "git", "require" => "valid-user"))
+                        """.formatted(dir.resolve("users"), prefix));
             }
             Path confFile = dir.resolve("lighttpd.conf");
             Files.writeString(confFile, conf);
@@ -69,12 +72,20 @@ public final class GitHttpServer implements AutoCloseable {
 
     /** Anonymous read access. */
     public static GitHttpServer start(Path dir) {
-        return new GitHttpServer(dir, null, null);
+        return new GitHttpServer(dir, null, null, "/git/");
+    }
+
+    /**
+     * Anonymous read access with repositories at the root, {@code http://127.0.0.1:<port>/<project>.git}, as GitLab
+     * serves them (gitlab-ci-local clones {@code include: project:} and components from there).
+     */
+    public static GitHttpServer startAtRoot(Path dir) {
+        return new GitHttpServer(dir, null, null, "/");
     }
 
     /** Every request needs basic auth with this user and password. */
     public static GitHttpServer startWithBasicAuth(Path dir, String username, String password) {
-        return new GitHttpServer(dir, username, password);
+        return new GitHttpServer(dir, username, password, "/git/");
     }
 
     private void awaitListening() {
@@ -93,7 +104,7 @@ public final class GitHttpServer implements AutoCloseable {
 
     /** {@code http://127.0.0.1:<port>/git/{project}.git}: KAS's {@code agent_configuration.git_url_template}. */
     public String urlTemplate() {
-        return "http://127.0.0.1:" + port + "/git/{project}.git";
+        return "http://127.0.0.1:" + port + prefix + "{project}.git";
     }
 
     public String url(String project) {
@@ -109,6 +120,8 @@ public final class GitHttpServer implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         Programs.check(List.of("git", "init", "-q", "--bare", "-b", "main", bare.toString()), 30);
+        // partial clones (--filter), which gitlab-ci-local asks for when it fetches an included file
+        Programs.check(List.of("git", "-C", bare.toString(), "config", "uploadpack.allowFilter", "true"), 30);
     }
 
     /** Writes {@code content} to {@code path} in {@code project} on main and pushes it; returns the new commit id. */
@@ -140,7 +153,8 @@ public final class GitHttpServer implements AutoCloseable {
         return Programs.check(cmd, 60);
     }
 
-    private Path bare(String project) {
+    /** The bare repository of {@code project} on disk: a test pushes to it directly ({@code git push <path> ...}). */
+    public Path bare(String project) {
         return repos.resolve(project + ".git");
     }
 

@@ -64,6 +64,28 @@ class TemplateAndComponentAgreeTest {
         return out;
     }
 
+    /** The version of the kastor command built here, as its {@code --version} says it (without -SNAPSHOT). */
+    static String kastorVersion() throws IOException {
+        var p = new java.util.Properties();
+        try (var in = TemplateAndComponentAgreeTest.class.getResourceAsStream("/dev/kastor/steps/version.properties")) {
+            p.load(in);
+        }
+        return p.getProperty("version").replace("-SNAPSHOT", "");
+    }
+
+    @Test
+    void bothRunTheKastorImageTheReleasePipelinePublishesForThisVersion() throws IOException {
+        // Kastor's .gitlab-ci.yml pushes $CI_REGISTRY_IMAGE/kastor:<version> for the tag v<version> of gitlab.com/kastor-dev/kastor.
+        String image = "registry.gitlab.com/kastor-dev/kastor/kastor:" + kastorVersion();
+        JsonNode spec;
+        try (var docs = YAML.readValues(YAML.createParser(Files.readString(Repo.CI_TEMPLATES.resolve("components/kastor.yml"))), JsonNode.class)) {
+            spec = docs.nextValue();
+        }
+        assertThat(lastDocument(Repo.CI_TEMPLATES.resolve("kastor.gitlab-ci.yml")).path("variables").path("KASTOR_JOB_IMAGE").asString()).isEqualTo(image);
+        assertThat(spec.path("spec").path("inputs").path("image").path("default").asString()).isEqualTo(image);
+        assertThat(Files.readString(Repo.ROOT.resolve(".gitlab-ci.yml"))).contains("--to \"$CI_REGISTRY_IMAGE\" --tag \"${CI_COMMIT_TAG#v}\"");
+    }
+
     @Test
     void templateAndComponentRunTheSameJobsWithTheSameVerbs() throws IOException {
         var template = jobs(lastDocument(Repo.CI_TEMPLATES.resolve("kastor.gitlab-ci.yml")));
