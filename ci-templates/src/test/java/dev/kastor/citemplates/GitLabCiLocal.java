@@ -91,8 +91,9 @@ final class GitLabCiLocal {
         return this;
     }
 
-    /** Writes a file of the project (parents created). */
+    /** Writes a file of the project (parents created); a {@code .gitlab-ci.yml} must be valid by GitLab's schema first. */
     GitLabCiLocal write(String path, String content) {
+        if (path.equals(".gitlab-ci.yml")) GitLabCiSchemaTest.assertValid(content);
         try {
             Path f = dir.resolve(path);
             Files.createDirectories(f.getParent());

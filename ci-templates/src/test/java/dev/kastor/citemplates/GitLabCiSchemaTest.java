@@ -61,6 +61,15 @@ class GitLabCiSchemaTest {
         return out;
     }
 
+    /** Fails with GitLab's schema's complaints unless every document of {@code yaml} is valid. */
+    static void assertValid(String yaml) {
+        try {
+            assertThat(problems(yaml)).as("GitLab's CI schema on\n" + yaml).isEmpty();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("ciFiles")
     void everyDocumentValidatesAgainstGitLabsSchema(Path file) throws IOException {

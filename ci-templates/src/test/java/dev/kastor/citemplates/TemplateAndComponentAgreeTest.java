@@ -87,6 +87,22 @@ class TemplateAndComponentAgreeTest {
     }
 
     @Test
+    void deployJobsShowOnTheEnvironmentPageWithTheirAgentAndFluxResource() throws IOException {
+        for (Path file : List.of(Repo.CI_TEMPLATES.resolve("kastor.gitlab-ci.yml"), Repo.CI_TEMPLATES.resolve("components/kastor.yml"))) {
+            JsonNode config = lastDocument(file);
+            for (String job : List.of("kastor-deploy", "kastor-flux-sync")) {
+                JsonNode environment = chain(config, config.get(job)).stream().map(j -> j.path("environment")).filter(JsonNode::isObject)
+                        .findFirst().orElseThrow(() -> new AssertionError(file + ": " + job + " has no environment"));
+                assertThat(environment.path("name").asString()).as("%s %s", file.getFileName(), job).isNotBlank();
+                assertThat(environment.path("kubernetes").path("agent").asString()).as("%s %s", file.getFileName(), job).isNotBlank();
+            }
+            JsonNode flux = chain(config, config.get("kastor-flux-sync")).stream().map(j -> j.path("environment")).filter(JsonNode::isObject)
+                    .findFirst().orElseThrow();
+            assertThat(flux.path("kubernetes").path("flux_resource_path").asString()).startsWith("kustomize.toolkit.fluxcd.io/v1/namespaces/");
+        }
+    }
+
+    @Test
     void templateAndComponentRunTheSameJobsWithTheSameVerbs() throws IOException {
         var template = jobs(lastDocument(Repo.CI_TEMPLATES.resolve("kastor.gitlab-ci.yml")));
         var component = jobs(lastDocument(Repo.CI_TEMPLATES.resolve("components/kastor.yml")));
