@@ -86,6 +86,28 @@ class IncludeFromProjectsTest {
     }
 
     @Test
+    void componentFileIncludedFromKastorsProjectWithInputs() throws Exception {
+        var project = userProject("by-project-inputs", """
+                include:
+                  - project: kastor-dev/kastor
+                    ref: v0.1.0
+                    file: /ci-templates/components/kastor.yml
+                    inputs:
+                      agent: %s
+                      deploy: push
+                      environment: review
+                      manifests_repository: $CI_REGISTRY_IMAGE/review-manifests
+                """.formatted(Delivery.AGENT_CONTEXT));
+
+        var run = project.pipeline();
+
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(run.output()).contains("PASS  kastor-package", "PASS  kastor-deploy", "kastor-deploy environment: { name: review }");
+        assertThat(parts.digestOf("group/app/review-manifests", "main")).startsWith("sha256:");
+        assertThat(parts.kube.client().configMaps().inNamespace("default").withName("by-project-inputs").get()).isNotNull();
+    }
+
+    @Test
     void catalogComponentIncludedAtItsReleaseWithInputs() throws Exception {
         var project = userProject("by-component", """
                 include:
