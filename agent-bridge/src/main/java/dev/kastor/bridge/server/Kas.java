@@ -13,6 +13,7 @@ import dev.kastor.bridge.registration.server.RegistrationServer;
 import dev.kastor.bridge.routing.server.RoutingModule;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.server.AgentAuthInterceptor;
+import dev.kastor.bridge.tunnel.server.RevocationSweep;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
 import dev.kastor.bridge.tunnel.server.TunnelService;
 import dev.kastor.bridge.websocket.server.WebSocketFront;
@@ -46,6 +47,8 @@ public final class Kas implements AutoCloseable {
     /** Every feature's server half besides the tunnel and the k8s proxy: one line each (see {@link KasModule}). */
     private final List<KasModule> modules;
     private final RoutingModule routing;
+    /** Ends connected agents' streams when they are revoked; null until the agent listener is up. */
+    private final RevocationSweep revocations;
     private volatile boolean started;
 
     private Kas(KasConfig config, JsonLog log) throws IOException, InterruptedException {
@@ -84,6 +87,7 @@ public final class Kas implements AutoCloseable {
                 gb.useTransportSecurity(new File(listen.agent().certificateFile()), new File(listen.agent().keyFile()));
             }
             this.grpc = gb.build().start();
+            this.revocations = new RevocationSweep(agents, tunnels, log, RevocationSweep.EVERY);
             this.websocket = websocket
                     ? new WebSocketFront(agentAddr, tls(listen.agent()), new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), grpc.getPort()), log)
                     : null;
@@ -202,6 +206,7 @@ public final class Kas implements AutoCloseable {
     @Override
     public void close() {
         // Null-safe: a KAS that failed to start closes what it had started so far.
+        if (revocations != null) revocations.close();
         if (modules != null) for (KasModule m : modules.reversed()) m.close();
         if (api != null) api.close();
         if (proxy != null) proxy.close();

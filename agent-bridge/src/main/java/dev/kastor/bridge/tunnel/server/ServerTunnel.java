@@ -32,7 +32,7 @@ public final class ServerTunnel implements StreamObserver<AgentFrame>, ProxyTunn
         });
         toAgent.setOnCancelHandler(this::gone);
         toAgent.request(1); // the agent's hello
-        registry.opened(agentId);
+        registry.opened(this);
     }
 
     public long agentId() {
@@ -93,6 +93,22 @@ public final class ServerTunnel implements StreamObserver<AgentFrame>, ProxyTunn
             } else {
                 toAgent.onError(Status.CANCELLED.withDescription("client went away").asRuntimeException());
             }
+        } catch (RuntimeException ignored) {
+            // already cancelled by the transport
+        }
+    }
+
+    /**
+     * Ends the stream because the agent may no longer serve (its token was revoked): a request on it breaks with
+     * {@code why}, and the agent hears it as {@code PERMISSION_DENIED}.
+     */
+    synchronized void revoke(String why) {
+        if (!done.compareAndSet(false, true)) return;
+        registry.closed(this);
+        TunnelListener l = listener;
+        if (l != null) l.broken(why);
+        try {
+            toAgent.onError(Status.PERMISSION_DENIED.withDescription(why).asRuntimeException());
         } catch (RuntimeException ignored) {
             // already cancelled by the transport
         }

@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -17,6 +19,8 @@ import java.util.function.LongConsumer;
 public final class TunnelRegistry {
     private final Map<Long, Deque<ServerTunnel>> idle = new HashMap<>();
     private final Map<Long, Integer> open = new HashMap<>();
+    /** Every stream of each agent, idle or busy, so that revoking an agent can end them all. */
+    private final Map<Long, Set<ServerTunnel>> streams = new HashMap<>();
     /** When each agent last had a stream: between two uses an agent may hold no stream for a moment. */
     private final Map<Long, Long> lastSeen = new HashMap<>();
     private static final long RECENTLY = Duration.ofSeconds(5).toNanos();
@@ -38,7 +42,9 @@ public final class TunnelRegistry {
         return Set.copyOf(open.keySet());
     }
 
-    synchronized void opened(long agentId) {
+    synchronized void opened(ServerTunnel tunnel) {
+        long agentId = tunnel.agentId();
+        streams.computeIfAbsent(agentId, k -> new HashSet<>()).add(tunnel);
         if (open.merge(agentId, 1, Integer::sum) == 1) onFirstOpened.accept(agentId);
         lastSeen.put(agentId, System.nanoTime());
     }
@@ -46,6 +52,8 @@ public final class TunnelRegistry {
     synchronized void closed(ServerTunnel tunnel) {
         Deque<ServerTunnel> q = idle.get(tunnel.agentId());
         if (q != null) q.remove(tunnel);
+        Set<ServerTunnel> all = streams.get(tunnel.agentId());
+        if (all != null && all.remove(tunnel) && all.isEmpty()) streams.remove(tunnel.agentId());
         if (open.computeIfPresent(tunnel.agentId(), (k, v) -> v <= 1 ? null : v - 1) == null) onLastClosed.accept(tunnel.agentId());
         lastSeen.put(tunnel.agentId(), System.nanoTime());
         notifyAll();
@@ -54,6 +62,25 @@ public final class TunnelRegistry {
     synchronized void idle(ServerTunnel tunnel) {
         idle.computeIfAbsent(tunnel.agentId(), k -> new ArrayDeque<>()).addLast(tunnel);
         notifyAll();
+    }
+
+    /**
+     * Ends every stream of the agent on this node, idle or busy: requests in flight on them break with {@code why}, and
+     * {@link #take} finds none (the agent is not connected any more). Returns how many there were.
+     */
+    public int revoke(long agentId, String why) {
+        List<ServerTunnel> all;
+        synchronized (this) {
+            all = List.copyOf(streams.getOrDefault(agentId, Set.of()));
+            lastSeen.remove(agentId);
+        }
+        // Outside the registry's lock: a tunnel takes its own lock first and the registry's second (finish, revoke).
+        for (ServerTunnel t : all) t.revoke(why);
+        synchronized (this) {
+            lastSeen.remove(agentId); // not "seen a moment ago": a request must not wait for a stream that cannot come
+            notifyAll();
+        }
+        return all.size();
     }
 
     /** Whether the agent holds at least one tunnel stream (idle or busy) on this node. */

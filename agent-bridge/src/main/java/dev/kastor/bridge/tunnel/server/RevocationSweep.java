@@ -1,0 +1,57 @@
+package dev.kastor.bridge.tunnel.server;
+
+import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.observability.JsonLog;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Makes {@code kastor-kas agent revoke} immediate for agents already connected: the token is checked when a call
+ * starts, and a tunnel stream lives for hours, so every {@code every} the agents connected here are looked up in the
+ * agents file (re-read only when it changed on disk) and the streams of any that is revoked or gone are ended. Each
+ * replica reads the same file (a ReadWriteMany volume) and sweeps its own agents, so all replicas cut the agent within
+ * one period; its reconnects are refused by {@link AgentAuthInterceptor}.
+ */
+public final class RevocationSweep implements AutoCloseable {
+    /** How soon a revocation reaches a connected agent. Reading the file's time stamp once a second costs nothing. */
+    public static final Duration EVERY = Duration.ofSeconds(1);
+
+    private final AgentStore agents;
+    private final TunnelRegistry tunnels;
+    private final JsonLog log;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "kas-revocation-sweep");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public RevocationSweep(AgentStore agents, TunnelRegistry tunnels, JsonLog log, Duration every) {
+        this.agents = agents;
+        this.tunnels = tunnels;
+        this.log = log;
+        timer.scheduleWithFixedDelay(this::sweep, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** One pass: ends the streams of every connected agent that is no longer active. */
+    void sweep() {
+        try {
+            for (long id : tunnels.connectedAgentIds()) {
+                boolean active = agents.byId(id).map(AgentStore.Agent::active).orElse(false);
+                if (active) continue;
+                int ended = tunnels.revoke(id, "agent " + id + " was revoked on KAS: its requests are refused");
+                log.warn("ended the tunnel streams of a revoked agent", Map.of("agent_id", id, "streams", ended));
+            }
+        } catch (RuntimeException e) {
+            // a half-written agents file is read again at the next pass; the sweep must not stop for good
+            log.warn("revocation sweep failed, trying again", Map.of("error", String.valueOf(e.getMessage())));
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}
