@@ -1,5 +1,6 @@
 package dev.kastor.bridge.kubeapi.server;
 
+import dev.kastor.bridge.kubeapi.KubeApiDefaults;
 import dev.kastor.bridge.kubeapi.RequestPaths;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -14,6 +15,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.util.HexFormat;
 import java.util.Map;
@@ -23,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 
 /** One client connection of the k8s proxy: one exchange at a time (kubectl and fabric8 do not pipeline). */
 final class ProxyHandler extends ChannelInboundHandlerAdapter {
-    /** How long a refused connection stays open for its client to read the answer. */
+    /** How long a refused connection stays open for its client to read the answer (Go waits 500 ms the same way). */
     private static final long CLOSE_LINGER_MILLIS = 500;
 
     private final ProxyContext proxy;
@@ -57,7 +60,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof HttpRequest req) {
             if (req.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
-                ctx.close();
+                refuseUnreadable(ctx, req.decoderResult().cause());
                 return;
             }
             String path = req.uri();
@@ -124,9 +127,27 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Answers with a Status and closes: what follows on the connection (an unread body) is never read as a request.
-     * The close waits a moment for the client to take the answer, as Go's net/http does: closing with its bytes
-     * unread would reset the connection and could lose the answer.
+     * A request the codec could not read: a request line or header block over {@link KubeApiDefaults#MAX_REQUEST_HEAD}
+     * (414, 431, as Go's net/http in kube-apiserver answers) or a malformed one (400). Never a silent close: the client
+     * must learn why.
+     */
+    private void refuseUnreadable(ChannelHandlerContext ctx, Throwable cause) {
+        int limit = KubeApiDefaults.MAX_REQUEST_HEAD;
+        if (cause instanceof TooLongHttpLineException) {
+            answer(ctx, new K8sStatus(414, "RequestURITooLong", "the request line is longer than " + limit + " bytes, the most KAS and"
+                    + " the Kubernetes API server accept"));
+        } else if (cause instanceof TooLongHttpHeaderException) {
+            answer(ctx, new K8sStatus(431, "RequestHeaderFieldsTooLarge", "the request headers take more than " + limit + " bytes,"
+                    + " the most KAS and the Kubernetes API server accept"));
+        } else {
+            answer(ctx, K8sStatus.badRequest("KAS cannot read the request: " + cause.getMessage()));
+        }
+    }
+
+    /**
+     * Answers with a Status and closes: what follows on the connection (an unread body, the rest of a header block
+     * the codec now discards) is never read as a request. The close waits a moment for the client to take the answer,
+     * as Go's net/http does: closing with its bytes unread would reset the connection and could lose the answer.
      */
     private void answer(ChannelHandlerContext ctx, K8sStatus s) {
         proxy.log().info("refused", null, Map.of("code", s.code(), "message", s.message()));
