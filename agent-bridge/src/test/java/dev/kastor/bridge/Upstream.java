@@ -14,8 +14,8 @@ import java.util.concurrent.Executors;
 
 /** A real HTTP/1.1 upstream (the JDK server) standing where the Kubernetes API server would be, recording what reached it. */
 public final class Upstream implements AutoCloseable {
-    /** One request as the upstream saw it. */
-    public record Seen(String method, String path, String query, Map<String, List<String>> headers) {}
+    /** One request as the upstream saw it; {@code rawPath} as it came on the wire, still percent-encoded. */
+    public record Seen(String method, String path, String query, Map<String, List<String>> headers, String rawPath) {}
 
     private final HttpServer server;
     public final List<Seen> seen = new CopyOnWriteArrayList<>();
@@ -29,7 +29,7 @@ public final class Upstream implements AutoCloseable {
     public Upstream handle(String path, HttpHandler h) {
         server.createContext(path, ex -> {
             seen.add(new Seen(ex.getRequestMethod(), ex.getRequestURI().getPath(), ex.getRequestURI().getRawQuery(),
-                    Map.copyOf(ex.getRequestHeaders())));
+                    Map.copyOf(ex.getRequestHeaders()), ex.getRequestURI().getRawPath()));
             h.handle(ex);
         });
         return this;

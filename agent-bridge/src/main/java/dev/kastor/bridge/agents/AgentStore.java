@@ -25,6 +25,8 @@ public final class AgentStore {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String TOKEN_PREFIX = "kastor_agent_";
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** What {@link #register} issues: the prefix and 32 random bytes in unpadded base64url. */
+    private static final java.util.regex.Pattern TOKEN_SHAPE = java.util.regex.Pattern.compile(TOKEN_PREFIX + "[A-Za-z0-9_-]{43}");
 
     /** A registered agent; {@code tokenHash} is hex SHA-256 of its token. */
     public record Agent(long id, String name, String configProject, String tokenHash, Instant created, Instant revoked) {
@@ -120,6 +122,21 @@ public final class AgentStore {
             if (MessageDigest.isEqual(presented, stored) && a.active()) match = a;
         }
         return Optional.ofNullable(match);
+    }
+
+    /**
+     * Why {@link #authenticate} refused this token, for the log: {@code malformed} (not the shape of a token KAS
+     * issues), {@code revoked} (an agent's token, revoked) or {@code unknown}. Never says which agent.
+     */
+    public synchronized String refusalReason(String token) {
+        if (!TOKEN_SHAPE.matcher(token).matches()) return "malformed";
+        reload();
+        byte[] presented = HexFormat.of().parseHex(hash(token));
+        boolean revoked = false;
+        for (Agent a : agents) {
+            if (MessageDigest.isEqual(presented, HexFormat.of().parseHex(a.tokenHash())) && !a.active()) revoked = true;
+        }
+        return revoked ? "revoked" : "unknown";
     }
 
     static String hash(String token) {

@@ -13,6 +13,7 @@ import dev.kastor.bridge.registration.server.RegistrationServer;
 import dev.kastor.bridge.routing.server.RoutingModule;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.server.AgentAuthInterceptor;
+import dev.kastor.bridge.tunnel.server.RefusedTokenLog;
 import dev.kastor.bridge.tunnel.server.RevocationSweep;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
 import dev.kastor.bridge.tunnel.server.TunnelService;
@@ -65,6 +66,7 @@ public final class Kas implements AutoCloseable {
             boolean websocket = listen.agent().isWebsocket();
             // With the WebSocket transport, gRPC listens on loopback only and the WebSocket front owns the agent port;
             // the loopback port needs the same agent tokens as the public one.
+            var refusals = new RefusedTokenLog(log, TunnelDefaults.REFUSED_TOKEN_LOG_INTERVAL);
             var gb = NettyServerBuilder.forAddress(websocket ? new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0) : agentAddr)
                     .maxConnectionAge(TunnelDefaults.MAX_CONNECTION_AGE.toSeconds(), TimeUnit.SECONDS)
                     .maxConnectionAgeGrace(TunnelDefaults.MAX_CONNECTION_AGE_GRACE.toSeconds(), TimeUnit.SECONDS)
@@ -79,9 +81,9 @@ public final class Kas implements AutoCloseable {
                                     ? Runnable::run : null;
                         }
                     })
-                    .addService(ServerInterceptors.intercept(new TunnelService(tunnels), new AgentAuthInterceptor(agents)));
+                    .addService(ServerInterceptors.intercept(new TunnelService(tunnels), new AgentAuthInterceptor(agents, refusals)));
             for (KasModule m : modules) {
-                for (var service : m.agentServices()) gb.addService(ServerInterceptors.intercept(service, new AgentAuthInterceptor(agents)));
+                for (var service : m.agentServices()) gb.addService(ServerInterceptors.intercept(service, new AgentAuthInterceptor(agents, refusals)));
             }
             if (listen.agent().certificateFile() != null && !websocket) {
                 gb.useTransportSecurity(new File(listen.agent().certificateFile()), new File(listen.agent().keyFile()));

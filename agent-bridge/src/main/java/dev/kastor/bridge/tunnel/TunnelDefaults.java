@@ -39,4 +39,9 @@ public final class TunnelDefaults {
      * client that pauses reading (kubectl logs -f piped into a pager) is legitimate and must not lose its stream.
      */
     public static final Duration SEND_STALL = Duration.ofMinutes(10);
+    /**
+     * A refused agent token is logged once per peer host and reason in this interval (the next line counts those left
+     * out): a misconfigured agent retries every 1–20 s, and a flood must not flood the log.
+     */
+    public static final Duration REFUSED_TOKEN_LOG_INTERVAL = Duration.ofMinutes(1);
 }

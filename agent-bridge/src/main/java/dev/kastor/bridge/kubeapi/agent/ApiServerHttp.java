@@ -1,5 +1,6 @@
 package dev.kastor.bridge.kubeapi.agent;
 
+import dev.kastor.bridge.kubeapi.KubeApiDefaults;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.agent.TunnelExchange;
 import dev.kastor.bridge.tunnel.rpc.Header;
@@ -13,6 +14,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -111,8 +113,16 @@ final class ApiServerHttp {
                 if (hasBody && length > 0) copyBody(exchange.requestBody(), c.out(), length);
                 if (hasBody && chunkedBody) copyChunkedBody(exchange.requestBody(), c.out());
                 c.out().flush();
-                head = readFinalHead(c.in());
+                head = readFinalHead(c);
                 break;
+            } catch (SocketTimeoutException e) {
+                // A hung API server: the connection is closed, never pooled (a late answer would be read as the next one's).
+                close(c);
+                inUse.set(null);
+                if (exchange.cancelled()) return;
+                exchange.error(504, "the Kubernetes API server " + upstream.url() + " sent no answer within "
+                        + upstream.responseHeadTimeout().toSeconds() + " s");
+                return;
             } catch (IOException e) {
                 close(c);
                 inUse.set(null);
@@ -252,11 +262,25 @@ final class ApiServerHttp {
         return sb.toString();
     }
 
-    /** The response head, after any interim 1xx answers (but a 101, which ends HTTP on this connection). */
-    private static Head readFinalHead(InputStream in) throws IOException {
-        while (true) {
-            Head head = readHead(in);
-            if (head.status() >= 200 || head.status() == 101) return head;
+    /**
+     * The response head, after any interim 1xx answers (but a 101, which ends HTTP on this connection), within
+     * {@link KubeApiUpstream#responseHeadTimeout()} (see {@link KubeApiDefaults#RESPONSE_HEAD_TIMEOUT} for why one bound
+     * serves watches too): {@link SocketTimeoutException} when the API server stays silent. The body is not bounded.
+     */
+    private Head readFinalHead(Connection c) throws IOException {
+        long deadline = System.nanoTime() + upstream.responseHeadTimeout().toNanos();
+        try {
+            while (true) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) throw new SocketTimeoutException("no response head");
+                // A silent server is what this guards against: each read waits at most what is left of the bound (a
+                // server trickling a byte at a time could stretch it, a hung one cannot).
+                c.socket().setSoTimeout((int) Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(left)));
+                Head head = readHead(c.in());
+                if (head.status() >= 200 || head.status() == 101) return head;
+            }
+        } finally {
+            if (!c.socket().isClosed()) c.socket().setSoTimeout(0);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.kastor.bridge.kubeapi.agent;
 
+import dev.kastor.bridge.kubeapi.RequestPaths;
 import dev.kastor.bridge.tunnel.agent.RequestHandler;
 import dev.kastor.bridge.tunnel.agent.TunnelExchange;
 import dev.kastor.bridge.tunnel.rpc.Impersonation;
@@ -25,6 +26,12 @@ public final class KubeApiForwarder implements RequestHandler {
 
     @Override
     public void handle(RequestInfo info, TunnelExchange exchange) throws Exception {
+        // KAS refuses such paths already; the agent does not rely on it (a KAS of another version may not).
+        var refused = RequestPaths.whyRefused(info.getPath());
+        if (refused.isPresent()) {
+            exchange.error(400, "the agent refuses the request: " + refused.get());
+            return;
+        }
         http.forward(info, exchange);
     }
 

@@ -1,5 +1,6 @@
 package dev.kastor.bridge.kubeapi.server;
 
+import dev.kastor.bridge.kubeapi.KubeApiDefaults;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
 import dev.kastor.bridge.tunnel.server.TunnelFinder;
@@ -11,6 +12,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
@@ -34,7 +36,8 @@ public final class K8sProxyServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         if (tls != null) ch.pipeline().addLast(tls.newHandler(ch.alloc()));
-                        ch.pipeline().addLast(CODEC, new HttpServerCodec());
+                        ch.pipeline().addLast(CODEC, new HttpServerCodec(new HttpDecoderConfig()
+                                .setMaxInitialLineLength(KubeApiDefaults.MAX_REQUEST_HEAD).setMaxHeaderSize(KubeApiDefaults.MAX_REQUEST_HEAD)));
                         ch.pipeline().addLast(new ProxyHandler(context, requests));
                     }
                 })

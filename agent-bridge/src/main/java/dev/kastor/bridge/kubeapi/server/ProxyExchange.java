@@ -316,8 +316,12 @@ final class ProxyExchange implements TunnelListener {
             if (responseStarted) {
                 abort();
             } else {
-                fail(status == 503 ? K8sStatus.unavailable(message) : status == 504
-                        ? new K8sStatus(504, "Timeout", message) : K8sStatus.badGateway(message));
+                fail(switch (status) {
+                    case 400 -> K8sStatus.badRequest(message); // the agent refused the request itself (e.g. its path)
+                    case 503 -> K8sStatus.unavailable(message);
+                    case 504 -> new K8sStatus(504, "Timeout", message);
+                    default -> K8sStatus.badGateway(message);
+                });
             }
         });
     }

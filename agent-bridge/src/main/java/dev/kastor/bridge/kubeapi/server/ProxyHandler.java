@@ -1,8 +1,9 @@
 package dev.kastor.bridge.kubeapi.server;
 
+import dev.kastor.bridge.kubeapi.KubeApiDefaults;
+import dev.kastor.bridge.kubeapi.RequestPaths;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -13,13 +14,21 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /** One client connection of the k8s proxy: one exchange at a time (kubectl and fabric8 do not pipeline). */
 final class ProxyHandler extends ChannelInboundHandlerAdapter {
+    /** How long a refused connection stays open for its client to read the answer (Go waits 500 ms the same way). */
+    private static final long CLOSE_LINGER_MILLIS = 500;
+
     private final ProxyContext proxy;
     private final ExecutorService workers;
     private ProxyExchange current;
@@ -51,13 +60,19 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof HttpRequest req) {
             if (req.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
-                ctx.close();
+                refuseUnreadable(ctx, req.decoderResult().cause());
                 return;
             }
             String path = req.uri();
             if (!(path.equals(proxy.prefix()) || path.startsWith(proxy.prefix() + "/") || path.startsWith(proxy.prefix() + "?"))) {
                 notFound(ctx, path);
                 ReferenceCountUtil.release(msg);
+                return;
+            }
+            var refused = RequestPaths.whyRefused(new QueryStringDecoder(path).rawPath());
+            if (refused.isPresent()) {
+                ReferenceCountUtil.release(msg);
+                answer(ctx, K8sStatus.badRequest(refused.get()));
                 return;
             }
             String correlationId = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
@@ -107,12 +122,41 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private void notFound(ChannelHandlerContext ctx, String path) {
         String bare = path.replaceAll("\\?.*", "");
         // kubectl get --raw takes its path from the server's root, not from the kubeconfig's server URL: the usual way here.
-        var s = new K8sStatus(404, "NotFound", "KAS serves the Kubernetes API under " + proxy.prefix() + "/, not " + bare
-                + " (with kubectl get --raw, name the prefix: --raw " + proxy.prefix() + bare + ")");
-        var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_FOUND, Unpooled.wrappedBuffer(s.json()));
+        answer(ctx, new K8sStatus(404, "NotFound", "KAS serves the Kubernetes API under " + proxy.prefix() + "/, not " + bare
+                + " (with kubectl get --raw, name the prefix: --raw " + proxy.prefix() + bare + ")"));
+    }
+
+    /**
+     * A request the codec could not read: a request line or header block over {@link KubeApiDefaults#MAX_REQUEST_HEAD}
+     * (414, 431, as Go's net/http in kube-apiserver answers) or a malformed one (400). Never a silent close: the client
+     * must learn why.
+     */
+    private void refuseUnreadable(ChannelHandlerContext ctx, Throwable cause) {
+        int limit = KubeApiDefaults.MAX_REQUEST_HEAD;
+        if (cause instanceof TooLongHttpLineException) {
+            answer(ctx, new K8sStatus(414, "RequestURITooLong", "the request line is longer than " + limit + " bytes, the most KAS and"
+                    + " the Kubernetes API server accept"));
+        } else if (cause instanceof TooLongHttpHeaderException) {
+            answer(ctx, new K8sStatus(431, "RequestHeaderFieldsTooLarge", "the request headers take more than " + limit + " bytes,"
+                    + " the most KAS and the Kubernetes API server accept"));
+        } else {
+            answer(ctx, K8sStatus.badRequest("KAS cannot read the request: " + cause.getMessage()));
+        }
+    }
+
+    /**
+     * Answers with a Status and closes: what follows on the connection (an unread body, the rest of a header block
+     * the codec now discards) is never read as a request. The close waits a moment for the client to take the answer,
+     * as Go's net/http does: closing with its bytes unread would reset the connection and could lose the answer.
+     */
+    private void answer(ChannelHandlerContext ctx, K8sStatus s) {
+        proxy.log().info("refused", null, Map.of("code", s.code(), "message", s.message()));
+        proxy.metrics().done(s.code(), 0);
+        var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(s.code()), Unpooled.wrappedBuffer(s.json()));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         HttpUtil.setContentLength(response, response.content().readableBytes());
-        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        ctx.channel().config().setAutoRead(true);
+        ctx.writeAndFlush(response).addListener(f -> ctx.executor().schedule(() -> ctx.close(), CLOSE_LINGER_MILLIS, TimeUnit.MILLISECONDS));
     }
 }

@@ -3,13 +3,9 @@ package dev.kastor.bridge.kubeapi.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Upstream;
-import dev.kastor.bridge.tunnel.agent.TunnelExchange;
-import dev.kastor.bridge.tunnel.rpc.Header;
 import dev.kastor.bridge.tunnel.rpc.Impersonation;
 import dev.kastor.bridge.tunnel.rpc.RequestInfo;
 import dev.kastor.bridge.tunnel.rpc.Values;
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -77,39 +73,5 @@ class ClientImpersonationHeadersDroppedTest {
         assertThat(seen.get("Impersonate-user")).containsExactly("gitlab:ci_job:7");
         assertThat(seen.get("Impersonate-group")).containsExactly("gitlab:ci_job");
         assertThat(seen.keySet()).noneMatch(name -> name.toLowerCase().startsWith("impersonate-extra-") || name.equalsIgnoreCase("impersonate-uid"));
-    }
-
-    /** KAS's end of the tunnel stream: an empty request body, the answer recorded. */
-    private static final class RecordedAnswer implements TunnelExchange {
-        int status;
-
-        @Override
-        public InputStream requestBody() {
-            return new ByteArrayInputStream(new byte[0]);
-        }
-
-        @Override
-        public void header(Header header) {
-            status = header.getStatus();
-        }
-
-        @Override
-        public void write(byte[] data, int off, int len) {}
-
-        @Override
-        public void trailer() {}
-
-        @Override
-        public void error(int status, String message) {
-            this.status = status;
-        }
-
-        @Override
-        public void onCancel(Runnable r) {}
-
-        @Override
-        public boolean cancelled() {
-            return false;
-        }
     }
 }

@@ -1,0 +1,27 @@
+package dev.kastor.bridge.kubeapi;
+
+import java.time.Duration;
+
+/** Every limit of the k8s proxy and the agent's requests to the API server, in one place. */
+public final class KubeApiDefaults {
+    private KubeApiDefaults() {}
+
+    /**
+     * The most bytes a request's line and header block may each take on the k8s proxy. kube-apiserver runs on Go's
+     * net/http, whose {@code DefaultMaxHeaderBytes} is 1 MiB (request line included), so anything kubectl may send
+     * to an API server (a long label selector in the URL, a large header) must pass KAS too; beyond it KAS answers
+     * 414 or 431, as the API server would.
+     */
+    public static final int MAX_REQUEST_HEAD = 1 << 20;
+
+    /**
+     * How long the agent waits for the API server's response head once the request went out; then the client gets a
+     * 504 and the connection is closed (its answer, if it ever comes, belongs to nobody). kube-apiserver ends every
+     * request that is not long-running with its own 504 after its {@code --request-timeout} (60 s by default, and a
+     * client's {@code ?timeout=} can only shorten it), so 10 s more lets the API server's more precise answer win.
+     * Long-running requests get their head at once from a real API server: a watch ({@code watch=true}/{@code 1})
+     * is answered 200 and flushed before its first event, {@code logs?follow=true} as soon as the kubelet opens the
+     * stream, exec/attach/port-forward with 101. So the same bound holds for them; their bodies are not bounded.
+     */
+    public static final Duration RESPONSE_HEAD_TIMEOUT = Duration.ofSeconds(70);
+}
