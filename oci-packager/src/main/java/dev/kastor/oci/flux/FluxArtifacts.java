@@ -189,7 +189,7 @@ public final class FluxArtifacts {
                 Descriptor layer = contentLayer(manifest, ref.toString());
                 Path file = tempFile();
                 try {
-                    registry.fetchBlob(ref.repository(), layer.digest(), file);
+                    registry.fetchBlob(ref.repository(), layer, file);
                 } catch (RuntimeException e) {
                     deleteQuietly(file);
                     throw e;

@@ -1,5 +1,6 @@
 package dev.kastor.oci.registry;
 
+import dev.kastor.oci.Descriptor;
 import dev.kastor.oci.Digest;
 import dev.kastor.oci.Progress;
 import java.io.IOException;
@@ -14,21 +15,24 @@ import java.util.Map;
 
 /**
  * Streams a blob into a file: written to a temporary file next to the target, its sha256 checked while writing,
- * then moved into place. A mismatch or a failure leaves nothing behind, so a present target is always verified.
+ * then moved into place. Never more than the descriptor's size is read: a registry that sends more (an endless body)
+ * or less fails the step. A mismatch or a failure leaves nothing behind, so a present target is always verified.
  */
 public final class FetchBlobStep {
     private final Transport transport;
     private final Retry retry;
     private final String repository;
     private final Digest digest;
+    private final long size;
     private final Path target;
     private final Transport.Op op;
 
-    FetchBlobStep(Transport transport, Retry retry, String repository, Digest digest, Path target) {
+    FetchBlobStep(Transport transport, Retry retry, String repository, Descriptor blob, Path target) {
         this.transport = transport;
         this.retry = retry;
         this.repository = repository;
-        this.digest = digest;
+        this.digest = blob.digest();
+        this.size = blob.size();
         this.target = target.toAbsolutePath();
         this.op = Transport.Op.pull(repository);
     }
@@ -56,11 +60,23 @@ public final class FetchBlobStep {
             long total = parseLength(s.headers().get("Content-Length"));
             try (Progress.Transfer transfer = transport.options().progress().begin("pull " + digest.shortForm(), total);
                     OutputStream out = Files.newOutputStream(temp)) {
+                // The manifest declares the size; a registry cannot make us write more than that (+1 to see it try).
                 byte[] buf = new byte[64 * 1024];
-                for (int n; (n = in.read(buf)) > 0; ) {
+                long received = 0;
+                for (int n; received <= size && (n = in.read(buf, 0, (int) Math.min(buf.length, size + 1 - received))) > 0; ) {
+                    received += n;
+                    if (received > size) {
+                        throw new RegistryException("registry " + transport.host() + " sent more than " + size + " bytes for blob "
+                                + digest + " of " + repository + ", whose manifest declares " + size + " bytes: stopped reading,"
+                                + " nothing was written to " + target + " (a broken or hostile registry, or a manifest that lies)", 200);
+                    }
                     sha.update(buf, 0, n);
                     out.write(buf, 0, n);
                     transfer.add(n);
+                }
+                if (received < size) {
+                    throw new RegistryException("registry " + transport.host() + " sent " + received + " bytes for blob " + digest
+                            + " of " + repository + ", whose manifest declares " + size + " bytes: nothing was written to " + target, 200);
                 }
             }
             Digest got = Digest.of(sha);
