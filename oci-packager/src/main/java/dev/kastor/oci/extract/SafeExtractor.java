@@ -142,7 +142,7 @@ public final class SafeExtractor {
             }
             if (entry.isDirectory()) {
                 if (!destination.equals(staging)) {
-                    createDirectories(destination, entry);
+                    createDirectories(staging, destination, entry);
                 }
             } else if (entry.isFile()) {
                 if (destination.equals(staging)) {
@@ -153,8 +153,8 @@ public final class SafeExtractor {
                     throw refuse(entry, "its " + size + " bytes would bring the total to " + (stats.bytes + size)
                             + " bytes, over the limit of " + maxBytes + "; raise the limit (kastor artifact pull --max-size MIB) only if you trust this artifact");
                 }
-                createDirectories(destination.getParent(), entry);
-                stats.bytes += writeFile(tar, destination, entry, buffer);
+                createDirectories(staging, destination.getParent(), entry);
+                stats.bytes += writeFile(tar, staging, destination, entry, buffer);
                 stats.files++;
             } else {
                 throw refuse(entry, "its type is neither file nor directory");
@@ -187,16 +187,31 @@ public final class SafeExtractor {
         return resolved;
     }
 
-    private static void createDirectories(Path directory, TarArchiveEntry entry) throws IOException {
+    private static void createDirectories(Path staging, Path directory, TarArchiveEntry entry) throws IOException {
+        // Staging holds only what this archive wrote, and no links: a non-directory on the way is an earlier file entry.
+        for (Path p = directory; p != null && !p.equals(staging); p = p.getParent()) {
+            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                throw refuse(entry, "it needs a directory '" + staging.relativize(p) + "', but an earlier entry wrote '"
+                        + staging.relativize(p) + "' as a file; the artifact is inconsistent: rebuild it from a tree where"
+                        + " each path is either a file or a directory");
+            }
+        }
         try {
             Files.createDirectories(directory);
             setPermissions(directory, DIRECTORY);
         } catch (FileSystemException e) {
-            throw refuse(entry, "its directory cannot be created (" + e.getReason() + "): an earlier entry of the archive is a file of the same name");
+            throw refuse(entry, "directory '" + staging.relativize(directory) + "' cannot be created: "
+                    + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName()));
         }
     }
 
-    private static long writeFile(TarArchiveInputStream tar, Path destination, TarArchiveEntry entry, byte[] buffer) throws IOException {
+    private static long writeFile(TarArchiveInputStream tar, Path staging, Path destination, TarArchiveEntry entry, byte[] buffer)
+            throws IOException {
+        if (Files.isDirectory(destination, LinkOption.NOFOLLOW_LINKS)) {
+            throw refuse(entry, "it is a file, but '" + staging.relativize(destination) + "' is already a directory (an earlier entry"
+                    + " wrote it or something below it); the artifact is inconsistent: rebuild it from a tree where each path is"
+                    + " either a file or a directory");
+        }
         long written = 0;
         // No links ever exist in staging, so opening by name cannot be redirected outside it.
         try (OutputStream out = Files.newOutputStream(destination, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
@@ -206,7 +221,7 @@ public final class SafeExtractor {
                 written += n;
             }
         } catch (FileSystemException e) {
-            throw refuse(entry, "it cannot be written (" + e.getReason() + "): an earlier entry of the archive is a directory of the same name");
+            throw refuse(entry, "it cannot be written: " + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName()));
         }
         setPermissions(destination, (entry.getMode() & 0100) != 0 ? EXECUTABLE : FILE);
         return written;

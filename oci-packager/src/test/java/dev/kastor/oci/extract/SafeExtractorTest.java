@@ -267,4 +267,31 @@ class SafeExtractorTest {
                 .hasMessageContaining("'a/b'");
         assertNothingLeftBesides();
     }
+
+    @Test
+    void aFileThenADirectoryOfTheSameNameNamesTheEntryAndWhatItCollidesWith() throws IOException {
+        byte[] nested = tgz(Item.file("deploy/app", "file"), Item.file("deploy/app/config.yaml", "under a file"));
+        byte[] directory = tgz(Item.file("deploy/app", "file"), Item.special("deploy/app/", TarConstants.LF_DIR));
+
+        for (byte[] archive : List.of(nested, directory)) {
+            assertThatThrownBy(() -> SafeExtractor.withDefaults().extract(in(archive), tmp.resolve("out")))
+                    .isInstanceOf(UnsafeArchiveException.class)
+                    .hasMessageContaining("directory 'deploy/app'")
+                    .hasMessageContaining("an earlier entry wrote 'deploy/app' as a file")
+                    .hasMessageNotContaining("null");
+            assertNothingLeftBesides();
+        }
+    }
+
+    @Test
+    void aDirectoryThenAFileOfTheSameNameNamesTheEntryAndWhatItCollidesWith() throws IOException {
+        byte[] archive = tgz(Item.file("deploy/app/config.yaml", "x"), Item.file("deploy/app", "file"));
+
+        assertThatThrownBy(() -> SafeExtractor.withDefaults().extract(in(archive), tmp.resolve("out")))
+                .isInstanceOf(UnsafeArchiveException.class)
+                .hasMessageContaining("refusing to extract entry 'deploy/app'")
+                .hasMessageContaining("'deploy/app' is already a directory")
+                .hasMessageNotContaining("null");
+        assertNothingLeftBesides();
+    }
 }
