@@ -28,7 +28,7 @@ final class Inputs {
     @Mixin RegistryFlags registry;
 
     ManifestReader read(Context ctx, Console console) {
-        var reader = new ManifestReader();
+        var reader = new ManifestReader(ManifestLimits.DEFAULT);
         if (source.equals("-")) {
             reader.readStream(ctx.in(), "stdin");
         } else if (source.startsWith("oci://") || source.startsWith("oci-layout:")) {
