@@ -1,6 +1,7 @@
 package dev.kastor.oci.extract;
 
 import dev.kastor.oci.KastorException;
+import dev.kastor.oci.Scratch;
 import dev.kastor.oci.UnsafeArchiveException;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
@@ -20,6 +21,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -40,12 +43,16 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * rename) that is moved into place only when the whole archive was read and its gzip checksum verified. A
  * missing target becomes the staging directory; an empty one receives its children; a non-empty one is refused
  * unless {@code overwrite}, in which case each top-level entry of the artifact replaces the entry of the same
- * name in the target (other entries of the target stay). On failure the staging directory is deleted.
+ * name in the target (other entries of the target stay). On failure the staging directory is deleted, also when a
+ * signal stops the process ({@link Scratch}); staging directories of the same target older than a day, left by a
+ * process killed outright, are removed before the next extraction.
  * Files get mode 0644, or 0755 when the archive gave them the owner-execute bit; directories 0755.
  */
 public final class SafeExtractor {
     public static final long DEFAULT_MAX_BYTES = 512L * 1024 * 1024;
     public static final int DEFAULT_MAX_ENTRIES = 100_000;
+    /** Longer than any pull runs (a CI job's timeout is at most a few hours), so only leftovers are this old. */
+    public static final Duration DEFAULT_STALE_AFTER = Duration.ofDays(1);
     /** Headers (names, PAX records) may add this much to the decompressed stream beyond the content limit. */
     static final long METADATA_ALLOWANCE = 64L * 1024 * 1024;
 
@@ -56,8 +63,10 @@ public final class SafeExtractor {
     private final long maxBytes;
     private final int maxEntries;
     private final boolean overwrite;
+    private final Duration staleAfter;
 
     private SafeExtractor(Builder builder) {
+        this.staleAfter = builder.staleAfter;
         this.maxBytes = builder.maxBytes;
         this.maxEntries = builder.maxEntries;
         this.overwrite = builder.overwrite;
@@ -93,13 +102,30 @@ public final class SafeExtractor {
         requireUsable(target);
         Path parent = target.getParent();
         Files.createDirectories(parent);
-        Path staging = Files.createTempDirectory(parent, "." + target.getFileName() + ".extract-");
-        try {
-            Stats stats = unpack(tarGzip, staging);
-            place(staging, target);
+        String prefix = "." + target.getFileName() + ".extract-";
+        removeStale(parent, prefix);
+        // Tracked: a pull stopped by a signal removes its staging directory too (Scratch's shutdown hook).
+        try (Scratch staging = Scratch.track(Files.createTempDirectory(parent, prefix))) {
+            Stats stats = unpack(tarGzip, staging.path());
+            Scratch.checkNotStopping();
+            place(staging.path(), target);
             return new Extracted(target, stats.files, stats.bytes);
-        } finally {
-            deleteRecursively(staging);
+        }
+    }
+
+    /**
+     * Staging directories of this target older than {@code staleAfter}: what a pull killed with SIGKILL (or a power
+     * cut) left. A younger one may belong to a pull running right now, and stays.
+     */
+    private void removeStale(Path parent, String prefix) throws IOException {
+        Instant cutoff = Instant.now().minus(staleAfter);
+        try (DirectoryStream<Path> siblings = Files.newDirectoryStream(parent, p -> p.getFileName().toString().startsWith(prefix))) {
+            for (Path p : siblings) {
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
+                        && Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(cutoff)) {
+                    Scratch.deleteQuietly(p);
+                }
+            }
         }
     }
 
@@ -129,6 +155,7 @@ public final class SafeExtractor {
         byte[] buffer = new byte[128 * 1024];
         TarArchiveEntry entry;
         while ((entry = tar.getNextEntry()) != null) {
+            Scratch.checkNotStopping();
             if (++stats.entries > maxEntries) {
                 throw refuse(entry, "the archive has more than " + maxEntries + " entries");
             }
@@ -350,8 +377,15 @@ public final class SafeExtractor {
         private long maxBytes = DEFAULT_MAX_BYTES;
         private int maxEntries = DEFAULT_MAX_ENTRIES;
         private boolean overwrite;
+        private Duration staleAfter = DEFAULT_STALE_AFTER;
 
         private Builder() {}
+
+        /** Staging directories of the same target older than this are removed before extracting (default: a day). */
+        public Builder staleAfter(Duration staleAfter) {
+            this.staleAfter = staleAfter;
+            return this;
+        }
 
         /** Most content bytes (sum of file sizes) to write. */
         public Builder maxBytes(long maxBytes) {

@@ -3,6 +3,7 @@ package dev.kastor.oci.registry;
 import dev.kastor.oci.Descriptor;
 import dev.kastor.oci.Digest;
 import dev.kastor.oci.Progress;
+import dev.kastor.oci.Scratch;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -48,6 +49,7 @@ public final class FetchBlobStep {
         var uri = transport.resolve("/v2/" + repository + "/blobs/" + digest);
         Transport.Streamed s = transport.stream(op, uri, Map.of());
         Path temp = null;
+        Scratch scratch = null;
         IdleWatchdog watchdog = transport.watchdog();
         try (watchdog; InputStream in = watchdog.watch(s.body())) {
             if (s.status() != 200) {
@@ -56,6 +58,7 @@ public final class FetchBlobStep {
             }
             Files.createDirectories(target.getParent());
             temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".part");
+            scratch = Scratch.track(temp);
             MessageDigest sha = Digest.sha256();
             long total = parseLength(s.headers().get("Content-Length"));
             try (Progress.Transfer transfer = transport.options().progress().begin("pull " + digest.shortForm(), total);
@@ -70,6 +73,7 @@ public final class FetchBlobStep {
                                 + digest + " of " + repository + ", whose manifest declares " + size + " bytes: stopped reading,"
                                 + " nothing was written to " + target + " (a broken or hostile registry, or a manifest that lies)", 200);
                     }
+                    Scratch.checkNotStopping();
                     sha.update(buf, 0, n);
                     out.write(buf, 0, n);
                     transfer.add(n);
@@ -100,12 +104,8 @@ public final class FetchBlobStep {
             }
             throw new Retryable("download broke off: " + e.getMessage(), 0, null, e);
         } finally {
-            if (temp != null) {
-                try {
-                    Files.deleteIfExists(temp);
-                } catch (IOException ignored) {
-                    // Best effort: a leftover .part file is harmless and named as such.
-                }
+            if (scratch != null) {
+                scratch.close(); // deletes the .part file unless it was moved into place
             }
         }
     }

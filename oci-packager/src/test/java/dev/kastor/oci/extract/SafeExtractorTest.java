@@ -15,6 +15,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -293,5 +296,21 @@ class SafeExtractorTest {
                 .hasMessageContaining("'deploy/app' is already a directory")
                 .hasMessageNotContaining("null");
         assertNothingLeftBesides();
+    }
+
+    @Test
+    void stagingDirectoriesOfTheTargetOlderThanADayAreRemovedAtTheNextExtraction() throws IOException {
+        // What a pull killed outright (SIGKILL, a power cut) leaves: no shutdown hook ran.
+        Path old = Files.createDirectories(tmp.resolve(".out.extract-123/deploy"));
+        Files.writeString(old.resolve("app.yaml"), "left over");
+        Path fresh = Files.createDirectories(tmp.resolve(".out.extract-456"));
+        Path otherTarget = Files.createDirectories(tmp.resolve(".other.extract-789"));
+        var twoDaysAgo = FileTime.from(Instant.now().minus(Duration.ofDays(2)));
+        for (Path p : List.of(old, old.getParent(), otherTarget)) Files.setLastModifiedTime(p, twoDaysAgo);
+
+        SafeExtractor.withDefaults().extract(in(tgz(Item.file("a.yaml", "a"))), tmp.resolve("out"));
+
+        assertNothingLeftBesides("out", ".out.extract-456", ".other.extract-789");
+        assertThat(fresh).as("a younger one may belong to a pull running now").isDirectory();
     }
 }
