@@ -10,15 +10,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -264,7 +261,7 @@ public final class SafeExtractor {
         for (Path child : children(staging)) {
             Path destination = target.resolve(child.getFileName().toString());
             if (Files.exists(destination, LinkOption.NOFOLLOW_LINKS)) {
-                deleteRecursively(destination);
+                Scratch.deleteTree(destination);
             }
             Files.move(child, destination, StandardCopyOption.ATOMIC_MOVE);
         }
@@ -290,29 +287,6 @@ public final class SafeExtractor {
         } catch (UnsupportedOperationException e) {
             // Not a POSIX file system: modes do not exist there.
         }
-    }
-
-    /** Deletes a tree without following links (a link is deleted, not its target). */
-    static void deleteRecursively(Path root) throws IOException {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException failure) throws IOException {
-                if (failure != null) {
-                    throw failure;
-                }
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     private static UnsafeArchiveException refuse(TarArchiveEntry entry, String rule) {
