@@ -115,15 +115,16 @@ class ManifestReaderTest {
     @Test
     void twentyThousandLevelsOfNestingAreAProblemNotAStackOverflow() throws Exception {
         String flow = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata: " + "[".repeat(20_000) + "]".repeat(20_000) + "\n";
-        var block = new StringBuilder("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\nspec:\n");
-        for (int i = 1; i < 20_000; i++) block.append(" ".repeat(i)).append("a:\n");
-        var limits = new ManifestLimits(1024 * 1024 * 1024, 1024 * 1024 * 1024, 50);
+        String block = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\ndata:\n" + "- ".repeat(20_000) + "x\n";
+        var limits = new ManifestLimits(1024 * 1024, 1024 * 1024, 50);
 
-        var reader = readFile(limits, "deep.yaml", utf8(CONFIG_MAP + "---\n" + flow + "---\n" + block));
+        for (String deep : java.util.List.of(flow, block)) {
+            var reader = readFile(limits, "deep.yaml", utf8(CONFIG_MAP + "---\n" + deep));
 
-        assertThat(reader.problems()).singleElement().asString()
-                .startsWith("deep.yaml document 2: invalid YAML: nesting deeper than 50 levels")
-                .contains("at line 12");
+            assertThat(reader.problems()).singleElement().asString()
+                    .startsWith("deep.yaml document 2: invalid YAML: nesting deeper than 50 levels")
+                    .containsPattern("at line 1[23], column \\d+");
+        }
     }
 
     @Test
