@@ -109,6 +109,19 @@ class ArtifactBadInputTest {
     }
 
     @Test
+    void aPasswordInsideAReferenceIsRefusedAndNeverPrinted() {
+        String ref = "oci://deployer:Pa55-w0rd@" + registry.host() + "/bad/creds:v1";
+        for (var args : List.of(List.of("artifact", "push", deploy().toString(), ref, "--insecure-registry"),
+                List.of("artifact", "pull", ref, "-o", "out", "--insecure-registry"),
+                List.of("kube", "apply", ref, "--insecure-registry"))) {
+            var r = KastorRun.in(tmp).run(args.toArray(String[]::new));
+            assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+            assertThat(r.err()).as(r.toString()).contains("must not hold credentials", "KASTOR_CREDS").doesNotContain("\tat ");
+            r.assertLeaksNone("deployer", "Pa55-w0rd", "deployer:");
+        }
+    }
+
+    @Test
     void unknownRegistryHostIsNamedAsUnresolvableNotAsOverloaded() {
         // oci://UPPER/x:tag parses (UPPER is a valid host name); what the user needs is that the host does not
         // resolve, not "the registry may be overloaded, try again later" after five attempts and seconds of backoff.

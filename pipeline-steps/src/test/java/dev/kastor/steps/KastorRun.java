@@ -53,6 +53,12 @@ public final class KastorRun {
         return this;
     }
 
+    /** Raw bytes on stdin, for input that is not UTF-8 text. */
+    public KastorRun stdin(byte[] bytes) {
+        this.stdin = bytes.clone();
+        return this;
+    }
+
     public Result run(String... args) {
         var out = new ByteArrayOutputStream();
         var err = new ByteArrayOutputStream();

@@ -78,6 +78,32 @@ class KubeApplyTest {
     }
 
     @Test
+    void stdinThatIsNotUtf8IsRefusedWithItsByteOffsetAndNothingIsSent() throws Exception {
+        byte[] latin1 = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caf\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+
+        var r = KastorRun.in(tmp).env("KUBECONFIG", kubeconfig.toString()).stdin(latin1).run("kube", "apply", "-");
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).contains("stdin: not UTF-8: byte 0xE9 at byte offset 52 (line 4)").doesNotContain("\tat ");
+        assertThat(drain()).noneMatch(q -> q.getMethod().equals("PATCH") || q.getMethod().equals("POST") || q.getMethod().equals("PUT"));
+    }
+
+    @Test
+    void theFilesOfAPulledArtifactAreHeldToTheSameSizeLimits() throws Exception {
+        // The default limit (8 MiB per document): the check happens before parsing, so the test stays fast.
+        String big = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  k: " + "x".repeat(9 * 1024 * 1024) + "\n";
+        Path dir = Artifacts.write(tmp.resolve("big"), Map.of("a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n", "big.yaml", big));
+        var pushed = KastorRun.in(tmp).run("artifact", "push", dir.toString(), "oci-layout:layout:v1");
+        assertThat(pushed.exit()).as(pushed.toString()).isZero();
+
+        var r = apply("oci-layout:layout:v1");
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).contains("big.yaml document 1 (line 1, byte offset 0): " + big.length() + " bytes, over the limit of 8 MiB per document");
+        assertThat(drain()).noneMatch(q -> q.getMethod().equals("PATCH") || q.getMethod().equals("POST") || q.getMethod().equals("PUT"));
+    }
+
+    @Test
     void appliesServerSideWithFieldManagerKastorAndForceConflictsCrdsFirst() throws Exception {
         // Input order puts the CRD last; it must be sent first, and the Widget it defines is applied after it.
         Path dir = Artifacts.write(tmp.resolve("ok"), Map.of(

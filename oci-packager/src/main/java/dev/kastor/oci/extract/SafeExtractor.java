@@ -1,6 +1,7 @@
 package dev.kastor.oci.extract;
 
 import dev.kastor.oci.KastorException;
+import dev.kastor.oci.Scratch;
 import dev.kastor.oci.UnsafeArchiveException;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
@@ -9,17 +10,16 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -40,12 +40,16 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * rename) that is moved into place only when the whole archive was read and its gzip checksum verified. A
  * missing target becomes the staging directory; an empty one receives its children; a non-empty one is refused
  * unless {@code overwrite}, in which case each top-level entry of the artifact replaces the entry of the same
- * name in the target (other entries of the target stay). On failure the staging directory is deleted.
+ * name in the target (other entries of the target stay). On failure the staging directory is deleted, also when a
+ * signal stops the process ({@link Scratch}); staging directories of the same target older than a day, left by a
+ * process killed outright, are removed before the next extraction.
  * Files get mode 0644, or 0755 when the archive gave them the owner-execute bit; directories 0755.
  */
 public final class SafeExtractor {
     public static final long DEFAULT_MAX_BYTES = 512L * 1024 * 1024;
     public static final int DEFAULT_MAX_ENTRIES = 100_000;
+    /** Longer than any pull runs (a CI job's timeout is at most a few hours), so only leftovers are this old. */
+    public static final Duration DEFAULT_STALE_AFTER = Duration.ofDays(1);
     /** Headers (names, PAX records) may add this much to the decompressed stream beyond the content limit. */
     static final long METADATA_ALLOWANCE = 64L * 1024 * 1024;
 
@@ -56,8 +60,10 @@ public final class SafeExtractor {
     private final long maxBytes;
     private final int maxEntries;
     private final boolean overwrite;
+    private final Duration staleAfter;
 
     private SafeExtractor(Builder builder) {
+        this.staleAfter = builder.staleAfter;
         this.maxBytes = builder.maxBytes;
         this.maxEntries = builder.maxEntries;
         this.overwrite = builder.overwrite;
@@ -93,13 +99,30 @@ public final class SafeExtractor {
         requireUsable(target);
         Path parent = target.getParent();
         Files.createDirectories(parent);
-        Path staging = Files.createTempDirectory(parent, "." + target.getFileName() + ".extract-");
-        try {
-            Stats stats = unpack(tarGzip, staging);
-            place(staging, target);
+        String prefix = "." + target.getFileName() + ".extract-";
+        removeStale(parent, prefix);
+        // Tracked: a pull stopped by a signal removes its staging directory too (Scratch's shutdown hook).
+        try (Scratch staging = Scratch.track(Files.createTempDirectory(parent, prefix))) {
+            Stats stats = unpack(tarGzip, staging.path());
+            Scratch.checkNotStopping();
+            place(staging.path(), target);
             return new Extracted(target, stats.files, stats.bytes);
-        } finally {
-            deleteRecursively(staging);
+        }
+    }
+
+    /**
+     * Staging directories of this target older than {@code staleAfter}: what a pull killed with SIGKILL (or a power
+     * cut) left. A younger one may belong to a pull running right now, and stays.
+     */
+    private void removeStale(Path parent, String prefix) throws IOException {
+        Instant cutoff = Instant.now().minus(staleAfter);
+        try (DirectoryStream<Path> siblings = Files.newDirectoryStream(parent, p -> p.getFileName().toString().startsWith(prefix))) {
+            for (Path p : siblings) {
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
+                        && Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(cutoff)) {
+                    Scratch.deleteQuietly(p);
+                }
+            }
         }
     }
 
@@ -129,6 +152,7 @@ public final class SafeExtractor {
         byte[] buffer = new byte[128 * 1024];
         TarArchiveEntry entry;
         while ((entry = tar.getNextEntry()) != null) {
+            Scratch.checkNotStopping();
             if (++stats.entries > maxEntries) {
                 throw refuse(entry, "the archive has more than " + maxEntries + " entries");
             }
@@ -142,7 +166,7 @@ public final class SafeExtractor {
             }
             if (entry.isDirectory()) {
                 if (!destination.equals(staging)) {
-                    createDirectories(destination, entry);
+                    createDirectories(staging, destination, entry);
                 }
             } else if (entry.isFile()) {
                 if (destination.equals(staging)) {
@@ -153,8 +177,8 @@ public final class SafeExtractor {
                     throw refuse(entry, "its " + size + " bytes would bring the total to " + (stats.bytes + size)
                             + " bytes, over the limit of " + maxBytes + "; raise the limit (kastor artifact pull --max-size MIB) only if you trust this artifact");
                 }
-                createDirectories(destination.getParent(), entry);
-                stats.bytes += writeFile(tar, destination, entry, buffer);
+                createDirectories(staging, destination.getParent(), entry);
+                stats.bytes += writeFile(tar, staging, destination, entry, buffer);
                 stats.files++;
             } else {
                 throw refuse(entry, "its type is neither file nor directory");
@@ -187,16 +211,31 @@ public final class SafeExtractor {
         return resolved;
     }
 
-    private static void createDirectories(Path directory, TarArchiveEntry entry) throws IOException {
+    private static void createDirectories(Path staging, Path directory, TarArchiveEntry entry) throws IOException {
+        // Staging holds only what this archive wrote, and no links: a non-directory on the way is an earlier file entry.
+        for (Path p = directory; p != null && !p.equals(staging); p = p.getParent()) {
+            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                throw refuse(entry, "it needs a directory '" + staging.relativize(p) + "', but an earlier entry wrote '"
+                        + staging.relativize(p) + "' as a file; the artifact is inconsistent: rebuild it from a tree where"
+                        + " each path is either a file or a directory");
+            }
+        }
         try {
             Files.createDirectories(directory);
             setPermissions(directory, DIRECTORY);
         } catch (FileSystemException e) {
-            throw refuse(entry, "its directory cannot be created (" + e.getReason() + "): an earlier entry of the archive is a file of the same name");
+            throw refuse(entry, "directory '" + staging.relativize(directory) + "' cannot be created: "
+                    + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName()));
         }
     }
 
-    private static long writeFile(TarArchiveInputStream tar, Path destination, TarArchiveEntry entry, byte[] buffer) throws IOException {
+    private static long writeFile(TarArchiveInputStream tar, Path staging, Path destination, TarArchiveEntry entry, byte[] buffer)
+            throws IOException {
+        if (Files.isDirectory(destination, LinkOption.NOFOLLOW_LINKS)) {
+            throw refuse(entry, "it is a file, but '" + staging.relativize(destination) + "' is already a directory (an earlier entry"
+                    + " wrote it or something below it); the artifact is inconsistent: rebuild it from a tree where each path is"
+                    + " either a file or a directory");
+        }
         long written = 0;
         // No links ever exist in staging, so opening by name cannot be redirected outside it.
         try (OutputStream out = Files.newOutputStream(destination, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
@@ -206,7 +245,7 @@ public final class SafeExtractor {
                 written += n;
             }
         } catch (FileSystemException e) {
-            throw refuse(entry, "it cannot be written (" + e.getReason() + "): an earlier entry of the archive is a directory of the same name");
+            throw refuse(entry, "it cannot be written: " + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName()));
         }
         setPermissions(destination, (entry.getMode() & 0100) != 0 ? EXECUTABLE : FILE);
         return written;
@@ -222,7 +261,7 @@ public final class SafeExtractor {
         for (Path child : children(staging)) {
             Path destination = target.resolve(child.getFileName().toString());
             if (Files.exists(destination, LinkOption.NOFOLLOW_LINKS)) {
-                deleteRecursively(destination);
+                Scratch.deleteTree(destination);
             }
             Files.move(child, destination, StandardCopyOption.ATOMIC_MOVE);
         }
@@ -248,29 +287,6 @@ public final class SafeExtractor {
         } catch (UnsupportedOperationException e) {
             // Not a POSIX file system: modes do not exist there.
         }
-    }
-
-    /** Deletes a tree without following links (a link is deleted, not its target). */
-    static void deleteRecursively(Path root) throws IOException {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException failure) throws IOException {
-                if (failure != null) {
-                    throw failure;
-                }
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     private static UnsafeArchiveException refuse(TarArchiveEntry entry, String rule) {
@@ -335,8 +351,15 @@ public final class SafeExtractor {
         private long maxBytes = DEFAULT_MAX_BYTES;
         private int maxEntries = DEFAULT_MAX_ENTRIES;
         private boolean overwrite;
+        private Duration staleAfter = DEFAULT_STALE_AFTER;
 
         private Builder() {}
+
+        /** Staging directories of the same target older than this are removed before extracting (default: a day). */
+        public Builder staleAfter(Duration staleAfter) {
+            this.staleAfter = staleAfter;
+            return this;
+        }
 
         /** Most content bytes (sum of file sizes) to write. */
         public Builder maxBytes(long maxBytes) {

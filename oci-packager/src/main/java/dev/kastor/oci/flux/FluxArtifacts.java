@@ -5,6 +5,7 @@ import dev.kastor.oci.Digest;
 import dev.kastor.oci.InvalidInputException;
 import dev.kastor.oci.KastorException;
 import dev.kastor.oci.MediaTypes;
+import dev.kastor.oci.Scratch;
 import dev.kastor.oci.artifact.ArtifactBuilder;
 import dev.kastor.oci.artifact.BuiltLayer;
 import dev.kastor.oci.artifact.IgnoreRules;
@@ -65,8 +66,8 @@ public final class FluxArtifacts {
                     + " (for example :" + "$CI_COMMIT_REF_SLUG)");
         }
         Registry registry = registries.apply(ref.host());
-        Path layerFile = tempFile();
-        try {
+        try (Scratch scratch = tempFile()) {
+            Path layerFile = scratch.path();
             BuiltLayer layer = builder(spec).build(layerFile);
             FluxManifest manifest = FluxManifest.of(layer.descriptor(), metadata);
             long start = System.nanoTime();
@@ -80,8 +81,6 @@ public final class FluxArtifacts {
             var transfer = new Transfer(count(outcomes, BlobPushOutcome.UPLOADED), count(outcomes, BlobPushOutcome.EXISTED),
                     count(outcomes, BlobPushOutcome.MOUNTED), uploaded, seconds);
             return new PushResult(ref.toString(), ref.name(), ref.tag(), digest, metadata.revision(), layer, transfer);
-        } finally {
-            deleteQuietly(layerFile);
         }
     }
 
@@ -168,11 +167,11 @@ public final class FluxArtifacts {
         }
     }
 
-    /** A manifest and its layer on local disk; a temporary layer file is deleted on close. */
-    private record Fetched(Digest digest, FluxManifest manifest, Path layer, boolean temporary) implements AutoCloseable {
+    /** A manifest and its layer on local disk; a temporary layer file ({@code scratch} not null) is deleted on close. */
+    private record Fetched(Digest digest, FluxManifest manifest, Path layer, Scratch scratch) implements AutoCloseable {
         @Override
         public void close() {
-            if (temporary) deleteQuietly(layer);
+            if (scratch != null) scratch.close();
         }
     }
 
@@ -187,21 +186,21 @@ public final class FluxArtifacts {
                 var m = registry.getManifest(ref.repository(), ref.tagOrDigest());
                 FluxManifest manifest = FluxManifest.parse(m.bytes(), ref.toString());
                 Descriptor layer = contentLayer(manifest, ref.toString());
-                Path file = tempFile();
+                Scratch file = tempFile();
                 try {
-                    registry.fetchBlob(ref.repository(), layer.digest(), file);
+                    registry.fetchBlob(ref.repository(), layer, file.path());
                 } catch (RuntimeException e) {
-                    deleteQuietly(file);
+                    file.close();
                     throw e;
                 }
-                yield new Fetched(m.digest(), manifest, file, true);
+                yield new Fetched(m.digest(), manifest, file.path(), file);
             }
             case ArtifactLocation.InLayout l -> {
                 OciLayout layout = OciLayout.open(l.directory());
                 Descriptor d = layout.resolve(l.tag()).orElseThrow(() -> new InvalidInputException(
                         "OCI layout " + l.directory() + " has no tag '" + l.tag() + "' (it has: " + String.join(", ", layout.tags()) + ")"));
                 FluxManifest manifest = FluxManifest.parse(layout.readBlob(d.digest()), l.toString());
-                yield new Fetched(d.digest(), manifest, layout.blobPath(contentLayer(manifest, l.toString()).digest()), false);
+                yield new Fetched(d.digest(), manifest, layout.blobPath(contentLayer(manifest, l.toString()).digest()), null);
             }
         };
     }
@@ -248,9 +247,10 @@ public final class FluxArtifacts {
         }
     }
 
-    private static Path tempFile() {
+    /** A layer file in the temp dir, removed on close and when a signal stops the process. */
+    private static Scratch tempFile() {
         try {
-            return Files.createTempFile("kastor-layer-", ".tgz");
+            return Scratch.track(Files.createTempFile("kastor-layer-", ".tgz"));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a temporary file in " + System.getProperty("java.io.tmpdir"), e);
         }

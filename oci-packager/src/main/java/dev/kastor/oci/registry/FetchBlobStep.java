@@ -1,7 +1,9 @@
 package dev.kastor.oci.registry;
 
+import dev.kastor.oci.Descriptor;
 import dev.kastor.oci.Digest;
 import dev.kastor.oci.Progress;
+import dev.kastor.oci.Scratch;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,21 +16,24 @@ import java.util.Map;
 
 /**
  * Streams a blob into a file: written to a temporary file next to the target, its sha256 checked while writing,
- * then moved into place. A mismatch or a failure leaves nothing behind, so a present target is always verified.
+ * then moved into place. Never more than the descriptor's size is read: a registry that sends more (an endless body)
+ * or less fails the step. A mismatch or a failure leaves nothing behind, so a present target is always verified.
  */
 public final class FetchBlobStep {
     private final Transport transport;
     private final Retry retry;
     private final String repository;
     private final Digest digest;
+    private final long size;
     private final Path target;
     private final Transport.Op op;
 
-    FetchBlobStep(Transport transport, Retry retry, String repository, Digest digest, Path target) {
+    FetchBlobStep(Transport transport, Retry retry, String repository, Descriptor blob, Path target) {
         this.transport = transport;
         this.retry = retry;
         this.repository = repository;
-        this.digest = digest;
+        this.digest = blob.digest();
+        this.size = blob.size();
         this.target = target.toAbsolutePath();
         this.op = Transport.Op.pull(repository);
     }
@@ -44,6 +49,7 @@ public final class FetchBlobStep {
         var uri = transport.resolve("/v2/" + repository + "/blobs/" + digest);
         Transport.Streamed s = transport.stream(op, uri, Map.of());
         Path temp = null;
+        Scratch scratch = null;
         IdleWatchdog watchdog = transport.watchdog();
         try (watchdog; InputStream in = watchdog.watch(s.body())) {
             if (s.status() != 200) {
@@ -52,15 +58,29 @@ public final class FetchBlobStep {
             }
             Files.createDirectories(target.getParent());
             temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".part");
+            scratch = Scratch.track(temp);
             MessageDigest sha = Digest.sha256();
             long total = parseLength(s.headers().get("Content-Length"));
             try (Progress.Transfer transfer = transport.options().progress().begin("pull " + digest.shortForm(), total);
                     OutputStream out = Files.newOutputStream(temp)) {
+                // The manifest declares the size; a registry cannot make us write more than that (+1 to see it try).
                 byte[] buf = new byte[64 * 1024];
-                for (int n; (n = in.read(buf)) > 0; ) {
+                long received = 0;
+                for (int n; received <= size && (n = in.read(buf, 0, (int) Math.min(buf.length, size + 1 - received))) > 0; ) {
+                    received += n;
+                    if (received > size) {
+                        throw new RegistryException("registry " + transport.host() + " sent more than " + size + " bytes for blob "
+                                + digest + " of " + repository + ", whose manifest declares " + size + " bytes: stopped reading,"
+                                + " nothing was written to " + target + " (a broken or hostile registry, or a manifest that lies)", 200);
+                    }
+                    Scratch.checkNotStopping();
                     sha.update(buf, 0, n);
                     out.write(buf, 0, n);
                     transfer.add(n);
+                }
+                if (received < size) {
+                    throw new RegistryException("registry " + transport.host() + " sent " + received + " bytes for blob " + digest
+                            + " of " + repository + ", whose manifest declares " + size + " bytes: nothing was written to " + target, 200);
                 }
             }
             Digest got = Digest.of(sha);
@@ -84,12 +104,8 @@ public final class FetchBlobStep {
             }
             throw new Retryable("download broke off: " + e.getMessage(), 0, null, e);
         } finally {
-            if (temp != null) {
-                try {
-                    Files.deleteIfExists(temp);
-                } catch (IOException ignored) {
-                    // Best effort: a leftover .part file is harmless and named as such.
-                }
+            if (scratch != null) {
+                scratch.close(); // deletes the .part file unless it was moved into place
             }
         }
     }

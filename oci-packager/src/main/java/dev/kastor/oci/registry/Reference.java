@@ -48,6 +48,13 @@ public record Reference(String host, String repository, String tag, Digest diges
             throw new InvalidInputException("'" + text + "' is not a registry reference: it must start with " + PREFIX + ", e.g. " + EXAMPLE);
         }
         String rest = text.substring(PREFIX.length());
+        if (holdsUserInfo(rest)) {
+            // Never echo the text, not even in part: it holds a password.
+            throw new InvalidInputException("a registry reference must not hold credentials (USER:PASSWORD@ before the host;"
+                    + " the reference is not repeated here so that they do not reach the job log): write " + PREFIX
+                    + "HOST/REPO:TAG and give credentials as CI_REGISTRY_USER/CI_REGISTRY_PASSWORD (when HOST is $CI_REGISTRY),"
+                    + " --creds USER:PASSWORD or the masked CI/CD variable KASTOR_CREDS, or DOCKER_AUTH_CONFIG");
+        }
         Digest digest = null;
         int at = rest.indexOf('@');
         if (at >= 0) {
@@ -73,6 +80,19 @@ public record Reference(String host, String repository, String tag, Digest diges
             path = path.substring(0, colon);
         }
         return new Reference(host, path, tag, digest);
+    }
+
+    /**
+     * A digest's {@code @} comes after the repository (so after a '/') and is the only one, with no '/' after it; any
+     * other {@code @} is user-info ({@code user:pw@host/…}), which may itself hold '/' or '@'.
+     */
+    private static boolean holdsUserInfo(String rest) {
+        int at = rest.indexOf('@');
+        if (at < 0) {
+            return false;
+        }
+        int slash = rest.indexOf('/');
+        return slash < 0 || slash > at || rest.indexOf('/', at) >= 0 || rest.indexOf('@', at + 1) >= 0;
     }
 
     public Reference withTag(String newTag) {

@@ -77,9 +77,10 @@ public final class Registry {
         return new GetManifestStep(transport, retry, repository, tagOrDigest).call();
     }
 
-    public void fetchBlob(String repository, Digest digest, Path target) {
+    /** Downloads the blob a descriptor names into {@code target}, reading no more than the descriptor's size. */
+    public void fetchBlob(String repository, Descriptor blob, Path target) {
         repo(repository);
-        new FetchBlobStep(transport, retry, repository, digest, target).call();
+        new FetchBlobStep(transport, retry, repository, blob, target).call();
     }
 
     public List<String> listTags(String repository) {

@@ -15,6 +15,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -266,5 +269,48 @@ class SafeExtractorTest {
                 .isInstanceOf(UnsafeArchiveException.class)
                 .hasMessageContaining("'a/b'");
         assertNothingLeftBesides();
+    }
+
+    @Test
+    void aFileThenADirectoryOfTheSameNameNamesTheEntryAndWhatItCollidesWith() throws IOException {
+        byte[] nested = tgz(Item.file("deploy/app", "file"), Item.file("deploy/app/config.yaml", "under a file"));
+        byte[] directory = tgz(Item.file("deploy/app", "file"), Item.special("deploy/app/", TarConstants.LF_DIR));
+
+        for (byte[] archive : List.of(nested, directory)) {
+            assertThatThrownBy(() -> SafeExtractor.withDefaults().extract(in(archive), tmp.resolve("out")))
+                    .isInstanceOf(UnsafeArchiveException.class)
+                    .hasMessageContaining("directory 'deploy/app'")
+                    .hasMessageContaining("an earlier entry wrote 'deploy/app' as a file")
+                    .hasMessageNotContaining("null");
+            assertNothingLeftBesides();
+        }
+    }
+
+    @Test
+    void aDirectoryThenAFileOfTheSameNameNamesTheEntryAndWhatItCollidesWith() throws IOException {
+        byte[] archive = tgz(Item.file("deploy/app/config.yaml", "x"), Item.file("deploy/app", "file"));
+
+        assertThatThrownBy(() -> SafeExtractor.withDefaults().extract(in(archive), tmp.resolve("out")))
+                .isInstanceOf(UnsafeArchiveException.class)
+                .hasMessageContaining("refusing to extract entry 'deploy/app'")
+                .hasMessageContaining("'deploy/app' is already a directory")
+                .hasMessageNotContaining("null");
+        assertNothingLeftBesides();
+    }
+
+    @Test
+    void stagingDirectoriesOfTheTargetOlderThanADayAreRemovedAtTheNextExtraction() throws IOException {
+        // What a pull killed outright (SIGKILL, a power cut) leaves: no shutdown hook ran.
+        Path old = Files.createDirectories(tmp.resolve(".out.extract-123/deploy"));
+        Files.writeString(old.resolve("app.yaml"), "left over");
+        Path fresh = Files.createDirectories(tmp.resolve(".out.extract-456"));
+        Path otherTarget = Files.createDirectories(tmp.resolve(".other.extract-789"));
+        var twoDaysAgo = FileTime.from(Instant.now().minus(Duration.ofDays(2)));
+        for (Path p : List.of(old, old.getParent(), otherTarget)) Files.setLastModifiedTime(p, twoDaysAgo);
+
+        SafeExtractor.withDefaults().extract(in(tgz(Item.file("a.yaml", "a"))), tmp.resolve("out"));
+
+        assertNothingLeftBesides("out", ".out.extract-456", ".other.extract-789");
+        assertThat(fresh).as("a younger one may belong to a pull running now").isDirectory();
     }
 }

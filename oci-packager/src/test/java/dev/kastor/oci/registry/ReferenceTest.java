@@ -54,4 +54,19 @@ class ReferenceTest {
         assertThatThrownBy(() -> Reference.parse("registry.example.com/app:v1"))
                 .hasMessageContaining("must start with oci://");
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"oci://deployer:s3cr3t-Pw@registry.example.com/bars/app:v1", "oci://deployer:s3cr3t-Pw@registry.example.com",
+            "oci://deployer:s3cr3t-Pw@127.0.0.1:5000/bars/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "oci://deployer:s3/cr3t-Pw@registry.example.com/bars/app", "oci://s3cr3t-Pw@registry.example.com/bars/app"})
+    void credentialsInAReferenceAreRefusedWithoutRepeatingThem(String text) {
+        assertThatThrownBy(() -> Reference.parse(text))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("must not hold credentials")
+                .hasMessageContaining("KASTOR_CREDS")
+                .hasMessageContaining("CI_REGISTRY_USER")
+                .hasMessageNotContaining("s3cr3t")
+                .hasMessageNotContaining("cr3t-Pw")
+                .hasMessageNotContaining("deployer");
+    }
 }

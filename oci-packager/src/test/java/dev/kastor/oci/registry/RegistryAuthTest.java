@@ -112,7 +112,7 @@ class RegistryAuthTest {
 
             var digest = artifact.push(registry, "token/app", "v1");
             Path fetched = tmp.resolve("layer");
-            registry.fetchBlob("token/app", artifact.layerDescriptor().digest(), fetched);
+            registry.fetchBlob("token/app", artifact.layerDescriptor(), fetched);
 
             assertThat(registry.getManifest("token/app", "v1").digest()).isEqualTo(digest);
             assertThat(fetched).hasSameBinaryContentAs(artifact.layer());

@@ -1,6 +1,7 @@
 package dev.kastor.steps.kube;
 
 import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.Scratch;
 import dev.kastor.oci.extract.SafeExtractor;
 import dev.kastor.oci.flux.ArtifactLocation;
 import dev.kastor.steps.cli.Console;
@@ -9,9 +10,6 @@ import dev.kastor.steps.cli.RegistryFlags;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -28,23 +26,18 @@ final class Inputs {
     @Mixin RegistryFlags registry;
 
     ManifestReader read(Context ctx, Console console) {
-        var reader = new ManifestReader();
+        var reader = new ManifestReader(ManifestLimits.DEFAULT);
         if (source.equals("-")) {
             reader.readStream(ctx.in(), "stdin");
         } else if (source.startsWith("oci://") || source.startsWith("oci-layout:")) {
-            Path tmp;
-            try {
-                tmp = Files.createTempDirectory("kastor-apply");
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            try {
+            // Tracked: the pulled files go when the step ends, also when a signal stops it.
+            try (Scratch tmp = Scratch.track(Files.createTempDirectory("kastor-apply"))) {
                 var location = ArtifactLocation.parse(source, ctx.workDir());
-                var result = registry.artifacts(ctx, console).pull(location, tmp.resolve("content"), SafeExtractor.withDefaults());
+                var result = registry.artifacts(ctx, console).pull(location, tmp.path().resolve("content"), SafeExtractor.withDefaults());
                 console.info("pulled " + result.pinnedUrl() + " (" + result.files() + " files)");
                 reader.readPath(result.directory(), source);
-            } finally {
-                delete(tmp);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         } else {
             reader.readPath(ctx.path(source), source);
@@ -52,13 +45,5 @@ final class Inputs {
         reader.skipped().forEach(s -> console.warn("skipped " + s));
         if (reader.manifests().isEmpty() && reader.problems().isEmpty()) throw new InvalidInputException(source + " holds no Kubernetes object");
         return reader;
-    }
-
-    private static void delete(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temp dir left behind is not worth failing a deploy for
-        }
     }
 }

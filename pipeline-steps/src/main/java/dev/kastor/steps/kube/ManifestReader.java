@@ -1,35 +1,44 @@
 package dev.kastor.steps.kube;
 
 import dev.kastor.oci.InvalidInputException;
+import dev.kastor.steps.cli.StrictUtf8;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
-import java.util.Iterator;
-import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.composer.Composer;
+import org.snakeyaml.engine.v2.constructor.StandardConstructor;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.parser.ParserImpl;
+import org.snakeyaml.engine.v2.scanner.StreamReader;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Reads manifests from a directory (*.yaml, *.yml, *.json, recursively, in path order), a file or stdin, and checks
- * each document: valid YAML, a map with apiVersion, kind and metadata.name. All problems are collected so the user
- * sees every one, with file and document index; nothing is applied when there is any.
+ * each document: within the {@link ManifestLimits} (sizes before parsing, nesting while parsing), strict UTF-8, valid
+ * YAML (merge keys {@code <<} merged, as kubectl does), a map with apiVersion, kind and metadata.name. All problems are
+ * collected so the user sees every one, with file and document index; nothing is applied when there is any.
  */
 final class ManifestReader {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
+    private final ManifestLimits limits;
     private final List<Manifest> manifests = new ArrayList<>();
     private final List<String> problems = new ArrayList<>();
     private final List<String> skipped = new ArrayList<>();
+
+    ManifestReader(ManifestLimits limits) {
+        this.limits = limits;
+    }
 
     List<Manifest> manifests() {
         return manifests;
@@ -67,7 +76,13 @@ final class ManifestReader {
 
     private void readFile(Path f, String shownAs) {
         try {
-            read(Files.readString(f, StandardCharsets.UTF_8), shownAs);
+            long size = Files.size(f);
+            if (size > limits.maxInputBytes()) {
+                problems.add(shownAs + ": " + size + " bytes, over the limit of " + size(limits.maxInputBytes()) + " per input"
+                        + TOO_BIG_HINT);
+                return;
+            }
+            read(Files.readAllBytes(f), shownAs);
         } catch (IOException e) {
             problems.add(shownAs + ": cannot read: " + e.getMessage());
         }
@@ -75,23 +90,112 @@ final class ManifestReader {
 
     void readStream(InputStream in, String shownAs) {
         try {
-            read(new String(in.readAllBytes(), StandardCharsets.UTF_8), shownAs);
+            // Read one byte past the limit to know it was passed, never the whole of an endless pipe.
+            byte[] bytes = in.readNBytes((int) Math.min(limits.maxInputBytes() + 1, Integer.MAX_VALUE - 8));
+            if (bytes.length > limits.maxInputBytes()) {
+                problems.add(shownAs + ": more than " + size(limits.maxInputBytes()) + ", over the limit per input" + TOO_BIG_HINT);
+                return;
+            }
+            read(bytes, shownAs);
         } catch (IOException e) {
             problems.add(shownAs + ": cannot read: " + e.getMessage());
         }
     }
 
-    @SuppressWarnings("unchecked")
-    void read(String text, String file) {
+    private static final String TOO_BIG_HINT = "; no Kubernetes object comes near it (the API server refuses requests over"
+            + " about 3 MiB): split the input, or check that this is the file you meant";
+
+    /** Size checks, strict UTF-8, then the documents one by one. */
+    void read(byte[] bytes, String file) {
+        if (!withinDocumentLimit(bytes, file)) {
+            return;
+        }
+        String text;
+        try {
+            text = StrictUtf8.decode(bytes, file);
+        } catch (InvalidInputException e) {
+            problems.add(e.getMessage());
+            return;
+        }
+        parse(text, file);
+    }
+
+    /**
+     * Before parsing: snakeyaml-engine applies its own limit only after it has scanned a whole scalar, which for one
+     * long line costs minutes. A document starts at a line beginning with {@code ---} (a document marker at column 0
+     * ends any scalar, so this split is exact); the first document may have no marker.
+     */
+    private boolean withinDocumentLimit(byte[] bytes, String file) {
+        boolean ok = true;
         int doc = 0;
-        var load = new Load(LoadSettings.builder().setLabel(file).build());
-        Iterator<Object> it = load.loadAllFromString(text).iterator();
+        int start = 0;
+        int line = 1;
+        int startLine = 1;
+        boolean content = false;
+        for (int i = 0; i <= bytes.length; i++) {
+            boolean lineStart = i == 0 || bytes[i - 1] == '\n';
+            boolean marker = i < bytes.length && lineStart && isDocumentMarker(bytes, i);
+            if (marker && i > start || i == bytes.length) {
+                if (content) doc++;
+                if (i - start > limits.maxDocumentBytes()) {
+                    problems.add(file + " document " + Math.max(doc, 1) + " (line " + startLine + ", byte offset " + start + "): "
+                            + (i - start) + " bytes, over the limit of " + size(limits.maxDocumentBytes()) + " per document"
+                            + TOO_BIG_HINT);
+                    ok = false;
+                }
+                start = i;
+                startLine = line;
+                content = false;
+            }
+            if (i < bytes.length) {
+                if (lineStart && !marker && !content && bytes[i] != '#' && bytes[i] != '%' && !isBlankLine(bytes, i)) content = true;
+                if (marker && !isBlankLine(bytes, i + 3)) content = true;
+                if (bytes[i] == '\n') line++;
+            }
+        }
+        return ok;
+    }
+
+    private static boolean isDocumentMarker(byte[] b, int i) {
+        return i + 2 < b.length && b[i] == '-' && b[i + 1] == '-' && b[i + 2] == '-'
+                && (i + 3 == b.length || b[i + 3] == ' ' || b[i + 3] == '\t' || b[i + 3] == '\r' || b[i + 3] == '\n');
+    }
+
+    /** Only spaces, tabs or a comment up to the end of the line. */
+    private static boolean isBlankLine(byte[] b, int i) {
+        for (; i < b.length && b[i] != '\n'; i++) {
+            if (b[i] == '#') return true;
+            if (b[i] != ' ' && b[i] != '\t' && b[i] != '\r') return false;
+        }
+        return true;
+    }
+
+    static String size(long bytes) {
+        if (bytes % (1024 * 1024) == 0) return bytes / (1024 * 1024) + " MiB";
+        if (bytes % 1024 == 0) return bytes / 1024 + " KiB";
+        return bytes + " bytes";
+    }
+
+    @SuppressWarnings("unchecked")
+    private void parse(String text, String file) {
+        int doc = 0;
+        LoadSettings settings = LoadSettings.builder().setLabel(file)
+                .setSchema(new MergeKeySchema())
+                // Ours is the limit that counts; snakeyaml's own (3 Mi code points) would refuse documents below it.
+                .setCodePointLimit((int) Math.min(limits.maxDocumentBytes(), Integer.MAX_VALUE))
+                // snakeyaml's default 1 KiB window is copied on every refill while one token is scanned: quadratic in
+                // the length of a line (minutes for a few MiB). A window as large as the input, up to 1 Mi, keeps it linear.
+                .setBufferSize(Math.max(1024, Math.min(text.length() + 1, 1024 * 1024)))
+                .build();
+        var parser = new DepthLimitedParser(new ParserImpl(settings, new StreamReader(settings, text)), limits.maxNestingDepth());
+        var composer = new Composer(settings, parser);
+        var constructor = new StandardConstructor(settings);
         while (true) {
             doc++;
             Object value;
             try {
-                if (!it.hasNext()) break;
-                value = it.next();
+                if (!composer.hasNext()) break;
+                value = constructor.constructSingleDocument(Optional.of(composer.next()));
             } catch (YamlEngineException e) {
                 problems.add(file + " document " + doc + ": invalid YAML: " + oneLine(e.getMessage()));
                 return; // the parser cannot resynchronise after a syntax error
