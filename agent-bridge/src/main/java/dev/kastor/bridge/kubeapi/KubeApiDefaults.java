@@ -24,4 +24,18 @@ public final class KubeApiDefaults {
      * stream, exec/attach/port-forward with 101. So the same bound holds for them; their bodies are not bounded.
      */
     public static final Duration RESPONSE_HEAD_TIMEOUT = Duration.ofSeconds(70);
+
+    /**
+     * How long a k8s proxy connection may take to deliver a request head, from the moment it opened. kube-apiserver's
+     * {@code ReadHeaderTimeout} is 32 s ("just shy of requestTimeoutUpperBound"): a client that connects and says
+     * nothing, or trickles its head a byte at a time, holds a connection (and a file descriptor) no longer than that.
+     */
+    public static final Duration REQUEST_HEAD_TIMEOUT = Duration.ofSeconds(32);
+
+    /**
+     * How long a kept-alive k8s proxy connection may wait for its next request once an answer is complete: 90 s, as
+     * kube-apiserver's {@code IdleTimeout} (which matches Go's http.DefaultTransport keep-alive on the client side).
+     * Neither bound applies while an exchange runs: a watch, {@code logs -f} or an exec session may be quiet for hours.
+     */
+    public static final Duration KEEP_ALIVE_IDLE_TIMEOUT = Duration.ofSeconds(90);
 }

@@ -6,6 +6,7 @@ import dev.kastor.bridge.config.server.StandaloneJobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.GitLabJobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.K8sProxyServer;
+import dev.kastor.bridge.kubeapi.server.ProxyTimeouts;
 import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
@@ -52,7 +53,15 @@ public final class Kas implements AutoCloseable {
     private final RevocationSweep revocations;
     private volatile boolean started;
 
-    private Kas(KasConfig config, JsonLog log) throws IOException, InterruptedException {
+    /**
+     * Bounds on clients that connect and say nothing: the k8s proxy's (as kube-apiserver's) and how long an agent
+     * connection may take to finish its TLS and HTTP/2 handshake. Tests shorten them; KAS runs with {@link #DEFAULTS}.
+     */
+    public record Tuning(ProxyTimeouts proxy, Duration agentHandshake) {
+        public static final Tuning DEFAULTS = new Tuning(ProxyTimeouts.DEFAULTS, TunnelDefaults.HANDSHAKE_TIMEOUT);
+    }
+
+    private Kas(KasConfig config, JsonLog log, Tuning tuning) throws IOException, InterruptedException {
         this.config = config;
         this.log = log;
         this.agents = new AgentStore(java.nio.file.Path.of(config.agentsFile()));
@@ -72,6 +81,10 @@ public final class Kas implements AutoCloseable {
                     .maxConnectionAgeGrace(TunnelDefaults.MAX_CONNECTION_AGE_GRACE.toSeconds(), TimeUnit.SECONDS)
                     .permitKeepAliveTime(20, TimeUnit.SECONDS)
                     .permitKeepAliveWithoutCalls(true)
+                    // a connection that never completes its handshake (silent, or trickling) is closed, not kept
+                    .handshakeTimeout(tuning.agentHandshake().toMillis(), TimeUnit.MILLISECONDS)
+                    // an agent always holds tunnel streams: a connection without any call for this long is no agent's
+                    .maxConnectionIdle(TunnelDefaults.MAX_CONNECTION_IDLE.toSeconds(), TimeUnit.SECONDS)
                     // Tunnel frames are only handed on (to a Netty event loop), never blocked on: no executor hop for them.
                     // Other agent-facing services keep gRPC's default executor, so a slow one cannot stall the transport.
                     .callExecutor(new io.grpc.ServerCallExecutorSupplier() {
@@ -98,7 +111,7 @@ public final class Kas implements AutoCloseable {
                     ? new StandaloneJobAuthorizer(URI.create(config.gitlab().url()), http, agents, agentConfig.configurations())
                     : new GitLabJobAuthorizer(URI.create(config.gitlab().url()), http);
             this.proxy = new K8sProxyServer(address(listen.k8sProxy().address()), tls(listen.k8sProxy()), listen.k8sProxy().prefix(),
-                    authorizer, routing.finder(), metrics, log);
+                    authorizer, routing.finder(), metrics, log, tuning.proxy());
             this.api = new ApiServer(address(listen.api().address()), jdkTls(listen.api()), this,
                     new JobAgentsEndpoint(authorizer, agents, k8sProxyUrl(config, tls(listen.k8sProxy()) != null, proxy.port())), modules);
             for (KasModule m : modules) {
@@ -120,7 +133,11 @@ public final class Kas implements AutoCloseable {
     }
 
     public static Kas start(KasConfig config, JsonLog log) throws IOException, InterruptedException {
-        return new Kas(config, log);
+        return new Kas(config, log, Tuning.DEFAULTS);
+    }
+
+    public static Kas start(KasConfig config, JsonLog log, Tuning tuning) throws IOException, InterruptedException {
+        return new Kas(config, log, tuning);
     }
 
     /** What jobs' KUBECONFIG points at: the configured external URL, else this KAS's own k8s proxy address. */

@@ -44,4 +44,15 @@ public final class TunnelDefaults {
      * out): a misconfigured agent retries every 1–20 s, and a flood must not flood the log.
      */
     public static final Duration REFUSED_TOKEN_LOG_INTERVAL = Duration.ofMinutes(1);
+    /**
+     * How long a new agent connection may take to finish its TLS and HTTP/2 handshake on KAS's agent port (gRPC's
+     * default is 120 s): a connection that says nothing, or trickles, is closed instead of holding a file descriptor.
+     * A real agent completes it in milliseconds; 20 s leaves room for a slow network.
+     */
+    public static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(20);
+    /**
+     * An agent connection with no call at all for this long is closed: a live agent always holds its idle tunnel
+     * streams (at least 2), so such a connection is no agent's.
+     */
+    public static final Duration MAX_CONNECTION_IDLE = Duration.ofMinutes(5);
 }

@@ -29,8 +29,8 @@ public final class K8sProxyServer implements AutoCloseable {
     private final Channel channel;
 
     public K8sProxyServer(InetSocketAddress listen, SslContext tls, String prefix, JobAuthorizer authorizer, TunnelFinder tunnels,
-                          ProxyMetrics metrics, JsonLog log) throws InterruptedException {
-        var context = new ProxyContext(prefix, authorizer, tunnels, metrics, log);
+                          ProxyMetrics metrics, JsonLog log, ProxyTimeouts timeouts) throws InterruptedException {
+        var context = new ProxyContext(prefix, authorizer, tunnels, metrics, log, timeouts);
         channel = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override

@@ -39,9 +39,35 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
      */
     private final java.util.ArrayDeque<Object> waiting = new java.util.ArrayDeque<>();
 
+    /** Closes the connection unless a request head arrives in time; armed only while no exchange runs. */
+    private java.util.concurrent.ScheduledFuture<?> headTimer;
+
     ProxyHandler(ProxyContext proxy, ExecutorService workers) {
         this.proxy = proxy;
         this.workers = workers;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        context = ctx;
+        awaitRequestHead(ctx, proxy.timeouts().requestHead());
+        super.channelActive(ctx);
+    }
+
+    /**
+     * A client that says nothing (or trickles) must not hold a connection and a file descriptor for ever: like
+     * kube-apiserver's ReadHeaderTimeout and IdleTimeout, the connection closes when no request head came in time.
+     */
+    private void awaitRequestHead(ChannelHandlerContext ctx, java.time.Duration within) {
+        cancelHeadTimer();
+        headTimer = ctx.executor().schedule(() -> {
+            if (current == null && waiting.isEmpty()) ctx.close();
+        }, within.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    private void cancelHeadTimer() {
+        if (headTimer != null) headTimer.cancel(false);
+        headTimer = null;
     }
 
     @Override
@@ -58,6 +84,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (msg instanceof HttpRequest req) {
+            cancelHeadTimer();
             if (req.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
                 refuseUnreadable(ctx, req.decoderResult().cause());
@@ -103,11 +130,15 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
             for (Object m : held) channelRead(context, m);
         }
         // Whatever paused reading for the finished exchange, the next request must be read.
-        if (current == null) context.channel().config().setAutoRead(true);
+        if (current == null) {
+            context.channel().config().setAutoRead(true);
+            awaitRequestHead(context, proxy.timeouts().keepAliveIdle());
+        }
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        cancelHeadTimer();
         if (current != null) current.clientGone();
         current = null;
         waiting.forEach(ReferenceCountUtil::release);
