@@ -38,4 +38,20 @@ public final class KubeApiDefaults {
      * Neither bound applies while an exchange runs: a watch, {@code logs -f} or an exec session may be quiet for hours.
      */
     public static final Duration KEEP_ALIVE_IDLE_TIMEOUT = Duration.ofSeconds(90);
+
+    /**
+     * The longest pause inside a request body (not after an upgrade: an exec session may be quiet for hours). A
+     * client that starts a body and stops holds one of the agent's tunnel streams; kubectl sends a body at once.
+     */
+    public static final Duration REQUEST_BODY_IDLE_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * Requests one CI job may have in flight through one agent, of the agent's 500 tunnel streams: a deploy's
+     * kubectl/helm keeps a few dozen at most (client-go's default QPS 5, burst 10; watches add one each), so five
+     * jobs at their maximum still leave the pool to the rest. Over it: 429 with Retry-After, which client-go retries.
+     */
+    public static final int STREAMS_PER_JOB = 100;
+
+    /** Requests one client address may have in flight through one agent: a runner host runs several jobs at once. */
+    public static final int STREAMS_PER_ADDRESS = 250;
 }

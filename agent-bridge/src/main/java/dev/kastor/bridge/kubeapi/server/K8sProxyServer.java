@@ -30,7 +30,8 @@ public final class K8sProxyServer implements AutoCloseable {
 
     public K8sProxyServer(InetSocketAddress listen, SslContext tls, String prefix, JobAuthorizer authorizer, TunnelFinder tunnels,
                           ProxyMetrics metrics, JsonLog log, ProxyTimeouts timeouts) throws InterruptedException {
-        var context = new ProxyContext(prefix, authorizer, tunnels, metrics, log, timeouts);
+        var context = new ProxyContext(prefix, authorizer, tunnels, metrics, log, timeouts,
+                new JobShares(timeouts.streamsPerJob(), timeouts.streamsPerAddress()));
         channel = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override

@@ -30,6 +30,7 @@ import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One client request on the k8s proxy, from its head to the last byte of the answer. Authorisation and the wait
@@ -62,6 +63,12 @@ final class ProxyExchange implements TunnelListener {
     /** Response frames written to the client (on the event loop): every RESPONSE_REFILL of them admit as many more. */
     private long written;
     private boolean flushPending;
+    /** This request's place in its job's share of the agent ({@link JobShares}): 0 none yet, 1 held, 2 given back. */
+    private final java.util.concurrent.atomic.AtomicInteger share = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile AuthorizedRequest shareOf;
+    /** When the last piece of the request body arrived, and whether the body is complete (a pause inside it is bounded). */
+    private long lastBodyNanos = System.nanoTime();
+    private boolean bodyComplete;
 
     ProxyExchange(ChannelHandlerContext ctx, HttpRequest request, ProxyContext proxy, String correlationId) {
         this.ctx = ctx;
@@ -72,6 +79,44 @@ final class ProxyExchange implements TunnelListener {
         this.upgradeRequested = request.headers().contains(HttpHeaderNames.UPGRADE)
                 && connection.toLowerCase(Locale.ROOT).contains("upgrade");
         this.keepAlive = HttpUtil.isKeepAlive(request);
+        boolean hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+        if (!upgradeRequested && hasBody) ctx.executor().schedule(this::checkBodyIdle, proxy.timeouts().requestBodyIdle().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * A body that stops half-way holds one of the agent's streams: bounded like kube-apiserver's request timeout bounds
+     * a request, on the event loop, rescheduled rather than reset at every piece (pieces come fast).
+     */
+    private void checkBodyIdle() {
+        if (finished || bodyComplete) return;
+        long idle = proxy.timeouts().requestBodyIdle().toNanos();
+        long quiet = System.nanoTime() - lastBodyNanos;
+        if (quiet < idle) {
+            ctx.executor().schedule(this::checkBodyIdle, idle - quiet, TimeUnit.NANOSECONDS);
+        } else if (responseStarted) {
+            abort();
+        } else {
+            fail(new K8sStatus(408, "Timeout", "the request body stopped for " + proxy.timeouts().requestBodyIdle().toSeconds()
+                    + " s before its end: KAS gave the agent's tunnel stream back"));
+        }
+    }
+
+    /** Counts this request against its job's and its address's share of the agent; 429 beyond it. */
+    private void takeShare(AuthorizedRequest auth) throws ProxyFailure {
+        if (share.get() != 0) return; // taken in beginNow, which found no idle stream
+        String refused = proxy.shares().acquire(auth.agentId(), auth.jobId(), clientHost());
+        if (refused != null) throw new ProxyFailure(new K8sStatus(429, "TooManyRequests", refused + ": retry in a moment"));
+        shareOf = auth;
+        if (!share.compareAndSet(0, 1)) proxy.shares().release(auth.agentId(), auth.jobId(), clientHost()); // ended meanwhile
+    }
+
+    private void releaseShare() {
+        AuthorizedRequest auth = shareOf;
+        if (share.getAndSet(2) == 1 && auth != null) proxy.shares().release(auth.agentId(), auth.jobId(), clientHost());
+    }
+
+    private String clientHost() {
+        return ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
     }
 
     /**
@@ -84,6 +129,7 @@ final class ProxyExchange implements TunnelListener {
             var auth = proxy.authorizer().authorizeFromCache(request.headers().get(HttpHeaderNames.AUTHORIZATION));
             if (auth.isEmpty()) return false;
             refuseImpersonationHeaders();
+            takeShare(auth.get());
             idle = proxy.tunnels().findNow(auth.get().agentId());
             if (idle == null) return false;
             startOn(idle, auth.get());
@@ -101,6 +147,7 @@ final class ProxyExchange implements TunnelListener {
         try {
             AuthorizedRequest auth = proxy.authorizer().authorize(request.headers().get(HttpHeaderNames.AUTHORIZATION));
             refuseImpersonationHeaders();
+            takeShare(auth);
             ProxyTunnel chosen;
             try {
                 chosen = proxy.tunnels().find(auth.agentId(), TunnelDefaults.WAIT_FOR_IDLE_STREAM);
@@ -169,6 +216,8 @@ final class ProxyExchange implements TunnelListener {
 
     /** On the event loop: a piece of the request body (or raw bytes after an upgrade). */
     void requestContent(Object msg) {
+        lastBodyNanos = System.nanoTime();
+        if (msg instanceof LastHttpContent) bodyComplete = true;
         if (finished) {
             ReferenceCountUtil.release(msg);
             return;
@@ -304,6 +353,7 @@ final class ProxyExchange implements TunnelListener {
     /** The answer is complete once {@code last} is written; then the connection carries the next request, or closes. */
     private void end(Object last) {
         finished = true;
+        releaseShare();
         proxy.metrics().done(status, System.nanoTime() - startNanos);
         var written = ctx.writeAndFlush(last);
         if (upgraded || !keepAlive || !requestDone) written.addListener(ChannelFutureListener.CLOSE);
@@ -358,6 +408,7 @@ final class ProxyExchange implements TunnelListener {
     void fail(K8sStatus s) {
         if (finished) return;
         finished = true;
+        releaseShare();
         if (tunnel != null) tunnel.finish(false);
         pending.forEach(ReferenceCountUtil::release);
         pending.clear();
@@ -366,6 +417,7 @@ final class ProxyExchange implements TunnelListener {
         var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(s.code()), Unpooled.wrappedBuffer(s.json()));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
         HttpUtil.setContentLength(response, response.content().readableBytes());
+        if (s.code() == 429) response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
         // The request body may still be unread: close rather than parse it as the next request.
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.channel().config().setAutoRead(true);
@@ -377,12 +429,14 @@ final class ProxyExchange implements TunnelListener {
     private void abort() {
         if (finished) return;
         finished = true;
+        releaseShare();
         proxy.metrics().done(502, System.nanoTime() - startNanos);
         ctx.close();
     }
 
     /** On the event loop: the client connection closed. */
     void clientGone() {
+        releaseShare();
         pending.forEach(ReferenceCountUtil::release);
         pending.clear();
         if (!finished) {

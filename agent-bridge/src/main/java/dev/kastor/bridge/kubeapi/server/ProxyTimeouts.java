@@ -4,11 +4,13 @@ import dev.kastor.bridge.kubeapi.KubeApiDefaults;
 import java.time.Duration;
 
 /**
- * How long a k8s proxy connection may sit without a request: {@code requestHead} from its opening to its first
- * request head, {@code keepAliveIdle} from the end of an answer to the next request head. A running exchange (a
- * watch, an exec session) is never timed out by these.
+ * What one client may hold of the k8s proxy. {@code requestHead}: from a connection's opening to its first request
+ * head; {@code keepAliveIdle}: from the end of an answer to the next request head (a running exchange, a watch or an
+ * exec session, is never timed out by these two); {@code requestBodyIdle}: the longest pause inside a request body;
+ * {@code streamsPerJob}/{@code streamsPerAddress}: requests in flight through one agent from one CI job / one address.
  */
-public record ProxyTimeouts(Duration requestHead, Duration keepAliveIdle) {
-    /** kube-apiserver's own: {@link KubeApiDefaults#REQUEST_HEAD_TIMEOUT}, {@link KubeApiDefaults#KEEP_ALIVE_IDLE_TIMEOUT}. */
-    public static final ProxyTimeouts DEFAULTS = new ProxyTimeouts(KubeApiDefaults.REQUEST_HEAD_TIMEOUT, KubeApiDefaults.KEEP_ALIVE_IDLE_TIMEOUT);
+public record ProxyTimeouts(Duration requestHead, Duration keepAliveIdle, Duration requestBodyIdle, int streamsPerJob, int streamsPerAddress) {
+    /** The defaults: {@link KubeApiDefaults}. */
+    public static final ProxyTimeouts DEFAULTS = new ProxyTimeouts(KubeApiDefaults.REQUEST_HEAD_TIMEOUT, KubeApiDefaults.KEEP_ALIVE_IDLE_TIMEOUT,
+            KubeApiDefaults.REQUEST_BODY_IDLE_TIMEOUT, KubeApiDefaults.STREAMS_PER_JOB, KubeApiDefaults.STREAMS_PER_ADDRESS);
 }

@@ -1,0 +1,42 @@
+package dev.kastor.bridge.kubeapi.server;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * How many requests each CI job, and each client address, has in flight through each agent, so that one job cannot
+ * take an agent's whole tunnel pool (500 streams) and leave every other job with 503: a job over its share gets 429
+ * with {@code Retry-After} (client-go and kubectl retry those by themselves), the others go on.
+ */
+final class JobShares {
+    private final int perJob;
+    private final int perAddress;
+    private final Map<String, Integer> jobs = new HashMap<>();
+    private final Map<String, Integer> addresses = new HashMap<>();
+
+    JobShares(int perJob, int perAddress) {
+        this.perJob = perJob;
+        this.perAddress = perAddress;
+    }
+
+    /** Null when the request may go; else why not (a job's or an address's share is used up). */
+    synchronized String acquire(long agentId, long jobId, String address) {
+        String job = agentId + "/" + jobId;
+        String addr = agentId + "/" + address;
+        if (jobs.getOrDefault(job, 0) >= perJob) {
+            return "job " + jobId + " already has " + perJob + " requests in flight through agent " + agentId + ", the most one job may have";
+        }
+        if (addresses.getOrDefault(addr, 0) >= perAddress) {
+            return "this runner (" + address + ") already has " + perAddress + " requests in flight through agent " + agentId
+                    + ", the most one address may have";
+        }
+        jobs.merge(job, 1, Integer::sum);
+        addresses.merge(addr, 1, Integer::sum);
+        return null;
+    }
+
+    synchronized void release(long agentId, long jobId, String address) {
+        jobs.computeIfPresent(agentId + "/" + jobId, (k, n) -> n <= 1 ? null : n - 1);
+        addresses.computeIfPresent(agentId + "/" + address, (k, n) -> n <= 1 ? null : n - 1);
+    }
+}
