@@ -54,4 +54,11 @@ public final class KubeApiDefaults {
 
     /** Requests one client address may have in flight through one agent: a runner host runs several jobs at once. */
     public static final int STREAMS_PER_ADDRESS = 250;
+
+    /**
+     * Connections one client address may hold open on the k8s proxy at once. kubectl keeps a few per process (one per
+     * concurrent stream: watches, exec, port-forward), a runner host runs several jobs: 512 is far above that and far
+     * below a file limit (each connection is a descriptor), so one host cannot use them all up.
+     */
+    public static final int CONNECTIONS_PER_ADDRESS = 512;
 }

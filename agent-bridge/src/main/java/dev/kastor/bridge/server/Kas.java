@@ -6,7 +6,7 @@ import dev.kastor.bridge.config.server.StandaloneJobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.GitLabJobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.K8sProxyServer;
-import dev.kastor.bridge.kubeapi.server.ProxyTimeouts;
+import dev.kastor.bridge.kubeapi.server.ProxyLimits;
 import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
@@ -57,8 +57,8 @@ public final class Kas implements AutoCloseable {
      * Bounds on clients that connect and say nothing: the k8s proxy's (as kube-apiserver's) and how long an agent
      * connection may take to finish its TLS and HTTP/2 handshake. Tests shorten them; KAS runs with {@link #DEFAULTS}.
      */
-    public record Tuning(ProxyTimeouts proxy, Duration agentHandshake) {
-        public static final Tuning DEFAULTS = new Tuning(ProxyTimeouts.DEFAULTS, TunnelDefaults.HANDSHAKE_TIMEOUT);
+    public record Tuning(ProxyLimits proxy, Duration agentHandshake) {
+        public static final Tuning DEFAULTS = new Tuning(ProxyLimits.DEFAULTS, TunnelDefaults.HANDSHAKE_TIMEOUT);
     }
 
     private Kas(KasConfig config, JsonLog log, Tuning tuning) throws IOException, InterruptedException {

@@ -29,13 +29,15 @@ public final class K8sProxyServer implements AutoCloseable {
     private final Channel channel;
 
     public K8sProxyServer(InetSocketAddress listen, SslContext tls, String prefix, JobAuthorizer authorizer, TunnelFinder tunnels,
-                          ProxyMetrics metrics, JsonLog log, ProxyTimeouts timeouts) throws InterruptedException {
-        var context = new ProxyContext(prefix, authorizer, tunnels, metrics, log, timeouts,
-                new JobShares(timeouts.streamsPerJob(), timeouts.streamsPerAddress()));
+                          ProxyMetrics metrics, JsonLog log, ProxyLimits limits) throws InterruptedException {
+        var context = new ProxyContext(prefix, authorizer, tunnels, metrics, log, limits,
+                new JobShares(limits.streamsPerJob(), limits.streamsPerAddress()));
+        var connections = new ConnectionsPerAddress(limits.connectionsPerAddress());
         channel = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(connections);
                         if (tls != null) ch.pipeline().addLast(tls.newHandler(ch.alloc()));
                         ch.pipeline().addLast(CODEC, new HttpServerCodec(new HttpDecoderConfig()
                                 .setMaxInitialLineLength(KubeApiDefaults.MAX_REQUEST_HEAD).setMaxHeaderSize(KubeApiDefaults.MAX_REQUEST_HEAD)));

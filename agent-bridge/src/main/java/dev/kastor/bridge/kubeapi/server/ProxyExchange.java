@@ -80,7 +80,7 @@ final class ProxyExchange implements TunnelListener {
                 && connection.toLowerCase(Locale.ROOT).contains("upgrade");
         this.keepAlive = HttpUtil.isKeepAlive(request);
         boolean hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
-        if (!upgradeRequested && hasBody) ctx.executor().schedule(this::checkBodyIdle, proxy.timeouts().requestBodyIdle().toNanos(), TimeUnit.NANOSECONDS);
+        if (!upgradeRequested && hasBody) ctx.executor().schedule(this::checkBodyIdle, proxy.limits().requestBodyIdle().toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -89,14 +89,14 @@ final class ProxyExchange implements TunnelListener {
      */
     private void checkBodyIdle() {
         if (finished || bodyComplete) return;
-        long idle = proxy.timeouts().requestBodyIdle().toNanos();
+        long idle = proxy.limits().requestBodyIdle().toNanos();
         long quiet = System.nanoTime() - lastBodyNanos;
         if (quiet < idle) {
             ctx.executor().schedule(this::checkBodyIdle, idle - quiet, TimeUnit.NANOSECONDS);
         } else if (responseStarted) {
             abort();
         } else {
-            fail(new K8sStatus(408, "Timeout", "the request body stopped for " + proxy.timeouts().requestBodyIdle().toSeconds()
+            fail(new K8sStatus(408, "Timeout", "the request body stopped for " + proxy.limits().requestBodyIdle().toSeconds()
                     + " s before its end: KAS gave the agent's tunnel stream back"));
         }
     }

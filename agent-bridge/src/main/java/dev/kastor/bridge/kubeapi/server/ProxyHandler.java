@@ -50,7 +50,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         context = ctx;
-        awaitRequestHead(ctx, proxy.timeouts().requestHead());
+        awaitRequestHead(ctx, proxy.limits().requestHead());
         super.channelActive(ctx);
     }
 
@@ -132,7 +132,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         // Whatever paused reading for the finished exchange, the next request must be read.
         if (current == null) {
             context.channel().config().setAutoRead(true);
-            awaitRequestHead(context, proxy.timeouts().keepAliveIdle());
+            awaitRequestHead(context, proxy.limits().keepAliveIdle());
         }
     }
 

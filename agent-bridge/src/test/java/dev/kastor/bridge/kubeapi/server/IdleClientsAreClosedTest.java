@@ -52,7 +52,7 @@ class IdleClientsAreClosedTest {
         upstream = new Upstream()
                 .handle("/api/v1/pods", ex -> Upstream.send(ex, 200, "application/json", "{}".getBytes(StandardCharsets.UTF_8)))
                 .handle("/watch", Upstream.gatedWatch(gates));
-        bridge = Bridge.tuned(dir, new Kas.Tuning(new ProxyTimeouts(HEAD, IDLE, dev.kastor.bridge.kubeapi.KubeApiDefaults.REQUEST_BODY_IDLE_TIMEOUT, 100, 250), HANDSHAKE));
+        bridge = Bridge.tuned(dir, new Kas.Tuning(new ProxyLimits(HEAD, IDLE, dev.kastor.bridge.kubeapi.KubeApiDefaults.REQUEST_BODY_IDLE_TIMEOUT, 100, 250, 60), HANDSHAKE));
         var reg = bridge.register("group/project", "prod");
         agentId = reg.agent().id();
         bridge.job("idle-job", 8, 77, "group/app", agentId);

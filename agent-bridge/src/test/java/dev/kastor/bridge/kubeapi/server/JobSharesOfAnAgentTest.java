@@ -63,8 +63,8 @@ class JobSharesOfAnAgentTest {
                         Thread.currentThread().interrupt();
                     }
                 });
-        bridge = Bridge.tuned(dir, new Kas.Tuning(new ProxyTimeouts(KubeApiDefaults.REQUEST_HEAD_TIMEOUT, KubeApiDefaults.KEEP_ALIVE_IDLE_TIMEOUT,
-                BODY_IDLE, 5, 8), Duration.ofSeconds(20)));
+        bridge = Bridge.tuned(dir, new Kas.Tuning(new ProxyLimits(KubeApiDefaults.REQUEST_HEAD_TIMEOUT, KubeApiDefaults.KEEP_ALIVE_IDLE_TIMEOUT,
+                BODY_IDLE, 5, 8, 512), Duration.ofSeconds(20)));
         var reg = bridge.register("group/project", "prod");
         agentId = reg.agent().id();
         for (String job : List.of("job-a", "job-b", "job-c")) bridge.job(job, 100 + job.charAt(4), 77, "group/app", agentId);

@@ -1,0 +1,85 @@
+package dev.kastor.bridge.kubeapi.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kastor.bridge.Bridge;
+import dev.kastor.bridge.kubeapi.KubeApiDefaults;
+import dev.kastor.bridge.server.Kas;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One client address cannot hold all of KAS's connections (file descriptors): beyond its limit (5 here) a new
+ * connection to the k8s proxy is closed at once, the ones it holds keep working, and a freed place is taken again.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ConnectionsPerAddressTest {
+    @TempDir
+    static Path dir;
+    static Bridge bridge;
+
+    @BeforeAll
+    static void start() throws Exception {
+        var d = ProxyLimits.DEFAULTS;
+        bridge = Bridge.tuned(dir, new Kas.Tuning(new ProxyLimits(d.requestHead(), d.keepAliveIdle(), d.requestBodyIdle(), d.streamsPerJob(),
+                d.streamsPerAddress(), 5), Duration.ofSeconds(20)));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (bridge != null) bridge.close();
+    }
+
+    static Socket connect() throws IOException {
+        var s = new Socket();
+        s.connect(new InetSocketAddress("127.0.0.1", bridge.kas.k8sProxyPort()), 5000);
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    /** Whether the connection is served: a request outside the proxy prefix gets KAS's 404 (then KAS closes it). */
+    static boolean served(Socket s) throws IOException {
+        s.getOutputStream().write("GET /nowhere HTTP/1.1\r\nHost: kas\r\n\r\n".getBytes(StandardCharsets.UTF_8));
+        s.getOutputStream().flush();
+        byte[] head = s.getInputStream().readNBytes(12);
+        return new String(head, StandardCharsets.ISO_8859_1).equals("HTTP/1.1 404");
+    }
+
+    @Test
+    void aConnectionBeyondTheLimitOfItsAddressIsClosedAtOnceAndAFreedPlaceIsTakenAgain() throws Exception {
+        var held = new ArrayList<Socket>();
+        try {
+            for (int i = 0; i < 5; i++) held.add(connect());
+            try (Socket sixth = connect()) {
+                assertThat(sixth.getInputStream().read()).as("closed without a byte read or written").isEqualTo(-1);
+            }
+            assertThat(served(held.get(0))).as("the five it holds still work").isTrue();
+
+            // served() made KAS close that one: its place is free again once KAS has seen the close
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            boolean again = false;
+            while (!again && System.nanoTime() < deadline) {
+                try (Socket next = connect()) {
+                    again = served(next);
+                } catch (IOException closedAtOnce) {
+                    // not yet
+                }
+            }
+            assertThat(again).isTrue();
+        } finally {
+            for (Socket s : held) s.close();
+        }
+        assertThat(KubeApiDefaults.CONNECTIONS_PER_ADDRESS).isGreaterThan(KubeApiDefaults.STREAMS_PER_ADDRESS);
+    }
+}
