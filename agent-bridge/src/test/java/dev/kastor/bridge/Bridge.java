@@ -102,6 +102,16 @@ public final class Bridge implements AutoCloseable {
         return new Bridge(dir, null, addr("127.0.0.1:0"), null, null, null, null, false, tuning);
     }
 
+    /** Shortened timeouts, and the agent listener of the test's choice (e.g. {@code websocket: true}). */
+    public static Bridge tuned(Path dir, Kas.Tuning tuning, KasConfig.Address agentListener) throws Exception {
+        return new Bridge(dir, null, agentListener, null, null, null, null, false, tuning);
+    }
+
+    /** A replica (see {@link Replica}) with shortened timeouts. */
+    public static Bridge tuned(Path dir, Kas.Tuning tuning, Replica replica) throws Exception {
+        return new Bridge(dir, null, addr("127.0.0.1:0"), null, null, null, replica, false, tuning);
+    }
+
     private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
                    KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica,
                    boolean httpsApi) throws Exception {

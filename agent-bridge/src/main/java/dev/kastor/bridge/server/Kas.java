@@ -54,8 +54,9 @@ public final class Kas implements AutoCloseable {
     private volatile boolean started;
 
     /**
-     * Bounds on clients that connect and say nothing: the k8s proxy's (as kube-apiserver's) and how long an agent
-     * connection may take to finish its TLS and HTTP/2 handshake. Tests shorten them; KAS runs with {@link #DEFAULTS}.
+     * Bounds on clients that connect and say nothing: the k8s proxy's (as kube-apiserver's) and how long a connection
+     * to the agent port (gRPC, or the WebSocket front) or the private API may take to finish its TLS, WebSocket and
+     * HTTP/2 handshakes. Tests shorten them; KAS runs with {@link #DEFAULTS}.
      */
     public record Tuning(ProxyLimits proxy, Duration agentHandshake) {
         public static final Tuning DEFAULTS = new Tuning(ProxyLimits.DEFAULTS, TunnelDefaults.HANDSHAKE_TIMEOUT);
@@ -66,7 +67,7 @@ public final class Kas implements AutoCloseable {
         this.log = log;
         this.agents = new AgentStore(java.nio.file.Path.of(config.agentsFile()));
         var agentConfig = new ConfigServerModule(config.agentConfiguration(), agents, log);
-        this.routing = new RoutingModule(config, tunnels, metrics, log);
+        this.routing = new RoutingModule(config, tunnels, metrics, log, tuning.agentHandshake());
         this.modules = List.of(routing, agentConfig, new RegistrationServer(agents, log, config.apiSecretKey()));
         // A port that cannot be bound, or a module that fails, must not leave the listeners already up holding theirs.
         try {
@@ -104,7 +105,8 @@ public final class Kas implements AutoCloseable {
             this.grpc = gb.build().start();
             this.revocations = new RevocationSweep(agents, tunnels, log, RevocationSweep.EVERY);
             this.websocket = websocket
-                    ? new WebSocketFront(agentAddr, tls(listen.agent()), new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), grpc.getPort()), log)
+                    ? new WebSocketFront(agentAddr, tls(listen.agent()), new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), grpc.getPort()), log,
+                            tuning.agentHandshake())
                     : null;
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
             JobAuthorizer authorizer = config.standaloneCiAccess()

@@ -35,7 +35,11 @@ public final class RoutingModule implements KasModule {
     private final ExecutorService waits = Executors.newVirtualThreadPerTaskExecutor();
     private volatile Server privateApi;
 
-    public RoutingModule(KasConfig config, TunnelRegistry tunnels, ProxyMetrics metrics, JsonLog log) {
+    private final java.time.Duration handshakeTimeout;
+
+    /** @param handshakeTimeout how long a private API connection may take to finish its TLS and HTTP/2 handshake */
+    public RoutingModule(KasConfig config, TunnelRegistry tunnels, ProxyMetrics metrics, JsonLog log, java.time.Duration handshakeTimeout) {
+        this.handshakeTimeout = handshakeTimeout;
         this.config = config;
         this.tunnels = tunnels;
         this.log = log;
@@ -68,6 +72,8 @@ public final class RoutingModule implements KasModule {
         var listen = config.listen().privateApi();
         var b = NettyServerBuilder.forAddress(address(listen.address()))
                 .permitKeepAliveTime(20, TimeUnit.SECONDS)
+                // a connection that never completes its handshake (silent, or trickling) is closed, not kept
+                .handshakeTimeout(handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS)
                 .addService(ServerInterceptors.intercept(new PrivateApiService(tunnels, waits, config.ownPrivateApiUrl(), log),
                         new PrivateApiAuthInterceptor(jwt, config.ownPrivateApiUrl())));
         if (listen.certificateFile() != null) b.useTransportSecurity(new File(listen.certificateFile()), new File(listen.keyFile()));

@@ -56,9 +56,17 @@ public final class WebSocketFront implements AutoCloseable {
     private final InetSocketAddress grpc;
     private final JsonLog log;
 
-    public WebSocketFront(InetSocketAddress listen, SslContext tls, InetSocketAddress grpc, JsonLog log) throws InterruptedException {
+    private final java.time.Duration handshakeTimeout;
+
+    /**
+     * @param handshakeTimeout how long a connection may take to finish its TLS handshake and WebSocket upgrade: a
+     *     client that says nothing (or trickles) is closed instead of holding a file descriptor
+     */
+    public WebSocketFront(InetSocketAddress listen, SslContext tls, InetSocketAddress grpc, JsonLog log, java.time.Duration handshakeTimeout)
+            throws InterruptedException {
         this.grpc = grpc;
         this.log = log;
+        this.handshakeTimeout = handshakeTimeout;
         this.channel = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -81,9 +89,17 @@ public final class WebSocketFront implements AutoCloseable {
     /** Answers the upgrade request (or 400 to anything else) and connects the gRPC side. */
     private final class Upgrade extends ChannelInboundHandlerAdapter {
         private final boolean tls;
+        private volatile boolean upgraded;
 
         Upgrade(boolean tls) {
             this.tls = tls;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            ctx.executor().schedule(() -> {
+                if (!upgraded) ctx.channel().close();
+            }, handshakeTimeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
         }
 
         @Override
@@ -129,6 +145,7 @@ public final class WebSocketFront implements AutoCloseable {
                                 front.close();
                                 return;
                             }
+                            upgraded = true;
                             front.pipeline().replace(Upgrade.this, "to-grpc", new ToGrpc(backend));
                             front.closeFuture().addListener(f -> backend.close());
                             front.read();
