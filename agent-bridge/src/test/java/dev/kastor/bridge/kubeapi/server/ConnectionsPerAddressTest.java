@@ -56,15 +56,32 @@ class ConnectionsPerAddressTest {
         return new String(head, StandardCharsets.ISO_8859_1).equals("HTTP/1.1 404");
     }
 
-    @Test
-    void aConnectionBeyondTheLimitOfItsAddressIsClosedAtOnceAndAFreedPlaceIsTakenAgain() throws Exception {
-        var held = new ArrayList<Socket>();
+    /** Whether the server closed the connection: end of stream (or a reset) within a second; false when it stays open. */
+    static boolean closedByServer(Socket s) throws IOException {
+        s.setSoTimeout(1000);
         try {
-            for (int i = 0; i < 5; i++) held.add(connect());
-            try (Socket sixth = connect()) {
-                assertThat(sixth.getInputStream().read()).as("closed without a byte read or written").isEqualTo(-1);
+            return s.getInputStream().read() < 0;
+        } catch (java.net.SocketTimeoutException open) {
+            return false;
+        } catch (java.net.SocketException reset) {
+            return true;
+        }
+    }
+
+    @Test
+    void ofSixConnectionsFromOneAddressFiveAreKeptAndOneIsClosedAtOnceAndAFreedPlaceIsTakenAgain() throws Exception {
+        var sockets = new ArrayList<Socket>();
+        try {
+            for (int i = 0; i < 6; i++) sockets.add(connect());
+            // which one is refused depends on the order the server's event loops see them: exactly one of the six
+            var kept = new ArrayList<Socket>();
+            int closed = 0;
+            for (Socket s : sockets) {
+                if (closedByServer(s)) closed++;
+                else kept.add(s);
             }
-            assertThat(served(held.get(0))).as("the five it holds still work").isTrue();
+            assertThat(closed).as("closed at once, without a byte read or written").isEqualTo(1);
+            assertThat(served(kept.get(0))).as("the five kept still work").isTrue();
 
             // served() made KAS close that one: its place is free again once KAS has seen the close
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -78,7 +95,7 @@ class ConnectionsPerAddressTest {
             }
             assertThat(again).isTrue();
         } finally {
-            for (Socket s : held) s.close();
+            for (Socket s : sockets) s.close();
         }
         assertThat(KubeApiDefaults.CONNECTIONS_PER_ADDRESS).isGreaterThan(KubeApiDefaults.STREAMS_PER_ADDRESS);
     }
