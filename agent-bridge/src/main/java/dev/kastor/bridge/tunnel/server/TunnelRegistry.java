@@ -18,8 +18,7 @@ import java.util.function.LongConsumer;
  */
 public final class TunnelRegistry {
     private final Map<Long, Deque<ServerTunnel>> idle = new HashMap<>();
-    private final Map<Long, Integer> open = new HashMap<>();
-    /** Every stream of each agent, idle or busy, so that revoking an agent can end them all. */
+    /** Every open stream of each agent, idle or busy (an agent is here while it has one), so revoking can end them all. */
     private final Map<Long, Set<ServerTunnel>> streams = new HashMap<>();
     /** When each agent last had a stream: between two uses an agent may hold no stream for a moment. */
     private final Map<Long, Long> lastSeen = new HashMap<>();
@@ -39,13 +38,13 @@ public final class TunnelRegistry {
 
     /** Agents with at least one tunnel stream on this node now. */
     public synchronized Set<Long> connectedAgentIds() {
-        return Set.copyOf(open.keySet());
+        return Set.copyOf(streams.keySet());
     }
 
     synchronized void opened(ServerTunnel tunnel) {
         long agentId = tunnel.agentId();
-        streams.computeIfAbsent(agentId, k -> new HashSet<>()).add(tunnel);
-        if (open.merge(agentId, 1, Integer::sum) == 1) onFirstOpened.accept(agentId);
+        Set<ServerTunnel> all = streams.computeIfAbsent(agentId, k -> new HashSet<>());
+        if (all.add(tunnel) && all.size() == 1) onFirstOpened.accept(agentId);
         lastSeen.put(agentId, System.nanoTime());
     }
 
@@ -53,8 +52,10 @@ public final class TunnelRegistry {
         Deque<ServerTunnel> q = idle.get(tunnel.agentId());
         if (q != null) q.remove(tunnel);
         Set<ServerTunnel> all = streams.get(tunnel.agentId());
-        if (all != null && all.remove(tunnel) && all.isEmpty()) streams.remove(tunnel.agentId());
-        if (open.computeIfPresent(tunnel.agentId(), (k, v) -> v <= 1 ? null : v - 1) == null) onLastClosed.accept(tunnel.agentId());
+        if (all != null && all.remove(tunnel) && all.isEmpty()) {
+            streams.remove(tunnel.agentId());
+            onLastClosed.accept(tunnel.agentId());
+        }
         lastSeen.put(tunnel.agentId(), System.nanoTime());
         notifyAll();
     }
@@ -72,7 +73,6 @@ public final class TunnelRegistry {
         List<ServerTunnel> all;
         synchronized (this) {
             all = List.copyOf(streams.getOrDefault(agentId, Set.of()));
-            lastSeen.remove(agentId);
         }
         // Outside the registry's lock: a tunnel takes its own lock first and the registry's second (finish, revoke).
         for (ServerTunnel t : all) t.revoke(why);
@@ -85,7 +85,7 @@ public final class TunnelRegistry {
 
     /** Whether the agent holds at least one tunnel stream (idle or busy) on this node. */
     public synchronized boolean connected(long agentId) {
-        return open.containsKey(agentId);
+        return streams.containsKey(agentId);
     }
 
     private boolean recentlySeen(long agentId) {
@@ -95,12 +95,12 @@ public final class TunnelRegistry {
 
     /** Agents with at least one tunnel stream. */
     public synchronized int connectedAgents() {
-        return open.size();
+        return streams.size();
     }
 
     /** Tunnel streams open over all agents. */
     public synchronized int openTunnels() {
-        return open.values().stream().mapToInt(Integer::intValue).sum();
+        return streams.values().stream().mapToInt(Set::size).sum();
     }
 
     /** An idle stream of the agent, marked busy, if one is idle now; else null. */
@@ -120,7 +120,7 @@ public final class TunnelRegistry {
     public synchronized Optional<ServerTunnel> take(long agentId, Duration wait) throws InterruptedException {
         long deadline = System.nanoTime() + wait.toNanos();
         while (true) {
-            if (!open.containsKey(agentId) && !recentlySeen(agentId)) return Optional.empty();
+            if (!streams.containsKey(agentId) && !recentlySeen(agentId)) return Optional.empty();
             ServerTunnel t = takeNow(agentId);
             if (t != null) return Optional.of(t);
             long left = deadline - System.nanoTime();
