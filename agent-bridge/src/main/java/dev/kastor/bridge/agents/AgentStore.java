@@ -112,16 +112,9 @@ public final class AgentStore {
         return found;
     }
 
-    /** The active agent this token belongs to. Every stored hash is compared, in constant time. */
+    /** The active agent this token belongs to. */
     public synchronized Optional<Agent> authenticate(String token) {
-        reload();
-        byte[] presented = HexFormat.of().parseHex(hash(token));
-        Agent match = null;
-        for (Agent a : agents) {
-            byte[] stored = HexFormat.of().parseHex(a.tokenHash());
-            if (MessageDigest.isEqual(presented, stored) && a.active()) match = a;
-        }
-        return Optional.ofNullable(match);
+        return holderOf(token).filter(Agent::active);
     }
 
     /**
@@ -130,13 +123,22 @@ public final class AgentStore {
      */
     public synchronized String refusalReason(String token) {
         if (!TOKEN_SHAPE.matcher(token).matches()) return "malformed";
+        return holderOf(token).filter(a -> !a.active()).isPresent() ? "revoked" : "unknown";
+    }
+
+    /**
+     * The agent, active or revoked, this token was issued to. Every stored hash is compared, in constant time, so the
+     * time taken does not tell how many agents there are before the match.
+     */
+    private Optional<Agent> holderOf(String token) {
         reload();
         byte[] presented = HexFormat.of().parseHex(hash(token));
-        boolean revoked = false;
+        Agent match = null;
         for (Agent a : agents) {
-            if (MessageDigest.isEqual(presented, HexFormat.of().parseHex(a.tokenHash())) && !a.active()) revoked = true;
+            // A revoked token may be issued again only by chance of 2^-256: an active holder wins all the same.
+            if (MessageDigest.isEqual(presented, HexFormat.of().parseHex(a.tokenHash())) && (match == null || a.active())) match = a;
         }
-        return revoked ? "revoked" : "unknown";
+        return Optional.ofNullable(match);
     }
 
     static String hash(String token) {
