@@ -3,7 +3,9 @@ package dev.kastor.bridge.tunnel.server;
 import dev.kastor.bridge.agents.AgentStore;
 import dev.kastor.bridge.observability.JsonLog;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -38,9 +40,11 @@ public final class RevocationSweep implements AutoCloseable {
     /** One pass: ends the streams of every connected agent that is no longer active. */
     void sweep() {
         try {
+            // One look at the agents file per pass (re-read only when it changed), however many agents are connected.
+            Set<Long> active = new HashSet<>();
+            for (AgentStore.Agent a : agents.list()) if (a.active()) active.add(a.id());
             for (long id : tunnels.connectedAgentIds()) {
-                boolean active = agents.byId(id).map(AgentStore.Agent::active).orElse(false);
-                if (active) continue;
+                if (active.contains(id)) continue;
                 int ended = tunnels.revoke(id, "agent " + id + " was revoked on KAS: its requests are refused");
                 log.warn("ended the tunnel streams of a revoked agent", Map.of("agent_id", id, "streams", ended));
             }
