@@ -1,5 +1,13 @@
 package dev.kastor.bridge.kubeapi.server;
 
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import tools.jackson.databind.json.JsonMapper;
@@ -26,6 +34,20 @@ public record K8sStatus(int code, String reason, String message) {
 
     public static K8sStatus unavailable(String message) {
         return new K8sStatus(503, "ServiceUnavailable", message);
+    }
+
+    /**
+     * The whole answer a client gets for this Status: the JSON, and {@code Connection: close} (whatever followed on the
+     * connection, an unread body or the rest of a head, must never be read as the next request). A 429 says when to
+     * come back ({@code Retry-After: 1}), which client-go and kubectl honour by retrying.
+     */
+    FullHttpResponse httpResponse() {
+        var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code), Unpooled.wrappedBuffer(json()));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        HttpUtil.setContentLength(response, response.content().readableBytes());
+        if (code == 429) response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        return response;
     }
 
     public byte[] json() {

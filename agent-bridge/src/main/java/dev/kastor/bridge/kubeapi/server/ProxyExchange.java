@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -414,14 +413,8 @@ final class ProxyExchange implements TunnelListener {
         pending.clear();
         proxy.metrics().done(s.code(), System.nanoTime() - startNanos);
         proxy.log().info("refused", correlationId, Map.of("code", s.code(), "message", s.message()));
-        var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(s.code()), Unpooled.wrappedBuffer(s.json()));
-        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
-        HttpUtil.setContentLength(response, response.content().readableBytes());
-        if (s.code() == 429) response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
-        // The request body may still be unread: close rather than parse it as the next request.
-        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.channel().config().setAutoRead(true);
-        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(s.httpResponse()).addListener(ChannelFutureListener.CLOSE);
         ((ProxyHandler) ctx.handler()).done(this);
     }
 
