@@ -1,5 +1,6 @@
 package dev.kastor.bridge.kubeapi.server;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -22,25 +23,22 @@ final class ConnectionsPerAddress extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        String host = host(ctx);
-        if (open.merge(host, 1, Integer::sum) > limit) {
-            ctx.channel().attr(COUNTED).set(Boolean.TRUE);
+        // Counted whether refused or not: every channel that became active passes channelInactive exactly once.
+        if (open.merge(host(ctx.channel()), 1, Integer::sum) > limit) {
             ctx.close();
             return;
         }
-        ctx.channel().attr(COUNTED).set(Boolean.TRUE);
         super.channelActive(ctx);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        if (ctx.channel().attr(COUNTED).getAndSet(null) != null) open.computeIfPresent(host(ctx), (k, n) -> n <= 1 ? null : n - 1);
+        open.computeIfPresent(host(ctx.channel()), (k, n) -> n <= 1 ? null : n - 1);
         super.channelInactive(ctx);
     }
 
-    private static final io.netty.util.AttributeKey<Boolean> COUNTED = io.netty.util.AttributeKey.valueOf("kastor.counted-connection");
-
-    private static String host(ChannelHandlerContext ctx) {
-        return ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
+    /** The client's address without its port (a client opens every connection from a new port). */
+    static String host(Channel channel) {
+        return channel.remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
     }
 }

@@ -19,24 +19,33 @@ final class JobShares {
         this.perAddress = perAddress;
     }
 
-    /** Null when the request may go; else why not (a job's or an address's share is used up). */
-    synchronized String acquire(long agentId, long jobId, String address) {
-        String job = agentId + "/" + jobId;
-        String addr = agentId + "/" + address;
-        if (jobs.getOrDefault(job, 0) >= perJob) {
-            return "job " + jobId + " already has " + perJob + " requests in flight through agent " + agentId + ", the most one job may have";
+    /** One request's claim: through which agent, for which job, from which client address. */
+    record Share(long agentId, long jobId, String address) {
+        String job() {
+            return agentId + "/" + jobId;
         }
-        if (addresses.getOrDefault(addr, 0) >= perAddress) {
-            return "this runner (" + address + ") already has " + perAddress + " requests in flight through agent " + agentId
+
+        String addressOfAgent() {
+            return agentId + "/" + address;
+        }
+    }
+
+    /** Null when the request may go (its share is then counted); else why not (a job's or an address's share is used up). */
+    synchronized String acquire(Share s) {
+        if (jobs.getOrDefault(s.job(), 0) >= perJob) {
+            return "job " + s.jobId() + " already has " + perJob + " requests in flight through agent " + s.agentId() + ", the most one job may have";
+        }
+        if (addresses.getOrDefault(s.addressOfAgent(), 0) >= perAddress) {
+            return "this runner (" + s.address() + ") already has " + perAddress + " requests in flight through agent " + s.agentId()
                     + ", the most one address may have";
         }
-        jobs.merge(job, 1, Integer::sum);
-        addresses.merge(addr, 1, Integer::sum);
+        jobs.merge(s.job(), 1, Integer::sum);
+        addresses.merge(s.addressOfAgent(), 1, Integer::sum);
         return null;
     }
 
-    synchronized void release(long agentId, long jobId, String address) {
-        jobs.computeIfPresent(agentId + "/" + jobId, (k, n) -> n <= 1 ? null : n - 1);
-        addresses.computeIfPresent(agentId + "/" + address, (k, n) -> n <= 1 ? null : n - 1);
+    synchronized void release(Share s) {
+        jobs.computeIfPresent(s.job(), (k, n) -> n <= 1 ? null : n - 1);
+        addresses.computeIfPresent(s.addressOfAgent(), (k, n) -> n <= 1 ? null : n - 1);
     }
 }

@@ -62,9 +62,9 @@ final class ProxyExchange implements TunnelListener {
     /** Response frames written to the client (on the event loop): every RESPONSE_REFILL of them admit as many more. */
     private long written;
     private boolean flushPending;
-    /** This request's place in its job's share of the agent ({@link JobShares}): 0 none yet, 1 held, 2 given back. */
-    private final java.util.concurrent.atomic.AtomicInteger share = new java.util.concurrent.atomic.AtomicInteger();
-    private volatile AuthorizedRequest shareOf;
+    /** This request's place in its job's share of the agent ({@link JobShares}): null none yet, then held, then {@link #GIVEN_BACK}. */
+    private final java.util.concurrent.atomic.AtomicReference<JobShares.Share> share = new java.util.concurrent.atomic.AtomicReference<>();
+    private static final JobShares.Share GIVEN_BACK = new JobShares.Share(0, 0, "");
     /** When the last piece of the request body arrived, and whether the body is complete (a pause inside it is bounded). */
     private long lastBodyNanos = System.nanoTime();
     private boolean bodyComplete;
@@ -102,20 +102,16 @@ final class ProxyExchange implements TunnelListener {
 
     /** Counts this request against its job's and its address's share of the agent; 429 beyond it. */
     private void takeShare(AuthorizedRequest auth) throws ProxyFailure {
-        if (share.get() != 0) return; // taken in beginNow, which found no idle stream
-        String refused = proxy.shares().acquire(auth.agentId(), auth.jobId(), clientHost());
+        if (share.get() != null) return; // taken in beginNow, which found no idle stream
+        var wanted = new JobShares.Share(auth.agentId(), auth.jobId(), ConnectionsPerAddress.host(ctx.channel()));
+        String refused = proxy.shares().acquire(wanted);
         if (refused != null) throw new ProxyFailure(new K8sStatus(429, "TooManyRequests", refused + ": retry in a moment"));
-        shareOf = auth;
-        if (!share.compareAndSet(0, 1)) proxy.shares().release(auth.agentId(), auth.jobId(), clientHost()); // ended meanwhile
+        if (!share.compareAndSet(null, wanted)) proxy.shares().release(wanted); // the exchange ended meanwhile
     }
 
     private void releaseShare() {
-        AuthorizedRequest auth = shareOf;
-        if (share.getAndSet(2) == 1 && auth != null) proxy.shares().release(auth.agentId(), auth.jobId(), clientHost());
-    }
-
-    private String clientHost() {
-        return ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
+        JobShares.Share held = share.getAndSet(GIVEN_BACK);
+        if (held != null && held != GIVEN_BACK) proxy.shares().release(held);
     }
 
     /**
