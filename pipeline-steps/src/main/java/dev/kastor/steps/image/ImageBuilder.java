@@ -1,5 +1,6 @@
 package dev.kastor.steps.image;
 
+import dev.kastor.oci.Scratch;
 import dev.kastor.steps.cli.CaTrust;
 import com.google.cloud.tools.jib.api.Containerizer;
 import com.google.cloud.tools.jib.api.Credential;
@@ -25,10 +26,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * Builds one image with jib-core from an {@link ImageSpec}: no Docker daemon, layers pushed in parallel, blobs the
@@ -110,7 +109,7 @@ public final class ImageBuilder {
             }
             return result(spec, result, tarOut);
         } finally {
-            deleteTree(work);
+            Scratch.deleteQuietly(work); // a leftover temp directory is not worth failing a finished build for
         }
     }
 
@@ -233,14 +232,6 @@ public final class ImageBuilder {
             return Files.createTempDirectory("kastor-image-");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a temporary directory: " + e.getMessage(), e);
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException | UncheckedIOException ignored) {
-            // a leftover temp directory is not worth failing a finished build for
         }
     }
 }
