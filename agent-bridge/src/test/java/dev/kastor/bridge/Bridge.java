@@ -153,6 +153,22 @@ public final class Bridge implements AutoCloseable {
         return kas.agents().register(project, name);
     }
 
+    /** An agent connected to this KAS, and its id. */
+    public record ConnectedAgent(Agent agent, long id) {}
+
+    /**
+     * The usual set-up: an agent {@code group/project:prod} connected in front of {@code upstream}, and a job of
+     * {@code group/app} (project 77) with {@code jobToken} and {@code jobId} that may use it ({@link #job}).
+     */
+    public ConnectedAgent connectAgent(String jobToken, long jobId, URI upstream) throws Exception {
+        var reg = register("group/project", "prod");
+        long id = reg.agent().id();
+        job(jobToken, jobId, 77, "group/app", id);
+        Agent agent = startAgent(reg.token(), upstream);
+        awaitConnected(id);
+        return new ConnectedAgent(agent, id);
+    }
+
     /** A job whose project may use the given agents (access_as ci_job). */
     public GitLabApiStandIn.Job job(String token, long jobId, long projectId, String projectPath, long... agentIds) {
         var allowed = java.util.Arrays.stream(agentIds)

@@ -68,11 +68,9 @@ class K8sProxyStreamingTest {
                     }
                 });
         bridge = new Bridge(dir);
-        var reg = bridge.register("group/project", "prod");
-        agentId = reg.agent().id();
-        bridge.job("job-token-1", 501, 77, "group/app", agentId);
-        agent = bridge.startAgent(reg.token(), upstream.url());
-        bridge.awaitConnected(agentId);
+        var connected = bridge.connectAgent("job-token-1", 501, upstream.url());
+        agentId = connected.id();
+        agent = connected.agent();
     }
 
     @AfterAll

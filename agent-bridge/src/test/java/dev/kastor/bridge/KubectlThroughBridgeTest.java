@@ -46,11 +46,9 @@ class KubectlThroughBridgeTest {
         api.init(InetAddress.getLoopbackAddress(), 0);
         var cert = dev.kastor.testing.SelfSignedCert.create(dir, "kas");
         bridge = new Bridge(dir, cert);
-        var reg = bridge.register("group/project", "prod");
-        long id = reg.agent().id();
-        bridge.job("kubectl-job", 11, 77, "group/app", id);
-        agent = bridge.startAgent(reg.token(), URI.create("http://127.0.0.1:" + api.getPort()));
-        bridge.awaitConnected(id);
+        var connected = bridge.connectAgent("kubectl-job", 11, URI.create("http://127.0.0.1:" + api.getPort()));
+        long id = connected.id();
+        agent = connected.agent();
         kubeconfig = Kubeconfigs.write(dir.resolve("kubeconfig"), bridge.proxyUrl(), cert, "group/project:prod", id, "kubectl-job");
     }
 

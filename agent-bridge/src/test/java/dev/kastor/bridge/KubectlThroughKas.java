@@ -28,11 +28,9 @@ final class KubectlThroughKas implements AutoCloseable {
         var cert = dev.kastor.testing.SelfSignedCert.create(dir, "kas");
         var bridge = new Bridge(dir, cert);
         try {
-            var reg = bridge.register("group/project", "prod");
-            long id = reg.agent().id();
-            bridge.job(jobToken, 31, 77, "group/app", id);
-            Agent agent = bridge.startAgent(reg.token(), apiServer);
-            bridge.awaitConnected(id);
+            var connected = bridge.connectAgent(jobToken, 31, apiServer);
+            long id = connected.id();
+            Agent agent = connected.agent();
             Path kubeconfig = Kubeconfigs.write(dir.resolve("kubeconfig"), bridge.proxyUrl(), cert, "group/project:prod", id, jobToken);
             return new KubectlThroughKas(dir, bridge, agent, kubeconfig);
         } catch (Exception | Error e) {

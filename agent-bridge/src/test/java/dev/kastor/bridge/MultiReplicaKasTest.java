@@ -80,11 +80,9 @@ class MultiReplicaKasTest {
                 });
         replicaA = new Bridge(dir, null, null, new Bridge.Replica(redis.url()));
         replicaB = new Bridge(dir, null, replicaA.gitlab, new Bridge.Replica(redis.url()));
-        var reg = replicaA.register("group/project", "prod");
-        agentId = reg.agent().id();
-        replicaA.job("job-token-1", 501, 77, "group/app", agentId);
-        agent = replicaA.startAgent(reg.token(), upstream.url());
-        replicaA.awaitConnected(agentId);
+        var connected = replicaA.connectAgent("job-token-1", 501, upstream.url());
+        agentId = connected.id();
+        agent = connected.agent();
         awaitTracked(agentId, replicaA);
     }
 

@@ -36,11 +36,9 @@ class UpgradeThroughTunnelTest {
     static void start() throws Exception {
         upstream = new WebSocketEchoUpstream();
         bridge = new Bridge(dir);
-        var reg = bridge.register("group/project", "prod");
-        agentId = reg.agent().id();
-        bridge.job("ws-job", 21, 77, "group/app", agentId);
-        agent = bridge.startAgent(reg.token(), upstream.url());
-        bridge.awaitConnected(agentId);
+        var connected = bridge.connectAgent("ws-job", 21, upstream.url());
+        agentId = connected.id();
+        agent = connected.agent();
     }
 
     @AfterAll

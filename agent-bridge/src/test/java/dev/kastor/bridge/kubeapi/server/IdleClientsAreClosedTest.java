@@ -53,11 +53,9 @@ class IdleClientsAreClosedTest {
                 .handle("/api/v1/pods", ex -> Upstream.send(ex, 200, "application/json", "{}".getBytes(StandardCharsets.UTF_8)))
                 .handle("/watch", Upstream.gatedWatch(gates));
         bridge = Bridge.tuned(dir, new Kas.Tuning(new ProxyLimits(HEAD, IDLE, dev.kastor.bridge.kubeapi.KubeApiDefaults.REQUEST_BODY_IDLE_TIMEOUT, 100, 250, 60), HANDSHAKE));
-        var reg = bridge.register("group/project", "prod");
-        agentId = reg.agent().id();
-        bridge.job("idle-job", 8, 77, "group/app", agentId);
-        agent = bridge.startAgent(reg.token(), upstream.url());
-        bridge.awaitConnected(agentId);
+        var connected = bridge.connectAgent("idle-job", 8, upstream.url());
+        agentId = connected.id();
+        agent = connected.agent();
     }
 
     @AfterAll

@@ -50,11 +50,9 @@ class LargeRequestHeadsTest {
     static void start() throws Exception {
         upstream = new Upstream().handle("/api/v1/pods", ex -> Upstream.send(ex, 200, "application/json", "{}".getBytes(StandardCharsets.UTF_8)));
         bridge = new Bridge(dir);
-        var reg = bridge.register("group/project", "prod");
-        agentId = reg.agent().id();
-        bridge.job("job-token", 1, 77, "group/app", agentId);
-        agent = bridge.startAgent(reg.token(), upstream.url());
-        bridge.awaitConnected(agentId);
+        var connected = bridge.connectAgent("job-token", 1, upstream.url());
+        agentId = connected.id();
+        agent = connected.agent();
     }
 
     @AfterAll
