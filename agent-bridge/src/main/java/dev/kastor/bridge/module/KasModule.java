@@ -1,6 +1,7 @@
 package dev.kastor.bridge.module;
 
-import com.sun.net.httpserver.HttpHandler;
+import dev.kastor.bridge.agents.AgentStreams;
+import dev.kastor.bridge.api.ApiEndpoint;
 import io.grpc.BindableService;
 import java.util.List;
 import java.util.Map;
@@ -23,8 +24,16 @@ public interface KasModule extends AutoCloseable {
         return List.of();
     }
 
-    /** Endpoints on KAS's API port, by path; each protects itself (the API port carries no authentication of its own). */
-    default Map<String, HttpHandler> apiEndpoints() {
+    /**
+     * The long-lived calls of its agent services, which KAS ends when their agent is revoked (a token is checked
+     * only when a call starts).
+     */
+    default List<AgentStreams> agentStreams() {
+        return List.of();
+    }
+
+    /** Endpoints on KAS's API port, by exact path; each protects itself (the API port carries no authentication of its own). */
+    default Map<String, ApiEndpoint> apiEndpoints() {
         return Map.of();
     }
 

@@ -1,10 +1,11 @@
 package dev.kastor.bridge.server;
 
-import com.sun.net.httpserver.HttpExchange;
 import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.api.ApiEndpoint;
+import dev.kastor.bridge.api.ApiRequest;
+import dev.kastor.bridge.api.ApiResponse;
 import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.ProxyFailure;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -21,7 +22,7 @@ import java.util.Map;
  * Errors are 401 (job token refused by GitLab) and 503 (GitLab unreachable), as JSON {@code {"message": …}}. Which
  * agents are listed depends on KAS's {@code ci_access_mode} (see {@link JobAuthorizer}).
  */
-final class JobAgentsEndpoint {
+final class JobAgentsEndpoint implements ApiEndpoint {
 
     private final JobAuthorizer authorizer;
     private final AgentStore agents;
@@ -33,49 +34,33 @@ final class JobAgentsEndpoint {
         this.k8sProxyUrl = k8sProxyUrl;
     }
 
-    void handle(HttpExchange ex) throws IOException {
-        try (ex) {
-            if (!ex.getRequestMethod().equals("GET")) {
-                send(ex, 405, Map.of("message", "use GET"));
-                return;
-            }
-            String token = ex.getRequestHeaders().getFirst("JOB-TOKEN");
-            if (token == null || token.isBlank()) {
-                send(ex, 401, Map.of("message", "missing JOB-TOKEN header (the job's CI_JOB_TOKEN)"));
-                return;
-            }
-            java.util.List<JobAuthorizer.AllowedAgent> allowed;
-            try {
-                allowed = authorizer.allowedAgents(token);
-            } catch (ProxyFailure f) {
-                send(ex, f.status().code(), Map.of("message", f.status().message()));
-                return;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                send(ex, 503, Map.of("message", "KAS is shutting down"));
-                return;
-            }
-            var list = new ArrayList<Map<String, Object>>();
-            for (var a : allowed) {
-                long id = a.id();
-                var known = agents.byId(id).filter(AgentStore.Agent::active);
-                if (known.isEmpty()) continue; // allowed by GitLab but not registered on this KAS
-                var m = new LinkedHashMap<String, Object>();
-                m.put("id", id);
-                m.put("config_project", known.get().configProject());
-                m.put("name", known.get().name());
-                String ns = a.defaultNamespace();
-                if (ns != null) m.put("default_namespace", ns);
-                list.add(m);
-            }
-            var body = new LinkedHashMap<String, Object>();
-            body.put("k8s_proxy_url", k8sProxyUrl);
-            body.put("agents", list);
-            send(ex, 200, body);
+    @Override
+    public ApiResponse handle(ApiRequest request) throws InterruptedException {
+        if (!request.method().equals("GET")) return ApiResponse.message(405, "use GET");
+        String token = request.header("JOB-TOKEN");
+        if (token == null || token.isBlank()) return ApiResponse.message(401, "missing JOB-TOKEN header (the job's CI_JOB_TOKEN)");
+        java.util.List<JobAuthorizer.AllowedAgent> allowed;
+        try {
+            allowed = authorizer.allowedAgents(token);
+        } catch (ProxyFailure f) {
+            return ApiResponse.message(f.status().code(), f.status().message());
         }
-    }
-
-    private static void send(HttpExchange ex, int status, Object body) throws IOException {
-        ApiJson.send(ex, status, body);
+        var list = new ArrayList<Map<String, Object>>();
+        for (var a : allowed) {
+            long id = a.id();
+            var known = agents.byId(id).filter(AgentStore.Agent::active);
+            if (known.isEmpty()) continue; // allowed by GitLab but not registered on this KAS
+            var m = new LinkedHashMap<String, Object>();
+            m.put("id", id);
+            m.put("config_project", known.get().configProject());
+            m.put("name", known.get().name());
+            String ns = a.defaultNamespace();
+            if (ns != null) m.put("default_namespace", ns);
+            list.add(m);
+        }
+        var body = new LinkedHashMap<String, Object>();
+        body.put("k8s_proxy_url", k8sProxyUrl);
+        body.put("agents", list);
+        return ApiResponse.json(200, body);
     }
 }

@@ -1,12 +1,19 @@
 package dev.kastor.bridge.server;
 
 import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.agents.AgentStreams;
+import dev.kastor.bridge.agents.RevocationSweep;
+import dev.kastor.bridge.api.ApiEndpoint;
+import dev.kastor.bridge.api.ApiLimits;
+import dev.kastor.bridge.api.ApiResponse;
+import dev.kastor.bridge.api.ApiServer;
 import dev.kastor.bridge.config.server.ConfigServerModule;
 import dev.kastor.bridge.config.server.StandaloneJobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.GitLabJobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.K8sProxyServer;
 import dev.kastor.bridge.kubeapi.server.ProxyLimits;
+import dev.kastor.bridge.listener.GrpcConnectionsPerAddress;
 import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
@@ -15,7 +22,6 @@ import dev.kastor.bridge.routing.server.RoutingModule;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.server.AgentAuthInterceptor;
 import dev.kastor.bridge.tunnel.server.RefusedTokenLog;
-import dev.kastor.bridge.tunnel.server.RevocationSweep;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
 import dev.kastor.bridge.tunnel.server.TunnelService;
 import dev.kastor.bridge.websocket.server.WebSocketFront;
@@ -51,21 +57,29 @@ public final class Kas implements AutoCloseable {
     private final RoutingModule routing;
     /** Ends connected agents' streams when they are revoked; null until the agent listener is up. */
     private final RevocationSweep revocations;
+    private final GrpcConnectionsPerAddress agentConnections;
     private volatile boolean started;
 
     /**
-     * Bounds on clients that connect and say nothing: the k8s proxy's (as kube-apiserver's) and how long a connection
-     * to the agent port (gRPC, or the WebSocket front) or the private API may take to finish its TLS, WebSocket and
-     * HTTP/2 handshakes. Tests shorten them; KAS runs with {@link #DEFAULTS}.
+     * Bounds on clients that connect and say nothing (or too much): the k8s proxy's (as kube-apiserver's), how long a
+     * connection to the agent port (gRPC, or the WebSocket front) or the private API may take to finish its TLS,
+     * WebSocket and HTTP/2 handshakes and how many connections one host may hold there, and the API port's. Tests shorten them; KAS runs with {@link #DEFAULTS}.
      */
-    public record Tuning(ProxyLimits proxy, Duration agentHandshake) {
-        public static final Tuning DEFAULTS = new Tuning(ProxyLimits.DEFAULTS, TunnelDefaults.HANDSHAKE_TIMEOUT);
+    public record Tuning(ProxyLimits proxy, Duration agentHandshake, ApiLimits api, int agentConnectionsPerAddress) {
+        public static final Tuning DEFAULTS = new Tuning(ProxyLimits.DEFAULTS, TunnelDefaults.HANDSHAKE_TIMEOUT, ApiLimits.DEFAULTS,
+                TunnelDefaults.CONNECTIONS_PER_ADDRESS);
+
+        /** The defaults, with the k8s proxy's limits and the handshake bound as given. */
+        public Tuning(ProxyLimits proxy, Duration agentHandshake) {
+            this(proxy, agentHandshake, ApiLimits.DEFAULTS, TunnelDefaults.CONNECTIONS_PER_ADDRESS);
+        }
     }
 
     private Kas(KasConfig config, JsonLog log, Tuning tuning) throws IOException, InterruptedException {
         this.config = config;
         this.log = log;
         this.agents = new AgentStore(java.nio.file.Path.of(config.agentsFile()));
+        this.agentConnections = new GrpcConnectionsPerAddress(tuning.agentConnectionsPerAddress());
         var agentConfig = new ConfigServerModule(config.agentConfiguration(), agents, log);
         this.routing = new RoutingModule(config, tunnels, metrics, log, tuning.agentHandshake());
         this.modules = List.of(routing, agentConfig, new RegistrationServer(agents, log, config.apiSecretKey()));
@@ -102,11 +116,14 @@ public final class Kas implements AutoCloseable {
             if (listen.agent().certificateFile() != null && !websocket) {
                 gb.useTransportSecurity(new File(listen.agent().certificateFile()), new File(listen.agent().keyFile()));
             }
+            if (!websocket) gb = agentConnections.applyTo(gb); // else the WebSocket front bounds them
             this.grpc = gb.build().start();
-            this.revocations = new RevocationSweep(agents, tunnels, log, RevocationSweep.EVERY);
+            var revocable = new java.util.ArrayList<AgentStreams>(List.of(tunnels));
+            for (KasModule m : modules) revocable.addAll(m.agentStreams());
+            this.revocations = new RevocationSweep(agents, revocable, log, RevocationSweep.EVERY);
             this.websocket = websocket
                     ? new WebSocketFront(agentAddr, tls(listen.agent()), new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), grpc.getPort()), log,
-                            tuning.agentHandshake())
+                            tuning.agentHandshake(), tuning.agentConnectionsPerAddress())
                     : null;
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
             JobAuthorizer authorizer = config.standaloneCiAccess()
@@ -114,8 +131,9 @@ public final class Kas implements AutoCloseable {
                     : new GitLabJobAuthorizer(URI.create(config.gitlab().url()), http);
             this.proxy = new K8sProxyServer(address(listen.k8sProxy().address()), tls(listen.k8sProxy()), listen.k8sProxy().prefix(),
                     authorizer, routing.finder(), metrics, log, tuning.proxy());
-            this.api = new ApiServer(address(listen.api().address()), jdkTls(listen.api()), this,
-                    new JobAgentsEndpoint(authorizer, agents, k8sProxyUrl(config, tls(listen.k8sProxy()) != null, proxy.port())), modules);
+            this.api = new ApiServer(address(listen.api().address()), tls(listen.api()),
+                    apiEndpoints(new JobAgentsEndpoint(authorizer, agents, k8sProxyUrl(config, tls(listen.k8sProxy()) != null, proxy.port()))),
+                    tuning.api(), log);
             for (KasModule m : modules) {
                 try {
                     m.start();
@@ -151,12 +169,31 @@ public final class Kas implements AutoCloseable {
         return (tls ? "https" : "http") + "://" + host + ":" + port + config.listen().k8sProxy().prefix();
     }
 
-    /** The API port runs on the JDK's HTTP server, which takes a JDK SSLContext. */
-    private static javax.net.ssl.SSLContext jdkTls(KasConfig.Address a) throws IOException {
-        if (a.certificateFile() == null) return null;
-        var netty = SslContextBuilder.forServer(new File(a.certificateFile()), new File(a.keyFile()))
-                .sslProvider(io.netty.handler.ssl.SslProvider.JDK).build();
-        return ((io.netty.handler.ssl.JdkSslContext) netty).context();
+    /**
+     * KAS's own API endpoints ({@code /healthz}, {@code /readyz}, {@code /metrics} in Prometheus text,
+     * {@code /api/v1/job/agents}) and those the modules add (the config push webhook, the registered agents).
+     */
+    private Map<String, ApiEndpoint> apiEndpoints(JobAgentsEndpoint jobAgents) {
+        var endpoints = new java.util.HashMap<String, ApiEndpoint>();
+        endpoints.put("/healthz", request -> ApiResponse.text(200, "ok\n"));
+        endpoints.put("/readyz", request -> {
+            var why = notReady();
+            return ApiResponse.text(why.isPresent() ? 503 : 200, why.map(w -> "not ready: " + w + "\n").orElse("ok\n"));
+        });
+        endpoints.put("/metrics", request -> {
+            var sb = new StringBuilder(metrics.prometheus());
+            for (var m : modules) sb.append(m.prometheus());
+            return ApiResponse.text(200, sb.toString());
+        });
+        endpoints.put("/api/v1/job/agents", jobAgents);
+        for (var m : modules) {
+            m.apiEndpoints().forEach((path, endpoint) -> {
+                if (endpoints.putIfAbsent(path, endpoint) != null) {
+                    throw new IllegalStateException("KAS module " + m.name() + " adds API path " + path + ", which another endpoint serves");
+                }
+            });
+        }
+        return endpoints;
     }
 
     private static SslContext tls(KasConfig.Address a) throws IOException {
@@ -240,5 +277,6 @@ public final class Kas implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        agentConnections.close();
     }
 }

@@ -55,4 +55,12 @@ public final class TunnelDefaults {
      * streams (at least 2), so such a connection is no agent's.
      */
     public static final Duration MAX_CONNECTION_IDLE = Duration.ofMinutes(5);
+
+    /**
+     * Connections one host may hold open on the agent port: each holds a file descriptor, whether an agent's or a
+     * stranger's (refused at its first call, closed after {@link #MAX_CONNECTION_IDLE}). An agent holds one per
+     * replica of its Deployment; a fleet of clusters behind one NAT address needs one per agent pod, which this leaves
+     * room for.
+     */
+    public static final int CONNECTIONS_PER_ADDRESS = 1024;
 }

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.RedisServer;
+import dev.kastor.bridge.api.ApiLimits;
 import dev.kastor.bridge.kubeapi.server.ProxyLimits;
+import dev.kastor.bridge.tunnel.TunnelDefaults;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -18,12 +20,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The listeners not covered by {@code IdleClientsAreClosedTest} close connections that never finish their handshake
- * too: the agent port's WebSocket front (before the upgrade) and the private API between replicas. Bounds shortened.
+ * too: the agent port's WebSocket front (before the upgrade), the private API between replicas, and the API port (whose
+ * other limits {@code ApiServerLimitsTest} checks). Bounds shortened.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SilentConnectionsOnEveryListenerTest {
     static final Duration HANDSHAKE = Duration.ofMillis(600);
-    static final Kas.Tuning TUNING = new Kas.Tuning(ProxyLimits.DEFAULTS, HANDSHAKE);
+    static final Kas.Tuning TUNING = new Kas.Tuning(ProxyLimits.DEFAULTS, HANDSHAKE,
+            new ApiLimits(HANDSHAKE, HANDSHAKE, ApiLimits.DEFAULTS.maxHead(), ApiLimits.DEFAULTS.maxBody(), 20),
+            TunnelDefaults.CONNECTIONS_PER_ADDRESS);
     @TempDir
     Path dir;
 
@@ -63,6 +68,13 @@ class SilentConnectionsOnEveryListenerTest {
     void thePrivateApiClosesConnectionsThatNeverFinishTheirHandshake() throws Exception {
         try (var redis = RedisServer.start(); var replica = Bridge.tuned(dir, TUNING, new Bridge.Replica(redis.url()))) {
             silentConnectionsAreClosed(replica.kas.routing().privateApiPort(), 10);
+        }
+    }
+
+    @Test
+    void theApiPortClosesConnectionsThatSayNothing() throws Exception {
+        try (var kas = Bridge.tuned(dir, TUNING)) {
+            silentConnectionsAreClosed(kas.kas.apiPort(), 10);
         }
     }
 }

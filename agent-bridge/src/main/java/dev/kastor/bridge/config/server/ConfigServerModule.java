@@ -1,7 +1,8 @@
 package dev.kastor.bridge.config.server;
 
-import com.sun.net.httpserver.HttpHandler;
 import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.agents.AgentStreams;
+import dev.kastor.bridge.api.ApiEndpoint;
 import dev.kastor.bridge.config.ConfigDefaults;
 import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
@@ -27,6 +28,7 @@ public final class ConfigServerModule implements KasModule {
     private final Path cacheDir;
     private final boolean ownCacheDir;
     private final ConfigWebhook webhook;
+    private final ConfigService service;
 
     public ConfigServerModule(KasConfig.AgentConfiguration settings, AgentStore agents, JsonLog log) throws IOException {
         this.ownCacheDir = settings.cacheDir() == null;
@@ -36,6 +38,7 @@ public final class ConfigServerModule implements KasModule {
                 : new UsernamePasswordCredentialsProvider(settings.username(), password.get());
         var git = new GitConfigReader(cacheDir, credentials, password);
         this.configs = new AgentConfigurations(agents, git, settings.gitUrlTemplate(), settings.branch(), settings.poll(), log);
+        this.service = new ConfigService(configs);
         this.webhook = settings.webhookSecretFile() == null ? null : new ConfigWebhook(Path.of(settings.webhookSecretFile()), configs, log);
     }
 
@@ -60,12 +63,17 @@ public final class ConfigServerModule implements KasModule {
 
     @Override
     public List<BindableService> agentServices() {
-        return List.of(new ConfigService(configs));
+        return List.of(service);
     }
 
     @Override
-    public Map<String, HttpHandler> apiEndpoints() {
-        return webhook == null ? Map.of() : Map.of(ConfigDefaults.WEBHOOK_PATH, webhook::handle);
+    public List<AgentStreams> agentStreams() {
+        return List.of(service);
+    }
+
+    @Override
+    public Map<String, ApiEndpoint> apiEndpoints() {
+        return webhook == null ? Map.of() : Map.of(ConfigDefaults.WEBHOOK_PATH, webhook);
     }
 
     @Override

@@ -1,15 +1,24 @@
 package dev.kastor.bridge.config.server;
 
+import dev.kastor.bridge.agents.AgentStreams;
 import dev.kastor.bridge.config.rpc.AgentConfigurationGrpc;
 import dev.kastor.bridge.config.rpc.ConfigurationRequest;
 import dev.kastor.bridge.config.rpc.ConfigurationResponse;
 import dev.kastor.bridge.tunnel.server.AgentAuthInterceptor;
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** {@code GetConfiguration}: the calling agent's current good configuration at once (unless it holds it), then every change. */
-final class ConfigService extends AgentConfigurationGrpc.AgentConfigurationImplBase {
+/**
+ * {@code GetConfiguration}: the calling agent's current good configuration at once (unless it holds it), then every
+ * change. Its streams are {@link AgentStreams}: a revoked agent's end at once, it must not learn later changes.
+ */
+final class ConfigService extends AgentConfigurationGrpc.AgentConfigurationImplBase implements AgentStreams {
     private final AgentConfigurations configs;
+    private final ConcurrentHashMap<Long, Set<Sender>> open = new ConcurrentHashMap<>();
 
     ConfigService(AgentConfigurations configs) {
         this.configs = configs;
@@ -22,15 +31,46 @@ final class ConfigService extends AgentConfigurationGrpc.AgentConfigurationImplB
         var sender = new Sender(call, request.getCommitId());
         // Whoever sends, the poll thread or this one, sends what is current then: an older config read here can never
         // follow a newer one the poll thread sent meanwhile.
-        Runnable unsubscribe = configs.subscribe(agentId, changed -> configs.current(agentId).ifPresent(sender::send));
-        call.setOnCancelHandler(unsubscribe);
+        sender.unsubscribe = configs.subscribe(agentId, changed -> configs.current(agentId).ifPresent(sender::send));
+        open.computeIfAbsent(agentId, k -> ConcurrentHashMap.newKeySet()).add(sender);
+        call.setOnCancelHandler(() -> forget(agentId, sender));
         configs.current(agentId).ifPresent(sender::send);
     }
 
-    /** One agent's stream; the poll thread and the call's thread both send, so sends are serialised here. */
+    private void forget(long agentId, Sender sender) {
+        sender.unsubscribe.run();
+        open.computeIfPresent(agentId, (k, senders) -> {
+            senders.remove(sender);
+            return senders.isEmpty() ? null : senders;
+        });
+    }
+
+    @Override
+    public String kind() {
+        return "configuration";
+    }
+
+    @Override
+    public Set<Long> connectedAgentIds() {
+        return Set.copyOf(open.keySet());
+    }
+
+    @Override
+    public int revoke(long agentId, String why) {
+        List<Sender> senders = List.copyOf(open.getOrDefault(agentId, Set.of()));
+        for (Sender s : senders) {
+            s.end(Status.PERMISSION_DENIED.withDescription(why));
+            forget(agentId, s);
+        }
+        return senders.size();
+    }
+
+    /** One agent's stream; the poll thread, the call's thread and a revocation all use it, so it is serialised here. */
     private static final class Sender {
         private final ServerCallStreamObserver<ConfigurationResponse> call;
         private String sentCommit;
+        private boolean ended;
+        volatile Runnable unsubscribe = () -> {};
 
         Sender(ServerCallStreamObserver<ConfigurationResponse> call, String agentCommit) {
             this.call = call;
@@ -38,10 +78,16 @@ final class ConfigService extends AgentConfigurationGrpc.AgentConfigurationImplB
         }
 
         synchronized void send(AgentConfigurations.Current c) {
-            if (c.commit().equals(sentCommit) || call.isCancelled()) return;
+            if (ended || c.commit().equals(sentCommit) || call.isCancelled()) return;
             sentCommit = c.commit();
             call.onNext(ConfigurationResponse.newBuilder().setCommitId(c.commit()).setConfigYaml(c.yaml()).setProject(c.project())
                     .setPath(c.path()).build());
+        }
+
+        synchronized void end(Status status) {
+            if (ended) return;
+            ended = true;
+            if (!call.isCancelled()) call.onError(status.asRuntimeException());
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.kastor.bridge.kubeapi.server;
 
 import dev.kastor.bridge.kubeapi.KubeApiDefaults;
+import dev.kastor.bridge.listener.ConnectionsPerAddress;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
 import dev.kastor.bridge.tunnel.server.TunnelFinder;

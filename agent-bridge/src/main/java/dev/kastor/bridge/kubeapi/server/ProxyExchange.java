@@ -1,6 +1,7 @@
 package dev.kastor.bridge.kubeapi.server;
 
 import com.google.protobuf.ByteString;
+import dev.kastor.bridge.listener.ConnectionsPerAddress;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.rpc.Header;
 import dev.kastor.bridge.tunnel.rpc.RequestInfo;

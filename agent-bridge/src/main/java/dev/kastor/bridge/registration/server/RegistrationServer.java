@@ -1,19 +1,18 @@
 package dev.kastor.bridge.registration.server;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
 import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.api.ApiEndpoint;
+import dev.kastor.bridge.api.ApiRequest;
+import dev.kastor.bridge.api.ApiResponse;
 import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.registration.RegistrationDefaults;
 import dev.kastor.bridge.registration.rpc.AgentMeta;
 import dev.kastor.bridge.registration.rpc.AgentRegistrationGrpc;
 import dev.kastor.bridge.registration.rpc.RegisterResponse;
-import dev.kastor.bridge.server.ApiJson;
 import dev.kastor.bridge.tunnel.server.AgentAuthInterceptor;
 import io.grpc.BindableService;
 import io.grpc.stub.StreamObserver;
-import java.io.IOException;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
@@ -100,7 +99,7 @@ public final class RegistrationServer implements KasModule {
     }
 
     @Override
-    public Map<String, HttpHandler> apiEndpoints() {
+    public Map<String, ApiEndpoint> apiEndpoints() {
         return Map.of(RegistrationDefaults.AGENTS_PATH, this::handleAgents);
     }
 
@@ -123,32 +122,25 @@ public final class RegistrationServer implements KasModule {
         return v.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
     }
 
-    private void handleAgents(HttpExchange ex) throws IOException {
-        try (ex) {
-            if (!authorized(ex.getRequestHeaders().getFirst("Authorization"))) {
-                ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
-                send(ex, 401, Map.of("message", "send 'Authorization: Bearer <api_secret_key>' (the base64 key of the KAS config's "
-                        + "api_secret_key or api_secret_key_file)"));
-                return;
-            }
-            if (!ex.getRequestMethod().equals("GET")) {
-                send(ex, 405, Map.of("message", "use GET"));
-                return;
-            }
-            var byAgent = new LinkedHashMap<Long, List<Map<String, Object>>>();
-            for (Instance i : instances()) byAgent.computeIfAbsent(i.agentId(), k -> new ArrayList<>()).add(json(i));
-            var list = new ArrayList<Map<String, Object>>();
-            for (AgentStore.Agent a : agents.list()) {
-                if (!a.active()) continue;
-                var m = new LinkedHashMap<String, Object>();
-                m.put("id", a.id());
-                m.put("name", a.name());
-                m.put("config_project", a.configProject());
-                m.put("instances", byAgent.getOrDefault(a.id(), List.of()));
-                list.add(m);
-            }
-            send(ex, 200, Map.of("agents", list));
+    private ApiResponse handleAgents(ApiRequest request) {
+        if (!authorized(request.header("Authorization"))) {
+            return ApiResponse.message(401, "send 'Authorization: Bearer <api_secret_key>' (the base64 key of the KAS config's "
+                    + "api_secret_key or api_secret_key_file)").withHeader("WWW-Authenticate", "Bearer");
         }
+        if (!request.method().equals("GET")) return ApiResponse.message(405, "use GET");
+        var byAgent = new LinkedHashMap<Long, List<Map<String, Object>>>();
+        for (Instance i : instances()) byAgent.computeIfAbsent(i.agentId(), k -> new ArrayList<>()).add(json(i));
+        var list = new ArrayList<Map<String, Object>>();
+        for (AgentStore.Agent a : agents.list()) {
+            if (!a.active()) continue;
+            var m = new LinkedHashMap<String, Object>();
+            m.put("id", a.id());
+            m.put("name", a.name());
+            m.put("config_project", a.configProject());
+            m.put("instances", byAgent.getOrDefault(a.id(), List.of()));
+            list.add(m);
+        }
+        return ApiResponse.json(200, Map.of("agents", list));
     }
 
     private static Map<String, Object> json(Instance i) {
@@ -178,9 +170,5 @@ public final class RegistrationServer implements KasModule {
             return false;
         }
         return MessageDigest.isEqual(presented, apiSecret);
-    }
-
-    private static void send(HttpExchange ex, int status, Object body) throws IOException {
-        ApiJson.send(ex, status, body);
     }
 }

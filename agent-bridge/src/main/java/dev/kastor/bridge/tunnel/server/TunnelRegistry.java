@@ -1,5 +1,6 @@
 package dev.kastor.bridge.tunnel.server;
 
+import dev.kastor.bridge.agents.AgentStreams;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -16,7 +17,7 @@ import java.util.function.LongConsumer;
  * exactly once; the agent's pool opens replacements. {@link #take} waits a little when the agent is connected but
  * all its streams are busy, and answers at once when the agent has no stream at all, so a request never hangs.
  */
-public final class TunnelRegistry {
+public final class TunnelRegistry implements AgentStreams {
     private final Map<Long, Deque<ServerTunnel>> idle = new HashMap<>();
     /** Every open stream of each agent, idle or busy (an agent is here while it has one), so revoking can end them all. */
     private final Map<Long, Set<ServerTunnel>> streams = new HashMap<>();
@@ -36,7 +37,13 @@ public final class TunnelRegistry {
         this.onLastClosed = lastClosed;
     }
 
+    @Override
+    public String kind() {
+        return "tunnel";
+    }
+
     /** Agents with at least one tunnel stream on this node now. */
+    @Override
     public synchronized Set<Long> connectedAgentIds() {
         return Set.copyOf(streams.keySet());
     }
@@ -69,6 +76,7 @@ public final class TunnelRegistry {
      * Ends every stream of the agent on this node, idle or busy: requests in flight on them break with {@code why}, and
      * {@link #take} finds none (the agent is not connected any more). Returns how many there were.
      */
+    @Override
     public int revoke(long agentId, String why) {
         List<ServerTunnel> all;
         synchronized (this) {

@@ -1,5 +1,6 @@
 package dev.kastor.bridge.websocket.server;
 
+import dev.kastor.bridge.listener.ConnectionsPerAddress;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.websocket.WebSocketDefaults;
 import io.netty.bootstrap.Bootstrap;
@@ -61,9 +62,11 @@ public final class WebSocketFront implements AutoCloseable {
     /**
      * @param handshakeTimeout how long a connection may take to finish its TLS handshake and WebSocket upgrade: a
      *     client that says nothing (or trickles) is closed instead of holding a file descriptor
+     * @param connectionsPerAddress how many connections one host may hold open; one more is closed at once
      */
-    public WebSocketFront(InetSocketAddress listen, SslContext tls, InetSocketAddress grpc, JsonLog log, java.time.Duration handshakeTimeout)
-            throws InterruptedException {
+    public WebSocketFront(InetSocketAddress listen, SslContext tls, InetSocketAddress grpc, JsonLog log, java.time.Duration handshakeTimeout,
+                          int connectionsPerAddress) throws InterruptedException {
+        var perAddress = new ConnectionsPerAddress(connectionsPerAddress);
         this.grpc = grpc;
         this.log = log;
         this.handshakeTimeout = handshakeTimeout;
@@ -72,6 +75,7 @@ public final class WebSocketFront implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(perAddress);
                         connections.add(ch);
                         if (tls != null) ch.pipeline().addLast(tls.newHandler(ch.alloc()));
                         ch.pipeline().addLast(new HttpServerCodec());

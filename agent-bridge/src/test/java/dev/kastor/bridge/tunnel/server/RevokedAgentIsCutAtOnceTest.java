@@ -6,6 +6,7 @@ import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.Upstream;
 import dev.kastor.bridge.agent.Agent;
 import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.agents.RevocationSweep;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,0 +1,207 @@
+package dev.kastor.bridge.api;
+
+import dev.kastor.bridge.listener.ConnectionsPerAddress;
+import dev.kastor.bridge.observability.JsonLog;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.ssl.SslContext;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * KAS's API port: small request/response calls, each read whole before its {@link ApiEndpoint} runs on a virtual
+ * thread. Every connection is bounded by {@link ApiLimits}: a client that says nothing, trickles its request, sends an
+ * oversized one or never reads its answer loses the connection, and one host holds only so many.
+ */
+public final class ApiServer implements AutoCloseable {
+    private static final long CLOSE_LINGER_MILLIS = 500;
+    private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    private final ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
+    private final Map<String, ApiEndpoint> endpoints;
+    private final ApiLimits limits;
+    private final JsonLog log;
+    private final Channel channel;
+
+    /** {@code tls} null: plain HTTP (in-cluster, behind an ingress); {@code endpoints} by exact path. */
+    public ApiServer(InetSocketAddress listen, SslContext tls, Map<String, ApiEndpoint> endpoints, ApiLimits limits, JsonLog log)
+            throws InterruptedException {
+        this.endpoints = Map.copyOf(endpoints);
+        this.limits = limits;
+        this.log = log;
+        var connections = new ConnectionsPerAddress(limits.connectionsPerAddress());
+        channel = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(connections);
+                        if (tls != null) ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                        ch.pipeline().addLast(new HttpServerCodec(new HttpDecoderConfig()
+                                .setMaxInitialLineLength(limits.maxHead()).setMaxHeaderSize(limits.maxHead())));
+                        // answers 413 (and 100-continue) by itself; a body is never held beyond maxBody
+                        ch.pipeline().addLast(new HttpObjectAggregator(limits.maxBody(), true));
+                        ch.pipeline().addLast(new Connection());
+                    }
+                })
+                .bind(listen).sync().channel();
+    }
+
+    public int port() {
+        return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+        channel.close().syncUninterruptibly();
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        requests.shutdownNow();
+    }
+
+    /** One client connection: one request at a time, reading paused while it is answered. */
+    private final class Connection extends SimpleChannelInboundHandler<FullHttpRequest> {
+        /** Closes the connection when it fires: armed for reading a request, then for writing its answer. */
+        private ScheduledFuture<?> deadline;
+        /** Answered with Connection: close: what the client still sends is drained, never served. */
+        private boolean closing;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+            arm(ctx, limits.request());
+            super.channelActive(ctx);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            disarm();
+            super.channelInactive(ctx);
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest msg) {
+            if (closing) return;
+            disarm();
+            ctx.channel().config().setAutoRead(false);
+            if (msg.decoderResult().isFailure()) {
+                answer(ctx, unreadable(msg.decoderResult().cause()), false);
+                return;
+            }
+            boolean keepAlive = HttpUtil.isKeepAlive(msg);
+            String path = new QueryStringDecoder(msg.uri()).path();
+            ApiEndpoint endpoint = endpoints.get(path);
+            if (endpoint == null) {
+                answer(ctx, ApiResponse.message(404, "KAS's API port has no " + path), keepAlive);
+                return;
+            }
+            var headers = new HashMap<String, String>();
+            msg.headers().forEach(h -> headers.putIfAbsent(h.getKey().toLowerCase(Locale.ROOT), h.getValue()));
+            byte[] body = new byte[msg.content().readableBytes()];
+            msg.content().readBytes(body);
+            var request = new ApiRequest(msg.method().name(), path, headers, body, ConnectionsPerAddress.host(ctx.channel()));
+            requests.execute(() -> answer(ctx, run(endpoint, request), keepAlive));
+        }
+
+        private ApiResponse run(ApiEndpoint endpoint, ApiRequest request) {
+            try {
+                return endpoint.handle(request);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return ApiResponse.message(503, "KAS is shutting down");
+            } catch (RuntimeException e) {
+                log.warn("API endpoint failed", Map.of("path", request.path(), "error", e.toString()));
+                return ApiResponse.message(500, "KAS failed to answer " + request.path() + " (see KAS's log)");
+            }
+        }
+
+        /** Writes the answer; then reads the next request (keep-alive) or closes. A client that does not read is cut. */
+        private void answer(ChannelHandlerContext ctx, ApiResponse r, boolean keepAlive) {
+            ctx.executor().execute(() -> {
+                if (!ctx.channel().isActive()) return;
+                arm(ctx, limits.response());
+                ctx.writeAndFlush(http(r, keepAlive)).addListener((ChannelFutureListener) f -> {
+                    disarm();
+                    if (!f.isSuccess()) {
+                        ctx.close();
+                        return;
+                    }
+                    if (!keepAlive) {
+                        closing = true;
+                        // A moment for the client to take the answer (Go's net/http waits so too): closing with its
+                        // bytes unread, the rest of an oversized head say, would reset the connection and lose it.
+                        ctx.channel().config().setAutoRead(true);
+                        ctx.executor().schedule(() -> ctx.close(), CLOSE_LINGER_MILLIS, TimeUnit.MILLISECONDS);
+                        return;
+                    }
+                    arm(ctx, limits.request());
+                    ctx.channel().config().setAutoRead(true);
+                });
+            });
+        }
+
+        private void arm(ChannelHandlerContext ctx, Duration within) {
+            disarm();
+            deadline = ctx.executor().schedule(() -> ctx.close(), within.toNanos(), TimeUnit.NANOSECONDS);
+        }
+
+        private void disarm() {
+            if (deadline != null) deadline.cancel(false);
+            deadline = null;
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    /** A request the codec could not read: the client learns why (414, 431, 400), never just a closed connection. */
+    private ApiResponse unreadable(Throwable cause) {
+        if (cause instanceof TooLongHttpLineException) {
+            return ApiResponse.message(414, "the request line is longer than " + limits.maxHead() + " bytes, the most KAS's API port accepts");
+        }
+        if (cause instanceof TooLongHttpHeaderException) {
+            return ApiResponse.message(431, "the request headers take more than " + limits.maxHead() + " bytes, the most KAS's API port accepts");
+        }
+        return ApiResponse.message(400, "KAS cannot read the request: " + cause.getMessage());
+    }
+
+    private static FullHttpResponse http(ApiResponse r, boolean keepAlive) {
+        var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(r.status()), Unpooled.wrappedBuffer(r.body()));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
+        r.headers().forEach(response.headers()::set);
+        HttpUtil.setContentLength(response, r.body().length);
+        if (!keepAlive) response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        return response;
+    }
+}
