@@ -31,6 +31,18 @@ public final class RoutingDefaults {
      * tracker entry, so its channel would otherwise stay open for good). The next call simply opens a new one.
      */
     public static final Duration REPLICA_CHANNEL_IDLE = Duration.ofMinutes(5);
+
+    /**
+     * Connections one host may hold open on the private API. A replica opens one to each other replica (a pod has
+     * its own address); beyond this many from one host, a new one is closed as it is accepted.
+     */
+    public static final int PRIVATE_API_CONNECTIONS_PER_ADDRESS = 64;
+
+    /**
+     * A private API connection without any call for this long is closed by the server: twice the time after which
+     * the calling replica drops an idle channel itself ({@link #REPLICA_CHANNEL_IDLE}), so only strangers meet it.
+     */
+    public static final Duration PRIVATE_API_CONNECTION_IDLE = REPLICA_CHANNEL_IDLE.multipliedBy(2);
     /**
      * At most this many replicas holding an agent are tried for one request (each failing before it answered): bounds
      * the CI job's wait on stale tracker entries to a few connect timeouts.

@@ -1,8 +1,10 @@
 package dev.kastor.bridge.routing.server;
 
+import dev.kastor.bridge.listener.GrpcConnectionsPerAddress;
 import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
+import dev.kastor.bridge.routing.RoutingDefaults;
 import dev.kastor.bridge.server.KasConfig;
 import dev.kastor.bridge.tunnel.server.TunnelFinder;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
@@ -36,6 +38,8 @@ public final class RoutingModule implements KasModule {
     private volatile Server privateApi;
 
     private final java.time.Duration handshakeTimeout;
+    /** The private API's per-host bound and event loops; only with several replicas. */
+    private GrpcConnectionsPerAddress connections;
 
     /** @param handshakeTimeout how long a private API connection may take to finish its TLS and HTTP/2 handshake */
     public RoutingModule(KasConfig config, TunnelRegistry tunnels, ProxyMetrics metrics, JsonLog log, java.time.Duration handshakeTimeout) {
@@ -74,10 +78,12 @@ public final class RoutingModule implements KasModule {
                 .permitKeepAliveTime(20, TimeUnit.SECONDS)
                 // a connection that never completes its handshake (silent, or trickling) is closed, not kept
                 .handshakeTimeout(handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                .maxConnectionIdle(RoutingDefaults.PRIVATE_API_CONNECTION_IDLE.toSeconds(), TimeUnit.SECONDS)
                 .addService(ServerInterceptors.intercept(new PrivateApiService(tunnels, waits, config.ownPrivateApiUrl(), log),
                         new PrivateApiAuthInterceptor(jwt, config.ownPrivateApiUrl())));
         if (listen.certificateFile() != null) b.useTransportSecurity(new File(listen.certificateFile()), new File(listen.keyFile()));
-        privateApi = b.build().start();
+        connections = new GrpcConnectionsPerAddress(RoutingDefaults.PRIVATE_API_CONNECTIONS_PER_ADDRESS);
+        privateApi = connections.applyTo(b).build().start();
         // Advertise this replica only once the others can reach it.
         tracker.start();
         log.info("multi-replica routing started", Map.of("private_api_port", privateApi.getPort(),
@@ -109,6 +115,7 @@ public final class RoutingModule implements KasModule {
         }
         if (replicas != null) replicas.close();
         waits.shutdownNow();
+        if (connections != null) connections.close();
     }
 
     private static InetSocketAddress address(String hostPort) {
