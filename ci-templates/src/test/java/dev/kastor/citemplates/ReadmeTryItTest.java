@@ -1,0 +1,46 @@
+package dev.kastor.citemplates;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kastor.testing.Programs;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The README's "Try it on one machine" runs as written on a machine set up with the README's first command: the
+ * snippet is pasted into bash from the repository's root, only its registry port made a free one (the README's 5000
+ * may be taken on a test machine), through {@code KASTOR_LOCAL_REGISTRY_PORT}, which {@code scripts/local-registry}
+ * reads.
+ */
+class ReadmeTryItTest {
+
+    @Test
+    void theLocalRegistrySnippetPushesListsPullsAndDiffsAndStopsItsRegistry() {
+        int port = Programs.freePort();
+        String snippet = Readme.snippet("try-registry").replace("127.0.0.1:5000", "127.0.0.1:" + port);
+        String script = "set -euo pipefail\ncd '" + Repo.ROOT + "'\nexport KASTOR_LOCAL_REGISTRY_PORT=" + port + "\n" + snippet;
+
+        var first = Programs.run(List.of("bash", "-c", script), 120);
+        assertThat(first.exit()).as(first.stderr() + first.stdout()).isZero();
+        assertThat(first.stdout())
+                .contains("pushed oci://127.0.0.1:" + port + "/podinfo/manifests:v1@sha256:")
+                .contains("examples/podinfo is identical to")
+                .contains("KASTOR_ARTIFACT_DIGEST=sha256:");
+        assertThat(first.stderr()).contains("local-registry: stopped 127.0.0.1:" + port);
+        // stopped for real: the port is free again
+        assertThat(Programs.run(List.of("curl", "-s", "-o", "/dev/null", "--max-time", "2", "http://127.0.0.1:" + port + "/v2/"), 10).exit())
+                .isNotZero();
+
+        // pasted again, the same tree gives the same digest
+        var second = Programs.run(List.of("bash", "-c", script), 120);
+        assertThat(second.exit()).as(second.stderr()).isZero();
+        assertThat(digest(second.stdout())).isEqualTo(digest(first.stdout()));
+    }
+
+    private static String digest(String out) {
+        var m = Pattern.compile("pushed \\S+@(sha256:[0-9a-f]{64})").matcher(out);
+        assertThat(m.find()).as(out).isTrue();
+        return m.group(1);
+    }
+}
