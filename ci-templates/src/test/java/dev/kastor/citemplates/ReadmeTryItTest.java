@@ -15,11 +15,16 @@ import org.junit.jupiter.api.Test;
  */
 class ReadmeTryItTest {
 
+    /** The snippet as bash runs it from the repository's root, on {@code port} instead of 5000. */
+    static String pasted(String snippet, int port) {
+        return "set -euo pipefail\ncd '" + Repo.ROOT + "'\nexport KASTOR_LOCAL_REGISTRY_PORT=" + port + "\n"
+                + Readme.snippet(snippet).replace("127.0.0.1:5000", "127.0.0.1:" + port);
+    }
+
     @Test
     void theLocalRegistrySnippetPushesListsPullsAndDiffsAndStopsItsRegistry() {
         int port = Programs.freePort();
-        String snippet = Readme.snippet("try-registry").replace("127.0.0.1:5000", "127.0.0.1:" + port);
-        String script = "set -euo pipefail\ncd '" + Repo.ROOT + "'\nexport KASTOR_LOCAL_REGISTRY_PORT=" + port + "\n" + snippet;
+        String script = pasted("try-registry", port);
 
         var first = Programs.run(List.of("bash", "-c", script), 120);
         assertThat(first.exit()).as(first.stderr() + first.stdout()).isZero();
@@ -42,5 +47,17 @@ class ReadmeTryItTest {
         var m = Pattern.compile("pushed \\S+@(sha256:[0-9a-f]{64})").matcher(out);
         assertThat(m.find()).as(out).isTrue();
         return m.group(1);
+    }
+
+    @Test
+    void theImageSnippetBuildsOntoScratchOntoItsOwnImageAndIntoALayoutThenRetags() {
+        int port = Programs.freePort();
+        var run = Programs.run(List.of("bash", "-c", pasted("try-image", port)), 180);
+        assertThat(run.exit()).as(run.stderr() + run.stdout()).isZero();
+        assertThat(run.stdout())
+                .contains("built 127.0.0.1:" + port + "/demo/site:v1@sha256:")
+                .contains("\"image\":\"127.0.0.1:" + port + "/demo/app:v1\"")
+                .contains("built oci-layout:")
+                .contains("as 1.0.0, stable");
     }
 }
