@@ -12,6 +12,7 @@ import dev.kastor.bridge.config.server.StandaloneJobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.GitLabJobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.K8sProxyServer;
+import dev.kastor.bridge.kubeapi.server.LocalJobsAuthorizer;
 import dev.kastor.bridge.kubeapi.server.ProxyLimits;
 import dev.kastor.bridge.listener.GrpcConnectionsPerAddress;
 import dev.kastor.bridge.module.KasModule;
@@ -126,9 +127,17 @@ public final class Kas implements AutoCloseable {
                             tuning.agentHandshake(), tuning.agentConnectionsPerAddress())
                     : null;
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-            JobAuthorizer authorizer = config.standaloneCiAccess()
-                    ? new StandaloneJobAuthorizer(URI.create(config.gitlab().url()), http, agents, agentConfig.configurations())
-                    : new GitLabJobAuthorizer(URI.create(config.gitlab().url()), http);
+            JobAuthorizer authorizer;
+            if (config.gitlab().local()) {
+                var local = LocalJobsAuthorizer.load(java.nio.file.Path.of(config.gitlab().localJobsFile()));
+                authorizer = local;
+                log.warn("CI jobs are let in from gitlab.local_jobs_file, not by GitLab: for trying KAS, never for clusters others can reach",
+                        Map.of("file", config.gitlab().localJobsFile(), "jobs", local.size()));
+            } else if (config.standaloneCiAccess()) {
+                authorizer = new StandaloneJobAuthorizer(URI.create(config.gitlab().url()), http, agents, agentConfig.configurations());
+            } else {
+                authorizer = new GitLabJobAuthorizer(URI.create(config.gitlab().url()), http);
+            }
             this.proxy = new K8sProxyServer(address(listen.k8sProxy().address()), tls(listen.k8sProxy()), listen.k8sProxy().prefix(),
                     authorizer, routing.finder(), metrics, log, tuning.proxy());
             this.api = new ApiServer(address(listen.api().address()), tls(listen.api()),

@@ -25,6 +25,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   private_api: {address: 0.0.0.0:8155, certificate_file: tls.crt, key_file: tls.key, ca_certificate_file: ca.crt}
  * gitlab:
  *   url: https://gitlab.example.com
+ *   # local_jobs_file: jobs.yaml                            # instead of url: jobs without GitLab (docs/try-kas-locally.md)
  * external_k8s_proxy_url: https://kas.example.com/k8s-proxy   # what jobs' KUBECONFIG points at
  * agents_file: /var/lib/kastor-kas/agents.json
  * api_secret_key_file: /etc/kastor-kas/api-secret          # base64 of exactly 32 bytes
@@ -65,7 +66,19 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
 
     public record Listen(Address agent, Address api, Address k8sProxy, Address privateApi) {}
 
-    public record GitLab(String url) {}
+    /**
+     * The GitLab KAS asks which agents a job may use. {@code localJobsFile} instead: jobs and their agents from a file
+     * ({@code LocalJobsAuthorizer}), to try KAS without GitLab; then {@code url} may be left out.
+     */
+    public record GitLab(String url, String localJobsFile) {
+        public GitLab(String url) {
+            this(url, null);
+        }
+
+        public boolean local() {
+            return localJobsFile != null;
+        }
+    }
 
     /**
      * Where KAS reads agents' {@code .gitlab/agents/<name>/config.yaml}: {@code git_url_template} with
@@ -162,8 +175,15 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
         tlsPair("private_api", l.privateApi());
         Listen filled = new Listen(fill(l.agent(), DEFAULT_AGENT), fill(l.api(), DEFAULT_API), fillProxy(l.k8sProxy()),
                 fill(l.privateApi(), DEFAULT_PRIVATE_API));
-        if (gitlab == null || gitlab.url() == null || gitlab.url().isBlank()) {
-            throw new IllegalArgumentException("gitlab.url is missing in the KAS config: KAS asks GitLab which agents a job may use");
+        GitLab gl = gitlab == null ? new GitLab(null, null) : gitlab;
+        if (gl.url() != null && gl.url().isBlank()) gl = new GitLab(null, gl.localJobsFile());
+        if (gl.local()) {
+            Path jobs = base.resolve(gl.localJobsFile());
+            contents("gitlab.local_jobs_file", jobs.toString());
+            gl = new GitLab(gl.url(), jobs.toString());
+        } else if (gl.url() == null) {
+            throw new IllegalArgumentException("gitlab.url is missing in the KAS config: KAS asks GitLab which agents a job may use"
+                    + " (to try KAS without GitLab, list jobs in gitlab.local_jobs_file instead: docs/try-kas-locally.md)");
         }
         String agents = agentsFile == null ? base.resolve("agents.json").toString() : agentsFile;
         String api = secret("api_secret_key", apiSecretKey, apiSecretKeyFile);
@@ -173,6 +193,10 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
             throw new IllegalArgumentException("ci_access_mode must be gitlab (ask GitLab's allowed_agents) or standalone (the agent's own"
                     + " ci_access in .gitlab/agents/<name>/config.yaml), got " + ciAccessMode);
         }
+        if (gl.local() && mode.equals(CI_ACCESS_STANDALONE)) {
+            throw new IllegalArgumentException("ci_access_mode: standalone asks GitLab who a job is, which gitlab.local_jobs_file replaces:"
+                    + " leave ci_access_mode out (the file says which agents each job may use)");
+        }
         Redis r = redis == null ? null : redis.withDefaults();
         String own = ownPrivateApiUrl != null ? ownPrivateApiUrl : env.get(RoutingDefaults.OWN_PRIVATE_API_URL_ENV);
         if (own != null && own.isBlank()) own = null;
@@ -181,16 +205,25 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
                     + "): with redis set, each replica must say where the others reach its private API, e.g. grpc://10.0.0.5:8155 (the pod IP)");
         }
         if (own != null) checkPrivateApiUrl(own);
-        return new KasConfig(filled, gitlab, externalK8sProxyUrl, agents, apiSecretKeyFile, privateApiSecretKeyFile, api, priv,
-                agentConfiguration(agentConfiguration, gitlab.url()), mode, own, r);
+        return new KasConfig(filled, gl, externalK8sProxyUrl, agents, apiSecretKeyFile, privateApiSecretKeyFile, api, priv,
+                agentConfiguration(agentConfiguration, gl.url()), mode, own, r);
     }
 
     public boolean standaloneCiAccess() {
         return CI_ACCESS_STANDALONE.equals(ciAccessMode);
     }
 
+    /** {@code gitlabUrl} null (local jobs without GitLab) and no {@code git_url_template}: no agent reads its config from Git. */
     private static AgentConfiguration agentConfiguration(AgentConfiguration a, String gitlabUrl) {
         if (a == null) a = new AgentConfiguration(null, null, null, null, null, null, null);
+        if (gitlabUrl == null && a.gitUrlTemplate() == null) {
+            if (a.username() != null || a.passwordFile() != null || a.webhookSecretFile() != null) {
+                throw new IllegalArgumentException("agent_configuration has Git credentials or a webhook but no git_url_template, and there is no"
+                        + " gitlab.url to take it from: give agent_configuration.git_url_template");
+            }
+            String poll = ConfigDefaults.POLL_PERIOD.toMinutes() + "m";
+            return new AgentConfiguration(null, null, null, poll, a.branch(), a.cacheDir(), null);
+        }
         String template = a.gitUrlTemplate() == null ? gitlabUrl.replaceAll("/+$", "") + ConfigDefaults.GIT_URL_SUFFIX : a.gitUrlTemplate();
         if (!template.contains("{project}")) {
             throw new IllegalArgumentException("agent_configuration.git_url_template must contain {project} (the config project's full path),"

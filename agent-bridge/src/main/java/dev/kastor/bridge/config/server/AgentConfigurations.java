@@ -58,6 +58,8 @@ public final class AgentConfigurations implements AutoCloseable {
     }
 
     void start() {
+        // No Git to read from (jobs from gitlab.local_jobs_file, no git_url_template): agents run without a config file.
+        if (urlTemplate == null) return;
         worker.scheduleWithFixedDelay(this::pollAll, 0, poll.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -81,7 +83,7 @@ public final class AgentConfigurations implements AutoCloseable {
 
     /** Reads the project's agents' files again soon (push webhook, new agent), on the poll thread. */
     public void refreshProject(String project) {
-        if (worker.isShutdown()) return;
+        if (worker.isShutdown() || urlTemplate == null) return;
         worker.execute(() -> {
             var of = agents.list().stream().filter(AgentStore.Agent::active).filter(a -> a.configProject().equals(project)).toList();
             if (!of.isEmpty()) refresh(project, of);
