@@ -2,7 +2,10 @@ package dev.kastor.citemplates;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kastor.steps.KubeStandIn;
 import dev.kastor.testing.Programs;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -59,5 +62,31 @@ class ReadmeTryItTest {
                 .contains("\"image\":\"127.0.0.1:" + port + "/demo/app:v1\"")
                 .contains("built oci-layout:")
                 .contains("as 1.0.0, stable");
+    }
+
+    /**
+     * The README's tunnel try-out: KAS and an agent from the launchers, the job's KUBECONFIG, kubectl and
+     * {@code kastor kube apply} through them. The "cluster in your current kubeconfig context" is the Kubernetes API
+     * stand-in (no real API server runs here); the three KAS ports are made free ones.
+     */
+    @Test
+    void theTunnelSnippetReachesTheClusterThroughKasAndTheAgentAsACiJobWould() throws Exception {
+        try (var kube = KubeStandIn.start()) {
+            Path dir = Files.createTempDirectory("kastor-try-tunnel");
+            Path current = kube.writeDirectKubeconfig(dir.resolve("current-context"), "agent-sa-token");
+            String snippet = Readme.snippet("try-tunnel");
+            for (String port : List.of("8150", "8153", "8154")) {
+                snippet = snippet.replace("127.0.0.1:" + port, "127.0.0.1:" + Programs.freePort());
+            }
+            String script = "set -euo pipefail\ncd '" + Repo.ROOT + "'\nexport KUBECONFIG='" + current + "'\n" + snippet;
+
+            var run = Programs.run(List.of("bash", "-c", script), 180);
+
+            assertThat(run.exit()).as(run.stderr() + run.stdout()).isZero();
+            assertThat(run.stdout()).contains("podinfo");
+            assertThat(kube.client().apps().deployments().inNamespace("podinfo").withName("podinfo").get()).isNotNull();
+            // what went upstream came through the agent, with the agent's own token, not the job's
+            assertThat(kube.serverSideApplies()).isNotEmpty();
+        }
     }
 }
