@@ -85,8 +85,7 @@ class ReadmeTryItTest {
             assertThat(run.exit()).as(run.stderr() + run.stdout()).isZero();
             assertThat(run.stdout()).contains("podinfo");
             assertThat(kube.client().apps().deployments().inNamespace("podinfo").withName("podinfo").get()).isNotNull();
-            // what went upstream came through the agent, with the agent's own token, not the job's
-            assertThat(kube.serverSideApplies()).isNotEmpty();
+            assertThat(kube.serverSideApplies()).isNotEmpty(); // kastor kube apply's server-side apply reached the cluster
         }
     }
 }

@@ -1,19 +1,12 @@
 package dev.kastor.bridge.api;
 
 import dev.kastor.bridge.listener.ConnectionsPerAddress;
+import dev.kastor.bridge.listener.NettyListener;
 import dev.kastor.bridge.observability.JsonLog;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -46,13 +39,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ApiServer implements AutoCloseable {
     private static final long CLOSE_LINGER_MILLIS = 500;
-    private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private final ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<String, ApiEndpoint> endpoints;
     private final ApiLimits limits;
     private final JsonLog log;
-    private final Channel channel;
+    private final NettyListener listener;
 
     /** {@code tls} null: plain HTTP (in-cluster, behind an ingress); {@code endpoints} by exact path. */
     public ApiServer(InetSocketAddress listen, SslContext tls, Map<String, ApiEndpoint> endpoints, ApiLimits limits, JsonLog log)
@@ -60,32 +51,22 @@ public final class ApiServer implements AutoCloseable {
         this.endpoints = Map.copyOf(endpoints);
         this.limits = limits;
         this.log = log;
-        var connections = new ConnectionsPerAddress(limits.connectionsPerAddress());
-        channel = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(connections);
-                        if (tls != null) ch.pipeline().addLast(tls.newHandler(ch.alloc()));
-                        ch.pipeline().addLast(new HttpServerCodec(new HttpDecoderConfig()
-                                .setMaxInitialLineLength(limits.maxHead()).setMaxHeaderSize(limits.maxHead())));
-                        // answers 413 (and 100-continue) by itself; a body is never held beyond maxBody
-                        ch.pipeline().addLast(new HttpObjectAggregator(limits.maxBody(), true));
-                        ch.pipeline().addLast(new Connection());
-                    }
-                })
-                .bind(listen).sync().channel();
+        listener = new NettyListener(listen, limits.connectionsPerAddress(), tls, ch -> {
+            ch.pipeline().addLast(new HttpServerCodec(new HttpDecoderConfig()
+                    .setMaxInitialLineLength(limits.maxHead()).setMaxHeaderSize(limits.maxHead())));
+            // answers 413 (and 100-continue) by itself; a body is never held beyond maxBody
+            ch.pipeline().addLast(new HttpObjectAggregator(limits.maxBody(), true));
+            ch.pipeline().addLast(new Connection());
+        });
     }
 
     public int port() {
-        return ((InetSocketAddress) channel.localAddress()).getPort();
+        return listener.port();
     }
 
     @Override
     public void close() {
-        channel.close().syncUninterruptibly();
-        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        listener.close();
         requests.shutdownNow();
     }
 

@@ -1,25 +1,18 @@
 package dev.kastor.bridge.websocket.server;
 
-import dev.kastor.bridge.listener.ConnectionsPerAddress;
+import dev.kastor.bridge.listener.NettyListener;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.websocket.WebSocketDefaults;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -50,10 +43,8 @@ import java.util.concurrent.TimeUnit;
  * previous write is flushed, so neither side buffers more than one message.
  */
 public final class WebSocketFront implements AutoCloseable {
-    private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
     private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-    private final Channel channel;
+    private final NettyListener listener;
     private final InetSocketAddress grpc;
     private final JsonLog log;
 
@@ -66,28 +57,19 @@ public final class WebSocketFront implements AutoCloseable {
      */
     public WebSocketFront(InetSocketAddress listen, SslContext tls, InetSocketAddress grpc, JsonLog log, java.time.Duration handshakeTimeout,
                           int connectionsPerAddress) throws InterruptedException {
-        var perAddress = new ConnectionsPerAddress(connectionsPerAddress);
         this.grpc = grpc;
         this.log = log;
         this.handshakeTimeout = handshakeTimeout;
-        this.channel = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(perAddress);
-                        connections.add(ch);
-                        if (tls != null) ch.pipeline().addLast(tls.newHandler(ch.alloc()));
-                        ch.pipeline().addLast(new HttpServerCodec());
-                        ch.pipeline().addLast(new HttpObjectAggregator(64 * 1024));
-                        ch.pipeline().addLast(new Upgrade(tls != null));
-                    }
-                })
-                .bind(listen).sync().channel();
+        this.listener = new NettyListener(listen, connectionsPerAddress, tls, ch -> {
+            connections.add(ch);
+            ch.pipeline().addLast(new HttpServerCodec());
+            ch.pipeline().addLast(new HttpObjectAggregator(64 * 1024));
+            ch.pipeline().addLast(new Upgrade(tls != null));
+        });
     }
 
     public int port() {
-        return ((InetSocketAddress) channel.localAddress()).getPort();
+        return listener.port();
     }
 
     /** Answers the upgrade request (or 400 to anything else) and connects the gRPC side. */
@@ -258,9 +240,7 @@ public final class WebSocketFront implements AutoCloseable {
 
     @Override
     public void close() {
-        channel.close().syncUninterruptibly();
         connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        listener.close();
     }
 }
