@@ -2,6 +2,7 @@ package dev.kastor.bridge;
 
 import dev.kastor.bridge.agent.Agent;
 import dev.kastor.bridge.agent.InClusterUpstream;
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
 import java.io.File;
 import java.io.IOException;
@@ -16,11 +17,11 @@ import picocli.CommandLine.Option;
 
 /** Entry point of {@code kastor-agent}, the in-cluster bridge that dials out to KAS. */
 @Command(name = "kastor-agent", mixinStandardHelpOptions = true, versionProvider = Launch.Version.class,
-        description = {"Kastor's in-cluster agent: dials out to KAS (no inbound port) and serves CI jobs' Kubernetes API requests",
-                "against this cluster's API server (service account in a pod, else the kubeconfig)."})
+        description = "Kastor's in-cluster agent: dials out to KAS (no inbound port) and serves CI jobs' Kubernetes API requests"
+                + " against this cluster's API server (service account in a pod, else the kubeconfig).")
 public final class AgentMain implements Callable<Integer> {
-    @Option(names = "--kas", required = true, description = {"KAS agent address: grpc://host:8150, grpcs://host:443, or gRPC over WebSocket for proxies",
-            "that cannot pass HTTP/2: ws://host:8150/any-path, wss://host/any-path (KAS needs listen.agent.websocket: true)"})
+    @Option(names = "--kas", required = true, description = "KAS agent address: grpc://host:8150, grpcs://host:443, or gRPC over WebSocket for proxies"
+            + " that cannot pass HTTP/2: ws://host:8150/any-path, wss://host/any-path (KAS needs listen.agent.websocket: true)")
     URI kas;
 
     @Option(names = "--ca-file", description = "CA certificate(s) (PEM) to trust for grpcs:// and wss:// instead of the system ones")
@@ -36,7 +37,11 @@ public final class AgentMain implements Callable<Integer> {
     URI kubeApi;
 
     public static void main(String[] args) {
-        System.exit(Launch.commandLine(new AgentMain()).execute(args));
+        System.exit(run(args));
+    }
+
+    static int run(String[] args) {
+        return Launch.commandLine(new AgentMain()).execute(args);
     }
 
     @Override
@@ -62,7 +67,7 @@ public final class AgentMain implements Callable<Integer> {
                     if (t.isEmpty()) throw new IllegalStateException("token file " + tokenFile + " is empty");
                     return t;
                 } catch (IOException e) {
-                    throw new UncheckedIOException("cannot read the agent token file " + tokenFile + ": " + e.getMessage(), e);
+                    throw new UncheckedIOException("cannot read the agent token file " + tokenFile + ": " + Causes.describe(e), e);
                 }
             };
         }

@@ -1,6 +1,7 @@
 package dev.kastor.bridge;
 
 import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.server.Kas;
 import dev.kastor.bridge.server.KasConfig;
@@ -17,8 +18,10 @@ import tools.jackson.databind.json.JsonMapper;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** Entry point of {@code kastor-kas}, the agent server: {@code serve}, and {@code agent register|list|revoke}. */
 @Command(name = "kastor-kas", mixinStandardHelpOptions = true, versionProvider = Launch.Version.class,
@@ -62,6 +65,9 @@ public final class KasMain {
         @Option(names = "--config", required = true, description = "KAS config file (its agents_file is where agents live)")
         Path config;
 
+        @Spec
+        CommandSpec spec;
+
         AgentStore store() {
             return new AgentStore(Path.of(KasConfig.load(config).agentsFile()));
         }
@@ -76,7 +82,8 @@ public final class KasMain {
         @Option(names = "--name", required = true, description = "agent name (the folder under .gitlab/agents/)")
         String name;
 
-        @Option(names = "--id", description = "the agent's id in GitLab, so GitLab's allowed_agents answers name it (default: next free)")
+        @Option(names = "--id", description = "the agent's id in GitLab, so GitLab's allowed_agents answers name it. Without --id: the highest id"
+                + " in agents_file plus one, revoked agents included (1, 2, ... on a new KAS; 43 after --id 42), so no id is given twice")
         Long id;
 
         @Override
@@ -90,8 +97,8 @@ public final class KasMain {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists agents (never their tokens).")
     static final class ListAgents extends WithStore implements Callable<Integer> {
-        @Option(names = "--api", paramLabel = "URL", description = {"a running KAS's API port, e.g. http://127.0.0.1:8153: adds each agent's",
-                "newest registration (agent VERSION, KUBERNETES version, LAST SEEN, INSTANCES); needs the config's api_secret_key"})
+        @Option(names = "--api", paramLabel = "URL", description = "a running KAS's API port, e.g. http://127.0.0.1:8153: adds each agent's"
+                + " newest registration (agent VERSION, KUBERNETES version, LAST SEEN, INSTANCES); needs the config's api_secret_key")
         URI api;
 
         @Override
@@ -126,7 +133,7 @@ public final class KasMain {
                         .header("Authorization", "Bearer " + KasConfig.load(config).apiSecretKey()).build();
                 var res = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build().send(req, HttpResponse.BodyHandlers.ofString());
                 if (res.statusCode() != 200) {
-                    System.err.println("kastor-kas: " + url + " answered " + res.statusCode() + " (is --config the config of that KAS, with the same "
+                    Launch.error(spec, url + " answered " + res.statusCode() + " (is --config the config of that KAS, with the same "
                             + "api_secret_key?); listing without registrations");
                     return Map.of();
                 }
@@ -134,7 +141,7 @@ public final class KasMain {
                 for (JsonNode a : JsonMapper.builder().build().readTree(res.body()).path("agents")) byId.put(a.path("id").asLong(), a.path("instances"));
                 return byId;
             } catch (java.io.IOException e) {
-                System.err.println("kastor-kas: cannot reach KAS at " + url + " (" + e.getMessage() + "); listing without registrations");
+                Launch.error(spec, "cannot reach KAS at " + url + " (" + Causes.describe(e) + "); listing without registrations");
                 return Map.of();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -151,8 +158,7 @@ public final class KasMain {
         @Override
         public Integer call() {
             if (!store().revoke(id)) {
-                System.err.println("kastor-kas: no active agent with id " + id + " (see 'kastor-kas agent list --config …')");
-                return 1;
+                throw new IllegalArgumentException("no active agent with id " + id + " (see 'kastor-kas agent list --config " + config + "')");
             }
             System.err.println("agent " + id + " revoked");
             return 0;

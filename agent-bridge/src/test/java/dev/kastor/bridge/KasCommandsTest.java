@@ -2,9 +2,6 @@ package dev.kastor.bridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
@@ -19,18 +16,8 @@ class KasCommandsTest {
     record Run(int exit, String out, String err) {}
 
     Run kas(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        var out = new ByteArrayOutputStream();
-        var err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            return new Run(KasMain.run(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+        Cli.Run r = Cli.kas(args);
+        return new Run(r.exit(), r.out(), r.err());
     }
 
     Path config() throws Exception {
@@ -88,6 +75,32 @@ class KasCommandsTest {
     }
 
     @Test
+    void withoutIdAnAgentGetsTheHighestIdPlusOneAndNoIdIsGivenTwice() throws Exception {
+        Path config = config();
+        assertThat(register(config, "a")).startsWith("agent 1 ");
+        assertThat(kas("agent", "register", "--config", config.toString(), "--config-project", "g/p", "--name", "b", "--id", "42").exit()).isZero();
+        assertThat(register(config, "c")).startsWith("agent 43 ");
+        assertThat(kas("agent", "revoke", "--config", config.toString(), "43").exit()).isZero();
+        assertThat(register(config, "d")).as("a revoked agent's id is not given again").startsWith("agent 44 ");
+    }
+
+    @Test
+    void registerHelpSaysWhichIdAnAgentGetsWithoutId() {
+        Run r = kas("agent", "register", "--help");
+
+        String help = r.out().replaceAll("\\s+", " ");
+        assertThat(help).contains("Without --id: the highest id in agents_file plus one, revoked agents included (1, 2, ... on a new KAS;"
+                + " 43 after --id 42), so no id is given twice");
+    }
+
+    /** Registers g/p:name without --id and returns what it says on stderr ("agent ID (g/p:name) registered; ..."). */
+    private String register(Path config, String name) {
+        Run r = kas("agent", "register", "--config", config.toString(), "--config-project", "g/p", "--name", name);
+        assertThat(r.exit()).as(r.err()).isZero();
+        return r.err();
+    }
+
+    @Test
     void serveRefusesABadSecretAtStart() throws Exception {
         Path c = dir.resolve("bad.yaml");
         Files.writeString(c, "gitlab: {url: https://g}\napi_secret_key: c2hvcnQ=\nprivate_api_secret_key: c2hvcnQ=\n");
@@ -137,6 +150,7 @@ class KasCommandsTest {
 
         assertThat(list.exit()).isZero();
         assertThat(list.out()).contains("prod");
-        assertThat(list.err()).contains("cannot reach KAS at http://127.0.0.1:1/api/v1/agents");
+        assertThat(list.err()).startsWith("kastor-kas: cannot reach KAS at http://127.0.0.1:1/api/v1/agents (ConnectException")
+                .doesNotContain("null");
     }
 }

@@ -4,6 +4,7 @@ import dev.kastor.bridge.config.agent.ConfigAgentModule;
 import dev.kastor.bridge.kubeapi.agent.KubeApiForwarder;
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import dev.kastor.bridge.module.AgentModule;
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.registration.agent.RegistrationAgent;
 import dev.kastor.bridge.registration.agent.RegistrationSettings;
@@ -65,7 +66,7 @@ public final class Agent implements AutoCloseable {
             try {
                 dialer = WebSocketDialer.start(kas, caFile, log);
             } catch (java.io.IOException e) {
-                throw new IllegalArgumentException("cannot set up the WebSocket transport to " + kas + ": " + e.getMessage(), e);
+                throw new IllegalArgumentException("cannot set up the WebSocket transport to " + kas + ": " + Causes.describe(e), e);
             }
             // Plaintext HTTP/2 to the loopback end of the WebSocket; TLS, when wanted (wss), is the WebSocket's.
             b = NettyChannelBuilder.forAddress(dialer.address()).usePlaintext();
@@ -96,7 +97,7 @@ public final class Agent implements AutoCloseable {
                 m.start(channel);
             } catch (Exception e) {
                 agent.close();
-                throw new IllegalStateException("agent module " + m.name() + " failed to start: " + e.getMessage(), e);
+                throw new IllegalStateException("agent module " + m.name() + " failed to start: " + Causes.describe(e), e);
             }
         }
         return agent;

@@ -1,5 +1,6 @@
 package dev.kastor.bridge.agent;
 
+import dev.kastor.bridge.observability.Causes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -41,7 +42,7 @@ final class RotatedTokenFile implements Supplier<String> {
                 readAt = now;
             }
         } catch (IOException e) {
-            if (token == null) throw new UncheckedIOException("cannot read the service-account token " + file + ": " + e.getMessage(), e);
+            if (token == null) throw new UncheckedIOException("cannot read the service-account token " + file + ": " + Causes.describe(e), e);
         }
         if (token == null) throw new IllegalStateException("the service-account token file " + file + " is empty");
         return token;

@@ -1,5 +1,6 @@
 package dev.kastor.bridge.agents;
 
+import dev.kastor.bridge.observability.Causes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -157,7 +158,7 @@ public final class AgentStore {
             agents = List.copyOf(JSON.readValue(file.toFile(), new TypeReference<List<Agent>>() {}));
             loadedStamp = stamp;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the agent store " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot read the agent store " + file + ": " + Causes.describe(e), e);
         }
     }
 
@@ -171,7 +172,7 @@ public final class AgentStore {
             agents = List.copyOf(next);
             loadedStamp = Files.getLastModifiedTime(file).toMillis() ^ Files.size(file);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the agent store " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write the agent store " + file + ": " + Causes.describe(e), e);
         }
     }
 }

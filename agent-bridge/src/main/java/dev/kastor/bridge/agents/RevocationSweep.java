@@ -1,5 +1,6 @@
 package dev.kastor.bridge.agents;
 
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import java.time.Duration;
 import java.util.HashSet;
@@ -54,7 +55,7 @@ public final class RevocationSweep implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             // a half-written agents file is read again at the next pass; the sweep must not stop for good
-            log.warn("revocation sweep failed, trying again", Map.of("error", String.valueOf(e.getMessage())));
+            log.warn("revocation sweep failed, trying again", Map.of("error", Causes.describe(e)));
         }
     }
 

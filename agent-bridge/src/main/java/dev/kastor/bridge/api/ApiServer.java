@@ -2,6 +2,7 @@ package dev.kastor.bridge.api;
 
 import dev.kastor.bridge.listener.ConnectionsPerAddress;
 import dev.kastor.bridge.listener.NettyListener;
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -174,7 +175,7 @@ public final class ApiServer implements AutoCloseable {
         if (cause instanceof TooLongHttpHeaderException) {
             return ApiResponse.message(431, "the request headers take more than " + limits.maxHead() + " bytes, the most KAS's API port accepts");
         }
-        return ApiResponse.message(400, "KAS cannot read the request: " + cause.getMessage());
+        return ApiResponse.message(400, "KAS cannot read the request: " + Causes.describe(cause));
     }
 
     private static FullHttpResponse http(ApiResponse r, boolean keepAlive) {

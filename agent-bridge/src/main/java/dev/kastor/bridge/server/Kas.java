@@ -16,6 +16,7 @@ import dev.kastor.bridge.kubeapi.server.LocalJobsAuthorizer;
 import dev.kastor.bridge.kubeapi.server.ProxyLimits;
 import dev.kastor.bridge.listener.GrpcConnectionsPerAddress;
 import dev.kastor.bridge.module.KasModule;
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
 import dev.kastor.bridge.registration.server.RegistrationServer;
@@ -149,7 +150,7 @@ public final class Kas implements AutoCloseable {
                 } catch (IOException | RuntimeException e) {
                     throw e;
                 } catch (Exception e) {
-                    throw new IllegalStateException("KAS module " + m.name() + " failed to start: " + e.getMessage(), e);
+                    throw new IllegalStateException("KAS module " + m.name() + " failed to start: " + Causes.describe(e), e);
                 }
             }
         } catch (IOException | RuntimeException | InterruptedException e) {

@@ -1,6 +1,7 @@
 package dev.kastor.bridge.server;
 
 import dev.kastor.bridge.config.ConfigDefaults;
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.routing.RoutingDefaults;
 import java.io.IOException;
 import java.net.URI;
@@ -29,7 +30,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * external_k8s_proxy_url: https://kas.example.com/k8s-proxy   # what jobs' KUBECONFIG points at
  * agents_file: /var/lib/kastor-kas/agents.json
  * api_secret_key_file: /etc/kastor-kas/api-secret          # base64 of exactly 32 bytes
- * private_api_secret_key_file: /etc/kastor-kas/private-api-secret
+ * private_api_secret_key_file: /etc/kastor-kas/private-api-secret   # with redis only (several replicas)
  * agent_configuration:                                      # see docs/agent-configuration.md
  *   git_url_template: https://gitlab.example.com/{project}.git
  *   username: kas-reader
@@ -148,9 +149,9 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
         try {
             c = YAML.readValue(Files.readString(file), KasConfig.class);
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read the KAS config " + file + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException("cannot read the KAS config " + file + ": " + Causes.describe(e), e);
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("the KAS config " + file + " is not valid: " + e.getMessage(), e);
+            throw new IllegalArgumentException("the KAS config " + file + " is not valid: " + Causes.describe(e), e);
         }
         return c.withDefaults(file.toAbsolutePath().getParent(), env);
     }
@@ -186,8 +187,13 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
                     + " (to try KAS without GitLab, list jobs in gitlab.local_jobs_file instead: docs/try-kas-locally.md)");
         }
         String agents = agentsFile == null ? base.resolve("agents.json").toString() : agentsFile;
-        String api = secret("api_secret_key", apiSecretKey, apiSecretKeyFile);
-        String priv = secret("private_api_secret_key", privateApiSecretKey, privateApiSecretKeyFile);
+        String api = secret("api_secret_key", apiSecretKey, apiSecretKeyFile, "");
+        Redis r = redis == null ? null : redis.withDefaults();
+        // The private API's key signs what replicas say to each other: needed with redis (several replicas) only, and
+        // checked whenever it is given.
+        String priv = r == null && privateApiSecretKey == null && privateApiSecretKeyFile == null ? null
+                : secret("private_api_secret_key", privateApiSecretKey, privateApiSecretKeyFile,
+                        "with redis set, the replicas sign their calls to each other with it (the same key on every replica): ");
         String mode = ciAccessMode == null ? CI_ACCESS_GITLAB : ciAccessMode.trim();
         if (!mode.equals(CI_ACCESS_GITLAB) && !mode.equals(CI_ACCESS_STANDALONE)) {
             throw new IllegalArgumentException("ci_access_mode must be gitlab (ask GitLab's allowed_agents) or standalone (the agent's own"
@@ -197,7 +203,6 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
             throw new IllegalArgumentException("ci_access_mode: standalone asks GitLab who a job is, which gitlab.local_jobs_file replaces:"
                     + " leave ci_access_mode out (the file says which agents each job may use)");
         }
-        Redis r = redis == null ? null : redis.withDefaults();
         String own = ownPrivateApiUrl != null ? ownPrivateApiUrl : env.get(RoutingDefaults.OWN_PRIVATE_API_URL_ENV);
         if (own != null && own.isBlank()) own = null;
         if (r != null && own == null) {
@@ -266,7 +271,7 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
             if (text.isBlank()) throw new IllegalArgumentException(key + " " + file + " is empty");
             return text;
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read " + key + " " + file + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException("cannot read " + key + " " + file + ": " + Causes.describe(e), e);
         }
     }
 
@@ -328,8 +333,11 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
         return new Address(f.address(), f.certificateFile(), f.keyFile(), prefix);
     }
 
-    /** A secret is base64 of exactly 32 bytes, given inline or in a file; anything else stops KAS at start. */
-    static String secret(String name, String inline, String file) {
+    /**
+     * A secret is base64 of exactly 32 bytes, given inline or in a file; anything else stops KAS at start.
+     * {@code why} says, when it is missing, what needs it.
+     */
+    static String secret(String name, String inline, String file, String why) {
         String value = inline;
         String where = name;
         if (value == null && file != null) {
@@ -337,11 +345,12 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
                 value = Files.readString(Path.of(file)).trim();
                 where = name + "_file " + file;
             } catch (IOException e) {
-                throw new IllegalArgumentException("cannot read " + name + "_file " + file + ": " + e.getMessage(), e);
+                throw new IllegalArgumentException("cannot read " + name + "_file " + file + ": " + Causes.describe(e), e);
             }
         }
         if (value == null) {
-            throw new IllegalArgumentException(name + " (or " + name + "_file) is missing: generate one with 'head -c 32 /dev/urandom | base64'");
+            throw new IllegalArgumentException(name + " (or " + name + "_file) is missing: " + why
+                    + "generate one with 'head -c 32 /dev/urandom | base64'");
         }
         byte[] raw;
         try {

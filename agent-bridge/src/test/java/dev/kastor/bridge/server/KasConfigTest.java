@@ -59,8 +59,27 @@ class KasConfigTest {
                 .hasMessageNotContaining(short16);
         assertThatThrownBy(() -> KasConfig.load(write("gitlab: {url: https://g}\napi_secret_key: '%%%'\nprivate_api_secret_key: " + KEY + "\n")))
                 .hasMessageContaining("api_secret_key is not valid base64");
-        assertThatThrownBy(() -> KasConfig.load(write("gitlab: {url: https://g}\napi_secret_key: " + KEY + "\n")))
-                .hasMessageContaining("private_api_secret_key (or private_api_secret_key_file) is missing");
+    }
+
+    @Test
+    void aSingleNodeNeedsNoPrivateApiSecret() throws Exception {
+        var c = KasConfig.load(write("gitlab: {url: https://g}\napi_secret_key: " + KEY + "\n"));
+
+        assertThat(c.redis()).isNull();
+        assertThat(c.privateApiSecretKey()).isNull();
+        // given anyway, it is checked: a bad one is a mistake before it is ever needed
+        assertThatThrownBy(() -> KasConfig.load(write("gitlab: {url: https://g}\napi_secret_key: " + KEY + "\nprivate_api_secret_key: c2hvcnQ=\n")))
+                .hasMessageContaining("private_api_secret_key decodes to 5 bytes, not 32");
+    }
+
+    @Test
+    void severalReplicasNeedThePrivateApiSecret() throws Exception {
+        String replicas = "gitlab: {url: https://g}\napi_secret_key: " + KEY + "\nown_private_api_url: grpc://10.0.0.5:8155\nredis: {url: 'redis://r:6379'}\n";
+
+        assertThatThrownBy(() -> KasConfig.load(write(replicas)))
+                .hasMessageContaining("private_api_secret_key (or private_api_secret_key_file) is missing: with redis set")
+                .hasMessageContaining("head -c 32 /dev/urandom | base64");
+        assertThat(KasConfig.load(write(replicas + "private_api_secret_key: " + KEY + "\n")).privateApiSecretKey()).isEqualTo(KEY);
     }
 
     @Test

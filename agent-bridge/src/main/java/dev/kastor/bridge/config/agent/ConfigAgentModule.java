@@ -7,6 +7,7 @@ import dev.kastor.bridge.config.rpc.ConfigurationRequest;
 import dev.kastor.bridge.config.rpc.ConfigurationResponse;
 import dev.kastor.bridge.module.AgentModule;
 import dev.kastor.bridge.module.Backoff;
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import io.grpc.Channel;
 import io.grpc.Context;
@@ -141,7 +142,7 @@ public final class ConfigAgentModule implements AgentModule {
             try {
                 l.accept(applied);
             } catch (RuntimeException e) {
-                log.warn("configuration listener failed", Map.of("error", String.valueOf(e.getMessage())));
+                log.warn("configuration listener failed", Map.of("error", Causes.describe(e)));
             }
         }
     }

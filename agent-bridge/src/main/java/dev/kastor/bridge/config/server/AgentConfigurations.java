@@ -3,6 +3,7 @@ package dev.kastor.bridge.config.server;
 import dev.kastor.bridge.agents.AgentStore;
 import dev.kastor.bridge.config.AgentConfig;
 import dev.kastor.bridge.config.ConfigDefaults;
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -105,7 +106,7 @@ public final class AgentConfigurations implements AutoCloseable {
                     .collect(Collectors.groupingBy(AgentStore.Agent::configProject, LinkedHashMap::new, Collectors.toList()));
             byProject.forEach(this::refresh);
         } catch (RuntimeException e) {
-            log.warn("agent configuration poll failed", Map.of("error", git.scrub(String.valueOf(e.getMessage()))));
+            log.warn("agent configuration poll failed", Map.of("error", git.scrub(Causes.describe(e))));
         }
     }
 
@@ -185,7 +186,7 @@ public final class AgentConfigurations implements AutoCloseable {
             try {
                 l.accept(now);
             } catch (RuntimeException e) {
-                log.warn("agent configuration listener failed", Map.of("agent_id", agent.id(), "error", String.valueOf(e.getMessage())));
+                log.warn("agent configuration listener failed", Map.of("agent_id", agent.id(), "error", Causes.describe(e)));
             }
         }
     }

@@ -5,6 +5,7 @@ import dev.kastor.bridge.agents.AgentStreams;
 import dev.kastor.bridge.api.ApiEndpoint;
 import dev.kastor.bridge.config.ConfigDefaults;
 import dev.kastor.bridge.module.KasModule;
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.server.KasConfig;
 import io.grpc.BindableService;
@@ -48,7 +49,7 @@ public final class ConfigServerModule implements KasModule {
         try {
             return Files.readString(Path.of(file)).strip();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read agent_configuration.password_file " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot read agent_configuration.password_file " + file + ": " + Causes.describe(e), e);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.kastor.bridge.config.server;
 import dev.kastor.bridge.api.ApiEndpoint;
 import dev.kastor.bridge.api.ApiRequest;
 import dev.kastor.bridge.api.ApiResponse;
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -66,7 +67,7 @@ final class ConfigWebhook implements ApiEndpoint {
         try {
             secret = Files.readString(secretFile).strip();
         } catch (IOException e) {
-            log.warn("cannot read agent_configuration.webhook_secret_file", Map.of("file", secretFile.toString(), "error", e.getMessage()));
+            log.warn("cannot read agent_configuration.webhook_secret_file", Map.of("file", secretFile.toString(), "error", Causes.describe(e)));
             return false;
         }
         try {

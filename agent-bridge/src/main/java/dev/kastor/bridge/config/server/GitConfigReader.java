@@ -2,6 +2,7 @@ package dev.kastor.bridge.config.server;
 
 import dev.kastor.bridge.agents.Hashes;
 import dev.kastor.bridge.config.ConfigDefaults;
+import dev.kastor.bridge.observability.Causes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -138,10 +139,10 @@ final class GitConfigReader {
     }
 
     private GitFailure failure(String what, Exception e) {
-        String msg = e.getMessage();
+        String msg = Causes.describe(e);
         Throwable c = e.getCause();
         while (c != null && c != c.getCause()) {
-            if (c.getMessage() != null && !c.getMessage().equals(msg)) msg = msg + ": " + c.getMessage();
+            if (c.getMessage() != null && !msg.contains(c.getMessage())) msg = msg + ": " + c.getMessage();
             c = c.getCause();
             if (msg.length() > 600) break;
         }

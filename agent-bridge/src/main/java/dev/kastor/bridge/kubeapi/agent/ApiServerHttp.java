@@ -1,6 +1,7 @@
 package dev.kastor.bridge.kubeapi.agent;
 
 import dev.kastor.bridge.kubeapi.KubeApiDefaults;
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.agent.TunnelExchange;
 import dev.kastor.bridge.tunnel.rpc.Header;
@@ -94,7 +95,7 @@ final class ApiServerHttp {
             requestHead = requestHead(info, upgrade, length, chunkedBody).getBytes(StandardCharsets.ISO_8859_1);
         } catch (RuntimeException e) {
             // the agent's own credentials (its token file) cannot be read: before any connection is taken
-            exchange.error(502, "the agent cannot make the request to the Kubernetes API server: " + e.getMessage());
+            exchange.error(502, "the agent cannot make the request to the Kubernetes API server: " + Causes.describe(e));
             return;
         }
         Connection c;
@@ -104,7 +105,7 @@ final class ApiServerHttp {
             try {
                 c = pooled != null ? pooled : connect();
             } catch (IOException e) {
-                exchange.error(502, "the agent cannot reach the Kubernetes API server " + upstream.url() + ": " + e.getMessage());
+                exchange.error(502, "the agent cannot reach the Kubernetes API server " + upstream.url() + ": " + Causes.describe(e));
                 return;
             }
             inUse.set(c);
@@ -130,7 +131,7 @@ final class ApiServerHttp {
                 // request has no body that was already read from the tunnel.
                 if (pooled != null && !hasBody && REPEATABLE.contains(info.getMethod()) && attempt == 0 && !exchange.cancelled()) continue;
                 if (exchange.cancelled()) return;
-                exchange.error(502, "the Kubernetes API server " + upstream.url() + " did not answer: " + e.getMessage());
+                exchange.error(502, "the Kubernetes API server " + upstream.url() + " did not answer: " + Causes.describe(e));
                 return;
             }
         }
@@ -222,7 +223,7 @@ final class ApiServerHttp {
                 context = upstream.tls() != null ? upstream.tls() : SSLContext.getDefault();
             } catch (NoSuchAlgorithmException e) {
                 socket.close();
-                throw new IOException("no TLS available: " + e.getMessage(), e);
+                throw new IOException("no TLS available: " + Causes.describe(e), e);
             }
             var ssl = (SSLSocket) context.getSocketFactory().createSocket(socket, host, port, true);
             SSLParameters params = ssl.getSSLParameters();

@@ -1,6 +1,7 @@
 package dev.kastor.bridge.kubeapi.server;
 
 import dev.kastor.bridge.agents.Hashes;
+import dev.kastor.bridge.observability.Causes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,9 +47,9 @@ public final class LocalJobsAuthorizer implements JobAuthorizer {
         try {
             root = YAML.readTree(Files.readString(file));
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read gitlab.local_jobs_file " + file + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException("cannot read gitlab.local_jobs_file " + file + ": " + Causes.describe(e), e);
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("gitlab.local_jobs_file " + file + " is not YAML: " + e.getMessage(), e);
+            throw new IllegalArgumentException("gitlab.local_jobs_file " + file + " is not YAML: " + Causes.describe(e), e);
         }
         if (root == null || !root.isArray() || root.isEmpty()) {
             throw new IllegalArgumentException("gitlab.local_jobs_file " + file + " must be a list of jobs, each with token, project and"

@@ -2,6 +2,7 @@ package dev.kastor.bridge.kubeapi.server;
 
 import com.google.protobuf.ByteString;
 import dev.kastor.bridge.listener.ConnectionsPerAddress;
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.rpc.Header;
 import dev.kastor.bridge.tunnel.rpc.RequestInfo;
@@ -163,7 +164,7 @@ final class ProxyExchange implements TunnelListener {
             Thread.currentThread().interrupt();
             onLoop(() -> fail(K8sStatus.unavailable("KAS is shutting down")));
         } catch (RuntimeException e) {
-            onLoop(() -> fail(K8sStatus.badGateway("KAS failed to proxy the request: " + e.getMessage())));
+            onLoop(() -> fail(K8sStatus.badGateway("KAS failed to proxy the request: " + Causes.describe(e))));
         }
     }
 

@@ -2,6 +2,7 @@ package dev.kastor.bridge.kubeapi.server;
 
 import dev.kastor.bridge.kubeapi.KubeApiDefaults;
 import dev.kastor.bridge.kubeapi.RequestPaths;
+import dev.kastor.bridge.observability.Causes;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -164,7 +165,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
             answer(ctx, new K8sStatus(431, "RequestHeaderFieldsTooLarge", "the request headers take more than " + limit + " bytes,"
                     + " the most KAS and the Kubernetes API server accept"));
         } else {
-            answer(ctx, K8sStatus.badRequest("KAS cannot read the request: " + cause.getMessage()));
+            answer(ctx, K8sStatus.badRequest("KAS cannot read the request: " + Causes.describe(cause)));
         }
     }
 

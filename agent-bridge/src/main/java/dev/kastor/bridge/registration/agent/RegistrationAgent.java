@@ -3,13 +3,13 @@ package dev.kastor.bridge.registration.agent;
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import dev.kastor.bridge.module.AgentModule;
 import dev.kastor.bridge.module.Backoff;
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.registration.RegistrationDefaults;
 import dev.kastor.bridge.registration.rpc.AgentMeta;
 import dev.kastor.bridge.registration.rpc.AgentRegistrationGrpc;
 import dev.kastor.bridge.registration.rpc.KubernetesVersion;
 import io.grpc.Channel;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -92,7 +92,7 @@ public final class RegistrationAgent implements AgentModule {
             // StatusRuntimeException from KAS, or anything else: the next attempt must be scheduled either way.
             failures++;
             delayMillis = new Backoff(settings.backoffMin(), settings.backoffMax()).delayMillis(failures);
-            log.warn("agent registration failed, retrying", Map.of("error", e instanceof StatusRuntimeException s ? String.valueOf(s.getStatus()) : String.valueOf(e.getMessage()),
+            log.warn("agent registration failed, retrying", Map.of("error", Causes.describe(e),
                     "retry_in_ms", delayMillis));
         }
         if (!timer.isShutdown()) {
@@ -135,7 +135,7 @@ public final class RegistrationAgent implements AgentModule {
                     .setMinor(v.path("minor").asString(""))
                     .build();
         } catch (IOException | RuntimeException e) {
-            log.warn("cannot read the Kubernetes version, registering without it", Map.of("url", uri.toString(), "error", String.valueOf(e.getMessage())));
+            log.warn("cannot read the Kubernetes version, registering without it", Map.of("url", uri.toString(), "error", Causes.describe(e)));
             return KubernetesVersion.getDefaultInstance();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

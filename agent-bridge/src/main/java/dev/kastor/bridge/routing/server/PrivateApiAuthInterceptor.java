@@ -1,5 +1,6 @@
 package dev.kastor.bridge.routing.server;
 
+import dev.kastor.bridge.observability.Causes;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Metadata;
@@ -41,7 +42,7 @@ final class PrivateApiAuthInterceptor implements ServerInterceptor {
         try {
             jwt.verify(auth.substring(7).trim(), ownUrl, agentId);
         } catch (PrivateApiJwt.InvalidToken e) {
-            return refuse(call, Status.UNAUTHENTICATED.withDescription("private API call with an invalid JWT: " + e.getMessage()));
+            return refuse(call, Status.UNAUTHENTICATED.withDescription("private API call with an invalid JWT: " + Causes.describe(e)));
         }
         return Contexts.interceptCall(Context.current().withValue(AGENT_ID, agentId), call, headers, next);
     }

@@ -7,6 +7,7 @@ import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.crypto.MACVerifier;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.routing.RoutingDefaults;
 import java.text.ParseException;
 import java.time.Clock;
@@ -42,7 +43,7 @@ public final class PrivateApiJwt {
             this.signer = new MACSigner(key);
             this.verifier = new MACVerifier(key);
         } catch (JOSEException e) {
-            throw new IllegalArgumentException("private_api_secret_key cannot key HS256: " + e.getMessage(), e);
+            throw new IllegalArgumentException("private_api_secret_key cannot key HS256: " + Causes.describe(e), e);
         }
         this.clock = clock;
     }
@@ -62,7 +63,7 @@ public final class PrivateApiJwt {
         try {
             jwt.sign(signer);
         } catch (JOSEException e) {
-            throw new IllegalStateException("cannot sign a private API JWT: " + e.getMessage(), e);
+            throw new IllegalStateException("cannot sign a private API JWT: " + Causes.describe(e), e);
         }
         return jwt.serialize();
     }

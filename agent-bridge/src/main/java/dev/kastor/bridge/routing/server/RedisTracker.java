@@ -1,5 +1,6 @@
 package dev.kastor.bridge.routing.server;
 
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.routing.RoutingDefaults;
 import dev.kastor.bridge.server.KasConfig;
@@ -76,7 +77,7 @@ final class RedisTracker implements AgentTracker {
             try {
                 password = Files.readString(Path.of(config.passwordFile())).strip();
             } catch (IOException e) {
-                throw new IllegalArgumentException("cannot read redis.password_file " + config.passwordFile() + ": " + e.getMessage(), e);
+                throw new IllegalArgumentException("cannot read redis.password_file " + config.passwordFile() + ": " + Causes.describe(e), e);
             }
             uri.setCredentialsProvider(RedisCredentialsProvider.from(() -> RedisCredentials.just(null, password)));
         }

@@ -1,5 +1,6 @@
 package dev.kastor.bridge.routing.server;
 
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.routing.RoutingDefaults;
 import dev.kastor.bridge.routing.rpc.PrivateApiGrpc;
 import dev.kastor.bridge.tunnel.rpc.AgentFrame;
@@ -77,7 +78,7 @@ final class ReplicaChannels implements AutoCloseable {
                 this.tls = GrpcSslContexts.forClient().trustManager(new File(caCertificateFile)).build();
             } catch (Exception e) {
                 throw new IllegalArgumentException("listen.private_api.ca_certificate_file " + caCertificateFile
-                        + " is not a usable PEM CA certificate (" + e.getMessage() + ")", e);
+                        + " is not a usable PEM CA certificate (" + Causes.describe(e) + ")", e);
             }
         }
         long every = Math.max(10, Math.min(idle.toMillis() / 5, Duration.ofMinutes(1).toMillis()));

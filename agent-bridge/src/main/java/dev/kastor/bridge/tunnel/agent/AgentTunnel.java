@@ -1,6 +1,7 @@
 package dev.kastor.bridge.tunnel.agent;
 
 import com.google.protobuf.ByteString;
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.tunnel.rpc.AgentFrame;
 import dev.kastor.bridge.tunnel.rpc.AgentHello;
 import dev.kastor.bridge.tunnel.rpc.Error;
@@ -130,7 +131,7 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
         try {
             handler.handle(info, this);
         } catch (Exception e) {
-            if (!ended) error(502, "agent failed to serve the request: " + e.getMessage());
+            if (!ended) error(502, "agent failed to serve the request: " + Causes.describe(e));
         } finally {
             // Frames the handler never read (a GET's close-send) would hold back the end of the call: let them in.
             handlerDone = true;

@@ -1,5 +1,6 @@
 package dev.kastor.bridge.websocket.agent;
 
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.websocket.WebSocketDefaults;
 import java.io.File;
@@ -86,7 +87,7 @@ public final class WebSocketDialer implements AutoCloseable {
                 open.add(s);
                 Thread.ofVirtual().name("websocket-pipe").start(() -> pipe(s));
             } catch (IOException e) {
-                if (!closed) log.warn("websocket loopback listener failed", Map.of("error", String.valueOf(e.getMessage())));
+                if (!closed) log.warn("websocket loopback listener failed", Map.of("error", Causes.describe(e)));
                 return;
             }
         }
@@ -119,7 +120,7 @@ public final class WebSocketDialer implements AutoCloseable {
             toSocket.closed.get(WebSocketDefaults.CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             if (!closed && ws == null) {
-                log.warn("cannot open the WebSocket to KAS", Map.of("kas", kas.toString(), "error", String.valueOf(e.getCause().getMessage())));
+                log.warn("cannot open the WebSocket to KAS", Map.of("kas", kas.toString(), "error", Causes.describe(e)));
             }
         } catch (TimeoutException e) {
             if (ws == null) log.warn("WebSocket handshake with KAS timed out", Map.of("kas", kas.toString()));
@@ -237,7 +238,7 @@ public final class WebSocketDialer implements AutoCloseable {
             var netty = SslContextBuilder.forClient().trustManager(caFile).sslProvider(SslProvider.JDK).build();
             return ((JdkSslContext) netty).context();
         } catch (IOException | IllegalArgumentException e) {
-            throw new IOException("cannot use --ca-file " + caFile + " as a CA for wss://: " + e.getMessage(), e);
+            throw new IOException("cannot use --ca-file " + caFile + " as a CA for wss://: " + Causes.describe(e), e);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.kastor.bridge.websocket.server;
 
 import dev.kastor.bridge.listener.NettyListener;
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.websocket.WebSocketDefaults;
 import io.netty.bootstrap.Bootstrap;
@@ -119,7 +120,7 @@ public final class WebSocketFront implements AutoCloseable {
                     .addListener((ChannelFutureListener) connected -> {
                         if (!connected.isSuccess()) {
                             req.release();
-                            log.warn("websocket: cannot reach the local gRPC server", Map.of("error", String.valueOf(connected.cause().getMessage())));
+                            log.warn("websocket: cannot reach the local gRPC server", Map.of("error", Causes.describe(connected.cause())));
                             refuse(ctx, HttpResponseStatus.BAD_GATEWAY, "KAS cannot reach its own gRPC server\n");
                             return;
                         }
