@@ -178,6 +178,8 @@ class ArtifactPushTest {
                 "KASTOR_ARTIFACT_URL=" + ref("push/dotenv:v1"),
                 "KASTOR_ARTIFACT_DIGEST=" + Artifacts.sha256(raw),
                 "KASTOR_ARTIFACT_REVISION=main@sha1:" + SHA);
+        // Rewritten through a temporary file, yet with the mode any new file gets here (0644 under umask 022), not 0600.
+        assertThat(Files.getPosixFilePermissions(dotenv)).isEqualTo(Files.getPosixFilePermissions(Files.createFile(tmp.resolve("plain"))));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.kastor.oci.layout;
 
+import dev.kastor.oci.AtomicFiles;
 import dev.kastor.oci.Descriptor;
 import dev.kastor.oci.Digest;
 import dev.kastor.oci.InvalidInputException;
@@ -42,7 +43,7 @@ public final class OciLayout {
             Files.createDirectories(root.resolve("blobs/sha256"));
             Path marker = root.resolve("oci-layout");
             if (!Files.exists(marker)) {
-                writeAtomically(marker, "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes());
+                AtomicFiles.write(marker, "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes());
             }
             return new OciLayout(root);
         } catch (IOException e) {
@@ -70,7 +71,7 @@ public final class OciLayout {
         Path target = blobPath(digest);
         if (Files.exists(target)) return;
         try {
-            writeAtomically(target, content);
+            AtomicFiles.write(target, content);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -116,7 +117,7 @@ public final class OciLayout {
         manifests.removeAll();
         kept.forEach(manifests::add);
         try {
-            writeAtomically(root.resolve("index.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
+            AtomicFiles.write(root.resolve("index.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -164,15 +165,4 @@ public final class OciLayout {
             throw new InvalidInputException("cannot read " + index + ": " + e.getMessage());
         }
     }
-
-    private static void writeAtomically(Path target, byte[] content) throws IOException {
-        Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-        try {
-            Files.write(tmp, content);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
 }
