@@ -116,6 +116,22 @@ class ArtifactTagListDiffTest {
     }
 
     @Test
+    void diffByDigestNamesTheDigestOnce() throws Exception {
+        Path deploy = deploy();
+        String digest = pushAt(deploy, "diffs/bydigest:v1", SHA_A).json().get("digest").asString();
+        String pinned = "oci://" + registry.host() + "/diffs/bydigest@" + digest;
+
+        var same = KastorRun.in(tmp).run("artifact", "diff", deploy.toString(), pinned, "--insecure-registry");
+        Files.writeString(deploy.resolve("app.yaml"), "kind: ConfigMap\ndata: {changed: true}\n");
+        var changed = KastorRun.in(tmp).run("artifact", "diff", deploy.toString(), pinned, "--insecure-registry");
+
+        assertThat(same.exit()).as(same.toString()).isZero();
+        assertThat(same.out().strip()).isEqualTo(deploy + " is identical to " + pinned);
+        assertThat(changed.exit()).as(changed.toString()).isEqualTo(3);
+        assertThat(changed.out()).contains(deploy + " differs from " + pinned + ": 0 added, 0 removed, 1 changed");
+    }
+
+    @Test
     void diffOfAChangedTreeNamesEachPathAndExitsThree() throws Exception {
         Path deploy = deploy();
         pushAt(deploy, "diffs/changed:v1", SHA_A);

@@ -105,10 +105,15 @@ public final class FluxArtifacts {
     }
 
     public record PullResult(String url, Digest digest, Path directory, int files, long bytes, Map<String, String> annotations) {
-        /** The artifact by its digest, for messages: {@code url@digest}, or the url alone when it already names the digest. */
+        /** The artifact by its digest, for messages: see {@link FluxArtifacts#pinned}. */
         public String pinnedUrl() {
-            return url.endsWith("@" + digest) ? url : url + "@" + digest;
+            return pinned(url, digest);
         }
+    }
+
+    /** An artifact by its digest, for messages: {@code url@digest}, or the url alone when it already names the digest. */
+    public static String pinned(String url, Digest digest) {
+        return url.endsWith("@" + digest) ? url : url + "@" + digest;
     }
 
     /** Fetches an artifact and extracts its layer into {@code directory}, all or nothing. */
@@ -155,7 +160,12 @@ public final class FluxArtifacts {
         }
     }
 
-    public record DiffResult(String url, Digest digest, TreeDiff diff) {}
+    public record DiffResult(String url, Digest digest, TreeDiff diff) {
+        /** The artifact by its digest, for messages: see {@link FluxArtifacts#pinned}. */
+        public String pinnedUrl() {
+            return pinned(url, digest);
+        }
+    }
 
     /** Compares a local tree, filtered as for a push, with the content of a stored artifact. */
     public DiffResult diff(PackagingSpec spec, ArtifactLocation remote) {
