@@ -112,7 +112,7 @@ public final class FluxArtifacts {
     }
 
     /** An artifact by its digest, for messages: {@code url@digest}, or the url alone when it already names the digest. */
-    public static String pinned(String url, Digest digest) {
+    private static String pinned(String url, Digest digest) {
         return url.endsWith("@" + digest) ? url : url + "@" + digest;
     }
 
