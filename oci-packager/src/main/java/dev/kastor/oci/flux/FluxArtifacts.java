@@ -1,5 +1,6 @@
 package dev.kastor.oci.flux;
 
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.Descriptor;
 import dev.kastor.oci.Digest;
 import dev.kastor.oci.InvalidInputException;
@@ -123,7 +124,7 @@ public final class FluxArtifacts {
             try (InputStream in = Files.newInputStream(fetched.layer())) {
                 x = extractor.extract(in, directory);
             } catch (IOException e) {
-                throw new KastorException("cannot extract " + source + " into " + directory + ": " + e.getMessage(), e);
+                throw new KastorException("cannot extract " + source + " into " + directory + ": " + Causes.describe(e), e);
             }
             return new PullResult(source.toString(), fetched.digest(), directory, x.files(), x.totalBytes(), fetched.manifest().annotations());
         }
@@ -250,7 +251,7 @@ public final class FluxArtifacts {
             return f.get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) throw r;
-            throw new KastorException(e.getCause().getMessage(), e.getCause());
+            throw new KastorException(Causes.describe(e.getCause()), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new KastorException("interrupted", e);

@@ -1,6 +1,7 @@
 package dev.kastor.oci.layout;
 
 import dev.kastor.oci.AtomicFiles;
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.Descriptor;
 import dev.kastor.oci.Digest;
 import dev.kastor.oci.InvalidInputException;
@@ -47,7 +48,7 @@ public final class OciLayout {
             }
             return new OciLayout(root);
         } catch (IOException e) {
-            throw new KastorException("cannot create OCI layout " + root + ": " + e.getMessage(), e);
+            throw new KastorException("cannot create OCI layout " + root + ": " + Causes.describe(e), e);
         }
     }
 
@@ -146,7 +147,7 @@ public final class OciLayout {
         try {
             return Files.readAllBytes(blobPath(digest));
         } catch (IOException e) {
-            throw new KastorException("OCI layout " + root + " lacks blob " + digest + ": " + e.getMessage(), e);
+            throw new KastorException("OCI layout " + root + " lacks blob " + digest + ": " + Causes.describe(e), e);
         }
     }
 
@@ -162,7 +163,7 @@ public final class OciLayout {
         try {
             return (ObjectNode) JSON.readTree(Files.readAllBytes(index));
         } catch (IOException | RuntimeException e) {
-            throw new InvalidInputException("cannot read " + index + ": " + e.getMessage());
+            throw new InvalidInputException("cannot read " + index + ": " + Causes.describe(e));
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.kastor.steps.cli;
 
 import dev.kastor.oci.AtomicFiles;
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -35,7 +36,7 @@ public final class Dotenv {
             Files.createDirectories(file.toAbsolutePath().getParent());
             AtomicFiles.write(file.toAbsolutePath(), text.toString().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write dotenv file " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write dotenv file " + file + ": " + Causes.describe(e), e);
         }
     }
 }
