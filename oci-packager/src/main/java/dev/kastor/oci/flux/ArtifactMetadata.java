@@ -2,8 +2,10 @@ package dev.kastor.oci.flux;
 
 import dev.kastor.oci.InvalidInputException;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.Collections;
 import java.util.Map;
@@ -32,6 +34,19 @@ public record ArtifactMetadata(Instant created, String source, String revision, 
                         + " GitLab commit-status provider needs the full 40-character form <ref>@sha1:<sha>"
                         + " (use $CI_COMMIT_SHA, not $CI_COMMIT_SHORT_SHA)");
             }
+        }
+    }
+
+    /**
+     * An ISO 8601 / RFC 3339 time with an offset ({@code 2026-12-01T10:00:00Z}, {@code 2026-12-01T11:00:00+01:00},
+     * fractions allowed), as {@link #CREATED} and GitLab's {@code CI_COMMIT_TIMESTAMP} hold it; null when it is not one.
+     */
+    public static Instant parseTimestamp(String text) {
+        if (text == null) return null;
+        try {
+            return OffsetDateTime.parse(text.strip(), DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
+        } catch (DateTimeParseException e) {
+            return null;
         }
     }
 

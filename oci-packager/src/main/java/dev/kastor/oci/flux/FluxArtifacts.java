@@ -22,9 +22,12 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -139,7 +142,18 @@ public final class FluxArtifacts {
         return new TagResult(source.name(), digest, List.copyOf(tags));
     }
 
-    public record Listed(String tag, Digest digest, String created, String source, String revision) {}
+    public record Listed(String tag, Digest digest, String created, String source, String revision) {
+        /** When the artifact was created, by its {@link ArtifactMetadata#CREATED} annotation; empty when it has no readable one. */
+        public Optional<Instant> createdAt() {
+            return Optional.ofNullable(ArtifactMetadata.parseTimestamp(created));
+        }
+    }
+
+    /** The most recently created of {@code listed} (the greater tag of two created at once); empty when none says when. */
+    public static Optional<Listed> newest(List<Listed> listed) {
+        return listed.stream().filter(l -> l.createdAt().isPresent())
+                .max(Comparator.comparing((Listed l) -> l.createdAt().orElseThrow()).thenComparing(Listed::tag));
+    }
 
     /** The tags of a repository with what their manifests say. */
     public List<Listed> list(Reference repository) {

@@ -80,12 +80,9 @@ final class PushCommand implements Callable<Integer> {
         json.put("digest", result.digest().toString());
         json.put("revision", result.revision());
         json.put("transfer", result.transfer());
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("KASTOR_ARTIFACT_URL", result.url());
-        env.put("KASTOR_ARTIFACT_DIGEST", result.digest().toString());
-        env.put("KASTOR_ARTIFACT_REVISION", result.revision() == null ? "" : result.revision());
         output.emit(ctx, "pushed " + result.url() + "@" + result.digest()
-                + (result.revision() == null ? "" : " (revision " + result.revision() + ")"), json, env);
+                + (result.revision() == null ? "" : " (revision " + result.revision() + ")"), json,
+                ArtifactVariables.of(result.url(), result.digest(), result.revision()));
         return 0;
     }
 }
