@@ -145,7 +145,7 @@ public final class FluxArtifacts {
     public record Listed(String tag, Digest digest, String created, String source, String revision) {
         /** When the artifact was created, by its {@link ArtifactMetadata#CREATED} annotation; empty when it has no readable one. */
         public Optional<Instant> createdAt() {
-            return Optional.ofNullable(ArtifactMetadata.parseTimestamp(created));
+            return Optional.ofNullable(CreationTime.parseTimestamp(created));
         }
     }
 
