@@ -38,7 +38,7 @@ public final class FromDotenv implements CommandLine.IParameterPreprocessor {
         throw new CommandLine.ParameterException(command.commandLine(), UsageException.emptyFromDotenv(why, variableOf(option)));
     }
 
-    static String variableOf(String option) {
+    private static String variableOf(String option) {
         String variable = VARIABLES.get(option);
         if (variable == null) throw new IllegalStateException(option + " is declared FromDotenv but has no dotenv variable here");
         return variable;

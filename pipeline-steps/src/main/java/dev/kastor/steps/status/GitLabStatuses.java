@@ -28,7 +28,7 @@ import java.util.function.Consumer;
  */
 public final class GitLabStatuses {
     private static final int ATTEMPTS = 5;
-    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
     private final URI api;
