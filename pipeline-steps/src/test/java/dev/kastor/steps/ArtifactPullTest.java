@@ -76,6 +76,17 @@ class ArtifactPullTest {
     }
 
     @Test
+    void pullByDigestNamesTheDigestOnce() throws Exception {
+        pushed("pull/bydigest:v1");
+        String digest = Artifacts.manifestDigest(ref("pull/bydigest"), "v1");
+
+        var r = KastorRun.in(tmp).run("artifact", "pull", ref("pull/bydigest@" + digest), "-o", "out", "--insecure-registry");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).startsWith("pulled " + ref("pull/bydigest@" + digest) + " into out ");
+    }
+
+    @Test
     void pullFromAnOciLayoutGivesBackTheSameFiles() {
         Path deploy = Artifacts.write(tmp.resolve("deploy"), Map.of("a.yaml", "a: 1\n"));
         assertThat(KastorRun.in(tmp).run("artifact", "push", deploy.toString(), "oci-layout:oci:v1").exit()).isZero();

@@ -13,7 +13,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.Map;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.lib.PersonIdent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -164,6 +167,71 @@ class ArtifactPushTest {
                 .isEqualTo(Instant.ofEpochSecond(1700000000).toString());
     }
 
+    /** {@link #deployTree()} committed in a Git repository at {@code tmp}, the commit dated {@code committed} (authored earlier). */
+    private Path committedDeployTree(Instant committed) throws Exception {
+        Path deploy = deployTree();
+        try (Git git = Git.init().setDirectory(tmp.toFile()).setInitialBranch("main").call()) {
+            git.add().addFilepattern("deploy").call();
+            git.commit().setMessage("deploy").setSign(false)
+                    .setAuthor(new PersonIdent("A", "a@example.com", committed.minusSeconds(86400), ZoneOffset.UTC))
+                    .setCommitter(new PersonIdent("C", "c@example.com", committed, ZoneOffset.ofHours(2))).call();
+        }
+        return deploy;
+    }
+
+    @Test
+    void theSameTreeTwiceInAGitRepositoryGivesTheSameDigestWithNoVariablesSet() throws Exception {
+        // No SOURCE_DATE_EPOCH, no CI_COMMIT_TIMESTAMP: a laptop. created is the commit's time, not the clock's.
+        Path deploy = committedDeployTree(Instant.parse("2024-05-06T07:08:09Z"));
+
+        var first = KastorRun.in(tmp).run("artifact", "push", deploy.toString(), ref("push/git:a"), "--insecure-registry");
+        var second = KastorRun.in(tmp).run("artifact", "push", deploy.toString(), ref("push/git:b"), "--insecure-registry", "--output", "json");
+
+        assertThat(first.exit()).as(first.toString()).isZero();
+        assertThat(first.errLines()).as(first.toString()).anyMatch(l -> l.startsWith("created 2024-05-06T07:08:09Z from Git commit ")
+                && l.endsWith(" (HEAD of " + tmp + ")"));
+        assertThat(second.exit()).as(second.toString()).isZero();
+        assertThat(second.json().get("createdFrom").asString()).isEqualTo("git");
+        assertThat(second.json().get("created").asString()).isEqualTo("2024-05-06T07:08:09Z");
+        assertThat(second.json().get("digest").asString()).isEqualTo(Artifacts.manifestDigest(ref("push/git"), "a"))
+                .isEqualTo(Artifacts.sha256(Skopeo.inspectRaw(registry.host() + "/push/git:b", null)));
+    }
+
+    @Test
+    void createdComesFromSourceDateEpochThenCiCommitTimestampThenGitAndTheLogSaysWhich() throws Exception {
+        Path deploy = committedDeployTree(Instant.parse("2024-05-06T07:08:09Z"));
+
+        var ci = KastorRun.in(tmp).env("CI_COMMIT_TIMESTAMP", "2026-12-01T11:00:00+01:00")
+                .run("artifact", "push", deploy.toString(), ref("push/origin:ci"), "--insecure-registry");
+        var epoch = KastorRun.in(tmp).env(Map.of("CI_COMMIT_TIMESTAMP", "2026-12-01T11:00:00+01:00", "SOURCE_DATE_EPOCH", "1700000000"))
+                .run("artifact", "push", deploy.toString(), ref("push/origin:epoch"), "--insecure-registry", "--output", "json");
+
+        assertThat(ci.exit()).as(ci.toString()).isZero();
+        assertThat(ci.errLines()).as(ci.toString()).contains("created 2026-12-01T10:00:00Z from CI_COMMIT_TIMESTAMP");
+        assertThat(Artifacts.json(Skopeo.inspectRaw(registry.host() + "/push/origin:ci", null)).get("annotations")
+                .get("org.opencontainers.image.created").asString()).isEqualTo("2026-12-01T10:00:00Z");
+        assertThat(epoch.exit()).as(epoch.toString()).isZero();
+        assertThat(epoch.json().get("createdFrom").asString()).isEqualTo("SOURCE_DATE_EPOCH");
+        assertThat(epoch.json().get("created").asString()).isEqualTo("2023-11-14T22:13:20Z");
+    }
+
+    @Test
+    void aMalformedTimeVariableIsAUsageErrorNamingItAndNothingIsPushed() throws Exception {
+        Path deploy = committedDeployTree(Instant.parse("2024-05-06T07:08:09Z"));
+
+        var epoch = KastorRun.in(tmp).env("SOURCE_DATE_EPOCH", "yesterday")
+                .run("artifact", "push", deploy.toString(), ref("push/badtime:v1"), "--insecure-registry");
+        var ci = KastorRun.in(tmp).env("CI_COMMIT_TIMESTAMP", "01/12/2026 10:00")
+                .run("artifact", "push", deploy.toString(), ref("push/badtime:v1"), "--insecure-registry");
+
+        assertThat(epoch.exit()).as(epoch.toString()).isEqualTo(2);
+        assertThat(epoch.err()).contains("SOURCE_DATE_EPOCH='yesterday' is not a whole number of seconds");
+        assertThat(ci.exit()).as(ci.toString()).isEqualTo(2);
+        assertThat(ci.err()).contains("CI_COMMIT_TIMESTAMP='01/12/2026 10:00' is not an ISO 8601 time");
+        assertThat(epoch.out() + ci.out()).isEmpty();
+        assertThat(Artifacts.tagExists(registry.host() + "/push/badtime:v1", null)).isFalse();
+    }
+
     @Test
     void dotenvFileCarriesUrlDigestAndRevisionAndKeepsOtherKeys() throws Exception {
         Path dotenv = Files.writeString(tmp.resolve("build.env"), "IMAGE_DIGEST=sha256:abc\nKASTOR_ARTIFACT_URL=stale\n");
@@ -178,6 +246,8 @@ class ArtifactPushTest {
                 "KASTOR_ARTIFACT_URL=" + ref("push/dotenv:v1"),
                 "KASTOR_ARTIFACT_DIGEST=" + Artifacts.sha256(raw),
                 "KASTOR_ARTIFACT_REVISION=main@sha1:" + SHA);
+        // Rewritten through a temporary file, yet with the mode any new file gets here (0644 under umask 022), not 0600.
+        assertThat(Files.getPosixFilePermissions(dotenv)).isEqualTo(Files.getPosixFilePermissions(Files.createFile(tmp.resolve("plain"))));
     }
 
     @Test

@@ -103,6 +103,38 @@ class ArtifactTagListDiffTest {
     }
 
     @Test
+    void listDotenvWritesTheNewestTagAsPushWritesItsArtifact() throws Exception {
+        // v1 is created after v2, though pushed first and the lesser tag: "newest" is by the created annotation.
+        String v1 = pushCreatedAt(deploy(), "listed/dotenv:v1", SHA_A, 1_800_000_000L);
+        Artifacts.write(tmp.resolve("deploy"), Map.of("app.yaml", "kind: ConfigMap\ndata: {a: b}\n"));
+        pushCreatedAt(tmp.resolve("deploy"), "listed/dotenv:v2", SHA_B, 1_700_000_000L);
+
+        var text = KastorRun.in(tmp).run("artifact", "list", "oci://" + registry.host() + "/listed/dotenv", "--insecure-registry",
+                "--dotenv", "text.env");
+        var json = KastorRun.in(tmp).run("artifact", "list", "oci://" + registry.host() + "/listed/dotenv", "--insecure-registry",
+                "--dotenv", "json.env", "--output", "json");
+
+        assertThat(text.exit()).as(text.toString()).isZero();
+        assertThat(text.out()).contains("v1", "v2");
+        assertThat(text.err()).contains("v1", "text.env");
+        assertThat(json.exit()).as(json.toString()).isZero();
+        for (String file : java.util.List.of("text.env", "json.env")) {
+            assertThat(Files.readAllLines(tmp.resolve(file))).as(file).containsExactly(
+                    "KASTOR_ARTIFACT_URL=oci://" + registry.host() + "/listed/dotenv:v1",
+                    "KASTOR_ARTIFACT_DIGEST=" + v1,
+                    "KASTOR_ARTIFACT_REVISION=main@sha1:" + SHA_A);
+        }
+    }
+
+    private String pushCreatedAt(Path dir, String repoTag, String sha, long epochSeconds) {
+        var r = KastorRun.in(tmp).env(Map.of("CI_COMMIT_REF_NAME", "main", "CI_COMMIT_SHA", sha, "SOURCE_DATE_EPOCH", String.valueOf(epochSeconds)))
+                .run("artifact", "push", dir.toString(), "oci://" + registry.host() + "/" + repoTag, "--insecure-registry", "--reproducible",
+                        "--output", "json");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        return r.json().get("digest").asString();
+    }
+
+    @Test
     void diffOfTheSameTreeIsIdenticalWithExitZero() {
         Path deploy = deploy();
         pushAt(deploy, "diffs/same:v1", SHA_A);
@@ -113,6 +145,22 @@ class ArtifactTagListDiffTest {
 
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.out()).contains("identical");
+    }
+
+    @Test
+    void diffByDigestNamesTheDigestOnce() throws Exception {
+        Path deploy = deploy();
+        String digest = pushAt(deploy, "diffs/bydigest:v1", SHA_A).json().get("digest").asString();
+        String pinned = "oci://" + registry.host() + "/diffs/bydigest@" + digest;
+
+        var same = KastorRun.in(tmp).run("artifact", "diff", deploy.toString(), pinned, "--insecure-registry");
+        Files.writeString(deploy.resolve("app.yaml"), "kind: ConfigMap\ndata: {changed: true}\n");
+        var changed = KastorRun.in(tmp).run("artifact", "diff", deploy.toString(), pinned, "--insecure-registry");
+
+        assertThat(same.exit()).as(same.toString()).isZero();
+        assertThat(same.out().strip()).isEqualTo(deploy + " is identical to " + pinned);
+        assertThat(changed.exit()).as(changed.toString()).isEqualTo(3);
+        assertThat(changed.out()).contains(deploy + " differs from " + pinned + ": 0 added, 0 removed, 1 changed");
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.kastor.steps;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.testing.GitLabApiStandIn;
+import dev.kastor.testing.Programs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -81,8 +82,22 @@ class StatusSetTest {
         var r2 = ci(sha).env("KASTOR_GITLAB_TOKEN", TOKEN).run("status", "set", "--state", "success", "--name", "retry");
 
         assertThat(r1.exit()).as(r1.toString()).isZero();
+        assertThat(r1.err()).as("a retry is announced, never silent").contains("GitLab answered 503", "attempt 2 of 5 in ");
         assertThat(r2.exit()).as(r2.toString()).isZero();
         assertThat(gitlab.statuses().stream().filter(x -> x.sha().equals(sha)).map(GitLabApiStandIn.CommitStatus::state)).containsExactly("pending", "success");
+    }
+
+    @Test
+    void unreachableGitLabFailsAtOnceNamingTheAddressAndTheKindOfFailure() {
+        String api = "http://127.0.0.1:" + Programs.freePort() + "/api/v4"; // nothing listens there
+        long start = System.nanoTime();
+        var r = ci("7".repeat(40)).env("KASTOR_GITLAB_TOKEN", TOKEN).env("CI_API_V4_URL", api).run("status", "set", "--state", "success", "--name", "x");
+        long millis = (System.nanoTime() - start) / 1_000_000;
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).as(r.toString()).contains("cannot reach GitLab at " + api + ": connection refused (ConnectException)", "CI_API_V4_URL")
+                .doesNotContain("null");
+        assertThat(millis).as("a refused connection is an answer: no silent retries").isLessThan(3000);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.kastor.oci.artifact;
 
+import dev.kastor.oci.AtomicFiles;
 import dev.kastor.oci.KastorException;
 import dev.kastor.oci.gzip.ParallelGzipOutputStream;
 import java.io.IOException;
@@ -9,7 +10,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
@@ -97,7 +97,7 @@ public final class ArtifactBuilder {
         // Scanned before the temporary file exists, and without a previous output, so re-running is reproducible.
         SourceTree scanned = scan().without(target);
         Path directory = target.getParent();
-        Path temporary = directory.resolve("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
+        Path temporary = AtomicFiles.temporarySibling(target);
         try {
             Files.createDirectories(directory);
             BuiltLayer layer;

@@ -1,5 +1,6 @@
 package dev.kastor.oci.artifact;
 
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -216,9 +217,9 @@ public final class SourceTree {
             try {
                 return new Walk(source, ignoreRules, resolveSymlinks, warnings).run();
             } catch (IOException e) {
-                throw new InvalidInputException("cannot read " + source + ": " + e.getMessage(), e);
+                throw new InvalidInputException("cannot read " + source + ": " + Causes.describe(e), e);
             } catch (UncheckedIOException e) {
-                throw new InvalidInputException("cannot read " + source + ": " + e.getCause().getMessage(), e);
+                throw new InvalidInputException("cannot read " + source + ": " + Causes.describe(e.getCause()), e);
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.kastor.oci.auth;
 
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;
 import dev.kastor.oci.KastorException;
 import java.io.IOException;
@@ -85,7 +86,7 @@ public final class CredentialResolver {
             try {
                 content = Files.readString(configFile, StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw new InvalidInputException("cannot read Docker config " + configFile + ": " + e.getMessage(), e);
+                throw new InvalidInputException("cannot read Docker config " + configFile + ": " + Causes.describe(e), e);
             }
             JsonNode config = parse(content, configFile.toString());
             String helper = helperFor(config, host);
@@ -202,7 +203,7 @@ public final class CredentialResolver {
             // basic/bearer flow of our transport cannot use: treat it as a password, which GitLab and Harbor accept.
             return new Credentials(user.isEmpty() ? "<token>" : user, secret);
         } catch (IOException e) {
-            throw new KastorException("cannot run " + executable + ": " + e.getMessage(), e);
+            throw new KastorException("cannot run " + executable + ": " + Causes.describe(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new KastorException("interrupted while running " + binary);

@@ -1,25 +1,22 @@
 package dev.kastor.oci.flux;
 
 import dev.kastor.oci.InvalidInputException;
+import java.nio.file.Path;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
 import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * The annotations a Flux artifact carries: {@code org.opencontainers.image.created}, {@code .source},
- * {@code .revision}, plus any extra ones. Defaults come from GitLab CI variables, so a job needs no flags.
+ * The annotations a Flux artifact carries: {@code org.opencontainers.image.created} (see {@link CreationTime}),
+ * {@code .source}, {@code .revision}, plus any extra ones. Defaults come from GitLab CI variables, so a job needs no flags.
  */
-public record ArtifactMetadata(Instant created, String source, String revision, Map<String, String> extra) {
+public record ArtifactMetadata(CreationTime created, String source, String revision, Map<String, String> extra) {
     public static final String CREATED = "org.opencontainers.image.created";
     public static final String SOURCE = "org.opencontainers.image.source";
     public static final String REVISION = "org.opencontainers.image.revision";
 
-    private static final DateTimeFormatter RFC3339 = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
     private static final Pattern SHA1_REVISION = Pattern.compile(".*@sha1:(.*)");
     private static final Pattern FULL_SHA1 = Pattern.compile("[0-9a-f]{40}");
 
@@ -38,7 +35,7 @@ public record ArtifactMetadata(Instant created, String source, String revision, 
     /** All annotations, sorted by key, as they go into the manifest. */
     public Map<String, String> annotations() {
         var all = new TreeMap<String, String>(extra);
-        all.put(CREATED, RFC3339.format(created));
+        all.put(CREATED, created.text());
         if (source != null && !source.isBlank()) all.put(SOURCE, source);
         if (revision != null && !revision.isBlank()) all.put(REVISION, revision);
         return Collections.unmodifiableMap(all);
@@ -51,7 +48,8 @@ public record ArtifactMetadata(Instant created, String source, String revision, 
     /** Options from flags win over CI variables; CI variables win over nothing. */
     public static final class Builder {
         private Map<String, String> env = Map.of();
-        private Instant now = Instant.now();
+        private Instant now;
+        private Path tree;
         private boolean reproducible;
         private String source;
         private String revision;
@@ -62,8 +60,15 @@ public record ArtifactMetadata(Instant created, String source, String revision, 
             return this;
         }
 
+        /** The clock, when nothing better gives {@code created} (default: the system clock). */
         public Builder now(Instant now) {
             this.now = now;
+            return this;
+        }
+
+        /** The packaged directory or file: {@code created} is its Git commit's time when no variable gives one. */
+        public Builder tree(Path tree) {
+            this.tree = tree;
             return this;
         }
 
@@ -94,18 +99,8 @@ public record ArtifactMetadata(Instant created, String source, String revision, 
         }
 
         public ArtifactMetadata build() {
-            return new ArtifactMetadata(created(), firstNonBlank(source, env.get("CI_PROJECT_URL")), resolveRevision(), extra);
-        }
-
-        private Instant created() {
-            if (!reproducible) return now.truncatedTo(ChronoUnit.SECONDS);
-            String epoch = env.get("SOURCE_DATE_EPOCH");
-            if (epoch == null || epoch.isBlank()) return Instant.EPOCH;
-            try {
-                return Instant.ofEpochSecond(Long.parseLong(epoch.trim()));
-            } catch (NumberFormatException e) {
-                throw new InvalidInputException("SOURCE_DATE_EPOCH='" + epoch + "' is not a number of seconds since 1970 (try $(git log -1 --format=%ct))");
-            }
+            CreationTime created = CreationTime.resolve(env, tree, reproducible, () -> now != null ? now : Instant.now());
+            return new ArtifactMetadata(created, firstNonBlank(source, env.get("CI_PROJECT_URL")), resolveRevision(), extra);
         }
 
         private String resolveRevision() {

@@ -1,5 +1,6 @@
 package dev.kastor.oci.flux;
 
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.Descriptor;
 import dev.kastor.oci.Digest;
 import dev.kastor.oci.InvalidInputException;
@@ -21,9 +22,12 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -105,10 +109,15 @@ public final class FluxArtifacts {
     }
 
     public record PullResult(String url, Digest digest, Path directory, int files, long bytes, Map<String, String> annotations) {
-        /** The artifact by its digest, for messages: {@code url@digest}, or the url alone when it already names the digest. */
+        /** The artifact by its digest, for messages: see {@link FluxArtifacts#pinned}. */
         public String pinnedUrl() {
-            return url.endsWith("@" + digest) ? url : url + "@" + digest;
+            return pinned(url, digest);
         }
+    }
+
+    /** An artifact by its digest, for messages: {@code url@digest}, or the url alone when it already names the digest. */
+    private static String pinned(String url, Digest digest) {
+        return url.endsWith("@" + digest) ? url : url + "@" + digest;
     }
 
     /** Fetches an artifact and extracts its layer into {@code directory}, all or nothing. */
@@ -118,7 +127,7 @@ public final class FluxArtifacts {
             try (InputStream in = Files.newInputStream(fetched.layer())) {
                 x = extractor.extract(in, directory);
             } catch (IOException e) {
-                throw new KastorException("cannot extract " + source + " into " + directory + ": " + e.getMessage(), e);
+                throw new KastorException("cannot extract " + source + " into " + directory + ": " + Causes.describe(e), e);
             }
             return new PullResult(source.toString(), fetched.digest(), directory, x.files(), x.totalBytes(), fetched.manifest().annotations());
         }
@@ -133,7 +142,18 @@ public final class FluxArtifacts {
         return new TagResult(source.name(), digest, List.copyOf(tags));
     }
 
-    public record Listed(String tag, Digest digest, String created, String source, String revision) {}
+    public record Listed(String tag, Digest digest, String created, String source, String revision) {
+        /** When the artifact was created, by its {@link ArtifactMetadata#CREATED} annotation; empty when it has no readable one. */
+        public Optional<Instant> createdAt() {
+            return Optional.ofNullable(CreationTime.parseTimestamp(created));
+        }
+    }
+
+    /** The most recently created of {@code listed} (the greater tag of two created at once); empty when none says when. */
+    public static Optional<Listed> newest(List<Listed> listed) {
+        return listed.stream().filter(l -> l.createdAt().isPresent())
+                .max(Comparator.comparing((Listed l) -> l.createdAt().orElseThrow()).thenComparing(Listed::tag));
+    }
 
     /** The tags of a repository with what their manifests say. */
     public List<Listed> list(Reference repository) {
@@ -155,7 +175,12 @@ public final class FluxArtifacts {
         }
     }
 
-    public record DiffResult(String url, Digest digest, TreeDiff diff) {}
+    public record DiffResult(String url, Digest digest, TreeDiff diff) {
+        /** The artifact by its digest, for messages: see {@link FluxArtifacts#pinned}. */
+        public String pinnedUrl() {
+            return pinned(url, digest);
+        }
+    }
 
     /** Compares a local tree, filtered as for a push, with the content of a stored artifact. */
     public DiffResult diff(PackagingSpec spec, ArtifactLocation remote) {
@@ -240,7 +265,7 @@ public final class FluxArtifacts {
             return f.get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) throw r;
-            throw new KastorException(e.getCause().getMessage(), e.getCause());
+            throw new KastorException(Causes.describe(e.getCause()), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new KastorException("interrupted", e);

@@ -1,5 +1,6 @@
 package dev.kastor.oci.flux;
 
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.Descriptor;
 import dev.kastor.oci.Digest;
 import dev.kastor.oci.InvalidInputException;
@@ -58,7 +59,7 @@ public record FluxManifest(Descriptor config, List<Descriptor> layers, Map<Strin
         try {
             root = JSON.readTree(json);
         } catch (RuntimeException e) {
-            throw new InvalidInputException(where + " is not a JSON manifest: " + e.getMessage());
+            throw new InvalidInputException(where + " is not a JSON manifest: " + Causes.describe(e));
         }
         if (root.path("config").isMissingNode() || !root.path("layers").isArray()) {
             throw new InvalidInputException(where + " is not an OCI image manifest (media type "

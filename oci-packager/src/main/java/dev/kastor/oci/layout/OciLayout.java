@@ -1,5 +1,7 @@
 package dev.kastor.oci.layout;
 
+import dev.kastor.oci.AtomicFiles;
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.Descriptor;
 import dev.kastor.oci.Digest;
 import dev.kastor.oci.InvalidInputException;
@@ -42,11 +44,11 @@ public final class OciLayout {
             Files.createDirectories(root.resolve("blobs/sha256"));
             Path marker = root.resolve("oci-layout");
             if (!Files.exists(marker)) {
-                writeAtomically(marker, "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes());
+                AtomicFiles.write(marker, "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes());
             }
             return new OciLayout(root);
         } catch (IOException e) {
-            throw new KastorException("cannot create OCI layout " + root + ": " + e.getMessage(), e);
+            throw new KastorException("cannot create OCI layout " + root + ": " + Causes.describe(e), e);
         }
     }
 
@@ -70,7 +72,7 @@ public final class OciLayout {
         Path target = blobPath(digest);
         if (Files.exists(target)) return;
         try {
-            writeAtomically(target, content);
+            AtomicFiles.write(target, content);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -116,7 +118,7 @@ public final class OciLayout {
         manifests.removeAll();
         kept.forEach(manifests::add);
         try {
-            writeAtomically(root.resolve("index.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
+            AtomicFiles.write(root.resolve("index.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -145,7 +147,7 @@ public final class OciLayout {
         try {
             return Files.readAllBytes(blobPath(digest));
         } catch (IOException e) {
-            throw new KastorException("OCI layout " + root + " lacks blob " + digest + ": " + e.getMessage(), e);
+            throw new KastorException("OCI layout " + root + " lacks blob " + digest + ": " + Causes.describe(e), e);
         }
     }
 
@@ -161,18 +163,7 @@ public final class OciLayout {
         try {
             return (ObjectNode) JSON.readTree(Files.readAllBytes(index));
         } catch (IOException | RuntimeException e) {
-            throw new InvalidInputException("cannot read " + index + ": " + e.getMessage());
+            throw new InvalidInputException("cannot read " + index + ": " + Causes.describe(e));
         }
     }
-
-    private static void writeAtomically(Path target, byte[] content) throws IOException {
-        Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-        try {
-            Files.write(tmp, content);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
 }

@@ -22,7 +22,7 @@ interface BlobSource {
         try {
             size = Files.size(file);
         } catch (IOException e) {
-            throw new dev.kastor.oci.InvalidInputException("cannot read blob file " + file + ": " + e.getMessage(), e);
+            throw new dev.kastor.oci.InvalidInputException("cannot read blob file " + file + ": " + dev.kastor.oci.Causes.describe(e), e);
         }
         return new BlobSource() {
             @Override

@@ -100,9 +100,9 @@ public final class FetchBlobStep {
             }
             // A connection broken mid-body is worth another attempt; a local disk problem is reported as such below.
             if (temp != null && e instanceof java.nio.file.FileSystemException) {
-                throw new dev.kastor.oci.KastorException("cannot write " + target + ": " + e.getMessage(), e);
+                throw new dev.kastor.oci.KastorException("cannot write " + target + ": " + dev.kastor.oci.Causes.describe(e), e);
             }
-            throw new Retryable("download broke off: " + e.getMessage(), 0, null, e);
+            throw new Retryable("download broke off: " + dev.kastor.oci.Causes.describe(e), 0, null, e);
         } finally {
             if (scratch != null) {
                 scratch.close(); // deletes the .part file unless it was moved into place

@@ -2,6 +2,7 @@ package dev.kastor.oci.registry;
 
 import dev.kastor.oci.Digest;
 import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.UsageException;
 import java.util.regex.Pattern;
 
 /**
@@ -59,6 +60,10 @@ public record Reference(String host, String repository, String tag, Digest diges
         int at = rest.indexOf('@');
         if (at >= 0) {
             String digestText = rest.substring(at + 1);
+            if (digestText.isEmpty()) {
+                throw new UsageException(UsageException.emptyFromDotenv("'" + text + "' has an empty digest after '@'",
+                        "KASTOR_ARTIFACT_DIGEST"));
+            }
             try {
                 digest = Digest.parse(digestText);
             } catch (InvalidInputException e) {

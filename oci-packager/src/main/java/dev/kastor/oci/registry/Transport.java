@@ -1,5 +1,6 @@
 package dev.kastor.oci.registry;
 
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.auth.ResolvedCredentials;
 import java.io.IOException;
 import java.io.InputStream;
@@ -77,7 +78,7 @@ final class Transport {
             this.http = builder.build();
         } catch (OrasException e) {
             throw new dev.kastor.oci.InvalidInputException("cannot use CA file " + options.caFile()
-                    + " for registry " + host + ": it must hold PEM certificates (" + e.getMessage() + ")", e);
+                    + " for registry " + host + ": it must hold PEM certificates (" + Causes.describe(e) + ")", e);
         }
         ResolvedCredentials creds = options.credentials();
         this.auth = creds.isAnonymous() ? new NoAuthProvider()
@@ -160,7 +161,7 @@ final class Transport {
             if (w.fired()) {
                 throw silence(e);
             }
-            throw new Retryable("reading the answer failed: " + e.getMessage(), 0, null, e);
+            throw new Retryable("reading the answer failed: " + Causes.describe(e), 0, null, e);
         }
     }
 
@@ -194,7 +195,7 @@ final class Transport {
             }
             SSLException tls = causeOf(e, SSLException.class);
             if (tls != null) {
-                throw new RegistryException("cannot establish TLS with registry " + host + ": " + tls.getMessage()
+                throw new RegistryException("cannot establish TLS with registry " + host + ": " + Causes.describe(tls)
                         + (options.caFile() == null
                                 ? "; if the registry uses a private CA or a self-signed certificate, pass its PEM with --ca-file"
                                 : "; check that --ca-file " + options.caFile() + " holds the CA that signed the registry's certificate")
@@ -213,7 +214,7 @@ final class Transport {
                 throw new Retryable(what, 0, null, io);
             }
             throw new RegistryException("registry " + host + " could not be used to " + op.verb() + " " + op.repository()
-                    + ": " + e.getMessage(), status < 0 ? 0 : status, e);
+                    + ": " + Causes.describe(e), status < 0 ? 0 : status, e);
         }
     }
 

@@ -9,6 +9,7 @@ import dev.kastor.oci.InvalidInputException;
 import dev.kastor.oci.MediaTypes;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,6 +47,20 @@ class OciLayoutTest {
         try (var files = Files.walk(dir)) {
             assertThat(files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()))
                     .containsExactlyInAnyOrder("oci-layout", d.hex());
+        }
+    }
+
+    @Test
+    void indexMarkerAndBlobsGetTheModeOfAnyNewFileNotTheOwnerOnlyModeOfATemporaryFile() throws Exception {
+        var layout = OciLayout.createOrOpen(dir.resolve("oci"));
+        byte[] content = "hello".getBytes();
+        layout.writeBlob(Digest.of(content), content);
+        layout.tag("a", manifest("one"));
+        // What the umask gives a plain new file here: 0644 under the usual 022, and what skopeo and Flux's tools expect.
+        var plain = Files.getPosixFilePermissions(Files.createFile(dir.resolve("plain")));
+
+        for (String file : List.of("index.json", "oci-layout", "blobs/sha256/" + Digest.of(content).hex())) {
+            assertThat(Files.getPosixFilePermissions(dir.resolve("oci").resolve(file))).as(file).isEqualTo(plain);
         }
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kastor.oci.Digest;
 import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.UsageException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -28,6 +29,15 @@ class ReferenceTest {
             "oci://ghcr.io/a/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "oci://r.example.com/a__b/c-d.e:_x"})
     void printsBackWhatItParsed(String text) {
         assertThat(Reference.parse(text).toString()).isEqualTo(text);
+    }
+
+    @Test
+    void anEmptyDigestAfterTheAtIsAUsageErrorSayingWhereTheDigestUsuallyComesFrom() {
+        // oci://host/repo@$KASTOR_ARTIFACT_DIGEST in a job that did not get the packaging job's dotenv report.
+        assertThatThrownBy(() -> Reference.parse("oci://r.example.com/app@")).isInstanceOf(UsageException.class)
+                .hasMessageContaining("'oci://r.example.com/app@' has an empty digest after '@'")
+                .hasMessageContaining("$KASTOR_ARTIFACT_DIGEST").hasMessageContaining("--dotenv artifact.env")
+                .hasMessageContaining("artifacts: reports: dotenv:").hasMessageNotContaining("malformed");
     }
 
     @Test

@@ -55,8 +55,8 @@ final class DiffCommand implements Callable<Integer> {
             d.removed().forEach(p -> ctx.out().println("- " + p));
             d.changed().forEach(p -> ctx.out().println("~ " + p));
             ctx.out().println(d.identical()
-                    ? source + " is identical to " + result.url() + "@" + result.digest()
-                    : source + " differs from " + result.url() + "@" + result.digest() + ": " + d.added().size() + " added, "
+                    ? source + " is identical to " + result.pinnedUrl()
+                    : source + " differs from " + result.pinnedUrl() + ": " + d.added().size() + " added, "
                             + d.removed().size() + " removed, " + d.changed().size() + " changed");
         }
         return d.identical() ? ExitCode.OK : ExitCode.DIFFERENT;

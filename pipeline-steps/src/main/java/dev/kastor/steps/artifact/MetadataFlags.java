@@ -2,6 +2,7 @@ package dev.kastor.steps.artifact;
 
 import dev.kastor.oci.flux.ArtifactMetadata;
 import dev.kastor.steps.cli.Context;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
@@ -19,11 +20,13 @@ public final class MetadataFlags {
     List<String> annotations = new ArrayList<>();
 
     @Option(names = "--reproducible",
-            description = "Fix org.opencontainers.image.created to $SOURCE_DATE_EPOCH (or 1970-01-01), so the same tree always gives the same digest.")
+            description = "Content only: org.opencontainers.image.created is $SOURCE_DATE_EPOCH, else 1970-01-01, whatever the commit,"
+                    + " so the same tree gives the same digest from any commit. Default: the commit's time (see above).")
     boolean reproducible;
 
-    ArtifactMetadata resolve(Context ctx) {
-        var b = ArtifactMetadata.builder().env(ctx.env()).reproducible(reproducible).source(source).revision(revision);
+    /** The annotations of an artifact of {@code tree} (the packaged directory or file; the working directory for stdin). */
+    ArtifactMetadata resolve(Context ctx, Path tree) {
+        var b = ArtifactMetadata.builder().env(ctx.env()).tree(tree).reproducible(reproducible).source(source).revision(revision);
         annotations.forEach(b::annotation);
         return b.build();
     }

@@ -20,6 +20,12 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "push", description = {"Package DIR as a Flux artifact and push it to TARGET: oci://HOST/REPO:TAG or oci-layout:DIR:TAG.", "",
         "Blobs go first and the manifest last, so the tag never points at missing content; blobs the registry has are skipped.",
+        "",
+        "Reproducible: the same tree from the same commit gives the same digest, in CI and locally. The manifest's",
+        "org.opencontainers.image.created is, first match: $SOURCE_DATE_EPOCH (seconds), $CI_COMMIT_TIMESTAMP (GitLab's",
+        "ISO 8601 commit time), the commit time of HEAD of the Git work tree holding DIR (the working directory for --path -),",
+        "else the clock. A line on stderr says which (createdFrom in --output json); a malformed variable is a usage error.",
+        "",
         "Examples:",
         "  kastor artifact push deploy/ oci://$CI_REGISTRY_IMAGE/manifests:$CI_COMMIT_REF_SLUG --dotenv artifact.env",
         "  kustomize build . | kastor artifact push --path - oci://registry.example.com/app/manifests:prod",
@@ -63,9 +69,10 @@ final class PushCommand implements Callable<Integer> {
         }
         var console = new Console(ctx, output.json());
         ArtifactLocation location = ArtifactLocation.parse(target, ctx.workDir());
-        ArtifactMetadata meta = metadata.resolve(ctx);
+        ArtifactMetadata meta = metadata.resolve(ctx, "-".equals(source) ? ctx.workDir() : ctx.path(source));
         FluxArtifacts.PushResult result;
         try (var section = console.section("push", "Pushing " + source + " to " + location)) {
+            console.info(meta.created().describe());
             result = registry.artifacts(ctx, console)
                     .push(Sources.spec(ctx, console, source, packaging), meta, location, mountFrom);
             var t = result.transfer();
@@ -79,13 +86,12 @@ final class PushCommand implements Callable<Integer> {
         json.put("tag", result.tag());
         json.put("digest", result.digest().toString());
         json.put("revision", result.revision());
+        json.put("created", meta.created().text());
+        json.put("createdFrom", meta.created().origin().key);
         json.put("transfer", result.transfer());
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("KASTOR_ARTIFACT_URL", result.url());
-        env.put("KASTOR_ARTIFACT_DIGEST", result.digest().toString());
-        env.put("KASTOR_ARTIFACT_REVISION", result.revision() == null ? "" : result.revision());
         output.emit(ctx, "pushed " + result.url() + "@" + result.digest()
-                + (result.revision() == null ? "" : " (revision " + result.revision() + ")"), json, env);
+                + (result.revision() == null ? "" : " (revision " + result.revision() + ")"), json,
+                ArtifactVariables.of(result.url(), result.digest(), result.revision()));
         return 0;
     }
 }

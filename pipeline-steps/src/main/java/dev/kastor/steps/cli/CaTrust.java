@@ -1,5 +1,6 @@
 package dev.kastor.steps.cli;
 
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,7 +38,7 @@ public final class CaTrust implements AutoCloseable {
             SSLContext.setDefault(context(caFile, "--ca-file"));
             previous = before;
         } catch (GeneralSecurityException e) {
-            throw new InvalidInputException("--ca-file " + caFile + " cannot be used: " + e.getMessage(), e);
+            throw new InvalidInputException("--ca-file " + caFile + " cannot be used: " + Causes.describe(e), e);
         }
     }
 
@@ -62,7 +63,7 @@ public final class CaTrust implements AutoCloseable {
             ctx.init(null, new TrustManager[] {new Either(own, jdk)}, null);
             return ctx;
         } catch (IOException | GeneralSecurityException | ClassCastException e) {
-            throw new InvalidInputException(option + " " + caFile + " cannot be read as PEM certificates: " + e.getMessage(), e);
+            throw new InvalidInputException(option + " " + caFile + " cannot be read as PEM certificates: " + Causes.describe(e), e);
         }
     }
 

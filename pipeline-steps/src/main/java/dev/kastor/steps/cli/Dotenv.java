@@ -1,12 +1,13 @@
 package dev.kastor.steps.cli;
 
+import dev.kastor.oci.AtomicFiles;
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -32,17 +33,10 @@ public final class Dotenv {
             });
             var text = new StringBuilder();
             merged.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
-            Path parent = file.toAbsolutePath().getParent();
-            Files.createDirectories(parent);
-            Path tmp = Files.createTempFile(parent, ".dotenv", ".tmp");
-            try {
-                Files.writeString(tmp, text, StandardCharsets.UTF_8);
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            AtomicFiles.write(file.toAbsolutePath(), text.toString().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write dotenv file " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write dotenv file " + file + ": " + Causes.describe(e), e);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.kastor.steps.cli;
 
 import dev.kastor.oci.KastorException;
+import dev.kastor.oci.UsageException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
@@ -19,6 +20,7 @@ public final class Errors implements CommandLine.IExecutionExceptionHandler, Com
         String name = cmd.getCommandSpec().qualifiedName();
         ctx.err().println(name + ": error: " + OptionVariables.attribute(describe(e), cmd.getCommandSpec()));
         if (ctx.env("KASTOR_DEBUG") != null) e.printStackTrace(ctx.err());
+        if (e instanceof UsageException) return ExitCode.USAGE; // an empty option, a bad variable: the job definition is wrong
         return e instanceof TimedOutException ? ExitCode.TIMED_OUT : ExitCode.FAILED;
     }
 

@@ -5,7 +5,7 @@ public final class ExitCode {
     public static final int OK = 0;
     /** The step failed: registry refused, input invalid, network down after retries. */
     public static final int FAILED = 1;
-    /** The command line is wrong: unknown option, missing argument. */
+    /** The command line is wrong: unknown option, missing or empty argument; or a variable the step reads is ({@code UsageException}). */
     public static final int USAGE = 2;
     /** {@code kastor artifact diff} found differences (like diff(1) and kubectl diff, but apart from failures). */
     public static final int DIFFERENT = 3;

@@ -34,8 +34,11 @@ public final class OutputFlags {
         } else {
             ctx.out().println(summary);
         }
-        if (dotenv != null && dotenvValues != null) {
-            Dotenv.update(ctx.path(dotenv), new LinkedHashMap<>(dotenvValues));
-        }
+        if (dotenvValues != null) writeDotenv(ctx, dotenvValues);
+    }
+
+    /** Writes the dotenv file when {@code --dotenv} asked for one; for a command whose result is not one {@link #emit} call. */
+    public void writeDotenv(Context ctx, Map<String, String> values) {
+        if (dotenv != null) Dotenv.update(ctx.path(dotenv), new LinkedHashMap<>(values));
     }
 }

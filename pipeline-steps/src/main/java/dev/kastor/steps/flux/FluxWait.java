@@ -1,5 +1,6 @@
 package dev.kastor.steps.flux;
 
+import dev.kastor.oci.Causes;
 import dev.kastor.steps.cli.TimedOutException;
 import dev.kastor.steps.flux.Verdict.Phase;
 import dev.kastor.steps.k8s.KubeConnection;
@@ -76,7 +77,7 @@ public final class FluxWait {
                     case WatchedObjects.Noticed n -> listener.event(n.ref(), n.event());
                     case WatchedObjects.Broken b -> {
                         if (b.cause() == null) continue; // events unreadable: the wait goes on without them
-                        throw new KubeException(b.what() + " broke: " + b.cause().getMessage(), b.cause());
+                        throw new KubeException(b.what() + " broke: " + Causes.describe(b.cause()), b.cause());
                     }
                 }
             }

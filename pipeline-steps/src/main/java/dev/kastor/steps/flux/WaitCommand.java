@@ -1,8 +1,10 @@
 package dev.kastor.steps.flux;
 
 import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.UsageException;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
+import dev.kastor.steps.cli.FromDotenv;
 import dev.kastor.steps.cli.OutputFlags;
 import dev.kastor.steps.k8s.AgentFlags;
 import dev.kastor.steps.k8s.KubeConnection;
@@ -34,13 +36,15 @@ import picocli.CommandLine.Option;
 final class WaitCommand implements Callable<Integer> {
     private final Context ctx;
 
-    @Option(names = "--digest", paramLabel = "sha256:…", description = "Manifest digest the artifact step pushed (default: KASTOR_ARTIFACT_DIGEST).")
+    @Option(names = "--digest", paramLabel = "sha256:…", preprocessor = FromDotenv.class,
+            description = "Manifest digest the artifact step pushed (default: KASTOR_ARTIFACT_DIGEST, from its dotenv report).")
     String digest;
 
     @Option(names = "--source", paramLabel = "[NS/]NAME", description = "The OCIRepository (default: found by --url).")
     String source;
 
-    @Option(names = "--url", paramLabel = "oci://HOST/REPO", description = "Artifact URL to find the OCIRepository by (default: KASTOR_ARTIFACT_URL).")
+    @Option(names = "--url", paramLabel = "oci://HOST/REPO", preprocessor = FromDotenv.class,
+            description = "Artifact URL to find the OCIRepository by (default: KASTOR_ARTIFACT_URL, from the artifact step's dotenv report).")
     String url;
 
     @Option(names = "--kustomization", paramLabel = "[NS/]NAME", description = "Kustomization to wait for (repeatable; default: those fed by the source).")
@@ -83,7 +87,10 @@ final class WaitCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         String want = digest != null ? digest : ctx.env("KASTOR_ARTIFACT_DIGEST");
-        if (want == null) throw new InvalidInputException("no digest to wait for: pass --digest sha256:… or KASTOR_ARTIFACT_DIGEST (from the push job's dotenv)");
+        if (want == null) {
+            throw new UsageException(UsageException.emptyFromDotenv("no digest to wait for (no --digest sha256:…, and KASTOR_ARTIFACT_DIGEST is empty)",
+                    "KASTOR_ARTIFACT_DIGEST"));
+        }
         if (!want.matches("sha256:[0-9a-f]{64}")) throw new InvalidInputException("--digest " + want + " is not a sha256:<64 hex> manifest digest");
         Duration limit = Durations.parse(timeout);
         var console = new Console(ctx, false);
@@ -96,7 +103,10 @@ final class WaitCommand implements Callable<Integer> {
                 src = ref(FluxKind.OCIRepository, source, namespace);
             } else {
                 String u = url != null ? url : ctx.env("KASTOR_ARTIFACT_URL");
-                if (u == null) throw new InvalidInputException("which OCIRepository? pass --source NS/NAME, or --url oci://HOST/REPO (default KASTOR_ARTIFACT_URL)");
+                if (u == null) {
+                    throw new UsageException(UsageException.emptyFromDotenv("which OCIRepository? pass --source NS/NAME, or --url oci://HOST/REPO"
+                            + " (KASTOR_ARTIFACT_URL is empty)", "KASTOR_ARTIFACT_URL"));
+                }
                 src = discovery.sourceByUrl(u, namespace);
                 console.info("found " + src + " pulling " + Discovery.repositoryUrl(u));
             }

@@ -1,5 +1,6 @@
 package dev.kastor.steps.image;
 
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.Scratch;
 import dev.kastor.steps.cli.CaTrust;
 import com.google.cloud.tools.jib.api.Containerizer;
@@ -138,7 +139,7 @@ public final class ImageBuilder {
                     Files.createDirectories(t.file().toAbsolutePath().getParent());
                     Files.move(tarOut, t.file(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 } catch (IOException e) {
-                    throw new KastorException("cannot write image tar " + t.file() + ": " + e.getMessage(), e);
+                    throw new KastorException("cannot write image tar " + t.file() + ": " + Causes.describe(e), e);
                 }
                 yield new BuiltImage(t.toString(), digest, imageId, List.of(tarName(spec)), null);
             }
@@ -231,7 +232,7 @@ public final class ImageBuilder {
         try {
             return Files.createTempDirectory("kastor-image-");
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a temporary directory: " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot create a temporary directory: " + Causes.describe(e), e);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.kastor.steps.image;
 
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -108,7 +109,7 @@ public record JavaApp(Path jar, List<Path> classpath, String mainClass, List<Str
             if (cp == null || cp.isBlank()) return List.of();
             return List.of(cp.trim().split("\\s+"));
         } catch (IOException e) {
-            throw new InvalidInputException("--jar " + jar + " is not a readable jar: " + e.getMessage(), e);
+            throw new InvalidInputException("--jar " + jar + " is not a readable jar: " + Causes.describe(e), e);
         }
     }
 

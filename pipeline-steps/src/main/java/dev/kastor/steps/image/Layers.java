@@ -3,6 +3,7 @@ package dev.kastor.steps.image;
 import com.google.cloud.tools.jib.api.buildplan.AbsoluteUnixPath;
 import com.google.cloud.tools.jib.api.buildplan.FileEntriesLayer;
 import com.google.cloud.tools.jib.api.buildplan.FilePermissions;
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -72,7 +73,7 @@ final class Layers {
         try (var s = Files.walk(dir)) {
             return s.sorted().toList();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read layer source " + dir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot read layer source " + dir + ": " + Causes.describe(e), e);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.kastor.steps.image;
 
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.Descriptor;
 import dev.kastor.oci.Digest;
 import dev.kastor.oci.InvalidInputException;
@@ -47,7 +48,7 @@ final class OciLayoutImages {
             if (!oci) throw new InvalidInputException("base image tar " + tar + " has neither manifest.json (docker save) nor index.json (OCI layout)");
             return false;
         } catch (IOException e) {
-            throw new InvalidInputException("base image tar " + tar + " cannot be read: " + e.getMessage(), e);
+            throw new InvalidInputException("base image tar " + tar + " cannot be read: " + Causes.describe(e), e);
         }
     }
 
@@ -65,7 +66,7 @@ final class OciLayoutImages {
             }
             return dir;
         } catch (IOException e) {
-            throw new InvalidInputException("image tar " + tar + " cannot be read: " + e.getMessage(), e);
+            throw new InvalidInputException("image tar " + tar + " cannot be read: " + Causes.describe(e), e);
         }
     }
 
@@ -114,7 +115,7 @@ final class OciLayoutImages {
             tar.write(manifestJson);
             tar.closeArchiveEntry();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot prepare base image from " + layoutDir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot prepare base image from " + layoutDir + ": " + Causes.describe(e), e);
         }
         return out;
     }
@@ -137,7 +138,7 @@ final class OciLayoutImages {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write OCI layout " + layoutDir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write OCI layout " + layoutDir + ": " + Causes.describe(e), e);
         }
         if (index == null) throw new IllegalStateException("jib's OCI tar has no index.json");
         JsonNode m = JSON.readTree(new String(index, StandardCharsets.UTF_8)).path("manifests").get(0);

@@ -1,5 +1,6 @@
 package dev.kastor.steps.k8s;
 
+import dev.kastor.oci.Causes;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -40,7 +41,7 @@ public final class KubeConnection implements AutoCloseable {
     /** Turns a client failure into a message a CI user can act on (what, where, which context, what to check). */
     public KubeException explain(String what, KubernetesClientException e) {
         int code = e.getCode();
-        String reason = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : Kubeconfig.firstLine(e.getMessage());
+        String reason = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : Kubeconfig.firstLine(Causes.describe(e));
         String hint = switch (code) {
             case 401 -> " (the agent server refused the job's credentials: is this project in the ci_access of agent " + context.name() + "?)";
             case 403 -> " (forbidden: the agent's access_as identity lacks RBAC permission for this)";

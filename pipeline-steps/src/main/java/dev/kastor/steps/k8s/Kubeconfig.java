@@ -1,5 +1,6 @@
 package dev.kastor.steps.k8s;
 
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;
 import dev.kastor.steps.cli.Context;
 import io.fabric8.kubernetes.api.model.NamedAuthInfo;
@@ -63,13 +64,13 @@ public final class Kubeconfig {
             try {
                 text = Files.readString(f, StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw new InvalidInputException("cannot read kubeconfig " + f + ": " + e.getMessage(), e);
+                throw new InvalidInputException("cannot read kubeconfig " + f + ": " + Causes.describe(e), e);
             }
             io.fabric8.kubernetes.api.model.Config model;
             try {
                 model = KubeConfigUtils.parseConfigFromString(text);
             } catch (RuntimeException e) {
-                throw new InvalidInputException("kubeconfig " + f + " is not valid YAML kubeconfig: " + firstLine(e.getMessage()), e);
+                throw new InvalidInputException("kubeconfig " + f + " is not valid YAML kubeconfig: " + firstLine(Causes.describe(e)), e);
             }
             contents.put(f.toString(), text);
             if (current == null && model.getCurrentContext() != null && !model.getCurrentContext().isBlank()) current = model.getCurrentContext();
@@ -150,7 +151,7 @@ public final class Kubeconfig {
         try {
             return Config.fromKubeconfig(context.name(), text, context.file().toString());
         } catch (RuntimeException e) {
-            throw new InvalidInputException("context " + context.name() + " in " + context.file() + " is unusable: " + firstLine(e.getMessage()), e);
+            throw new InvalidInputException("context " + context.name() + " in " + context.file() + " is unusable: " + firstLine(Causes.describe(e)), e);
         }
     }
 

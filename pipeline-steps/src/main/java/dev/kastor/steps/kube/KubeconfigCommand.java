@@ -1,5 +1,6 @@
 package dev.kastor.steps.kube;
 
+import dev.kastor.oci.Causes;
 import dev.kastor.steps.cli.CaTrust;
 import dev.kastor.oci.InvalidInputException;
 import dev.kastor.oci.KastorException;
@@ -122,7 +123,7 @@ public final class KubeconfigCommand implements Callable<Integer> {
                     .send(HttpRequest.newBuilder(uri).header("JOB-TOKEN", jobToken).timeout(Duration.ofSeconds(30)).GET().build(),
                             HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new KastorException("cannot reach KAS at " + uri + ": " + e.getMessage() + " (check --kas-api / KASTOR_KAS_API_URL)", e);
+            throw new KastorException("cannot reach KAS at " + uri + ": " + Causes.describe(e) + " (check --kas-api / KASTOR_KAS_API_URL)", e);
         }
         if (r.statusCode() != 200) {
             String message = r.body();

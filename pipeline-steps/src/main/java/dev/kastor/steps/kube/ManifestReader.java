@@ -1,5 +1,6 @@
 package dev.kastor.steps.kube;
 
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;
 import dev.kastor.steps.cli.StrictUtf8;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -60,7 +61,7 @@ final class ManifestReader {
                     readFile(f, root.relativize(f).toString());
                 }
             } catch (IOException e) {
-                throw new InvalidInputException("cannot read " + shownAs + ": " + e.getMessage(), e);
+                throw new InvalidInputException("cannot read " + shownAs + ": " + Causes.describe(e), e);
             }
         } else if (Files.isRegularFile(root)) {
             readFile(root, shownAs);
@@ -84,7 +85,7 @@ final class ManifestReader {
             }
             read(Files.readAllBytes(f), shownAs);
         } catch (IOException e) {
-            problems.add(shownAs + ": cannot read: " + e.getMessage());
+            problems.add(shownAs + ": cannot read: " + Causes.describe(e));
         }
     }
 
@@ -98,7 +99,7 @@ final class ManifestReader {
             }
             read(bytes, shownAs);
         } catch (IOException e) {
-            problems.add(shownAs + ": cannot read: " + e.getMessage());
+            problems.add(shownAs + ": cannot read: " + Causes.describe(e));
         }
     }
 
@@ -197,7 +198,7 @@ final class ManifestReader {
                 if (!composer.hasNext()) break;
                 value = constructor.constructSingleDocument(Optional.of(composer.next()));
             } catch (YamlEngineException e) {
-                problems.add(file + " document " + doc + ": invalid YAML: " + oneLine(e.getMessage()));
+                problems.add(file + " document " + doc + ": invalid YAML: " + oneLine(Causes.describe(e)));
                 return; // the parser cannot resynchronise after a syntax error
             }
             if (value == null) {

@@ -1,5 +1,6 @@
 package dev.kastor.steps.kube;
 
+import dev.kastor.oci.Causes;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.TimedOutException;
 import dev.kastor.steps.flux.Durations;
@@ -57,7 +58,7 @@ final class RolloutWait {
                     Rollout r = Rollout.of(c.object());
                     if (!r.equals(states.put(c.ref(), r))) table(states);
                 } else if (u instanceof WatchedObjects.Broken b && b.cause() != null) {
-                    throw new KubeException(b.what() + " broke: " + b.cause().getMessage(), b.cause());
+                    throw new KubeException(b.what() + " broke: " + Causes.describe(b.cause()), b.cause());
                 }
             }
         }

@@ -36,8 +36,9 @@ final class SetCommand implements Callable<Integer> {
         if (!CommitStatus.STATES.contains(state)) throw new InvalidInputException("--state " + state + ": one of " + String.join(", ", CommitStatus.STATES));
         CommitStatus t = flags.template(ctx);
         var s = new CommitStatus(t.sha(), state, name, t.ref(), t.targetUrl(), description, t.pipelineId());
-        boolean recorded = flags.client(ctx).post(s);
-        new Console(ctx, output.json()).info(recorded ? "posted" : "GitLab already had this state; nothing changed");
+        var console = new Console(ctx, output.json());
+        boolean recorded = flags.client(ctx, console).post(s);
+        console.info(recorded ? "posted" : "GitLab already had this state; nothing changed");
         var json = new LinkedHashMap<String, Object>();
         json.put("sha", s.sha());
         json.put("name", name);

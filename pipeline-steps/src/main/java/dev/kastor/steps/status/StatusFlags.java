@@ -1,5 +1,6 @@
 package dev.kastor.steps.status;
 
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
@@ -40,7 +41,7 @@ public final class StatusFlags {
     Duration baseBackoff = Duration.ofMillis(500);
 
     public StatusReporter reporter(Context ctx, Console console) {
-        return new StatusReporter(client(ctx), template(ctx), console);
+        return new StatusReporter(client(ctx, console), template(ctx), console);
     }
 
     /** A status with everything but state, name and description filled from flags and CI variables. */
@@ -52,7 +53,8 @@ public final class StatusFlags {
         return new CommitStatus(commit, null, null, or(ref, ctx.env("CI_COMMIT_REF_NAME")), target, null, or(pipelineId, ctx.env("CI_PIPELINE_ID")));
     }
 
-    GitLabStatuses client(Context ctx) {
+    /** The API client; its retries are announced as warnings on {@code console}. */
+    GitLabStatuses client(Context ctx, Console console) {
         String api = or(apiUrl, ctx.env("CI_API_V4_URL"));
         if (api == null) throw new InvalidInputException("no GitLab API URL: pass --gitlab-api https://gitlab.example.com/api/v4 or run in GitLab CI (CI_API_V4_URL)");
         String proj = or(project, ctx.env("CI_PROJECT_ID"));
@@ -64,7 +66,7 @@ public final class StatusFlags {
             try {
                 token = Files.readString(f).strip();
             } catch (IOException e) {
-                throw new InvalidInputException("cannot read --token-file " + f + ": " + e.getMessage(), e);
+                throw new InvalidInputException("cannot read --token-file " + f + ": " + Causes.describe(e), e);
             }
             source = "--token-file " + tokenFile;
             if (token.isEmpty()) throw new InvalidInputException("--token-file " + f + " is empty");
@@ -77,7 +79,7 @@ public final class StatusFlags {
                     + " Create a project access token with the api scope (role Developer), store it as a masked CI/CD variable "
                     + TOKEN_VARIABLE + ", or pass --token-file FILE");
         }
-        return new GitLabStatuses(URI.create(api), token, source, proj, baseBackoff);
+        return new GitLabStatuses(URI.create(api), token, source, proj, baseBackoff, console::warn);
     }
 
     private static String or(String a, String b) {
