@@ -71,7 +71,7 @@ class ReadmeTryItTest {
      */
     @Test
     void theTunnelSnippetReachesTheClusterThroughKasAndTheAgentAsACiJobWould() throws Exception {
-        try (var kube = KubeStandIn.start()) {
+        try (var kube = KubeStandIn.withCoreDiscovery()) {
             Path dir = Files.createTempDirectory("kastor-try-tunnel");
             Path current = kube.writeDirectKubeconfig(dir.resolve("current-context"), "agent-sa-token");
             String snippet = Readme.snippet("try-tunnel");

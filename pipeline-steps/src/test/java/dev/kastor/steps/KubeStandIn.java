@@ -33,8 +33,9 @@ public final class KubeStandIn implements AutoCloseable {
     private final KubernetesMockServer server;
     private final NamespacedKubernetesClient client;
 
-    private KubeStandIn() {
-        server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), web, new java.util.HashMap<>(), dispatcher, true);
+    private KubeStandIn(boolean coreDiscovery) {
+        server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), web, new java.util.HashMap<>(),
+                coreDiscovery ? new CoreDiscoveryStandIn(dispatcher) : dispatcher, true);
         server.init(java.net.InetAddress.getLoopbackAddress(), 0);
         client = server.createClient(new dev.kastor.steps.k8s.KubeHttpClients(url()));
         for (ResourceDefinitionContext r : List.of(OCI_REPOSITORY, KUSTOMIZATION, HELM_RELEASE, RECEIVER)) {
@@ -43,7 +44,15 @@ public final class KubeStandIn implements AutoCloseable {
     }
 
     public static KubeStandIn start() {
-        return new KubeStandIn();
+        return new KubeStandIn(false);
+    }
+
+    /**
+     * The stand-in with API discovery for the core and {@code apps} kinds ({@link CoreDiscoveryStandIn}), which
+     * {@code kubectl get} needs; without it, clients see a server that serves no discovery.
+     */
+    public static KubeStandIn withCoreDiscovery() {
+        return new KubeStandIn(true);
     }
 
     /** The API server URL, as the KAS k8s-proxy URL would be in a GitLab kubeconfig. */
