@@ -93,6 +93,19 @@ class ImageAuthAndBadInputTest {
     }
 
     @Test
+    void ciRegistryVariablesForAnotherHostSayWhichHostTheyAreFor() {
+        var r = KastorRun.in(tmp).env(Map.of("CI_REGISTRY", "registry.gitlab.example.com", "CI_REGISTRY_USER", USER, "CI_REGISTRY_PASSWORD", PASSWORD))
+                .run("image", "build", "--insecure-registry", "--from", "scratch", "--layer", src() + ":/srv", "--to", basic.host() + "/elsewhere/app:v1");
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).as(r.toString())
+                .contains("CI_REGISTRY_USER/CI_REGISTRY_PASSWORD are for $CI_REGISTRY (registry.gitlab.example.com), and " + basic.host()
+                        + " is another host", "--creds USER:PASSWORD", "DOCKER_AUTH_CONFIG")
+                .doesNotContain("set CI_REGISTRY_USER");
+        r.assertLeaksNone(USER, PASSWORD);
+    }
+
+    @Test
     void tokenFlowRegistryTakesBaseAndTargetWithCredentials() {
         var base = KastorRun.in(tmp).run("image", "build", "--insecure-registry", "--creds", USER + ":" + PASSWORD, "--from", "scratch",
                 "--layer", src() + ":/srv", "--to", token.host() + "/tok/base:1");

@@ -258,7 +258,7 @@ final class Transport {
     RegistryException.Unauthorized unauthorized(Op op, int status) {
         ResolvedCredentials creds = options.credentials();
         String hint = creds.isAnonymous()
-                ? "no credentials for this host: set CI_REGISTRY_USER/CI_REGISTRY_PASSWORD, DOCKER_AUTH_CONFIG or --creds"
+                ? creds.missingHint()
                 : "the credentials of user '" + creds.credentials().username() + "' from " + creds.source()
                         + " were rejected or lack " + (op.push() ? "push" : "pull") + " access to " + op.repository()
                         + ": check them or give others with --creds";
