@@ -24,7 +24,7 @@ import picocli.CommandLine.ScopeType;
                 CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:the step failed (message on stderr says what and how to fix)",
-                "2:usage error (unknown option, missing argument)", "3:kastor artifact diff / kube diff found differences",
+                "2:usage error (unknown option, missing argument, malformed option value)", "3:kastor artifact diff / kube diff found differences",
                 "4:timed out waiting (flux wait, kube apply --wait): not failed, not done yet"},
         footer = {"", "GitLab CI variables (CI_REGISTRY, CI_COMMIT_SHA, ...) fill the defaults. Docs: README.md",
                 OptionVariables.RULE, OptionVariables.RULE_CONTINUED})

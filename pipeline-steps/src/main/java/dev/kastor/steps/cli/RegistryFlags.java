@@ -42,7 +42,7 @@ public final class RegistryFlags {
 
     /** One connected registry per host, each with the credentials resolved for that host. */
     public Function<String, Registry> registries(Context ctx, Progress progress, Consumer<String> notices) {
-        Credentials explicit = creds == null ? null : Credentials.parse(creds);
+        Credentials explicit = explicitCredentials();
         var resolver = new CredentialResolver(ctx.env(), ctx.home(), searchPath(ctx));
         RetryPolicy policy = new RetryPolicy(Math.max(1, retries), RetryPolicy.DEFAULT.baseBackoff(), RetryPolicy.DEFAULT.maxBackoff(),
                 RetryPolicy.DEFAULT.jitter());
@@ -62,9 +62,19 @@ public final class RegistryFlags {
      * CI_REGISTRY_USER for CI_REGISTRY, DOCKER_AUTH_CONFIG, Docker config and helpers). The image builder uses it.
      */
     public Function<String, dev.kastor.oci.auth.ResolvedCredentials> credentials(Context ctx) {
-        Credentials explicit = creds == null ? null : Credentials.parse(creds);
+        Credentials explicit = explicitCredentials();
         var resolver = new CredentialResolver(ctx.env(), ctx.home(), searchPath(ctx));
         return host -> resolver.resolve(host, explicit);
+    }
+
+    /** {@code --creds} parsed; a value that is not user:password is a usage error (the message never repeats it). */
+    private Credentials explicitCredentials() {
+        if (creds == null) return null;
+        try {
+            return Credentials.parse(creds);
+        } catch (dev.kastor.oci.InvalidInputException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
     }
 
     public boolean insecure() {
@@ -74,7 +84,7 @@ public final class RegistryFlags {
     /** The {@code --ca-file} resolved against the working directory, or {@code null}. */
     public Path caFile(Context ctx) {
         if (insecure && caFile != null) {
-            throw new dev.kastor.oci.InvalidInputException("--insecure-registry (plain http) and --ca-file do not go together: a CA file is for https");
+            throw new UsageException("--insecure-registry (plain http) and --ca-file do not go together: a CA file is for https");
         }
         return caFile == null ? null : ctx.path(caFile);
     }

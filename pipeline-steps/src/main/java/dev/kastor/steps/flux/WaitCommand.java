@@ -4,6 +4,7 @@ import dev.kastor.oci.InvalidInputException;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.cli.OutputFlags;
+import dev.kastor.steps.cli.UsageException;
 import dev.kastor.steps.k8s.AgentFlags;
 import dev.kastor.steps.k8s.KubeConnection;
 import dev.kastor.steps.k8s.ObjectRef;
@@ -84,7 +85,7 @@ final class WaitCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         String want = digest != null ? digest : ctx.env("KASTOR_ARTIFACT_DIGEST");
         if (want == null) throw new InvalidInputException("no digest to wait for: pass --digest sha256:… or KASTOR_ARTIFACT_DIGEST (from the push job's dotenv)");
-        if (!want.matches("sha256:[0-9a-f]{64}")) throw new InvalidInputException("--digest " + want + " is not a sha256:<64 hex> manifest digest");
+        if (!want.matches("sha256:[0-9a-f]{64}")) throw new UsageException("--digest " + want + " is not a sha256:<64 hex> manifest digest");
         Duration limit = Durations.parse(timeout);
         var console = new Console(ctx, false);
         // The reporter checks its token and CI variables before anything is waited for: a missing token fails the job at once.

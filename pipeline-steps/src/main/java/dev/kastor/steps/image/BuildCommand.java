@@ -1,10 +1,10 @@
 package dev.kastor.steps.image;
 
-import dev.kastor.oci.InvalidInputException;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.cli.OutputFlags;
 import dev.kastor.steps.cli.RegistryFlags;
+import dev.kastor.steps.cli.UsageException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -63,7 +63,7 @@ final class BuildCommand implements Callable<Integer> {
     List<String> jvmFlags = new ArrayList<>();
 
     @Option(names = "--entrypoint", paramLabel = "CMD",
-            description = "Entrypoint: a JSON array ['/bin/app','--flag'] or words split at spaces; '' clears the base's.")
+            description = "Entrypoint: a JSON array, in a shell '[\"/bin/app\",\"--flag\"]', or words split at spaces; '' clears the base's.")
     String entrypoint;
 
     @Option(names = "--cmd", paramLabel = "ARGS", description = "Default arguments (CMD), same forms as --entrypoint.")
@@ -193,7 +193,7 @@ final class BuildCommand implements Callable<Integer> {
         try {
             return text.matches("\\d+") ? Instant.ofEpochSecond(Long.parseLong(text)) : Instant.parse(text);
         } catch (DateTimeParseException | NumberFormatException e) {
-            throw new InvalidInputException(from + " '" + text + "' is neither epoch seconds nor an RFC 3339 time such as 2026-01-02T03:04:05Z");
+            throw new UsageException(from + " '" + text + "' is neither epoch seconds nor an RFC 3339 time such as 2026-01-02T03:04:05Z");
         }
     }
 
@@ -205,12 +205,13 @@ final class BuildCommand implements Callable<Integer> {
                 var node = tools.jackson.databind.json.JsonMapper.builder().build().readTree(t);
                 var out = new ArrayList<String>();
                 node.forEach(n -> {
-                    if (!n.isString()) throw new InvalidInputException(option + " JSON array must hold strings only");
+                    if (!n.isString()) throw new UsageException(option + " JSON array must hold strings only");
                     out.add(n.asString());
                 });
                 return out;
             } catch (tools.jackson.core.JacksonException e) {
-                throw new InvalidInputException(option + " '" + text + "' starts with '[' but is not a JSON array of strings");
+                throw new UsageException(option + " '" + text + "' starts with '[' but is not a JSON array of strings: write it with double"
+                        + " quotes, in a shell " + option + " '[\"/bin/app\",\"--flag\"]', or as words: " + option + " '/bin/app --flag'");
             }
         }
         return List.of(t.split("\\s+"));
@@ -218,7 +219,7 @@ final class BuildCommand implements Callable<Integer> {
 
     private static String key(String kv, String option) {
         int eq = kv.indexOf('=');
-        if (eq <= 0) throw new InvalidInputException(option + " '" + kv + "' must be KEY=VALUE");
+        if (eq <= 0) throw new UsageException(option + " '" + kv + "' must be KEY=VALUE");
         return kv.substring(0, eq);
     }
 

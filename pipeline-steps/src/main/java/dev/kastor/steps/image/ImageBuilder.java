@@ -21,6 +21,7 @@ import dev.kastor.oci.Descriptor;
 import dev.kastor.oci.InvalidInputException;
 import dev.kastor.oci.KastorException;
 import dev.kastor.oci.auth.ResolvedCredentials;
+import dev.kastor.steps.cli.UsageException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -57,11 +58,13 @@ public final class ImageBuilder {
         this.toolVersion = toolVersion;
     }
 
-    /** Checks the local inputs (layer sources, platforms) without touching a registry; {@link #build} does it too. */
+    /** Checks the local inputs (layer sources, platforms, ports, working directory) without touching a registry; {@link #build} does it too. */
     public static void check(ImageSpec spec) {
+        spec.exposedPorts().forEach(ImageBuilder::port);
+        workdir(spec);
         var platforms = Platforms.parse(spec.platforms());
         if (platforms.size() > 1 && !(spec.target() instanceof ImageLocation.InRegistry)) {
-            throw new InvalidInputException("several --platform values make an image index, which only a registry target holds:"
+            throw new UsageException("several --platform values make an image index, which only a registry target holds:"
                     + " build one platform at a time for " + spec.target());
         }
         Layers.of(spec.javaApp(), spec.layers());
@@ -165,7 +168,7 @@ public final class ImageBuilder {
             case ImageLocation.InRegistry r -> Containerizer.to(registryImage(r.ref().withTag(r.ref().tag() == null ? "latest" : r.ref().tag())));
             case ImageLocation.OciLayoutDir l -> Containerizer.to(TarImage.at(tarOut).named(jibRef("kastor.local/image:" + (l.tag() == null ? "latest" : l.tag()))));
             case ImageLocation.TarFile t -> Containerizer.to(TarImage.at(tarOut).named(jibRef(tarName(spec))));
-            case ImageLocation.Scratch s -> throw new InvalidInputException("'scratch' is not a target");
+            case ImageLocation.Scratch s -> throw new UsageException("'scratch' is not a target");
         };
     }
 
@@ -187,7 +190,7 @@ public final class ImageBuilder {
         try {
             return ImageReference.parse(text);
         } catch (InvalidImageReferenceException e) {
-            throw new InvalidInputException("'" + text + "' is not an image reference jib accepts: " + e.getMessage(), e);
+            throw new UsageException("'" + text + "' is not an image reference jib accepts: " + e.getMessage(), e);
         }
     }
 
@@ -199,17 +202,20 @@ public final class ImageBuilder {
         spec.env().forEach(jib::addEnvironmentVariable);
         spec.labels().forEach(jib::addLabel);
         if (spec.user() != null) jib.setUser(spec.user());
-        if (spec.workdir() != null) {
-            if (!spec.workdir().startsWith("/")) throw new InvalidInputException("--workdir '" + spec.workdir() + "' must be an absolute path in the image");
-            jib.setWorkingDirectory(AbsoluteUnixPath.get(spec.workdir()));
-        }
+        if (spec.workdir() != null) jib.setWorkingDirectory(workdir(spec));
         for (String p : spec.exposedPorts()) jib.addExposedPort(port(p));
+    }
+
+    private static AbsoluteUnixPath workdir(ImageSpec spec) {
+        if (spec.workdir() == null) return null;
+        if (!spec.workdir().startsWith("/")) throw new UsageException("--workdir '" + spec.workdir() + "' must be an absolute path in the image");
+        return AbsoluteUnixPath.get(spec.workdir());
     }
 
     private static Port port(String text) {
         var m = java.util.regex.Pattern.compile("(\\d{1,5})(?:/(tcp|udp))?").matcher(text);
         if (!m.matches() || Integer.parseInt(m.group(1)) < 1 || Integer.parseInt(m.group(1)) > 65535) {
-            throw new InvalidInputException("--expose '" + text + "' is not PORT or PORT/tcp|udp, e.g. 8080 or 53/udp");
+            throw new UsageException("--expose '" + text + "' is not PORT or PORT/tcp|udp, e.g. 8080 or 53/udp");
         }
         return Port.parseProtocol(Integer.parseInt(m.group(1)), m.group(2) == null ? "tcp" : m.group(2));
     }

@@ -1,9 +1,9 @@
 package dev.kastor.steps.kube;
 
-import dev.kastor.oci.InvalidInputException;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.cli.OutputFlags;
+import dev.kastor.steps.cli.UsageException;
 import dev.kastor.steps.flux.Durations;
 import dev.kastor.steps.k8s.AgentFlags;
 import dev.kastor.steps.k8s.KubeConnection;
@@ -60,7 +60,7 @@ final class ApplyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        if (prune && inventory == null) throw new InvalidInputException("--prune needs --inventory NAME: Kastor prunes only what an inventory it wrote lists");
+        if (prune && inventory == null) throw new UsageException("--prune needs --inventory NAME: Kastor prunes only what an inventory it wrote lists");
         var console = new Console(ctx, output.json());
         ManifestReader reader = inputs.read(ctx, console);
         try (KubeConnection conn = agent.connect(ctx, console)) {
