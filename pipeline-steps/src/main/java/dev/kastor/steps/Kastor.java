@@ -7,6 +7,7 @@ import dev.kastor.steps.flux.FluxCommand;
 import dev.kastor.steps.kube.KubeCommand;
 import dev.kastor.steps.status.StatusCommand;
 import dev.kastor.steps.cli.Errors;
+import dev.kastor.steps.cli.HelpCommand;
 import dev.kastor.steps.cli.OptionVariables;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,8 +21,7 @@ import picocli.CommandLine.ScopeType;
         versionProvider = Kastor.Version.class,
         description = {"Deliver from a GitLab pipeline to Kubernetes: Flux OCI artifacts, daemonless images,",
                 "push-based apply through the GitLab agent, Flux sync wait and commit-status reporting.", ""},
-        subcommands = {ArtifactCommand.class, ImageCommand.class, KubeCommand.class, FluxCommand.class, StatusCommand.class,
-                CommandLine.HelpCommand.class},
+        subcommands = {ArtifactCommand.class, ImageCommand.class, KubeCommand.class, FluxCommand.class, StatusCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:the step failed (message on stderr says what and how to fix)",
                 "2:usage error (unknown option, missing argument, malformed option value)", "3:kastor artifact diff / kube diff found differences",
@@ -65,6 +65,7 @@ public final class Kastor implements Runnable {
      */
     static CommandLine commandLine(Kastor kastor, Factory factory, String group) {
         CommandLine cmd = group == null ? new CommandLine(kastor, factory) : groupOnly(kastor, factory, group);
+        HelpCommand.addTo(cmd, factory); // kastor help artifact push, kastor artifact help push
         OptionVariables.describeIn(cmd);
         return cmd;
     }
@@ -82,7 +83,7 @@ public final class Kastor implements Runnable {
         var cmd = new CommandLine(spec, factory);
         for (Class<?> sub : a.subcommands()) {
             Command s = sub.getAnnotation(Command.class);
-            if (sub == CommandLine.HelpCommand.class || s.name().equals(group) || java.util.Arrays.asList(s.aliases()).contains(group)) {
+            if (s.name().equals(group) || java.util.Arrays.asList(s.aliases()).contains(group)) {
                 cmd.addSubcommand(new CommandLine(createGroup(factory, sub), factory));
             } else {
                 var placeholder = CommandLine.Model.CommandSpec.create().name(s.name()).aliases(s.aliases());
