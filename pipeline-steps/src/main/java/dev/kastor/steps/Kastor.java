@@ -29,6 +29,9 @@ import picocli.CommandLine.ScopeType;
         footer = {"", "GitLab CI variables (CI_REGISTRY, CI_COMMIT_SHA, ...) fill the defaults. Docs: README.md",
                 OptionVariables.RULE, OptionVariables.RULE_CONTINUED})
 public final class Kastor implements Runnable {
+    /** Columns of every help text: CI logs are wide; 80 columns would break the examples in the help. */
+    static final int HELP_WIDTH = 120;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -46,7 +49,7 @@ public final class Kastor implements Runnable {
         cmd.setOut(new java.io.PrintWriter(ctx.out(), true));
         cmd.setErr(new java.io.PrintWriter(ctx.err(), true));
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
-        cmd.setUsageHelpWidth(120); // CI logs are wide; 80 columns would break the examples in the help
+        cmd.setUsageHelpWidth(HELP_WIDTH);
         OptionVariables.install(cmd, ctx); // every option is also a KASTOR_* variable
         return cmd.execute(args);
     }

@@ -17,8 +17,8 @@ import picocli.CommandLine.Option;
 /** How to reach a registry: credentials, TLS, retries. Shared by every command that talks to one. */
 public final class RegistryFlags {
     @Option(names = "--creds", paramLabel = "USER:PASSWORD",
-            description = "Registry credentials. Prefer CI_REGISTRY_USER/CI_REGISTRY_PASSWORD, DOCKER_AUTH_CONFIG, ~/.docker/config.json"
-                    + " or a masked CI/CD variable KASTOR_CREDS: a command line is visible to other processes.")
+            description = "Registry credentials. Better: CI_REGISTRY_USER/CI_REGISTRY_PASSWORD, DOCKER_AUTH_CONFIG, a Docker config.json"
+                    + " or a masked CI/CD variable KASTOR_CREDS, as a command line is visible to other processes.")
     String creds;
 
     @Option(names = "--ca-file", paramLabel = "FILE", description = "PEM file with the CA certificate(s) the registry's TLS certificate chains to.")

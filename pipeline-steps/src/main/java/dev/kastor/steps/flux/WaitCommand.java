@@ -22,7 +22,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "wait", description = {
-        "Wait until Flux has applied exactly the pushed digest: the OCIRepository's status.artifact.revision ends with it,",
+        "Wait until Flux has applied exactly the pushed digest.", "",
+        "Done when the OCIRepository's status.artifact.revision ends with the digest,",
         "then each Kustomization's lastAppliedRevision equals it (observedGeneration == generation, Ready=True);",
         "HelmRelease: lastAttemptedRevisionDigest. Watches the objects (no polling) and prints Flux's events for them.",
         "Fails at once on Ready=False or Stalled=True (exit 1); on timeout says what was last seen (exit 4).", "",
@@ -41,7 +42,7 @@ final class WaitCommand implements Callable<Integer> {
     @Option(names = "--source", paramLabel = "[NS/]NAME", description = "The OCIRepository (default: found by --url).")
     String source;
 
-    @Option(names = "--url", paramLabel = "oci://HOST/REPO", description = "Artifact URL to find the OCIRepository by (default: KASTOR_ARTIFACT_URL).")
+    @Option(names = "--url", paramLabel = "URL", description = "Artifact URL oci://HOST/REPO to find the OCIRepository by (default: KASTOR_ARTIFACT_URL).")
     String url;
 
     @Option(names = "--kustomization", paramLabel = "[NS/]NAME", description = "Kustomization to wait for (repeatable; default: those fed by the source).")
@@ -64,7 +65,7 @@ final class WaitCommand implements Callable<Integer> {
     boolean report;
 
     @Option(names = "--status-name", paramLabel = "TEMPLATE", defaultValue = StatusReporter.DEFAULT_NAME,
-            description = "Name of each reported status; {kind}, {namespace}, {name} are replaced (default: ${DEFAULT-VALUE}).")
+            description = "Name of each reported status (default: ${DEFAULT-VALUE}), {kind}, {namespace} and {name} replaced.")
     String statusName;
 
     @Mixin AgentFlags agent;

@@ -59,7 +59,7 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--main-class", paramLabel = "CLASS", description = "Main class for --classpath.")
     String mainClass;
 
-    @Option(names = "--jvm-flag", paramLabel = "FLAG", description = "JVM flag in the Java app's entrypoint (repeatable), e.g. --jvm-flag=-XX:MaxRAMPercentage=75.")
+    @Option(names = "--jvm-flag", paramLabel = "FLAG", description = "A JVM flag, e.g. --jvm-flag=-XX:MaxRAMPercentage=75, for the Java app's entrypoint (repeatable).")
     List<String> jvmFlags = new ArrayList<>();
 
     @Option(names = "--entrypoint", paramLabel = "CMD",
@@ -84,7 +84,8 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--expose", paramLabel = "PORT[/PROTO]", description = "Port to expose (repeatable), e.g. 8080 or 53/udp.")
     List<String> expose = new ArrayList<>();
 
-    @Option(names = "--platform", paramLabel = "OS/ARCH", split = ",",
+    // The synopsis would show OS/ARCH[,OS/ARCH...], which the help's wrapping can cut at the comma.
+    @Option(names = "--platform", paramLabel = "OS/ARCH", split = ",", hideParamSyntax = true,
             description = "Platform(s) to build, e.g. linux/amd64,linux/arm64: several give an image index (the base must have them).")
     List<String> platforms = new ArrayList<>();
 

@@ -19,8 +19,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "apply", description = {
-        "Server-side apply of manifests through the agent (field manager kastor, conflicts forced):",
-        "CRDs and Namespaces first, then the rest. Every document is checked first (YAML, apiVersion, kind, name,",
+        "Server-side apply manifests through the agent, CRDs and Namespaces first.", "",
+        "Field manager kastor, conflicts forced. Every document is checked first (YAML, apiVersion, kind, name,",
         "a kind the cluster serves): one bad document and nothing is applied. Input must be UTF-8; limits: 256 MiB per",
         "file or stdin, 8 MiB per document, 250 levels of nesting.", "",
         "Examples:",
