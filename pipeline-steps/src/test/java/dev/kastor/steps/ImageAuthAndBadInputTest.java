@@ -243,4 +243,31 @@ class ImageAuthAndBadInputTest {
         assertThat(r.exit()).as(r.toString()).isEqualTo(2);
         assertThat(r.errLines().get(0)).startsWith("kastor image build: KASTOR_EXPOSE 'abc' is not PORT");
     }
+
+    @Test
+    void plainHttpRegistryWithoutInsecureRegistryFailsAtOnceAndPlainly() throws Exception {
+        long start = System.nanoTime();
+        var r = KastorRun.in(tmp).run("image", "build", "--from", "scratch", "--layer", src() + ":/srv", "--to", plain.host() + "/plain/app:v1");
+        double seconds = (System.nanoTime() - start) / 1e9;
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(seconds).as("jib alone retried the TLS failure for most of a minute: %s", r).isLessThan(5);
+        assertThat(r.errLines()).as(r.toString()).hasSize(2);
+        assertThat(r.errLines().get(1)).as(r.toString()).startsWith("kastor image build: error: cannot establish TLS with registry " + plain.host())
+                .contains("--insecure-registry if it serves plain http");
+        assertThat(r.out() + r.err()).as(r.toString()).doesNotContain("\u001b");
+        assertThat(tagsStatus(plain, "plain/app")).isEqualTo(404);
+    }
+
+    @Test
+    void registryHostThatDoesNotResolveFailsAtOnce() {
+        long start = System.nanoTime();
+        var r = KastorRun.in(tmp).run("image", "build", "--from", "scratch", "--layer", src() + ":/srv", "--to", "registry.invalid/group/app:v1");
+        double seconds = (System.nanoTime() - start) / 1e9;
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(seconds).as("jib alone retried the unknown host for most of a minute: %s", r).isLessThan(5);
+        assertThat(r.errLines().get(r.errLines().size() - 1)).as(r.toString())
+                .startsWith("kastor image build: error: cannot resolve registry host registry.invalid");
+    }
 }

@@ -194,11 +194,7 @@ final class Transport {
             }
             SSLException tls = causeOf(e, SSLException.class);
             if (tls != null) {
-                throw new RegistryException("cannot establish TLS with registry " + host + ": " + tls.getMessage()
-                        + (options.caFile() == null
-                                ? "; if the registry uses a private CA or a self-signed certificate, pass its PEM with --ca-file"
-                                : "; check that --ca-file " + options.caFile() + " holds the CA that signed the registry's certificate")
-                        + " (or --insecure-registry if it serves plain http)", 0, tls);
+                throw RegistryException.tls(host, tls, options.caFile());
             }
             if (causeOf(e, java.nio.channels.UnresolvedAddressException.class) != null
                     || causeOf(e, java.net.UnknownHostException.class) != null) {

@@ -122,7 +122,8 @@ final class BuildCommand implements Callable<Integer> {
         BuiltImage built;
         try (var section = console.section("image_build", "Building " + imageSpec.target() + " from " + imageSpec.base())) {
             built = builder.build(imageSpec);
-            console.info(String.format(java.util.Locale.ROOT, "built %s@%s in %.1f s", built.image(), built.digest(), section.seconds()));
+            // The "built ..." line is the result, on stdout (below); stderr only says how long it took.
+            console.info(String.format(java.util.Locale.ROOT, "done in %.1f s", section.seconds()));
         }
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("image", built.image());

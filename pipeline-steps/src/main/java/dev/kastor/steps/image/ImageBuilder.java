@@ -48,6 +48,10 @@ public final class ImageBuilder {
         default void progress(double fraction, List<String> running) {}
     }
 
+    /** jib colours its error lines, terminal or not. */
+    private static final java.util.regex.Pattern ANSI = java.util.regex.Pattern.compile("\\x1B\\[[0-9;]*[A-Za-z]");
+    private static final String BASE_DIGEST = "Using base image with digest:";
+
     private final RegistryAccess access;
     private final Listener listener;
     private final String toolVersion;
@@ -75,6 +79,7 @@ public final class ImageBuilder {
         check(spec);
         var platforms = Platforms.parse(spec.platforms());
         var layers = Layers.of(spec.javaApp(), spec.layers());
+        if (!access.insecure()) registryHosts(spec).forEach(host -> TlsProbe.check(host, access.caFile()));
         Path work = tempDir();
         try (var insecure = InsecureHttp.allow(access.insecure()); var trust = CaTrust.with(access.caFile())) {
             JibContainerBuilder jib = from(spec, work, platforms.size() == 1 ? spec.platforms().get(0) : null);
@@ -114,6 +119,15 @@ public final class ImageBuilder {
         } finally {
             Scratch.deleteQuietly(work); // a leftover temp directory is not worth failing a finished build for
         }
+    }
+
+    /** The registries a build talks to: the base's and the target's, each once. */
+    private static java.util.Set<String> registryHosts(ImageSpec spec) {
+        var hosts = new java.util.LinkedHashSet<String>();
+        for (ImageLocation l : List.of(spec.base(), spec.target())) {
+            if (l instanceof ImageLocation.InRegistry r) hosts.add(r.ref().host());
+        }
+        return hosts;
     }
 
     private BuiltImage result(ImageSpec spec, JibContainer result, Path tarOut) {
@@ -220,15 +234,23 @@ public final class ImageBuilder {
         return Port.parseProtocol(Integer.parseInt(m.group(1)), m.group(2) == null ? "tcp" : m.group(2));
     }
 
+    /**
+     * jib's log, filtered: its lifecycle lines restate Kastor's own input ("Container entrypoint set to ...") or are blank,
+     * and its errors restate the exception the build ends with ({@link JibFailures} says it once, plainly), so only
+     * the base image's digest and warnings (retries of a flaky registry) are passed on, without jib's ANSI colours.
+     */
     private void onLog(LogEvent e) {
+        String m = ANSI.matcher(e.getMessage()).replaceAll("").strip();
+        if (m.isEmpty()) return;
         switch (e.getLevel()) {
-            case ERROR, WARN -> {
+            case WARN -> {
                 // With --insecure-registry, jib's HTTPS-then-HTTP fallback is what the user asked for, not a warning.
-                String m = e.getMessage();
                 if (access.insecure() && (m.startsWith("Cannot verify server at") || m.contains("over HTTPS. Attempting again with HTTP"))) return;
                 listener.warn(m);
             }
-            case LIFECYCLE -> listener.log(e.getMessage());
+            case LIFECYCLE -> {
+                if (m.startsWith(BASE_DIGEST)) listener.log("base image digest " + m.substring(BASE_DIGEST.length()).strip());
+            }
             default -> { }
         }
     }
