@@ -1,6 +1,7 @@
 package dev.kastor.steps;
 
 import dev.kastor.steps.artifact.ArtifactCommand;
+import dev.kastor.steps.cli.CompletionCommand;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.image.ImageCommand;
 import dev.kastor.steps.flux.FluxCommand;
@@ -21,7 +22,8 @@ import picocli.CommandLine.ScopeType;
         versionProvider = Kastor.Version.class,
         description = {"Deliver from a GitLab pipeline to Kubernetes: Flux OCI artifacts, daemonless images,",
                 "push-based apply through the GitLab agent, Flux sync wait and commit-status reporting.", ""},
-        subcommands = {ArtifactCommand.class, ImageCommand.class, KubeCommand.class, FluxCommand.class, StatusCommand.class},
+        subcommands = {ArtifactCommand.class, ImageCommand.class, KubeCommand.class, FluxCommand.class, StatusCommand.class,
+                CompletionCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:the step failed (message on stderr says what and how to fix)",
                 "2:usage error (unknown option, missing argument, malformed option value)", "3:kastor artifact diff / kube diff found differences",
@@ -56,7 +58,7 @@ public final class Kastor implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: pick one of artifact, image, kube, flux, status");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: pick one of artifact, image, kube, flux, status, completion");
     }
 
     /**
@@ -107,12 +109,12 @@ public final class Kastor implements Runnable {
 
     /**
      * The group a command line runs ({@code artifact} in {@code kastor artifact push ...}), or {@code null} when every
-     * group must be complete ({@code kastor help image build}).
+     * group must be complete ({@code kastor help image build}, {@code kastor completion}).
      */
     static String groupNamedIn(String... args) {
         for (String a : args) {
             if (a.startsWith("-")) continue;
-            return a.equals("help") ? null : a;
+            return a.equals("help") || a.equals("completion") ? null : a;
         }
         return ""; // kastor --version, kastor --help: no group runs, their names and descriptions suffice
     }
