@@ -36,6 +36,24 @@ class ShellDocsTest {
         assertThat(completions(script, "kastor ").lines()).contains("artifact", "image", "kube", "flux", "status", "completion", "help");
         assertThat(completions(script, "kastor artifact pu").lines()).containsExactlyInAnyOrder("push", "pull");
         assertThat(completions(script, "kastor image build --insec").lines()).containsExactly("--insecure-registry");
+        assertThat(completions(script, "kastor image build --format ").lines()).containsExactlyInAnyOrder("oci", "docker");
+        assertThat(completions(script, "kastor image build --output ").lines()).containsExactlyInAnyOrder("text", "json");
+    }
+
+    @Test
+    void optionsWithValuesToCompleteHaveLabelsOfTheirOwnInEachCommand() {
+        // picocli's script keeps each option's values in a bash variable named after its label: a shared label
+        // (--format FORMAT and --output FORMAT) gave both options the values of the last one.
+        for (CommandLine cmd : Commands.all(tmp)) {
+            var labels = new java.util.HashMap<String, String>();
+            for (var option : cmd.getCommandSpec().options()) {
+                if (option.completionCandidates() == null || option.typeInfo().isBoolean()) continue;
+                String label = option.paramLabel().replaceAll("[^A-Za-z0-9_]", "");
+                String other = labels.putIfAbsent(label, option.longestName());
+                assertThat(other).as("%s: %s and %s share the label %s", cmd.getCommandSpec().qualifiedName(), other, option.longestName(), label)
+                        .isNull();
+            }
+        }
     }
 
     @Test

@@ -89,7 +89,8 @@ final class BuildCommand implements Callable<Integer> {
             description = "Platform(s) to build, e.g. linux/amd64,linux/arm64: several give an image index (the base must have them).")
     List<String> platforms = new ArrayList<>();
 
-    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "oci",
+    // Not FORMAT: picocli's completion script names its list of values after the label, and --output's is FORMAT.
+    @Option(names = "--format", paramLabel = "TYPE", defaultValue = "oci",
             description = "Manifest format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     ImageSpec.ImageFormat format = ImageSpec.ImageFormat.oci;
 
