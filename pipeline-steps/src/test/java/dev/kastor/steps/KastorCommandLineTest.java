@@ -62,7 +62,7 @@ class KastorCommandLineTest {
         var groups = Kastor.commandLine(new Kastor(), new Kastor.Factory(Commands.context(tmp)), null).getSubcommands();
         int verbs = 0;
         for (var group : groups.values()) {
-            if (group.getCommandSpec().helpCommand()) continue;
+            if (group.getCommandSpec().helpCommand() || group.getSubcommands().isEmpty()) continue; // a verb of its own: completion
             String g = group.getCommandName();
             assertThat(group.getSubcommands()).as("%s has a help of its own", g).containsKey("help");
             assertThat(KastorRun.in(tmp).run(g, "help").out()).as("kastor %s help", g).isEqualTo(KastorRun.in(tmp).run(g, "--help").out());

@@ -21,7 +21,8 @@ public class RegistryException extends KastorException {
      * fails the same way every time. Says what to pass for each case.
      */
     public static RegistryException tls(String host, javax.net.ssl.SSLException cause, java.nio.file.Path caFile) {
-        return new RegistryException("cannot establish TLS with registry " + host + ": " + cause.getMessage()
+        String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        return new RegistryException("cannot establish TLS with registry " + host + ": " + why
                 + (caFile == null
                         ? "; if the registry uses a private CA or a self-signed certificate, pass its PEM with --ca-file"
                         : "; check that --ca-file " + caFile + " holds the CA that signed the registry's certificate")
