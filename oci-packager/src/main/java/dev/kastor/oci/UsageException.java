@@ -1,8 +1,12 @@
 package dev.kastor.oci;
 
 /**
- * The way the step was called is wrong, not the content it works on: an option or argument left empty, an
- * environment variable the step reads holding something it cannot use. The CLI exits 2 for it, as for any usage error.
+ * The way the step was called is wrong, not the content it works on: an option or argument left empty or malformed
+ * whatever the world holds ({@code --entrypoint} that is no JSON array, {@code --expose abc}, options that do not go
+ * together), an environment variable the step reads holding something it cannot use. The CLI exits 2 for it, as for
+ * picocli's own usage errors; input that is well-formed but wrong where it points (a missing file, an image the
+ * registry lacks) stays an {@link InvalidInputException} of the step, exit 1. Thrown where the value is checked, often
+ * below the command, which has no picocli {@code CommandLine} to hand to a {@code ParameterException}.
  */
 public class UsageException extends InvalidInputException {
     public UsageException(String message) {

@@ -1,12 +1,14 @@
 package dev.kastor.steps;
 
 import dev.kastor.steps.artifact.ArtifactCommand;
+import dev.kastor.steps.cli.CompletionCommand;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.image.ImageCommand;
 import dev.kastor.steps.flux.FluxCommand;
 import dev.kastor.steps.kube.KubeCommand;
 import dev.kastor.steps.status.StatusCommand;
 import dev.kastor.steps.cli.Errors;
+import dev.kastor.steps.cli.HelpCommand;
 import dev.kastor.steps.cli.OptionVariables;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,14 +23,17 @@ import picocli.CommandLine.ScopeType;
         description = {"Deliver from a GitLab pipeline to Kubernetes: Flux OCI artifacts, daemonless images,",
                 "push-based apply through the GitLab agent, Flux sync wait and commit-status reporting.", ""},
         subcommands = {ArtifactCommand.class, ImageCommand.class, KubeCommand.class, FluxCommand.class, StatusCommand.class,
-                CommandLine.HelpCommand.class},
+                CompletionCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:the step failed (message on stderr says what and how to fix)",
-                "2:usage error (unknown option, missing argument)", "3:kastor artifact diff / kube diff found differences",
+                "2:usage error (unknown option, missing argument, malformed option value)", "3:kastor artifact diff / kube diff found differences",
                 "4:timed out waiting (flux wait, kube apply --wait): not failed, not done yet"},
         footer = {"", "GitLab CI variables (CI_REGISTRY, CI_COMMIT_SHA, ...) fill the defaults. Docs: README.md",
                 OptionVariables.RULE, OptionVariables.RULE_CONTINUED})
 public final class Kastor implements Runnable {
+    /** Columns of every help text: CI logs are wide; 80 columns would break the examples in the help. */
+    static final int HELP_WIDTH = 120;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -46,14 +51,14 @@ public final class Kastor implements Runnable {
         cmd.setOut(new java.io.PrintWriter(ctx.out(), true));
         cmd.setErr(new java.io.PrintWriter(ctx.err(), true));
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
-        cmd.setUsageHelpWidth(120); // CI logs are wide; 80 columns would break the examples in the help
+        cmd.setUsageHelpWidth(HELP_WIDTH);
         OptionVariables.install(cmd, ctx); // every option is also a KASTOR_* variable
         return cmd.execute(args);
     }
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: pick one of artifact, image, kube, flux, status");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: pick one of artifact, image, kube, flux, status, completion");
     }
 
     /**
@@ -65,6 +70,7 @@ public final class Kastor implements Runnable {
      */
     static CommandLine commandLine(Kastor kastor, Factory factory, String group) {
         CommandLine cmd = group == null ? new CommandLine(kastor, factory) : groupOnly(kastor, factory, group);
+        HelpCommand.addTo(cmd, factory); // kastor help artifact push, kastor artifact help push
         OptionVariables.describeIn(cmd);
         return cmd;
     }
@@ -82,7 +88,7 @@ public final class Kastor implements Runnable {
         var cmd = new CommandLine(spec, factory);
         for (Class<?> sub : a.subcommands()) {
             Command s = sub.getAnnotation(Command.class);
-            if (sub == CommandLine.HelpCommand.class || s.name().equals(group) || java.util.Arrays.asList(s.aliases()).contains(group)) {
+            if (s.name().equals(group) || java.util.Arrays.asList(s.aliases()).contains(group)) {
                 cmd.addSubcommand(new CommandLine(createGroup(factory, sub), factory));
             } else {
                 var placeholder = CommandLine.Model.CommandSpec.create().name(s.name()).aliases(s.aliases());
@@ -103,12 +109,12 @@ public final class Kastor implements Runnable {
 
     /**
      * The group a command line runs ({@code artifact} in {@code kastor artifact push ...}), or {@code null} when every
-     * group must be complete ({@code kastor help image build}).
+     * group must be complete ({@code kastor help image build}, {@code kastor completion}).
      */
     static String groupNamedIn(String... args) {
         for (String a : args) {
             if (a.startsWith("-")) continue;
-            return a.equals("help") ? null : a;
+            return a.equals("help") || a.equals("completion") ? null : a;
         }
         return ""; // kastor --version, kastor --help: no group runs, their names and descriptions suffice
     }

@@ -110,6 +110,26 @@ class ArtifactAuthTest {
     }
 
     @Test
+    void ciRegistryVariablesForAnotherHostSayWhichHostTheyAreForAndHowToGiveThisHostsOwn() {
+        var otherHost = KastorRun.in(tmp)
+                .env(Map.of("CI_REGISTRY", "registry.gitlab.example.com", "CI_REGISTRY_USER", USER, "CI_REGISTRY_PASSWORD", PASSWORD))
+                .run("artifact", "push", deploy().toString(), "oci://" + basic.host() + "/auth/elsewhere:v1", "--insecure-registry");
+        var noHost = KastorRun.in(tmp).env(Map.of("CI_REGISTRY_USER", USER, "CI_REGISTRY_PASSWORD", PASSWORD))
+                .run("artifact", "push", deploy().toString(), "oci://" + basic.host() + "/auth/elsewhere:v1", "--insecure-registry");
+
+        assertThat(otherHost.exit()).as(otherHost.toString()).isEqualTo(1);
+        assertThat(otherHost.err()).as(otherHost.toString())
+                .contains("CI_REGISTRY_USER/CI_REGISTRY_PASSWORD are for $CI_REGISTRY (registry.gitlab.example.com), and " + basic.host()
+                        + " is another host", "give credentials for " + basic.host() + " with --creds USER:PASSWORD", "KASTOR_CREDS",
+                        "DOCKER_AUTH_CONFIG")
+                .doesNotContain("set CI_REGISTRY_USER");
+        assertThat(noHost.exit()).as(noHost.toString()).isEqualTo(1);
+        assertThat(noHost.err()).as(noHost.toString()).contains("CI_REGISTRY, the host they are for, is not", "CI_REGISTRY=" + basic.host());
+        otherHost.assertLeaksNone(USER, PASSWORD);
+        noHost.assertLeaksNone(USER, PASSWORD);
+    }
+
+    @Test
     void tokenAuthRegistryTakesAPushAndGivesItBack() {
         Path deploy = deploy();
         String creds = USER + ":" + PASSWORD;

@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -93,6 +94,19 @@ class ImageAuthAndBadInputTest {
     }
 
     @Test
+    void ciRegistryVariablesForAnotherHostSayWhichHostTheyAreFor() {
+        var r = KastorRun.in(tmp).env(Map.of("CI_REGISTRY", "registry.gitlab.example.com", "CI_REGISTRY_USER", USER, "CI_REGISTRY_PASSWORD", PASSWORD))
+                .run("image", "build", "--insecure-registry", "--from", "scratch", "--layer", src() + ":/srv", "--to", basic.host() + "/elsewhere/app:v1");
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).as(r.toString())
+                .contains("CI_REGISTRY_USER/CI_REGISTRY_PASSWORD are for $CI_REGISTRY (registry.gitlab.example.com), and " + basic.host()
+                        + " is another host", "--creds USER:PASSWORD", "DOCKER_AUTH_CONFIG")
+                .doesNotContain("set CI_REGISTRY_USER");
+        r.assertLeaksNone(USER, PASSWORD);
+    }
+
+    @Test
     void tokenFlowRegistryTakesBaseAndTargetWithCredentials() {
         var base = KastorRun.in(tmp).run("image", "build", "--insecure-registry", "--creds", USER + ":" + PASSWORD, "--from", "scratch",
                 "--layer", src() + ":/srv", "--to", token.host() + "/tok/base:1");
@@ -133,7 +147,7 @@ class ImageAuthAndBadInputTest {
         var r = KastorRun.in(tmp).run("image", "build", "--insecure-registry", "--from", "scratch", "--layer", src() + ":/srv",
                 "--platform", "linux/amd46", "--to", plain.host() + "/bad/platform:v1");
 
-        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
         assertThat(r.err()).contains("unknown platform 'linux/amd46'").contains("amd64");
         assertThat(tagsStatus(plain, "bad/platform")).isEqualTo(404);
     }
@@ -179,7 +193,81 @@ class ImageAuthAndBadInputTest {
         assertThat(noFrom.exit()).as(noFrom.toString()).isEqualTo(2);
         assertThat(noTarget.exit()).as(noTarget.toString()).isEqualTo(2);
         assertThat(noTarget.err()).contains("--to");
-        assertThat(scratchTarget.exit()).as(scratchTarget.toString()).isEqualTo(1);
+        assertThat(scratchTarget.exit()).as(scratchTarget.toString()).isEqualTo(2);
         assertThat(scratchTarget.err()).contains("not a target");
+    }
+
+    @Test
+    void entrypointExampleOfTheHelpIsAccepted() {
+        var help = KastorRun.in(tmp).run("image", "build", "--help");
+        var example = java.util.regex.Pattern.compile("--entrypoint=CMD\\s+Entrypoint: a JSON array, in a shell '([^']+)'").matcher(help.out());
+        assertThat(example.find()).as("the --entrypoint help shows a quoted JSON array: %s", help).isTrue();
+
+        var r = KastorRun.in(tmp).run("image", "build", "--insecure-registry", "--from", "scratch", "--layer", src() + ":/srv",
+                "--entrypoint", example.group(1), "--to", plain.host() + "/help/example:1");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(Images.strings(Images.config(plain.host() + "/help/example:1").path("Entrypoint"))).containsExactly("/bin/app", "--flag");
+    }
+
+    @Test
+    void malformedOptionValuesAreUsageErrorsExitingTwoBeforeAnythingIsPushed() throws Exception {
+        var cases = new java.util.LinkedHashMap<List<String>, String>();
+        cases.put(List.of("--entrypoint", "['/bin/app','--flag']"), "write it with double quotes");
+        cases.put(List.of("--expose", "abc"), "--expose 'abc' is not PORT");
+        cases.put(List.of("--workdir", "srv"), "--workdir 'srv' must be an absolute path");
+        cases.put(List.of("--label", "no-equals"), "--label 'no-equals' must be KEY=VALUE");
+        cases.put(List.of("--creation-time", "yesterday"), "--creation-time 'yesterday' is neither epoch seconds");
+        cases.put(List.of("--layer", "no-destination"), "--layer 'no-destination' must be SRC:DEST[:MODE]");
+        cases.put(List.of("--creds", "bare-secret-3141"), "--creds must be user:password");
+        for (var c : cases.entrySet()) {
+            var args = new java.util.ArrayList<>(List.of("image", "build", "--insecure-registry", "--from", "scratch", "--layer", src() + ":/srv",
+                    "--to", plain.host() + "/bad/usage:v1"));
+            args.addAll(c.getKey());
+            var r = KastorRun.in(tmp).run(args.toArray(String[]::new));
+
+            assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+            assertThat(r.errLines()).as(r.toString()).hasSize(2);
+            assertThat(r.errLines().get(0)).as(r.toString()).startsWith("kastor image build: ").contains(c.getValue());
+            assertThat(r.errLines().get(1)).isEqualTo("Try 'kastor image build --help' for the options and examples.");
+            r.assertLeaksNone("", "bare-secret-3141");
+        }
+        assertThat(tagsStatus(plain, "bad/usage")).isEqualTo(404);
+    }
+
+    @Test
+    void malformedValueAVariableGaveIsAUsageErrorNamingTheVariable() {
+        var r = KastorRun.in(tmp).env("KASTOR_EXPOSE", "abc").run("image", "build", "--insecure-registry", "--from", "scratch",
+                "--layer", src() + ":/srv", "--to", plain.host() + "/bad/variable:v1");
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.errLines().get(0)).startsWith("kastor image build: KASTOR_EXPOSE 'abc' is not PORT");
+    }
+
+    @Test
+    void plainHttpRegistryWithoutInsecureRegistryFailsAtOnceAndPlainly() throws Exception {
+        long start = System.nanoTime();
+        var r = KastorRun.in(tmp).run("image", "build", "--from", "scratch", "--layer", src() + ":/srv", "--to", plain.host() + "/plain/app:v1");
+        double seconds = (System.nanoTime() - start) / 1e9;
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(seconds).as("jib alone retried the TLS failure for most of a minute: %s", r).isLessThan(5);
+        assertThat(r.errLines()).as(r.toString()).hasSize(2);
+        assertThat(r.errLines().get(1)).as(r.toString()).startsWith("kastor image build: error: cannot establish TLS with registry " + plain.host())
+                .contains("--insecure-registry if it serves plain http");
+        assertThat(r.out() + r.err()).as(r.toString()).doesNotContain("\u001b");
+        assertThat(tagsStatus(plain, "plain/app")).isEqualTo(404);
+    }
+
+    @Test
+    void registryHostThatDoesNotResolveFailsAtOnce() {
+        long start = System.nanoTime();
+        var r = KastorRun.in(tmp).run("image", "build", "--from", "scratch", "--layer", src() + ":/srv", "--to", "registry.invalid/group/app:v1");
+        double seconds = (System.nanoTime() - start) / 1e9;
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(seconds).as("jib alone retried the unknown host for most of a minute: %s", r).isLessThan(5);
+        assertThat(r.errLines().get(r.errLines().size() - 1)).as(r.toString())
+                .startsWith("kastor image build: error: cannot resolve registry host registry.invalid");
     }
 }

@@ -87,6 +87,22 @@ class ImageBuildTest {
     }
 
     @Test
+    void resultIsPrintedOnceOnStdoutAndStderrHasNoneOfJibsOwnLines() {
+        Path src = app();
+        var base = build("--from", "scratch", "--layer", src.resolve("site") + ":/srv/www", "--to", registry.host() + "/chatter/base:1");
+        var r = build("--from", registry.host() + "/chatter/base:1", "--layer", src.resolve("bin/server") + ":/usr/local/bin/server",
+                "--entrypoint", "/usr/local/bin/server --port 8080", "--cmd", "--verbose", "--to", registry.host() + "/chatter/app:v1");
+
+        assertThat(base.exit()).as(base.toString()).isZero();
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out().lines().toList()).as(r.toString()).singleElement().asString()
+                .matches("built " + java.util.regex.Pattern.quote(registry.host() + "/chatter/app:v1") + "@sha256:[0-9a-f]{64}");
+        assertThat(r.err()).as(r.toString()).doesNotContain("built", "Container entrypoint", "Container program arguments", "\u001b")
+                .contains("base image digest sha256:");
+        assertThat(r.err().lines()).as(r.toString()).noneMatch(String::isBlank);
+    }
+
+    @Test
     void rebuildOfTheSameInputsGivesTheSameDigest() throws Exception {
         Path src = app();
         var first = build("--from", "scratch", "--layer", src + ":/app", "--to", registry.host() + "/repro/app:a", "--output", "json");

@@ -3,6 +3,7 @@ package dev.kastor.steps;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,6 +55,45 @@ class KastorCommandLineTest {
 
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.out()).contains("build", "tag", "without a Docker daemon");
+    }
+
+    @Test
+    void helpOfAVerbIsTheVerbsOwnHelpWhicheverWayItIsAsked() {
+        var groups = Kastor.commandLine(new Kastor(), new Kastor.Factory(Commands.context(tmp)), null).getSubcommands();
+        int verbs = 0;
+        for (var group : groups.values()) {
+            if (group.getCommandSpec().helpCommand() || group.getSubcommands().isEmpty()) continue; // a verb of its own: completion
+            String g = group.getCommandName();
+            assertThat(group.getSubcommands()).as("%s has a help of its own", g).containsKey("help");
+            assertThat(KastorRun.in(tmp).run(g, "help").out()).as("kastor %s help", g).isEqualTo(KastorRun.in(tmp).run(g, "--help").out());
+            for (var verb : group.getSubcommands().values()) {
+                if (verb.getCommandSpec().helpCommand()) continue;
+                String v = verb.getCommandName();
+                var own = KastorRun.in(tmp).run(g, v, "--help");
+                var fromRoot = KastorRun.in(tmp).run("help", g, v);
+                var fromGroup = KastorRun.in(tmp).run(g, "help", v);
+
+                assertThat(own.exit()).as(own.toString()).isZero();
+                assertThat(own.out()).as(own.toString()).startsWith("Usage: kastor " + g + " " + v);
+                for (var r : List.of(fromRoot, fromGroup)) {
+                    assertThat(r.exit()).as(r.toString()).isZero();
+                    assertThat(r.out()).as(r.toString()).isEqualTo(own.out());
+                }
+                verbs++;
+            }
+        }
+        assertThat(verbs).as("verbs walked").isGreaterThan(10);
+    }
+
+    @Test
+    void helpOfAnUnknownCommandIsAUsageErrorNamingTheChoices() {
+        var r = KastorRun.in(tmp).run("help", "artifact", "psh");
+        var inGroup = KastorRun.in(tmp).run("artifact", "help", "psh");
+
+        for (var run : List.of(r, inGroup)) {
+            assertThat(run.exit()).as(run.toString()).isEqualTo(2);
+            assertThat(run.errLines().get(0)).as(run.toString()).isEqualTo("kastor artifact: no command 'psh' here: pick one of build, push, pull, tag, diff, list");
+        }
     }
 
     @Test

@@ -112,16 +112,20 @@ class KastorImagesIT {
     }
 
     @Test
-    void kastorImageStacksBaseThenJarThenLauncher() throws Exception {
+    void kastorImageStacksBaseThenJarThenLauncherThenCompletionAndManPages() throws Exception {
         String image = registry.host() + "/kastor/kastor:1.0.0";
         JsonNode manifest = Images.manifest(image);
-        assertThat(manifest.path("layers").size()).isEqualTo(3);
+        assertThat(manifest.path("layers").size()).isEqualTo(4);
         assertThat(manifest.path("layers").get(0).path("digest").asString()).as("base layer first, unchanged").isEqualTo(baseLayer);
 
         List<List<String>> layers = Images.layerFiles(image, tmp);
         assertThat(String.join("\n", layers.get(1))).contains("app/kastor.jar").doesNotContain("usr/local/bin");
         String launcher = layers.get(2).stream().filter(l -> l.endsWith("usr/local/bin/kastor")).findFirst().orElseThrow();
         assertThat(launcher).startsWith("-rwxr-xr-x");
+        String shellDocs = String.join("\n", layers.get(3));
+        assertThat(shellDocs).contains("usr/share/bash-completion/completions/kastor", "usr/share/doc/kastor/man/kastor-artifact-push.adoc",
+                "usr/share/doc/kastor/man/kastor-image-build.adoc").doesNotContain("usr/local/bin");
+        assertThat(layers.get(3).stream().filter(l -> l.endsWith("completions/kastor")).findFirst().orElseThrow()).startsWith("-rw-r--r--");
         assertThat(Files.size(ROOT.resolve("pipeline-steps/target/kastor.jar"))).isGreaterThan(1_000_000L);
     }
 
@@ -164,8 +168,8 @@ class KastorImagesIT {
         }
         Path layout = tmp.resolve("images");
         JsonNode manifest = Artifacts.json(Skopeo.inspectRawOciLayout(layout, "kastor-1.0.0"));
-        assertThat(manifest.path("layers").size()).as("base, jar, launcher, archive").isEqualTo(4);
-        assertThat(String.join("\n", Images.layerFilesInLayout(layout, manifest).get(3))).contains("app/kastor.jsa");
+        assertThat(manifest.path("layers").size()).as("base, jar, launcher, completion and man pages, archive").isEqualTo(5);
+        assertThat(String.join("\n", Images.layerFilesInLayout(layout, manifest).get(4))).contains("app/kastor.jsa");
         String configDigest = manifest.path("config").path("digest").asString().substring("sha256:".length());
         JsonNode config = Artifacts.json(Files.readString(layout.resolve("blobs/sha256").resolve(configDigest))).path("config");
         assertThat(Images.strings(config.path("Entrypoint"))).contains("-XX:SharedArchiveFile=/app/kastor.jsa", "-Xlog:cds*=off")

@@ -329,7 +329,7 @@ class KubeApplyTest {
     void pruneWithoutInventoryIsRefused() {
         var r = apply(tmp.toString(), "--prune");
 
-        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
         assertThat(r.err()).contains("--prune needs --inventory");
     }
 }

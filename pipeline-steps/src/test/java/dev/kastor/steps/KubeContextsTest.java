@@ -58,6 +58,50 @@ class KubeContextsTest {
     }
 
     @Test
+    void emptyKubeconfigFileSaysWhichFileAndHowToFix() throws Exception {
+        Path empty = Files.writeString(tmp.resolve("empty-kubeconfig"), "");
+        Path onlyComments = Files.writeString(tmp.resolve("commented-kubeconfig"), "# written by a job that had no agent\n");
+
+        for (Path kc : new Path[] {empty, onlyComments}) {
+            var contexts = KastorRun.in(tmp).env("KUBECONFIG", kc.toString()).run("kube", "contexts");
+            var reconcile = KastorRun.in(tmp).env("KUBECONFIG", kc.toString()).run("flux", "reconcile", "kustomization", "podinfo");
+
+            for (var r : new KastorRun.Result[] {contexts, reconcile}) {
+                assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+                assertThat(r.errLines()).as(r.toString()).hasSize(1);
+                assertThat(r.err()).as(r.toString()).contains("kubeconfig " + kc + " (from KUBECONFIG=" + kc + ") is empty",
+                        "ci_access", "kastor kube kubeconfig", "--kubeconfig FILE").doesNotContain("Exception", "unexpected", "null");
+            }
+        }
+    }
+
+    @Test
+    void emptyFileInAKubeconfigListIsSkippedLikeKubectlDoes() throws Exception {
+        Path empty = Files.writeString(tmp.resolve("empty-kubeconfig"), "");
+        Path kc = kubeconfig(Map.of("bars/infra:prod", 42L));
+
+        var r = KastorRun.in(tmp).env("KUBECONFIG", empty + ":" + kc).run("kube", "contexts");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("bars/infra:prod");
+    }
+
+    @Test
+    void kubeconfigWithoutContextsSaysSoNamingTheFileAndHowToGetOne() throws Exception {
+        Path kc = Files.writeString(tmp.resolve("kubeconfig"), "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\n");
+        Path empty = Files.writeString(tmp.resolve("empty-kubeconfig"), "");
+
+        var any = KastorRun.in(tmp).env("KUBECONFIG", kc.toString()).run("flux", "reconcile", "kustomization", "podinfo");
+        var named = KastorRun.in(tmp).env("KUBECONFIG", kc + ":" + empty).run("flux", "reconcile", "kustomization", "podinfo", "--agent", "bars/infra:prod");
+
+        assertThat(any.exit()).as(any.toString()).isEqualTo(1);
+        assertThat(any.err()).as(any.toString()).contains("KUBECONFIG=" + kc + " has no contexts", "ci_access", "kastor kube kubeconfig");
+        assertThat(named.exit()).as(named.toString()).isEqualTo(1);
+        assertThat(named.err()).as(named.toString()).contains("has no contexts (--agent asks for 'bars/infra:prod')", "empty: " + empty,
+                "kastor kube kubeconfig");
+    }
+
+    @Test
     void withSeveralAgentsACommandNeedsAgentAndNamesTheChoices() {
         var contexts = new LinkedHashMap<String, Long>();
         contexts.put("bars/infra:prod", 42L);
@@ -79,6 +123,6 @@ class KubeContextsTest {
                 .run("flux", "reconcile", "kustomization", "podinfo");
 
         assertThat(r.exit()).as(r.toString()).isEqualTo(1);
-        assertThat(r.err()).contains("no context 'bars/infra:nope' (from KASTOR_AGENT)", "bars/infra:prod");
+        assertThat(r.err()).contains("no context 'bars/infra:nope' (from KASTOR_AGENT) in KUBECONFIG=" + kc + "; it has: bars/infra:prod");
     }
 }

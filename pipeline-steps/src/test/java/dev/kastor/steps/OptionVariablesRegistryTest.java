@@ -138,7 +138,7 @@ class OptionVariablesRegistryTest {
         assertThat(wrong.exit()).as(wrong.toString()).isEqualTo(1);
         assertThat(wrong.err()).containsIgnoringCase("401");
         wrong.assertLeaksNone(USER, WRONG);
-        assertThat(bare.exit()).as(bare.toString()).isEqualTo(1);
+        assertThat(bare.exit()).as("a value that is not user:password is a usage error: %s", bare).isEqualTo(2);
         assertThat(bare.err()).contains("KASTOR_CREDS", "user:password");
         bare.assertLeaksNone(USER, WRONG);
         assertThat(help.exit()).as(help.toString()).isZero();

@@ -242,7 +242,7 @@ class OptionVariablesTest {
         var r = ci().env("KASTOR_CREDS", "no-colon-secret-5150").env("KASTOR_INSECURE_REGISTRY", "true")
                 .run("artifact", "list", "oci://127.0.0.1:1/nothing");
 
-        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.exit()).as("a malformed option value is a usage error: %s", r).isEqualTo(2);
         assertThat(r.errLines().get(0)).contains("KASTOR_CREDS must be user:password");
         r.assertLeaksNone("", "no-colon-secret-5150");
     }

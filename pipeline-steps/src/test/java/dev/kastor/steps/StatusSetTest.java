@@ -123,7 +123,7 @@ class StatusSetTest {
     void anUnknownStateIsRefused() {
         var r = ci("6".repeat(40)).env("KASTOR_GITLAB_TOKEN", TOKEN).run("status", "set", "--state", "done", "--name", "x");
 
-        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
         assertThat(r.err()).contains("pending, running, success, failed, canceled");
     }
 }

@@ -101,7 +101,31 @@ public final class CredentialResolver {
                 return new ResolvedCredentials(found, label);
             }
         }
-        return ResolvedCredentials.anonymous();
+        return ResolvedCredentials.anonymous(missingHint(host, ciRegistry, ciUser, ciPassword));
+    }
+
+    /**
+     * Why no credentials apply to {@code host}, when the environment says more than "none given": GitLab's registry
+     * variables are there but for another host (a job pushing to a registry other than the project's), or without
+     * the host they are for. Names variables and hosts, never a value of a secret.
+     */
+    private static String missingHint(String host, String ciRegistry, String ciUser, String ciPassword) {
+        String elsewhere = "give credentials for " + host + " with --creds USER:PASSWORD (better: a masked CI/CD variable KASTOR_CREDS),"
+                + " DOCKER_AUTH_CONFIG ({\"auths\":{\"" + host + "\":{\"auth\":\"<base64 of user:password>\"}}}) or ~/.docker/config.json";
+        if (!notEmpty(ciUser)) {
+            return ResolvedCredentials.DEFAULT_MISSING_HINT;
+        }
+        if (!notEmpty(ciRegistry)) {
+            return "no credentials for this host: CI_REGISTRY_USER/CI_REGISTRY_PASSWORD are set but CI_REGISTRY, the host they are for, is not:"
+                    + " set CI_REGISTRY=" + host + " if they are for this registry, else " + elsewhere;
+        }
+        if (!sameHost(ciRegistry, host)) {
+            return "no credentials for this host: CI_REGISTRY_USER/CI_REGISTRY_PASSWORD are for $CI_REGISTRY (" + ciRegistry + "), and "
+                    + host + " is another host: " + elsewhere;
+        }
+        return ciPassword == null
+                ? "no credentials for this host: CI_REGISTRY_USER is set for it but CI_REGISTRY_PASSWORD is not"
+                : ResolvedCredentials.DEFAULT_MISSING_HINT;
     }
 
     private static JsonNode parse(String content, String where) {

@@ -16,6 +16,19 @@ public class RegistryException extends KastorException {
         this.status = status;
     }
 
+    /**
+     * No TLS session with the registry: a plain-HTTP registry, or a certificate no trusted CA signed. Not retried: it
+     * fails the same way every time. Says what to pass for each case.
+     */
+    public static RegistryException tls(String host, javax.net.ssl.SSLException cause, java.nio.file.Path caFile) {
+        String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        return new RegistryException("cannot establish TLS with registry " + host + ": " + why
+                + (caFile == null
+                        ? "; if the registry uses a private CA or a self-signed certificate, pass its PEM with --ca-file"
+                        : "; check that --ca-file " + caFile + " holds the CA that signed the registry's certificate")
+                + " (or --insecure-registry if it serves plain http)", 0, cause);
+    }
+
     /** The HTTP status, or 0 when the registry could not be reached at all. */
     public int status() {
         return status;

@@ -195,11 +195,7 @@ final class Transport {
             }
             SSLException tls = causeOf(e, SSLException.class);
             if (tls != null) {
-                throw new RegistryException("cannot establish TLS with registry " + host + ": " + Causes.describe(tls)
-                        + (options.caFile() == null
-                                ? "; if the registry uses a private CA or a self-signed certificate, pass its PEM with --ca-file"
-                                : "; check that --ca-file " + options.caFile() + " holds the CA that signed the registry's certificate")
-                        + " (or --insecure-registry if it serves plain http)", 0, tls);
+                throw RegistryException.tls(host, tls, options.caFile());
             }
             if (causeOf(e, java.nio.channels.UnresolvedAddressException.class) != null
                     || causeOf(e, java.net.UnknownHostException.class) != null) {
@@ -259,7 +255,7 @@ final class Transport {
     RegistryException.Unauthorized unauthorized(Op op, int status) {
         ResolvedCredentials creds = options.credentials();
         String hint = creds.isAnonymous()
-                ? "no credentials for this host: set CI_REGISTRY_USER/CI_REGISTRY_PASSWORD, DOCKER_AUTH_CONFIG or --creds"
+                ? creds.missingHint()
                 : "the credentials of user '" + creds.credentials().username() + "' from " + creds.source()
                         + " were rejected or lack " + (op.push() ? "push" : "pull") + " access to " + op.repository()
                         + ": check them or give others with --creds";

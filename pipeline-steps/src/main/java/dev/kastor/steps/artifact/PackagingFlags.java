@@ -6,12 +6,13 @@ import picocli.CommandLine.Option;
 
 /** How a directory becomes an artifact: ignore rules and symlink handling, as Flux's CLI spells them. */
 public final class PackagingFlags {
-    @Option(names = "--ignore-paths", split = ",", paramLabel = "PATTERN",
+    // hideParamSyntax: the synopsis would show PATTERN[,PATTERN...], which the help's wrapping can cut at the comma.
+    @Option(names = "--ignore-paths", split = ",", paramLabel = "PATTERN", hideParamSyntax = true,
             description = "Replace the default ignore list with these gitignore patterns (comma-separated). Default: Flux's list"
                     + " (.git/, .gitignore, .gitmodules, .gitattributes, *.jpg, *.jpeg, *.gif, *.png, *.wmv, *.flv, *.tar.gz, *.zip).")
     List<String> ignorePaths;
 
-    @Option(names = "--add-ignore-paths", split = ",", paramLabel = "PATTERN",
+    @Option(names = "--add-ignore-paths", split = ",", paramLabel = "PATTERN", hideParamSyntax = true,
             description = "Add gitignore patterns to the ignore list (comma-separated). A .sourceignore file in the tree is always honoured.")
     List<String> addIgnorePaths = new ArrayList<>();
 

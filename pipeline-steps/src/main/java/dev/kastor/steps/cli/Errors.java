@@ -17,10 +17,10 @@ public final class Errors implements CommandLine.IExecutionExceptionHandler, Com
 
     @Override
     public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        if (e instanceof UsageException) return usage(cmd, OptionVariables.attribute(e.getMessage(), cmd.getCommandSpec()), null);
         String name = cmd.getCommandSpec().qualifiedName();
         ctx.err().println(name + ": error: " + OptionVariables.attribute(describe(e), cmd.getCommandSpec()));
         if (ctx.env("KASTOR_DEBUG") != null) e.printStackTrace(ctx.err());
-        if (e instanceof UsageException) return ExitCode.USAGE; // an empty option, a bad variable: the job definition is wrong
         return e instanceof TimedOutException ? ExitCode.TIMED_OUT : ExitCode.FAILED;
     }
 
@@ -30,9 +30,13 @@ public final class Errors implements CommandLine.IExecutionExceptionHandler, Com
      */
     @Override
     public int handleParseException(CommandLine.ParameterException e, String[] args) {
-        CommandLine cmd = e.getCommandLine();
-        ctx.err().println(cmd.getCommandSpec().qualifiedName() + ": " + OptionVariables.explain(e));
-        CommandLine.UnmatchedArgumentException.printSuggestions(e, ctx.err());
+        return usage(e.getCommandLine(), OptionVariables.explain(e), e);
+    }
+
+    /** picocli's usage errors and Kastor's own ({@link UsageException}) read alike: the problem, suggestions, where help is. */
+    private int usage(CommandLine cmd, String message, CommandLine.ParameterException e) {
+        ctx.err().println(cmd.getCommandSpec().qualifiedName() + ": " + message);
+        if (e != null) CommandLine.UnmatchedArgumentException.printSuggestions(e, ctx.err());
         ctx.err().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for the options and examples.");
         return ExitCode.USAGE;
     }

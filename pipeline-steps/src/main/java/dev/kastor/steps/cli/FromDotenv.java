@@ -3,10 +3,10 @@ package dev.kastor.steps.cli;
 import dev.kastor.oci.UsageException;
 import java.util.Map;
 import java.util.Stack;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine;
 
 /**
  * For options whose value a job usually takes from the packaging job's dotenv report ({@code --digest

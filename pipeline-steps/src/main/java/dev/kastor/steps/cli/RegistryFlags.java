@@ -1,6 +1,7 @@
 package dev.kastor.steps.cli;
 
 import dev.kastor.oci.Progress;
+import dev.kastor.oci.UsageException;
 import dev.kastor.oci.auth.CredentialResolver;
 import dev.kastor.oci.auth.Credentials;
 import dev.kastor.oci.flux.FluxArtifacts;
@@ -17,8 +18,8 @@ import picocli.CommandLine.Option;
 /** How to reach a registry: credentials, TLS, retries. Shared by every command that talks to one. */
 public final class RegistryFlags {
     @Option(names = "--creds", paramLabel = "USER:PASSWORD",
-            description = "Registry credentials. Prefer CI_REGISTRY_USER/CI_REGISTRY_PASSWORD, DOCKER_AUTH_CONFIG, ~/.docker/config.json"
-                    + " or a masked CI/CD variable KASTOR_CREDS: a command line is visible to other processes.")
+            description = "Registry credentials. Better: CI_REGISTRY_USER/CI_REGISTRY_PASSWORD, DOCKER_AUTH_CONFIG, a Docker config.json"
+                    + " or a masked CI/CD variable KASTOR_CREDS, as a command line is visible to other processes.")
     String creds;
 
     @Option(names = "--ca-file", paramLabel = "FILE", description = "PEM file with the CA certificate(s) the registry's TLS certificate chains to.")
@@ -42,7 +43,7 @@ public final class RegistryFlags {
 
     /** One connected registry per host, each with the credentials resolved for that host. */
     public Function<String, Registry> registries(Context ctx, Progress progress, Consumer<String> notices) {
-        Credentials explicit = creds == null ? null : Credentials.parse(creds);
+        Credentials explicit = explicitCredentials();
         var resolver = new CredentialResolver(ctx.env(), ctx.home(), searchPath(ctx));
         RetryPolicy policy = new RetryPolicy(Math.max(1, retries), RetryPolicy.DEFAULT.baseBackoff(), RetryPolicy.DEFAULT.maxBackoff(),
                 RetryPolicy.DEFAULT.jitter());
@@ -62,9 +63,19 @@ public final class RegistryFlags {
      * CI_REGISTRY_USER for CI_REGISTRY, DOCKER_AUTH_CONFIG, Docker config and helpers). The image builder uses it.
      */
     public Function<String, dev.kastor.oci.auth.ResolvedCredentials> credentials(Context ctx) {
-        Credentials explicit = creds == null ? null : Credentials.parse(creds);
+        Credentials explicit = explicitCredentials();
         var resolver = new CredentialResolver(ctx.env(), ctx.home(), searchPath(ctx));
         return host -> resolver.resolve(host, explicit);
+    }
+
+    /** {@code --creds} parsed; a value that is not user:password is a usage error (the message never repeats it). */
+    private Credentials explicitCredentials() {
+        if (creds == null) return null;
+        try {
+            return Credentials.parse(creds);
+        } catch (dev.kastor.oci.InvalidInputException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
     }
 
     public boolean insecure() {
@@ -74,7 +85,7 @@ public final class RegistryFlags {
     /** The {@code --ca-file} resolved against the working directory, or {@code null}. */
     public Path caFile(Context ctx) {
         if (insecure && caFile != null) {
-            throw new dev.kastor.oci.InvalidInputException("--insecure-registry (plain http) and --ca-file do not go together: a CA file is for https");
+            throw new UsageException("--insecure-registry (plain http) and --ca-file do not go together: a CA file is for https");
         }
         return caFile == null ? null : ctx.path(caFile);
     }

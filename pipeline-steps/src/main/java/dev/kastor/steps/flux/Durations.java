@@ -1,6 +1,6 @@
 package dev.kastor.steps.flux;
 
-import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.UsageException;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -26,7 +26,7 @@ public final class Durations {
             });
             end = m.end();
         }
-        if (end != s.length() || s.isEmpty()) throw new InvalidInputException("bad duration '" + s + "': write e.g. 90s, 5m, 1h30m");
+        if (end != s.length() || s.isEmpty()) throw new UsageException("bad duration '" + s + "': write e.g. 90s, 5m, 1h30m");
         return d;
     }
 

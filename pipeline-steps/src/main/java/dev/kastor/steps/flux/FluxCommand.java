@@ -4,7 +4,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 @Command(name = "flux", description = {
-        "Wait for Flux to reconcile exactly the pushed artifact digest, through the agent tunnel (only the Kubernetes API).", ""},
+        "Wait for Flux to reconcile exactly the pushed artifact digest.", "",
+        "Through the GitLab agent tunnel, with nothing but the Kubernetes API.", ""},
         subcommands = {WaitCommand.class, ReconcileCommand.class})
 public final class FluxCommand implements Runnable {
     @CommandLine.Spec

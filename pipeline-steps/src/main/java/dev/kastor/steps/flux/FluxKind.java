@@ -1,6 +1,6 @@
 package dev.kastor.steps.flux;
 
-import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.UsageException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.util.Arrays;
 import java.util.Locale;
@@ -46,7 +46,7 @@ public enum FluxKind {
             String n = f.name().toLowerCase(Locale.ROOT);
             if (k.equals(n) || k.equals(f.plural) || k.equals(n + "s")) return f;
         }
-        throw new InvalidInputException("unknown Flux kind '" + s + "': one of "
+        throw new UsageException("unknown Flux kind '" + s + "': one of "
                 + String.join(", ", Arrays.stream(values()).map(v -> v.name().toLowerCase(Locale.ROOT)).toList()));
     }
 }

@@ -23,7 +23,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "wait", description = {
-        "Wait until Flux has applied exactly the pushed digest: the OCIRepository's status.artifact.revision ends with it,",
+        "Wait until Flux has applied exactly the pushed digest.", "",
+        "Done when the OCIRepository's status.artifact.revision ends with the digest,",
         "then each Kustomization's lastAppliedRevision equals it (observedGeneration == generation, Ready=True);",
         "HelmRelease: lastAttemptedRevisionDigest. Watches the objects (no polling) and prints Flux's events for them.",
         "Fails at once on Ready=False or Stalled=True (exit 1); on timeout says what was last seen (exit 4).", "",
@@ -43,8 +44,8 @@ final class WaitCommand implements Callable<Integer> {
     @Option(names = "--source", paramLabel = "[NS/]NAME", description = "The OCIRepository (default: found by --url).")
     String source;
 
-    @Option(names = "--url", paramLabel = "oci://HOST/REPO", preprocessor = FromDotenv.class,
-            description = "Artifact URL to find the OCIRepository by (default: KASTOR_ARTIFACT_URL, from the artifact step's dotenv report).")
+    @Option(names = "--url", paramLabel = "URL", preprocessor = FromDotenv.class,
+            description = "Artifact URL oci://HOST/REPO to find the OCIRepository by (default: KASTOR_ARTIFACT_URL, from the artifact step's dotenv report).")
     String url;
 
     @Option(names = "--kustomization", paramLabel = "[NS/]NAME", description = "Kustomization to wait for (repeatable; default: those fed by the source).")
@@ -67,7 +68,7 @@ final class WaitCommand implements Callable<Integer> {
     boolean report;
 
     @Option(names = "--status-name", paramLabel = "TEMPLATE", defaultValue = StatusReporter.DEFAULT_NAME,
-            description = "Name of each reported status; {kind}, {namespace}, {name} are replaced (default: ${DEFAULT-VALUE}).")
+            description = "Name of each reported status (default: ${DEFAULT-VALUE}), {kind}, {namespace} and {name} replaced.")
     String statusName;
 
     @Mixin AgentFlags agent;
@@ -91,7 +92,7 @@ final class WaitCommand implements Callable<Integer> {
             throw new UsageException(UsageException.emptyFromDotenv("no digest to wait for (no --digest sha256:…, and KASTOR_ARTIFACT_DIGEST is empty)",
                     "KASTOR_ARTIFACT_DIGEST"));
         }
-        if (!want.matches("sha256:[0-9a-f]{64}")) throw new InvalidInputException("--digest " + want + " is not a sha256:<64 hex> manifest digest");
+        if (!want.matches("sha256:[0-9a-f]{64}")) throw new UsageException("--digest " + want + " is not a sha256:<64 hex> manifest digest");
         Duration limit = Durations.parse(timeout);
         var console = new Console(ctx, false);
         // The reporter checks its token and CI variables before anything is waited for: a missing token fails the job at once.

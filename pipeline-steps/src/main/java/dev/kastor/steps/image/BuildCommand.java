@@ -1,6 +1,6 @@
 package dev.kastor.steps.image;
 
-import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.UsageException;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.cli.OutputFlags;
@@ -13,10 +13,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 @Command(name = "build", sortOptions = false, description = {
         "Build a container image from a base and layers, and push it to a registry, an OCI layout directory or a tar.", "",
@@ -59,11 +59,11 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--main-class", paramLabel = "CLASS", description = "Main class for --classpath.")
     String mainClass;
 
-    @Option(names = "--jvm-flag", paramLabel = "FLAG", description = "JVM flag in the Java app's entrypoint (repeatable), e.g. --jvm-flag=-XX:MaxRAMPercentage=75.")
+    @Option(names = "--jvm-flag", paramLabel = "FLAG", description = "A JVM flag, e.g. --jvm-flag=-XX:MaxRAMPercentage=75, for the Java app's entrypoint (repeatable).")
     List<String> jvmFlags = new ArrayList<>();
 
     @Option(names = "--entrypoint", paramLabel = "CMD",
-            description = "Entrypoint: a JSON array ['/bin/app','--flag'] or words split at spaces; '' clears the base's.")
+            description = "Entrypoint: a JSON array, in a shell '[\"/bin/app\",\"--flag\"]', or words split at spaces; '' clears the base's.")
     String entrypoint;
 
     @Option(names = "--cmd", paramLabel = "ARGS", description = "Default arguments (CMD), same forms as --entrypoint.")
@@ -84,11 +84,13 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--expose", paramLabel = "PORT[/PROTO]", description = "Port to expose (repeatable), e.g. 8080 or 53/udp.")
     List<String> expose = new ArrayList<>();
 
-    @Option(names = "--platform", paramLabel = "OS/ARCH", split = ",",
+    // The synopsis would show OS/ARCH[,OS/ARCH...], which the help's wrapping can cut at the comma.
+    @Option(names = "--platform", paramLabel = "OS/ARCH", split = ",", hideParamSyntax = true,
             description = "Platform(s) to build, e.g. linux/amd64,linux/arm64: several give an image index (the base must have them).")
     List<String> platforms = new ArrayList<>();
 
-    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "oci",
+    // Not FORMAT: picocli's completion script names its list of values after the label, and --output's is FORMAT.
+    @Option(names = "--format", paramLabel = "TYPE", defaultValue = "oci",
             description = "Manifest format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     ImageSpec.ImageFormat format = ImageSpec.ImageFormat.oci;
 
@@ -121,7 +123,8 @@ final class BuildCommand implements Callable<Integer> {
         BuiltImage built;
         try (var section = console.section("image_build", "Building " + imageSpec.target() + " from " + imageSpec.base())) {
             built = builder.build(imageSpec);
-            console.info(String.format(java.util.Locale.ROOT, "built %s@%s in %.1f s", built.image(), built.digest(), section.seconds()));
+            // The "built ..." line is the result, on stdout (below); stderr only says how long it took.
+            console.info(String.format(java.util.Locale.ROOT, "done in %.1f s", section.seconds()));
         }
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("image", built.image());
@@ -193,7 +196,7 @@ final class BuildCommand implements Callable<Integer> {
         try {
             return text.matches("\\d+") ? Instant.ofEpochSecond(Long.parseLong(text)) : Instant.parse(text);
         } catch (DateTimeParseException | NumberFormatException e) {
-            throw new InvalidInputException(from + " '" + text + "' is neither epoch seconds nor an RFC 3339 time such as 2026-01-02T03:04:05Z");
+            throw new UsageException(from + " '" + text + "' is neither epoch seconds nor an RFC 3339 time such as 2026-01-02T03:04:05Z");
         }
     }
 
@@ -205,12 +208,13 @@ final class BuildCommand implements Callable<Integer> {
                 var node = tools.jackson.databind.json.JsonMapper.builder().build().readTree(t);
                 var out = new ArrayList<String>();
                 node.forEach(n -> {
-                    if (!n.isString()) throw new InvalidInputException(option + " JSON array must hold strings only");
+                    if (!n.isString()) throw new UsageException(option + " JSON array must hold strings only");
                     out.add(n.asString());
                 });
                 return out;
             } catch (tools.jackson.core.JacksonException e) {
-                throw new InvalidInputException(option + " '" + text + "' starts with '[' but is not a JSON array of strings");
+                throw new UsageException(option + " '" + text + "' starts with '[' but is not a JSON array of strings: write it with double"
+                        + " quotes, in a shell " + option + " '[\"/bin/app\",\"--flag\"]', or as words: " + option + " '/bin/app --flag'");
             }
         }
         return List.of(t.split("\\s+"));
@@ -218,7 +222,7 @@ final class BuildCommand implements Callable<Integer> {
 
     private static String key(String kv, String option) {
         int eq = kv.indexOf('=');
-        if (eq <= 0) throw new InvalidInputException(option + " '" + kv + "' must be KEY=VALUE");
+        if (eq <= 0) throw new UsageException(option + " '" + kv + "' must be KEY=VALUE");
         return kv.substring(0, eq);
     }
 

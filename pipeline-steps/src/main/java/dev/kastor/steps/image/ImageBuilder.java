@@ -1,8 +1,5 @@
 package dev.kastor.steps.image;
 
-import dev.kastor.oci.Causes;
-import dev.kastor.oci.Scratch;
-import dev.kastor.steps.cli.CaTrust;
 import com.google.cloud.tools.jib.api.Containerizer;
 import com.google.cloud.tools.jib.api.Credential;
 import com.google.cloud.tools.jib.api.ImageReference;
@@ -18,10 +15,14 @@ import com.google.cloud.tools.jib.api.buildplan.ImageFormat;
 import com.google.cloud.tools.jib.api.buildplan.Port;
 import com.google.cloud.tools.jib.event.events.ProgressEvent;
 import com.google.cloud.tools.jib.event.progress.ProgressEventHandler;
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.Descriptor;
 import dev.kastor.oci.InvalidInputException;
 import dev.kastor.oci.KastorException;
+import dev.kastor.oci.Scratch;
+import dev.kastor.oci.UsageException;
 import dev.kastor.oci.auth.ResolvedCredentials;
+import dev.kastor.steps.cli.CaTrust;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -48,6 +49,10 @@ public final class ImageBuilder {
         default void progress(double fraction, List<String> running) {}
     }
 
+    /** jib colours its error lines, terminal or not. */
+    private static final java.util.regex.Pattern ANSI = java.util.regex.Pattern.compile("\\x1B\\[[0-9;]*[A-Za-z]");
+    private static final String BASE_DIGEST = "Using base image with digest:";
+
     private final RegistryAccess access;
     private final Listener listener;
     private final String toolVersion;
@@ -58,11 +63,13 @@ public final class ImageBuilder {
         this.toolVersion = toolVersion;
     }
 
-    /** Checks the local inputs (layer sources, platforms) without touching a registry; {@link #build} does it too. */
+    /** Checks the local inputs (layer sources, platforms, ports, working directory) without touching a registry; {@link #build} does it too. */
     public static void check(ImageSpec spec) {
+        spec.exposedPorts().forEach(ImageBuilder::port);
+        workdir(spec);
         var platforms = Platforms.parse(spec.platforms());
         if (platforms.size() > 1 && !(spec.target() instanceof ImageLocation.InRegistry)) {
-            throw new InvalidInputException("several --platform values make an image index, which only a registry target holds:"
+            throw new UsageException("several --platform values make an image index, which only a registry target holds:"
                     + " build one platform at a time for " + spec.target());
         }
         Layers.of(spec.javaApp(), spec.layers());
@@ -73,6 +80,7 @@ public final class ImageBuilder {
         check(spec);
         var platforms = Platforms.parse(spec.platforms());
         var layers = Layers.of(spec.javaApp(), spec.layers());
+        if (!access.insecure()) registryHosts(spec).forEach(host -> TlsProbe.check(host, access.caFile()));
         Path work = tempDir();
         try (var insecure = InsecureHttp.allow(access.insecure()); var trust = CaTrust.with(access.caFile())) {
             JibContainerBuilder jib = from(spec, work, platforms.size() == 1 ? spec.platforms().get(0) : null);
@@ -112,6 +120,15 @@ public final class ImageBuilder {
         } finally {
             Scratch.deleteQuietly(work); // a leftover temp directory is not worth failing a finished build for
         }
+    }
+
+    /** The registries a build talks to: the base's and the target's, each once. */
+    private static java.util.Set<String> registryHosts(ImageSpec spec) {
+        var hosts = new java.util.LinkedHashSet<String>();
+        for (ImageLocation l : List.of(spec.base(), spec.target())) {
+            if (l instanceof ImageLocation.InRegistry r) hosts.add(r.ref().host());
+        }
+        return hosts;
     }
 
     private BuiltImage result(ImageSpec spec, JibContainer result, Path tarOut) {
@@ -166,7 +183,7 @@ public final class ImageBuilder {
             case ImageLocation.InRegistry r -> Containerizer.to(registryImage(r.ref().withTag(r.ref().tag() == null ? "latest" : r.ref().tag())));
             case ImageLocation.OciLayoutDir l -> Containerizer.to(TarImage.at(tarOut).named(jibRef("kastor.local/image:" + (l.tag() == null ? "latest" : l.tag()))));
             case ImageLocation.TarFile t -> Containerizer.to(TarImage.at(tarOut).named(jibRef(tarName(spec))));
-            case ImageLocation.Scratch s -> throw new InvalidInputException("'scratch' is not a target");
+            case ImageLocation.Scratch s -> throw new UsageException("'scratch' is not a target");
         };
     }
 
@@ -188,7 +205,7 @@ public final class ImageBuilder {
         try {
             return ImageReference.parse(text);
         } catch (InvalidImageReferenceException e) {
-            throw new InvalidInputException("'" + text + "' is not an image reference jib accepts: " + e.getMessage(), e);
+            throw new UsageException("'" + text + "' is not an image reference jib accepts: " + e.getMessage(), e);
         }
     }
 
@@ -200,30 +217,41 @@ public final class ImageBuilder {
         spec.env().forEach(jib::addEnvironmentVariable);
         spec.labels().forEach(jib::addLabel);
         if (spec.user() != null) jib.setUser(spec.user());
-        if (spec.workdir() != null) {
-            if (!spec.workdir().startsWith("/")) throw new InvalidInputException("--workdir '" + spec.workdir() + "' must be an absolute path in the image");
-            jib.setWorkingDirectory(AbsoluteUnixPath.get(spec.workdir()));
-        }
+        if (spec.workdir() != null) jib.setWorkingDirectory(workdir(spec));
         for (String p : spec.exposedPorts()) jib.addExposedPort(port(p));
+    }
+
+    private static AbsoluteUnixPath workdir(ImageSpec spec) {
+        if (spec.workdir() == null) return null;
+        if (!spec.workdir().startsWith("/")) throw new UsageException("--workdir '" + spec.workdir() + "' must be an absolute path in the image");
+        return AbsoluteUnixPath.get(spec.workdir());
     }
 
     private static Port port(String text) {
         var m = java.util.regex.Pattern.compile("(\\d{1,5})(?:/(tcp|udp))?").matcher(text);
         if (!m.matches() || Integer.parseInt(m.group(1)) < 1 || Integer.parseInt(m.group(1)) > 65535) {
-            throw new InvalidInputException("--expose '" + text + "' is not PORT or PORT/tcp|udp, e.g. 8080 or 53/udp");
+            throw new UsageException("--expose '" + text + "' is not PORT or PORT/tcp|udp, e.g. 8080 or 53/udp");
         }
         return Port.parseProtocol(Integer.parseInt(m.group(1)), m.group(2) == null ? "tcp" : m.group(2));
     }
 
+    /**
+     * jib's log, filtered: its lifecycle lines restate Kastor's own input ("Container entrypoint set to ...") or are blank,
+     * and its errors restate the exception the build ends with ({@link JibFailures} says it once, plainly), so only
+     * the base image's digest and warnings (retries of a flaky registry) are passed on, without jib's ANSI colours.
+     */
     private void onLog(LogEvent e) {
+        String m = ANSI.matcher(e.getMessage()).replaceAll("").strip();
+        if (m.isEmpty()) return;
         switch (e.getLevel()) {
-            case ERROR, WARN -> {
+            case WARN -> {
                 // With --insecure-registry, jib's HTTPS-then-HTTP fallback is what the user asked for, not a warning.
-                String m = e.getMessage();
                 if (access.insecure() && (m.startsWith("Cannot verify server at") || m.contains("over HTTPS. Attempting again with HTTP"))) return;
                 listener.warn(m);
             }
-            case LIFECYCLE -> listener.log(e.getMessage());
+            case LIFECYCLE -> {
+                if (m.startsWith(BASE_DIGEST)) listener.log("base image digest " + m.substring(BASE_DIGEST.length()).strip());
+            }
             default -> { }
         }
     }

@@ -1,6 +1,6 @@
 package dev.kastor.steps.image;
 
-import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.UsageException;
 import java.nio.file.Path;
 
 /**
@@ -42,9 +42,9 @@ public sealed interface ImageLocation {
 
     /** Parses a location; relative paths are resolved against {@code workDir}. */
     static ImageLocation parse(String text, Path workDir, boolean asBase) {
-        if (text == null || text.isBlank()) throw new InvalidInputException("empty image location");
+        if (text == null || text.isBlank()) throw new UsageException("empty image location");
         if (text.equals("scratch")) {
-            if (!asBase) throw new InvalidInputException("'scratch' is a base image, not a target: give --to host/repo:tag, oci-layout:DIR:TAG or tar:FILE");
+            if (!asBase) throw new UsageException("'scratch' is a base image, not a target: give --to host/repo:tag, oci-layout:DIR:TAG or tar:FILE");
             return new Scratch();
         }
         if (text.startsWith(OCI_LAYOUT)) {
@@ -55,15 +55,15 @@ public sealed interface ImageLocation {
                 tag = rest.substring(colon + 1);
                 rest = rest.substring(0, colon);
             }
-            if (rest.isEmpty()) throw new InvalidInputException("'" + text + "' names no directory: expected oci-layout:DIR[:TAG], e.g. oci-layout:build/oci:app");
+            if (rest.isEmpty()) throw new UsageException("'" + text + "' names no directory: expected oci-layout:DIR[:TAG], e.g. oci-layout:build/oci:app");
             if (tag != null && !tag.matches("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")) {
-                throw new InvalidInputException("'" + tag + "' in '" + text + "' is not a valid tag: letters, digits, '_', '.' and '-', up to 128");
+                throw new UsageException("'" + tag + "' in '" + text + "' is not a valid tag: letters, digits, '_', '.' and '-', up to 128");
             }
             return new OciLayoutDir(workDir.resolve(rest).normalize(), tag);
         }
         if (text.startsWith(TAR)) {
             String file = text.substring(TAR.length());
-            if (file.isEmpty()) throw new InvalidInputException("'" + text + "' names no file: expected tar:FILE, e.g. tar:build/app.tar");
+            if (file.isEmpty()) throw new UsageException("'" + text + "' names no file: expected tar:FILE, e.g. tar:build/app.tar");
             return new TarFile(workDir.resolve(file).normalize());
         }
         return new InRegistry(ImageRef.parse(text));

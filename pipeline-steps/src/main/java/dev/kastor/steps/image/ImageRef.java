@@ -2,6 +2,7 @@ package dev.kastor.steps.image;
 
 import dev.kastor.oci.Digest;
 import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.UsageException;
 import dev.kastor.oci.registry.Reference;
 
 /**
@@ -15,13 +16,13 @@ public record ImageRef(Reference reference) {
 
     public static ImageRef parse(String text) {
         if (text == null || text.isBlank()) {
-            throw new InvalidInputException("empty image reference: expected e.g. " + EXAMPLE
+            throw new UsageException("empty image reference: expected e.g. " + EXAMPLE
                     + " (in GitLab CI, $CI_REGISTRY_IMAGE:$CI_COMMIT_SHA)");
         }
         String t = text.strip();
         if (t.startsWith(Reference.PREFIX)) t = t.substring(Reference.PREFIX.length());
         if (t.contains("://")) {
-            throw new InvalidInputException("'" + text + "' is not an image reference: give host/repository:tag without a scheme, e.g. " + EXAMPLE);
+            throw new UsageException("'" + text + "' is not an image reference: give host/repository:tag without a scheme, e.g. " + EXAMPLE);
         }
         String digest = null;
         int at = t.indexOf('@');
@@ -47,13 +48,13 @@ public record ImageRef(Reference reference) {
             try {
                 d = Digest.parse(digest);
             } catch (InvalidInputException e) {
-                throw new InvalidInputException("'" + text + "' has a malformed digest '" + digest + "': expected @sha256: and 64 lowercase hex digits", e);
+                throw new UsageException("'" + text + "' has a malformed digest '" + digest + "': expected @sha256: and 64 lowercase hex digits", e);
             }
         }
         try {
             return new ImageRef(new Reference(host, path, tag, d));
         } catch (InvalidInputException e) {
-            throw new InvalidInputException("'" + text + "' is not a valid image reference: " + e.getMessage(), e);
+            throw new UsageException("'" + text + "' is not a valid image reference: " + e.getMessage(), e);
         }
     }
 

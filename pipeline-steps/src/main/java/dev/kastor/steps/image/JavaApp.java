@@ -2,6 +2,7 @@ package dev.kastor.steps.image;
 
 import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.UsageException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -27,10 +28,10 @@ public record JavaApp(Path jar, List<Path> classpath, String mainClass, List<Str
     public JavaApp {
         classpath = List.copyOf(classpath);
         jvmFlags = List.copyOf(jvmFlags);
-        if (jar == null && classpath.isEmpty()) throw new InvalidInputException("a Java app needs --jar FILE or --classpath PATH");
-        if (jar != null && !classpath.isEmpty()) throw new InvalidInputException("--jar and --classpath do not go together: pick one");
+        if (jar == null && classpath.isEmpty()) throw new UsageException("a Java app needs --jar FILE or --classpath PATH");
+        if (jar != null && !classpath.isEmpty()) throw new UsageException("--jar and --classpath do not go together: pick one");
         if (jar == null && (mainClass == null || mainClass.isBlank())) {
-            throw new InvalidInputException("--classpath needs --main-class (the class with main), e.g. --main-class com.example.App");
+            throw new UsageException("--classpath needs --main-class (the class with main), e.g. --main-class com.example.App");
         }
     }
 

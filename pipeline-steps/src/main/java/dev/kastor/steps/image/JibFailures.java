@@ -81,7 +81,7 @@ final class JibFailures {
             c = ResolvedCredentials.anonymous();
         }
         return c.isAnonymous()
-                ? "no credentials for this host: set CI_REGISTRY_USER/CI_REGISTRY_PASSWORD (GitLab's registry), DOCKER_AUTH_CONFIG, or --creds"
+                ? c.missingHint()
                 : "credentials of " + c + " were refused: check the user, password or token and its scope (read and write registry)";
     }
 }

@@ -38,6 +38,8 @@ public final class KastorImages implements Callable<Integer> {
     /** The non-root user (and group) of distroless images; no home directory, nothing writable but /tmp. */
     public static final String USER = "65532:65532";
     public static final String DEFAULT_BASE = "eclipse-temurin:21-jre";
+    /** The kastor CLI's bash completion script and man pages, written by the build as below /usr/share (ShellDocs). */
+    static final String SHARE = "pipeline-steps/target/share";
     static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto");
 
     /**
@@ -47,7 +49,8 @@ public final class KastorImages implements Callable<Integer> {
      * @param jar the jar's file name, relative to the project root
      * @param title and {@code description} become OCI labels
      * @param ports ports the program listens on
-     * @param launcher install {@code /usr/local/bin/<name>} so a CI job's script can call it by name
+     * @param launcher install {@code /usr/local/bin/<name>} so a CI job's script can call it by name, with its bash completion
+     *     and man pages ({@link #SHARE})
      * @param fastStart serial GC and C1 only: right for a CLI step, wrong for a long-running server
      */
     public record Definition(String name, String jar, String title, String description, List<Integer> ports, boolean launcher, boolean fastStart) {
@@ -165,7 +168,7 @@ public final class KastorImages implements Callable<Integer> {
         return 0;
     }
 
-    /** The build of one image: base, jar layer, launcher layer, optional class-data archive, config and labels. */
+    /** The build of one image: base, jar layer, launcher and shell completion/man page layers, optional class-data archive, config and labels. */
     ImageSpec spec(Definition d, Path rootDir, Path archive) {
         Path jar = rootDir.resolve(d.jar());
         if (!Files.isRegularFile(jar)) {
@@ -184,6 +187,9 @@ public final class KastorImages implements Callable<Integer> {
         String archiveFlag = null;
         if (d.launcher()) {
             b.layer(new LayerSpec(d.name() + " launcher", launcher(d, archive), "/usr/local/bin/" + d.name(), "755"));
+            Path share = rootDir.resolve(SHARE);
+            if (!Files.isDirectory(share)) throw new InvalidInputException(share + " is not built: run ./mvnw -B -DskipTests package first");
+            b.layer(new LayerSpec(d.name() + " completion and man pages", share, "/usr/share", "644"));
             if (archive != null) {
                 boolean aot = archive.getFileName().toString().endsWith(".aot");
                 String inImage = "/app/" + d.name() + (aot ? ".aot" : ".jsa");

@@ -1,6 +1,6 @@
 package dev.kastor.steps.image;
 
-import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.UsageException;
 import java.nio.file.Path;
 
 /**
@@ -15,10 +15,10 @@ import java.nio.file.Path;
 public record LayerSpec(String name, Path source, String destination, String mode) {
     public LayerSpec {
         if (!destination.startsWith("/")) {
-            throw new InvalidInputException("layer destination '" + destination + "' is not absolute: write it as /path/in/image, e.g. --layer build/app:/app");
+            throw new UsageException("layer destination '" + destination + "' is not absolute: write it as /path/in/image, e.g. --layer build/app:/app");
         }
         if (mode != null && !mode.matches("[0-7]{3,4}")) {
-            throw new InvalidInputException("layer mode '" + mode + "' is not octal permissions such as 644 or 755");
+            throw new UsageException("layer mode '" + mode + "' is not octal permissions such as 644 or 755");
         }
     }
 
@@ -33,7 +33,7 @@ public record LayerSpec(String name, Path source, String destination, String mod
         }
         int colon = rest.lastIndexOf(':');
         if (colon <= 0 || colon == rest.length() - 1) {
-            throw new InvalidInputException("--layer '" + text + "' must be SRC:DEST[:MODE], e.g. --layer build/dist:/app or --layer bin/run.sh:/usr/local/bin/run:755");
+            throw new UsageException("--layer '" + text + "' must be SRC:DEST[:MODE], e.g. --layer build/dist:/app or --layer bin/run.sh:/usr/local/bin/run:755");
         }
         String src = rest.substring(0, colon);
         return new LayerSpec(src, workDir.resolve(src).normalize(), rest.substring(colon + 1), mode);

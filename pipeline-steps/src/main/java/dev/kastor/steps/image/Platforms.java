@@ -1,7 +1,7 @@
 package dev.kastor.steps.image;
 
 import com.google.cloud.tools.jib.api.buildplan.Platform;
-import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.UsageException;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -19,11 +19,11 @@ final class Platforms {
         for (String t : texts) {
             String[] parts = t.split("/");
             if (parts.length < 2 || parts.length > 3 || !OS.contains(parts[0]) || !ARCH.contains(parts[1])) {
-                throw new InvalidInputException("unknown platform '" + t + "': expected os/arch such as linux/amd64 or linux/arm64"
+                throw new UsageException("unknown platform '" + t + "': expected os/arch such as linux/amd64 or linux/arm64"
                         + " (os one of " + new java.util.TreeSet<>(OS) + ", arch one of " + new java.util.TreeSet<>(ARCH) + ")");
             }
             if (parts.length == 3) {
-                throw new InvalidInputException("platform '" + t + "': variants are not supported by the image builder; give os/arch, e.g. " + parts[0] + "/" + parts[1]);
+                throw new UsageException("platform '" + t + "': variants are not supported by the image builder; give os/arch, e.g. " + parts[0] + "/" + parts[1]);
             }
             out.add(new Platform(parts[1], parts[0]));
         }

@@ -23,16 +23,23 @@ import java.util.Map;
  * {@code ~/.kube/config}. Read from the command's {@link Context}, never from the JVM's environment.
  */
 public final class Kubeconfig {
+    /** How a job gets a kubeconfig, for every message about a missing, empty or context-less one. */
+    static final String HOW_TO_GET_ONE = "in GitLab CI, GitLab sets KUBECONFIG for a job when an agent shares itself with the job's project"
+            + " (ci_access in the agent's .gitlab/agents/<name>/config.yaml); with a self-hosted Kastor KAS, write one with"
+            + " 'kastor kube kubeconfig'; or pass --kubeconfig FILE";
+
     private final List<AgentContext> contexts;
     private final Map<String, String> contents; // file -> text, to build a client config for one of its contexts
     private final String current;
     private final String source;
+    private final List<Path> empty; // files of a KUBECONFIG list that hold nothing, named when no context is found
 
-    private Kubeconfig(List<AgentContext> contexts, Map<String, String> contents, String current, String source) {
+    private Kubeconfig(List<AgentContext> contexts, Map<String, String> contents, String current, String source, List<Path> empty) {
         this.contexts = contexts;
         this.contents = contents;
         this.current = current;
         this.source = source;
+        this.empty = empty;
     }
 
     public static Kubeconfig load(Context ctx, String explicit) {
@@ -43,7 +50,7 @@ public final class Kubeconfig {
             source = "--kubeconfig " + explicit;
         } else if (ctx.env("KUBECONFIG") != null) {
             for (String p : ctx.env("KUBECONFIG").split(":")) if (!p.isBlank()) files.add(ctx.path(p));
-            source = "KUBECONFIG";
+            source = "KUBECONFIG=" + ctx.env("KUBECONFIG");
         } else {
             files.add(ctx.home().resolve(".kube/config"));
             source = "~/.kube/config";
@@ -51,13 +58,12 @@ public final class Kubeconfig {
         var contexts = new ArrayList<AgentContext>();
         var seen = new java.util.HashSet<String>();
         var contents = new LinkedHashMap<String, String>();
+        var empty = new ArrayList<Path>();
         String current = null;
+        boolean single = explicit != null || files.size() == 1;
         for (Path f : files) {
             if (!Files.isRegularFile(f)) {
-                if (explicit != null || files.size() == 1) {
-                    throw new InvalidInputException("no kubeconfig at " + f + " (from " + source + "): in GitLab CI, give the job an agent"
-                            + " (ci_access in the agent's config file) so GitLab injects KUBECONFIG, or pass --kubeconfig FILE");
-                }
+                if (single) throw new InvalidInputException("no kubeconfig at " + f + " (from " + source + "): " + HOW_TO_GET_ONE);
                 continue;
             }
             String text;
@@ -72,6 +78,11 @@ public final class Kubeconfig {
             } catch (RuntimeException e) {
                 throw new InvalidInputException("kubeconfig " + f + " is not valid YAML kubeconfig: " + firstLine(Causes.describe(e)), e);
             }
+            if (model == null) { // no YAML document at all: an empty file, or only comments
+                if (single) throw new InvalidInputException("kubeconfig " + f + " (from " + source + ") is empty: " + HOW_TO_GET_ONE);
+                empty.add(f); // kubectl skips an empty file of a list too
+                continue;
+            }
             contents.put(f.toString(), text);
             if (current == null && model.getCurrentContext() != null && !model.getCurrentContext().isBlank()) current = model.getCurrentContext();
             for (NamedContext nc : nullSafe(model.getContexts())) {
@@ -79,7 +90,7 @@ public final class Kubeconfig {
                 contexts.add(describe(nc, model, f));
             }
         }
-        return new Kubeconfig(List.copyOf(contexts), contents, current, source);
+        return new Kubeconfig(List.copyOf(contexts), contents, current, source, List.copyOf(empty));
     }
 
     private static AgentContext describe(NamedContext nc, io.fabric8.kubernetes.api.model.Config model, Path file) {
@@ -112,7 +123,7 @@ public final class Kubeconfig {
         return contexts.stream().filter(AgentContext::isAgent).toList();
     }
 
-    /** Where the contexts came from, for messages: {@code KUBECONFIG}, {@code --kubeconfig FILE}, {@code ~/.kube/config}. */
+    /** Where the contexts came from, for messages: {@code KUBECONFIG=FILE[:FILE...]}, {@code --kubeconfig FILE}, {@code ~/.kube/config}. */
     public String source() {
         return source;
     }
@@ -126,6 +137,10 @@ public final class Kubeconfig {
      * else the current context when there is no agent context at all. Anything ambiguous is an error listing the choices.
      */
     public AgentContext select(String asked, String askedFrom) {
+        if (contexts.isEmpty()) {
+            throw new InvalidInputException(source + " has no contexts" + (asked == null ? "" : " (" + askedFrom + " asks for '" + asked + "')")
+                    + (empty.isEmpty() ? "" : "; empty: " + String.join(", ", empty.stream().map(Path::toString).toList())) + ": " + HOW_TO_GET_ONE);
+        }
         if (asked != null) {
             for (AgentContext c : contexts) if (c.name().equals(asked)) return c;
             throw new InvalidInputException("no context '" + asked + "' (from " + askedFrom + ") in " + source + "; it has: " + names(contexts)
@@ -141,7 +156,7 @@ public final class Kubeconfig {
             for (AgentContext c : contexts) if (c.name().equals(current)) return c;
         }
         if (contexts.size() == 1) return contexts.get(0);
-        throw new InvalidInputException(source + " has no agent context" + (contexts.isEmpty() ? "" : " (contexts: " + names(contexts) + ")")
+        throw new InvalidInputException(source + " has no agent context (contexts: " + names(contexts) + ")"
                 + "; in GitLab CI the job's project must be listed in the agent's ci_access, or pick a context with --agent");
     }
 

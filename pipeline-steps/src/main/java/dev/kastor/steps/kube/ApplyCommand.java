@@ -1,6 +1,6 @@
 package dev.kastor.steps.kube;
 
-import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.UsageException;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.cli.OutputFlags;
@@ -19,8 +19,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "apply", description = {
-        "Server-side apply of manifests through the agent (field manager kastor, conflicts forced):",
-        "CRDs and Namespaces first, then the rest. Every document is checked first (YAML, apiVersion, kind, name,",
+        "Server-side apply manifests through the agent, CRDs and Namespaces first.", "",
+        "Field manager kastor, conflicts forced. Every document is checked first (YAML, apiVersion, kind, name,",
         "a kind the cluster serves): one bad document and nothing is applied. Input must be UTF-8; limits: 256 MiB per",
         "file or stdin, 8 MiB per document, 250 levels of nesting.", "",
         "Examples:",
@@ -60,7 +60,7 @@ final class ApplyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        if (prune && inventory == null) throw new InvalidInputException("--prune needs --inventory NAME: Kastor prunes only what an inventory it wrote lists");
+        if (prune && inventory == null) throw new UsageException("--prune needs --inventory NAME: Kastor prunes only what an inventory it wrote lists");
         var console = new Console(ctx, output.json());
         ManifestReader reader = inputs.read(ctx, console);
         try (KubeConnection conn = agent.connect(ctx, console)) {

@@ -19,8 +19,8 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
 @Command(name = "diff", description = {
-        "Show what 'kastor kube apply' would change: each object is server-side applied as a dry run",
-        "and compared with the live one.",
+        "Show what 'kastor kube apply' would change.", "",
+        "Each object is server-side applied as a dry run and compared with the live one.",
         "Exit 3 when there are differences, 0 when none (like kubectl diff).", "",
         "Example: kastor kube diff deploy/", ""})
 final class DiffCommand implements Callable<Integer> {

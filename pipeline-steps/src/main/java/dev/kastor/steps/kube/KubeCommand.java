@@ -4,8 +4,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 @Command(name = "kube", description = {
-        "Push-based deploy through the GitLab agent tunnel: only the Kubernetes API, through the context the job was given",
-        "(the KUBECONFIG GitLab injects, or Kastor's KAS). Pick the agent with --agent PATH:NAME or KASTOR_AGENT.", ""},
+        "Deploy through the GitLab agent tunnel, with nothing but the Kubernetes API.", "",
+        "Push-based, through the context the job was given (the KUBECONFIG GitLab injects, or Kastor's KAS).",
+        "Pick the agent with --agent PATH:NAME or KASTOR_AGENT.", ""},
         subcommands = {ContextsCommand.class, ApplyCommand.class, DiffCommand.class, KubeconfigCommand.class})
 public final class KubeCommand implements Runnable {
     @CommandLine.Spec

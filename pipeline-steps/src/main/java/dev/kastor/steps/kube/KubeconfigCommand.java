@@ -37,8 +37,9 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code default_namespace}. The agents come from KAS ({@code GET /api/v1/job/agents} with {@code JOB-TOKEN}).
  */
 @Command(name = "kubeconfig", mixinStandardHelpOptions = true, description = {
-        "Write the KUBECONFIG GitLab injects into jobs, for a self-hosted Kastor KAS (kastor-kas): one context per agent",
-        "this job may use, named <config project>:<agent>, going through the KAS k8s proxy with the job's token.",
+        "Write the KUBECONFIG GitLab injects into jobs, for a self-hosted Kastor KAS.", "",
+        "One context per agent this job may use, named <config project>:<agent>, going through the k8s proxy of KAS",
+        "(kastor-kas) with the job's token.",
         "",
         "Example (in a job):  kastor kube kubeconfig --kas-api https://kas.example.com:8153 --file kubeconfig --dotenv kube.env",
         "                     export KUBECONFIG=$PWD/kubeconfig; kubectl --context group/project:prod get pods",

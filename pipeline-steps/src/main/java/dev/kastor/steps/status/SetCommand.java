@@ -1,6 +1,6 @@
 package dev.kastor.steps.status;
 
-import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.UsageException;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.cli.OutputFlags;
@@ -33,7 +33,7 @@ final class SetCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        if (!CommitStatus.STATES.contains(state)) throw new InvalidInputException("--state " + state + ": one of " + String.join(", ", CommitStatus.STATES));
+        if (!CommitStatus.STATES.contains(state)) throw new UsageException("--state " + state + ": one of " + String.join(", ", CommitStatus.STATES));
         CommitStatus t = flags.template(ctx);
         var s = new CommitStatus(t.sha(), state, name, t.ref(), t.targetUrl(), description, t.pipelineId());
         var console = new Console(ctx, output.json());

@@ -2,6 +2,7 @@ package dev.kastor.steps.status;
 
 import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.UsageException;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
 import java.io.IOException;
@@ -48,7 +49,7 @@ public final class StatusFlags {
     CommitStatus template(Context ctx) {
         String commit = or(sha, ctx.env("CI_COMMIT_SHA"));
         if (commit == null) throw new InvalidInputException("which commit? pass --sha or run in GitLab CI (CI_COMMIT_SHA)");
-        if (!commit.matches("[0-9a-f]{7,64}")) throw new InvalidInputException("--sha " + commit + " is not a commit sha");
+        if (!commit.matches("[0-9a-f]{7,64}")) throw new UsageException("--sha " + commit + " is not a commit sha");
         String target = or(targetUrl, or(ctx.env("CI_ENVIRONMENT_URL"), ctx.env("CI_JOB_URL")));
         return new CommitStatus(commit, null, null, or(ref, ctx.env("CI_COMMIT_REF_NAME")), target, null, or(pipelineId, ctx.env("CI_PIPELINE_ID")));
     }
