@@ -18,8 +18,6 @@ import dev.kastor.bridge.kubeapi.server.AccessAs;
 import dev.kastor.bridge.server.KasConfig;
 import dev.kastor.oci.MediaTypes;
 import io.netty.handler.ssl.SslContextBuilder;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -360,21 +358,9 @@ class InstallManifestsTest {
     }
 
     private String kasStdout(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        var out = new ByteArrayOutputStream();
-        var err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        int exit;
-        try {
-            exit = KasMain.run(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        assertThat(exit).as(err.toString(StandardCharsets.UTF_8)).isZero();
-        return out.toString(StandardCharsets.UTF_8);
+        Cli.Run run = Cli.kas(args);
+        assertThat(run.exit()).as(run.err()).isZero();
+        return run.out();
     }
 
     private static String configOf(List<JsonNode> objects) {

@@ -127,7 +127,8 @@ public record CreationTime(Instant instant, Origin origin, String detail) {
         }
     }
 
-    private static Instant fromEpoch(String text) {
+    /** {@code SOURCE_DATE_EPOCH}'s value as an instant; a value that is not whole seconds is a usage error naming it. */
+    public static Instant fromEpoch(String text) {
         String seconds = text.strip();
         try {
             if (seconds.matches("\\d{1,19}")) return Instant.ofEpochSecond(Long.parseLong(seconds));

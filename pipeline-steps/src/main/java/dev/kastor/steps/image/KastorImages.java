@@ -201,7 +201,7 @@ public final class KastorImages implements Callable<Integer> {
         // The jib cache of `kastor image build` must be writable by 65532, which has no home directory.
         if (d.name().equals("kastor")) b.env("KASTOR_CACHE_DIR", "/tmp/kastor-cache");
         d.ports().forEach(p -> b.expose(String.valueOf(p)));
-        Instant created = ctx.env("SOURCE_DATE_EPOCH") != null ? Instant.ofEpochSecond(Long.parseLong(ctx.env("SOURCE_DATE_EPOCH"))) : Instant.EPOCH;
+        Instant created = ctx.env("SOURCE_DATE_EPOCH") != null ? dev.kastor.oci.flux.CreationTime.fromEpoch(ctx.env("SOURCE_DATE_EPOCH")) : Instant.EPOCH;
         b.creationTime(created);
         ImageLabels.fromCi(ctx, created).forEach(b::label);
         b.label("org.opencontainers.image.title", d.title());

@@ -68,4 +68,12 @@ class ImageRefTest {
         assertThatThrownBy(() -> LayerSpec.parse("site", wd)).hasMessageContaining("SRC:DEST");
         assertThatThrownBy(() -> LayerSpec.parse("site:srv", wd)).hasMessageContaining("not absolute");
     }
+
+    @Test
+    void anEmptyDigestAfterTheAtIsAUsageErrorSayingWhereTheDigestUsuallyComesFrom() {
+        assertThatThrownBy(() -> ImageRef.parse("registry.example.com/group/app@"))
+                .isInstanceOf(dev.kastor.oci.UsageException.class)
+                .hasMessageContaining("empty digest after '@'").hasMessageContaining("KASTOR_IMAGE_DIGEST")
+                .hasMessageNotContaining("malformed");
+    }
 }
