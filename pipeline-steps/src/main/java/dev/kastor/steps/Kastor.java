@@ -26,7 +26,7 @@ import picocli.CommandLine.ScopeType;
                 CompletionCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:the step failed (message on stderr says what and how to fix)",
-                "2:usage error (unknown option, missing argument, malformed option value)", "3:kastor artifact diff / kube diff found differences",
+                "2:usage error (unknown option, missing or empty argument, malformed option or variable value)", "3:kastor artifact diff / kube diff found differences",
                 "4:timed out waiting (flux wait, kube apply --wait): not failed, not done yet"},
         footer = {"", "GitLab CI variables (CI_REGISTRY, CI_COMMIT_SHA, ...) fill the defaults. Docs: README.md",
                 OptionVariables.RULE, OptionVariables.RULE_CONTINUED})
