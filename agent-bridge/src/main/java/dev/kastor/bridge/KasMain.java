@@ -1,11 +1,11 @@
 package dev.kastor.bridge;
 
 import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
-import dev.kastor.bridge.server.Kas;
-import dev.kastor.bridge.server.KasConfig;
 import dev.kastor.bridge.registration.RegistrationDefaults;
+import dev.kastor.bridge.server.Kas;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,8 +13,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -22,6 +20,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /** Entry point of {@code kastor-kas}, the agent server: {@code serve}, and {@code agent register|list|revoke}. */
 @Command(name = "kastor-kas", mixinStandardHelpOptions = true, versionProvider = Launch.Version.class,

@@ -14,8 +14,8 @@ import static dev.kastor.bridge.InstallManifests.strings;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.kubeapi.server.AccessAs;
-import dev.kastor.bridge.server.KasConfig;
 import dev.kastor.oci.MediaTypes;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.net.URI;

@@ -18,7 +18,7 @@ public interface KasModule extends AutoCloseable {
 
     /**
      * gRPC services agents call on the agent port. A call reaches them only with a valid agent token; the agent is
-     * {@link dev.kastor.bridge.tunnel.server.AgentAuthInterceptor#agentId()}.
+     * {@code AgentAuthInterceptor.agentId()} of the tunnel feature (which knows no module).
      */
     default List<BindableService> agentServices() {
         return List.of();

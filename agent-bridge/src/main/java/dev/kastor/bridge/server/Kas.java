@@ -9,6 +9,7 @@ import dev.kastor.bridge.api.ApiResponse;
 import dev.kastor.bridge.api.ApiServer;
 import dev.kastor.bridge.config.server.ConfigServerModule;
 import dev.kastor.bridge.config.server.StandaloneJobAuthorizer;
+import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.kubeapi.server.GitLabJobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.K8sProxyServer;

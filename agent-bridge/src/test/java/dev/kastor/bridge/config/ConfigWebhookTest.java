@@ -6,7 +6,7 @@ import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.GitHttpServer;
 import dev.kastor.bridge.agent.Agent;
 import dev.kastor.bridge.config.agent.ConfigAgentModule;
-import dev.kastor.bridge.server.KasConfig;
+import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.testing.Programs;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -8,7 +8,7 @@ import dev.kastor.bridge.Upstream;
 import dev.kastor.bridge.agent.Agent;
 import dev.kastor.bridge.config.agent.ConfigAgentModule;
 import dev.kastor.bridge.config.server.ConfigServerModule;
-import dev.kastor.bridge.server.KasConfig;
+import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.testing.GitLabApiStandIn;
 import dev.kastor.testing.Programs;
 import java.net.URI;

@@ -1,5 +1,6 @@
 package dev.kastor.bridge.server;
 
+import dev.kastor.bridge.kascfg.KasConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Bridge;

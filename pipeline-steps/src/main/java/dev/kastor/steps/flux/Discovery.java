@@ -1,6 +1,7 @@
 package dev.kastor.steps.flux;
 
 import dev.kastor.oci.InvalidInputException;
+import dev.kastor.steps.k8s.Conditions;
 import dev.kastor.steps.k8s.KubeConnection;
 import dev.kastor.steps.k8s.ObjectRef;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;

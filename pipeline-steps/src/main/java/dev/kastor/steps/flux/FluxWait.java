@@ -2,10 +2,14 @@ package dev.kastor.steps.flux;
 
 import dev.kastor.oci.Causes;
 import dev.kastor.steps.cli.TimedOutException;
-import dev.kastor.steps.flux.Verdict.Phase;
+import dev.kastor.steps.k8s.Conditions;
+import dev.kastor.steps.k8s.Durations;
 import dev.kastor.steps.k8s.KubeConnection;
 import dev.kastor.steps.k8s.KubeException;
 import dev.kastor.steps.k8s.ObjectRef;
+import dev.kastor.steps.k8s.SyncListener;
+import dev.kastor.steps.k8s.Verdict.Phase;
+import dev.kastor.steps.k8s.Verdict;
 import dev.kastor.steps.k8s.WatchedObjects;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import java.time.Duration;

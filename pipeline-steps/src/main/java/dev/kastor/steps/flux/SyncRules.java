@@ -1,7 +1,9 @@
 package dev.kastor.steps.flux;
 
-import dev.kastor.steps.flux.Conditions.Condition;
-import dev.kastor.steps.flux.Verdict.Phase;
+import dev.kastor.steps.k8s.Conditions.Condition;
+import dev.kastor.steps.k8s.Conditions;
+import dev.kastor.steps.k8s.Verdict.Phase;
+import dev.kastor.steps.k8s.Verdict;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 
 /**

@@ -1,7 +1,7 @@
 package dev.kastor.steps.kube;
 
-import dev.kastor.steps.flux.Conditions;
-import dev.kastor.steps.flux.Conditions.Condition;
+import dev.kastor.steps.k8s.Conditions.Condition;
+import dev.kastor.steps.k8s.Conditions;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 
 /**

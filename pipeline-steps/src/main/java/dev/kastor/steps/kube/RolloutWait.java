@@ -3,7 +3,7 @@ package dev.kastor.steps.kube;
 import dev.kastor.oci.Causes;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.TimedOutException;
-import dev.kastor.steps.flux.Durations;
+import dev.kastor.steps.k8s.Durations;
 import dev.kastor.steps.k8s.KubeConnection;
 import dev.kastor.steps.k8s.KubeException;
 import dev.kastor.steps.k8s.ObjectRef;

@@ -2,9 +2,9 @@ package dev.kastor.steps.status;
 
 import dev.kastor.oci.KastorException;
 import dev.kastor.steps.cli.Console;
-import dev.kastor.steps.flux.SyncListener;
-import dev.kastor.steps.flux.Verdict;
 import dev.kastor.steps.k8s.ObjectRef;
+import dev.kastor.steps.k8s.SyncListener;
+import dev.kastor.steps.k8s.Verdict;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;

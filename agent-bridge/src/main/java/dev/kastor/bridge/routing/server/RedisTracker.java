@@ -1,14 +1,14 @@
 package dev.kastor.bridge.routing.server;
 
+import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.routing.RoutingDefaults;
-import dev.kastor.bridge.server.KasConfig;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
-import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisCredentials;
 import io.lettuce.core.RedisCredentialsProvider;
 import io.lettuce.core.RedisURI;

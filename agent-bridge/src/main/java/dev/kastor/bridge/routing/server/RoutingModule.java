@@ -1,11 +1,11 @@
 package dev.kastor.bridge.routing.server;
 
+import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.listener.GrpcConnectionsPerAddress;
 import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
 import dev.kastor.bridge.routing.RoutingDefaults;
-import dev.kastor.bridge.server.KasConfig;
 import dev.kastor.bridge.tunnel.server.TunnelFinder;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
 import io.grpc.Server;

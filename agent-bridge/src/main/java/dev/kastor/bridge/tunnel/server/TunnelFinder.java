@@ -4,7 +4,7 @@ import java.time.Duration;
 
 /**
  * Finds a tunnel to an agent for one proxied request. The single-node finder is {@link #local}; a multi-replica KAS
- * also looks at the other replicas ({@code dev.kastor.bridge.routing.server.RoutingTunnelFinder}).
+ * also looks at the other replicas (the routing feature's finder, which builds on this package, not the other way).
  */
 public interface TunnelFinder {
     /**

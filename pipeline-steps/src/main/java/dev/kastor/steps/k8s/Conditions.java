@@ -1,4 +1,4 @@
-package dev.kastor.steps.flux;
+package dev.kastor.steps.k8s;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.kastor.bridge.server;
+package dev.kastor.bridge.kascfg;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.kastor.bridge.server;
+package dev.kastor.bridge.kascfg;
 
 import dev.kastor.bridge.config.ConfigDefaults;
 import dev.kastor.bridge.observability.Causes;

@@ -1,6 +1,5 @@
-package dev.kastor.steps.flux;
+package dev.kastor.steps.k8s;
 
-import dev.kastor.steps.k8s.ObjectRef;
 import io.fabric8.kubernetes.api.model.Event;
 
 /** Told what a wait sees: each change of an object's verdict (never the same one twice in a row) and Flux's events. */

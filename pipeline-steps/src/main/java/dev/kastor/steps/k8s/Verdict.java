@@ -1,4 +1,4 @@
-package dev.kastor.steps.flux;
+package dev.kastor.steps.k8s;
 
 /** Where one waited object stands with respect to the pushed digest, and why (for logs, statuses and timeouts). */
 public record Verdict(Phase phase, String reason) {

@@ -1,4 +1,4 @@
-package dev.kastor.steps.flux;
+package dev.kastor.steps.k8s;
 
 import dev.kastor.oci.UsageException;
 import java.time.Duration;
