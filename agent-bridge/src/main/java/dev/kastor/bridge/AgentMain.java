@@ -1,7 +1,7 @@
 package dev.kastor.bridge;
 
-import dev.kastor.bridge.agent.Agent;
-import dev.kastor.bridge.agent.InClusterUpstream;
+import dev.kastor.bridge.agentapp.Agent;
+import dev.kastor.bridge.agentapp.InClusterUpstream;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
 import java.io.File;

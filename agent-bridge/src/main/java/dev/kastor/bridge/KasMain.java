@@ -5,7 +5,7 @@ import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.registration.RegistrationDefaults;
-import dev.kastor.bridge.server.Kas;
+import dev.kastor.bridge.kasapp.Kas;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -2,7 +2,7 @@ package dev.kastor.bridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
 import java.io.IOException;

@@ -1,12 +1,12 @@
 package dev.kastor.bridge;
 
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.agents.AgentStore;
 import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.registration.agent.RegistrationSettings;
-import dev.kastor.bridge.server.Kas;
+import dev.kastor.bridge.kasapp.Kas;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
 import dev.kastor.testing.GitLabApiStandIn;
 import java.io.ByteArrayOutputStream;

@@ -3,7 +3,7 @@ package dev.kastor.bridge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

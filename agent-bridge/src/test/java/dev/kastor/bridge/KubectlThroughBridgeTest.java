@@ -2,7 +2,7 @@ package dev.kastor.bridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.mockwebserver.http.Dispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;

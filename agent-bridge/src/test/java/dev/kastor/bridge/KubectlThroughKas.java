@@ -1,6 +1,6 @@
 package dev.kastor.bridge;
 
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;

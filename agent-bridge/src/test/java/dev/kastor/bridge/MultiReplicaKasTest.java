@@ -2,7 +2,7 @@ package dev.kastor.bridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.routing.rpc.PrivateApiGrpc;
 import dev.kastor.bridge.routing.server.PrivateApiJwt;
 import dev.kastor.bridge.tunnel.rpc.AgentFrame;

@@ -1,6 +1,6 @@
 package dev.kastor.bridge;
 
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
 import java.io.InputStream;
 import java.io.OutputStream;

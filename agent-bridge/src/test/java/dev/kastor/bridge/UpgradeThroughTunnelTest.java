@@ -2,7 +2,7 @@ package dev.kastor.bridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;

@@ -1,7 +1,7 @@
 package dev.kastor.citemplates;
 
 import dev.kastor.bridge.Bridge;
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.steps.FluxControllersStandIn;
 import dev.kastor.steps.KubeStandIn;
 import dev.kastor.testing.GitLabApiStandIn;

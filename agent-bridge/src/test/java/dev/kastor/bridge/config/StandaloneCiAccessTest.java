@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.GitHttpServer;
 import dev.kastor.bridge.Upstream;
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.config.agent.ConfigAgentModule;
 import dev.kastor.bridge.config.server.ConfigServerModule;
 import dev.kastor.bridge.kascfg.KasConfig;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.TcpRelay;
 import dev.kastor.bridge.Upstream;
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.registration.agent.RegistrationSettings;
 import dev.kastor.testing.SelfSignedCert;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.Upstream;
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.cli.Errors;
 import dev.kastor.testing.SelfSignedCert;

@@ -3,7 +3,7 @@ package dev.kastor.bridge.kubeapi.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Bridge;
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.registration.agent.RegistrationSettings;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.kubeapi.KubeApiDefaults;
-import dev.kastor.bridge.server.Kas;
+import dev.kastor.bridge.kasapp.Kas;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.Upstream;
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.Upstream;
-import dev.kastor.bridge.agent.Agent;
-import dev.kastor.bridge.server.Kas;
+import dev.kastor.bridge.agentapp.Agent;
+import dev.kastor.bridge.kasapp.Kas;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.Upstream;
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.kubeapi.KubeApiDefaults;
-import dev.kastor.bridge.server.Kas;
+import dev.kastor.bridge.kasapp.Kas;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;

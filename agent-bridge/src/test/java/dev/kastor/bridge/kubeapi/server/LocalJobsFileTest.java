@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kastor.bridge.Upstream;
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.registration.agent.RegistrationSettings;
-import dev.kastor.bridge.server.Kas;
+import dev.kastor.bridge.kasapp.Kas;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -6,7 +6,7 @@ import com.google.protobuf.ByteString;
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.RedisServer;
 import dev.kastor.bridge.Upstream;
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
 import dev.kastor.bridge.tunnel.rpc.Header;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.Upstream;
-import dev.kastor.bridge.agent.Agent;
+import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.agents.Hashes;
 import dev.kastor.bridge.observability.JsonLog;
 import java.io.ByteArrayOutputStream;

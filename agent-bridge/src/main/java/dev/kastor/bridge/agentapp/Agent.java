@@ -1,4 +1,4 @@
-package dev.kastor.bridge.agent;
+package dev.kastor.bridge.agentapp;
 
 import dev.kastor.bridge.config.agent.ConfigAgentModule;
 import dev.kastor.bridge.kubeapi.agent.KubeApiForwarder;

@@ -1,4 +1,4 @@
-package dev.kastor.bridge.server;
+package dev.kastor.bridge.kasapp;
 
 import dev.kastor.bridge.kascfg.KasConfig;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,4 +1,4 @@
-package dev.kastor.bridge.agent;
+package dev.kastor.bridge.agentapp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

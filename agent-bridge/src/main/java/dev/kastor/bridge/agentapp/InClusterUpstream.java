@@ -1,4 +1,4 @@
-package dev.kastor.bridge.agent;
+package dev.kastor.bridge.agentapp;
 
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import io.fabric8.kubernetes.client.Config;

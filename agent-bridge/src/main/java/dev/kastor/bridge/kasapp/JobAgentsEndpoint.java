@@ -1,4 +1,4 @@
-package dev.kastor.bridge.server;
+package dev.kastor.bridge.kasapp;
 
 import dev.kastor.bridge.agents.AgentStore;
 import dev.kastor.bridge.api.ApiEndpoint;

@@ -1,0 +1,6 @@
+/**
+ * {@code kastor-kas} as an app: {@link dev.kastor.bridge.kasapp.Kas} reads {@code kascfg}, starts the listeners and the
+ * feature modules, and stops them. Named apart from each feature's {@code server} half, which it assembles and which
+ * never imports it (GitLab's agent: {@code cmd/kas/kasapp}).
+ */
+package dev.kastor.bridge.kasapp;
