@@ -1,5 +1,6 @@
 package dev.kastor.bridge.kubeapi.agent;
 
+import dev.kastor.bridge.kubeapi.HttpRules;
 import dev.kastor.bridge.kubeapi.KubeApiDefaults;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
@@ -40,9 +41,8 @@ import javax.net.ssl.SSLSocket;
  * socket bytes to the client, each ending on its own.
  */
 final class ApiServerHttp {
-    /** Set here from the request's own framing, or by the agent; never copied from the client. */
-    private static final List<String> NOT_FORWARDED = List.of("host", "authorization", "content-length", "transfer-encoding",
-            "keep-alive", "proxy-connection", "te", "trailer", "expect", "connection", "upgrade");
+    /** Besides what ends at a hop ({@link HttpRules}): set here from the request's own framing, or by the agent. */
+    private static final java.util.Set<String> SET_BY_THE_AGENT = java.util.Set.of("host", "authorization", "content-length", "expect");
     private static final int MAX_IDLE = 64;
     /** Methods a request may be sent again with when a pooled connection turned out dead (RFC 9110 9.2.2). */
     private static final java.util.Set<String> REPEATABLE = java.util.Set.of("GET", "HEAD", "OPTIONS", "DELETE");
@@ -245,12 +245,12 @@ final class ApiServerHttp {
         sb.append(" HTTP/1.1\r\n");
         int port = upstream.url().getPort();
         sb.append("Host: ").append(upstream.url().getHost()).append(port > 0 ? ":" + port : "").append("\r\n");
+        var options = HttpRules.connectionOptions(KubeApiForwarder.values(info, "connection"));
         info.getHeadersMap().forEach((name, values) -> {
             String lower = name.toLowerCase(Locale.ROOT);
-            boolean upgradeHeader = upgrade && (lower.equals("connection") || lower.equals("upgrade"));
             // Only the impersonation KAS decided goes out: this request carries the agent's token, and a client's own
             // Impersonate-* header (which KAS refuses, but the agent does not rely on that) would be obeyed.
-            if (NOT_FORWARDED.contains(lower) && !upgradeHeader || lower.startsWith("impersonate-")) return;
+            if (HttpRules.endsAtHop(lower, options, upgrade) || SET_BY_THE_AGENT.contains(lower) || lower.startsWith("impersonate-")) return;
             for (String v : values.getValueList()) sb.append(name).append(": ").append(v).append("\r\n");
         });
         KubeApiForwarder.impersonationHeaders(info.getImpersonation())

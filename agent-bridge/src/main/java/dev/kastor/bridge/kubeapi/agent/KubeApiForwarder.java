@@ -1,5 +1,6 @@
 package dev.kastor.bridge.kubeapi.agent;
 
+import dev.kastor.bridge.kubeapi.HttpRules;
 import dev.kastor.bridge.kubeapi.RequestPaths;
 import dev.kastor.bridge.tunnel.agent.RequestHandler;
 import dev.kastor.bridge.tunnel.agent.TunnelExchange;
@@ -8,7 +9,6 @@ import dev.kastor.bridge.tunnel.rpc.RequestInfo;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -52,15 +52,16 @@ public final class KubeApiForwarder implements RequestHandler {
     }
 
     static boolean isUpgrade(RequestInfo info) {
-        boolean upgrade = false;
-        boolean connection = false;
-        for (var e : info.getHeadersMap().entrySet()) {
-            if (e.getKey().equalsIgnoreCase("upgrade")) upgrade = true;
-            if (e.getKey().equalsIgnoreCase("connection")) {
-                connection = e.getValue().getValueList().stream().anyMatch(v -> v.toLowerCase(Locale.ROOT).contains("upgrade"));
-            }
-        }
-        return upgrade && connection;
+        return HttpRules.isUpgrade(!values(info, "upgrade").isEmpty(), values(info, "connection"));
+    }
+
+    /** Every value of header {@code name} (any case) in the request KAS sent. */
+    static java.util.List<String> values(RequestInfo info, String name) {
+        var out = new java.util.ArrayList<String>();
+        info.getHeadersMap().forEach((k, v) -> {
+            if (k.equalsIgnoreCase(name)) out.addAll(v.getValueList());
+        });
+        return out;
     }
 
     /** Kubernetes impersonation headers; extra keys are percent-encoded as the API server expects. */

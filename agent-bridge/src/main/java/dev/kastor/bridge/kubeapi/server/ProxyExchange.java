@@ -1,6 +1,7 @@
 package dev.kastor.bridge.kubeapi.server;
 
 import com.google.protobuf.ByteString;
+import dev.kastor.bridge.kubeapi.HttpRules;
 import dev.kastor.bridge.listener.ConnectionsPerAddress;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
@@ -40,12 +41,8 @@ import java.util.concurrent.TimeUnit;
  * message is requested from the agent only after the previous one was written to the client's socket.
  */
 final class ProxyExchange implements TunnelListener {
-    /** Hop-by-hop headers (RFC 9110 7.6.1) and what must not travel to the cluster. */
-    private static final Set<String> DROPPED = Set.of("connection", "keep-alive", "proxy-connection", "proxy-authenticate",
-            "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "authorization", "host");
-    /** Transfer-Encoding travels with the request so the agent knows a body of unknown length follows. */
-    private static final Set<String> DROPPED_FROM_REQUEST = Set.of("connection", "keep-alive", "proxy-connection",
-            "proxy-authenticate", "proxy-authorization", "te", "trailer", "upgrade", "authorization", "host");
+    /** Besides what ends at a hop ({@link HttpRules}): the job's credentials and KAS's host never travel on. */
+    private static final Set<String> NEVER_FORWARDED = Set.of("authorization", "host");
 
     private final ChannelHandlerContext ctx;
     private final HttpRequest request;
@@ -76,9 +73,8 @@ final class ProxyExchange implements TunnelListener {
         this.request = request;
         this.proxy = proxy;
         this.correlationId = correlationId;
-        String connection = request.headers().get(HttpHeaderNames.CONNECTION, "");
-        this.upgradeRequested = request.headers().contains(HttpHeaderNames.UPGRADE)
-                && connection.toLowerCase(Locale.ROOT).contains("upgrade");
+        this.upgradeRequested = HttpRules.isUpgrade(request.headers().contains(HttpHeaderNames.UPGRADE),
+                request.headers().getAll(HttpHeaderNames.CONNECTION));
         this.keepAlive = HttpUtil.isKeepAlive(request);
         boolean hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
         if (!upgradeRequested && hasBody) ctx.executor().schedule(this::checkBodyIdle, proxy.limits().requestBodyIdle().toNanos(), TimeUnit.NANOSECONDS);
@@ -202,10 +198,12 @@ final class ProxyExchange implements TunnelListener {
         if (path.isEmpty()) path = "/";
         var b = RequestInfo.newBuilder().setMethod(request.method().name()).setPath(path)
                 .setQuery(q < 0 ? "" : raw.substring(q + 1)).setCorrelationId(correlationId).setAcceptsResponse(true).setImpersonation(auth.impersonation());
+        var options = HttpRules.connectionOptions(request.headers().getAll(HttpHeaderNames.CONNECTION));
         for (String name : request.headers().names()) {
             String lower = name.toLowerCase(Locale.ROOT);
-            boolean upgradeHeader = upgradeRequested && (lower.equals("connection") || lower.equals("upgrade"));
-            if (DROPPED_FROM_REQUEST.contains(lower) && !upgradeHeader) continue;
+            // Transfer-Encoding travels with the request so the agent knows a body of unknown length follows.
+            boolean endsHere = HttpRules.endsAtHop(lower, options, upgradeRequested) && !lower.equals("transfer-encoding");
+            if (endsHere || NEVER_FORWARDED.contains(lower)) continue;
             b.putHeaders(name, Values.newBuilder().addAllValue(request.headers().getAll(name)).build());
         }
         return b.build();
@@ -299,10 +297,15 @@ final class ProxyExchange implements TunnelListener {
     }
 
     private static void copyHeaders(Header header, HttpResponse response) {
+        var options = new java.util.HashSet<String>();
         header.getHeadersMap().forEach((k, v) -> {
-            String lower = k.toLowerCase(Locale.ROOT);
-            boolean upgradeHeader = header.getStatus() == 101 && (lower.equals("connection") || lower.equals("upgrade"));
-            if (!DROPPED.contains(lower) || upgradeHeader) response.headers().add(k, v.getValueList());
+            if (k.equalsIgnoreCase("connection")) options.addAll(HttpRules.connectionOptions(v.getValueList()));
+        });
+        boolean upgrade = header.getStatus() == 101;
+        header.getHeadersMap().forEach((k, v) -> {
+            if (!HttpRules.endsAtHop(k, options, upgrade) && !NEVER_FORWARDED.contains(k.toLowerCase(Locale.ROOT))) {
+                response.headers().add(k, v.getValueList());
+            }
         });
     }
 
