@@ -29,10 +29,13 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * One client request on the k8s proxy, from its head to the last byte of the answer. Authorisation and the wait
@@ -48,6 +51,7 @@ final class ProxyExchange implements TunnelListener {
     private final HttpRequest request;
     private final ProxyContext proxy;
     private final String correlationId;
+    private final Consumer<ProxyExchange> done;
     private final boolean upgradeRequested;
     private final boolean keepAlive;
     private final long startNanos = System.nanoTime();
@@ -62,14 +66,20 @@ final class ProxyExchange implements TunnelListener {
     private long written;
     private boolean flushPending;
     /** This request's place in its job's share of the agent ({@link JobShares}): null none yet, then held, then {@link #GIVEN_BACK}. */
-    private final java.util.concurrent.atomic.AtomicReference<JobShares.Share> share = new java.util.concurrent.atomic.AtomicReference<>();
+    private final AtomicReference<JobShares.Share> share = new AtomicReference<>();
     private static final JobShares.Share GIVEN_BACK = new JobShares.Share(0, 0, "");
     /** When the last piece of the request body arrived, and whether the body is complete (a pause inside it is bounded). */
     private long lastBodyNanos = System.nanoTime();
     private boolean bodyComplete;
 
-    ProxyExchange(ChannelHandlerContext ctx, HttpRequest request, ProxyContext proxy, String correlationId) {
+    /**
+     * @param done told once the exchange no longer needs the connection (its answer is written, or it was refused), so
+     *     the connection can read its next request; not told after an upgrade, which keeps the connection to the end
+     */
+    ProxyExchange(ChannelHandlerContext ctx, HttpRequest request, ProxyContext proxy, String correlationId,
+                  Consumer<ProxyExchange> done) {
         this.ctx = ctx;
+        this.done = done;
         this.request = request;
         this.proxy = proxy;
         this.correlationId = correlationId;
@@ -297,7 +307,7 @@ final class ProxyExchange implements TunnelListener {
     }
 
     private static void copyHeaders(Header header, HttpResponse response) {
-        var options = new java.util.HashSet<String>();
+        var options = new HashSet<String>();
         header.getHeadersMap().forEach((k, v) -> {
             if (k.equalsIgnoreCase("connection")) options.addAll(HttpRules.connectionOptions(v.getValueList()));
         });
@@ -357,7 +367,7 @@ final class ProxyExchange implements TunnelListener {
         proxy.metrics().done(status, System.nanoTime() - startNanos);
         var written = ctx.writeAndFlush(last);
         if (upgraded || !keepAlive || !requestDone) written.addListener(ChannelFutureListener.CLOSE);
-        if (!upgraded) ((ProxyHandler) ctx.handler()).done(this);
+        if (!upgraded) done.accept(this);
     }
 
     @Override
@@ -416,7 +426,7 @@ final class ProxyExchange implements TunnelListener {
         proxy.log().info("refused", correlationId, Map.of("code", s.code(), "message", s.message()));
         ctx.channel().config().setAutoRead(true);
         ctx.writeAndFlush(s.httpResponse()).addListener(ChannelFutureListener.CLOSE);
-        ((ProxyHandler) ctx.handler()).done(this);
+        done.accept(this);
     }
 
     /** The answer broke after it started: closing is the only honest signal left (the client sees a cut stream). */

@@ -12,9 +12,13 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -31,10 +35,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
      * A request that arrived before the previous answer ended: clients send the next request as soon as they have
      * Content-Length bytes, while KAS still waits for the agent's trailer. Held (reading paused) until then.
      */
-    private final java.util.ArrayDeque<Object> waiting = new java.util.ArrayDeque<>();
+    private final ArrayDeque<Object> waiting = new ArrayDeque<>();
 
     /** Closes the connection unless a request head arrives in time; armed only while no exchange runs. */
-    private java.util.concurrent.ScheduledFuture<?> headTimer;
+    private ScheduledFuture<?> headTimer;
 
     ProxyHandler(ProxyContext proxy, ExecutorService workers) {
         this.proxy = proxy;
@@ -52,11 +56,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
      * A client that says nothing (or trickles) must not hold a connection and a file descriptor for ever: like
      * kube-apiserver's ReadHeaderTimeout and IdleTimeout, the connection closes when no request head came in time.
      */
-    private void awaitRequestHead(ChannelHandlerContext ctx, java.time.Duration within) {
+    private void awaitRequestHead(ChannelHandlerContext ctx, Duration within) {
         cancelHeadTimer();
         headTimer = ctx.executor().schedule(() -> {
             if (current == null && waiting.isEmpty()) ctx.close();
-        }, within.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+        }, within.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     private void cancelHeadTimer() {
@@ -97,7 +101,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             String correlationId = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
-            ProxyExchange ex = new ProxyExchange(ctx, req, proxy, correlationId);
+            ProxyExchange ex = new ProxyExchange(ctx, req, proxy, correlationId, this::done);
             current = ex;
             ctx.channel().config().setAutoRead(false);
             if (!ex.beginNow()) workers.execute(ex::begin);
@@ -119,7 +123,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         current = null;
         if (context == null || !context.channel().isActive()) return;
         if (!waiting.isEmpty()) {
-            var held = new java.util.ArrayList<>(waiting);
+            var held = new ArrayList<>(waiting);
             waiting.clear();
             for (Object m : held) channelRead(context, m);
         }
