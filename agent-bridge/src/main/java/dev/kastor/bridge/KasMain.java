@@ -1,17 +1,19 @@
 package dev.kastor.bridge;
 
 import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.kasapp.Kas;
 import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.registration.RegistrationDefaults;
-import dev.kastor.bridge.kasapp.Kas;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -137,10 +139,10 @@ public final class KasMain {
                             + "api_secret_key?); listing without registrations");
                     return Map.of();
                 }
-                var byId = new java.util.HashMap<Long, JsonNode>();
+                var byId = new HashMap<Long, JsonNode>();
                 for (JsonNode a : JsonMapper.builder().build().readTree(res.body()).path("agents")) byId.put(a.path("id").asLong(), a.path("instances"));
                 return byId;
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 Launch.error(spec, "cannot reach KAS at " + url + " (" + Causes.describe(e) + "); listing without registrations");
                 return Map.of();
             } catch (InterruptedException e) {

@@ -3,19 +3,21 @@ package dev.kastor.bridge;
 import dev.kastor.bridge.observability.Causes;
 import java.io.IOException;
 import java.io.InputStream;
+import java.text.BreakIterator;
 import java.util.ArrayList;
+import java.util.IllegalFormatException;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import picocli.CommandLine;
-import picocli.CommandLine.Help;
 import picocli.CommandLine.Help.Ansi.Text;
-import picocli.CommandLine.Help.Column;
 import picocli.CommandLine.Help.ColorScheme;
+import picocli.CommandLine.Help.Column;
 import picocli.CommandLine.Help.TextTable;
+import picocli.CommandLine.Help;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Model.PositionalParamSpec;
+import picocli.CommandLine;
 
 /**
  * What both programs share: the version, how errors are printed (one prefix per program: {@code kastor-kas: …},
@@ -71,7 +73,7 @@ final class Launch {
     }
 
     /**
-     * picocli's help, wrapped between words: picocli breaks lines where {@link java.text.BreakIterator} allows, which
+     * picocli's help, wrapped between words: picocli breaks lines where {@link BreakIterator} allows, which
      * is also after a {@code .}, {@code /} or {@code :} inside a word, so paths and URLs came out as
      * {@code docs/multi-replica.} / {@code md}. Here a line breaks only at a space (a word longer than a whole line is
      * still cut, as picocli does).
@@ -122,7 +124,7 @@ final class Launch {
         private static String format(String line, Object... params) {
             try {
                 return line == null ? "" : String.format(line, params);
-            } catch (java.util.IllegalFormatException e) {
+            } catch (IllegalFormatException e) {
                 return line;
             }
         }

@@ -3,20 +3,23 @@ package dev.kastor.steps;
 import dev.kastor.steps.artifact.ArtifactCommand;
 import dev.kastor.steps.cli.CompletionCommand;
 import dev.kastor.steps.cli.Context;
-import dev.kastor.steps.image.ImageCommand;
-import dev.kastor.steps.flux.FluxCommand;
-import dev.kastor.steps.kube.KubeCommand;
-import dev.kastor.steps.status.StatusCommand;
 import dev.kastor.steps.cli.Errors;
 import dev.kastor.steps.cli.HelpCommand;
 import dev.kastor.steps.cli.OptionVariables;
+import dev.kastor.steps.flux.FluxCommand;
+import dev.kastor.steps.image.ImageCommand;
+import dev.kastor.steps.kube.KubeCommand;
+import dev.kastor.steps.status.StatusCommand;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintWriter;
 import java.lang.reflect.Constructor;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Properties;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine;
 
 @Command(name = "kastor", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT,
         versionProvider = Kastor.Version.class,
@@ -48,8 +51,8 @@ public final class Kastor implements Runnable {
         var errors = new Errors(ctx);
         cmd.setExecutionExceptionHandler(errors);
         cmd.setParameterExceptionHandler(errors);
-        cmd.setOut(new java.io.PrintWriter(ctx.out(), true));
-        cmd.setErr(new java.io.PrintWriter(ctx.err(), true));
+        cmd.setOut(new PrintWriter(ctx.out(), true));
+        cmd.setErr(new PrintWriter(ctx.err(), true));
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
         cmd.setUsageHelpWidth(HELP_WIDTH);
         OptionVariables.install(cmd, ctx); // every option is also a KASTOR_* variable
@@ -80,7 +83,7 @@ public final class Kastor implements Runnable {
         Command a = Kastor.class.getAnnotation(Command.class);
         var spec = CommandLine.Model.CommandSpec.wrapWithoutInspection(kastor, factory);
         spec.name(a.name()).scopeType(a.scope()).versionProvider(new Version());
-        var exitCodes = new java.util.LinkedHashMap<String, String>();
+        var exitCodes = new LinkedHashMap<String, String>();
         for (String line : a.exitCodeList()) exitCodes.put(line.substring(0, line.indexOf(':')), line.substring(line.indexOf(':') + 1));
         spec.usageMessage().description(a.description()).exitCodeListHeading(a.exitCodeListHeading()).exitCodeList(exitCodes).footer(a.footer());
         spec.mixinStandardHelpOptions(a.mixinStandardHelpOptions());
@@ -88,7 +91,7 @@ public final class Kastor implements Runnable {
         var cmd = new CommandLine(spec, factory);
         for (Class<?> sub : a.subcommands()) {
             Command s = sub.getAnnotation(Command.class);
-            if (s.name().equals(group) || java.util.Arrays.asList(s.aliases()).contains(group)) {
+            if (s.name().equals(group) || Arrays.asList(s.aliases()).contains(group)) {
                 cmd.addSubcommand(new CommandLine(createGroup(factory, sub), factory));
             } else {
                 var placeholder = CommandLine.Model.CommandSpec.create().name(s.name()).aliases(s.aliases());

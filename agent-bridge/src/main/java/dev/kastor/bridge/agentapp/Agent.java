@@ -11,12 +11,18 @@ import dev.kastor.bridge.registration.agent.RegistrationSettings;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
 import dev.kastor.bridge.tunnel.agent.TunnelPool;
 import dev.kastor.bridge.websocket.agent.WebSocketDialer;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.io.File;
+import java.io.IOException;
 import java.net.URI;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -65,7 +71,7 @@ public final class Agent implements AutoCloseable {
         if (websocket) {
             try {
                 dialer = WebSocketDialer.start(kas, caFile, log);
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new IllegalArgumentException("cannot set up the WebSocket transport to " + kas + ": " + Causes.describe(e), e);
             }
             // Plaintext HTTP/2 to the loopback end of the WebSocket; TLS, when wanted (wss), is the WebSocket's.
@@ -133,7 +139,7 @@ public final class Agent implements AutoCloseable {
     }
 
     /** Sends {@code authorization: Bearer <token>} on every call; the token never reaches a log. */
-    private static final class TokenInterceptor implements io.grpc.ClientInterceptor {
+    private static final class TokenInterceptor implements ClientInterceptor {
         private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
         private final Supplier<String> token;
 
@@ -142,8 +148,8 @@ public final class Agent implements AutoCloseable {
         }
 
         @Override
-        public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> method, io.grpc.CallOptions options,
-                                                           io.grpc.Channel next) {
+        public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
+                                                           Channel next) {
             var md = new Metadata();
             md.put(AUTHORIZATION, "Bearer " + token.get());
             return MetadataUtils.newAttachHeadersInterceptor(md).interceptCall(method, options, next);

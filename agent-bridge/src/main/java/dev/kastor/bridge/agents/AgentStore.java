@@ -14,6 +14,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -27,7 +28,7 @@ public final class AgentStore {
     private static final String TOKEN_PREFIX = "kastor_agent_";
     private static final SecureRandom RANDOM = new SecureRandom();
     /** What {@link #register} issues: the prefix and 32 random bytes in unpadded base64url. */
-    private static final java.util.regex.Pattern TOKEN_SHAPE = java.util.regex.Pattern.compile(TOKEN_PREFIX + "[A-Za-z0-9_-]{43}");
+    private static final Pattern TOKEN_SHAPE = Pattern.compile(TOKEN_PREFIX + "[A-Za-z0-9_-]{43}");
 
     /** A registered agent; {@code tokenHash} is hex SHA-256 of its token. */
     public record Agent(long id, String name, String configProject, String tokenHash, Instant created, Instant revoked) {

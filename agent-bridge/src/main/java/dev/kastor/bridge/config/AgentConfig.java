@@ -4,6 +4,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -188,13 +189,13 @@ public record AgentConfig(CiAccess ciAccess, String defaultNamespace, AccessAs a
     /** The {@code ci_access} entry that lets a job of {@code projectPath} use the agent: the project itself, else the nearest listed group. */
     public Optional<Entry> access(String projectPath) {
         // GitLab resolves full paths without regard to case, so a ci_access entry may be written in another case.
-        String path = projectPath.toLowerCase(java.util.Locale.ROOT);
+        String path = projectPath.toLowerCase(Locale.ROOT);
         for (Entry e : ciAccess.projects()) {
-            if (e.id().toLowerCase(java.util.Locale.ROOT).equals(path)) return Optional.of(e);
+            if (e.id().toLowerCase(Locale.ROOT).equals(path)) return Optional.of(e);
         }
         Entry best = null;
         for (Entry g : ciAccess.groups()) {
-            if (path.startsWith(g.id().toLowerCase(java.util.Locale.ROOT) + "/") && (best == null || g.id().length() > best.id().length())) best = g;
+            if (path.startsWith(g.id().toLowerCase(Locale.ROOT) + "/") && (best == null || g.id().length() > best.id().length())) best = g;
         }
         return Optional.ofNullable(best);
     }

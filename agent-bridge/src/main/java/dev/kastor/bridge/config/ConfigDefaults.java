@@ -1,6 +1,7 @@
 package dev.kastor.bridge.config;
 
 import java.time.Duration;
+import java.util.regex.Pattern;
 
 /** Every default of the agent configuration feature, in one place (GitLab's agent uses the same figures). */
 public final class ConfigDefaults {
@@ -34,7 +35,7 @@ public final class ConfigDefaults {
         String t = text.trim();
         try {
             if (t.regionMatches(true, 0, "PT", 0, 2) || t.regionMatches(true, 0, "P", 0, 1)) return Duration.parse(t);
-            var m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)").matcher(t);
+            var m = Pattern.compile("(\\d+)(ms|s|m|h)").matcher(t);
             if (!m.matches()) return null;
             long n = Long.parseLong(m.group(1));
             return switch (m.group(2)) {

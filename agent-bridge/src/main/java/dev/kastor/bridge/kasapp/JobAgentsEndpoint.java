@@ -8,6 +8,7 @@ import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.ProxyFailure;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -39,7 +40,7 @@ final class JobAgentsEndpoint implements ApiEndpoint {
         if (!request.method().equals("GET")) return ApiResponse.message(405, "use GET");
         String token = request.header("JOB-TOKEN");
         if (token == null || token.isBlank()) return ApiResponse.message(401, "missing JOB-TOKEN header (the job's CI_JOB_TOKEN)");
-        java.util.List<JobAuthorizer.AllowedAgent> allowed;
+        List<JobAuthorizer.AllowedAgent> allowed;
         try {
             allowed = authorizer.allowedAgents(token);
         } catch (ProxyFailure f) {

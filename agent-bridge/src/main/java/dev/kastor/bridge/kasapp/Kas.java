@@ -28,19 +28,28 @@ import dev.kastor.bridge.tunnel.server.RefusedTokenLog;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
 import dev.kastor.bridge.tunnel.server.TunnelService;
 import dev.kastor.bridge.websocket.server.WebSocketFront;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.File;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /** A running {@code kastor-kas}: the agent port (gRPC), the k8s proxy, and the API port (health, metrics, job agents). */
@@ -81,7 +90,7 @@ public final class Kas implements AutoCloseable {
     private Kas(KasConfig config, JsonLog log, Tuning tuning) throws IOException, InterruptedException {
         this.config = config;
         this.log = log;
-        this.agents = new AgentStore(java.nio.file.Path.of(config.agentsFile()));
+        this.agents = new AgentStore(Path.of(config.agentsFile()));
         this.agentConnections = new GrpcConnectionsPerAddress(tuning.agentConnectionsPerAddress());
         var agentConfig = new ConfigServerModule(config.agentConfiguration(), agents, log);
         this.routing = new RoutingModule(config, tunnels, metrics, log, tuning.agentHandshake());
@@ -94,7 +103,7 @@ public final class Kas implements AutoCloseable {
             // With the WebSocket transport, gRPC listens on loopback only and the WebSocket front owns the agent port;
             // the loopback port needs the same agent tokens as the public one.
             var refusals = new RefusedTokenLog(log, TunnelDefaults.REFUSED_TOKEN_LOG_INTERVAL);
-            var gb = NettyServerBuilder.forAddress(websocket ? new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0) : agentAddr)
+            var gb = NettyServerBuilder.forAddress(websocket ? new InetSocketAddress(InetAddress.getLoopbackAddress(), 0) : agentAddr)
                     .maxConnectionAge(TunnelDefaults.MAX_CONNECTION_AGE.toSeconds(), TimeUnit.SECONDS)
                     .maxConnectionAgeGrace(TunnelDefaults.MAX_CONNECTION_AGE_GRACE.toSeconds(), TimeUnit.SECONDS)
                     .permitKeepAliveTime(20, TimeUnit.SECONDS)
@@ -105,9 +114,9 @@ public final class Kas implements AutoCloseable {
                     .maxConnectionIdle(TunnelDefaults.MAX_CONNECTION_IDLE.toSeconds(), TimeUnit.SECONDS)
                     // Tunnel frames are only handed on (to a Netty event loop), never blocked on: no executor hop for them.
                     // Other agent-facing services keep gRPC's default executor, so a slow one cannot stall the transport.
-                    .callExecutor(new io.grpc.ServerCallExecutorSupplier() {
+                    .callExecutor(new ServerCallExecutorSupplier() {
                         @Override
-                        public <Q, R> java.util.concurrent.Executor getExecutor(io.grpc.ServerCall<Q, R> call, io.grpc.Metadata headers) {
+                        public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
                             return call.getMethodDescriptor().getServiceName().equals(dev.kastor.bridge.tunnel.rpc.ReverseTunnelGrpc.SERVICE_NAME)
                                     ? Runnable::run : null;
                         }
@@ -121,17 +130,17 @@ public final class Kas implements AutoCloseable {
             }
             if (!websocket) gb = agentConnections.applyTo(gb); // else the WebSocket front bounds them
             this.grpc = gb.build().start();
-            var revocable = new java.util.ArrayList<AgentStreams>(List.of(tunnels));
+            var revocable = new ArrayList<AgentStreams>(List.of(tunnels));
             for (KasModule m : modules) revocable.addAll(m.agentStreams());
             this.revocations = new RevocationSweep(agents, revocable, log, RevocationSweep.EVERY);
             this.websocket = websocket
-                    ? new WebSocketFront(agentAddr, tls(listen.agent()), new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), grpc.getPort()), log,
+                    ? new WebSocketFront(agentAddr, tls(listen.agent()), new InetSocketAddress(InetAddress.getLoopbackAddress(), grpc.getPort()), log,
                             tuning.agentHandshake(), tuning.agentConnectionsPerAddress())
                     : null;
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
             JobAuthorizer authorizer;
             if (config.gitlab().local()) {
-                var local = LocalJobsAuthorizer.load(java.nio.file.Path.of(config.gitlab().localJobsFile()));
+                var local = LocalJobsAuthorizer.load(Path.of(config.gitlab().localJobsFile()));
                 authorizer = local;
                 log.warn("CI jobs are let in from gitlab.local_jobs_file, not by GitLab: for trying KAS, never for clusters others can reach",
                         Map.of("file", config.gitlab().localJobsFile(), "jobs", local.size()));
@@ -185,7 +194,7 @@ public final class Kas implements AutoCloseable {
      * {@code /api/v1/job/agents}) and those the modules add (the config push webhook, the registered agents).
      */
     private Map<String, ApiEndpoint> apiEndpoints(JobAgentsEndpoint jobAgents) {
-        var endpoints = new java.util.HashMap<String, ApiEndpoint>();
+        var endpoints = new HashMap<String, ApiEndpoint>();
         endpoints.put("/healthz", request -> ApiResponse.text(200, "ok\n"));
         endpoints.put("/readyz", request -> {
             var why = notReady();
@@ -221,13 +230,13 @@ public final class Kas implements AutoCloseable {
     }
 
     /** Why KAS is not ready for traffic ({@code /readyz} 503), or empty: listeners up and every module fine. */
-    public java.util.Optional<String> notReady() {
-        if (!started) return java.util.Optional.of("starting");
+    public Optional<String> notReady() {
+        if (!started) return Optional.of("starting");
         for (KasModule m : modules) {
             var why = m.notReady();
-            if (why.isPresent()) return java.util.Optional.of(m.name() + ": " + why.get());
+            if (why.isPresent()) return Optional.of(m.name() + ": " + why.get());
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
     public RoutingModule routing() {

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Map;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.dataformat.yaml.YAMLMapper;
@@ -90,7 +91,7 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
      */
     public record AgentConfiguration(String gitUrlTemplate, String username, String passwordFile, String pollPeriod, String branch,
                                      String cacheDir, String webhookSecretFile) {
-        public java.time.Duration poll() {
+        public Duration poll() {
             return ConfigDefaults.parseDuration(pollPeriod);
         }
     }
@@ -144,7 +145,7 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
     }
 
     /** {@code env} stands for the process environment (it gives {@code OWN_PRIVATE_API_URL} when the file does not). */
-    public static KasConfig load(Path file, java.util.Map<String, String> env) {
+    public static KasConfig load(Path file, Map<String, String> env) {
         KasConfig c;
         try {
             c = YAML.readValue(Files.readString(file), KasConfig.class);
@@ -161,7 +162,7 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
     }
 
     /** {@code env} gives {@code OWN_PRIVATE_API_URL} when the file does not. */
-    public KasConfig withDefaults(Path base, java.util.Map<String, String> env) {
+    public KasConfig withDefaults(Path base, Map<String, String> env) {
         Listen l = listen == null ? new Listen(null, null, null, null) : listen;
         noWebsocket("api", l.api());
         noWebsocket("k8s_proxy", l.k8sProxy());
@@ -235,7 +236,7 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
                     + " like https://gitlab.example.com/{project}.git");
         }
         try {
-            String scheme = java.net.URI.create(template.replace("{project}", "p")).getScheme();
+            String scheme = URI.create(template.replace("{project}", "p")).getScheme();
             if (!"http".equals(scheme) && !"https".equals(scheme)) throw new IllegalArgumentException("scheme " + scheme);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("agent_configuration.git_url_template must be an http(s) URL with {project}, got " + template);

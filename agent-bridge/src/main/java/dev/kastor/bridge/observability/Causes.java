@@ -1,6 +1,7 @@
 package dev.kastor.bridge.observability;
 
 import java.nio.file.FileSystemException;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
 
@@ -24,7 +25,7 @@ public final class Causes {
      */
     public static String describe(Throwable t) {
         if (t == null) return "unknown error";
-        Set<Throwable> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         while (t.getCause() != null && t.getCause() != t && isWrapper(t)) {
             if (!seen.add(t)) break;
             t = t.getCause();

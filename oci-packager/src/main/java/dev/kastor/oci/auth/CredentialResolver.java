@@ -3,10 +3,12 @@ package dev.kastor.oci.auth;
 import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;
 import dev.kastor.oci.KastorException;
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
@@ -53,7 +55,7 @@ public final class CredentialResolver {
         Map<String, String> env = System.getenv();
         String path = env.getOrDefault("PATH", "");
         List<Path> dirs = path.isEmpty() ? List.of()
-                : java.util.Arrays.stream(path.split(java.io.File.pathSeparator)).filter(s -> !s.isEmpty()).map(Path::of).toList();
+                : Arrays.stream(path.split(File.pathSeparator)).filter(s -> !s.isEmpty()).map(Path::of).toList();
         return new CredentialResolver(env, Path.of(System.getProperty("user.home")), dirs);
     }
 

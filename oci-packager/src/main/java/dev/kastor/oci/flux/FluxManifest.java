@@ -7,6 +7,7 @@ import dev.kastor.oci.InvalidInputException;
 import dev.kastor.oci.MediaTypes;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -27,7 +28,7 @@ public record FluxManifest(Descriptor config, List<Descriptor> layers, Map<Strin
 
     public FluxManifest {
         layers = List.copyOf(layers);
-        annotations = java.util.Collections.unmodifiableMap(new TreeMap<>(annotations));
+        annotations = Collections.unmodifiableMap(new TreeMap<>(annotations));
     }
 
     public static FluxManifest of(Descriptor layer, ArtifactMetadata metadata) {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -99,7 +100,7 @@ public final class FetchBlobStep {
                 throw transport.silence(e);
             }
             // A connection broken mid-body is worth another attempt; a local disk problem is reported as such below.
-            if (temp != null && e instanceof java.nio.file.FileSystemException) {
+            if (temp != null && e instanceof FileSystemException) {
                 throw new dev.kastor.oci.KastorException("cannot write " + target + ": " + dev.kastor.oci.Causes.describe(e), e);
             }
             throw new Retryable("download broke off: " + dev.kastor.oci.Causes.describe(e), 0, null, e);

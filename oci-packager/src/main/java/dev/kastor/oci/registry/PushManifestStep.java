@@ -1,6 +1,7 @@
 package dev.kastor.oci.registry;
 
 import dev.kastor.oci.Digest;
+import java.util.Locale;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -63,7 +64,7 @@ public final class PushManifestStep {
                     + " push the config and layer blobs before the manifest", r.status());
         }
         if (r.status() == 415 || detail.contains("MANIFEST_INVALID") || detail.contains("UNSUPPORTED")
-                || detail.toLowerCase(java.util.Locale.ROOT).contains("media type")) {
+                || detail.toLowerCase(Locale.ROOT).contains("media type")) {
             return new RegistryException.Refused(prefix + "; the registry does not accept the manifest media type " + mediaType
                     + configMediaType() + ": use a registry that supports OCI artifacts (CNCF distribution >= 2.7,"
                     + " Harbor >= 2.0, GitLab container registry)", r.status());

@@ -1,6 +1,8 @@
 package dev.kastor.oci.registry;
 
 import dev.kastor.oci.KastorException;
+import java.nio.file.Path;
+import javax.net.ssl.SSLException;
 
 /** A registry answered something Kastor cannot proceed with. Subclasses say which kind, so callers can react. */
 public class RegistryException extends KastorException {
@@ -20,7 +22,7 @@ public class RegistryException extends KastorException {
      * No TLS session with the registry: a plain-HTTP registry, or a certificate no trusted CA signed. Not retried: it
      * fails the same way every time. Says what to pass for each case.
      */
-    public static RegistryException tls(String host, javax.net.ssl.SSLException cause, java.nio.file.Path caFile) {
+    public static RegistryException tls(String host, SSLException cause, Path caFile) {
         String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
         return new RegistryException("cannot establish TLS with registry " + host + ": " + why
                 + (caFile == null

@@ -6,6 +6,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.URI;
+import java.net.URLEncoder;
+import java.net.UnknownHostException;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.TreeMap;
@@ -102,7 +105,7 @@ final class Transport {
     static URI withQuery(URI uri, String name, String value) {
         String s = uri.toString();
         String sep = uri.getRawQuery() == null ? "?" : "&";
-        return URI.create(s + sep + name + "=" + java.net.URLEncoder.encode(value, StandardCharsets.UTF_8));
+        return URI.create(s + sep + name + "=" + URLEncoder.encode(value, StandardCharsets.UTF_8));
     }
 
     /**
@@ -197,8 +200,8 @@ final class Transport {
             if (tls != null) {
                 throw RegistryException.tls(host, tls, options.caFile());
             }
-            if (causeOf(e, java.nio.channels.UnresolvedAddressException.class) != null
-                    || causeOf(e, java.net.UnknownHostException.class) != null) {
+            if (causeOf(e, UnresolvedAddressException.class) != null
+                    || causeOf(e, UnknownHostException.class) != null) {
                 // A typo in the reference, not a registry under load: retrying with backoff only delays the answer.
                 throw new RegistryException("cannot resolve registry host " + host + ": check the host in the reference"
                         + " (oci://HOST/REPO:TAG) and the job's DNS", 0, e);

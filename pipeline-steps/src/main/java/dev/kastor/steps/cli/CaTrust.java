@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -83,15 +84,15 @@ public final class CaTrust implements AutoCloseable {
     /** Trusts a chain when the CA file or the JDK's CAs do. */
     private record Either(X509TrustManager own, X509TrustManager jdk) implements X509TrustManager {
         @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
             jdk.checkClientTrusted(chain, authType);
         }
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
             try {
                 own.checkServerTrusted(chain, authType);
-            } catch (java.security.cert.CertificateException notOurs) {
+            } catch (CertificateException notOurs) {
                 jdk.checkServerTrusted(chain, authType);
             }
         }

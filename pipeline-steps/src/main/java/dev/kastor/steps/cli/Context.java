@@ -1,5 +1,6 @@
 package dev.kastor.steps.cli;
 
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Map;
@@ -8,7 +9,7 @@ import java.util.Map;
  * What a command may touch of the outside world: environment (GitLab CI variables), streams, working directory,
  * standard input. Passed in rather than read from {@link System}, so tests run commands in-process with their own.
  */
-public record Context(Map<String, String> env, PrintStream out, PrintStream err, java.io.InputStream in, Path workDir, Path home) {
+public record Context(Map<String, String> env, PrintStream out, PrintStream err, InputStream in, Path workDir, Path home) {
     public static Context system() {
         return new Context(System.getenv(), System.out, System.err, System.in,
                 Path.of("").toAbsolutePath(), Path.of(System.getProperty("user.home")));

@@ -1,11 +1,12 @@
 package dev.kastor.steps.cli;
 
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /**
  * {@code help} of the root and of every group, following a path of any depth: {@code kastor help artifact push} and
@@ -19,10 +20,10 @@ public final class HelpCommand implements CommandLine.IHelpCommandInitializable2
 
     private CommandLine self;
     private CommandLine.Help.ColorScheme colors;
-    private java.io.PrintWriter out;
+    private PrintWriter out;
 
     @Override
-    public void init(CommandLine helpCommandLine, CommandLine.Help.ColorScheme colorScheme, java.io.PrintWriter outWriter, java.io.PrintWriter errWriter) {
+    public void init(CommandLine helpCommandLine, CommandLine.Help.ColorScheme colorScheme, PrintWriter outWriter, PrintWriter errWriter) {
         this.self = helpCommandLine;
         this.colors = colorScheme;
         this.out = outWriter;

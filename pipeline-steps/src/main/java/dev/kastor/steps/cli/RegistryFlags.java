@@ -9,6 +9,7 @@ import dev.kastor.oci.registry.Registry;
 import dev.kastor.oci.registry.RegistryOptions;
 import dev.kastor.oci.registry.RetryPolicy;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -54,7 +55,7 @@ public final class RegistryFlags {
                 .retry(policy)
                 .progress(progress)
                 .notices(notices)
-                .timeout(java.time.Duration.ofSeconds(Math.max(1, timeoutSeconds)))
+                .timeout(Duration.ofSeconds(Math.max(1, timeoutSeconds)))
                 .build());
     }
 

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -148,7 +149,7 @@ final class WaitCommand implements Callable<Integer> {
     private record ConsoleListener(Console console) implements SyncListener {
         @Override
         public void changed(ObjectRef ref, Verdict v) {
-            console.info(String.format("  %-8s %s: %s", v.phase().name().toLowerCase(java.util.Locale.ROOT), ref, v.reason()));
+            console.info(String.format("  %-8s %s: %s", v.phase().name().toLowerCase(Locale.ROOT), ref, v.reason()));
         }
 
         @Override

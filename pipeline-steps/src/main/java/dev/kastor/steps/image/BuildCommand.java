@@ -8,15 +8,19 @@ import dev.kastor.steps.cli.RegistryFlags;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
 
 @Command(name = "build", sortOptions = false, description = {
         "Build a container image from a base and layers, and push it to a registry, an OCI layout directory or a tar.", "",
@@ -124,7 +128,7 @@ final class BuildCommand implements Callable<Integer> {
         try (var section = console.section("image_build", "Building " + imageSpec.target() + " from " + imageSpec.base())) {
             built = builder.build(imageSpec);
             // The "built ..." line is the result, on stdout (below); stderr only says how long it took.
-            console.info(String.format(java.util.Locale.ROOT, "done in %.1f s", section.seconds()));
+            console.info(String.format(Locale.ROOT, "done in %.1f s", section.seconds()));
         }
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("image", built.image());
@@ -192,7 +196,7 @@ final class BuildCommand implements Callable<Integer> {
             from = "SOURCE_DATE_EPOCH";
         }
         if (text == null) return Instant.EPOCH;
-        if (text.equals("now")) return Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        if (text.equals("now")) return Instant.now().truncatedTo(ChronoUnit.SECONDS);
         try {
             return text.matches("\\d+") ? Instant.ofEpochSecond(Long.parseLong(text)) : Instant.parse(text);
         } catch (DateTimeParseException | NumberFormatException e) {
@@ -205,14 +209,14 @@ final class BuildCommand implements Callable<Integer> {
         if (t.isEmpty()) return List.of();
         if (t.startsWith("[")) {
             try {
-                var node = tools.jackson.databind.json.JsonMapper.builder().build().readTree(t);
+                var node = JsonMapper.builder().build().readTree(t);
                 var out = new ArrayList<String>();
                 node.forEach(n -> {
                     if (!n.isString()) throw new UsageException(option + " JSON array must hold strings only");
                     out.add(n.asString());
                 });
                 return out;
-            } catch (tools.jackson.core.JacksonException e) {
+            } catch (JacksonException e) {
                 throw new UsageException(option + " '" + text + "' starts with '[' but is not a JSON array of strings: write it with double"
                         + " quotes, in a shell " + option + " '[\"/bin/app\",\"--flag\"]', or as words: " + option + " '/bin/app --flag'");
             }
@@ -254,7 +258,7 @@ final class BuildCommand implements Callable<Integer> {
             long now = System.nanoTime();
             if (now - lastProgress < 2_000_000_000L) return;
             lastProgress = now;
-            console.info(String.format(java.util.Locale.ROOT, "  %3d%% %s", (int) (fraction * 100),
+            console.info(String.format(Locale.ROOT, "  %3d%% %s", (int) (fraction * 100),
                     running.isEmpty() ? "" : String.join(", ", running.subList(0, Math.min(3, running.size())))));
         }
     }

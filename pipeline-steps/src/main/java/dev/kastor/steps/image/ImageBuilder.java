@@ -27,9 +27,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Builds one image with jib-core from an {@link ImageSpec}: no Docker daemon, layers pushed in parallel, blobs the
@@ -50,7 +54,7 @@ public final class ImageBuilder {
     }
 
     /** jib colours its error lines, terminal or not. */
-    private static final java.util.regex.Pattern ANSI = java.util.regex.Pattern.compile("\\x1B\\[[0-9;]*[A-Za-z]");
+    private static final Pattern ANSI = Pattern.compile("\\x1B\\[[0-9;]*[A-Za-z]");
     private static final String BASE_DIGEST = "Using base image with digest:";
 
     private final RegistryAccess access;
@@ -123,8 +127,8 @@ public final class ImageBuilder {
     }
 
     /** The registries a build talks to: the base's and the target's, each once. */
-    private static java.util.Set<String> registryHosts(ImageSpec spec) {
-        var hosts = new java.util.LinkedHashSet<String>();
+    private static Set<String> registryHosts(ImageSpec spec) {
+        var hosts = new LinkedHashSet<String>();
         for (ImageLocation l : List.of(spec.base(), spec.target())) {
             if (l instanceof ImageLocation.InRegistry r) hosts.add(r.ref().host());
         }
@@ -154,7 +158,7 @@ public final class ImageBuilder {
             case ImageLocation.TarFile t -> {
                 try {
                     Files.createDirectories(t.file().toAbsolutePath().getParent());
-                    Files.move(tarOut, t.file(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    Files.move(tarOut, t.file(), StandardCopyOption.REPLACE_EXISTING);
                 } catch (IOException e) {
                     throw new KastorException("cannot write image tar " + t.file() + ": " + Causes.describe(e), e);
                 }
@@ -228,7 +232,7 @@ public final class ImageBuilder {
     }
 
     private static Port port(String text) {
-        var m = java.util.regex.Pattern.compile("(\\d{1,5})(?:/(tcp|udp))?").matcher(text);
+        var m = Pattern.compile("(\\d{1,5})(?:/(tcp|udp))?").matcher(text);
         if (!m.matches() || Integer.parseInt(m.group(1)) < 1 || Integer.parseInt(m.group(1)) > 65535) {
             throw new UsageException("--expose '" + text + "' is not PORT or PORT/tcp|udp, e.g. 8080 or 53/udp");
         }

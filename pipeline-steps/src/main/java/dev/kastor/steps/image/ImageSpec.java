@@ -2,6 +2,7 @@ package dev.kastor.steps.image;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +44,7 @@ public record ImageSpec(
         entrypoint = entrypoint == null ? null : List.copyOf(entrypoint);
         cmd = cmd == null ? null : List.copyOf(cmd);
         env = Map.copyOf(env);
-        labels = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(labels));
+        labels = Collections.unmodifiableMap(new LinkedHashMap<>(labels));
         exposedPorts = List.copyOf(exposedPorts);
         platforms = List.copyOf(platforms);
         tags = List.copyOf(tags);

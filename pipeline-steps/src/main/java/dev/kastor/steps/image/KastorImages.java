@@ -7,6 +7,7 @@ import dev.kastor.steps.cli.Errors;
 import dev.kastor.steps.cli.OutputFlags;
 import dev.kastor.steps.cli.RegistryFlags;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,10 +17,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * Kastor's own three images, built with Kastor's own image builder (no Docker daemon), from the project's jars:
@@ -126,8 +127,8 @@ public final class KastorImages implements Callable<Integer> {
         var errors = new Errors(ctx);
         cmd.setExecutionExceptionHandler(errors);
         cmd.setParameterExceptionHandler(errors);
-        cmd.setOut(new java.io.PrintWriter(ctx.out(), true));
-        cmd.setErr(new java.io.PrintWriter(ctx.err(), true));
+        cmd.setOut(new PrintWriter(ctx.out(), true));
+        cmd.setErr(new PrintWriter(ctx.err(), true));
         cmd.setUsageHelpWidth(120);
         // As for kastor: every option is also a variable (--insecure-registry is KASTOR_INSECURE_REGISTRY), so a
         // release job is configured by CI/CD variables.

@@ -5,6 +5,7 @@ import dev.kastor.oci.UsageException;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /** {@code --platform os/arch}, checked against the platforms OCI registries know, before anything is pulled or pushed. */
 final class Platforms {
@@ -20,7 +21,7 @@ final class Platforms {
             String[] parts = t.split("/");
             if (parts.length < 2 || parts.length > 3 || !OS.contains(parts[0]) || !ARCH.contains(parts[1])) {
                 throw new UsageException("unknown platform '" + t + "': expected os/arch such as linux/amd64 or linux/arm64"
-                        + " (os one of " + new java.util.TreeSet<>(OS) + ", arch one of " + new java.util.TreeSet<>(ARCH) + ")");
+                        + " (os one of " + new TreeSet<>(OS) + ", arch one of " + new TreeSet<>(ARCH) + ")");
             }
             if (parts.length == 3) {
                 throw new UsageException("platform '" + t + "': variants are not supported by the image builder; give os/arch, e.g. " + parts[0] + "/" + parts[1]);

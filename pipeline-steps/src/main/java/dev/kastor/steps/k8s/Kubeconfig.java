@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +57,7 @@ public final class Kubeconfig {
             source = "~/.kube/config";
         }
         var contexts = new ArrayList<AgentContext>();
-        var seen = new java.util.HashSet<String>();
+        var seen = new HashSet<String>();
         var contents = new LinkedHashMap<String, String>();
         var empty = new ArrayList<Path>();
         String current = null;

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -112,7 +113,7 @@ public final class WatchedObjects implements AutoCloseable {
                 var io = e.getInvolvedObject();
                 if (io == null) return;
                 for (ObjectRef ref : followed) {
-                    if (ref.kind().equals(io.getKind()) && ref.name().equals(io.getName()) && java.util.Objects.equals(ref.namespace(), io.getNamespace())) {
+                    if (ref.kind().equals(io.getKind()) && ref.name().equals(io.getName()) && Objects.equals(ref.namespace(), io.getNamespace())) {
                         queue.add(new Noticed(ref, e));
                     }
                 }

@@ -3,14 +3,15 @@ package dev.kastor.steps.kube;
 import dev.kastor.oci.InvalidInputException;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.k8s.KubeConnection;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -93,7 +94,7 @@ final class Applier {
         for (Planned p : planned) {
             GenericKubernetesResource o = p.manifest().object();
             if (inventory != null) {
-                if (o.getMetadata().getAnnotations() == null) o.getMetadata().setAnnotations(new java.util.LinkedHashMap<>());
+                if (o.getMetadata().getAnnotations() == null) o.getMetadata().setAnnotations(new LinkedHashMap<>());
                 o.getMetadata().getAnnotations().put(Inventory.OWNER_ANNOTATION, inventory.name());
             }
             try {

@@ -5,6 +5,8 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -81,7 +83,7 @@ final class Inventory {
                 conn.client().configMaps().inNamespace(namespace).resource(new ConfigMapBuilder().withNewMetadata().withName(configMapName())
                         .withNamespace(namespace).addToLabels(LABEL, name).endMetadata().addToData("objects", text.toString()).build()).create();
             } else {
-                live.setData(new java.util.HashMap<>(java.util.Map.of("objects", text.toString())));
+                live.setData(new HashMap<>(Map.of("objects", text.toString())));
                 conn.client().configMaps().inNamespace(namespace).resource(live).update();
             }
         } catch (KubernetesClientException e) {

@@ -1,9 +1,9 @@
 package dev.kastor.steps.kube;
 
 import dev.kastor.oci.Causes;
-import dev.kastor.steps.cli.CaTrust;
 import dev.kastor.oci.InvalidInputException;
 import dev.kastor.oci.KastorException;
+import dev.kastor.steps.cli.CaTrust;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.cli.OutputFlags;
@@ -16,6 +16,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -170,7 +171,7 @@ public final class KubeconfigCommand implements Callable<Integer> {
                 // not a POSIX file system
             }
             Files.writeString(tmp, content, StandardCharsets.UTF_8);
-            Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /** Waits, by watching, until applied objects have rolled out; prints a progress table whenever something changes. */
@@ -66,7 +67,7 @@ final class RolloutWait {
 
     private void table(Map<ObjectRef, Rollout> states) {
         var sb = new StringBuilder(String.format("  %-48s %-12s %s%n", "OBJECT", "STATUS", "DETAIL"));
-        states.forEach((ref, r) -> sb.append(String.format("  %-48s %-12s %s%n", ref, r.state().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), r.message())));
+        states.forEach((ref, r) -> sb.append(String.format("  %-48s %-12s %s%n", ref, r.state().name().toLowerCase(Locale.ROOT).replace('_', '-'), r.message())));
         console.info(sb.toString().stripTrailing());
     }
 }

@@ -1,8 +1,10 @@
 package dev.kastor.steps.status;
 
+import java.util.List;
+
 /** One commit status to post ({@code POST /projects/:id/statuses/:sha}); null fields are left out. */
 public record CommitStatus(String sha, String state, String name, String ref, String targetUrl, String description, String pipelineId) {
-    public static final java.util.List<String> STATES = java.util.List.of("pending", "running", "success", "failed", "canceled", "skipped");
+    public static final List<String> STATES = List.of("pending", "running", "success", "failed", "canceled", "skipped");
 
     /** GitLab keeps at most 255 characters of a description. */
     public CommitStatus {

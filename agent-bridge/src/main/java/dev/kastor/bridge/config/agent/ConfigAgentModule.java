@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -118,7 +119,7 @@ public final class ConfigAgentModule implements AgentModule {
         log.debug("configuration stream ended, reopening", null, Map.of("error", String.valueOf(error), "retry_ms", delay));
         try {
             timer.schedule(this::open, delay, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException ignored) {
+        } catch (RejectedExecutionException ignored) {
             // closing
         }
     }

@@ -5,6 +5,7 @@ import dev.kastor.bridge.config.AgentConfig;
 import dev.kastor.bridge.config.ConfigDefaults;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -161,7 +162,7 @@ public final class AgentConfigurations implements AutoCloseable {
             case GitConfigReader.FileAt.Found f -> {
                 try {
                     yaml = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                            .decode(java.nio.ByteBuffer.wrap(f.bytes())).toString();
+                            .decode(ByteBuffer.wrap(f.bytes())).toString();
                 } catch (CharacterCodingException e) {
                     invalid(where, "the file is not UTF-8 text", 0);
                     return;

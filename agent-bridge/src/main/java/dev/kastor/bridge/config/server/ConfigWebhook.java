@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -75,7 +76,7 @@ final class ConfigWebhook implements ApiEndpoint {
             byte[] a = sha.digest(presented.getBytes(StandardCharsets.UTF_8));
             byte[] b = sha.digest(secret.getBytes(StandardCharsets.UTF_8));
             return !secret.isEmpty() && MessageDigest.isEqual(a, b);
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

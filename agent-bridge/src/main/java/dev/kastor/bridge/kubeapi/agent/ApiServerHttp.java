@@ -19,12 +19,15 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -42,17 +45,17 @@ import javax.net.ssl.SSLSocket;
  */
 final class ApiServerHttp {
     /** Besides what ends at a hop ({@link HttpRules}): set here from the request's own framing, or by the agent. */
-    private static final java.util.Set<String> SET_BY_THE_AGENT = java.util.Set.of("host", "authorization", "content-length", "expect");
+    private static final Set<String> SET_BY_THE_AGENT = Set.of("host", "authorization", "content-length", "expect");
     private static final int MAX_IDLE = 64;
     /** Methods a request may be sent again with when a pooled connection turned out dead (RFC 9110 9.2.2). */
-    private static final java.util.Set<String> REPEATABLE = java.util.Set.of("GET", "HEAD", "OPTIONS", "DELETE");
+    private static final Set<String> REPEATABLE = Set.of("GET", "HEAD", "OPTIONS", "DELETE");
     /** Pooled connections older than this are closed rather than reused (the API server may have dropped them). */
-    private static final long MAX_IDLE_NANOS = java.time.Duration.ofSeconds(60).toNanos();
+    private static final long MAX_IDLE_NANOS = Duration.ofSeconds(60).toNanos();
     /**
      * A request with a body is sent only on a connection used moments ago: if the API server had closed an older one,
      * the body, already taken from the tunnel, could not be sent again.
      */
-    private static final long FRESH_FOR_BODY_NANOS = java.time.Duration.ofSeconds(2).toNanos();
+    private static final long FRESH_FOR_BODY_NANOS = Duration.ofSeconds(2).toNanos();
 
     private record Connection(Socket socket, InputStream in, OutputStream out, long idleSince) {
         Connection idleFromNow() {
@@ -276,7 +279,7 @@ final class ApiServerHttp {
                 if (left <= 0) throw new SocketTimeoutException("no response head");
                 // A silent server is what this guards against: each read waits at most what is left of the bound (a
                 // server trickling a byte at a time could stretch it, a hung one cannot).
-                c.socket().setSoTimeout((int) Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(left)));
+                c.socket().setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
                 Head head = readHead(c.in());
                 if (head.status() >= 200 || head.status() == 101) return head;
             }

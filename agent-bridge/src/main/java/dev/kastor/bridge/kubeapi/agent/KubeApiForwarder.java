@@ -8,6 +8,9 @@ import dev.kastor.bridge.tunnel.rpc.Impersonation;
 import dev.kastor.bridge.tunnel.rpc.RequestInfo;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -56,8 +59,8 @@ public final class KubeApiForwarder implements RequestHandler {
     }
 
     /** Every value of header {@code name} (any case) in the request KAS sent. */
-    static java.util.List<String> values(RequestInfo info, String name) {
-        var out = new java.util.ArrayList<String>();
+    static List<String> values(RequestInfo info, String name) {
+        var out = new ArrayList<String>();
         info.getHeadersMap().forEach((k, v) -> {
             if (k.equalsIgnoreCase(name)) out.addAll(v.getValueList());
         });
@@ -66,7 +69,7 @@ public final class KubeApiForwarder implements RequestHandler {
 
     /** Kubernetes impersonation headers; extra keys are percent-encoded as the API server expects. */
     static Map<String, List<String>> impersonationHeaders(Impersonation imp) {
-        var m = new java.util.LinkedHashMap<String, List<String>>();
+        var m = new LinkedHashMap<String, List<String>>();
         if (imp.getUsername().isEmpty()) return m;
         m.put("Impersonate-User", List.of(imp.getUsername()));
         if (imp.getGroupsCount() > 0) m.put("Impersonate-Group", imp.getGroupsList());
@@ -77,7 +80,7 @@ public final class KubeApiForwarder implements RequestHandler {
 
     private static String percentEncode(String key) {
         var sb = new StringBuilder();
-        for (byte b : key.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+        for (byte b : key.getBytes(StandardCharsets.UTF_8)) {
             char c = (char) (b & 0xff);
             if (c < 128 && (Character.isLetterOrDigit(c) || "-._~!#$&'*+^`|".indexOf(c) >= 0)) sb.append(c);
             else sb.append('%').append(String.format("%02X", b & 0xff));

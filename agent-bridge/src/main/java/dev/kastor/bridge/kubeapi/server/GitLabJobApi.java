@@ -7,6 +7,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import tools.jackson.databind.JsonNode;
@@ -78,7 +79,7 @@ public final class GitLabJobApi {
             long now = System.nanoTime();
             cache.values().removeIf(e -> e.expires() <= now);
             if (cache.size() >= MAX_ENTRIES) {
-                cache.entrySet().stream().sorted(java.util.Comparator.comparingLong(x -> x.getValue().expires()))
+                cache.entrySet().stream().sorted(Comparator.comparingLong(x -> x.getValue().expires()))
                         .limit(cache.size() - MAX_ENTRIES / 2).map(Map.Entry::getKey).toList().forEach(cache::remove);
             }
         }

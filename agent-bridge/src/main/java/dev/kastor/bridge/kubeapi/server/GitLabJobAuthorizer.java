@@ -4,6 +4,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -25,10 +26,10 @@ public final class GitLabJobAuthorizer implements JobAuthorizer {
     }
 
     @Override
-    public java.util.Optional<AuthorizedRequest> authorizeFromCache(String authorization) throws ProxyFailure {
+    public Optional<AuthorizedRequest> authorizeFromCache(String authorization) throws ProxyFailure {
         CiBearer bearer = CiBearer.parse(authorization);
         JsonNode allowed = allowedAgents.cachedAnswer(bearer.jobToken());
-        return allowed == null ? java.util.Optional.empty() : java.util.Optional.of(decide(bearer.agentId(), allowed));
+        return allowed == null ? Optional.empty() : Optional.of(decide(bearer.agentId(), allowed));
     }
 
     private static AuthorizedRequest decide(long agentId, JsonNode allowed) throws ProxyFailure {

@@ -21,6 +21,7 @@ import io.grpc.stub.StreamObserver;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The receiving end of the private API: another replica carries a request for an agent whose tunnels this replica
@@ -55,7 +56,7 @@ final class PrivateApiService extends PrivateApiGrpc.PrivateApiImplBase {
         private final ServerCallStreamObserver<AgentFrame> caller;
         private final AtomicBoolean waitingForAgent = new AtomicBoolean();
         /** Agent frames passed to the caller whose credit goes back to the agent once the caller can take more. */
-        private final java.util.concurrent.atomic.AtomicInteger owed = new java.util.concurrent.atomic.AtomicInteger();
+        private final AtomicInteger owed = new AtomicInteger();
         private volatile ServerTunnel tunnel;
         private volatile boolean callerGone;
         private boolean ended;

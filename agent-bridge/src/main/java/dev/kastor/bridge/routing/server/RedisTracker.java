@@ -16,8 +16,10 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.io.IOException;
+import java.net.SocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -27,6 +29,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -99,7 +102,7 @@ final class RedisTracker implements AgentTracker {
             }
 
             @Override
-            public void onRedisConnected(RedisChannelHandler<?, ?> connection, java.net.SocketAddress address) {
+            public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
                 if (!closed && dirty) changedAll();
             }
         });
@@ -108,7 +111,7 @@ final class RedisTracker implements AgentTracker {
     private void changedAll() {
         try {
             writer.execute(this::tick);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             // stopping
         }
     }
@@ -127,7 +130,7 @@ final class RedisTracker implements AgentTracker {
         if (closed) return;
         try {
             writer.execute(() -> reconcile(agentId));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             // stopping
         }
     }
@@ -280,6 +283,6 @@ final class RedisTracker implements AgentTracker {
             }
             c.close();
         }
-        client.shutdown(java.time.Duration.ZERO, java.time.Duration.ofSeconds(2));
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     }
 }

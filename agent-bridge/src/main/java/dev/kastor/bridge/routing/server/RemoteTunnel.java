@@ -16,9 +16,12 @@ import dev.kastor.bridge.tunnel.server.TunnelListener;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import java.net.ConnectException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A tunnel to an agent whose streams another KAS replica holds: one private API call, started when the k8s proxy
@@ -54,7 +57,7 @@ final class RemoteTunnel implements ProxyTunnel {
         if (holders.isEmpty()) throw new IllegalArgumentException("no replica to call");
         this.replicas = replicas;
         // Holders a connect just failed to go last (stable sort: otherwise the tracker's order, freshest first).
-        var ordered = holders.stream().sorted(java.util.Comparator.comparing(replicas::recentlyUnreachable)).toList();
+        var ordered = holders.stream().sorted(Comparator.comparing(replicas::recentlyUnreachable)).toList();
         this.holders = List.copyOf(ordered.subList(0, Math.min(ordered.size(), RoutingDefaults.MAX_REPLICA_ATTEMPTS)));
         this.agentId = agentId;
         this.metrics = metrics;
@@ -180,11 +183,11 @@ final class RemoteTunnel implements ProxyTunnel {
 
     private static boolean safeToRepeat(RequestInfo info) {
         boolean upgrade = info.getHeadersMap().keySet().stream().anyMatch(h -> h.equalsIgnoreCase("upgrade"));
-        return !upgrade && java.util.Set.of("GET", "HEAD", "OPTIONS").contains(info.getMethod());
+        return !upgrade && Set.of("GET", "HEAD", "OPTIONS").contains(info.getMethod());
     }
 
     private static boolean neverConnected(Status s) {
-        return causes(s).stream().anyMatch(t -> t instanceof java.net.ConnectException);
+        return causes(s).stream().anyMatch(t -> t instanceof ConnectException);
     }
 
     /** The status's cause and its causes in turn, outermost first (at most 16: a cycle must not loop). */

@@ -15,6 +15,7 @@ import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -37,12 +38,12 @@ public final class RoutingModule implements KasModule {
     private final ExecutorService waits = Executors.newVirtualThreadPerTaskExecutor();
     private volatile Server privateApi;
 
-    private final java.time.Duration handshakeTimeout;
+    private final Duration handshakeTimeout;
     /** The private API's per-host bound and event loops; only with several replicas. */
     private GrpcConnectionsPerAddress connections;
 
     /** @param handshakeTimeout how long a private API connection may take to finish its TLS and HTTP/2 handshake */
-    public RoutingModule(KasConfig config, TunnelRegistry tunnels, ProxyMetrics metrics, JsonLog log, java.time.Duration handshakeTimeout) {
+    public RoutingModule(KasConfig config, TunnelRegistry tunnels, ProxyMetrics metrics, JsonLog log, Duration handshakeTimeout) {
         this.handshakeTimeout = handshakeTimeout;
         this.config = config;
         this.tunnels = tunnels;

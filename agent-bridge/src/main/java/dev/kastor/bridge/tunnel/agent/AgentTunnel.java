@@ -16,7 +16,14 @@ import io.grpc.stub.ClientResponseObserver;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The agent's end of one tunnel stream: idle until KAS sends a request, then serves it on a virtual thread.
@@ -26,9 +33,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>, TunnelExchange {
     private static final ByteString EOF = ByteString.copyFromUtf8("<eof>");
     /** How long a finished stream waits for KAS to end the call before the agent cancels it itself. */
-    static final java.time.Duration CLOSE_WAIT = java.time.Duration.ofSeconds(30);
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
     /** One timer for all streams: a parked thread per finished request would cost a thread for CLOSE_WAIT each. */
-    private static final java.util.concurrent.ScheduledExecutorService TIMER = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "tunnel-close-wait");
         t.setDaemon(true);
         return t;
@@ -44,7 +51,7 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
     private final RequestHandler handler;
     private final Events events;
     /** How long a write may wait for KAS to take frames before the stream is given up ({@code TunnelDefaults.SEND_STALL}). */
-    private final java.time.Duration sendStall;
+    private final Duration sendStall;
     private final long openedAt = System.nanoTime();
     private final LinkedBlockingQueue<ByteString> inbound = new LinkedBlockingQueue<>();
     private final Object readyLock = new Object();
@@ -56,10 +63,10 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
     /** When a write started waiting for KAS to take frames (0: none waits); the pool's tick gives up a stalled stream. */
     private volatile long waitingSince;
     private volatile boolean stalled;
-    private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
-    private final java.util.List<Runnable> cancelHooks = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final AtomicBoolean released = new AtomicBoolean();
+    private final List<Runnable> cancelHooks = new CopyOnWriteArrayList<>();
 
-    AgentTunnel(String version, RequestHandler handler, Events events, java.time.Duration sendStall) {
+    AgentTunnel(String version, RequestHandler handler, Events events, Duration sendStall) {
         this.version = version;
         this.handler = handler;
         this.events = events;
@@ -142,7 +149,7 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
             if (!ended) {
                 TIMER.schedule(() -> {
                     if (!ended) toKas.cancel("KAS did not close the finished tunnel stream", null);
-                }, CLOSE_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                }, CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
             }
         }
     }

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -102,7 +103,7 @@ public final class TunnelPool implements AutoCloseable, AgentTunnel.Events {
         if (idle.size() < settings.minIdle() && !closed) {
             try {
                 timer.execute(this::maintain);
-            } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            } catch (RejectedExecutionException stopping) {
                 // the agent is stopping: no new streams
             }
         }

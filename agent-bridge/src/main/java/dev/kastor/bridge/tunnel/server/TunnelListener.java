@@ -1,5 +1,6 @@
 package dev.kastor.bridge.tunnel.server;
 
+import com.google.protobuf.ByteString;
 import dev.kastor.bridge.tunnel.rpc.Header;
 
 /**
@@ -12,9 +13,9 @@ public interface TunnelListener {
     void header(Header header);
 
     /** The whole answer in one frame (a small one the agent held whole): nothing follows, no trailer. */
-    void response(Header header, com.google.protobuf.ByteString body);
+    void response(Header header, ByteString body);
 
-    void message(com.google.protobuf.ByteString data);
+    void message(ByteString data);
 
     /** The upstream side is done (response complete, or the upgraded connection closed by the upstream). */
     void trailer();

@@ -31,9 +31,11 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -49,14 +51,14 @@ public final class WebSocketFront implements AutoCloseable {
     private final InetSocketAddress grpc;
     private final JsonLog log;
 
-    private final java.time.Duration handshakeTimeout;
+    private final Duration handshakeTimeout;
 
     /**
      * @param handshakeTimeout how long a connection may take to finish its TLS handshake and WebSocket upgrade: a
      *     client that says nothing (or trickles) is closed instead of holding a file descriptor
      * @param connectionsPerAddress how many connections one host may hold open; one more is closed at once
      */
-    public WebSocketFront(InetSocketAddress listen, SslContext tls, InetSocketAddress grpc, JsonLog log, java.time.Duration handshakeTimeout,
+    public WebSocketFront(InetSocketAddress listen, SslContext tls, InetSocketAddress grpc, JsonLog log, Duration handshakeTimeout,
                           int connectionsPerAddress) throws InterruptedException {
         this.grpc = grpc;
         this.log = log;
@@ -86,13 +88,13 @@ public final class WebSocketFront implements AutoCloseable {
         public void handlerAdded(ChannelHandlerContext ctx) {
             ctx.executor().schedule(() -> {
                 if (!upgraded) ctx.channel().close();
-            }, handshakeTimeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+            }, handshakeTimeout.toNanos(), TimeUnit.NANOSECONDS);
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (!(msg instanceof FullHttpRequest req)) {
-                io.netty.util.ReferenceCountUtil.release(msg);
+                ReferenceCountUtil.release(msg);
                 return;
             }
             if (!req.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
@@ -179,7 +181,7 @@ public final class WebSocketFront implements AutoCloseable {
                 }
                 default -> {
                     // text frames are not part of the transport: the peer is not kastor-agent
-                    io.netty.util.ReferenceCountUtil.release(msg);
+                    ReferenceCountUtil.release(msg);
                     ctx.writeAndFlush(new CloseWebSocketFrame(1003, "binary messages only")).addListener(ChannelFutureListener.CLOSE);
                 }
             }
