@@ -3,16 +3,15 @@ package dev.kastor.steps;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.testing.FaultProxy;
-import dev.kastor.testing.RegistryServer;
+import dev.kastor.testing.RegistryWithFaultProxy;
 import dev.kastor.testing.Skopeo;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -21,27 +20,15 @@ import org.junit.jupiter.api.io.TempDir;
  * proxy; the tests check the registry directly (skopeo), so an injected fault can never hide a missing artifact.
  */
 class ArtifactFaultsTest {
-    private static RegistryServer registry;
-    private static FaultProxy proxy;
+    @RegisterExtension
+    static final RegistryWithFaultProxy REGISTRY = new RegistryWithFaultProxy();
 
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void start() {
-        registry = RegistryServer.start();
-        proxy = FaultProxy.in(registry);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (proxy != null) proxy.close();
-        if (registry != null) registry.close();
-    }
-
     @BeforeEach
     void clear() {
-        proxy.clear();
+        REGISTRY.proxy().clear();
     }
 
     private Path deploy() {
@@ -49,7 +36,7 @@ class ArtifactFaultsTest {
     }
 
     private KastorRun.Result push(String repoTag, String... more) {
-        var args = new java.util.ArrayList<>(List.of("artifact", "push", deploy().toString(), "oci://" + proxy.host() + "/" + repoTag,
+        var args = new java.util.ArrayList<>(List.of("artifact", "push", deploy().toString(), "oci://" + REGISTRY.proxy().host() + "/" + repoTag,
                 "--insecure-registry", "--output", "json"));
         args.addAll(List.of(more));
         return KastorRun.in(tmp).run(args.toArray(String[]::new));
@@ -57,45 +44,45 @@ class ArtifactFaultsTest {
 
     @Test
     void serviceUnavailableTwiceOnBlobUploadIsRetriedAndThePushCompletes() {
-        proxy.on("POST", "/blobs/uploads/").times(2).respond(503);
+        REGISTRY.proxy().on("POST", "/blobs/uploads/").times(2).respond(503);
 
         var r = push("faults/flaky:v1");
 
         assertThat(r.exit()).as(r.toString()).isZero();
-        assertThat(proxy.requests("POST", "/blobs/uploads/")).extracting(FaultProxy.Seen::status).startsWith(503, 503, 202);
+        assertThat(REGISTRY.proxy().requests("POST", "/blobs/uploads/")).extracting(FaultProxy.Seen::status).startsWith(503, 503, 202);
         // The log says why the push took longer: each retry is announced with its attempt number.
         assertThat(r.err()).contains("503").contains("attempt 2 of").contains("attempt 3 of");
-        String raw = Skopeo.inspectRaw(registry.host() + "/faults/flaky:v1", null);
+        String raw = Skopeo.inspectRaw(REGISTRY.server().host() + "/faults/flaky:v1", null);
         assertThat(Artifacts.sha256(raw)).isEqualTo(r.json().get("digest").asString());
-        assertThat(Artifacts.files(Artifacts.copyAndUnpack(registry.host() + "/faults/flaky:v1", null, tmp.resolve("check"))))
+        assertThat(Artifacts.files(Artifacts.copyAndUnpack(REGISTRY.server().host() + "/faults/flaky:v1", null, tmp.resolve("check"))))
                 .isEqualTo(Artifacts.files(tmp.resolve("deploy")));
     }
 
     @Test
     void registryDownForBlobUploadsFailsBeforeTheManifestSoNoTagAppears() {
-        proxy.on("POST|PATCH|PUT", "/blobs/uploads/").always().respond(503);
+        REGISTRY.proxy().on("POST|PATCH|PUT", "/blobs/uploads/").always().respond(503);
 
         var r = push("faults/down:v1", "--retries", "2");
 
         assertThat(r.exit()).as(r.toString()).isEqualTo(1);
         assertThat(r.err()).contains("503").contains("2 attempts");
         assertThat(r.out()).isEmpty();
-        assertThat(proxy.requests("PUT", "/manifests/")).as("manifest PUT after failed blobs").isEmpty();
-        assertThat(Artifacts.tagExists(registry.host() + "/faults/down:v1", null)).isFalse();
+        assertThat(REGISTRY.proxy().requests("PUT", "/manifests/")).as("manifest PUT after failed blobs").isEmpty();
+        assertThat(Artifacts.tagExists(REGISTRY.server().host() + "/faults/down:v1", null)).isFalse();
     }
 
     @Test
     void tooManyRequestsWaitsForRetryAfterAndCompletes() {
-        proxy.on("POST", "/blobs/uploads/").times(1).respond(429, "Retry-After", "2");
+        REGISTRY.proxy().on("POST", "/blobs/uploads/").times(1).respond(429, "Retry-After", "2");
 
         var r = push("faults/limited:v1");
 
         assertThat(r.exit()).as(r.toString()).isZero();
-        List<FaultProxy.Seen> posts = proxy.requests("POST", "/blobs/uploads/");
+        List<FaultProxy.Seen> posts = REGISTRY.proxy().requests("POST", "/blobs/uploads/");
         assertThat(posts).extracting(FaultProxy.Seen::status).startsWith(429, 202);
         // The default backoff starts at 500 ms (with jitter): only Retry-After explains two seconds.
         assertThat(Duration.ofNanos(posts.get(1).nanoTime() - posts.get(0).nanoTime())).isGreaterThanOrEqualTo(Duration.ofMillis(1950));
-        assertThat(Artifacts.tagExists(registry.host() + "/faults/limited:v1", null)).isTrue();
+        assertThat(Artifacts.tagExists(REGISTRY.server().host() + "/faults/limited:v1", null)).isTrue();
     }
 
     @Test
@@ -104,22 +91,22 @@ class ArtifactFaultsTest {
         var first = push("faults/again:v1");
         assertThat(first.exit()).as(first.toString()).isZero();
         assertThat(first.json().get("transfer").get("blobsUploaded").asInt()).isEqualTo(2);
-        proxy.clear();
+        REGISTRY.proxy().clear();
 
         var second = push("faults/again:v2");
 
         assertThat(second.exit()).as(second.toString()).isZero();
         assertThat(second.json().get("transfer").get("blobsUploaded").asInt()).isZero();
         assertThat(second.json().get("transfer").get("blobsSkipped").asInt()).isEqualTo(2);
-        assertThat(proxy.requests("POST|PATCH|PUT", "/blobs/")).as("blob uploads on a re-push").isEmpty();
-        assertThat(proxy.requests("PUT", "/manifests/v2")).hasSize(1);
-        assertThat(Artifacts.sha256(Skopeo.inspectRaw(registry.host() + "/faults/again:v2", null))).isEqualTo(second.json().get("digest").asString());
+        assertThat(REGISTRY.proxy().requests("POST|PATCH|PUT", "/blobs/")).as("blob uploads on a re-push").isEmpty();
+        assertThat(REGISTRY.proxy().requests("PUT", "/manifests/v2")).hasSize(1);
+        assertThat(Artifacts.sha256(Skopeo.inspectRaw(REGISTRY.server().host() + "/faults/again:v2", null))).isEqualTo(second.json().get("digest").asString());
     }
 
     @Test
     void registryRefusingTheFluxMediaTypesFailsOnceWithAMessageAndNoTag() {
         // What a registry without OCI artifact support answers (distribution < 2.7, old Docker Hub).
-        proxy.on("PUT", "/manifests/").always().respondJson(400,
+        REGISTRY.proxy().on("PUT", "/manifests/").always().respondJson(400,
                 "{\"errors\":[{\"code\":\"MANIFEST_INVALID\",\"message\":\"manifest invalid\",\"detail\":\"unsupported media type\"}]}");
 
         var r = push("faults/old:v1");
@@ -128,7 +115,7 @@ class ArtifactFaultsTest {
         assertThat(r.errLines()).filteredOn(l -> l.contains("error:")).singleElement().asString()
                 .contains("application/vnd.oci.image.manifest.v1+json").contains("application/vnd.cncf.flux.config.v1+json");
         assertThat(r.err()).doesNotContain("\tat ").doesNotContain("unexpected");
-        assertThat(proxy.requests("PUT", "/manifests/")).as("a refusal is not retried").hasSize(1);
-        assertThat(Artifacts.tagExists(registry.host() + "/faults/old:v1", null)).isFalse();
+        assertThat(REGISTRY.proxy().requests("PUT", "/manifests/")).as("a refusal is not retried").hasSize(1);
+        assertThat(Artifacts.tagExists(REGISTRY.server().host() + "/faults/old:v1", null)).isFalse();
     }
 }

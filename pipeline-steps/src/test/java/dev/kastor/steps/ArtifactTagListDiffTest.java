@@ -2,16 +2,14 @@ package dev.kastor.steps;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kastor.testing.FaultProxy;
-import dev.kastor.testing.RegistryServer;
+import dev.kastor.testing.RegistryWithFaultProxy;
 import dev.kastor.testing.Skopeo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
@@ -20,23 +18,11 @@ class ArtifactTagListDiffTest {
     private static final String SHA_A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     private static final String SHA_B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
-    private static RegistryServer registry;
-    private static FaultProxy proxy;
+    @RegisterExtension
+    static final RegistryWithFaultProxy REGISTRY = new RegistryWithFaultProxy();
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void start() {
-        registry = RegistryServer.start();
-        proxy = FaultProxy.in(registry);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (proxy != null) proxy.close();
-        if (registry != null) registry.close();
-    }
 
     private Path deploy() {
         return Artifacts.write(tmp.resolve("deploy"), Map.of(
@@ -47,7 +33,7 @@ class ArtifactTagListDiffTest {
 
     private KastorRun.Result pushAt(Path dir, String repoTag, String sha) {
         var r = KastorRun.in(tmp).env(Map.of("CI_COMMIT_REF_NAME", "main", "CI_COMMIT_SHA", sha))
-                .run("artifact", "push", dir.toString(), "oci://" + registry.host() + "/" + repoTag, "--insecure-registry", "--output", "json");
+                .run("artifact", "push", dir.toString(), "oci://" + REGISTRY.server().host() + "/" + repoTag, "--insecure-registry", "--output", "json");
         assertThat(r.exit()).as(r.toString()).isZero();
         return r;
     }
@@ -55,28 +41,28 @@ class ArtifactTagListDiffTest {
     @Test
     void tagPointsANewTagAtTheSameDigestWithoutMovingBlobs() {
         String digest = pushAt(deploy(), "tags/app:v1", SHA_A).json().get("digest").asString();
-        proxy.clear();
+        REGISTRY.proxy().clear();
 
-        var r = KastorRun.in(tmp).run("artifact", "tag", "oci://" + proxy.host() + "/tags/app@" + digest, "--tag", "production", "-t", "stable",
+        var r = KastorRun.in(tmp).run("artifact", "tag", "oci://" + REGISTRY.proxy().host() + "/tags/app@" + digest, "--tag", "production", "-t", "stable",
                 "--insecure-registry");
 
         assertThat(r.exit()).as(r.toString()).isZero();
-        assertThat(Artifacts.sha256(Skopeo.inspectRaw(registry.host() + "/tags/app:production", null))).isEqualTo(digest);
-        assertThat(Artifacts.sha256(Skopeo.inspectRaw(registry.host() + "/tags/app:stable", null))).isEqualTo(digest);
-        assertThat(proxy.requests("POST|PATCH|PUT", "/blobs/")).as("blob traffic of a tag").isEmpty();
-        assertThat(proxy.requests("PUT", "/manifests/")).hasSize(2);
+        assertThat(Artifacts.sha256(Skopeo.inspectRaw(REGISTRY.server().host() + "/tags/app:production", null))).isEqualTo(digest);
+        assertThat(Artifacts.sha256(Skopeo.inspectRaw(REGISTRY.server().host() + "/tags/app:stable", null))).isEqualTo(digest);
+        assertThat(REGISTRY.proxy().requests("POST|PATCH|PUT", "/blobs/")).as("blob traffic of a tag").isEmpty();
+        assertThat(REGISTRY.proxy().requests("PUT", "/manifests/")).hasSize(2);
     }
 
     @Test
     void tagByTagResolvesTheDigestFirst() {
         String digest = pushAt(deploy(), "tags/bytag:v1", SHA_A).json().get("digest").asString();
 
-        var r = KastorRun.in(tmp).run("artifact", "tag", "oci://" + registry.host() + "/tags/bytag:v1", "--tag", "latest",
+        var r = KastorRun.in(tmp).run("artifact", "tag", "oci://" + REGISTRY.server().host() + "/tags/bytag:v1", "--tag", "latest",
                 "--insecure-registry", "--output", "json");
 
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.json().get("digest").asString()).isEqualTo(digest);
-        assertThat(Artifacts.sha256(Skopeo.inspectRaw(registry.host() + "/tags/bytag:latest", null))).isEqualTo(digest);
+        assertThat(Artifacts.sha256(Skopeo.inspectRaw(REGISTRY.server().host() + "/tags/bytag:latest", null))).isEqualTo(digest);
     }
 
     @Test
@@ -85,7 +71,7 @@ class ArtifactTagListDiffTest {
         Artifacts.write(tmp.resolve("deploy"), Map.of("app.yaml", "kind: ConfigMap\ndata: {a: b}\n"));
         String v2 = pushAt(tmp.resolve("deploy"), "listed/app:v2", SHA_B).json().get("digest").asString();
 
-        var r = KastorRun.in(tmp).run("artifact", "list", "oci://" + registry.host() + "/listed/app", "--insecure-registry", "--output", "json");
+        var r = KastorRun.in(tmp).run("artifact", "list", "oci://" + REGISTRY.server().host() + "/listed/app", "--insecure-registry", "--output", "json");
 
         assertThat(r.exit()).as(r.toString()).isZero();
         Map<String, JsonNode> byTag = new HashMap<>();
@@ -95,9 +81,9 @@ class ArtifactTagListDiffTest {
         assertThat(byTag.get("v1").get("revision").asString()).isEqualTo("main@sha1:" + SHA_A);
         assertThat(byTag.get("v2").get("digest").asString()).isEqualTo(v2);
         assertThat(byTag.get("v2").get("revision").asString()).isEqualTo("main@sha1:" + SHA_B);
-        assertThat(byTag.get("v2").get("url").asString()).isEqualTo("oci://" + registry.host() + "/listed/app:v2");
+        assertThat(byTag.get("v2").get("url").asString()).isEqualTo("oci://" + REGISTRY.server().host() + "/listed/app:v2");
 
-        var text = KastorRun.in(tmp).run("artifact", "list", "oci://" + registry.host() + "/listed/app", "--insecure-registry");
+        var text = KastorRun.in(tmp).run("artifact", "list", "oci://" + REGISTRY.server().host() + "/listed/app", "--insecure-registry");
         assertThat(text.exit()).as(text.toString()).isZero();
         assertThat(text.out()).containsPattern("v1 .*main@sha1:" + SHA_A).containsPattern("v2 .*main@sha1:" + SHA_B);
     }
@@ -109,9 +95,9 @@ class ArtifactTagListDiffTest {
         Artifacts.write(tmp.resolve("deploy"), Map.of("app.yaml", "kind: ConfigMap\ndata: {a: b}\n"));
         pushCreatedAt(tmp.resolve("deploy"), "listed/dotenv:v2", SHA_B, 1_700_000_000L);
 
-        var text = KastorRun.in(tmp).run("artifact", "list", "oci://" + registry.host() + "/listed/dotenv", "--insecure-registry",
+        var text = KastorRun.in(tmp).run("artifact", "list", "oci://" + REGISTRY.server().host() + "/listed/dotenv", "--insecure-registry",
                 "--dotenv", "text.env");
-        var json = KastorRun.in(tmp).run("artifact", "list", "oci://" + registry.host() + "/listed/dotenv", "--insecure-registry",
+        var json = KastorRun.in(tmp).run("artifact", "list", "oci://" + REGISTRY.server().host() + "/listed/dotenv", "--insecure-registry",
                 "--dotenv", "json.env", "--output", "json");
 
         assertThat(text.exit()).as(text.toString()).isZero();
@@ -120,7 +106,7 @@ class ArtifactTagListDiffTest {
         assertThat(json.exit()).as(json.toString()).isZero();
         for (String file : java.util.List.of("text.env", "json.env")) {
             assertThat(Files.readAllLines(tmp.resolve(file))).as(file).containsExactly(
-                    "KASTOR_ARTIFACT_URL=oci://" + registry.host() + "/listed/dotenv:v1",
+                    "KASTOR_ARTIFACT_URL=oci://" + REGISTRY.server().host() + "/listed/dotenv:v1",
                     "KASTOR_ARTIFACT_DIGEST=" + v1,
                     "KASTOR_ARTIFACT_REVISION=main@sha1:" + SHA_A);
         }
@@ -128,7 +114,7 @@ class ArtifactTagListDiffTest {
 
     private String pushCreatedAt(Path dir, String repoTag, String sha, long epochSeconds) {
         var r = KastorRun.in(tmp).env(Map.of("CI_COMMIT_REF_NAME", "main", "CI_COMMIT_SHA", sha, "SOURCE_DATE_EPOCH", String.valueOf(epochSeconds)))
-                .run("artifact", "push", dir.toString(), "oci://" + registry.host() + "/" + repoTag, "--insecure-registry", "--reproducible",
+                .run("artifact", "push", dir.toString(), "oci://" + REGISTRY.server().host() + "/" + repoTag, "--insecure-registry", "--reproducible",
                         "--output", "json");
         assertThat(r.exit()).as(r.toString()).isZero();
         return r.json().get("digest").asString();
@@ -141,7 +127,7 @@ class ArtifactTagListDiffTest {
         // An ignored file is not a difference: diff filters the tree as push does.
         Artifacts.write(deploy, Map.of(".git/HEAD", "ref: refs/heads/main\n"));
 
-        var r = KastorRun.in(tmp).run("artifact", "diff", deploy.toString(), "oci://" + registry.host() + "/diffs/same:v1", "--insecure-registry");
+        var r = KastorRun.in(tmp).run("artifact", "diff", deploy.toString(), "oci://" + REGISTRY.server().host() + "/diffs/same:v1", "--insecure-registry");
 
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.out()).contains("identical");
@@ -151,7 +137,7 @@ class ArtifactTagListDiffTest {
     void diffByDigestNamesTheDigestOnce() throws Exception {
         Path deploy = deploy();
         String digest = pushAt(deploy, "diffs/bydigest:v1", SHA_A).json().get("digest").asString();
-        String pinned = "oci://" + registry.host() + "/diffs/bydigest@" + digest;
+        String pinned = "oci://" + REGISTRY.server().host() + "/diffs/bydigest@" + digest;
 
         var same = KastorRun.in(tmp).run("artifact", "diff", deploy.toString(), pinned, "--insecure-registry");
         Files.writeString(deploy.resolve("app.yaml"), "kind: ConfigMap\ndata: {changed: true}\n");
@@ -171,8 +157,8 @@ class ArtifactTagListDiffTest {
         Files.delete(deploy.resolve("base/service.yaml"));
         Artifacts.write(deploy, Map.of("new/ingress.yaml", "kind: Ingress\n"));
 
-        var text = KastorRun.in(tmp).run("artifact", "diff", deploy.toString(), "oci://" + registry.host() + "/diffs/changed:v1", "--insecure-registry");
-        var json = KastorRun.in(tmp).run("artifact", "diff", deploy.toString(), "oci://" + registry.host() + "/diffs/changed:v1", "--insecure-registry",
+        var text = KastorRun.in(tmp).run("artifact", "diff", deploy.toString(), "oci://" + REGISTRY.server().host() + "/diffs/changed:v1", "--insecure-registry");
+        var json = KastorRun.in(tmp).run("artifact", "diff", deploy.toString(), "oci://" + REGISTRY.server().host() + "/diffs/changed:v1", "--insecure-registry",
                 "--output", "json");
 
         assertThat(text.exit()).as(text.toString()).isEqualTo(3);
@@ -186,7 +172,7 @@ class ArtifactTagListDiffTest {
 
     @Test
     void diffAgainstAMissingTagFailsWithExitOneNotThree() {
-        var r = KastorRun.in(tmp).run("artifact", "diff", deploy().toString(), "oci://" + registry.host() + "/diffs/none:v1", "--insecure-registry");
+        var r = KastorRun.in(tmp).run("artifact", "diff", deploy().toString(), "oci://" + REGISTRY.server().host() + "/diffs/none:v1", "--insecure-registry");
 
         // 3 would tell a pipeline "changed, deploy it"; a failed comparison must not look like that.
         assertThat(r.exit()).as(r.toString()).isEqualTo(1);

@@ -2,16 +2,14 @@ package dev.kastor.steps;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kastor.testing.FaultProxy;
-import dev.kastor.testing.RegistryServer;
+import dev.kastor.testing.RegistryWithFaultProxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
@@ -19,23 +17,11 @@ import tools.jackson.databind.JsonNode;
 class ImageBuildTest {
     private static final String SHA = "0123456789abcdef0123456789abcdef01234567";
 
-    private static RegistryServer registry;
-    private static FaultProxy proxy;
+    @RegisterExtension
+    static final RegistryWithFaultProxy REGISTRY = new RegistryWithFaultProxy();
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void start() {
-        registry = RegistryServer.start();
-        proxy = FaultProxy.in(registry);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (proxy != null) proxy.close();
-        if (registry != null) registry.close();
-    }
 
     private Path app() {
         Path dir = Artifacts.write(tmp.resolve("src"), Map.of(
@@ -59,10 +45,10 @@ class ImageBuildTest {
         var r = build("--from", "scratch", "--layer", src.resolve("site") + ":/srv/www", "--layer", src.resolve("bin/server") + ":/usr/local/bin/",
                 "--entrypoint", "[\"/usr/local/bin/server\", \"--port\", \"8080\"]", "--cmd", "--verbose", "--env", "MODE=prod",
                 "--label", "team=web", "--user", "65532:65532", "--workdir", "/srv/www", "--expose", "8080",
-                "--to", registry.host() + "/web/app:v1", "--output", "json");
+                "--to", REGISTRY.server().host() + "/web/app:v1", "--output", "json");
 
         assertThat(r.exit()).as(r.toString()).isZero();
-        String image = registry.host() + "/web/app:v1";
+        String image = REGISTRY.server().host() + "/web/app:v1";
         JsonNode config = Images.config(image);
         assertThat(Images.strings(config.path("Entrypoint"))).containsExactly("/usr/local/bin/server", "--port", "8080");
         assertThat(Images.strings(config.path("Cmd"))).containsExactly("--verbose");
@@ -89,14 +75,14 @@ class ImageBuildTest {
     @Test
     void resultIsPrintedOnceOnStdoutAndStderrHasNoneOfJibsOwnLines() {
         Path src = app();
-        var base = build("--from", "scratch", "--layer", src.resolve("site") + ":/srv/www", "--to", registry.host() + "/chatter/base:1");
-        var r = build("--from", registry.host() + "/chatter/base:1", "--layer", src.resolve("bin/server") + ":/usr/local/bin/server",
-                "--entrypoint", "/usr/local/bin/server --port 8080", "--cmd", "--verbose", "--to", registry.host() + "/chatter/app:v1");
+        var base = build("--from", "scratch", "--layer", src.resolve("site") + ":/srv/www", "--to", REGISTRY.server().host() + "/chatter/base:1");
+        var r = build("--from", REGISTRY.server().host() + "/chatter/base:1", "--layer", src.resolve("bin/server") + ":/usr/local/bin/server",
+                "--entrypoint", "/usr/local/bin/server --port 8080", "--cmd", "--verbose", "--to", REGISTRY.server().host() + "/chatter/app:v1");
 
         assertThat(base.exit()).as(base.toString()).isZero();
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.out().lines().toList()).as(r.toString()).singleElement().asString()
-                .matches("built " + java.util.regex.Pattern.quote(registry.host() + "/chatter/app:v1") + "@sha256:[0-9a-f]{64}");
+                .matches("built " + java.util.regex.Pattern.quote(REGISTRY.server().host() + "/chatter/app:v1") + "@sha256:[0-9a-f]{64}");
         assertThat(r.err()).as(r.toString()).doesNotContain("built", "Container entrypoint", "Container program arguments", "\u001b")
                 .contains("base image digest sha256:");
         assertThat(r.err().lines()).as(r.toString()).noneMatch(String::isBlank);
@@ -105,13 +91,13 @@ class ImageBuildTest {
     @Test
     void rebuildOfTheSameInputsGivesTheSameDigest() throws Exception {
         Path src = app();
-        var first = build("--from", "scratch", "--layer", src + ":/app", "--to", registry.host() + "/repro/app:a", "--output", "json");
+        var first = build("--from", "scratch", "--layer", src + ":/app", "--to", REGISTRY.server().host() + "/repro/app:a", "--output", "json");
         // Another checkout: new modification times and another umask must not change the image.
         for (String f : List.of("site/index.html", "site/css/app.css", "bin/server")) {
             Files.setLastModifiedTime(src.resolve(f), FileTime.fromMillis(System.currentTimeMillis() + 86_400_000L));
         }
         src.resolve("site/index.html").toFile().setWritable(false, false);
-        var second = build("--from", "scratch", "--layer", src + ":/app", "--to", registry.host() + "/repro/app:b", "--output", "json");
+        var second = build("--from", "scratch", "--layer", src + ":/app", "--to", REGISTRY.server().host() + "/repro/app:b", "--output", "json");
 
         assertThat(first.exit()).as(first.toString()).isZero();
         assertThat(second.exit()).as(second.toString()).isZero();
@@ -122,10 +108,10 @@ class ImageBuildTest {
     void sourceDateEpochSetsTheCreationTime() {
         Path src = app();
         var r = KastorRun.in(tmp).env("SOURCE_DATE_EPOCH", "1767225600")
-                .run("image", "build", "--insecure-registry", "--from", "scratch", "--layer", src + ":/app", "--to", registry.host() + "/repro/epoch:v1");
+                .run("image", "build", "--insecure-registry", "--from", "scratch", "--layer", src + ":/app", "--to", REGISTRY.server().host() + "/repro/epoch:v1");
 
         assertThat(r.exit()).as(r.toString()).isZero();
-        JsonNode full = Artifacts.json(dev.kastor.testing.Skopeo.inspectConfig(registry.host() + "/repro/epoch:v1", null));
+        JsonNode full = Artifacts.json(dev.kastor.testing.Skopeo.inspectConfig(REGISTRY.server().host() + "/repro/epoch:v1", null));
         assertThat(full.path("created").asString()).startsWith("2026-01-01T00:00:00");
         assertThat(full.path("config").path("Labels").path("org.opencontainers.image.created").asString()).isEqualTo("2026-01-01T00:00:00Z");
     }
@@ -133,47 +119,47 @@ class ImageBuildTest {
     @Test
     void tagAddsATagWithoutMovingLayers() throws Exception {
         Path src = app();
-        var built = build("--from", "scratch", "--layer", src + ":/app", "--to", registry.host() + "/tagged/app:" + SHA, "--output", "json");
+        var built = build("--from", "scratch", "--layer", src + ":/app", "--to", REGISTRY.server().host() + "/tagged/app:" + SHA, "--output", "json");
         assertThat(built.exit()).as(built.toString()).isZero();
-        proxy.clear();
+        REGISTRY.proxy().clear();
 
-        var r = KastorRun.in(tmp).run("image", "tag", proxy.host() + "/tagged/app:" + SHA, "--tag", "v1.2.3", "--tag", "latest",
+        var r = KastorRun.in(tmp).run("image", "tag", REGISTRY.proxy().host() + "/tagged/app:" + SHA, "--tag", "v1.2.3", "--tag", "latest",
                 "--insecure-registry", "--output", "json", "--dotenv", "image.env");
 
         assertThat(r.exit()).as(r.toString()).isZero();
         String digest = built.json().get("digest").asString();
         assertThat(r.json().get("digest").asString()).isEqualTo(digest);
-        assertThat(Artifacts.sha256(dev.kastor.testing.Skopeo.inspectRaw(registry.host() + "/tagged/app:v1.2.3", null))).isEqualTo(digest);
-        assertThat(Artifacts.sha256(dev.kastor.testing.Skopeo.inspectRaw(registry.host() + "/tagged/app:latest", null))).isEqualTo(digest);
-        assertThat(proxy.requests("POST|PATCH|PUT|GET|HEAD", "/blobs/")).as("blob traffic of a retag").isEmpty();
-        assertThat(proxy.requests("PUT", "/manifests/")).hasSize(2);
+        assertThat(Artifacts.sha256(dev.kastor.testing.Skopeo.inspectRaw(REGISTRY.server().host() + "/tagged/app:v1.2.3", null))).isEqualTo(digest);
+        assertThat(Artifacts.sha256(dev.kastor.testing.Skopeo.inspectRaw(REGISTRY.server().host() + "/tagged/app:latest", null))).isEqualTo(digest);
+        assertThat(REGISTRY.proxy().requests("POST|PATCH|PUT|GET|HEAD", "/blobs/")).as("blob traffic of a retag").isEmpty();
+        assertThat(REGISTRY.proxy().requests("PUT", "/manifests/")).hasSize(2);
         assertThat(Files.readAllLines(tmp.resolve("image.env")))
-                .containsExactly("KASTOR_IMAGE=" + proxy.host() + "/tagged/app:v1.2.3", "KASTOR_IMAGE_DIGEST=" + digest);
+                .containsExactly("KASTOR_IMAGE=" + REGISTRY.proxy().host() + "/tagged/app:v1.2.3", "KASTOR_IMAGE_DIGEST=" + digest);
     }
 
     @Test
     void dotenvAndJsonCarryImageAndDigest() throws Exception {
         Path src = app();
-        var r = build("--from", "scratch", "--layer", src + ":/app", "--to", registry.host() + "/out/app:v1", "--tag", "main",
+        var r = build("--from", "scratch", "--layer", src + ":/app", "--to", REGISTRY.server().host() + "/out/app:v1", "--tag", "main",
                 "--output", "json", "--dotenv", "image.env");
 
         assertThat(r.exit()).as(r.toString()).isZero();
-        assertThat(r.json().get("image").asString()).isEqualTo(registry.host() + "/out/app:v1");
+        assertThat(r.json().get("image").asString()).isEqualTo(REGISTRY.server().host() + "/out/app:v1");
         assertThat(Images.strings(r.json().get("tags"))).containsExactly("v1", "main");
         String digest = r.json().get("digest").asString();
         assertThat(Files.readAllLines(tmp.resolve("image.env")))
-                .containsExactly("KASTOR_IMAGE=" + registry.host() + "/out/app:v1", "KASTOR_IMAGE_DIGEST=" + digest);
-        assertThat(Artifacts.sha256(dev.kastor.testing.Skopeo.inspectRaw(registry.host() + "/out/app:main", null))).isEqualTo(digest);
+                .containsExactly("KASTOR_IMAGE=" + REGISTRY.server().host() + "/out/app:v1", "KASTOR_IMAGE_DIGEST=" + digest);
+        assertThat(Artifacts.sha256(dev.kastor.testing.Skopeo.inspectRaw(REGISTRY.server().host() + "/out/app:main", null))).isEqualTo(digest);
     }
 
     @Test
     void defaultTargetIsTheCiRegistryImageAtTheCommit() {
         Path src = app();
-        var r = KastorRun.in(tmp).env(Map.of("CI_REGISTRY_IMAGE", registry.host() + "/group/project", "CI_COMMIT_SHA", SHA))
+        var r = KastorRun.in(tmp).env(Map.of("CI_REGISTRY_IMAGE", REGISTRY.server().host() + "/group/project", "CI_COMMIT_SHA", SHA))
                 .run("image", "build", "--insecure-registry", "--from", "scratch", "--layer", src + ":/app");
 
         assertThat(r.exit()).as(r.toString()).isZero();
-        assertThat(r.out()).contains(registry.host() + "/group/project:" + SHA + "@sha256:");
-        assertThat(Images.manifest(registry.host() + "/group/project:" + SHA).path("layers").size()).isEqualTo(1);
+        assertThat(r.out()).contains(REGISTRY.server().host() + "/group/project:" + SHA + "@sha256:");
+        assertThat(Images.manifest(REGISTRY.server().host() + "/group/project:" + SHA).path("layers").size()).isEqualTo(1);
     }
 }

@@ -1,9 +1,9 @@
 package dev.kastor.bridge.kasapp;
 
-import dev.kastor.bridge.kascfg.KasConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.testing.SelfSignedCert;
 import java.net.URI;

@@ -1,8 +1,8 @@
 package dev.kastor.bridge.kasapp;
 
-import dev.kastor.bridge.kascfg.KasConfig;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.testing.Programs;
 import java.net.InetAddress;

@@ -1,11 +1,11 @@
 package dev.kastor.bridge.kasapp;
 
-import dev.kastor.bridge.kascfg.KasConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.RedisServer;
 import dev.kastor.bridge.api.ApiLimits;
+import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.kubeapi.server.ProxyLimits;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import java.io.IOException;

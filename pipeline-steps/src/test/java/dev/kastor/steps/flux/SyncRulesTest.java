@@ -1,9 +1,9 @@
 package dev.kastor.steps.flux;
 
-import dev.kastor.steps.k8s.Verdict;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.steps.k8s.Verdict.Phase;
+import dev.kastor.steps.k8s.Verdict;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import java.util.List;
