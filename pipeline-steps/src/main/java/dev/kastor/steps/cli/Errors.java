@@ -1,6 +1,7 @@
 package dev.kastor.steps.cli;
 
 import dev.kastor.oci.KastorException;
+import dev.kastor.oci.TimedOutException;
 import dev.kastor.oci.UsageException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;

@@ -1,7 +1,7 @@
 package dev.kastor.steps.flux;
 
 import dev.kastor.oci.Causes;
-import dev.kastor.steps.cli.TimedOutException;
+import dev.kastor.oci.TimedOutException;
 import dev.kastor.steps.k8s.Conditions;
 import dev.kastor.steps.k8s.Durations;
 import dev.kastor.steps.k8s.KubeConnection;

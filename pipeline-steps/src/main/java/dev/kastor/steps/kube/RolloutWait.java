@@ -1,8 +1,8 @@
 package dev.kastor.steps.kube;
 
 import dev.kastor.oci.Causes;
+import dev.kastor.oci.TimedOutException;
 import dev.kastor.steps.cli.Console;
-import dev.kastor.steps.cli.TimedOutException;
 import dev.kastor.steps.k8s.Durations;
 import dev.kastor.steps.k8s.KubeConnection;
 import dev.kastor.steps.k8s.KubeException;
