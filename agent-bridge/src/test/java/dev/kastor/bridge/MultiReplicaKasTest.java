@@ -403,6 +403,17 @@ class MultiReplicaKasTest {
         redis.command("HSET", trackerKey(agent), url, Long.toString(System.currentTimeMillis() + ahead.toMillis()));
     }
 
+    /**
+     * Removes every holder of the agent from Redis but {@code keep}: a replica another test stopped may still have an
+     * entry that has not expired, and a test that counts the holders tried must know them all.
+     */
+    static void onlyHolders(long agent, String... keep) throws Exception {
+        List<String> fields = redis.hgetall(trackerKey(agent));
+        for (int i = 0; i < fields.size(); i += 2) {
+            if (!List.of(keep).contains(fields.get(i))) redis.command("HDEL", trackerKey(agent), fields.get(i));
+        }
+    }
+
     /** The private API URL of a real replica that has just stopped: nothing listens there any more. */
     static String stoppedReplica() throws Exception {
         var gone = new Bridge(dir, null, replicaA.gitlab, new Bridge.Replica(redis.url()));
@@ -455,6 +466,7 @@ class MultiReplicaKasTest {
     @Test
     void eachRetryIsLoggedWithTheReplicaThatFailedWhyAndTheReplicaTriedNext() throws Exception {
         String crashed = stoppedReplica();
+        onlyHolders(agentId, replicaA.kas.config().ownPrivateApiUrl());
         staleEntry(agentId, crashed, Duration.ofMinutes(20));
         long retriesBefore = replicaB.kas.metrics().retriesOnNextReplica();
         try {

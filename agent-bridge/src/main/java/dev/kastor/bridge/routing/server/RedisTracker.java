@@ -12,6 +12,7 @@ import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisCredentials;
 import io.lettuce.core.RedisCredentialsProvider;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -155,11 +156,17 @@ final class RedisTracker implements AgentTracker {
         }
     }
 
+    /**
+     * Sets this replica's entry and the key's expiry in one step (a script runs atomically): as two commands, a replica
+     * that died between them would leave a key that never expires, and a reader could see it without expiry.
+     */
+    private static final String WRITE_ENTRY = "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]); return redis.call('PEXPIRE', KEYS[1], ARGV[3])";
+
     private void write(StatefulRedisConnection<String, String> c, long agentId) {
         written.add(agentId);
-        String key = key(agentId);
-        c.sync().hset(key, ownUrl, Long.toString(System.currentTimeMillis() + RoutingDefaults.ENTRY_TTL.toMillis()));
-        c.sync().pexpire(key, RoutingDefaults.ENTRY_TTL.toMillis());
+        long ttl = RoutingDefaults.ENTRY_TTL.toMillis();
+        c.sync().eval(WRITE_ENTRY, ScriptOutputType.INTEGER, new String[] {key(agentId)}, ownUrl,
+                Long.toString(System.currentTimeMillis() + ttl), Long.toString(ttl));
     }
 
     private void tick() {
