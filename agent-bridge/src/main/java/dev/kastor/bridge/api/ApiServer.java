@@ -2,7 +2,7 @@ package dev.kastor.bridge.api;
 
 import dev.kastor.bridge.listener.ConnectionsPerAddress;
 import dev.kastor.bridge.listener.NettyListener;
-import dev.kastor.bridge.observability.Causes;
+import dev.kastor.bridge.listener.UnreadableRequest;
 import dev.kastor.bridge.observability.JsonLog;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -20,8 +20,6 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -39,7 +37,6 @@ import java.util.concurrent.TimeUnit;
  * oversized one or never reads its answer loses the connection, and one host holds only so many.
  */
 public final class ApiServer implements AutoCloseable {
-    private static final long CLOSE_LINGER_MILLIS = 500;
     private final ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<String, ApiEndpoint> endpoints;
     private final ApiLimits limits;
@@ -96,7 +93,8 @@ public final class ApiServer implements AutoCloseable {
             disarm();
             ctx.channel().config().setAutoRead(false);
             if (msg.decoderResult().isFailure()) {
-                answer(ctx, unreadable(msg.decoderResult().cause()), false);
+                var r = UnreadableRequest.of(msg.decoderResult().cause(), limits.maxHead(), "KAS's API port accepts");
+                answer(ctx, ApiResponse.message(r.code(), r.message()), false);
                 return;
             }
             boolean keepAlive = HttpUtil.isKeepAlive(msg);
@@ -139,10 +137,7 @@ public final class ApiServer implements AutoCloseable {
                     }
                     if (!keepAlive) {
                         closing = true;
-                        // A moment for the client to take the answer (Go's net/http waits so too): closing with its
-                        // bytes unread, the rest of an oversized head say, would reset the connection and lose it.
-                        ctx.channel().config().setAutoRead(true);
-                        ctx.executor().schedule(() -> ctx.close(), CLOSE_LINGER_MILLIS, TimeUnit.MILLISECONDS);
+                        UnreadableRequest.closeSoon(ctx);
                         return;
                     }
                     arm(ctx, limits.request());
@@ -165,17 +160,6 @@ public final class ApiServer implements AutoCloseable {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             ctx.close();
         }
-    }
-
-    /** A request the codec could not read: the client learns why (414, 431, 400), never just a closed connection. */
-    private ApiResponse unreadable(Throwable cause) {
-        if (cause instanceof TooLongHttpLineException) {
-            return ApiResponse.message(414, "the request line is longer than " + limits.maxHead() + " bytes, the most KAS's API port accepts");
-        }
-        if (cause instanceof TooLongHttpHeaderException) {
-            return ApiResponse.message(431, "the request headers take more than " + limits.maxHead() + " bytes, the most KAS's API port accepts");
-        }
-        return ApiResponse.message(400, "KAS cannot read the request: " + Causes.describe(cause));
     }
 
     private static FullHttpResponse http(ApiResponse r, boolean keepAlive) {

@@ -2,15 +2,13 @@ package dev.kastor.bridge.kubeapi.server;
 
 import dev.kastor.bridge.kubeapi.KubeApiDefaults;
 import dev.kastor.bridge.kubeapi.RequestPaths;
-import dev.kastor.bridge.observability.Causes;
+import dev.kastor.bridge.listener.UnreadableRequest;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -24,9 +22,6 @@ import java.util.concurrent.TimeUnit;
 
 /** One client connection of the k8s proxy: one exchange at a time (kubectl and fabric8 do not pipeline). */
 final class ProxyHandler extends ChannelInboundHandlerAdapter {
-    /** How long a refused connection stays open for its client to read the answer (Go waits 500 ms the same way). */
-    private static final long CLOSE_LINGER_MILLIS = 500;
-
     private final ProxyContext proxy;
     private final ExecutorService workers;
     private ProxyExchange current;
@@ -155,22 +150,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
                 + " (with kubectl get --raw, name the prefix: --raw " + proxy.prefix() + bare + ")"));
     }
 
-    /**
-     * A request the codec could not read: a request line or header block over {@link KubeApiDefaults#MAX_REQUEST_HEAD}
-     * (414, 431, as Go's net/http in kube-apiserver answers) or a malformed one (400). Never a silent close: the client
-     * must learn why.
-     */
+    /** A request the codec could not read: 414, 431 or 400 as a Status, as kube-apiserver answers them. */
     private void refuseUnreadable(ChannelHandlerContext ctx, Throwable cause) {
-        int limit = KubeApiDefaults.MAX_REQUEST_HEAD;
-        if (cause instanceof TooLongHttpLineException) {
-            answer(ctx, new K8sStatus(414, "RequestURITooLong", "the request line is longer than " + limit + " bytes, the most KAS and"
-                    + " the Kubernetes API server accept"));
-        } else if (cause instanceof TooLongHttpHeaderException) {
-            answer(ctx, new K8sStatus(431, "RequestHeaderFieldsTooLarge", "the request headers take more than " + limit + " bytes,"
-                    + " the most KAS and the Kubernetes API server accept"));
-        } else {
-            answer(ctx, K8sStatus.badRequest("KAS cannot read the request: " + Causes.describe(cause)));
-        }
+        var r = UnreadableRequest.of(cause, KubeApiDefaults.MAX_REQUEST_HEAD, "KAS and the Kubernetes API server accept");
+        answer(ctx, new K8sStatus(r.code(), r.reason(), r.message()));
     }
 
     /**
@@ -182,6 +165,6 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         proxy.log().info("refused", null, Map.of("code", s.code(), "message", s.message()));
         proxy.metrics().done(s.code(), 0);
         ctx.channel().config().setAutoRead(true);
-        ctx.writeAndFlush(s.httpResponse()).addListener(f -> ctx.executor().schedule(() -> ctx.close(), CLOSE_LINGER_MILLIS, TimeUnit.MILLISECONDS));
+        ctx.writeAndFlush(s.httpResponse()).addListener(f -> UnreadableRequest.closeSoon(ctx));
     }
 }
