@@ -69,6 +69,7 @@ public final class Kas implements AutoCloseable {
     private final RoutingModule routing;
     /** Ends connected agents' streams when they are revoked; null until the agent listener is up. */
     private final RevocationSweep revocations;
+    /** The agent port's per-host bound and event loops when gRPC listens there itself; null behind the WebSocket front. */
     private final GrpcConnectionsPerAddress agentConnections;
     private volatile boolean started;
 
@@ -91,7 +92,6 @@ public final class Kas implements AutoCloseable {
         this.config = config;
         this.log = log;
         this.agents = new AgentStore(Path.of(config.agentsFile()));
-        this.agentConnections = new GrpcConnectionsPerAddress(tuning.agentConnectionsPerAddress());
         var agentConfig = new ConfigServerModule(config.agentConfiguration(), agents, log);
         this.routing = new RoutingModule(config, tunnels, metrics, log, tuning.agentHandshake());
         this.modules = List.of(routing, agentConfig, new RegistrationServer(agents, log, config.apiSecretKey()));
@@ -128,7 +128,9 @@ public final class Kas implements AutoCloseable {
             if (listen.agent().certificateFile() != null && !websocket) {
                 gb.useTransportSecurity(new File(listen.agent().certificateFile()), new File(listen.agent().keyFile()));
             }
-            if (!websocket) gb = agentConnections.applyTo(gb); // else the WebSocket front bounds them
+            // Behind the WebSocket front, the front bounds connections per host and gRPC keeps its own event loops.
+            this.agentConnections = websocket ? null : new GrpcConnectionsPerAddress(tuning.agentConnectionsPerAddress());
+            if (agentConnections != null) gb = agentConnections.applyTo(gb);
             this.grpc = gb.build().start();
             var revocable = new ArrayList<AgentStreams>(List.of(tunnels));
             for (KasModule m : modules) revocable.addAll(m.agentStreams());
@@ -297,6 +299,6 @@ public final class Kas implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        agentConnections.close();
+        if (agentConnections != null) agentConnections.close();
     }
 }
