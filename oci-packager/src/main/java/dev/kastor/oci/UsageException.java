@@ -23,8 +23,13 @@ public class UsageException extends InvalidInputException {
      * variable to nothing, and the shell drops the word.
      */
     public static String emptyFromDotenv(String what, String variable) {
-        return what + ": it usually comes from $" + variable + ", which the packaging job writes with"
-                + " 'kastor artifact push --dotenv artifact.env' and hands on with 'artifacts: reports: dotenv: artifact.env';"
+        return emptyFromDotenv(what, variable, "the packaging job", "kastor artifact push", "artifact.env");
+    }
+
+    /** The same for a variable another job's dotenv report sets: {@code job} writes it with {@code command --dotenv file}. */
+    public static String emptyFromDotenv(String what, String variable, String job, String command, String file) {
+        return what + ": it usually comes from $" + variable + ", which " + job + " writes with"
+                + " '" + command + " --dotenv " + file + "' and hands on with 'artifacts: reports: dotenv: " + file + "';"
                 + " check that that job ran and succeeded and that this job gets its report (needs: or dependencies:)";
     }
 }

@@ -46,9 +46,8 @@ public record ImageRef(Reference reference) {
         Digest d = null;
         if (digest != null && digest.isEmpty()) {
             // what '$CI_REGISTRY_IMAGE@$KASTOR_IMAGE_DIGEST' becomes when the build job's dotenv report did not arrive
-            throw new UsageException("'" + text + "' has an empty digest after '@': it usually comes from $KASTOR_IMAGE_DIGEST, which"
-                    + " 'kastor image build --dotenv image.env' writes and 'artifacts: reports: dotenv: image.env' hands on; check that"
-                    + " the build job ran and that this job gets its report (needs: or dependencies:)");
+            throw new UsageException(UsageException.emptyFromDotenv("'" + text + "' has an empty digest after '@'", "KASTOR_IMAGE_DIGEST",
+                    "the image build job", "kastor image build", "image.env"));
         }
         if (digest != null) {
             try {
