@@ -2,6 +2,7 @@ package dev.kastor.bridge.kubeapi.server;
 
 import dev.kastor.bridge.agents.Hashes;
 import dev.kastor.bridge.observability.Causes;
+import dev.kastor.bridge.tunnel.rpc.Impersonation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,7 +109,7 @@ public final class LocalJobsAuthorizer implements JobAuthorizer {
             throw new ProxyFailure(K8sStatus.forbidden("the job of project " + job.project() + " may not use agent " + bearer.agentId()
                     + " (gitlab.local_jobs_file lists agents " + job.agents() + " for it)"));
         }
-        return new AuthorizedRequest(bearer.agentId(), job.id(), 0, AccessAs.of(null, bearer.agentId(), null, null));
+        return new AuthorizedRequest(bearer.agentId(), job.id(), 0, Impersonation.getDefaultInstance()); // as the agent
     }
 
     /** Never blocks: the file was read at start. */
