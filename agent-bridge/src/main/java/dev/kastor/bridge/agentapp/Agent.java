@@ -1,14 +1,19 @@
 package dev.kastor.bridge.agentapp;
 
 import dev.kastor.bridge.config.agent.ConfigAgentModule;
-import dev.kastor.bridge.kubeapi.agent.KubeApiForwarder;
+import dev.kastor.bridge.kubeapi.agent.KubeApiAgentModule;
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
+import dev.kastor.bridge.module.AgentContext;
 import dev.kastor.bridge.module.AgentModule;
+import dev.kastor.bridge.module.Backoff;
+import dev.kastor.bridge.module.Parts;
+import dev.kastor.bridge.module.Tunings;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.registration.agent.RegistrationAgent;
 import dev.kastor.bridge.registration.agent.RegistrationSettings;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
+import dev.kastor.bridge.tunnel.agent.TunnelAgentModule;
 import dev.kastor.bridge.tunnel.agent.TunnelPool;
 import dev.kastor.bridge.websocket.agent.WebSocketDialer;
 import io.grpc.CallOptions;
@@ -24,25 +29,36 @@ import io.grpc.stub.MetadataUtils;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 
-/** A running {@code kastor-agent}: one gRPC connection to KAS, a pool of tunnel streams, the k8s API forwarder. */
+/**
+ * A running {@code kastor-agent}: one gRPC connection to KAS, and every feature's agent half on it, built from
+ * {@link #MODULES}.
+ */
 public final class Agent implements AutoCloseable {
+    /**
+     * Every feature's agent half, in the order they are built and started: a module finds the parts the modules
+     * before it provide (the k8s API forwarder the tunnel serves with).
+     */
+    static final List<AgentModule.Factory> MODULES = List.of(
+            KubeApiAgentModule::create,
+            TunnelAgentModule::create,
+            ConfigAgentModule::create,
+            RegistrationAgent::create);
+
     private final ManagedChannel channel;
     /** The WebSocket transport's loopback end when KAS is dialled with ws:// or wss://, else null. */
     private final AutoCloseable transport;
-    private final TunnelPool pool;
-    /** Every feature's agent half besides the tunnel: one line each (see {@link AgentModule}). */
-    private final List<AgentModule> modules;
+    /** The modules built so far (all of them once started); an agent that fails to start closes these. */
+    private final List<AgentModule> modules = new ArrayList<>();
 
-    private Agent(ManagedChannel channel, TunnelPool pool, List<AgentModule> modules, AutoCloseable transport) {
+    private Agent(ManagedChannel channel, AutoCloseable transport) {
         this.transport = transport;
         this.channel = channel;
-        this.pool = pool;
-        this.modules = modules;
     }
 
     /**
@@ -65,52 +81,60 @@ public final class Agent implements AutoCloseable {
         if (!List.of("grpc", "grpcs", "ws", "wss").contains(String.valueOf(scheme))) {
             throw new IllegalArgumentException("--kas must be grpc://host:port, grpcs://host:port, ws://host:port/path or wss://host/path, got " + kas);
         }
-        boolean websocket = scheme.startsWith("ws");
-        WebSocketDialer dialer = null;
-        NettyChannelBuilder b;
-        if (websocket) {
-            try {
-                dialer = WebSocketDialer.start(kas, caFile, log);
-            } catch (IOException e) {
-                throw new IllegalArgumentException("cannot set up the WebSocket transport to " + kas + ": " + Causes.describe(e), e);
-            }
-            // Plaintext HTTP/2 to the loopback end of the WebSocket; TLS, when wanted (wss), is the WebSocket's.
-            b = NettyChannelBuilder.forAddress(dialer.address()).usePlaintext();
-        } else {
-            int port = kas.getPort() > 0 ? kas.getPort() : ("grpcs".equals(scheme) ? 443 : 8150);
-            b = NettyChannelBuilder.forAddress(kas.getHost(), port);
-            if ("grpcs".equals(scheme)) {
-                var ssl = GrpcSslContexts.forClient();
-                if (caFile != null) ssl.trustManager(caFile);
-                b.sslContext(ssl.build());
-            } else {
-                b.usePlaintext();
-            }
-        }
+        WebSocketDialer dialer = scheme.startsWith("ws") ? dialWebSocket(kas, caFile, log) : null;
+        var b = dialer != null
+                // Plaintext HTTP/2 to the loopback end of the WebSocket; TLS, when wanted (wss), is the WebSocket's.
+                ? NettyChannelBuilder.forAddress(dialer.address()).usePlaintext()
+                : grpcChannel(kas, caFile);
         b.keepAliveTime(30, TimeUnit.SECONDS)
                 .keepAliveWithoutCalls(true)
                 .maxInboundMessageSize(8 * 1024 * 1024)
                 .intercept(new TokenInterceptor(token));
-        ManagedChannel channel = b.build();
-        var pool = new TunnelPool(channel, new KubeApiForwarder(upstream), settings, version);
-        pool.start();
-        List<AgentModule> modules = List.of(
-                new ConfigAgentModule(log, settings.backoffMin(), settings.backoffMax()),
-                new RegistrationAgent(upstream, version, registration, log));
-        var agent = new Agent(channel, pool, modules, dialer);
-        for (AgentModule m : modules) {
-            try {
-                m.start(channel);
-            } catch (Exception e) {
-                agent.close();
-                throw new IllegalStateException("agent module " + m.name() + " failed to start: " + Causes.describe(e), e);
-            }
+        var agent = new Agent(b.build(), dialer);
+        var parts = new Parts();
+        parts.provide(KubeApiUpstream.class, upstream, "agent");
+        var tunings = Tunings.of(settings, registration, new Backoff(settings.backoffMin(), settings.backoffMax()));
+        var context = new AgentContext(log, version, tunings, parts);
+        try {
+            for (var factory : MODULES) agent.modules.add(factory.create(context));
+            for (AgentModule m : agent.modules) start(m, agent.channel);
+        } catch (RuntimeException e) {
+            agent.close();
+            throw e;
         }
         return agent;
     }
 
+    private static WebSocketDialer dialWebSocket(URI kas, File caFile, JsonLog log) {
+        try {
+            return WebSocketDialer.start(kas, caFile, log);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot set up the WebSocket transport to " + kas + ": " + Causes.describe(e), e);
+        }
+    }
+
+    private static NettyChannelBuilder grpcChannel(URI kas, File caFile) throws SSLException {
+        boolean tls = "grpcs".equals(kas.getScheme());
+        var b = NettyChannelBuilder.forAddress(kas.getHost(), kas.getPort() > 0 ? kas.getPort() : tls ? 443 : 8150);
+        if (!tls) return b.usePlaintext();
+        var ssl = GrpcSslContexts.forClient();
+        if (caFile != null) ssl.trustManager(caFile);
+        return b.sslContext(ssl.build());
+    }
+
+    private static void start(AgentModule m, ManagedChannel kas) {
+        try {
+            m.start(kas);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("agent module " + m.name() + " failed to start: " + Causes.describe(e), e);
+        }
+    }
+
+    /** The tunnel's pool of streams to KAS. */
     public TunnelPool pool() {
-        return pool;
+        return module(TunnelAgentModule.class).pool();
     }
 
     /** The feature module of the given type (e.g. {@code ConfigAgentModule} for the current configuration). */
@@ -122,7 +146,6 @@ public final class Agent implements AutoCloseable {
     @Override
     public void close() {
         for (AgentModule m : modules.reversed()) m.close();
-        pool.close();
         channel.shutdownNow();
         try {
             channel.awaitTermination(5, TimeUnit.SECONDS);

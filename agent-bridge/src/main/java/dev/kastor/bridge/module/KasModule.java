@@ -3,16 +3,25 @@ package dev.kastor.bridge.module;
 import dev.kastor.bridge.agents.AgentStreams;
 import dev.kastor.bridge.api.ApiEndpoint;
 import io.grpc.BindableService;
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * A feature's server half inside {@code kastor-kas} (config, registration, routing, ...). KAS builds its modules
- * from one list, adds their agent-facing gRPC services to the agent port behind token authentication, starts them
- * in order once every listener is up, and closes them in reverse order.
+ * A feature's server half inside {@code kastor-kas} (tunnel, routing, config, registration, k8s proxy). KAS builds
+ * its modules from one list of {@link Factory factories}, adds their agent-facing gRPC services to the agent port
+ * behind token authentication and their endpoints to the API port, starts them in order once every listener is up,
+ * and closes them in reverse order. A module that serves a port of its own (the k8s proxy, the private API) builds
+ * that listener itself.
  */
 public interface KasModule extends AutoCloseable {
+    /** Builds a module from its section of the configuration; may bind its own listener, and must close it on failure. */
+    @FunctionalInterface
+    interface Factory {
+        KasModule create(KasContext context) throws IOException, InterruptedException;
+    }
+
     /** Short name for logs, e.g. {@code config}. */
     String name();
 
@@ -21,6 +30,14 @@ public interface KasModule extends AutoCloseable {
      * {@code AgentAuthInterceptor.agentId()} of the tunnel feature (which knows no module).
      */
     default List<BindableService> agentServices() {
+        return List.of();
+    }
+
+    /**
+     * Agent services whose calls only hand frames on and never block (the tunnel): they run on the transport's event
+     * loop, without the hop to gRPC's executor that the others get so a slow one cannot stall the transport.
+     */
+    default List<BindableService> inlineAgentServices() {
         return List.of();
     }
 

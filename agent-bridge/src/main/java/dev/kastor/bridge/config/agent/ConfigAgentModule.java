@@ -5,14 +5,14 @@ import dev.kastor.bridge.config.ConfigDefaults;
 import dev.kastor.bridge.config.rpc.AgentConfigurationGrpc;
 import dev.kastor.bridge.config.rpc.ConfigurationRequest;
 import dev.kastor.bridge.config.rpc.ConfigurationResponse;
+import dev.kastor.bridge.module.AgentContext;
 import dev.kastor.bridge.module.AgentModule;
 import dev.kastor.bridge.module.Backoff;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
-import io.grpc.Channel;
 import io.grpc.Context;
+import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,8 +33,7 @@ public final class ConfigAgentModule implements AgentModule {
     public record Applied(String commit, String project, AgentConfig config) {}
 
     private final JsonLog log;
-    private final Duration backoffMin;
-    private final Duration backoffMax;
+    private final Backoff backoff;
     private final List<Consumer<Applied>> listeners = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "agent-config");
@@ -47,14 +46,14 @@ public final class ConfigAgentModule implements AgentModule {
     private int failures;
     private AgentConfigurationGrpc.AgentConfigurationStub stub;
 
-    public ConfigAgentModule(JsonLog log) {
-        this(log, ConfigDefaults.BACKOFF_MIN, ConfigDefaults.BACKOFF_MAX);
+    /** Waits after a failed stream as the tuned {@link Backoff} says, else as {@link ConfigDefaults} does. */
+    public static AgentModule create(AgentContext context) {
+        return new ConfigAgentModule(context.log(), context.tunings().or(new Backoff(ConfigDefaults.BACKOFF_MIN, ConfigDefaults.BACKOFF_MAX)));
     }
 
-    public ConfigAgentModule(JsonLog log, Duration backoffMin, Duration backoffMax) {
+    private ConfigAgentModule(JsonLog log, Backoff backoff) {
         this.log = log;
-        this.backoffMin = backoffMin;
-        this.backoffMax = backoffMax;
+        this.backoff = backoff;
     }
 
     @Override
@@ -63,7 +62,7 @@ public final class ConfigAgentModule implements AgentModule {
     }
 
     @Override
-    public void start(Channel kas) {
+    public void start(ManagedChannel kas) {
         stub = AgentConfigurationGrpc.newStub(kas);
         timer.execute(this::open);
     }
@@ -114,7 +113,7 @@ public final class ConfigAgentModule implements AgentModule {
             // a stream KAS ended normally (max connection age, a rollout) is reopened at once, not after a growing wait
             if (error == null) failures = 0;
             failures++;
-            delay = new Backoff(backoffMin, backoffMax).delayMillis(failures);
+            delay = backoff.delayMillis(failures);
         }
         log.debug("configuration stream ended, reopening", null, Map.of("error", String.valueOf(error), "retry_ms", delay));
         try {

@@ -5,12 +5,16 @@ import dev.kastor.bridge.agents.AgentStreams;
 import dev.kastor.bridge.api.ApiEndpoint;
 import dev.kastor.bridge.config.ConfigDefaults;
 import dev.kastor.bridge.kascfg.KasConfig;
+import dev.kastor.bridge.kubeapi.server.GitLabJobApi;
+import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
+import dev.kastor.bridge.module.KasContext;
 import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import io.grpc.BindableService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -23,16 +27,32 @@ import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
 /**
  * The KAS half of agent configuration: reads every registered agent's {@code .gitlab/agents/<name>/config.yaml}
  * from its config project's Git repository ({@code agent_configuration} in KAS's config) and streams it to the agent
- * ({@code GetConfiguration}). The standalone ci_access mode reads {@link #configurations()} too.
+ * ({@code GetConfiguration}). The standalone ci_access mode reads them too.
  */
 public final class ConfigServerModule implements KasModule {
+    private static final String NAME = "config";
     private final AgentConfigurations configs;
     private final Path cacheDir;
     private final boolean ownCacheDir;
     private final ConfigWebhook webhook;
     private final ConfigService service;
 
-    public ConfigServerModule(KasConfig.AgentConfiguration settings, AgentStore agents, JsonLog log) throws IOException {
+    /**
+     * Builds the module from {@code agent_configuration}. With standalone ci_access, KAS itself (not GitLab) says which
+     * agents a job may use, from the agents' configuration files: this module then provides the k8s proxy's
+     * {@link JobAuthorizer}.
+     */
+    public static KasModule create(KasContext context) throws IOException {
+        var config = context.config();
+        var module = new ConfigServerModule(config.agentConfiguration(), context.agents(), context.log());
+        if (config.standaloneCiAccess()) {
+            context.parts().provide(JobAuthorizer.class, new StandaloneJobAuthorizer(URI.create(config.gitlab().url()),
+                    GitLabJobApi.newHttpClient(), context.agents(), module.configs), NAME);
+        }
+        return module;
+    }
+
+    private ConfigServerModule(KasConfig.AgentConfiguration settings, AgentStore agents, JsonLog log) throws IOException {
         this.ownCacheDir = settings.cacheDir() == null;
         this.cacheDir = ownCacheDir ? Files.createTempDirectory("kastor-kas-config") : Files.createDirectories(Path.of(settings.cacheDir()));
         Supplier<String> password = () -> readPassword(settings.passwordFile());
@@ -54,13 +74,14 @@ public final class ConfigServerModule implements KasModule {
         }
     }
 
+    /** The agents' configurations as KAS last read them. */
     public AgentConfigurations configurations() {
         return configs;
     }
 
     @Override
     public String name() {
-        return "config";
+        return NAME;
     }
 
     @Override

@@ -40,6 +40,11 @@ public final class GitLabJobApi {
         this.http = http;
     }
 
+    /** A client for GitLab's job API: a GitLab that does not answer the connection within 10 s is unreachable. */
+    public static HttpClient newHttpClient() {
+        return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
     public URI gitlabUrl() {
         return gitlabUrl;
     }

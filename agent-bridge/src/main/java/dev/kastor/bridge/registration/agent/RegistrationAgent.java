@@ -1,6 +1,7 @@
 package dev.kastor.bridge.registration.agent;
 
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
+import dev.kastor.bridge.module.AgentContext;
 import dev.kastor.bridge.module.AgentModule;
 import dev.kastor.bridge.module.Backoff;
 import dev.kastor.bridge.observability.Causes;
@@ -9,7 +10,7 @@ import dev.kastor.bridge.registration.RegistrationDefaults;
 import dev.kastor.bridge.registration.rpc.AgentMeta;
 import dev.kastor.bridge.registration.rpc.AgentRegistrationGrpc;
 import dev.kastor.bridge.registration.rpc.KubernetesVersion;
-import io.grpc.Channel;
+import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -34,6 +35,7 @@ import tools.jackson.databind.json.JsonMapper;
  * that fails the agent still registers, with the version left empty.
  */
 public final class RegistrationAgent implements AgentModule {
+    private static final String NAME = "registration";
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final KubeApiUpstream upstream;
@@ -52,8 +54,10 @@ public final class RegistrationAgent implements AgentModule {
     private AgentRegistrationGrpc.AgentRegistrationBlockingStub stub;
     private int failures;
 
-    public RegistrationAgent(KubeApiUpstream upstream, String version, RegistrationSettings settings, JsonLog log) {
-        this(upstream, version, settings, log, System::getenv);
+    /** Registers with the agent's {@link KubeApiUpstream} (for the cluster's version), as often as the tuned settings say. */
+    public static AgentModule create(AgentContext context) {
+        return new RegistrationAgent(context.parts().require(KubeApiUpstream.class, NAME), context.version(),
+                context.tunings().or(RegistrationSettings.defaults()), context.log(), System::getenv);
     }
 
     RegistrationAgent(KubeApiUpstream upstream, String version, RegistrationSettings settings, JsonLog log, Function<String, String> env) {
@@ -69,7 +73,7 @@ public final class RegistrationAgent implements AgentModule {
 
     @Override
     public String name() {
-        return "registration";
+        return NAME;
     }
 
     public String instanceId() {
@@ -77,7 +81,7 @@ public final class RegistrationAgent implements AgentModule {
     }
 
     @Override
-    public void start(Channel kas) {
+    public void start(ManagedChannel kas) {
         stub = AgentRegistrationGrpc.newBlockingStub(kas);
         timer.execute(this::registerOnce);
     }

@@ -4,6 +4,7 @@ import dev.kastor.bridge.agents.AgentStore;
 import dev.kastor.bridge.api.ApiEndpoint;
 import dev.kastor.bridge.api.ApiRequest;
 import dev.kastor.bridge.api.ApiResponse;
+import dev.kastor.bridge.module.KasContext;
 import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.registration.RegistrationDefaults;
@@ -48,11 +49,12 @@ public final class RegistrationServer implements KasModule {
     private final Duration forgetAfter;
     private final Map<Key, Instance> instances = new ConcurrentHashMap<>();
 
-    public RegistrationServer(AgentStore agents, JsonLog log, String apiSecretKey) {
-        this(agents, log, apiSecretKey, Clock.systemUTC(), RegistrationDefaults.FORGET_AFTER);
+    public static KasModule create(KasContext context) {
+        return new RegistrationServer(context.agents(), context.log(), context.config().apiSecretKey(), Clock.systemUTC(),
+                RegistrationDefaults.FORGET_AFTER);
     }
 
-    public RegistrationServer(AgentStore agents, JsonLog log, String apiSecretKey, Clock clock, Duration forgetAfter) {
+    RegistrationServer(AgentStore agents, JsonLog log, String apiSecretKey, Clock clock, Duration forgetAfter) {
         this.agents = agents;
         this.log = log;
         this.apiSecret = Base64.getDecoder().decode(apiSecretKey);

@@ -2,6 +2,9 @@ package dev.kastor.bridge.routing.server;
 
 import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.listener.GrpcConnectionsPerAddress;
+import dev.kastor.bridge.listener.Handshake;
+import dev.kastor.bridge.listener.ListenAddresses;
+import dev.kastor.bridge.module.KasContext;
 import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
@@ -13,7 +16,6 @@ import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.File;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -28,6 +30,7 @@ import java.util.concurrent.TimeUnit;
  * (a single node) it only hands the k8s proxy the local finder: no Redis, no private API port.
  */
 public final class RoutingModule implements KasModule {
+    private static final String NAME = "routing";
     private final KasConfig config;
     private final TunnelRegistry tunnels;
     private final JsonLog log;
@@ -42,8 +45,20 @@ public final class RoutingModule implements KasModule {
     /** The private API's per-host bound and event loops; only with several replicas. */
     private GrpcConnectionsPerAddress connections;
 
+    /**
+     * Builds the module over the tunnel feature's registry and provides the {@link TunnelFinder} the k8s proxy takes
+     * tunnels from: this replica's own on a single node, every replica's with a {@code redis} section.
+     */
+    public static KasModule create(KasContext context) {
+        var parts = context.parts();
+        var routing = new RoutingModule(context.config(), parts.require(TunnelRegistry.class, NAME), parts.require(ProxyMetrics.class, NAME),
+                context.log(), context.tunings().or(Handshake.DEFAULT).timeout());
+        parts.provide(TunnelFinder.class, routing.finder, NAME);
+        return routing;
+    }
+
     /** @param handshakeTimeout how long a private API connection may take to finish its TLS and HTTP/2 handshake */
-    public RoutingModule(KasConfig config, TunnelRegistry tunnels, ProxyMetrics metrics, JsonLog log, Duration handshakeTimeout) {
+    private RoutingModule(KasConfig config, TunnelRegistry tunnels, ProxyMetrics metrics, JsonLog log, Duration handshakeTimeout) {
         this.handshakeTimeout = handshakeTimeout;
         this.config = config;
         this.tunnels = tunnels;
@@ -63,19 +78,14 @@ public final class RoutingModule implements KasModule {
 
     @Override
     public String name() {
-        return "routing";
-    }
-
-    /** What the k8s proxy takes tunnels from. */
-    public TunnelFinder finder() {
-        return finder;
+        return NAME;
     }
 
     @Override
     public void start() throws IOException {
         if (tracker == null) return;
         var listen = config.listen().privateApi();
-        var b = NettyServerBuilder.forAddress(address(listen.address()))
+        var b = NettyServerBuilder.forAddress(ListenAddresses.address(listen.address(), "listen.private_api"))
                 .permitKeepAliveTime(20, TimeUnit.SECONDS)
                 // a connection that never completes its handshake (silent, or trickling) is closed, not kept
                 .handshakeTimeout(handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS)
@@ -117,13 +127,5 @@ public final class RoutingModule implements KasModule {
         if (replicas != null) replicas.close();
         waits.shutdownNow();
         if (connections != null) connections.close();
-    }
-
-    private static InetSocketAddress address(String hostPort) {
-        int colon = hostPort.lastIndexOf(':');
-        if (colon < 0) throw new IllegalArgumentException("listen.private_api address " + hostPort + " has no port (host:port)");
-        String host = hostPort.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
-        return new InetSocketAddress(host.isEmpty() ? "0.0.0.0" : host, Integer.parseInt(hostPort.substring(colon + 1)));
     }
 }

@@ -1,11 +1,9 @@
-package dev.kastor.bridge.kasapp;
+package dev.kastor.bridge.kubeapi.server;
 
 import dev.kastor.bridge.agents.AgentStore;
 import dev.kastor.bridge.api.ApiEndpoint;
 import dev.kastor.bridge.api.ApiRequest;
 import dev.kastor.bridge.api.ApiResponse;
-import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
-import dev.kastor.bridge.kubeapi.server.ProxyFailure;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

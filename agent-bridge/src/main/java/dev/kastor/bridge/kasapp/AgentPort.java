@@ -1,0 +1,116 @@
+package dev.kastor.bridge.kasapp;
+
+import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.kascfg.KasConfig;
+import dev.kastor.bridge.listener.GrpcConnectionsPerAddress;
+import dev.kastor.bridge.listener.Handshake;
+import dev.kastor.bridge.listener.ListenAddresses;
+import dev.kastor.bridge.module.KasModule;
+import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.tunnel.TunnelDefaults;
+import dev.kastor.bridge.tunnel.server.AgentAuthInterceptor;
+import dev.kastor.bridge.tunnel.server.RefusedTokenLog;
+import dev.kastor.bridge.websocket.server.WebSocketFront;
+import io.grpc.BindableService;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.File;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The agent port ({@code listen.agent}): gRPC serving every module's agent services, each call only with a valid
+ * agent token. With {@code websocket: true}, gRPC listens on loopback and the WebSocket front owns the port (as
+ * GitLab's KAS, for agents behind proxies that pass only HTTP/1.1).
+ */
+final class AgentPort implements AutoCloseable {
+    private final Server grpc;
+    /** The port's owner when WebSocket is on, else null. */
+    private final WebSocketFront websocket;
+    /** The per-host bound and event loops when gRPC listens on the port itself; null behind the WebSocket front. */
+    private final GrpcConnectionsPerAddress connections;
+
+    AgentPort(KasConfig.Address listen, AgentStore agents, List<KasModule> modules, JsonLog log, Handshake handshake, int connectionsPerAddress)
+            throws IOException, InterruptedException {
+        var address = ListenAddresses.address(listen.address(), "listen.agent");
+        boolean behindWebSocket = listen.isWebsocket();
+        var gb = NettyServerBuilder.forAddress(behindWebSocket ? new InetSocketAddress(InetAddress.getLoopbackAddress(), 0) : address)
+                .maxConnectionAge(TunnelDefaults.MAX_CONNECTION_AGE.toSeconds(), TimeUnit.SECONDS)
+                .maxConnectionAgeGrace(TunnelDefaults.MAX_CONNECTION_AGE_GRACE.toSeconds(), TimeUnit.SECONDS)
+                .permitKeepAliveTime(20, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                // a connection that never completes its handshake (silent, or trickling) is closed, not kept
+                .handshakeTimeout(handshake.timeout().toMillis(), TimeUnit.MILLISECONDS)
+                // an agent always holds tunnel streams: a connection without any call for this long is no agent's
+                .maxConnectionIdle(TunnelDefaults.MAX_CONNECTION_IDLE.toSeconds(), TimeUnit.SECONDS);
+        addServices(gb, modules, new AgentAuthInterceptor(agents, new RefusedTokenLog(log, TunnelDefaults.REFUSED_TOKEN_LOG_INTERVAL)));
+        if (listen.certificateFile() != null && !behindWebSocket) {
+            gb.useTransportSecurity(new File(listen.certificateFile()), new File(listen.keyFile()));
+        }
+        // Behind the WebSocket front, the front bounds connections per host and gRPC keeps its own event loops.
+        this.connections = behindWebSocket ? null : new GrpcConnectionsPerAddress(connectionsPerAddress);
+        this.grpc = (connections == null ? gb : connections.applyTo(gb)).build().start();
+        try {
+            // the loopback port needs the same agent tokens as the public one: the services above check them
+            this.websocket = behindWebSocket
+                    ? new WebSocketFront(address, ListenAddresses.tls(listen), new InetSocketAddress(InetAddress.getLoopbackAddress(), grpc.getPort()),
+                            log, handshake.timeout(), connectionsPerAddress)
+                    : null;
+        } catch (IOException | RuntimeException | InterruptedException e) {
+            stopGrpc();
+            throw e;
+        }
+    }
+
+    /**
+     * Every module's agent services behind {@code auth}. Inline services run on the transport's event loop; the others
+     * keep gRPC's default executor, so a slow one cannot stall the transport.
+     */
+    private static void addServices(NettyServerBuilder gb, List<KasModule> modules, AgentAuthInterceptor auth) {
+        Set<String> inline = new HashSet<>();
+        for (KasModule m : modules) {
+            for (BindableService service : m.inlineAgentServices()) {
+                var definition = service.bindService();
+                inline.add(definition.getServiceDescriptor().getName());
+                gb.addService(ServerInterceptors.intercept(definition, auth));
+            }
+            for (BindableService service : m.agentServices()) gb.addService(ServerInterceptors.intercept(service, auth));
+        }
+        gb.callExecutor(new ServerCallExecutorSupplier() {
+            @Override
+            public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
+                return inline.contains(call.getMethodDescriptor().getServiceName()) ? Runnable::run : null;
+            }
+        });
+    }
+
+    int port() {
+        return websocket != null ? websocket.port() : grpc.getPort();
+    }
+
+    @Override
+    public void close() {
+        if (websocket != null) websocket.close();
+        stopGrpc();
+    }
+
+    private void stopGrpc() {
+        grpc.shutdownNow();
+        try {
+            grpc.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (connections != null) connections.close();
+    }
+}

@@ -1,0 +1,84 @@
+package dev.kastor.bridge.kubeapi.server;
+
+import dev.kastor.bridge.api.ApiEndpoint;
+import dev.kastor.bridge.kascfg.KasConfig;
+import dev.kastor.bridge.listener.ListenAddresses;
+import dev.kastor.bridge.module.KasContext;
+import dev.kastor.bridge.module.KasModule;
+import dev.kastor.bridge.observability.ProxyMetrics;
+import dev.kastor.bridge.tunnel.server.TunnelFinder;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The k8s API's KAS half: the k8s proxy CI jobs' kubectl talks to ({@code listen.k8s_proxy}), and
+ * {@code /api/v1/job/agents} on the API port, which tells a job what its KUBECONFIG needs. Takes tunnels from the
+ * {@link TunnelFinder} routing provides, and jobs' rights from the {@link JobAuthorizer} a module before it provides
+ * (the config module, for standalone ci_access), else from GitLab.
+ */
+public final class K8sProxyModule implements KasModule {
+    private static final String NAME = "k8s_proxy";
+    private final K8sProxyServer proxy;
+    private final JobAgentsEndpoint jobAgents;
+
+    private K8sProxyModule(K8sProxyServer proxy, JobAgentsEndpoint jobAgents) {
+        this.proxy = proxy;
+        this.jobAgents = jobAgents;
+    }
+
+    /** Binds the k8s proxy's port. */
+    public static KasModule create(KasContext context) throws IOException, InterruptedException {
+        var config = context.config();
+        var listen = config.listen().k8sProxy();
+        var tls = ListenAddresses.tls(listen);
+        var authorizer = authorizer(context);
+        var proxy = new K8sProxyServer(ListenAddresses.address(listen.address(), "listen.k8s_proxy"), tls, listen.prefix(), authorizer,
+                context.parts().require(TunnelFinder.class, NAME), context.parts().require(ProxyMetrics.class, NAME), context.log(),
+                context.tunings().or(ProxyLimits.DEFAULTS));
+        return new K8sProxyModule(proxy, new JobAgentsEndpoint(authorizer, context.agents(), k8sProxyUrl(config, tls != null, proxy.port())));
+    }
+
+    /** Who says what a CI job may do: the local jobs file when set (for trying KAS), a module's, else GitLab. */
+    private static JobAuthorizer authorizer(KasContext context) {
+        var gitlab = context.config().gitlab();
+        if (gitlab.local()) {
+            var local = LocalJobsAuthorizer.load(Path.of(gitlab.localJobsFile()));
+            context.log().warn("CI jobs are let in from gitlab.local_jobs_file, not by GitLab: for trying KAS, never for clusters others can reach",
+                    Map.of("file", gitlab.localJobsFile(), "jobs", local.size()));
+            return local;
+        }
+        return context.parts().find(JobAuthorizer.class)
+                .orElseGet(() -> new GitLabJobAuthorizer(URI.create(gitlab.url()), GitLabJobApi.newHttpClient()));
+    }
+
+    /** What jobs' KUBECONFIG points at: the configured external URL, else this KAS's own k8s proxy address. */
+    private static String k8sProxyUrl(KasConfig config, boolean tls, int port) {
+        if (config.externalK8sProxyUrl() != null) return config.externalK8sProxyUrl();
+        String host = config.listen().k8sProxy().address();
+        host = host.substring(0, host.lastIndexOf(':'));
+        if (host.isEmpty() || host.equals("0.0.0.0")) host = "127.0.0.1";
+        return (tls ? "https" : "http") + "://" + host + ":" + port + config.listen().k8sProxy().prefix();
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Map<String, ApiEndpoint> apiEndpoints() {
+        return Map.of("/api/v1/job/agents", jobAgents);
+    }
+
+    /** The port the k8s proxy listens on (tests bind port 0). */
+    public int port() {
+        return proxy.port();
+    }
+
+    @Override
+    public void close() {
+        proxy.close();
+    }
+}
