@@ -1,5 +1,7 @@
 package dev.kastor.oci.registry;
 
+import dev.kastor.oci.Causes;
+import dev.kastor.oci.InvalidInputException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,7 +24,7 @@ interface BlobSource {
         try {
             size = Files.size(file);
         } catch (IOException e) {
-            throw new dev.kastor.oci.InvalidInputException("cannot read blob file " + file + ": " + dev.kastor.oci.Causes.describe(e), e);
+            throw new InvalidInputException("cannot read blob file " + file + ": " + Causes.describe(e), e);
         }
         return new BlobSource() {
             @Override

@@ -1,7 +1,9 @@
 package dev.kastor.oci.registry;
 
+import dev.kastor.oci.Causes;
 import dev.kastor.oci.Descriptor;
 import dev.kastor.oci.Digest;
+import dev.kastor.oci.KastorException;
 import dev.kastor.oci.Progress;
 import dev.kastor.oci.Scratch;
 import java.io.IOException;
@@ -101,9 +103,9 @@ public final class FetchBlobStep {
             }
             // A connection broken mid-body is worth another attempt; a local disk problem is reported as such below.
             if (temp != null && e instanceof FileSystemException) {
-                throw new dev.kastor.oci.KastorException("cannot write " + target + ": " + dev.kastor.oci.Causes.describe(e), e);
+                throw new KastorException("cannot write " + target + ": " + Causes.describe(e), e);
             }
-            throw new Retryable("download broke off: " + dev.kastor.oci.Causes.describe(e), 0, null, e);
+            throw new Retryable("download broke off: " + Causes.describe(e), 0, null, e);
         } finally {
             if (scratch != null) {
                 scratch.close(); // deletes the .part file unless it was moved into place

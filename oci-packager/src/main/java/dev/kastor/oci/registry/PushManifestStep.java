@@ -1,6 +1,7 @@
 package dev.kastor.oci.registry;
 
 import dev.kastor.oci.Digest;
+import dev.kastor.oci.InvalidInputException;
 import java.util.Locale;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;
@@ -34,7 +35,7 @@ public final class PushManifestStep {
     public Digest call() {
         Digest digest = Digest.of(manifest);
         if (Digest.looksLikeDigest(tagOrDigest) && !tagOrDigest.equals(digest.toString())) {
-            throw new dev.kastor.oci.InvalidInputException("cannot push a manifest whose digest is " + digest + " under digest " + tagOrDigest);
+            throw new InvalidInputException("cannot push a manifest whose digest is " + digest + " under digest " + tagOrDigest);
         }
         return retry.call("the push of manifest " + repository + ":" + tagOrDigest, () -> attempt(digest));
     }

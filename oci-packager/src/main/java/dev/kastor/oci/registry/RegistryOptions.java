@@ -1,5 +1,6 @@
 package dev.kastor.oci.registry;
 
+import dev.kastor.oci.InvalidInputException;
 import dev.kastor.oci.Progress;
 import dev.kastor.oci.auth.ResolvedCredentials;
 import java.nio.file.Path;
@@ -32,7 +33,7 @@ public record RegistryOptions(
             throw new IllegalArgumentException("chunk size must be positive");
         }
         if (insecure && caFile != null) {
-            throw new dev.kastor.oci.InvalidInputException("--insecure-registry (plain http) and --ca-file do not go together: a CA file is for https");
+            throw new InvalidInputException("--insecure-registry (plain http) and --ca-file do not go together: a CA file is for https");
         }
     }
 

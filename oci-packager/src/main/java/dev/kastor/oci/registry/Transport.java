@@ -1,6 +1,7 @@
 package dev.kastor.oci.registry;
 
 import dev.kastor.oci.Causes;
+import dev.kastor.oci.InvalidInputException;
 import dev.kastor.oci.auth.ResolvedCredentials;
 import java.io.IOException;
 import java.io.InputStream;
@@ -80,7 +81,7 @@ final class Transport {
         try {
             this.http = builder.build();
         } catch (OrasException e) {
-            throw new dev.kastor.oci.InvalidInputException("cannot use CA file " + options.caFile()
+            throw new InvalidInputException("cannot use CA file " + options.caFile()
                     + " for registry " + host + ": it must hold PEM certificates (" + Causes.describe(e) + ")", e);
         }
         ResolvedCredentials creds = options.credentials();
