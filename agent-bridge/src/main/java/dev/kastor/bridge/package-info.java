@@ -5,6 +5,7 @@
  * assemble them ({@code kasapp}, {@code agentapp}); and leaves everyone may use: the configuration model
  * ({@code kascfg}), the module interfaces ({@code module}), the agents file ({@code agents}), the API port
  * ({@code api}), listener bounds ({@code listener}) and logs and metrics ({@code observability}). No package depends on
- * itself through others ({@code PackageCyclesTest}).
+ * itself through others, no feature reaches into the apps, and no KAS half imports an agent half
+ * ({@code PackageDependenciesTest}).
  */
 package dev.kastor.bridge;
