@@ -3,6 +3,7 @@ package dev.kastor.bridge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.agentapp.Agent;
+import dev.kastor.testing.Eventually;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -233,12 +234,8 @@ class K8sProxyStreamingTest {
         client.send(request("/api/v1/namespaces/default/pods").GET().build(), HttpResponse.BodyHandlers.ofString());
         // KAS counts a request when the agent's trailer ends it, which may come just after the client has the whole body.
         var metrics = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bridge.kas.apiPort() + "/metrics")).build();
-        var r = client.send(metrics, HttpResponse.BodyHandlers.ofString());
-        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
-        while (!r.body().contains("kastor_kas_proxied_requests_total{code=\"200\"}") && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-            r = client.send(metrics, HttpResponse.BodyHandlers.ofString());
-        }
+        var r = Eventually.value(java.time.Duration.ofSeconds(10), () -> "the request counted in /metrics", () -> client.send(metrics, HttpResponse.BodyHandlers.ofString()),
+                answer -> answer.body().contains("kastor_kas_proxied_requests_total{code=\"200\"}"));
 
         assertThat(r.body()).contains("kastor_kas_connected_agents 1").contains("kastor_kas_proxied_requests_total{code=\"200\"}")
                 .contains("kastor_kas_proxied_request_duration_seconds_count");
