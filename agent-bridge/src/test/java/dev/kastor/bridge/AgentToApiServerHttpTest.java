@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
+import dev.kastor.testing.Eventually;
 import dev.kastor.testing.SelfSignedCert;
 import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -107,7 +108,8 @@ class AgentToApiServerHttpTest {
         long id = bridge(URI.create("http://127.0.0.1:" + api.port()), null, bridge);
 
         for (int i = 0; i < 10; i++) {
-            Thread.sleep(50); // let the server's close reach the agent's pooled connection first
+            // the server has closed every connection it answered on: the agent's pooled one is dead when this request comes
+            Eventually.until(Duration.ofSeconds(10), () -> "the API server closed the connections it answered on", () -> api.closed.get() == api.connections.get());
             var r = get(bridge[0], id, "/api/v1/pods");
             assertThat(r.statusCode()).as("request " + i + ": " + r.body()).isEqualTo(200);
         }
@@ -127,6 +129,7 @@ class AgentToApiServerHttpTest {
         final ServerSocket listener;
         final boolean dropAfterEachAnswer;
         final AtomicInteger connections = new AtomicInteger();
+        final AtomicInteger closed = new AtomicInteger();
         final List<String> requests = new CopyOnWriteArrayList<>();
 
         private RawApiServer(ServerSocket listener, boolean dropAfterEachAnswer) {
@@ -177,6 +180,8 @@ class AgentToApiServerHttpTest {
                 }
             } catch (Exception e) {
                 // the agent went away
+            } finally {
+                closed.incrementAndGet();
             }
         }
 

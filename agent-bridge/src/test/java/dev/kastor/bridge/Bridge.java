@@ -8,6 +8,7 @@ import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.registration.agent.RegistrationSettings;
 import dev.kastor.bridge.kasapp.Kas;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
+import dev.kastor.testing.Eventually;
 import dev.kastor.testing.GitLabApiStandIn;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -211,11 +212,7 @@ public final class Bridge implements AutoCloseable {
 
     /** Waits (generously) until the agent holds at least one idle stream on KAS. */
     public void awaitConnected(long agentId) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!kas.tunnels().connected(agentId)) {
-            if (System.nanoTime() > deadline) throw new AssertionError("agent " + agentId + " did not connect within 30 s");
-            Thread.sleep(20);
-        }
+        Eventually.until(Duration.ofSeconds(30), () -> "agent " + agentId + " connected", () -> kas.tunnels().connected(agentId));
     }
 
     public String proxyUrl() {

@@ -1,5 +1,6 @@
 package dev.kastor.bridge;
 
+import dev.kastor.testing.Eventually;
 import dev.kastor.testing.Programs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -89,17 +90,22 @@ public final class GitHttpServer implements AutoCloseable {
     }
 
     private void awaitListening() {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) throw new IllegalStateException("lighttpd exited at start: " + read(dir.resolve("lighttpd.out")) + read(dir.resolve("error.log")));
-            try (var s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return;
-            } catch (IOException notYet) {
-                sleep(20);
-            }
+        try {
+            Eventually.until(Duration.ofSeconds(20), () -> "lighttpd listens on 127.0.0.1:" + port, this::listening);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while lighttpd started", e);
         }
-        throw new IllegalStateException("lighttpd did not listen on 127.0.0.1:" + port + " within 20 s");
+    }
+
+    private boolean listening() {
+        if (!process.isAlive()) throw new IllegalStateException("lighttpd exited at start: " + read(dir.resolve("lighttpd.out")) + read(dir.resolve("error.log")));
+        try (var s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            return true;
+        } catch (IOException notYet) {
+            return false;
+        }
     }
 
     /** {@code http://127.0.0.1:<port>/git/{project}.git}: KAS's {@code agent_configuration.git_url_template}. */
@@ -168,15 +174,6 @@ public final class GitHttpServer implements AutoCloseable {
             return Files.exists(p) ? Files.readString(p) : "";
         } catch (IOException e) {
             return "";
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 

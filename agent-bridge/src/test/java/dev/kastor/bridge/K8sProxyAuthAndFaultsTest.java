@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kastor.bridge.agentapp.Agent;
+import dev.kastor.bridge.agents.Hashes;
+import dev.kastor.testing.Eventually;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -130,7 +132,9 @@ class K8sProxyAuthAndFaultsTest {
         bridge.job("revoked-job", 3, 77, "group/app", reg.agent().id());
         assertThat(bridge.kas.agents().revoke(reg.agent().id())).isTrue();
         try (Agent revoked = bridge.startAgent(reg.token(), upstream.url())) {
-            Thread.sleep(1500); // a couple of connection attempts
+            // It tried and was turned away: KAS logs the refusal with the first 8 hex digits of the token's SHA-256.
+            String refused = Hashes.sha256(reg.token()).substring(0, 8);
+            Eventually.until(Duration.ofSeconds(20), () -> "KAS refused the revoked agent's token:\n" + bridge.logText(), () -> bridge.logText().contains(refused));
             assertThat(bridge.kas.tunnels().connected(reg.agent().id())).isFalse();
             var r = get("Bearer ci:" + reg.agent().id() + ":revoked-job", "/api/v1/pods");
             assertThat(r.statusCode()).isEqualTo(503);
@@ -186,9 +190,7 @@ class K8sProxyAuthAndFaultsTest {
             assertThat(get("Bearer ci:" + agentId + ":good-job", "/api/v1/pods").statusCode()).as("request " + i).isEqualTo(200);
         }
         // Streams go back when KAS ends the call after the trailer; allow for a slow machine.
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-        while (agent.pool().busyStreams() > 0 && System.nanoTime() < deadline) Thread.sleep(50);
-        assertThat(agent.pool().busyStreams()).isZero();
+        Eventually.until(Duration.ofSeconds(60), () -> "every stream back in the agent's pool", () -> agent.pool().busyStreams() == 0);
     }
 
     @Test

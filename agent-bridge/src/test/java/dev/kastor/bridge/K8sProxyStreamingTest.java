@@ -3,13 +3,13 @@ package dev.kastor.bridge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.agentapp.Agent;
+import dev.kastor.testing.Eventually;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Client (JDK HttpClient) -> KAS k8s proxy -> gRPC tunnel -> agent -> a real HTTP upstream, all over loopback
@@ -28,49 +28,48 @@ import org.junit.jupiter.api.io.TempDir;
 @org.junit.jupiter.api.Timeout(value = 90, unit = TimeUnit.SECONDS)
 class K8sProxyStreamingTest {
     private static final long BIG = 100L * 1024 * 1024;
-    @TempDir
-    static Path dir;
+    static final CountDownLatch[] chunkGates = {new CountDownLatch(1), new CountDownLatch(1)};
+    static final AtomicLong bigWritten = new AtomicLong();
+    @RegisterExtension
+    static final BridgeWithAgent kas = new BridgeWithAgent(() -> new Upstream()
+                        .handle("/api/v1/namespaces/default/pods", ex -> Upstream.send(ex, 200, "application/json",
+                                "{\"kind\":\"PodList\",\"items\":[]}".getBytes(StandardCharsets.UTF_8)))
+                        .handle("/watch", Upstream.gatedWatch(chunkGates))
+                        .handle("/no-content", ex -> {
+                            try (ex) {
+                                ex.sendResponseHeaders(204, -1);
+                            }
+                        })
+                        .handle("/big", Upstream.countedBody(BIG, pattern(64 * 1024), bigWritten))
+                        .handle("/upload", ex -> {
+                            try {
+                                var sha = MessageDigest.getInstance("SHA-256");
+                                long n = 0;
+                                try (InputStream in = ex.getRequestBody()) {
+                                    byte[] buf = new byte[65536];
+                                    int r;
+                                    while ((r = in.read(buf)) >= 0) {
+                                        sha.update(buf, 0, r);
+                                        n += r;
+                                    }
+                                }
+                                Upstream.send(ex, 201, "text/plain", (n + " " + HexFormat.of().formatHex(sha.digest())).getBytes(StandardCharsets.UTF_8));
+                            } catch (java.security.NoSuchAlgorithmException e) {
+                                throw new IllegalStateException(e);
+                            }
+                        }), "job-token-1", 501);
     static Bridge bridge;
     static Upstream upstream;
     static Agent agent;
     static long agentId;
-    static final CountDownLatch[] chunkGates = {new CountDownLatch(1), new CountDownLatch(1)};
-    static final AtomicLong bigWritten = new AtomicLong();
     static final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @BeforeAll
-    static void start() throws Exception {
-        upstream = new Upstream()
-                .handle("/api/v1/namespaces/default/pods", ex -> Upstream.send(ex, 200, "application/json",
-                        "{\"kind\":\"PodList\",\"items\":[]}".getBytes(StandardCharsets.UTF_8)))
-                .handle("/watch", Upstream.gatedWatch(chunkGates))
-                .handle("/no-content", ex -> {
-                    try (ex) {
-                        ex.sendResponseHeaders(204, -1);
-                    }
-                })
-                .handle("/big", Upstream.countedBody(BIG, pattern(64 * 1024), bigWritten))
-                .handle("/upload", ex -> {
-                    try {
-                        var sha = MessageDigest.getInstance("SHA-256");
-                        long n = 0;
-                        try (InputStream in = ex.getRequestBody()) {
-                            byte[] buf = new byte[65536];
-                            int r;
-                            while ((r = in.read(buf)) >= 0) {
-                                sha.update(buf, 0, r);
-                                n += r;
-                            }
-                        }
-                        Upstream.send(ex, 201, "text/plain", (n + " " + HexFormat.of().formatHex(sha.digest())).getBytes(StandardCharsets.UTF_8));
-                    } catch (java.security.NoSuchAlgorithmException e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
-        bridge = new Bridge(dir);
-        var connected = bridge.connectAgent("job-token-1", 501, upstream.url());
-        agentId = connected.id();
-        agent = connected.agent();
+    static void start() {
+        bridge = kas.bridge();
+        upstream = kas.upstream();
+        agent = kas.agent();
+        agentId = kas.agentId();
     }
 
     @AfterAll
@@ -78,9 +77,6 @@ class K8sProxyStreamingTest {
         System.out.println(bridge == null ? "" : bridge.logText());
         chunkGates[0].countDown();
         chunkGates[1].countDown();
-        if (agent != null) agent.close();
-        if (bridge != null) bridge.close();
-        if (upstream != null) upstream.close();
     }
 
     static HttpRequest.Builder request(String path) {
@@ -233,12 +229,8 @@ class K8sProxyStreamingTest {
         client.send(request("/api/v1/namespaces/default/pods").GET().build(), HttpResponse.BodyHandlers.ofString());
         // KAS counts a request when the agent's trailer ends it, which may come just after the client has the whole body.
         var metrics = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bridge.kas.apiPort() + "/metrics")).build();
-        var r = client.send(metrics, HttpResponse.BodyHandlers.ofString());
-        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
-        while (!r.body().contains("kastor_kas_proxied_requests_total{code=\"200\"}") && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-            r = client.send(metrics, HttpResponse.BodyHandlers.ofString());
-        }
+        var r = Eventually.value(java.time.Duration.ofSeconds(10), () -> "the request counted in /metrics", () -> client.send(metrics, HttpResponse.BodyHandlers.ofString()),
+                answer -> answer.body().contains("kastor_kas_proxied_requests_total{code=\"200\"}"));
 
         assertThat(r.body()).contains("kastor_kas_connected_agents 1").contains("kastor_kas_proxied_requests_total{code=\"200\"}")
                 .contains("kastor_kas_proxied_request_duration_seconds_count");

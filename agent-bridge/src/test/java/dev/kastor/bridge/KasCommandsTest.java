@@ -2,6 +2,7 @@ package dev.kastor.bridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kastor.testing.Eventually;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
@@ -124,13 +125,8 @@ class KasCommandsTest {
             var reg = bridge.register("group/project", "prod");
             try (var agent = bridge.startAgent(bridge.grpcUrl(), null, reg.token(), apiServer.url(),
                     dev.kastor.bridge.registration.agent.RegistrationSettings.defaults())) {
-                Run list = null;
-                long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
-                while (System.nanoTime() < deadline) {
-                    list = kas("agent", "list", "--config", config.toString(), "--api", bridge.apiUrl().toString());
-                    if (!list.out().contains(" - ")) break; // registered: no more placeholders
-                    Thread.sleep(100);
-                }
+                Run list = Eventually.value(java.time.Duration.ofSeconds(30), () -> "the agent listed as registered (no more placeholders)",
+                        () -> kas("agent", "list", "--config", config.toString(), "--api", bridge.apiUrl().toString()), run -> !run.out().contains(" - "));
 
                 assertThat(list.exit()).as(list.err()).isZero();
                 assertThat(list.out()).contains("VERSION").contains("LAST SEEN");

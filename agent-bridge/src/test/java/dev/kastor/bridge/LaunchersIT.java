@@ -2,12 +2,14 @@ package dev.kastor.bridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kastor.testing.Eventually;
 import dev.kastor.testing.Programs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -130,18 +132,26 @@ class LaunchersIT {
         return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
     }
 
+    private static String readQuietly(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
+    }
+
     /** Starts a long-running program, waits until its stderr holds {@code line}, stops it (SIGTERM) and returns its stderr. */
     private String runUntil(Path launcher, String line, String... args) throws Exception {
         Path err = tmp.resolve("err-" + System.nanoTime());
         Process p = process(launcher, Map.of("KASTOR_TEST_AGENT_TOKEN", "kastor_agent_not-a-real-token"), args)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile()).start();
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!Files.readString(err, StandardCharsets.UTF_8).contains(line)) {
-                assertThat(p.isAlive()).as(launcher + " still running; stderr:\n" + Files.readString(err, StandardCharsets.UTF_8)).isTrue();
-                assertThat(System.nanoTime()).as("waited for " + line + "; stderr:\n" + Files.readString(err, StandardCharsets.UTF_8)).isLessThan(deadline);
-                Thread.sleep(20);
-            }
+            Eventually.until(Duration.ofSeconds(60), () -> "stderr holds " + line + "; stderr:\n" + readQuietly(err), () -> {
+                String stderr = Files.readString(err, StandardCharsets.UTF_8);
+                if (stderr.contains(line)) return true;
+                assertThat(p.isAlive()).as(launcher + " still running; stderr:\n" + stderr).isTrue();
+                return false;
+            });
         } finally {
             p.destroy();
             if (!p.waitFor(20, TimeUnit.SECONDS)) p.destroyForcibly().waitFor();

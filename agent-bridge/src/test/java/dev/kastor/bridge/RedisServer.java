@@ -1,5 +1,6 @@
 package dev.kastor.bridge;
 
+import dev.kastor.testing.Eventually;
 import dev.kastor.testing.Programs;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -39,15 +40,21 @@ public final class RedisServer implements AutoCloseable {
         Path binary = Programs.require("redis-server", "redis-server");
         process = new ProcessBuilder(binary.toString(), "--bind", "127.0.0.1", "--port", Integer.toString(port), "--save", "",
                 "--appendonly", "no").redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (true) {
+        Eventually.until(Duration.ofSeconds(20), () -> "redis-server answers PING; its log:\n" + readLog(), () -> {
             try {
-                if ("PONG".equals(command("PING"))) return;
-            } catch (IOException e) {
-                if (!process.isAlive()) throw new IllegalStateException("redis-server exited at start:\n" + Files.readString(log));
-                if (System.nanoTime() > deadline) throw new IllegalStateException("redis-server did not answer PING within 20 s:\n" + Files.readString(log));
-                Thread.sleep(20);
+                return "PONG".equals(command("PING"));
+            } catch (IOException notYet) {
+                if (!process.isAlive()) throw new IllegalStateException("redis-server exited at start:\n" + readLog());
+                return false;
             }
+        });
+    }
+
+    private String readLog() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
         }
     }
 

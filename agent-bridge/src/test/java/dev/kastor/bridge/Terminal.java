@@ -1,5 +1,6 @@
 package dev.kastor.bridge;
 
+import dev.kastor.testing.Eventually;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -75,13 +76,7 @@ final class Terminal implements AutoCloseable {
 
     /** Waits until the terminal shows {@code text}. */
     void awaitScreen(String text, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!screen.toString().contains(text)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the terminal did not show " + printable(text) + " within " + timeout.toSeconds() + " s; it shows: " + printable(screen()));
-            }
-            Thread.sleep(20);
-        }
+        Eventually.until(timeout, () -> "the terminal shows " + printable(text) + "; it shows: " + printable(screen()), () -> screen.toString().contains(text));
     }
 
     /** The command's exit code, once it ended within {@code timeout}. */

@@ -79,6 +79,8 @@ public final class Upstream implements AutoCloseable {
         long before;
         do {
             before = written.get();
+            // "Stopped" means no byte for a whole second: the count staying put is the condition, and a blocked
+            // write shows nothing else a test could wait on.
             Thread.sleep(1000);
         } while (written.get() != before);
         return before;

@@ -84,6 +84,7 @@ public final class HostileRegistry implements AutoCloseable {
                 out.flush();
                 sent.addAndGet(n);
                 try {
+                    // behaviour, not waiting: a trickling body is what this stand-in serves
                     Thread.sleep(pauseMillis);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

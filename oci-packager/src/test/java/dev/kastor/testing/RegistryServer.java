@@ -6,6 +6,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -108,31 +109,26 @@ public final class RegistryServer implements AutoCloseable {
     }
 
     private void awaitReady() {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                String tail = logTail();
-                close();
-                throw new IllegalStateException("docker-registry exited with " + process.exitValue() + " at start:\n" + tail);
-            }
-            // The registry listens only once its configuration is loaded: an accepted connection means ready.
-            try (var socket = new Socket()) {
-                socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return;
-            } catch (IOException notYet) {
-                sleep(20);
-            }
-        }
-        String tail = logTail();
-        close();
-        throw new IllegalStateException("docker-registry did not listen on 127.0.0.1:" + port + " within 15 s:\n" + tail);
-    }
-
-    private static void sleep(long millis) {
         try {
-            Thread.sleep(millis);
+            Eventually.until(Duration.ofSeconds(15), () -> "docker-registry listens on 127.0.0.1:" + port + "; its log:\n" + logTail(), this::listening);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            close();
+            throw new IllegalStateException("interrupted while docker-registry started", e);
+        } catch (RuntimeException | AssertionError e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The registry listens only once its configuration is loaded: an accepted connection means ready. */
+    private boolean listening() {
+        if (!process.isAlive()) throw new IllegalStateException("docker-registry exited with " + process.exitValue() + " at start:\n" + logTail());
+        try (var socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            return true;
+        } catch (IOException notYet) {
+            return false;
         }
     }
 

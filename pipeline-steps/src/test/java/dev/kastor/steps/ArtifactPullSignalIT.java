@@ -3,11 +3,13 @@ package dev.kastor.steps;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.oci.Digest;
+import dev.kastor.testing.Eventually;
 import dev.kastor.testing.HostileRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -77,12 +79,11 @@ class ArtifactPullSignalIT {
     }
 
     private void waitFor(Process p, Check check, String what) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!check.ok()) {
+        Eventually.until(Duration.ofSeconds(20), () -> what, () -> {
+            if (check.ok()) return true;
             assertThat(p.isAlive()).as("kastor still running while waiting for " + what + "; stderr: " + stderr()).isTrue();
-            assertThat(System.nanoTime()).as("waited for " + what).isLessThan(deadline);
-            Thread.sleep(5);
-        }
+            return false;
+        });
     }
 
     /** SIGTERM (Process.destroy on Linux), as GitLab's runner sends on cancel or timeout. */

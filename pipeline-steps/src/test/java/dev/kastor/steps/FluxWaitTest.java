@@ -2,11 +2,13 @@ package dev.kastor.steps;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kastor.testing.Eventually;
 import dev.kastor.testing.GitLabApiStandIn;
 import dev.kastor.testing.RegistryServer;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -125,13 +127,10 @@ class FluxWaitTest {
 
     /** Waits (test side; the stand-in has no controller to notify us) until the wait has asked Flux to reconcile. */
     private void awaitReconcileRequested(ResourceDefinitionContext rdc, String name) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
+        Eventually.until(Duration.ofSeconds(60), () -> "flux wait set reconcile.fluxcd.io/requestedAt on " + name, () -> {
             GenericKubernetesResource o = kube.get(rdc, ns, name);
-            if (o.getMetadata().getAnnotations() != null && o.getMetadata().getAnnotations().containsKey("reconcile.fluxcd.io/requestedAt")) return;
-            Thread.sleep(20);
-        }
-        throw new AssertionError("flux wait never set reconcile.fluxcd.io/requestedAt on " + name);
+            return o.getMetadata().getAnnotations() != null && o.getMetadata().getAnnotations().containsKey("reconcile.fluxcd.io/requestedAt");
+        });
     }
 
     /** Runs a command on a thread of its own (the common pool has one worker on a 2-core machine; the HTTP clients need it). */

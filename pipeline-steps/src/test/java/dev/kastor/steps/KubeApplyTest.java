@@ -2,8 +2,10 @@ package dev.kastor.steps;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kastor.testing.Eventually;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -291,13 +293,15 @@ class KubeApplyTest {
 
         // The stand-in has no Deployment controller: the test plays it once the apply has stored the Deployment.
         var deployments = kube.client().apps().deployments().inNamespace("waiting");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (deployments.withName("web").get() == null) {
-            assertThat(System.nanoTime()).as("the apply never stored the Deployment").isLessThan(deadline);
+        Eventually.until(Duration.ofSeconds(60), () -> "the apply stored the Deployment", () -> {
             assertThat(run).as("kastor ended before the rollout").isNotDone();
-            Thread.sleep(20);
-        }
-        Thread.sleep(300); // let the wait start watching and see generation 1 unobserved (not needed for correctness)
+            return deployments.withName("web").get() != null;
+        });
+        // the wait watches the Deployment and sees generation 1 unobserved before the controller answers
+        Eventually.until(Duration.ofSeconds(60), () -> "kastor watches the Deployment", () -> {
+            var q = kube.server().takeRequest(50, TimeUnit.MILLISECONDS);
+            return q != null && q.getPath().contains("/namespaces/waiting/deployments") && q.getPath().contains("watch=true");
+        });
         assertThat(run).isNotDone();
         var live = deployments.withName("web").get();
         live.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder().withObservedGeneration(live.getMetadata().getGeneration())

@@ -10,6 +10,7 @@ import dev.kastor.bridge.config.server.AgentConfigurations;
 import dev.kastor.bridge.config.server.ConfigServerModule;
 import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.testing.Eventually;
 import dev.kastor.testing.Programs;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -75,14 +76,7 @@ class AgentConfigFromGitTest {
     }
 
     static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(what + " did not happen within " + WAIT.toSeconds() + " s; KAS log:\n" + bridge.logText()
-                        + "\nlighttpd:\n" + git.errorLog());
-            }
-            Thread.sleep(50);
-        }
+        Eventually.until(WAIT, () -> what + "; KAS log:\n" + bridge.logText() + "\nlighttpd:\n" + git.errorLog(), condition::getAsBoolean);
     }
 
     static Optional<String> agentCommit(Agent agent) {
@@ -200,11 +194,8 @@ class AgentConfigFromGitTest {
                 null), null)) {
             var reg = other.register(PROJECT, "prod");
             try (Agent a = other.startAgent(reg.token(), URI.create("http://127.0.0.1:1"))) {
-                long deadline = System.nanoTime() + WAIT.toNanos();
-                while (!other.logText().contains("cannot read agent configuration from Git")) {
-                    if (System.nanoTime() > deadline) throw new AssertionError("no Git failure logged:\n" + other.logText());
-                    Thread.sleep(50);
-                }
+                Eventually.until(WAIT, () -> "a Git failure logged:\n" + other.logText(),
+                        () -> other.logText().contains("cannot read agent configuration from Git"));
             }
             assertThat(other.logText()).contains(PROJECT).doesNotContain(wrong, basic(USER, wrong));
         }

@@ -7,8 +7,10 @@ import dev.kastor.bridge.agents.AgentStore;
 import dev.kastor.bridge.agents.AgentStreams;
 import dev.kastor.bridge.agents.RevocationSweep;
 import dev.kastor.bridge.config.server.ConfigServerModule;
+import dev.kastor.testing.Eventually;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -24,11 +26,11 @@ class RevokedAgentsConfigurationStreamEndsTest {
     Path dir;
 
     static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("not within 20 s: " + what);
-            Thread.sleep(20);
-        }
+        await(Duration.ofSeconds(20), what, condition);
+    }
+
+    static void await(Duration limit, String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        Eventually.until(limit, () -> what, condition::getAsBoolean);
     }
 
     @Test
@@ -41,15 +43,15 @@ class RevokedAgentsConfigurationStreamEndsTest {
                 await("both configuration streams open", () -> configStreams.connectedAgentIds().containsAll(
                         java.util.List.of(revoked.id(), kept.agent().id())));
 
-                long revokedAt = System.nanoTime();
                 assertThat(new AgentStore(dir.resolve("agents.json")).revoke(revoked.id())).isTrue();
-                await("the revoked agent's configuration stream ended", () -> !configStreams.connectedAgentIds().contains(revoked.id()));
-                long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - revokedAt);
+                // The bound checked: "a few sweeps", with a generous margin (10) for a slow machine.
+                await(RevocationSweep.EVERY.multipliedBy(10), "the revoked agent's configuration stream ended",
+                        () -> !configStreams.connectedAgentIds().contains(revoked.id()));
 
-                assertThat(took).isLessThan(RevocationSweep.EVERY.toMillis() * 10);
                 assertThat(configStreams.connectedAgentIds()).contains(kept.agent().id());
                 assertThat(bridge.logText()).contains("ended the configuration streams of a revoked agent");
-                // and its attempts to open a new one are refused at the start: it stays without one
+                // and its attempts to open a new one are refused at the start: it stays without one. An absence shows
+                // only over a span; this one holds several of its retries (Bridge's agents back off 0.2–2 s).
                 Thread.sleep(1500);
                 assertThat(configStreams.connectedAgentIds()).doesNotContain(revoked.id());
             } finally {

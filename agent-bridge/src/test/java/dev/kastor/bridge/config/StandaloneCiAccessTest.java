@@ -9,6 +9,7 @@ import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.config.agent.ConfigAgentModule;
 import dev.kastor.bridge.config.server.ConfigServerModule;
 import dev.kastor.bridge.kascfg.KasConfig;
+import dev.kastor.testing.Eventually;
 import dev.kastor.testing.GitLabApiStandIn;
 import dev.kastor.testing.Programs;
 import java.net.URI;
@@ -76,12 +77,9 @@ class StandaloneCiAccessTest {
         unloadedAgentId = bridge.register(PROJECT, "no-file-yet").agent().id();
         agent = bridge.startAgent(reg.token(), upstream.url());
         bridge.awaitConnected(agentId);
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         var configs = bridge.kas.module(ConfigServerModule.class).configurations();
-        while (configs.current(agentId).isEmpty() || agent.module(ConfigAgentModule.class).current().isEmpty()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("config " + commit + " not loaded:\n" + bridge.logText());
-            Thread.sleep(50);
-        }
+        Eventually.until(Duration.ofSeconds(60), () -> "config " + commit + " loaded:\n" + bridge.logText(),
+                () -> configs.current(agentId).isPresent() && agent.module(ConfigAgentModule.class).current().isPresent());
         job("listed-job", 11, 501, "team/app");
         job("group-job", 12, 502, "team/services/billing/api");
         job("foreign-job", 13, 503, "team/services-evil/app");

@@ -6,6 +6,7 @@ import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.Upstream;
 import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.registration.agent.RegistrationSettings;
+import dev.kastor.testing.Eventually;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -149,17 +150,14 @@ class RegistrationTest {
 
     /** Polls /api/v1/agents (generous deadline) until the agent's instances satisfy {@code done}. */
     private JsonNode awaitInstances(long agentId, Predicate<JsonNode> done) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        JsonNode last = null;
-        while (System.nanoTime() < deadline) {
+        return Eventually.value(Duration.ofSeconds(30), () -> "agent " + agentId + " instances matched", () -> {
             var r = get(RegistrationDefaults.AGENTS_PATH, "Bearer " + Bridge.SECRET);
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            JsonNode instances = null;
             for (JsonNode a : JSON.readTree(r.body()).path("agents")) {
-                if (a.path("id").asLong() == agentId) last = a.path("instances");
+                if (a.path("id").asLong() == agentId) instances = a.path("instances");
             }
-            if (last != null && done.test(last)) return last;
-            Thread.sleep(50);
-        }
-        throw new AssertionError("agent " + agentId + " instances never matched within 30 s; last seen: " + last);
+            return instances;
+        }, instances -> instances != null && done.test(instances));
     }
 }

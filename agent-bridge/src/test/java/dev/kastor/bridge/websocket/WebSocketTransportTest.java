@@ -8,6 +8,7 @@ import dev.kastor.bridge.Upstream;
 import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.registration.agent.RegistrationSettings;
+import dev.kastor.testing.Eventually;
 import dev.kastor.testing.SelfSignedCert;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -179,11 +180,7 @@ class WebSocketTransportTest {
         relay.cutAll();
 
         // Backoff in the Bridge's agents is 0.2-2 s; allow far more on a loaded machine.
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (relay.accepted() == before || !bridge.kas.tunnels().connected(id)) {
-            if (System.nanoTime() > deadline) throw new AssertionError("the agent did not open a new WebSocket within 30 s");
-            Thread.sleep(20);
-        }
+        Eventually.until(Duration.ofSeconds(30), () -> "the agent opened a new WebSocket", () -> relay.accepted() != before && bridge.kas.tunnels().connected(id));
         var r = get(id, "/api/v1/namespaces/default/pods");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     }

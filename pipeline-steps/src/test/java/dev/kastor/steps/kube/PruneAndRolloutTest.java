@@ -7,6 +7,7 @@ import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.k8s.AgentFlags;
 import dev.kastor.steps.k8s.KubeConnection;
+import dev.kastor.testing.Eventually;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
@@ -125,10 +126,6 @@ class PruneAndRolloutTest {
     }
 
     private void awaitOutput(String text) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!err.toString(StandardCharsets.UTF_8).contains(text)) {
-            if (System.nanoTime() > deadline) throw new AssertionError("never printed '" + text + "': " + err);
-            Thread.sleep(20);
-        }
+        Eventually.until(Duration.ofSeconds(60), () -> "printed '" + text + "': " + err, () -> err.toString(StandardCharsets.UTF_8).contains(text));
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.testing.Eventually;
 import dev.kastor.testing.Programs;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -14,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -58,14 +60,8 @@ class UnreachableApiServerNamedTest {
     }
 
     private static JsonNode awaitLine(ByteArrayOutputStream logs, String msg) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (System.nanoTime() < deadline) {
-            for (String l : logs.toString(StandardCharsets.UTF_8).lines().toList()) {
-                JsonNode n = JSON.readTree(l);
-                if (msg.equals(n.path("msg").asString())) return n;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("no log line \"" + msg + "\" within 20 s:\n" + logs.toString(StandardCharsets.UTF_8));
+        return Eventually.value(Duration.ofSeconds(20), () -> "a log line \"" + msg + "\":\n" + logs.toString(StandardCharsets.UTF_8),
+                () -> logs.toString(StandardCharsets.UTF_8).lines().map(JSON::readTree).filter(n -> msg.equals(n.path("msg").asString())).findFirst(),
+                Optional::isPresent).orElseThrow();
     }
 }

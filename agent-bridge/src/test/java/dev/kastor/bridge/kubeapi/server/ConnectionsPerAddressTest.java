@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.kubeapi.KubeApiDefaults;
 import dev.kastor.bridge.kasapp.Kas;
+import dev.kastor.testing.Eventually;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -84,16 +85,13 @@ class ConnectionsPerAddressTest {
             assertThat(served(kept.get(0))).as("the five kept still work").isTrue();
 
             // served() made KAS close that one: its place is free again once KAS has seen the close
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            boolean again = false;
-            while (!again && System.nanoTime() < deadline) {
+            Eventually.until(Duration.ofSeconds(10), () -> "a new connection is served again", () -> {
                 try (Socket next = connect()) {
-                    again = served(next);
+                    return served(next);
                 } catch (IOException closedAtOnce) {
-                    // not yet
+                    return false; // not yet
                 }
-            }
-            assertThat(again).isTrue();
+            });
         } finally {
             for (Socket s : sockets) s.close();
         }

@@ -3,18 +3,16 @@ package dev.kastor.bridge.kubeapi.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Bridge;
+import dev.kastor.bridge.BridgeWithAgent;
 import dev.kastor.bridge.Upstream;
-import dev.kastor.bridge.agentapp.Agent;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
@@ -29,28 +27,20 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class DotSegmentPathsRefusedTest {
-    @TempDir
-    static Path dir;
+    @RegisterExtension
+    static final BridgeWithAgent kas = new BridgeWithAgent(
+            () -> new Upstream().handle("/", ex -> Upstream.send(ex, 200, "application/json", "{}".getBytes(StandardCharsets.UTF_8))), "job-token", 1)
+            .under("/k8s/clusters/c-1");
     static Bridge bridge;
     static Upstream upstream;
-    static Agent agent;
     static long agentId;
     static final JsonMapper JSON = JsonMapper.builder().build();
 
     @BeforeAll
-    static void start() throws Exception {
-        upstream = new Upstream().handle("/", ex -> Upstream.send(ex, 200, "application/json", "{}".getBytes(StandardCharsets.UTF_8)));
-        bridge = new Bridge(dir);
-        var connected = bridge.connectAgent("job-token", 1, upstream.url().resolve("/k8s/clusters/c-1"));
-        agentId = connected.id();
-        agent = connected.agent();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (agent != null) agent.close();
-        if (bridge != null) bridge.close();
-        if (upstream != null) upstream.close();
+    static void start() {
+        bridge = kas.bridge();
+        upstream = kas.upstream();
+        agentId = kas.agentId();
     }
 
     /** Status code and body of a GET of {@code target} exactly as written, on a connection of its own. */

@@ -66,7 +66,11 @@ class IdleClientsAreClosedTest {
         if (upstream != null) upstream.close();
     }
 
-    /** Milliseconds until the server closes the connection (reads to the end, discarding). */
+    /**
+     * Milliseconds until the server closes the connection (reads to the end, discarding). Measured on purpose: these
+     * tests check timeouts, so when the close comes is what they assert, against the bound configured above: never
+     * before it, and within it plus 5 s of margin for a slow machine.
+     */
     static long msUntilClosed(Socket s, long since) throws IOException {
         s.setSoTimeout(20_000);
         InputStream in = s.getInputStream();
@@ -109,12 +113,12 @@ class IdleClientsAreClosedTest {
                     for (byte b : "GET /k8s-proxy/api/v1/pods HTTP/1.1\r\nHost: kas\r\nX-Slow: ".getBytes(StandardCharsets.UTF_8)) {
                         out.write(b);
                         out.flush();
-                        Thread.sleep(20);
+                        Thread.sleep(20); // behaviour, not waiting: a client that trickles its request head
                     }
                     while (true) {
                         out.write('a');
                         out.flush();
-                        Thread.sleep(20);
+                        Thread.sleep(20); // the same trickle, for ever
                     }
                 } catch (IOException | InterruptedException closed) {
                     // the server closed: what the test waits for
@@ -153,7 +157,8 @@ class IdleClientsAreClosedTest {
         var lines = r.body().iterator();
         assertThat(lines.next()).contains("\"n\":0");
         long quietUntil = System.nanoTime() + (IDLE.toNanos() + HEAD.toNanos()) * 2;
-        while (System.nanoTime() < quietUntil) Thread.sleep(50); // the watch says nothing for longer than both bounds
+        // Behaviour, not waiting: the watch says nothing for longer than both bounds, the silence the test is about.
+        while (System.nanoTime() < quietUntil) Thread.sleep(50);
 
         gates[0].countDown();
 

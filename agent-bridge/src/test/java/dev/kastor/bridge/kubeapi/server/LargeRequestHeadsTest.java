@@ -3,8 +3,8 @@ package dev.kastor.bridge.kubeapi.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Bridge;
+import dev.kastor.bridge.BridgeWithAgent;
 import dev.kastor.bridge.Upstream;
-import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.kubeapi.KubeApiDefaults;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,16 +16,14 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -37,29 +35,21 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LargeRequestHeadsTest {
-    @TempDir
-    static Path dir;
+    @RegisterExtension
+    static final BridgeWithAgent kas = new BridgeWithAgent(
+            () -> new Upstream().handle("/api/v1/pods", ex -> Upstream.send(ex, 200, "application/json", "{}".getBytes(StandardCharsets.UTF_8))),
+            "job-token", 1);
     static Bridge bridge;
     static Upstream upstream;
-    static Agent agent;
     static long agentId;
     static final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     static final JsonMapper JSON = JsonMapper.builder().build();
 
     @BeforeAll
-    static void start() throws Exception {
-        upstream = new Upstream().handle("/api/v1/pods", ex -> Upstream.send(ex, 200, "application/json", "{}".getBytes(StandardCharsets.UTF_8)));
-        bridge = new Bridge(dir);
-        var connected = bridge.connectAgent("job-token", 1, upstream.url());
-        agentId = connected.id();
-        agent = connected.agent();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (agent != null) agent.close();
-        if (bridge != null) bridge.close();
-        if (upstream != null) upstream.close();
+    static void start() {
+        bridge = kas.bridge();
+        upstream = kas.upstream();
+        agentId = kas.agentId();
     }
 
     static HttpRequest.Builder request(String pathAndQuery) {

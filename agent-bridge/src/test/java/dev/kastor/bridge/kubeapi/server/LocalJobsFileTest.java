@@ -11,6 +11,7 @@ import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.registration.agent.RegistrationSettings;
 import dev.kastor.bridge.kasapp.Kas;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
+import dev.kastor.testing.Eventually;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,6 +19,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -73,8 +75,7 @@ class LocalJobsFileTest {
                 try (Agent agent = Agent.start(URI.create("grpc://127.0.0.1:" + kas.agentPort()), null, reg::token,
                         new KubeApiUpstream(upstream.url(), null, () -> "agent-sa-token"), PoolSettings.defaults(), "test",
                         RegistrationSettings.defaults(), JsonLog.quiet())) {
-                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                    while (!kas.tunnels().connected(1) && System.nanoTime() < deadline) Thread.sleep(20);
+                    Eventually.until(Duration.ofSeconds(20), () -> "agent 1 connected", () -> kas.tunnels().connected(1));
 
                     var agents = get(URI.create("http://127.0.0.1:" + kas.apiPort() + "/api/v1/job/agents"), "JOB-TOKEN", "try-it-job-token");
                     assertThat(agents.statusCode()).isEqualTo(200);
