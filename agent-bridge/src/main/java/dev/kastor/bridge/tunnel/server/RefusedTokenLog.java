@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 
 /**
  * Logs each refused agent token, never the token: the peer address, the first 8 hex digits of the token's SHA-256
@@ -25,6 +26,7 @@ public final class RefusedTokenLog {
 
     private final JsonLog log;
     private final long intervalNanos;
+    private final LongSupplier nanoTime;
     private final Map<String, Window> windows = new ConcurrentHashMap<>();
 
     /** Since when a key logs nothing, and how many refusals it left out meanwhile. */
@@ -38,14 +40,20 @@ public final class RefusedTokenLog {
     }
 
     public RefusedTokenLog(JsonLog log, Duration interval) {
+        this(log, interval, System::nanoTime);
+    }
+
+    /** As above, reading the time from {@code nanoTime} (tests move it instead of waiting out the interval). */
+    RefusedTokenLog(JsonLog log, Duration interval, LongSupplier nanoTime) {
         this.log = log;
         this.intervalNanos = interval.toNanos();
+        this.nanoTime = nanoTime;
     }
 
     /** A refusal of {@code token} (null when none was sent) from {@code peer}, for {@code reason}. */
     public void refused(SocketAddress peer, String token, String reason) {
         String host = peer instanceof InetSocketAddress a && a.getAddress() != null ? a.getAddress().getHostAddress() : String.valueOf(peer);
-        long now = System.nanoTime();
+        long now = nanoTime.getAsLong();
         String key = host + " " + reason;
         if (!windows.containsKey(key) && windows.size() >= MAX_TRACKED) {
             windows.values().removeIf(w -> now - w.since >= intervalNanos);

@@ -20,6 +20,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -94,18 +95,20 @@ class RefusedAgentTokenLoggedTest {
     @Test
     void aFloodFromOneAddressWritesOneLinePerIntervalThatCountsTheRest() throws Exception {
         var out = new ByteArrayOutputStream();
-        var log = new RefusedTokenLog(new JsonLog(new PrintStream(out, true, StandardCharsets.UTF_8), "kas"), Duration.ofMillis(300));
+        var clock = new AtomicLong();
+        var log = new RefusedTokenLog(new JsonLog(new PrintStream(out, true, StandardCharsets.UTF_8), "kas"), Duration.ofMillis(300), clock::get);
         var flooder = new InetSocketAddress("10.0.0.7", 40000);
 
         for (int i = 0; i < 10_000; i++) log.refused(new InetSocketAddress(flooder.getAddress(), 40000 + i % 20000), "token-" + i, "unknown");
         log.refused(new InetSocketAddress("10.0.0.8", 1), "other", "unknown");
-        // The interval under test passes: RefusedTokenLog reads System.nanoTime and takes no clock a test could move.
-        Thread.sleep(350);
+        clock.addAndGet(Duration.ofMillis(299).toNanos());
+        log.refused(flooder, "token-still-within", "unknown");
+        clock.addAndGet(Duration.ofMillis(1).toNanos());
         log.refused(flooder, "token-last", "unknown");
 
         var lines = out.toString(StandardCharsets.UTF_8).lines().map(JSON::readTree).toList();
         assertThat(lines).extracting(l -> l.path("peer").asString()).containsExactly("/10.0.0.7:40000", "/10.0.0.8:1", "/10.0.0.7:40000");
-        assertThat(lines).extracting(l -> l.path("suppressed").asLong()).containsExactly(0L, 0L, 9_999L);
+        assertThat(lines).extracting(l -> l.path("suppressed").asLong()).containsExactly(0L, 0L, 10_000L);
         assertThat(out.toString(StandardCharsets.UTF_8)).doesNotContain("token-");
     }
 }
