@@ -171,9 +171,8 @@ class ProxyExchangeTest {
         agent.handled(header(200), message("{\"type\":\"ADDED\"}\n"));
         assertThat(answer()).contains("{\"type\":\"ADDED\"}");
 
+        agent.send(message("{\"type\":\"MODIFIED\"}\n")); // on its way to the client's event loop
         closedByClient();
-        agent.send(message("{\"type\":\"MODIFIED\"}\n"));
-        agent.send(trailer());
         client.runPendingTasks();
 
         assertThat(answer()).isEmpty();
