@@ -4,7 +4,6 @@ import com.google.protobuf.ByteString;
 import dev.kastor.bridge.kubeapi.HttpRules;
 import dev.kastor.bridge.listener.ConnectionsPerAddress;
 import dev.kastor.bridge.observability.Causes;
-import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.rpc.Header;
 import dev.kastor.bridge.tunnel.rpc.RequestInfo;
 import dev.kastor.bridge.tunnel.server.ProxyTunnel;
@@ -28,13 +27,13 @@ import java.util.function.Consumer;
  * One client request on the k8s proxy, from its head to the last byte of the answer. Admission (authorisation, the
  * wait for a tunnel) may run on a virtual thread; everything else runs on the client connection's event loop, which
  * alone reads and moves {@link #phase}. Flow control both ways: request bytes stop being read while the agent cannot
- * take more ({@link RequestBody}); the next response message is requested from the agent only after the previous one
- * was written to the client's socket.
+ * take more ({@link RequestBody}); the agent's next frames are admitted only as the previous ones are written to the
+ * client's socket ({@link AnswerWrites}).
  */
 final class ProxyExchange implements TunnelListener {
     /**
      * Where the exchange is, one field checked by every event, as OkHttp's {@code Http1ExchangeCodec} keeps its
-     * {@code state}: the order of the whole exchange is {@link #from}, and {@link #enter} is the only way to move.
+     * {@code state}: the order of the whole exchange is {@link #from}, and {@link ProxyExchange#enter} is the only way to move.
      */
     enum Phase {
         /** Authorising and waiting for a tunnel; request body pieces are held. */
@@ -72,13 +71,11 @@ final class ProxyExchange implements TunnelListener {
     private final long startNanos = System.nanoTime();
     private final Admission admission;
     private final RequestBody body;
+    private final AnswerWrites writes;
     private Phase phase = Phase.ADMITTING;
     private ProxyTunnel tunnel;
     /** The status the client was answered with, for the metrics at the end. */
     private int status;
-    /** Response frames written to the client (on the event loop): every RESPONSE_REFILL of them admit as many more. */
-    private long written;
-    private boolean flushPending;
 
     /**
      * @param done told once the exchange no longer needs the connection (its answer is written, or it was refused), so
@@ -96,6 +93,7 @@ final class ProxyExchange implements TunnelListener {
         this.keepAlive = HttpUtil.isKeepAlive(request);
         this.admission = new Admission(request, proxy, ConnectionsPerAddress.host(ctx.channel()));
         this.body = new RequestBody(ctx.channel(), upgradeRequested);
+        this.writes = new AnswerWrites(ctx, this::clientGone);
         boolean hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
         if (!upgradeRequested && hasBody) ctx.executor().schedule(this::checkBodyIdle, proxy.limits().requestBodyIdle().toNanos(), TimeUnit.NANOSECONDS);
     }
@@ -210,21 +208,13 @@ final class ProxyExchange implements TunnelListener {
         onLoop(() -> {
             if (!enter(header.getStatus() == 101 ? Phase.UPGRADED : Phase.ANSWERING)) return;
             status = header.getStatus();
+            var head = ProxyMessages.head(header, keepAlive);
             if (phase == Phase.UPGRADED) {
-                switchProtocols(header);
+                writes.switchProtocols(head, tunnel);
             } else {
-                ctx.writeAndFlush(ProxyMessages.head(header, keepAlive)).addListener(next());
+                writes.head(head, tunnel);
             }
         });
-    }
-
-    /** From here the connection is two raw byte streams: the HTTP codec leaves the pipeline. */
-    private void switchProtocols(Header header) {
-        ctx.write(ProxyMessages.head(header, keepAlive));
-        ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
-        ctx.pipeline().remove(K8sProxyServer.CODEC);
-        ctx.channel().config().setAutoRead(true);
-        tunnel.requestNext(1);
     }
 
     @Override
@@ -241,32 +231,8 @@ final class ProxyExchange implements TunnelListener {
         onLoop(() -> {
             if (!during(Phase.HEAD_SENT)) return;
             ByteBuf buf = Unpooled.wrappedBuffer(data.asReadOnlyByteBuffer());
-            ctx.write(phase == Phase.UPGRADED ? buf : new DefaultHttpContent(buf)).addListener(next());
-            flushSoon();
+            writes.frame(phase == Phase.UPGRADED ? buf : new DefaultHttpContent(buf), tunnel);
         });
-    }
-
-    /**
-     * Flushes once the frames already queued for this event loop are written too: a large answer's frames arrive in
-     * bursts, and one socket write per burst instead of per frame saves system calls (costly on virtual machines).
-     */
-    private void flushSoon() {
-        if (flushPending) return;
-        flushPending = true;
-        ctx.executor().execute(() -> {
-            flushPending = false;
-            ctx.flush();
-        });
-    }
-
-    private ChannelFutureListener next() {
-        return f -> {
-            if (!f.isSuccess()) {
-                clientGone();
-            } else if (++written % TunnelDefaults.RESPONSE_REFILL == 0) {
-                tunnel.requestNext(TunnelDefaults.RESPONSE_REFILL);
-            }
-        };
     }
 
     @Override
