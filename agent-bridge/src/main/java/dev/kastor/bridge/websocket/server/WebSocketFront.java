@@ -157,19 +157,45 @@ public final class WebSocketFront implements AutoCloseable {
         ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
     }
 
-    /** Agent (WebSocket frames) -> gRPC server (bytes). */
-    private static final class ToGrpc extends ChannelInboundHandlerAdapter {
-        private final Channel backend;
+    /**
+     * One direction of the pipe: what arrives here goes to {@code other}, and the next read here waits until it is
+     * flushed there, so that neither side buffers more than one message.
+     */
+    private abstract static class Pipe extends ChannelInboundHandlerAdapter {
+        final Channel other;
 
+        Pipe(Channel other) {
+            this.other = other;
+        }
+
+        /** Writes {@code msg} to the other side; reads on here once it is flushed, or closes this side if it could not be. */
+        void pass(ChannelHandlerContext ctx, Object msg) {
+            other.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
+                if (f.isSuccess()) {
+                    ctx.read();
+                } else {
+                    ctx.close();
+                }
+            });
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    /** Agent (WebSocket frames) -> gRPC server (bytes). */
+    private static final class ToGrpc extends Pipe {
         ToGrpc(Channel backend) {
-            this.backend = backend;
+            super(backend);
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             switch (msg) {
-                case BinaryWebSocketFrame f -> forward(ctx, f.content());
-                case ContinuationWebSocketFrame f -> forward(ctx, f.content());
+                case BinaryWebSocketFrame f -> pass(ctx, f.content());
+                case ContinuationWebSocketFrame f -> pass(ctx, f.content());
                 case PingWebSocketFrame f -> ctx.writeAndFlush(new PongWebSocketFrame(f.content())).addListener(w -> ctx.read());
                 case PongWebSocketFrame f -> {
                     f.release();
@@ -187,57 +213,29 @@ public final class WebSocketFront implements AutoCloseable {
             }
         }
 
-        private void forward(ChannelHandlerContext ctx, ByteBuf data) {
-            backend.writeAndFlush(data).addListener((ChannelFutureListener) f -> {
-                if (f.isSuccess()) {
-                    ctx.read();
-                } else {
-                    ctx.close();
-                }
-            });
-        }
-
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            backend.close();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
+            other.close();
         }
     }
 
     /** gRPC server (bytes) -> agent (binary WebSocket frames). */
-    private static final class ToAgent extends ChannelInboundHandlerAdapter {
-        private final Channel front;
-
+    private static final class ToAgent extends Pipe {
         ToAgent(Channel front) {
-            this.front = front;
+            super(front);
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            front.writeAndFlush(new BinaryWebSocketFrame((ByteBuf) msg)).addListener((ChannelFutureListener) f -> {
-                if (f.isSuccess()) {
-                    ctx.read();
-                } else {
-                    ctx.close();
-                }
-            });
+            pass(ctx, new BinaryWebSocketFrame((ByteBuf) msg));
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             // gRPC ended the connection (max connection age, shutdown): end the WebSocket too, so the agent redials.
-            if (front.isActive()) {
-                front.writeAndFlush(new CloseWebSocketFrame(1001, "KAS closed the connection")).addListener(ChannelFutureListener.CLOSE);
+            if (other.isActive()) {
+                other.writeAndFlush(new CloseWebSocketFrame(1001, "KAS closed the connection")).addListener(ChannelFutureListener.CLOSE);
             }
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
         }
     }
 
