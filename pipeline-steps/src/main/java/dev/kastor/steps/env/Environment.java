@@ -18,7 +18,7 @@ public interface Environment {
 
     InputStream in();
 
-    /** A variable's value, or {@code null} when it is unset or blank (GitLab passes unset variables as empty). */
+    /** A variable's value, or {@code null} when it is unset or blank: a blank variable counts as not given. */
     default String env(String name) {
         String v = env().get(name);
         return v == null || v.isBlank() ? null : v;
