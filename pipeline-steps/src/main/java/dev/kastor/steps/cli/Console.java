@@ -1,15 +1,17 @@
 package dev.kastor.steps.cli;
 
 import dev.kastor.oci.Progress;
+import dev.kastor.steps.log.StepLog;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Everything a command prints besides its result: log lines and warnings on stderr, GitLab collapsible sections
- * for long phases, and a progress line for transfers over a few MiB. Results (summary or JSON) go to stdout.
+ * for long phases, and a progress line for transfers over a few MiB. Results (summary or JSON) go to stdout. As a
+ * {@link StepLog} it renders what the engine's steps report.
  */
-public final class Console {
+public final class Console implements StepLog {
     private static final long PROGRESS_THRESHOLD = 4L << 20;
     private static final long PROGRESS_INTERVAL_NANOS = 1_000_000_000L;
 
@@ -23,10 +25,12 @@ public final class Console {
         this.quiet = quiet;
     }
 
+    @Override
     public void info(String line) {
         if (!quiet) err.println(line);
     }
 
+    @Override
     public void warn(String line) {
         err.println("warning: " + line);
     }

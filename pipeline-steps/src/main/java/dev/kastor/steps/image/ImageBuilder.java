@@ -22,7 +22,7 @@ import dev.kastor.oci.KastorException;
 import dev.kastor.oci.Scratch;
 import dev.kastor.oci.UsageException;
 import dev.kastor.oci.auth.ResolvedCredentials;
-import dev.kastor.steps.cli.CaTrust;
+import dev.kastor.steps.tls.CaTrust;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

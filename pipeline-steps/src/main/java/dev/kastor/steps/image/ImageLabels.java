@@ -1,6 +1,6 @@
 package dev.kastor.steps.image;
 
-import dev.kastor.steps.cli.Context;
+import dev.kastor.steps.env.Environment;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
@@ -18,11 +18,11 @@ final class ImageLabels {
 
     private ImageLabels() {}
 
-    static Map<String, String> fromCi(Context ctx, Instant created) {
+    static Map<String, String> fromCi(Environment env, Instant created) {
         var labels = new LinkedHashMap<String, String>();
         labels.put(CREATED, DateTimeFormatter.ISO_INSTANT.format(created));
-        if (ctx.env("CI_PROJECT_URL") != null) labels.put(SOURCE, ctx.env("CI_PROJECT_URL"));
-        if (ctx.env("CI_COMMIT_SHA") != null) labels.put(REVISION, ctx.env("CI_COMMIT_SHA"));
+        if (env.env("CI_PROJECT_URL") != null) labels.put(SOURCE, env.env("CI_PROJECT_URL"));
+        if (env.env("CI_COMMIT_SHA") != null) labels.put(REVISION, env.env("CI_COMMIT_SHA"));
         return labels;
     }
 }

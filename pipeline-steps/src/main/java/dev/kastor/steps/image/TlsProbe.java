@@ -2,7 +2,7 @@ package dev.kastor.steps.image;
 
 import dev.kastor.oci.KastorException;
 import dev.kastor.oci.registry.RegistryException;
-import dev.kastor.steps.cli.CaTrust;
+import dev.kastor.steps.tls.CaTrust;
 import java.io.IOException;
 import java.net.URI;
 import java.net.UnknownHostException;

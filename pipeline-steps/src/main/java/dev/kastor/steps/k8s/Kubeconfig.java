@@ -2,7 +2,7 @@ package dev.kastor.steps.k8s;
 
 import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;
-import dev.kastor.steps.cli.Context;
+import dev.kastor.steps.env.Environment;
 import io.fabric8.kubernetes.api.model.NamedAuthInfo;
 import io.fabric8.kubernetes.api.model.NamedCluster;
 import io.fabric8.kubernetes.api.model.NamedContext;
@@ -21,7 +21,7 @@ import java.util.Map;
 /**
  * The kubeconfig a job was given: {@code --kubeconfig}, else {@code KUBECONFIG} (GitLab injects it as a file
  * variable; a colon-separated list is read in order, the first file naming a context wins), else
- * {@code ~/.kube/config}. Read from the command's {@link Context}, never from the JVM's environment.
+ * {@code ~/.kube/config}. Read from the {@link Environment} handed in, never from the JVM's.
  */
 public final class Kubeconfig {
     /** How a job gets a kubeconfig, for every message about a missing, empty or context-less one. */
@@ -43,17 +43,17 @@ public final class Kubeconfig {
         this.empty = empty;
     }
 
-    public static Kubeconfig load(Context ctx, String explicit) {
+    public static Kubeconfig load(Environment env, String explicit) {
         List<Path> files = new ArrayList<>();
         String source;
         if (explicit != null) {
-            files.add(ctx.path(explicit));
+            files.add(env.path(explicit));
             source = "--kubeconfig " + explicit;
-        } else if (ctx.env("KUBECONFIG") != null) {
-            for (String p : ctx.env("KUBECONFIG").split(":")) if (!p.isBlank()) files.add(ctx.path(p));
-            source = "KUBECONFIG=" + ctx.env("KUBECONFIG");
+        } else if (env.env("KUBECONFIG") != null) {
+            for (String p : env.env("KUBECONFIG").split(":")) if (!p.isBlank()) files.add(env.path(p));
+            source = "KUBECONFIG=" + env.env("KUBECONFIG");
         } else {
-            files.add(ctx.home().resolve(".kube/config"));
+            files.add(env.home().resolve(".kube/config"));
             source = "~/.kube/config";
         }
         var contexts = new ArrayList<AgentContext>();

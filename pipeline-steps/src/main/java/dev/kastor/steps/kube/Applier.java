@@ -1,8 +1,8 @@
 package dev.kastor.steps.kube;
 
 import dev.kastor.oci.InvalidInputException;
-import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.k8s.KubeConnection;
+import dev.kastor.steps.log.StepLog;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -34,11 +34,12 @@ final class Applier {
     }
 
     private final KubeConnection conn;
-    private final Console console;
+    private final StepLog log;
 
-    Applier(KubeConnection conn, Console console) {
+    /** {@code log} is told each object applied or pruned, and each one left unpruned. */
+    Applier(KubeConnection conn, StepLog log) {
         this.conn = conn;
-        this.console = console;
+        this.log = log;
     }
 
     /** Resolves every manifest's type and namespace; throws listing every problem (file, document, reason) if any. */
@@ -101,7 +102,7 @@ final class Applier {
                 GenericKubernetesResource result = item(p.type(), o).dryRun(dryRun)
                         .fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
                 applied.add(result);
-                console.info("  " + (dryRun ? "would apply " : "applied ") + p.manifest().id());
+                log.info("  " + (dryRun ? "would apply " : "applied ") + p.manifest().id());
             } catch (KubernetesClientException e) {
                 throw conn.explain("server-side apply of " + p.manifest().id() + " (" + p.manifest().where() + ")", e);
             }
@@ -127,12 +128,12 @@ final class Applier {
                 var ann = live.getMetadata().getAnnotations();
                 String owner = ann == null ? null : ann.get(Inventory.OWNER_ANNOTATION);
                 if (!inventory.name().equals(owner)) {
-                    console.warn("not pruning " + e + ": it is now owned by " + (owner == null ? "no inventory" : "inventory " + owner));
+                    log.warn("not pruning " + e + ": it is now owned by " + (owner == null ? "no inventory" : "inventory " + owner));
                     continue;
                 }
                 if (!dryRun) res.withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
                 pruned.add(e);
-                console.info("  " + (dryRun ? "would prune " : "pruned ") + e);
+                log.info("  " + (dryRun ? "would prune " : "pruned ") + e);
             } catch (KubernetesClientException ex) {
                 throw conn.explain("pruning " + e, ex);
             }

@@ -2,7 +2,6 @@ package dev.kastor.steps.kube;
 
 import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;
-import dev.kastor.steps.cli.StrictUtf8;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import java.io.IOException;

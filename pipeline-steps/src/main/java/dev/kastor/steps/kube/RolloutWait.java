@@ -2,12 +2,12 @@ package dev.kastor.steps.kube;
 
 import dev.kastor.oci.Causes;
 import dev.kastor.oci.TimedOutException;
-import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.k8s.Durations;
 import dev.kastor.steps.k8s.KubeConnection;
 import dev.kastor.steps.k8s.KubeException;
 import dev.kastor.steps.k8s.ObjectRef;
 import dev.kastor.steps.k8s.WatchedObjects;
+import dev.kastor.steps.log.StepLog;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -15,14 +15,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** Waits, by watching, until applied objects have rolled out; prints a progress table whenever something changes. */
+/** Waits, by watching, until applied objects have rolled out; logs a progress table whenever something changes. */
 final class RolloutWait {
     private final KubeConnection conn;
-    private final Console console;
+    private final StepLog log;
 
-    RolloutWait(KubeConnection conn, Console console) {
+    RolloutWait(KubeConnection conn, StepLog log) {
         this.conn = conn;
-        this.console = console;
+        this.log = log;
     }
 
     void run(List<Applier.Planned> planned, Duration timeout) throws InterruptedException {
@@ -37,7 +37,7 @@ final class RolloutWait {
                 if (follow) states.put(ref, Rollout.of(watched.follow(ref)));
             }
             if (states.isEmpty()) {
-                console.info("nothing to wait for: no Deployment, StatefulSet, DaemonSet, Job or object with conditions");
+                log.info("nothing to wait for: no Deployment, StatefulSet, DaemonSet, Job or object with conditions");
                 return;
             }
             table(states);
@@ -68,6 +68,6 @@ final class RolloutWait {
     private void table(Map<ObjectRef, Rollout> states) {
         var sb = new StringBuilder(String.format("  %-48s %-12s %s%n", "OBJECT", "STATUS", "DETAIL"));
         states.forEach((ref, r) -> sb.append(String.format("  %-48s %-12s %s%n", ref, r.state().name().toLowerCase(Locale.ROOT).replace('_', '-'), r.message())));
-        console.info(sb.toString().stripTrailing());
+        log.info(sb.toString().stripTrailing());
     }
 }

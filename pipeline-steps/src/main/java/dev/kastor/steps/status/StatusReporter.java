@@ -1,10 +1,10 @@
 package dev.kastor.steps.status;
 
 import dev.kastor.oci.KastorException;
-import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.k8s.ObjectRef;
 import dev.kastor.steps.k8s.SyncListener;
 import dev.kastor.steps.k8s.Verdict;
+import dev.kastor.steps.log.StepLog;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -20,15 +20,16 @@ public final class StatusReporter implements SyncListener, AutoCloseable {
 
     private final GitLabStatuses gitlab;
     private final CommitStatus template;
-    private final Console console;
+    private final StepLog log;
     private final Map<String, String> posted = new HashMap<>();
     private String nameTemplate = DEFAULT_NAME;
     private boolean first = true;
 
-    StatusReporter(GitLabStatuses gitlab, CommitStatus template, Console console) {
+    /** {@code log} is told each status posted, and each later post that failed. */
+    StatusReporter(GitLabStatuses gitlab, CommitStatus template, StepLog log) {
         this.gitlab = gitlab;
         this.template = template;
-        this.console = console;
+        this.log = log;
     }
 
     /** {@code {kind}}, {@code {namespace}} and {@code {name}} are replaced; the kind in lower case. */
@@ -51,13 +52,13 @@ public final class StatusReporter implements SyncListener, AutoCloseable {
         try {
             boolean recorded = gitlab.post(s);
             posted.put(name, state);
-            console.info("  status   " + name + " = " + state + (recorded ? "" : " (already)"));
+            log.info("  status   " + name + " = " + state + (recorded ? "" : " (already)"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new KastorException("interrupted while posting commit status " + name);
         } catch (KastorException e) {
             if (first) throw e;
-            console.warn("could not report " + name + "=" + state + ": " + e.getMessage());
+            log.warn("could not report " + name + "=" + state + ": " + e.getMessage());
         } finally {
             first = false;
         }

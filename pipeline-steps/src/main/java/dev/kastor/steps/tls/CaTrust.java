@@ -1,4 +1,4 @@
-package dev.kastor.steps.cli;
+package dev.kastor.steps.tls;
 
 import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;

@@ -1,4 +1,4 @@
-package dev.kastor.steps.cli;
+package dev.kastor.steps.kube;
 
 import dev.kastor.oci.InvalidInputException;
 import java.nio.ByteBuffer;
@@ -13,11 +13,11 @@ import java.util.Locale;
  * Decodes input that must be UTF-8 without replacing anything: a byte that is not UTF-8 is an error naming the input,
  * the byte, its offset and its line, never a silent U+FFFD that would then be applied to a cluster.
  */
-public final class StrictUtf8 {
+final class StrictUtf8 {
     private StrictUtf8() {}
 
     /** @param where the input as the user knows it: a file name, or stdin */
-    public static String decode(byte[] bytes, String where) {
+    static String decode(byte[] bytes, String where) {
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.wrap(bytes);
