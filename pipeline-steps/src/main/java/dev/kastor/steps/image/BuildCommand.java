@@ -158,9 +158,7 @@ final class BuildCommand implements Callable<Integer> {
         layers.forEach(l -> b.layer(LayerSpec.parse(l, ctx.workDir())));
         if (entrypoint != null) b.entrypoint(words(entrypoint, "--entrypoint"));
         if (cmd != null) b.cmd(words(cmd, "--cmd"));
-        Instant created = creationTime();
-        b.creationTime(created);
-        ImageLabels.fromCi(ctx, created).forEach(b::label);
+        b.createdInCi(creationTime(), ctx);
         labels.forEach(kv -> b.label(key(kv, "--label"), value(kv)));
         env.forEach(kv -> b.env(key(kv, "--env"), value(kv)));
         b.user(user).workdir(workdir).format(format);
@@ -232,34 +230,5 @@ final class BuildCommand implements Callable<Integer> {
 
     private static String value(String kv) {
         return kv.substring(kv.indexOf('=') + 1);
-    }
-
-    /** Renders jib's lifecycle lines and a progress line at most every two seconds. */
-    static final class ConsoleListener implements ImageBuilder.Listener {
-        private final Console console;
-        private long lastProgress = System.nanoTime();
-
-        ConsoleListener(Console console) {
-            this.console = console;
-        }
-
-        @Override
-        public void log(String line) {
-            console.info(line);
-        }
-
-        @Override
-        public void warn(String line) {
-            console.warn(line);
-        }
-
-        @Override
-        public synchronized void progress(double fraction, List<String> running) {
-            long now = System.nanoTime();
-            if (now - lastProgress < 2_000_000_000L) return;
-            lastProgress = now;
-            console.info(String.format(Locale.ROOT, "  %3d%% %s", (int) (fraction * 100),
-                    running.isEmpty() ? "" : String.join(", ", running.subList(0, Math.min(3, running.size())))));
-        }
     }
 }
