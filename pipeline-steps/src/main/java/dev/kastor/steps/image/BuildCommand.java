@@ -33,7 +33,7 @@ import tools.jackson.databind.json.JsonMapper;
         "      --entrypoint /usr/local/bin/server --user 65532 --to registry.example.com/group/app:1.0 --tag latest",
         "  kastor image build --from oci-layout:build/base:jre --classpath target/classes --classpath target/libs/a.jar \\",
         "      --main-class com.example.App --to tar:build/app.tar", ""})
-final class BuildCommand implements Callable<Integer> {
+public final class BuildCommand implements Callable<Integer> {
     private final Context ctx;
 
     @Option(names = "--from", required = true, paramLabel = "BASE",
@@ -158,7 +158,9 @@ final class BuildCommand implements Callable<Integer> {
         layers.forEach(l -> b.layer(LayerSpec.parse(l, ctx.workDir())));
         if (entrypoint != null) b.entrypoint(words(entrypoint, "--entrypoint"));
         if (cmd != null) b.cmd(words(cmd, "--cmd"));
-        b.createdInCi(creationTime(), ctx);
+        Instant created = creationTime();
+        b.creationTime(created);
+        ImageLabels.fromCi(ctx, created).forEach(b::label);
         labels.forEach(kv -> b.label(key(kv, "--label"), value(kv)));
         env.forEach(kv -> b.env(key(kv, "--env"), value(kv)));
         b.user(user).workdir(workdir).format(format);
@@ -230,5 +232,42 @@ final class BuildCommand implements Callable<Integer> {
 
     private static String value(String kv) {
         return kv.substring(kv.indexOf('=') + 1);
+    }
+
+    /**
+     * The labels every image built in a GitLab CI job gets: created, and source and revision from CI variables
+     * ({@link ImageLabels}). Public for the release's {@code build-images}, which labels Kastor's own images alike.
+     */
+    public static Map<String, String> ciLabels(Context ctx, Instant created) {
+        return ImageLabels.fromCi(ctx, created);
+    }
+
+    /** Renders jib's lifecycle lines and a progress line at most every two seconds; {@code build-images} renders with it too. */
+    public static final class ConsoleListener implements ImageBuilder.Listener {
+        private final Console console;
+        private long lastProgress = System.nanoTime();
+
+        public ConsoleListener(Console console) {
+            this.console = console;
+        }
+
+        @Override
+        public void log(String line) {
+            console.info(line);
+        }
+
+        @Override
+        public void warn(String line) {
+            console.warn(line);
+        }
+
+        @Override
+        public synchronized void progress(double fraction, List<String> running) {
+            long now = System.nanoTime();
+            if (now - lastProgress < 2_000_000_000L) return;
+            lastProgress = now;
+            console.info(String.format(Locale.ROOT, "  %3d%% %s", (int) (fraction * 100),
+                    running.isEmpty() ? "" : String.join(", ", running.subList(0, Math.min(3, running.size())))));
+        }
     }
 }

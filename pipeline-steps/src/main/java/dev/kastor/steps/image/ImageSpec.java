@@ -1,6 +1,5 @@
 package dev.kastor.steps.image;
 
-import dev.kastor.steps.cli.Context;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -89,13 +88,6 @@ public record ImageSpec(
         public Builder format(ImageFormat v) { this.format = v; return this; }
         public Builder target(ImageLocation v) { this.target = v; return this; }
         public Builder tag(String v) { this.tags.add(v); return this; }
-
-        /** {@link #creationTime} and the labels a GitLab CI job gives every image it builds: created, source, revision ({@link ImageLabels}). */
-        public Builder createdInCi(Instant time, Context ci) {
-            creationTime(time);
-            ImageLabels.fromCi(ci, time).forEach(this::label);
-            return this;
-        }
 
         public ImageSpec build() {
             return new ImageSpec(base, javaApp, layers, entrypoint, cmd, env, labels, user, workdir, exposedPorts, platforms,

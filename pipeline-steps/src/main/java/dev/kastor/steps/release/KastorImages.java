@@ -6,8 +6,8 @@ import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.cli.OutputFlags;
 import dev.kastor.steps.cli.Program;
 import dev.kastor.steps.cli.RegistryFlags;
+import dev.kastor.steps.image.BuildCommand;
 import dev.kastor.steps.image.BuiltImage;
-import dev.kastor.steps.image.ConsoleListener;
 import dev.kastor.steps.image.ImageBuilder;
 import dev.kastor.steps.image.ImageLocation;
 import dev.kastor.steps.image.ImageSpec;
@@ -142,7 +142,7 @@ public final class KastorImages implements Callable<Integer> {
         if (archive != null && !Files.isRegularFile(archive)) throw new InvalidInputException("--cds-archive " + archive + ": no such file");
         var console = new Console(ctx, output.json());
         var builder = new ImageBuilder(new RegistryAccess(registry.credentials(ctx), registry.insecure(), registry.caFile(ctx), cache()),
-                new ConsoleListener(console), Versions.kastor());
+                new BuildCommand.ConsoleListener(console), Versions.kastor());
         var specs = new ArrayList<ImageSpec>();
         for (Definition d : IMAGES) specs.add(spec(d, rootDir, archive));
         specs.forEach(ImageBuilder::check); // every jar and layer is there before the first push
@@ -200,7 +200,8 @@ public final class KastorImages implements Callable<Integer> {
         if (d.name().equals("kastor")) b.env("KASTOR_CACHE_DIR", "/tmp/kastor-cache");
         d.ports().forEach(p -> b.expose(String.valueOf(p)));
         Instant created = ctx.env("SOURCE_DATE_EPOCH") != null ? dev.kastor.oci.flux.CreationTime.fromEpoch(ctx.env("SOURCE_DATE_EPOCH")) : Instant.EPOCH;
-        b.createdInCi(created, ctx);
+        b.creationTime(created);
+        BuildCommand.ciLabels(ctx, created).forEach(b::label);
         b.label("org.opencontainers.image.title", d.title());
         b.label("org.opencontainers.image.description", d.description());
         b.label("org.opencontainers.image.version", Versions.kastor());
