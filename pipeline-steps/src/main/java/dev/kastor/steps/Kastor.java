@@ -3,16 +3,15 @@ package dev.kastor.steps;
 import dev.kastor.steps.artifact.ArtifactCommand;
 import dev.kastor.steps.cli.CompletionCommand;
 import dev.kastor.steps.cli.Context;
-import dev.kastor.steps.cli.Errors;
 import dev.kastor.steps.cli.HelpCommand;
 import dev.kastor.steps.cli.OptionVariables;
+import dev.kastor.steps.cli.Program;
 import dev.kastor.steps.flux.FluxCommand;
 import dev.kastor.steps.image.ImageCommand;
 import dev.kastor.steps.kube.KubeCommand;
 import dev.kastor.steps.status.StatusCommand;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintWriter;
 import java.lang.reflect.Constructor;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -34,9 +33,6 @@ import picocli.CommandLine;
         footer = {"", "GitLab CI variables (CI_REGISTRY, CI_COMMIT_SHA, ...) fill the defaults. Docs: README.md",
                 OptionVariables.RULE, OptionVariables.RULE_CONTINUED})
 public final class Kastor implements Runnable {
-    /** Columns of every help text: CI logs are wide; 80 columns would break the examples in the help. */
-    static final int HELP_WIDTH = 120;
-
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -48,15 +44,8 @@ public final class Kastor implements Runnable {
     /** Runs one command line against the given context; tests call this in-process. */
     public static int run(Context ctx, String... args) {
         var cmd = commandLine(new Kastor(), new Factory(ctx), groupNamedIn(args));
-        var errors = new Errors(ctx);
-        cmd.setExecutionExceptionHandler(errors);
-        cmd.setParameterExceptionHandler(errors);
-        cmd.setOut(new PrintWriter(ctx.out(), true));
-        cmd.setErr(new PrintWriter(ctx.err(), true));
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
-        cmd.setUsageHelpWidth(HELP_WIDTH);
-        OptionVariables.install(cmd, ctx); // every option is also a KASTOR_* variable
-        return cmd.execute(args);
+        return Program.execute(cmd, ctx, args);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.kastor.steps;
 
+import dev.kastor.steps.cli.Program;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -34,7 +35,7 @@ class HelpTextTest {
             String where = "summary of '" + cmd.getCommandSpec().qualifiedName() + "'";
 
             soft.assertThat(summary).as(where).matches("[A-Z].*[^.]\\.").doesNotEndWith("e.g.").doesNotEndWith("etc.");
-            parent.setUsageHelpWidth(Kastor.HELP_WIDTH);
+            parent.setUsageHelpWidth(Program.HELP_WIDTH);
             List<String> lines = parent.getUsageMessage().lines().toList();
             soft.assertThat(lines).as(where + " in the help of " + parent.getCommandSpec().qualifiedName())
                     .anyMatch(l -> l.matches("\\s+" + Pattern.quote(cmd.getCommandName()) + "(, [\\w-]+)*\\s+" + Pattern.quote(summary)));
@@ -47,12 +48,12 @@ class HelpTextTest {
         var soft = new SoftAssertions();
         for (CommandLine cmd : Commands.all(tmp)) {
             String where = "help of '" + cmd.getCommandSpec().qualifiedName() + "'";
-            cmd.setUsageHelpWidth(Kastor.HELP_WIDTH);
+            cmd.setUsageHelpWidth(Program.HELP_WIDTH);
             String help = cmd.getUsageMessage();
             cmd.setUsageHelpWidth(10_000); // nothing wraps: the words as written
             String unwrapped = cmd.getUsageMessage();
 
-            soft.assertThat(help.lines()).as(where).allMatch(l -> l.length() <= Kastor.HELP_WIDTH);
+            soft.assertThat(help.lines()).as(where).allMatch(l -> l.length() <= Program.HELP_WIDTH);
             // Wrapping at spaces keeps the words; a word cut at the margin would become two.
             soft.assertThat(firstSplitWord(words(unwrapped), words(help))).as(where + ": a word split at the margin").isEmpty();
         }

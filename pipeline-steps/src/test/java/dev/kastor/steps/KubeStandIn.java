@@ -167,6 +167,20 @@ public final class KubeStandIn implements AutoCloseable {
         return client.genericKubernetesResources(rdc).inNamespace(ns).resource(o).create();
     }
 
+    /**
+     * Writes {@code status} on an object as its controller would, with {@code observedGeneration} = its generation
+     * unless {@code status} says otherwise; through a client of its own, so any test thread may call it.
+     */
+    public void writeStatus(ResourceDefinitionContext rdc, String ns, String name, Map<String, Object> status) {
+        try (var writer = newClient()) {
+            GenericKubernetesResource o = writer.genericKubernetesResources(rdc).inNamespace(ns).withName(name).get();
+            var s = new java.util.LinkedHashMap<String, Object>(status);
+            s.putIfAbsent("observedGeneration", o.getMetadata().getGeneration());
+            o.setAdditionalProperty("status", s);
+            writer.genericKubernetesResources(rdc).inNamespace(ns).resource(o).updateStatus();
+        }
+    }
+
     /** The object now, or null; {@code ns} null for a cluster-scoped kind. */
     public GenericKubernetesResource get(ResourceDefinitionContext rdc, String ns, String name) {
         var op = client.genericKubernetesResources(rdc);

@@ -4,9 +4,9 @@ import dev.kastor.oci.flux.ArtifactLocation;
 import dev.kastor.oci.flux.FluxArtifacts;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
-import dev.kastor.steps.cli.ExitCode;
 import dev.kastor.steps.cli.OutputFlags;
 import dev.kastor.steps.cli.RegistryFlags;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -40,25 +40,32 @@ final class DiffCommand implements Callable<Integer> {
         var location = ArtifactLocation.parse(artifact, ctx.workDir());
         FluxArtifacts.DiffResult result = registry.artifacts(ctx, console)
                 .diff(Sources.spec(ctx, console, source, packaging), location);
+        return output.emitDiff(ctx, result.diff().identical(), text(result), json(result));
+    }
+
+    /** The paths added, removed and changed, then a line saying how the directory compares. */
+    private String text(FluxArtifacts.DiffResult result) {
         var d = result.diff();
-        if (output.json()) {
-            Map<String, Object> json = new LinkedHashMap<>();
-            json.put("url", result.url());
-            json.put("digest", result.digest().toString());
-            json.put("identical", d.identical());
-            json.put("added", d.added());
-            json.put("removed", d.removed());
-            json.put("changed", d.changed());
-            output.emit(ctx, null, json, null);
-        } else {
-            d.added().forEach(p -> ctx.out().println("+ " + p));
-            d.removed().forEach(p -> ctx.out().println("- " + p));
-            d.changed().forEach(p -> ctx.out().println("~ " + p));
-            ctx.out().println(d.identical()
-                    ? source + " is identical to " + result.pinnedUrl()
-                    : source + " differs from " + result.pinnedUrl() + ": " + d.added().size() + " added, "
-                            + d.removed().size() + " removed, " + d.changed().size() + " changed");
-        }
-        return d.identical() ? ExitCode.OK : ExitCode.DIFFERENT;
+        var lines = new ArrayList<String>();
+        d.added().forEach(p -> lines.add("+ " + p));
+        d.removed().forEach(p -> lines.add("- " + p));
+        d.changed().forEach(p -> lines.add("~ " + p));
+        lines.add(d.identical()
+                ? source + " is identical to " + result.pinnedUrl()
+                : source + " differs from " + result.pinnedUrl() + ": " + d.added().size() + " added, "
+                        + d.removed().size() + " removed, " + d.changed().size() + " changed");
+        return String.join("\n", lines);
+    }
+
+    private static Map<String, Object> json(FluxArtifacts.DiffResult result) {
+        var d = result.diff();
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("url", result.url());
+        json.put("digest", result.digest().toString());
+        json.put("identical", d.identical());
+        json.put("added", d.added());
+        json.put("removed", d.removed());
+        json.put("changed", d.changed());
+        return json;
     }
 }

@@ -37,6 +37,15 @@ public final class OutputFlags {
         if (dotenvValues != null) writeDotenv(ctx, dotenvValues);
     }
 
+    /**
+     * Prints a comparison's result as {@link #emit} does and gives diff(1)'s exit code, as every kastor diff verb does:
+     * {@link ExitCode#OK} when nothing differs, {@link ExitCode#DIFFERENT} when something does.
+     */
+    public int emitDiff(Context ctx, boolean identical, String summary, Object jsonValue) {
+        emit(ctx, summary, jsonValue, null);
+        return identical ? ExitCode.OK : ExitCode.DIFFERENT;
+    }
+
     /** Writes the dotenv file when {@code --dotenv} asked for one; for a command whose result is not one {@link #emit} call. */
     public void writeDotenv(Context ctx, Map<String, String> values) {
         if (dotenv != null) Dotenv.update(ctx.path(dotenv), new LinkedHashMap<>(values));

@@ -33,7 +33,7 @@ import tools.jackson.databind.json.JsonMapper;
         "      --entrypoint /usr/local/bin/server --user 65532 --to registry.example.com/group/app:1.0 --tag latest",
         "  kastor image build --from oci-layout:build/base:jre --classpath target/classes --classpath target/libs/a.jar \\",
         "      --main-class com.example.App --to tar:build/app.tar", ""})
-final class BuildCommand implements Callable<Integer> {
+public final class BuildCommand implements Callable<Integer> {
     private final Context ctx;
 
     @Option(names = "--from", required = true, paramLabel = "BASE",
@@ -234,12 +234,20 @@ final class BuildCommand implements Callable<Integer> {
         return kv.substring(kv.indexOf('=') + 1);
     }
 
-    /** Renders jib's lifecycle lines and a progress line at most every two seconds. */
-    static final class ConsoleListener implements ImageBuilder.Listener {
+    /**
+     * The labels every image built in a GitLab CI job gets: created, and source and revision from CI variables
+     * ({@link ImageLabels}). Public for the release's {@code build-images}, which labels Kastor's own images alike.
+     */
+    public static Map<String, String> ciLabels(Context ctx, Instant created) {
+        return ImageLabels.fromCi(ctx, created);
+    }
+
+    /** Renders jib's lifecycle lines and a progress line at most every two seconds; {@code build-images} renders with it too. */
+    public static final class ConsoleListener implements ImageBuilder.Listener {
         private final Console console;
         private long lastProgress = System.nanoTime();
 
-        ConsoleListener(Console console) {
+        public ConsoleListener(Console console) {
             this.console = console;
         }
 

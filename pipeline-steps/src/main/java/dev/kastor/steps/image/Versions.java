@@ -4,11 +4,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
 
-/** Kastor's own version (from the build), recorded as the tool that built an image. */
-final class Versions {
+/** Kastor's own version (from the build), recorded as the tool that built an image and the release's default tag. */
+public final class Versions {
     private Versions() {}
 
-    static String kastor() {
+    public static String kastor() {
         var p = new Properties();
         try (InputStream in = Versions.class.getResourceAsStream("/dev/kastor/steps/version.properties")) {
             if (in != null) p.load(in);

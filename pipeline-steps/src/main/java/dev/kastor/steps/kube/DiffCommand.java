@@ -2,7 +2,6 @@ package dev.kastor.steps.kube;
 
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
-import dev.kastor.steps.cli.ExitCode;
 import dev.kastor.steps.cli.OutputFlags;
 import dev.kastor.steps.k8s.AgentFlags;
 import dev.kastor.steps.k8s.KubeConnection;
@@ -67,8 +66,7 @@ final class DiffCommand implements Callable<Integer> {
                 text.append("--- live ").append(p.manifest().id()).append('\n').append("+++ applied ").append(p.manifest().id()).append('\n');
                 diff.forEach(l -> text.append(l).append('\n'));
             }
-            output.emit(ctx, changed.isEmpty() ? "no differences" : text.toString().stripTrailing(), Map.of("changed", changed), null);
-            return changed.isEmpty() ? ExitCode.OK : ExitCode.DIFFERENT;
+            return output.emitDiff(ctx, changed.isEmpty(), changed.isEmpty() ? "no differences" : text.toString().stripTrailing(), Map.of("changed", changed));
         }
     }
 

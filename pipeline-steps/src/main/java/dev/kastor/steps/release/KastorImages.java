@@ -1,13 +1,20 @@
-package dev.kastor.steps.image;
+package dev.kastor.steps.release;
 
 import dev.kastor.oci.InvalidInputException;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
-import dev.kastor.steps.cli.Errors;
 import dev.kastor.steps.cli.OutputFlags;
+import dev.kastor.steps.cli.Program;
 import dev.kastor.steps.cli.RegistryFlags;
+import dev.kastor.steps.image.BuildCommand;
+import dev.kastor.steps.image.BuiltImage;
+import dev.kastor.steps.image.ImageBuilder;
+import dev.kastor.steps.image.ImageLocation;
+import dev.kastor.steps.image.ImageSpec;
+import dev.kastor.steps.image.LayerSpec;
+import dev.kastor.steps.image.RegistryAccess;
+import dev.kastor.steps.image.Versions;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,8 +32,8 @@ import picocli.CommandLine;
 /**
  * Kastor's own three images, built with Kastor's own image builder (no Docker daemon), from the project's jars:
  * {@code kastor} (the pipeline steps, usable as {@code image:} of a CI job), {@code kastor-kas} and
- * {@code kastor-agent}. Each is a Java runtime base plus the jar, running as the non-root user 65532. Run by
- * {@code scripts/build-images}.
+ * {@code kastor-agent}. Each is a Java runtime base plus the jar, running as the non-root user 65532. Not a
+ * {@code kastor} command: the release's tool, run by {@code scripts/build-images} (the {@code release-images} job).
  */
 @Command(name = "build-images", sortOptions = false, description = {
         "Build Kastor's own images (kastor, kastor-kas, kastor-agent) from the built jars onto a Java runtime base image.", "",
@@ -123,17 +130,7 @@ public final class KastorImages implements Callable<Integer> {
     }
 
     public static int run(Context ctx, String... args) {
-        var cmd = new CommandLine(new KastorImages(ctx));
-        var errors = new Errors(ctx);
-        cmd.setExecutionExceptionHandler(errors);
-        cmd.setParameterExceptionHandler(errors);
-        cmd.setOut(new PrintWriter(ctx.out(), true));
-        cmd.setErr(new PrintWriter(ctx.err(), true));
-        cmd.setUsageHelpWidth(120);
-        // As for kastor: every option is also a variable (--insecure-registry is KASTOR_INSECURE_REGISTRY), so a
-        // release job is configured by CI/CD variables.
-        dev.kastor.steps.cli.OptionVariables.install(cmd, ctx);
-        return cmd.execute(args);
+        return Program.execute(new CommandLine(new KastorImages(ctx)), ctx, args);
     }
 
     @Override
@@ -204,13 +201,13 @@ public final class KastorImages implements Callable<Integer> {
         d.ports().forEach(p -> b.expose(String.valueOf(p)));
         Instant created = ctx.env("SOURCE_DATE_EPOCH") != null ? dev.kastor.oci.flux.CreationTime.fromEpoch(ctx.env("SOURCE_DATE_EPOCH")) : Instant.EPOCH;
         b.creationTime(created);
-        ImageLabels.fromCi(ctx, created).forEach(b::label);
+        BuildCommand.ciLabels(ctx, created).forEach(b::label);
         b.label("org.opencontainers.image.title", d.title());
         b.label("org.opencontainers.image.description", d.description());
         b.label("org.opencontainers.image.version", Versions.kastor());
         b.label("org.opencontainers.image.base.name", base);
-        if (source != null) b.label(ImageLabels.SOURCE, source);
-        if (revision != null) b.label(ImageLabels.REVISION, revision);
+        if (source != null) b.label("org.opencontainers.image.source", source);
+        if (revision != null) b.label("org.opencontainers.image.revision", revision);
         return b.build();
     }
 
