@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -88,14 +87,7 @@ class FluxWaitTest {
 
     /** Writes {@code status} as a Flux controller would (observedGeneration = generation). */
     private void writeStatus(ResourceDefinitionContext rdc, String name, Map<String, Object> status) {
-        try (var client = kube.newClient()) {
-            var op = client.genericKubernetesResources(rdc).inNamespace(ns).withName(name);
-            GenericKubernetesResource o = op.get();
-            var s = new LinkedHashMap<String, Object>(status);
-            s.putIfAbsent("observedGeneration", o.getMetadata().getGeneration());
-            o.setAdditionalProperty("status", s);
-            client.genericKubernetesResources(rdc).inNamespace(ns).resource(o).updateStatus();
-        }
+        kube.writeStatus(rdc, ns, name, status);
     }
 
     private static List<Map<String, Object>> conditions(String readyStatus, String reason, String message) {

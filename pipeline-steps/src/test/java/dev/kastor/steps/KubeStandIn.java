@@ -1,5 +1,6 @@
 package dev.kastor.steps;
 
+import dev.kastor.steps.k8s.KubeHttpClients;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder;
@@ -37,7 +38,7 @@ public final class KubeStandIn implements AutoCloseable {
         server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), web, new java.util.HashMap<>(),
                 coreDiscovery ? new CoreDiscoveryStandIn(dispatcher) : dispatcher, true);
         server.init(java.net.InetAddress.getLoopbackAddress(), 0);
-        client = server.createClient(new dev.kastor.steps.k8s.KubeHttpClients(url()));
+        client = server.createClient(new KubeHttpClients(url()));
         for (ResourceDefinitionContext r : List.of(OCI_REPOSITORY, KUSTOMIZATION, HELM_RELEASE, RECEIVER)) {
             client.apiextensions().v1().customResourceDefinitions().resource(crd(r)).create();
         }
@@ -129,7 +130,7 @@ public final class KubeStandIn implements AutoCloseable {
 
     /** A client of its own (closed by the caller), for a test thread that must not share connections with another. */
     public NamespacedKubernetesClient newClient() {
-        return server.createClient(new dev.kastor.steps.k8s.KubeHttpClients(url()));
+        return server.createClient(new KubeHttpClients(url()));
     }
 
     /** The mock server itself: its request log ({@code takeRequest}) shows every request a test's subject sent. */

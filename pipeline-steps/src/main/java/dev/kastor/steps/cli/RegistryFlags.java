@@ -1,9 +1,11 @@
 package dev.kastor.steps.cli;
 
+import dev.kastor.oci.InvalidInputException;
 import dev.kastor.oci.Progress;
 import dev.kastor.oci.UsageException;
 import dev.kastor.oci.auth.CredentialResolver;
 import dev.kastor.oci.auth.Credentials;
+import dev.kastor.oci.auth.ResolvedCredentials;
 import dev.kastor.oci.flux.FluxArtifacts;
 import dev.kastor.oci.registry.Registry;
 import dev.kastor.oci.registry.RegistryOptions;
@@ -63,7 +65,7 @@ public final class RegistryFlags {
      * Credentials per registry host, resolved exactly as for the artifact verbs (first match wins: --creds,
      * CI_REGISTRY_USER for CI_REGISTRY, DOCKER_AUTH_CONFIG, Docker config and helpers). The image builder uses it.
      */
-    public Function<String, dev.kastor.oci.auth.ResolvedCredentials> credentials(Context ctx) {
+    public Function<String, ResolvedCredentials> credentials(Context ctx) {
         Credentials explicit = explicitCredentials();
         var resolver = new CredentialResolver(ctx.env(), ctx.home(), searchPath(ctx));
         return host -> resolver.resolve(host, explicit);
@@ -74,7 +76,7 @@ public final class RegistryFlags {
         if (creds == null) return null;
         try {
             return Credentials.parse(creds);
-        } catch (dev.kastor.oci.InvalidInputException e) {
+        } catch (InvalidInputException e) {
             throw new UsageException(e.getMessage(), e);
         }
     }

@@ -234,14 +234,6 @@ public final class BuildCommand implements Callable<Integer> {
         return kv.substring(kv.indexOf('=') + 1);
     }
 
-    /**
-     * The labels every image built in a GitLab CI job gets: created, and source and revision from CI variables
-     * ({@link ImageLabels}). Public for the release's {@code build-images}, which labels Kastor's own images alike.
-     */
-    public static Map<String, String> ciLabels(Context ctx, Instant created) {
-        return ImageLabels.fromCi(ctx, created);
-    }
-
     /** Renders jib's lifecycle lines and a progress line at most every two seconds; {@code build-images} renders with it too. */
     public static final class ConsoleListener implements ImageBuilder.Listener {
         private final Console console;

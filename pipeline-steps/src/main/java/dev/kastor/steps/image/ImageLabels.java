@@ -11,14 +11,15 @@ import java.util.Map;
  * {@code org.opencontainers.image.source} ({@code CI_PROJECT_URL}), {@code .revision} ({@code CI_COMMIT_SHA}),
  * {@code .created} (the image's creation time, so it never breaks reproducibility). {@code --label} overrides them.
  */
-final class ImageLabels {
-    static final String SOURCE = "org.opencontainers.image.source";
-    static final String REVISION = "org.opencontainers.image.revision";
-    static final String CREATED = "org.opencontainers.image.created";
+public final class ImageLabels {
+    public static final String SOURCE = "org.opencontainers.image.source";
+    public static final String REVISION = "org.opencontainers.image.revision";
+    public static final String CREATED = "org.opencontainers.image.created";
 
     private ImageLabels() {}
 
-    static Map<String, String> fromCi(Environment env, Instant created) {
+    /** The labels every image built in a GitLab CI job gets (the release's {@code build-images} too). */
+    public static Map<String, String> fromCi(Environment env, Instant created) {
         var labels = new LinkedHashMap<String, String>();
         labels.put(CREATED, DateTimeFormatter.ISO_INSTANT.format(created));
         if (env.env("CI_PROJECT_URL") != null) labels.put(SOURCE, env.env("CI_PROJECT_URL"));

@@ -1,6 +1,7 @@
 package dev.kastor.steps.release;
 
 import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.flux.CreationTime;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.cli.OutputFlags;
@@ -9,6 +10,7 @@ import dev.kastor.steps.cli.RegistryFlags;
 import dev.kastor.steps.image.BuildCommand;
 import dev.kastor.steps.image.BuiltImage;
 import dev.kastor.steps.image.ImageBuilder;
+import dev.kastor.steps.image.ImageLabels;
 import dev.kastor.steps.image.ImageLocation;
 import dev.kastor.steps.image.ImageSpec;
 import dev.kastor.steps.image.LayerSpec;
@@ -24,10 +26,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /**
  * Kastor's own three images, built with Kastor's own image builder (no Docker daemon), from the project's jars:
@@ -199,15 +201,15 @@ public final class KastorImages implements Callable<Integer> {
         // The jib cache of `kastor image build` must be writable by 65532, which has no home directory.
         if (d.name().equals("kastor")) b.env("KASTOR_CACHE_DIR", "/tmp/kastor-cache");
         d.ports().forEach(p -> b.expose(String.valueOf(p)));
-        Instant created = ctx.env("SOURCE_DATE_EPOCH") != null ? dev.kastor.oci.flux.CreationTime.fromEpoch(ctx.env("SOURCE_DATE_EPOCH")) : Instant.EPOCH;
+        Instant created = ctx.env("SOURCE_DATE_EPOCH") != null ? CreationTime.fromEpoch(ctx.env("SOURCE_DATE_EPOCH")) : Instant.EPOCH;
         b.creationTime(created);
-        BuildCommand.ciLabels(ctx, created).forEach(b::label);
+        ImageLabels.fromCi(ctx, created).forEach(b::label);
         b.label("org.opencontainers.image.title", d.title());
         b.label("org.opencontainers.image.description", d.description());
         b.label("org.opencontainers.image.version", Versions.kastor());
         b.label("org.opencontainers.image.base.name", base);
-        if (source != null) b.label("org.opencontainers.image.source", source);
-        if (revision != null) b.label("org.opencontainers.image.revision", revision);
+        if (source != null) b.label(ImageLabels.SOURCE, source);
+        if (revision != null) b.label(ImageLabels.REVISION, revision);
         return b.build();
     }
 
