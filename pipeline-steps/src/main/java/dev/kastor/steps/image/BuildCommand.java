@@ -244,7 +244,7 @@ public final class BuildCommand implements Callable<Integer> {
         }
 
         @Override
-        public void log(String line) {
+        public void info(String line) {
             console.info(line);
         }
 

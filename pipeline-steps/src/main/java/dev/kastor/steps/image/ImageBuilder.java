@@ -22,6 +22,7 @@ import dev.kastor.oci.KastorException;
 import dev.kastor.oci.Scratch;
 import dev.kastor.oci.UsageException;
 import dev.kastor.oci.auth.ResolvedCredentials;
+import dev.kastor.steps.log.StepLog;
 import dev.kastor.steps.tls.CaTrust;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -41,12 +42,14 @@ import java.util.regex.Pattern;
  * OCI layout target is jib's OCI tar imported into the directory.
  */
 public final class ImageBuilder {
-    /** What the build tells its caller while it runs (the CLI renders it on stderr). */
-    public interface Listener {
+    /** What the build tells its caller while it runs: its lines, as every step does, and its progress (the CLI renders both on stderr). */
+    public interface Listener extends StepLog {
         Listener NONE = new Listener() {};
 
-        default void log(String line) {}
+        @Override
+        default void info(String line) {}
 
+        @Override
         default void warn(String line) {}
 
         /** Overall progress, 0..1, with the tasks still running. */
@@ -94,7 +97,7 @@ public final class ImageBuilder {
             boolean docker = spec.format() == ImageSpec.ImageFormat.docker;
             if (platforms.size() > 1 && !docker) {
                 // jib-core 0.28 writes several platforms only as a Docker manifest list (no OCI image index yet).
-                listener.log("several platforms: writing a Docker manifest list (jib-core cannot write an OCI image index yet)");
+                listener.info("several platforms: writing a Docker manifest list (jib-core cannot write an OCI image index yet)");
                 docker = true;
             }
             jib.setFormat(docker ? ImageFormat.Docker : ImageFormat.OCI);
@@ -254,7 +257,7 @@ public final class ImageBuilder {
                 listener.warn(m);
             }
             case LIFECYCLE -> {
-                if (m.startsWith(BASE_DIGEST)) listener.log("base image digest " + m.substring(BASE_DIGEST.length()).strip());
+                if (m.startsWith(BASE_DIGEST)) listener.info("base image digest " + m.substring(BASE_DIGEST.length()).strip());
             }
             default -> { }
         }

@@ -42,7 +42,7 @@ class ImageBuilderTest {
         final List<String> warnings = new CopyOnWriteArrayList<>();
 
         @Override
-        public void log(String line) {
+        public void info(String line) {
             logs.add(line);
         }
 
