@@ -1,7 +1,9 @@
 package dev.kastor.steps;
 
 import dev.kastor.steps.cli.Program;
+import dev.kastor.steps.release.KastorImages;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -11,8 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * The help of every command in the tree, walked from the model rather than listed by hand so a new verb is checked
- * too: the one-line summaries in the command lists are whole sentences, and no help line is wider than the CLI's
+ * The help of every command in the tree (and of the release's {@code build-images}), walked from the model rather than
+ * listed by hand so a new verb is checked too: the one-line summaries in the command lists are whole sentences, and no help line is wider than the CLI's
  * width or splits a word.
  */
 class HelpTextTest {
@@ -46,7 +48,9 @@ class HelpTextTest {
     @Test
     void noHelpLineIsWiderThanTheCliWidthOrSplitsAWord() {
         var soft = new SoftAssertions();
-        for (CommandLine cmd : Commands.all(tmp)) {
+        var programs = new ArrayList<>(Commands.all(tmp));
+        programs.add(new CommandLine(new KastorImages(Commands.context(tmp)))); // the release's build-images
+        for (CommandLine cmd : programs) {
             String where = "help of '" + cmd.getCommandSpec().qualifiedName() + "'";
             cmd.setUsageHelpWidth(Program.HELP_WIDTH);
             String help = cmd.getUsageMessage();

@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
  * {@code kastor-agent}. Each is a Java runtime base plus the jar, running as the non-root user 65532. Not a
  * {@code kastor} command: the release's tool, run by {@code scripts/build-images} (the {@code release-images} job).
  */
-@Command(name = "build-images", sortOptions = false, description = {
+@Command(name = "build-images", sortOptions = false, abbreviateSynopsis = true, description = {
         "Build Kastor's own images (kastor, kastor-kas, kastor-agent) from the built jars onto a Java runtime base image.", "",
         "Examples:",
         "  scripts/build-images --to registry.example.com/kastor --tag 0.1.0 --tag latest",
