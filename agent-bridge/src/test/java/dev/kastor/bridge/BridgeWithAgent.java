@@ -1,6 +1,7 @@
 package dev.kastor.bridge;
 
 import dev.kastor.bridge.agentapp.Agent;
+import dev.kastor.bridge.kasapp.Kas;
 import dev.kastor.testing.Programs;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,6 +24,7 @@ public final class BridgeWithAgent implements BeforeAllCallback, AfterAllCallbac
     private final String jobToken;
     private final long jobId;
     private String clusterPath;
+    private Kas.Tuning tuning;
     private Path dir;
     private Upstream upstream;
     private Bridge bridge;
@@ -42,11 +44,17 @@ public final class BridgeWithAgent implements BeforeAllCallback, AfterAllCallbac
         return this;
     }
 
+    /** KAS runs with {@code tuning} (bounds shortened for the test) instead of its defaults. */
+    public BridgeWithAgent tuned(Kas.Tuning tuning) {
+        this.tuning = tuning;
+        return this;
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         dir = Files.createTempDirectory("kastor-bridge-");
         upstream = upstreams.call();
-        bridge = new Bridge(dir);
+        bridge = tuning == null ? new Bridge(dir) : Bridge.tuned(dir, tuning);
         var connected = bridge.connectAgent(jobToken, jobId, clusterPath == null ? upstream.url() : upstream.url().resolve(clusterPath));
         agent = connected.agent();
         agentId = connected.id();

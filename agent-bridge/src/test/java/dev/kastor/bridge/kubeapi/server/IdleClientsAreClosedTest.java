@@ -3,9 +3,11 @@ package dev.kastor.bridge.kubeapi.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Bridge;
+import dev.kastor.bridge.BridgeWithAgent;
 import dev.kastor.bridge.Upstream;
 import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.kasapp.Kas;
+import dev.kastor.bridge.kubeapi.KubeApiDefaults;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,7 +18,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +27,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Clients that connect and say nothing, trickle their request head, or keep a connection alive without another
@@ -39,31 +40,31 @@ class IdleClientsAreClosedTest {
     static final Duration HEAD = Duration.ofMillis(600);
     static final Duration IDLE = Duration.ofMillis(900);
     static final Duration HANDSHAKE = Duration.ofMillis(600);
-    @TempDir
-    static Path dir;
+    static final CountDownLatch[] gates = {new CountDownLatch(1), new CountDownLatch(1)};
+    @RegisterExtension
+    static final BridgeWithAgent kas = new BridgeWithAgent(
+            () -> new Upstream()
+                    .handle("/api/v1/pods", ex -> Upstream.send(ex, 200, "application/json", "{}".getBytes(StandardCharsets.UTF_8)))
+                    .handle("/watch", Upstream.gatedWatch(gates)),
+            "idle-job", 8)
+            .tuned(new Kas.Tuning(new ProxyLimits(HEAD, IDLE, KubeApiDefaults.REQUEST_BODY_IDLE_TIMEOUT, 100, 250, 60), HANDSHAKE));
     static Bridge bridge;
     static Upstream upstream;
     static Agent agent;
     static long agentId;
-    static final CountDownLatch[] gates = {new CountDownLatch(1), new CountDownLatch(1)};
 
     @BeforeAll
-    static void start() throws Exception {
-        upstream = new Upstream()
-                .handle("/api/v1/pods", ex -> Upstream.send(ex, 200, "application/json", "{}".getBytes(StandardCharsets.UTF_8)))
-                .handle("/watch", Upstream.gatedWatch(gates));
-        bridge = Bridge.tuned(dir, new Kas.Tuning(new ProxyLimits(HEAD, IDLE, dev.kastor.bridge.kubeapi.KubeApiDefaults.REQUEST_BODY_IDLE_TIMEOUT, 100, 250, 60), HANDSHAKE));
-        var connected = bridge.connectAgent("idle-job", 8, upstream.url());
-        agentId = connected.id();
-        agent = connected.agent();
+    static void start() {
+        bridge = kas.bridge();
+        upstream = kas.upstream();
+        agent = kas.agent();
+        agentId = kas.agentId();
     }
 
+    /** A gated watch holds the upstream: let it go before the extension closes it. */
     @AfterAll
     static void stop() {
         for (CountDownLatch g : gates) g.countDown();
-        if (agent != null) agent.close();
-        if (bridge != null) bridge.close();
-        if (upstream != null) upstream.close();
     }
 
     /**
