@@ -22,6 +22,9 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ApiServerConnectionsTest {
     private ScriptedApiServer server;
+    /** {@link #pool()}'s API server, and a GET as it gets it. */
+    private KubeApiUpstream api;
+    private RequestHead get;
 
     @AfterEach
     void close() throws IOException {
@@ -52,17 +55,28 @@ class ApiServerConnectionsTest {
         return body.toString(StandardCharsets.UTF_8);
     }
 
+    /** The pool of connections to a server that answers every request with {@code {}} and keeps the connection. */
+    private ApiServerConnections pool() throws IOException {
+        api = upstream(ScriptedApiServer.ok("{}", true));
+        get = RequestHead.of(request("GET"), api);
+        return new ApiServerConnections(api);
+    }
+
+    /** A connection of {@code pool} that carried a GET to its end and was given back, {@code reusable} or not. */
+    private Connection served(ApiServerConnections pool, boolean reusable) throws IOException {
+        var lease = pool.lease();
+        Connection c = lease.take(get, false);
+        exchange(c, get);
+        lease.giveBack(c, reusable);
+        return c;
+    }
+
     @Test
     void aConnectionGivenBackCarriesTheNextRequest() throws Exception {
-        var upstream = upstream(ScriptedApiServer.ok("{}", true));
-        var connections = new ApiServerConnections(upstream);
-        var get = RequestHead.of(request("GET"), upstream);
+        var pool = pool();
 
-        var lease = connections.lease();
-        Connection first = lease.take(get, false);
-        exchange(first, get);
-        lease.giveBack(first, true);
-        Connection second = connections.lease().take(get, false);
+        Connection first = served(pool, true);
+        Connection second = pool.lease().take(get, false);
 
         assertThat(second.pooled()).isTrue();
         assertThat(second.socket()).isSameAs(first.socket());
@@ -72,16 +86,11 @@ class ApiServerConnectionsTest {
 
     @Test
     void aConnectionGivenBackAsNotReusableIsClosedAndTheNextRequestOpensAnother() throws Exception {
-        var upstream = upstream(ScriptedApiServer.ok("{}", true));
-        var connections = new ApiServerConnections(upstream);
-        var get = RequestHead.of(request("GET"), upstream);
+        var pool = pool();
 
-        var lease = connections.lease();
-        Connection first = lease.take(get, false);
-        exchange(first, get);
-        lease.giveBack(first, false);
+        served(pool, false);
         server.awaitClosed(1);
-        Connection second = connections.lease().take(get, false);
+        Connection second = pool.lease().take(get, false);
 
         assertThat(second.pooled()).isFalse();
         assertThat(exchange(second, get)).isEqualTo("{}");
@@ -90,15 +99,10 @@ class ApiServerConnectionsTest {
 
     @Test
     void anUpgradeNeverGoesOnAPooledConnection() throws Exception {
-        var upstream = upstream(ScriptedApiServer.ok("{}", true));
-        var connections = new ApiServerConnections(upstream);
-        var get = RequestHead.of(request("GET"), upstream);
-        var lease = connections.lease();
-        Connection kept = lease.take(get, false);
-        exchange(kept, get);
-        lease.giveBack(kept, true);
+        var pool = pool();
+        Connection kept = served(pool, true);
 
-        Connection forUpgrade = connections.lease().take(RequestHead.of(request("GET", "Upgrade", "websocket"), upstream), false);
+        Connection forUpgrade = pool.lease().take(RequestHead.of(request("GET", "Upgrade", "websocket"), api), false);
 
         assertThat(forUpgrade.pooled()).isFalse();
         assertThat(forUpgrade.socket()).isNotSameAs(kept.socket());
@@ -106,18 +110,16 @@ class ApiServerConnectionsTest {
 
     @Test
     void aCancelClosesTheConnectionTheRequestHoldsAndItNeverReachesThePool() throws Exception {
-        var upstream = upstream(ScriptedApiServer.ok("{}", true));
-        var connections = new ApiServerConnections(upstream);
-        var get = RequestHead.of(request("GET"), upstream);
+        var pool = pool();
 
-        var lease = connections.lease();
+        var lease = pool.lease();
         Connection held = lease.take(get, false);
         exchange(held, get);
         lease.close(); // the tunnel exchange was cancelled
         lease.giveBack(held, true); // the request, finishing after it, must not pool the closed connection
 
         assertThat(held.socket().isClosed()).isTrue();
-        assertThat(connections.lease().take(get, false).pooled()).isFalse();
+        assertThat(pool.lease().take(get, false).pooled()).isFalse();
     }
 
     @Test

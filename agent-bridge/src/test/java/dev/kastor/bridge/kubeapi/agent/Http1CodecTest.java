@@ -54,15 +54,21 @@ class Http1CodecTest {
         return Values.newBuilder().addValue(v).build();
     }
 
-    /** {@code raw} as the answer to the first request, then a 200 with body {@code next} to any other; keeps the connection. */
+    /** {@code raw} as the answer to a request for {@code /first}, a 200 with body {@code next} to any other; keeps the connection. */
     private static ScriptedApiServer.Answer first(String raw, String next) {
         return (request, in, out) -> {
-            String answer = request.connection() == 1 && request.requestLine().contains("/first") ? raw
+            String answer = request.requestLine().contains("/first") ? raw
                     : "HTTP/1.1 200 OK\r\nContent-Length: " + next.length() + "\r\n\r\n" + next;
             out.write(answer.getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             return true;
         };
+    }
+
+    /** Sends a request without body and reads its answer's head. */
+    private ResponseHead ask(Http1Codec codec, String method, String path) throws IOException {
+        codec.writeRequest(head(request(method, path)), InputStream.nullInputStream());
+        return codec.readResponseHead(HEAD_TIMEOUT);
     }
 
     private static String body(Http1Codec codec, ResponseHead head, String method) throws IOException {
@@ -76,13 +82,11 @@ class Http1CodecTest {
         var codec = codecTo(first("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "5;ext=\"x\"\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 42\r\n\r\n", "second"));
 
-        codec.writeRequest(head(request("GET", "/first")), InputStream.nullInputStream());
-        ResponseHead first = codec.readResponseHead(HEAD_TIMEOUT);
+        ResponseHead first = ask(codec, "GET", "/first");
         assertThat(first.framing("GET")).isEqualTo(Framing.CHUNKED);
         assertThat(body(codec, first, "GET")).isEqualTo("hello world");
 
-        codec.writeRequest(head(request("GET", "/second")), InputStream.nullInputStream());
-        ResponseHead second = codec.readResponseHead(HEAD_TIMEOUT);
+        ResponseHead second = ask(codec, "GET", "/second");
         assertThat(second.status()).isEqualTo(200);
         assertThat(body(codec, second, "GET")).isEqualTo("second");
     }
@@ -91,14 +95,12 @@ class Http1CodecTest {
     void anAnswerToHeadHasNoBodyWhateverItsContentLengthSays() throws Exception {
         var codec = codecTo(first("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", "after"));
 
-        codec.writeRequest(head(request("HEAD", "/first")), InputStream.nullInputStream());
-        ResponseHead head = codec.readResponseHead(HEAD_TIMEOUT);
+        ResponseHead head = ask(codec, "HEAD", "/first");
         assertThat(head.framing("HEAD")).isEqualTo(Framing.NONE);
         assertThat(body(codec, head, "HEAD")).isEmpty();
         assertThat(head.forTunnel().getHeadersMap()).containsKey("Content-Length");
 
-        codec.writeRequest(head(request("GET", "/after")), InputStream.nullInputStream());
-        assertThat(body(codec, codec.readResponseHead(HEAD_TIMEOUT), "GET")).isEqualTo("after");
+        assertThat(body(codec, ask(codec, "GET", "/after"), "GET")).isEqualTo("after");
     }
 
     @Test
@@ -106,8 +108,7 @@ class Http1CodecTest {
         var codec = codecTo(first("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
                 + "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}", "unused"));
 
-        codec.writeRequest(head(request("GET", "/first")), InputStream.nullInputStream());
-        ResponseHead head = codec.readResponseHead(HEAD_TIMEOUT);
+        ResponseHead head = ask(codec, "GET", "/first");
 
         assertThat(head.status()).isEqualTo(201);
         assertThat(body(codec, head, "GET")).isEqualTo("{}");
@@ -120,8 +121,7 @@ class Http1CodecTest {
             return false;
         });
 
-        codec.writeRequest(head(request("GET", "/first")), InputStream.nullInputStream());
-        ResponseHead head = codec.readResponseHead(HEAD_TIMEOUT);
+        ResponseHead head = ask(codec, "GET", "/first");
 
         assertThatThrownBy(() -> body(codec, head, "GET")).isInstanceOf(IOException.class)
                 .hasMessage("the API server closed the connection 6 bytes before the end of its answer");
@@ -145,8 +145,7 @@ class Http1CodecTest {
         var codec = codecTo(first("HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Hop-Secret\r\nKeep-Alive: timeout=5\r\n"
                 + "X-Hop-Secret: for-the-agent-only\r\nX-Passed-On: yes\r\nContent-Length: 0\r\n\r\n", "unused"));
 
-        codec.writeRequest(head(request("GET", "/first")), InputStream.nullInputStream());
-        var crossing = codec.readResponseHead(HEAD_TIMEOUT).forTunnel().getHeadersMap().keySet();
+        var crossing = ask(codec, "GET", "/first").forTunnel().getHeadersMap().keySet();
 
         assertThat(crossing).containsExactlyInAnyOrder("X-Passed-On", "Content-Length");
     }
