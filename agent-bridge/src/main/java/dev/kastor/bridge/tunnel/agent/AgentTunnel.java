@@ -47,7 +47,7 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
      * once ({@code ANSWERED} follows only {@code SERVING}), nothing is sent after it or after the call ended, the cancel
      * hooks run only when the call ends while the handler is still answering, the pool hears once that the stream left it.
      */
-    enum Phase {
+    private enum Phase {
         /** Open, waiting for KAS to hand over a request. */
         IDLE,
         /** The handler serves the request; its answer is not complete. */
@@ -67,10 +67,10 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
         boolean follows(Phase from) {
             return switch (this) {
                 case IDLE -> false;
-                case SERVING -> from == IDLE;
-                case ANSWERED, CANCELLED -> from == SERVING;
-                case DONE, STALLED -> from == SERVING || from == ANSWERED;
-                case CLOSED -> from == IDLE || from == ANSWERED || from == DONE;
+                case SERVING -> from == IDLE; // one request per stream
+                case ANSWERED, CANCELLED -> from == SERVING; // the answer ends once; only a handler at work is cut off
+                case DONE, STALLED -> from == SERVING || from == ANSWERED; // the handler returns, or waits on a write
+                case CLOSED -> from == IDLE || from == ANSWERED || from == DONE; // no answer in flight
             };
         }
 
