@@ -8,14 +8,12 @@ import dev.kastor.steps.cli.OptionVariables;
 import dev.kastor.steps.cli.Program;
 import dev.kastor.steps.flux.FluxCommand;
 import dev.kastor.steps.image.ImageCommand;
+import dev.kastor.steps.image.Versions;
 import dev.kastor.steps.kube.KubeCommand;
 import dev.kastor.steps.status.StatusCommand;
-import java.io.IOException;
-import java.io.InputStream;
 import java.lang.reflect.Constructor;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.Properties;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine;
@@ -134,12 +132,8 @@ public final class Kastor implements Runnable {
 
     static final class Version implements CommandLine.IVersionProvider {
         @Override
-        public String[] getVersion() throws IOException {
-            var p = new Properties();
-            try (InputStream in = Kastor.class.getResourceAsStream("version.properties")) {
-                if (in != null) p.load(in);
-            }
-            return new String[] {"kastor " + p.getProperty("version", "unknown") + " (Java " + Runtime.version() + ")"};
+        public String[] getVersion() {
+            return new String[] {"kastor " + Versions.kastor() + " (Java " + Runtime.version() + ")"};
         }
     }
 }

@@ -181,10 +181,7 @@ public final class BuildCommand implements Callable<Integer> {
     }
 
     private RegistryAccess access() {
-        Path cache;
-        if (cacheDir != null) cache = ctx.path(cacheDir);
-        else if (ctx.env("KASTOR_CACHE_DIR") != null) cache = ctx.path(ctx.env("KASTOR_CACHE_DIR")).resolve("jib");
-        else cache = ctx.home().resolve(".cache/kastor/jib");
+        Path cache = cacheDir != null ? ctx.path(cacheDir) : RegistryAccess.defaultCacheDir(ctx);
         return new RegistryAccess(registry.credentials(ctx), registry.insecure(), registry.caFile(ctx), cache);
     }
 

@@ -1,6 +1,7 @@
 package dev.kastor.steps.image;
 
 import dev.kastor.oci.auth.ResolvedCredentials;
+import dev.kastor.steps.env.Environment;
 import java.nio.file.Path;
 import java.util.function.Function;
 
@@ -14,6 +15,12 @@ import java.util.function.Function;
  * @param cacheDir where base image layers are cached between builds (a CI cache directory, or ~/.cache/kastor)
  */
 public record RegistryAccess(Function<String, ResolvedCredentials> credentials, boolean insecure, Path caFile, Path cacheDir) {
+    /** Where base image layers are cached unless told: {@code $KASTOR_CACHE_DIR/jib}, else {@code ~/.cache/kastor/jib}. */
+    public static Path defaultCacheDir(Environment env) {
+        String root = env.env("KASTOR_CACHE_DIR");
+        return root != null ? env.path(root).resolve("jib") : env.home().resolve(".cache/kastor/jib");
+    }
+
     public static RegistryAccess anonymous(Path cacheDir) {
         return new RegistryAccess(host -> ResolvedCredentials.anonymous(), false, null, cacheDir);
     }

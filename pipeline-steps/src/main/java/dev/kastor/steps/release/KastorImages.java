@@ -143,7 +143,7 @@ public final class KastorImages implements Callable<Integer> {
         Path archive = cdsArchive == null ? null : ctx.path(cdsArchive);
         if (archive != null && !Files.isRegularFile(archive)) throw new InvalidInputException("--cds-archive " + archive + ": no such file");
         var console = new Console(ctx, output.json());
-        var builder = new ImageBuilder(new RegistryAccess(registry.credentials(ctx), registry.insecure(), registry.caFile(ctx), cache()),
+        var builder = new ImageBuilder(new RegistryAccess(registry.credentials(ctx), registry.insecure(), registry.caFile(ctx), RegistryAccess.defaultCacheDir(ctx)),
                 new BuildCommand.ConsoleListener(console), Versions.kastor());
         var specs = new ArrayList<ImageSpec>();
         for (Definition d : IMAGES) specs.add(spec(d, rootDir, archive));
@@ -233,10 +233,5 @@ public final class KastorImages implements Callable<Integer> {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private Path cache() {
-        String dir = ctx.env("KASTOR_CACHE_DIR");
-        return dir != null ? ctx.path(dir).resolve("jib") : ctx.home().resolve(".cache/kastor/jib");
     }
 }
