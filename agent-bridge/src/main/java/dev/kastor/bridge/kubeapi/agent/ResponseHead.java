@@ -41,8 +41,12 @@ record ResponseHead(int status, String reason, Map<String, List<String>> headers
 
     Framing framing(String requestMethod) {
         if (requestMethod.equals("HEAD") || status == 204 || status == 304) return Framing.NONE;
-        if (all("transfer-encoding").stream().anyMatch(v -> v.toLowerCase(Locale.ROOT).contains("chunked"))) return Framing.CHUNKED;
+        if (chunked()) return Framing.CHUNKED;
         return contentLength() >= 0 ? Framing.LENGTH : Framing.UNTIL_CLOSE;
+    }
+
+    private boolean chunked() {
+        return all("transfer-encoding").stream().anyMatch(v -> v.toLowerCase(Locale.ROOT).contains("chunked"));
     }
 
     /** The announced body length, -1 when none is. */
@@ -53,15 +57,21 @@ record ResponseHead(int status, String reason, Map<String, List<String>> headers
 
     /** Whether the API server keeps the connection open after this answer (HTTP/1.1 and no {@code Connection: close}). */
     boolean keepsAlive() {
-        return !http10 && all("connection").stream().noneMatch(v -> v.toLowerCase(Locale.ROOT).contains("close"));
+        return !http10 && !HttpRules.connectionOptions(all("connection")).contains("close");
     }
 
-    /** The head as it goes through the tunnel: without what ends at this hop ({@link HttpRules}). */
+    /**
+     * The head as it goes through the tunnel: without what ends at this hop ({@link HttpRules}), and without a
+     * {@code Content-Length} a chunked answer also sent, which the chunks override (RFC 9112 6.3: a proxy must remove
+     * it, or the next hop may frame the body by it).
+     */
     Header forTunnel() {
         var options = HttpRules.connectionOptions(all("connection"));
+        boolean chunked = chunked();
         var header = Header.newBuilder().setStatus(status).setReason(reason);
         headers.forEach((name, values) -> {
-            if (!HttpRules.endsAtHop(name, options, switchesProtocols())) header.putHeaders(name, Values.newBuilder().addAllValue(values).build());
+            if (HttpRules.endsAtHop(name, options, switchesProtocols()) || chunked && name.equalsIgnoreCase("content-length")) return;
+            header.putHeaders(name, Values.newBuilder().addAllValue(values).build());
         });
         return header.build();
     }

@@ -92,6 +92,20 @@ class Http1CodecTest {
     }
 
     @Test
+    void aChunkedAnswerThatAlsoAnnouncesALengthIsFramedByItsChunksAndTheLengthDoesNotCross() throws Exception {
+        var codec = codecTo(first("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\nConnection: closed-not, keep-alive\r\nX-Kept: yes\r\n\r\n"
+                + "5\r\nhello\r\n0\r\n\r\n", "second"));
+
+        ResponseHead first = ask(codec, "GET", "/first");
+        assertThat(body(codec, first, "GET")).isEqualTo("hello");
+        // framing is each hop's own: KAS frames the body for its client again
+        assertThat(first.forTunnel().getHeadersMap()).containsOnlyKeys("X-Kept");
+        // "closed-not" is no "close" token: the connection stays for the next request
+        assertThat(first.keepsAlive()).isTrue();
+        assertThat(body(codec, ask(codec, "GET", "/second"), "GET")).isEqualTo("second");
+    }
+
+    @Test
     void anAnswerToHeadHasNoBodyWhateverItsContentLengthSays() throws Exception {
         var codec = codecTo(first("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", "after"));
 
