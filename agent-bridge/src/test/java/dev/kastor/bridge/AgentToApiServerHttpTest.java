@@ -2,31 +2,21 @@ package dev.kastor.bridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
 import dev.kastor.testing.Eventually;
 import dev.kastor.testing.SelfSignedCert;
 import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -39,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class AgentToApiServerHttpTest {
+    static final String BODY = "{\"kind\":\"PodList\",\"items\":[]}";
     static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @TempDir
@@ -76,21 +67,21 @@ class AgentToApiServerHttpTest {
     @Test
     void agentReachesAnHttpsApiServerTrustingTheClustersCa() throws Exception {
         var cert = SelfSignedCert.create(dir, "apiserver");
-        var api = closing(RawApiServer.start(serverTls(cert), false));
+        var api = closing(new ScriptedApiServer(ScriptedApiServer.ok(BODY, true), serverTls(cert)));
         var bridge = new Bridge[1];
         long id = bridge(URI.create("https://127.0.0.1:" + api.port()), Bridge.trusting(cert), bridge);
 
         var r = get(bridge[0], id, "/api/v1/namespaces/default/pods");
 
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        assertThat(r.body()).isEqualTo(RawApiServer.BODY);
-        assertThat(api.requests).anySatisfy(head -> assertThat(head).startsWith("GET /api/v1/namespaces/default/pods HTTP/1.1")
+        assertThat(r.body()).isEqualTo(BODY);
+        assertThat(api.requests).anySatisfy(request -> assertThat(request.head()).startsWith("GET /api/v1/namespaces/default/pods HTTP/1.1")
                 .contains("Authorization: Bearer agent-sa-token").contains("Impersonate-User: gitlab:ci_job:41"));
     }
 
     @Test
     void requestsShareKeptAliveConnections() throws Exception {
-        var api = closing(RawApiServer.start(null, false));
+        var api = closing(new ScriptedApiServer(ScriptedApiServer.ok(BODY, true)));
         var bridge = new Bridge[1];
         long id = bridge(URI.create("http://127.0.0.1:" + api.port()), null, bridge);
         int before = api.connections.get();
@@ -103,7 +94,9 @@ class AgentToApiServerHttpTest {
 
     @Test
     void anIdleConnectionTheApiServerDroppedIsReplacedWithoutFailingTheRequest() throws Exception {
-        var api = closing(RawApiServer.start(null, true));
+        // the server closes each connection after one answer without saying so (no Connection: close), as a server whose
+        // idle timeout fired does
+        var api = closing(new ScriptedApiServer(ScriptedApiServer.ok(BODY, false)));
         var bridge = new Bridge[1];
         long id = bridge(URI.create("http://127.0.0.1:" + api.port()), null, bridge);
 
@@ -117,77 +110,5 @@ class AgentToApiServerHttpTest {
 
     private static SSLContext serverTls(SelfSignedCert cert) throws Exception {
         return ((JdkSslContext) SslContextBuilder.forServer(cert.certPem().toFile(), cert.keyPem().toFile()).sslProvider(SslProvider.JDK).build()).context();
-    }
-
-    /**
-     * An HTTP/1.1 server on a plain socket that answers every request with a small JSON body and counts connections;
-     * with {@code dropAfterEachAnswer} it closes each connection after one answer without saying so (no
-     * {@code Connection: close}), as a server whose idle timeout fired does.
-     */
-    static final class RawApiServer implements AutoCloseable {
-        static final String BODY = "{\"kind\":\"PodList\",\"items\":[]}";
-        final ServerSocket listener;
-        final boolean dropAfterEachAnswer;
-        final AtomicInteger connections = new AtomicInteger();
-        final AtomicInteger closed = new AtomicInteger();
-        final List<String> requests = new CopyOnWriteArrayList<>();
-
-        private RawApiServer(ServerSocket listener, boolean dropAfterEachAnswer) {
-            this.listener = listener;
-            this.dropAfterEachAnswer = dropAfterEachAnswer;
-        }
-
-        static RawApiServer start(SSLContext tls, boolean dropAfterEachAnswer) throws Exception {
-            ServerSocket s = tls == null ? new ServerSocket() : tls.getServerSocketFactory().createServerSocket();
-            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            var server = new RawApiServer(s, dropAfterEachAnswer);
-            Thread.ofVirtual().start(server::accept);
-            return server;
-        }
-
-        int port() {
-            return listener.getLocalPort();
-        }
-
-        private void accept() {
-            while (!listener.isClosed()) {
-                try {
-                    Socket c = listener.accept();
-                    connections.incrementAndGet();
-                    Thread.ofVirtual().start(() -> serve(c));
-                } catch (Exception e) {
-                    return;
-                }
-            }
-        }
-
-        private void serve(Socket c) {
-            try (c) {
-                var in = new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.ISO_8859_1));
-                OutputStream out = c.getOutputStream();
-                while (true) {
-                    var head = new StringBuilder();
-                    String line;
-                    while ((line = in.readLine()) != null && !line.isEmpty()) head.append(line).append("\r\n");
-                    if (line == null) return;
-                    requests.add(head.toString());
-                    byte[] body = BODY.getBytes(StandardCharsets.UTF_8);
-                    out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
-                            .getBytes(StandardCharsets.ISO_8859_1));
-                    out.write(body);
-                    out.flush();
-                    if (dropAfterEachAnswer) return;
-                }
-            } catch (Exception e) {
-                // the agent went away
-            } finally {
-                closed.incrementAndGet();
-            }
-        }
-
-        @Override
-        public void close() throws Exception {
-            listener.close();
-        }
     }
 }

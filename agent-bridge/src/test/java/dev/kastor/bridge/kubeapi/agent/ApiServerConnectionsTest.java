@@ -2,6 +2,7 @@ package dev.kastor.bridge.kubeapi.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kastor.bridge.ScriptedApiServer;
 import dev.kastor.bridge.tunnel.rpc.RequestInfo;
 import dev.kastor.bridge.tunnel.rpc.Values;
 import java.io.ByteArrayOutputStream;

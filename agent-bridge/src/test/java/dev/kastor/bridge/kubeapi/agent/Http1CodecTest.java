@@ -3,6 +3,7 @@ package dev.kastor.bridge.kubeapi.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kastor.bridge.ScriptedApiServer;
 import dev.kastor.bridge.kubeapi.agent.ResponseHead.Framing;
 import dev.kastor.bridge.tunnel.rpc.RequestInfo;
 import dev.kastor.bridge.tunnel.rpc.Values;

@@ -1,4 +1,4 @@
-package dev.kastor.bridge.kubeapi.agent;
+package dev.kastor.bridge;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
@@ -16,45 +17,55 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 
 /**
  * A stand-in API server speaking raw HTTP/1.1 on a free loopback port, so a test writes exactly the bytes a real one may
  * send (chunk extensions, interim answers, a 101 and raw bytes after it, a close without notice). Each request is
  * recorded with its body as it came on the wire; what the server answers is the test's {@link Answer}.
  */
-final class ScriptedApiServer implements AutoCloseable {
+public final class ScriptedApiServer implements AutoCloseable {
     /** A request as it arrived: the connection it came on (1, 2, ...), its head and its body's bytes on the wire. */
-    record Request(int connection, String head, byte[] body) {
-        String requestLine() {
+    public record Request(int connection, String head, byte[] body) {
+        public String requestLine() {
             return head.lines().findFirst().orElseThrow();
         }
 
-        String wireBody() {
+        public String wireBody() {
             return new String(body, StandardCharsets.ISO_8859_1);
         }
     }
 
     @FunctionalInterface
-    interface Answer {
+    public interface Answer {
         /** Answers {@code request}; {@code in} holds what follows it. Returns whether the connection stays open. */
         boolean answer(Request request, InputStream in, OutputStream out) throws IOException;
     }
 
-    private final ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    private final ServerSocket listener;
     private final Answer answer;
-    final AtomicInteger connections = new AtomicInteger();
-    final List<Request> requests = new CopyOnWriteArrayList<>();
-    /** A permit for each connection the server has closed. */
-    final Semaphore closed = new Semaphore(0);
+    public final AtomicInteger connections = new AtomicInteger();
+    public final List<Request> requests = new CopyOnWriteArrayList<>();
+    /** A permit for each connection the server has closed (taken by {@link #awaitClosed}). */
+    private final Semaphore closedPermits = new Semaphore(0);
+    /** Connections the server has closed, all told. */
+    public final AtomicInteger closed = new AtomicInteger();
     private final List<Socket> accepted = new CopyOnWriteArrayList<>();
 
-    ScriptedApiServer(Answer answer) throws IOException {
+    public ScriptedApiServer(Answer answer) throws IOException {
+        this(answer, null);
+    }
+
+    /** With {@code tls}, the server speaks HTTPS (a cluster's API server with its own CA). */
+    public ScriptedApiServer(Answer answer, SSLContext tls) throws IOException {
         this.answer = answer;
+        this.listener = tls == null ? new ServerSocket() : tls.getServerSocketFactory().createServerSocket();
+        listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
         Thread.ofVirtual().name("scripted-api-server").start(this::accept);
     }
 
     /** An answer of status 200 with {@code body} and its length, keeping the connection open when {@code keepOpen}. */
-    static Answer ok(String body, boolean keepOpen) {
+    public static Answer ok(String body, boolean keepOpen) {
         return (request, in, out) -> {
             out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
                     .getBytes(StandardCharsets.ISO_8859_1));
@@ -63,13 +74,18 @@ final class ScriptedApiServer implements AutoCloseable {
         };
     }
 
-    URI url() {
-        return URI.create("http://127.0.0.1:" + listener.getLocalPort());
+    /** {@code http://127.0.0.1:<port>}; the scheme is the test's to change when the server speaks TLS. */
+    public URI url() {
+        return URI.create("http://127.0.0.1:" + port());
+    }
+
+    public int port() {
+        return listener.getLocalPort();
     }
 
     /** Waits until the server has closed {@code n} more connections. */
-    void awaitClosed(int n) throws InterruptedException {
-        if (!closed.tryAcquire(n, 10, TimeUnit.SECONDS)) throw new AssertionError("the server closed no " + n + " connections within 10 s");
+    public void awaitClosed(int n) throws InterruptedException {
+        if (!closedPermits.tryAcquire(n, 10, TimeUnit.SECONDS)) throw new AssertionError("the server closed no " + n + " connections within 10 s");
     }
 
     private void accept() {
@@ -97,7 +113,8 @@ final class ScriptedApiServer implements AutoCloseable {
         } catch (IOException e) {
             // the agent went away
         } finally {
-            closed.release();
+            closed.incrementAndGet();
+            closedPermits.release();
         }
     }
 
