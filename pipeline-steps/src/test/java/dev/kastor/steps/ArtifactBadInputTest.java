@@ -144,10 +144,10 @@ class ArtifactBadInputTest {
     }
 
     @Test
-    void malformedAnnotationIsNamed() {
+    void malformedAnnotationIsAUsageErrorNamingIt() {
         var r = KastorRun.in(tmp).run("artifact", "push", deploy().toString(), target("bad/annotation:v1"), "--insecure-registry",
                 "--annotation", "novalue");
-        assertFailedOnce(r, "'novalue'", "key=value");
+        assertUsageError(r, "annotation 'novalue' is not key=value");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.kastor.oci.flux;
 
 import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.UsageException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Collections;
@@ -92,7 +93,7 @@ public record ArtifactMetadata(CreationTime created, String source, String revis
         public Builder annotation(String keyValue) {
             int eq = keyValue.indexOf('=');
             if (eq <= 0) {
-                throw new InvalidInputException("annotation '" + keyValue + "' is not key=value (for example --annotation org.opencontainers.image.title=app)");
+                throw new UsageException("annotation '" + keyValue + "' is not key=value (for example --annotation org.opencontainers.image.title=app)");
             }
             extra.put(keyValue.substring(0, eq), keyValue.substring(eq + 1));
             return this;
