@@ -10,10 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -24,22 +23,13 @@ import org.junit.jupiter.api.io.TempDir;
  * plays the Deployment controller). What only a real API server does is named where a test depends on it.
  */
 class KubeApplyTest {
-    private static KubeStandIn kube;
+    @RegisterExtension
+    static final KubeStandIn kube = KubeStandIn.start();
 
     @TempDir
     Path tmp;
 
     private Path kubeconfig;
-
-    @BeforeAll
-    static void start() {
-        kube = KubeStandIn.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (kube != null) kube.close();
-    }
 
     @BeforeEach
     void setUp() throws InterruptedException {

@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * The Kubernetes API stand-in (no API server can run here, see TESTING.md): fabric8's mock server in CRUD mode over
@@ -22,7 +24,7 @@ import java.util.Map;
  * field-ownership algorithm: read its comment for what it models). It cannot do what controllers do (tests write the
  * status a controller would, or start {@link FluxControllersStandIn}), strategic-merge patch or list paging.
  */
-public final class KubeStandIn implements AutoCloseable {
+public final class KubeStandIn implements AutoCloseable, AfterAllCallback {
     public static final String JOB_TOKEN = "job-token-s3cr3t-4711";
     public static final ResourceDefinitionContext OCI_REPOSITORY = rdc("source.toolkit.fluxcd.io", "v1", "OCIRepository", "ocirepositories");
     public static final ResourceDefinitionContext KUSTOMIZATION = rdc("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations");
@@ -186,6 +188,15 @@ public final class KubeStandIn implements AutoCloseable {
     public GenericKubernetesResource get(ResourceDefinitionContext rdc, String ns, String name) {
         var op = client.genericKubernetesResources(rdc);
         return ns == null ? op.withName(name).get() : op.inNamespace(ns).withName(name).get();
+    }
+
+    /**
+     * Closes the stand-in after a test class that holds it as {@code @RegisterExtension static final KubeStandIn kube =
+     * KubeStandIn.start();}, so the class needs no start and stop methods of its own.
+     */
+    @Override
+    public void afterAll(ExtensionContext context) {
+        close();
     }
 
     @Override

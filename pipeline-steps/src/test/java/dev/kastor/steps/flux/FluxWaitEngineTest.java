@@ -29,11 +29,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -47,7 +46,8 @@ class FluxWaitEngineTest {
     private static final String OLDER = "sha256:" + "a".repeat(64);
     private static final AtomicInteger SEQ = new AtomicInteger();
 
-    private static KubeStandIn kube;
+    @RegisterExtension
+    static final KubeStandIn kube = KubeStandIn.start();
 
     @TempDir
     Path tmp;
@@ -58,16 +58,6 @@ class FluxWaitEngineTest {
     private KubeConnection conn;
     private ObjectRef source;
     private ObjectRef kustomization;
-
-    @BeforeAll
-    static void start() {
-        kube = KubeStandIn.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (kube != null) kube.close();
-    }
 
     /** An OCIRepository and a Kustomization it feeds, in a namespace of the test's own, and a connection as a CI job has. */
     @BeforeEach

@@ -23,9 +23,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -35,22 +34,13 @@ import org.junit.jupiter.api.io.TempDir;
  * the stand-in has no controllers, so the test writes the Deployment status a controller would.
  */
 class PruneAndRolloutTest {
-    private static KubeStandIn kube;
+    @RegisterExtension
+    static final KubeStandIn kube = KubeStandIn.start();
 
     @TempDir
     Path tmp;
 
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-
-    @BeforeAll
-    static void start() {
-        kube = KubeStandIn.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (kube != null) kube.close();
-    }
 
     private KubeConnection connect() {
         Path kc = kube.writeKubeconfig(tmp.resolve("kubeconfig"), Map.of("bars/infra:prod", 42L));
