@@ -1,6 +1,7 @@
 package dev.kastor.bridge.config;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,7 +51,34 @@ public record AgentConfig(CiAccess ciAccess, String defaultNamespace, AccessAs a
 
     public record Extra(String key, List<String> val) {}
 
-    public record Flux(String webhookReceiverUrl) {}
+    /**
+     * {@code webhook_receiver_url}: where Flux's notification-controller takes Receiver webhooks, as GitLab's agent
+     * takes it: an http(s) URL the agent calls directly (default: the {@code webhook-receiver} Service in
+     * {@code flux-system}), or a Kubernetes service proxy path
+     * ({@code /api/v1/namespaces/flux-system/services/http:webhook-receiver:80/proxy}), called through the API server
+     * with the agent's own credentials, for an agent that runs outside the cluster network.
+     */
+    public record Flux(String webhookReceiverUrl) {
+        /** {@code /api/v1/namespaces/<ns>/services/[<scheme>:]<name>[:<port>]/proxy}, names as Kubernetes allows them. */
+        private static final Pattern SERVICE_PROXY = Pattern.compile(
+                "/api/v1/namespaces/[a-z0-9]([-a-z0-9]*[a-z0-9])?/services/(https?:)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(:[a-z0-9]([-a-z0-9]*[a-z0-9])?)?/proxy/?");
+
+        /** Whether the webhook goes through the API server's service proxy rather than straight to a URL. */
+        public boolean throughApiServer() {
+            return webhookReceiverUrl.startsWith("/");
+        }
+
+        /** Whether the value is one of the two forms; anything else is refused when the file is read. */
+        boolean valid() {
+            if (throughApiServer()) return SERVICE_PROXY.matcher(webhookReceiverUrl).matches();
+            try {
+                URI u = new URI(webhookReceiverUrl);
+                return ("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null;
+            } catch (URISyntaxException e) {
+                return false;
+            }
+        }
+    }
 
     public record Observability(Logging logging) {}
 
@@ -106,11 +134,10 @@ public record AgentConfig(CiAccess ciAccess, String defaultNamespace, AccessAs a
         List<Entry> groups = entries(yaml, "ci_access.groups", ci.groups());
         AccessAs top = accessAs(yaml, "access_as", raw.accessAs());
         Flux flux = raw.flux() == null || raw.flux().webhookReceiverUrl() == null ? new Flux(ConfigDefaults.DEFAULT_FLUX_WEBHOOK_RECEIVER_URL) : raw.flux();
-        try {
-            URI u = URI.create(flux.webhookReceiverUrl());
-            if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) throw new IllegalArgumentException("not http(s)");
-        } catch (IllegalArgumentException e) {
-            throw new InvalidConfig("flux.webhook_receiver_url must be an http(s) URL, got " + flux.webhookReceiverUrl(), lineOf(yaml, "webhook_receiver_url"));
+        if (!flux.valid()) {
+            throw new InvalidConfig("flux.webhook_receiver_url must be an http(s) URL (http://webhook-receiver.flux-system.svc.cluster.local)"
+                    + " or a service proxy path (/api/v1/namespaces/flux-system/services/http:webhook-receiver:80/proxy), got "
+                    + flux.webhookReceiverUrl(), lineOf(yaml, "webhook_receiver_url"));
         }
         String level = raw.observability() == null || raw.observability().logging() == null || raw.observability().logging().level() == null
                 ? "info" : raw.observability().logging().level();
