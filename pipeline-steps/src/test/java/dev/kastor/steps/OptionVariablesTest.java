@@ -229,11 +229,11 @@ class OptionVariablesTest {
     }
 
     @Test
-    void badRepeatableValueIsAnErrorNamingTheVariable() {
+    void badRepeatableValueIsAUsageErrorNamingTheVariable() {
         var r = ci().env("KASTOR_ANNOTATION", "team=shop\nno-equals-sign")
                 .run("artifact", "push", deploy().toString(), "oci-layout:" + tmp.resolve("l") + ":x");
 
-        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
         assertThat(r.errLines().get(0)).contains("no-equals-sign", "KASTOR_ANNOTATION");
     }
 
