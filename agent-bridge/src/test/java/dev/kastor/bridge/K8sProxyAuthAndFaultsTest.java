@@ -1,7 +1,6 @@
 package dev.kastor.bridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.agents.Hashes;

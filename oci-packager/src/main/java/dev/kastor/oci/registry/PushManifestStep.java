@@ -4,7 +4,6 @@ import dev.kastor.oci.Digest;
 import dev.kastor.oci.InvalidInputException;
 import java.util.Locale;
 import java.util.Map;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**

@@ -8,7 +8,6 @@ import dev.kastor.steps.k8s.KubeException;
 import dev.kastor.steps.k8s.ObjectRef;
 import dev.kastor.steps.k8s.WatchedObjects;
 import dev.kastor.steps.log.StepLog;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
