@@ -105,12 +105,7 @@ final class AgentPort implements AutoCloseable {
     }
 
     private void stopGrpc() {
-        grpc.shutdownNow();
-        try {
-            grpc.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        GrpcConnectionsPerAddress.stop(grpc);
         if (connections != null) connections.close();
     }
 }

@@ -1,5 +1,6 @@
 package dev.kastor.bridge.listener;
 
+import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.Channel;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -25,6 +26,19 @@ public final class GrpcConnectionsPerAddress implements AutoCloseable {
     /** Makes {@code builder} accept through the bound (and run on this transport's event loops). */
     public NettyServerBuilder applyTo(NettyServerBuilder builder) {
         return builder.channelFactory(() -> new Bounded(counts)).bossEventLoopGroup(boss).workerEventLoopGroup(workers);
+    }
+
+    /**
+     * Stops a gRPC listener at once (its calls are cancelled: agents and replicas reconnect elsewhere), waiting up to
+     * 5 s for it to let go; then close the bound, whose event loops the server ran on.
+     */
+    public static void stop(Server server) {
+        server.shutdownNow();
+        try {
+            server.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override

@@ -116,14 +116,7 @@ public final class RoutingModule implements KasModule {
     public void close() {
         if (tracker != null) tracker.close();
         Server s = privateApi;
-        if (s != null) {
-            s.shutdownNow();
-            try {
-                s.awaitTermination(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        if (s != null) GrpcConnectionsPerAddress.stop(s);
         if (replicas != null) replicas.close();
         waits.shutdownNow();
         if (connections != null) connections.close();
