@@ -6,13 +6,17 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import tools.jackson.core.type.TypeReference;
@@ -52,7 +56,10 @@ public final class AgentStore {
 
     private final Path file;
     private List<Agent> agents = List.of();
-    private long loadedStamp = -1;
+    /** What the file looked like when {@link #agents} was read from it; null before the first read. */
+    private Stamp loaded;
+    /** SHA-256 of the bytes {@link #agents} was read from, to tell a racy re-read that changed nothing. */
+    private String loadedDigest = "";
 
     public AgentStore(Path file) {
         this.file = file;
@@ -147,17 +154,46 @@ public final class AgentStore {
         return Hashes.sha256(token);
     }
 
+    /**
+     * How a change to the file is noticed without reading it: its inode, time stamp and size. A stamp read within
+     * {@link #RACY} of the time stamp proves nothing: a second write in the same clock tick (file systems keep
+     * 1 ms to 1 s) with the same size would look unchanged, and a revocation would be missed until the next write.
+     * So, as git does for its index, such a stamp is checked against the content until it is old enough.
+     */
+    record Stamp(Object fileKey, FileTime modified, long size, Instant readAt) {
+        static final Duration RACY = Duration.ofSeconds(3);
+
+        static Stamp of(Path file) throws IOException {
+            var a = Files.readAttributes(file, BasicFileAttributes.class);
+            return new Stamp(a.fileKey(), a.lastModifiedTime(), a.size(), Instant.now());
+        }
+
+        boolean sameFileAs(Stamp earlier) {
+            return earlier != null && Objects.equals(fileKey, earlier.fileKey) && modified.equals(earlier.modified)
+                    && size == earlier.size && !earlier.racy();
+        }
+
+        /** Read so soon after the write that another write may have followed in the same tick. */
+        boolean racy() {
+            return Duration.between(modified.toInstant(), readAt).compareTo(RACY) < 0;
+        }
+    }
+
     private void reload() {
         try {
             if (!Files.exists(file)) {
                 agents = List.of();
-                loadedStamp = -1;
+                loaded = null;
+                loadedDigest = "";
                 return;
             }
-            long stamp = Files.getLastModifiedTime(file).toMillis() ^ Files.size(file);
-            if (stamp == loadedStamp) return;
-            agents = List.copyOf(JSON.readValue(file.toFile(), new TypeReference<List<Agent>>() {}));
-            loadedStamp = stamp;
+            Stamp now = Stamp.of(file);
+            if (now.sameFileAs(loaded)) return;
+            byte[] bytes = Files.readAllBytes(file);
+            String digest = Hashes.sha256(bytes);
+            if (!digest.equals(loadedDigest)) agents = List.copyOf(JSON.readValue(bytes, new TypeReference<List<Agent>>() {}));
+            loaded = now;
+            loadedDigest = digest;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the agent store " + file + ": " + Causes.describe(e), e);
         }
@@ -168,10 +204,14 @@ public final class AgentStore {
             Path dir = file.toAbsolutePath().getParent();
             Files.createDirectories(dir);
             Path tmp = Files.createTempFile(dir, ".agents", ".json");
-            JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), next);
+            byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(next);
+            Files.write(tmp, bytes);
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             agents = List.copyOf(next);
-            loadedStamp = Files.getLastModifiedTime(file).toMillis() ^ Files.size(file);
+            // Another replica may write between the move and this look; the stamp is racy then, so the next read
+            // compares the content and finds that write.
+            loaded = Stamp.of(file);
+            loadedDigest = Hashes.sha256(bytes);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the agent store " + file + ": " + Causes.describe(e), e);
         }

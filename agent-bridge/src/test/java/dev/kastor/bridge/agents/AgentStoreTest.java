@@ -1,0 +1,56 @@
+package dev.kastor.bridge.agents;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The agents file is shared by the CLI and every KAS replica: each sees the others' writes. */
+class AgentStoreTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aRevocationByAnotherProcessIsSeenAtTheNextLook() {
+        Path file = dir.resolve("agents.json");
+        var kas = new AgentStore(file);
+        var registered = kas.register("group/project", "one");
+        assertThat(kas.authenticate(registered.token())).isPresent();
+
+        assertThat(new AgentStore(file).revoke(registered.agent().id())).isTrue();
+
+        assertThat(kas.authenticate(registered.token())).isEmpty();
+        assertThat(kas.refusalReason(registered.token())).isEqualTo("revoked");
+    }
+
+    /**
+     * A stamp of time and size alone misses a write made in the same clock tick that keeps the size (here: in place,
+     * same inode, time stamp put back): until a later write, the revoked token kept working on a running KAS.
+     */
+    @Test
+    void aRevocationWrittenInTheSameTickWithTheSameSizeIsSeen() throws Exception {
+        Path file = dir.resolve("agents.json");
+        var cli = new AgentStore(file);
+        var registered = cli.register("group/project", "one");
+        Path copy = dir.resolve("revoked.json");
+        Files.copy(file, copy);
+        assertThat(new AgentStore(copy).revoke(registered.agent().id())).isTrue();
+        byte[] revoked = Files.readAllBytes(copy);
+        byte[] active = Files.readAllBytes(file);
+        // JSON allows trailing white space: the active file padded to the revoked one's size
+        byte[] padded = (new String(active, "UTF-8") + " ".repeat(revoked.length - active.length)).getBytes("UTF-8");
+        Files.write(file, padded);
+        var modified = Files.getLastModifiedTime(file);
+
+        var kas = new AgentStore(file);
+        assertThat(kas.authenticate(registered.token())).isPresent();
+
+        Files.write(file, revoked, StandardOpenOption.TRUNCATE_EXISTING);
+        Files.setLastModifiedTime(file, modified);
+
+        assertThat(kas.authenticate(registered.token())).isEmpty();
+    }
+}
