@@ -1,6 +1,7 @@
 package dev.kastor.bridge.agentapp;
 
 import dev.kastor.bridge.config.agent.ConfigAgentModule;
+import dev.kastor.bridge.flux.agent.FluxAgentModule;
 import dev.kastor.bridge.kubeapi.agent.KubeApiAgentModule;
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import dev.kastor.bridge.module.AgentContext;
@@ -48,7 +49,8 @@ public final class Agent implements AutoCloseable {
             KubeApiAgentModule::create,
             TunnelAgentModule::create,
             ConfigAgentModule::create,
-            RegistrationAgent::create);
+            RegistrationAgent::create,
+            FluxAgentModule::create);
 
     private final ManagedChannel channel;
     /** The WebSocket transport's loopback end when KAS is dialled with ws:// or wss://, else null. */

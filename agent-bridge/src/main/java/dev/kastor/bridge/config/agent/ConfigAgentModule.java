@@ -48,7 +48,10 @@ public final class ConfigAgentModule implements AgentModule {
 
     /** Waits after a failed stream as the tuned {@link Backoff} says, else as {@link ConfigDefaults} does. */
     public static AgentModule create(AgentContext context) {
-        return new ConfigAgentModule(context.log(), context.tunings().or(new Backoff(ConfigDefaults.BACKOFF_MIN, ConfigDefaults.BACKOFF_MAX)));
+        var module = new ConfigAgentModule(context.log(), context.tunings().or(new Backoff(ConfigDefaults.BACKOFF_MIN, ConfigDefaults.BACKOFF_MAX)));
+        // later modules read the configuration (the flux module its webhook_receiver_url)
+        context.parts().provide(ConfigAgentModule.class, module, "config");
+        return module;
     }
 
     private ConfigAgentModule(JsonLog log, Backoff backoff) {
