@@ -2,11 +2,13 @@ package dev.kastor.steps.artifact;
 
 import dev.kastor.oci.flux.ArtifactLocation;
 import dev.kastor.oci.flux.ArtifactMetadata;
+import dev.kastor.oci.KastorException;
 import dev.kastor.oci.flux.FluxArtifacts;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.cli.OutputFlags;
 import dev.kastor.steps.cli.RegistryFlags;
+import dev.kastor.steps.kas.NotifyFlags;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,7 +31,8 @@ import picocli.CommandLine.Parameters;
         "Examples:",
         "  kastor artifact push deploy/ oci://$CI_REGISTRY_IMAGE/manifests:$CI_COMMIT_REF_SLUG --dotenv artifact.env",
         "  kustomize build . | kastor artifact push --path - oci://registry.example.com/app/manifests:prod",
-        "  kastor artifact push examples/podinfo oci-layout:build/oci:example", ""})
+        "  kastor artifact push examples/podinfo oci-layout:build/oci:example",
+        "  kastor artifact push deploy/ oci://$CI_REGISTRY_IMAGE/manifests:$CI_COMMIT_SHORT_SHA --notify --kas-api https://kas.example.com:8153", ""})
 final class PushCommand implements Callable<Integer> {
     private final Context ctx;
 
@@ -45,6 +48,7 @@ final class PushCommand implements Callable<Integer> {
     @Mixin PackagingFlags packaging;
     @Mixin MetadataFlags metadata;
     @Mixin RegistryFlags registry;
+    @Mixin NotifyFlags notify;
     @Mixin OutputFlags output;
 
     @CommandLine.Spec
@@ -55,7 +59,7 @@ final class PushCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
         String source;
         String target;
         if (path != null) {
@@ -69,6 +73,7 @@ final class PushCommand implements Callable<Integer> {
         }
         var console = new Console(ctx, output.json());
         ArtifactLocation location = ArtifactLocation.parse(target, ctx.workDir());
+        NotifyFlags.Notifier notifier = notify.prepare(ctx, location instanceof ArtifactLocation.InRegistry);
         ArtifactMetadata meta = metadata.resolve(ctx, "-".equals(source) ? ctx.workDir() : ctx.path(source));
         FluxArtifacts.PushResult result;
         try (var section = console.section("push", "Pushing " + source + " to " + location)) {
@@ -89,9 +94,25 @@ final class PushCommand implements Callable<Integer> {
         json.put("created", meta.created().text());
         json.put("createdFrom", meta.created().origin().key);
         json.put("transfer", result.transfer());
-        output.emit(ctx, "pushed " + result.url() + "@" + result.digest()
-                + (result.revision() == null ? "" : " (revision " + result.revision() + ")"), json,
-                ArtifactVariables.of(result.url(), result.digest(), result.revision()));
+        String summary = "pushed " + result.url() + "@" + result.digest() + (result.revision() == null ? "" : " (revision " + result.revision() + ")");
+        KastorException notifyFailure = null;
+        if (notifier != null) {
+            // After the push only: a notification must never name a digest the registry does not serve yet.
+            try (var section = console.section("notify", "Telling KAS of the push")) {
+                var told = notifier.pushed(result.repository(), result.digest().toString(), result.tag());
+                json.put("notified", told);
+                summary += "; KAS told " + told.get("agents") + " agent(s)";
+            } catch (KastorException e) {
+                notifyFailure = e;
+                json.put("notified", Map.of("error", e.getMessage()));
+            }
+        }
+        // The artifact is in the registry either way: its outputs are written for the next job before any failure.
+        output.emit(ctx, summary, json, ArtifactVariables.of(result.url(), result.digest(), result.revision()));
+        if (notifyFailure != null) {
+            throw new KastorException("the artifact was pushed, but " + notifyFailure.getMessage()
+                    + " (Flux still reconciles at its spec.interval)", notifyFailure);
+        }
         return 0;
     }
 }

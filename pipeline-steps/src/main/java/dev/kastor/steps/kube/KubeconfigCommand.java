@@ -1,24 +1,18 @@
 package dev.kastor.steps.kube;
 
-import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;
 import dev.kastor.oci.KastorException;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.cli.OutputFlags;
-import dev.kastor.steps.tls.CaTrust;
+import dev.kastor.steps.kas.KasApi;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -79,10 +73,8 @@ public final class KubeconfigCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         var console = new Console(ctx, output.json());
-        String api = kasApi != null ? kasApi : ctx.env("KASTOR_KAS_API_URL");
-        if (api == null) throw new InvalidInputException("no KAS API address: pass --kas-api https://kas.example.com:8153 or set KASTOR_KAS_API_URL");
-        String jobToken = ctx.env("CI_JOB_TOKEN");
-        if (jobToken == null) throw new InvalidInputException("CI_JOB_TOKEN is not set: run this in a GitLab CI job (KAS identifies the job by its token)");
+        String api = KasApi.address(kasApi, ctx);
+        String jobToken = KasApi.jobToken(ctx);
 
         JsonNode answer = fetchAgents(api, jobToken);
         String proxyUrl = answer.path("k8s_proxy_url").asString();
@@ -115,28 +107,8 @@ public final class KubeconfigCommand implements Callable<Integer> {
     }
 
     private JsonNode fetchAgents(String api, String jobToken) throws InterruptedException {
-        URI uri = URI.create(api.replaceAll("/+$", "") + "/api/v1/job/agents");
-        HttpResponse<String> r;
-        try {
-            var client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
-            // KAS's API port over HTTPS is usually signed by the same private CA as its k8s proxy.
-            if (certificateAuthority != null) client.sslContext(CaTrust.context(ctx.path(certificateAuthority), "--certificate-authority"));
-            r = client.build()
-                    .send(HttpRequest.newBuilder(uri).header("JOB-TOKEN", jobToken).timeout(Duration.ofSeconds(30)).GET().build(),
-                            HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new KastorException("cannot reach KAS at " + uri + ": " + Causes.describe(e) + " (check --kas-api / KASTOR_KAS_API_URL)", e);
-        }
-        if (r.statusCode() != 200) {
-            String message = r.body();
-            try {
-                message = JSON.readTree(r.body()).path("message").asString(r.body());
-            } catch (RuntimeException ignored) {
-                // not JSON: show it as it is
-            }
-            throw new KastorException("KAS " + uri + " refused to list this job's agents (" + r.statusCode() + "): " + message);
-        }
-        return JSON.readTree(r.body());
+        Path ca = certificateAuthority == null ? null : ctx.path(certificateAuthority);
+        return new KasApi(api, ca, "--certificate-authority").get("/api/v1/job/agents", jobToken, "list this job's agents");
     }
 
     /** YAML with every string JSON-quoted (a JSON string is a valid YAML scalar), so no value can break the file. */
