@@ -32,7 +32,7 @@ import picocli.CommandLine.Parameters;
         "  kastor artifact push deploy/ oci://$CI_REGISTRY_IMAGE/manifests:$CI_COMMIT_REF_SLUG --dotenv artifact.env",
         "  kustomize build . | kastor artifact push --path - oci://registry.example.com/app/manifests:prod",
         "  kastor artifact push examples/podinfo oci-layout:build/oci:example",
-        "  kastor artifact push deploy/ oci://$CI_REGISTRY_IMAGE/manifests:$CI_COMMIT_SHORT_SHA --notify --kas-api https://kas.example.com:8153", ""})
+        "  kastor artifact push deploy/ oci://$CI_REGISTRY_IMAGE/manifests:main --notify   # KASTOR_KAS_API_URL set", ""})
 final class PushCommand implements Callable<Integer> {
     private final Context ctx;
 

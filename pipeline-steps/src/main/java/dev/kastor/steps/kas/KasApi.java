@@ -3,7 +3,6 @@ package dev.kastor.steps.kas;
 import dev.kastor.oci.Causes;
 import dev.kastor.oci.InvalidInputException;
 import dev.kastor.oci.KastorException;
-import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.tls.CaTrust;
 import java.io.IOException;
 import java.net.URI;
@@ -26,16 +25,15 @@ import tools.jackson.databind.json.JsonMapper;
 public record KasApi(String url, Path caFile, String caFlag) {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    /** KAS's API address: {@code option} (the command's {@code --kas-api}), else {@code $KASTOR_KAS_API_URL}. */
-    public static String address(String option, Context ctx) {
-        String api = option != null ? option : ctx.env("KASTOR_KAS_API_URL");
+    /** KAS's API address: {@code option} (the command's {@code --kas-api}), else {@code variable} ({@code $KASTOR_KAS_API_URL}). */
+    public static String address(String option, String variable) {
+        String api = option != null ? option : variable;
         if (api == null) throw new InvalidInputException("no KAS API address: pass --kas-api https://kas.example.com:8153 or set KASTOR_KAS_API_URL");
         return api;
     }
 
-    /** The job's {@code CI_JOB_TOKEN}, by which KAS knows the job. */
-    public static String jobToken(Context ctx) {
-        String token = ctx.env("CI_JOB_TOKEN");
+    /** The job's {@code CI_JOB_TOKEN} (given as {@code token}), by which KAS knows the job. */
+    public static String jobToken(String token) {
         if (token == null) throw new InvalidInputException("CI_JOB_TOKEN is not set: run this in a GitLab CI job (KAS identifies the job by its token)");
         return token;
     }

@@ -26,7 +26,7 @@ public final class NotifyFlags {
     public Notifier prepare(Context ctx, boolean toRegistry) {
         if (!notify) return null;
         if (!toRegistry) throw new InvalidInputException("--notify tells KAS of a push to a registry: give an oci://HOST/REPO:TAG target");
-        return new Notifier(new KasApi(KasApi.address(kasApi, ctx), kasCa == null ? null : ctx.path(kasCa), "--kas-ca"), KasApi.jobToken(ctx));
+        return new Notifier(new KasApi(KasApi.address(kasApi, ctx.env("KASTOR_KAS_API_URL")), kasCa == null ? null : ctx.path(kasCa), "--kas-ca"), KasApi.jobToken(ctx.env("CI_JOB_TOKEN")));
     }
 
     /** Tells KAS of one push. */

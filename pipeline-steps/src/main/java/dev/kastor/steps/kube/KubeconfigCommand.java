@@ -73,8 +73,8 @@ public final class KubeconfigCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         var console = new Console(ctx, output.json());
-        String api = KasApi.address(kasApi, ctx);
-        String jobToken = KasApi.jobToken(ctx);
+        String api = KasApi.address(kasApi, ctx.env("KASTOR_KAS_API_URL"));
+        String jobToken = KasApi.jobToken(ctx.env("CI_JOB_TOKEN"));
 
         JsonNode answer = fetchAgents(api, jobToken);
         String proxyUrl = answer.path("k8s_proxy_url").asString();
