@@ -144,6 +144,28 @@ class ArtifactBadInputTest {
     }
 
     @Test
+    void notifyWithoutAKasAddressFailsBeforeAnythingIsPushed() {
+        var r = KastorRun.in(tmp).env("CI_JOB_TOKEN", "job-token").run("artifact", "push", deploy().toString(), target("bad/notify:v1"),
+                "--insecure-registry", "--notify");
+        assertFailedOnce(r, "no KAS API address: pass --kas-api");
+    }
+
+    @Test
+    void notifyOutsideACiJobFailsBeforeAnythingIsPushed() {
+        var r = KastorRun.in(tmp).run("artifact", "push", deploy().toString(), target("bad/notify:v1"), "--insecure-registry",
+                "--notify", "--kas-api", "http://127.0.0.1:1");
+        assertFailedOnce(r, "CI_JOB_TOKEN is not set");
+    }
+
+    @Test
+    void notifyOfAPushToAnOciLayoutIsAUsageError() {
+        var r = KastorRun.in(tmp).env("CI_JOB_TOKEN", "job-token").run("artifact", "push", deploy().toString(), "oci-layout:" + tmp.resolve("layout") + ":v1",
+                "--notify", "--kas-api", "http://127.0.0.1:1");
+        assertUsageError(r, "--notify tells KAS of a push to a registry");
+        assertThat(tmp.resolve("layout")).doesNotExist();
+    }
+
+    @Test
     void malformedAnnotationIsAUsageErrorNamingIt() {
         var r = KastorRun.in(tmp).run("artifact", "push", deploy().toString(), target("bad/annotation:v1"), "--insecure-registry",
                 "--annotation", "novalue");

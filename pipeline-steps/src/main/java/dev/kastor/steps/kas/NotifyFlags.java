@@ -1,6 +1,6 @@
 package dev.kastor.steps.kas;
 
-import dev.kastor.oci.InvalidInputException;
+import dev.kastor.oci.UsageException;
 import dev.kastor.steps.cli.Context;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -25,7 +25,7 @@ public final class NotifyFlags {
     /** What a notification needs, checked before anything is pushed; null without {@code --notify}. */
     public Notifier prepare(Context ctx, boolean toRegistry) {
         if (!notify) return null;
-        if (!toRegistry) throw new InvalidInputException("--notify tells KAS of a push to a registry: give an oci://HOST/REPO:TAG target");
+        if (!toRegistry) throw new UsageException("--notify tells KAS of a push to a registry: give an oci://HOST/REPO:TAG target");
         return new Notifier(new KasApi(KasApi.address(kasApi, ctx.env("KASTOR_KAS_API_URL")), kasCa == null ? null : ctx.path(kasCa), "--kas-ca"), KasApi.jobToken(ctx.env("CI_JOB_TOKEN")));
     }
 
