@@ -68,6 +68,7 @@ public final class FluxAgentModule implements AgentModule {
     private Context.CancellableContext call;
     private boolean noReceiverKind;
     private boolean straysDropped;
+    private boolean watching;
     private int failures;
     private volatile boolean closed;
 
@@ -97,7 +98,6 @@ public final class FluxAgentModule implements AgentModule {
         keeper = new ReceiverKeeper(client);
         hooks = new HookCaller(apiServer, this::receiverUrl, tuning, log);
         stub = FluxNotificationsGrpc.newStub(kas);
-        worker.execute(this::informWhenInstalled);
         worker.execute(this::open);
     }
 
@@ -294,6 +294,12 @@ public final class FluxAgentModule implements AgentModule {
             case INSTANCE -> {
                 instance = InstanceSources.of(event.getInstance());
                 noReceiverKind = false;
+                // The cluster is looked at only once KAS has something to match (its flux section is on), so an agent
+                // of a KAS without it never touches Flux's kinds.
+                if (!watching && !instance.isEmpty()) {
+                    watching = true;
+                    informWhenInstalled();
+                }
                 for (FluxSource.Key key : List.copyOf(sources.keySet())) reconcile(key);
                 sendProjects();
                 dropStraysOnce();

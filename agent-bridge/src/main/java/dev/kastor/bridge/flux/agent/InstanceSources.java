@@ -20,6 +20,11 @@ record InstanceSources(List<String> gitUrlPrefixes, List<String> registries) {
         return new InstanceSources(instance.getGitUrlPrefixesList(), instance.getRegistriesList());
     }
 
+    /** KAS matches nothing: its flux feature is off. */
+    boolean isEmpty() {
+        return gitUrlPrefixes.isEmpty() && registries.isEmpty();
+    }
+
     /**
      * The project's full path (lower case: GitLab routes paths without case) when {@code url} is one of the
      * instance's projects, e.g. {@code https://gitlab.example.com/group/app.git} gives {@code group/app}.
