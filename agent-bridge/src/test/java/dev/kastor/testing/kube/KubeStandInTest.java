@@ -1,4 +1,4 @@
-package dev.kastor.steps;
+package dev.kastor.testing.kube;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -24,6 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The Kubernetes API stand-in itself, spoken to with real HTTP clients (the JDK HttpClient, kubectl) over verified
@@ -32,6 +33,7 @@ import tools.jackson.databind.JsonNode;
  */
 class KubeStandInTest {
     private static final String APPLY = "application/apply-patch+yaml";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private static KubeStandIn kube;
     private static HttpClient http;
@@ -88,8 +90,8 @@ class KubeStandInTest {
             assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
             assertThat(changed.statusCode()).as(changed.body()).isEqualTo(200);
             assertThat(same.statusCode()).as(same.body()).isEqualTo(200);
-            JsonNode c = Artifacts.json(changed.body());
-            JsonNode s = Artifacts.json(same.body());
+            JsonNode c = JSON.readTree(changed.body());
+            JsonNode s = JSON.readTree(same.body());
             assertThat(s.at("/metadata/resourceVersion").asString()).isEqualTo(c.at("/metadata/resourceVersion").asString());
             assertThat(c.at("/metadata/managedFields/0/manager").asString()).isEqualTo("tester");
             assertThat(c.at("/metadata/managedFields/0/operation").asString()).isEqualTo("Apply");
@@ -118,7 +120,7 @@ class KubeStandInTest {
         var r = apply("/api/v1/namespaces/w2/configmaps/app", configMap("w2", "app", "v"));
 
         assertThat(r.statusCode()).isEqualTo(422);
-        JsonNode status = Artifacts.json(r.body());
+        JsonNode status = JSON.readTree(r.body());
         assertThat(status.get("kind").asString()).isEqualTo("Status");
         assertThat(status.get("reason").asString()).isEqualTo("Invalid");
         assertThat(status.get("message").asString()).isEqualTo("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch");
@@ -137,7 +139,7 @@ class KubeStandInTest {
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  managedFields: [{manager: x}]\n",
                 "- not\n- an object\n")) {
             var r = apply(path, body);
-            answers.add(r.statusCode() + " " + Artifacts.json(r.body()).get("message").asString());
+            answers.add(r.statusCode() + " " + JSON.readTree(r.body()).get("message").asString());
         }
 
         assertThat(answers).containsExactly(
@@ -168,7 +170,7 @@ class KubeStandInTest {
                 "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n");
 
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-        JsonNode o = Artifacts.json(r.body());
+        JsonNode o = JSON.readTree(r.body());
         assertThat(o.at("/metadata/uid").asString()).isNotBlank();
         assertThat(o.at("/metadata/generation").asLong()).isEqualTo(1);
         assertThat(o.at("/metadata/namespace").asString()).isEqualTo("w5");
@@ -181,7 +183,7 @@ class KubeStandInTest {
         kube.client().configMaps().inNamespace("w6").resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
                 .withNewMetadata().withName("app").endMetadata().addToData("k", "trusted").build()).create();
         var get = HttpRequest.newBuilder(URI.create(kube.url() + "/api/v1/namespaces/w6/configmaps/app")).build();
-        assertThat(Artifacts.json(http.send(get, HttpResponse.BodyHandlers.ofString()).body()).at("/data/k").asString()).isEqualTo("trusted");
+        assertThat(JSON.readTree(http.send(get, HttpResponse.BodyHandlers.ofString()).body()).at("/data/k").asString()).isEqualTo("trusted");
         try (var untrusting = HttpClient.newHttpClient()) {
             assertThatThrownBy(() -> untrusting.send(get, HttpResponse.BodyHandlers.ofString())).isInstanceOf(SSLHandshakeException.class);
         }
@@ -196,6 +198,6 @@ class KubeStandInTest {
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(err).isZero();
-        assertThat(Artifacts.json(out).at("/data/k").asString()).isEqualTo("trusted");
+        assertThat(JSON.readTree(out).at("/data/k").asString()).isEqualTo("trusted");
     }
 }

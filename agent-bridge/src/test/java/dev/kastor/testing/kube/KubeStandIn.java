@@ -1,11 +1,11 @@
-package dev.kastor.steps;
+package dev.kastor.testing.kube;
 
-import dev.kastor.steps.k8s.KubeHttpClients;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder;
 import io.fabric8.kubernetes.client.NamespacedKubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
@@ -40,7 +40,7 @@ public final class KubeStandIn implements AutoCloseable, AfterAllCallback {
         server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), web, new java.util.HashMap<>(),
                 coreDiscovery ? new CoreDiscoveryStandIn(dispatcher) : dispatcher, true);
         server.init(java.net.InetAddress.getLoopbackAddress(), 0);
-        client = server.createClient(new KubeHttpClients(url()));
+        client = server.createClient(new JdkHttpClientFactory());
         for (ResourceDefinitionContext r : List.of(OCI_REPOSITORY, KUSTOMIZATION, HELM_RELEASE, RECEIVER)) {
             client.apiextensions().v1().customResourceDefinitions().resource(crd(r)).create();
         }
@@ -132,7 +132,7 @@ public final class KubeStandIn implements AutoCloseable, AfterAllCallback {
 
     /** A client of its own (closed by the caller), for a test thread that must not share connections with another. */
     public NamespacedKubernetesClient newClient() {
-        return server.createClient(new KubeHttpClients(url()));
+        return server.createClient(new JdkHttpClientFactory());
     }
 
     /** The mock server itself: its request log ({@code takeRequest}) shows every request a test's subject sent. */
