@@ -27,6 +27,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class KubeStandIn implements AutoCloseable, AfterAllCallback {
     public static final String JOB_TOKEN = "job-token-s3cr3t-4711";
     public static final ResourceDefinitionContext OCI_REPOSITORY = rdc("source.toolkit.fluxcd.io", "v1", "OCIRepository", "ocirepositories");
+    public static final ResourceDefinitionContext GIT_REPOSITORY = rdc("source.toolkit.fluxcd.io", "v1", "GitRepository", "gitrepositories");
     public static final ResourceDefinitionContext KUSTOMIZATION = rdc("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations");
     public static final ResourceDefinitionContext HELM_RELEASE = rdc("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases");
     public static final ResourceDefinitionContext RECEIVER = rdc("notification.toolkit.fluxcd.io", "v1", "Receiver", "receivers");
@@ -41,7 +42,7 @@ public final class KubeStandIn implements AutoCloseable, AfterAllCallback {
                 coreDiscovery ? new CoreDiscoveryStandIn(dispatcher) : dispatcher, true);
         server.init(java.net.InetAddress.getLoopbackAddress(), 0);
         client = server.createClient(new JdkHttpClientFactory());
-        for (ResourceDefinitionContext r : List.of(OCI_REPOSITORY, KUSTOMIZATION, HELM_RELEASE, RECEIVER)) {
+        for (ResourceDefinitionContext r : List.of(OCI_REPOSITORY, GIT_REPOSITORY, KUSTOMIZATION, HELM_RELEASE, RECEIVER)) {
             client.apiextensions().v1().customResourceDefinitions().resource(crd(r)).create();
         }
     }

@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLHandshakeException;
@@ -27,9 +31,10 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The Kubernetes API stand-in itself, spoken to with real HTTP clients (the JDK HttpClient, kubectl) over verified
- * TLS: its server-side apply answers as the API server documents (codes, Status bodies), stores through the CRUD
- * store so a watch sees every change, and its certificate is all a client needs to trust it.
+ * The Kubernetes API stand-in itself, spoken to with real HTTP clients (the JDK HttpClient, kubectl, fabric8) over
+ * verified TLS: its server-side apply answers as the API server documents (codes, Status bodies), stores through the
+ * CRUD store so a watch sees every change, its certificate is all a client needs to trust it, and it serves Flux's
+ * GitRepository to lists and informers.
  */
 class KubeStandInTest {
     private static final String APPLY = "application/apply-patch+yaml";
@@ -113,6 +118,92 @@ class KubeStandInTest {
         String e = events.poll(10, TimeUnit.SECONDS);
         assertThat(e).as("watch event").isNotNull();
         return e;
+    }
+
+    @Test
+    void gitRepositoriesAreServedAtFluxSourceV1AndListedAcrossNamespaces() {
+        kube.create(KubeStandIn.GIT_REPOSITORY, "g1", "app", Map.of("url", "https://gitlab.example.com/bars/app.git", "interval", "1m"));
+        kube.create(KubeStandIn.GIT_REPOSITORY, "g2", "app", Map.of("url", "https://gitlab.example.com/bars/other.git", "interval", "1m"));
+
+        var all = kube.client().genericKubernetesResources(KubeStandIn.GIT_REPOSITORY).inAnyNamespace().list().getItems();
+
+        assertThat(all).extracting(o -> o.getApiVersion() + " " + o.getKind() + " " + o.getMetadata().getNamespace() + "/" + o.getMetadata().getName()
+                + " " + o.get("spec", "url") + " generation " + o.getMetadata().getGeneration())
+                .containsExactlyInAnyOrder("source.toolkit.fluxcd.io/v1 GitRepository g1/app https://gitlab.example.com/bars/app.git generation 1",
+                        "source.toolkit.fluxcd.io/v1 GitRepository g2/app https://gitlab.example.com/bars/other.git generation 1");
+    }
+
+    /**
+     * The GitRepository CRD is installed as Flux's (namespaced, served at v1, with a status subresource): what a client
+     * checking for Flux finds, and what keeps status apart from spec. fabric8's mock stores objects at any path, CRD or
+     * not, so without this test nothing would show the CRD missing.
+     */
+    @Test
+    void theGitRepositoryCrdIsInstalledWithAStatusSubresourceSoAnUpdateKeepsTheStatus() {
+        var crd = kube.client().apiextensions().v1().customResourceDefinitions().withName("gitrepositories.source.toolkit.fluxcd.io").get();
+        assertThat(crd).as("the GitRepository CRD").isNotNull();
+        assertThat(crd.getSpec().getScope() + " " + crd.getSpec().getNames().getKind() + " " + crd.getSpec().getVersions().get(0).getName())
+                .isEqualTo("Namespaced GitRepository v1");
+
+        kube.create(KubeStandIn.GIT_REPOSITORY, "g3", "app", Map.of("url", "https://gitlab.example.com/bars/app.git"));
+        kube.writeStatus(KubeStandIn.GIT_REPOSITORY, "g3", "app", Map.of("artifact", Map.of("revision", "main@sha1:0123")));
+        var o = kube.get(KubeStandIn.GIT_REPOSITORY, "g3", "app");
+        o.getAdditionalProperties().remove("status");
+        o.setAdditionalProperty("spec", Map.of("url", "https://gitlab.example.com/bars/moved.git"));
+        kube.client().genericKubernetesResources(KubeStandIn.GIT_REPOSITORY).inNamespace("g3").resource(o).update();
+
+        var now = kube.get(KubeStandIn.GIT_REPOSITORY, "g3", "app");
+        assertThat(now.<Object>get("spec", "url")).isEqualTo("https://gitlab.example.com/bars/moved.git");
+        assertThat(now.<Object>get("status", "artifact", "revision")).isEqualTo("main@sha1:0123");
+    }
+
+    /**
+     * What the agent's Flux feature relies on: an informer on every namespace lists, then watches (over WebSocket: the
+     * only watch the stand-in serves, see TESTING.md), and hears of an object added, changed and deleted.
+     */
+    @Test
+    void anInformerOnGitRepositoriesInEveryNamespaceSeesAnAddAChangeAndADelete() throws Exception {
+        var events = new LinkedBlockingQueue<String>();
+        var git = kube.client().genericKubernetesResources(KubeStandIn.GIT_REPOSITORY);
+        try (var informer = git.inAnyNamespace().inform(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(GenericKubernetesResource o) {
+                events.add("add " + o.getMetadata().getNamespace() + "/" + o.getMetadata().getName() + " " + o.get("spec", "url"));
+            }
+
+            @Override
+            public void onUpdate(GenericKubernetesResource old, GenericKubernetesResource o) {
+                events.add("update " + o.getMetadata().getNamespace() + "/" + o.getMetadata().getName() + " " + o.get("spec", "url"));
+            }
+
+            @Override
+            public void onDelete(GenericKubernetesResource o, boolean finalStateUnknown) {
+                events.add("delete " + o.getMetadata().getNamespace() + "/" + o.getMetadata().getName() + " unknown=" + finalStateUnknown);
+            }
+        })) {
+            kube.create(KubeStandIn.GIT_REPOSITORY, "i1", "app", Map.of("url", "https://gitlab.example.com/bars/app.git", "interval", "1m"));
+            assertThat(next(events)).isEqualTo("add i1/app https://gitlab.example.com/bars/app.git");
+
+            var o = kube.get(KubeStandIn.GIT_REPOSITORY, "i1", "app");
+            o.setAdditionalProperty("spec", Map.of("url", "https://gitlab.example.com/bars/moved.git", "interval", "1m"));
+            git.inNamespace("i1").resource(o).update();
+            assertThat(next(events)).isEqualTo("update i1/app https://gitlab.example.com/bars/moved.git");
+
+            git.inNamespace("i1").withName("app").delete();
+            assertThat(next(events)).isEqualTo("delete i1/app unknown=false");
+            assertThat(informer.isWatching()).isTrue();
+        }
+        assertThat(watchRequests("/apis/source.toolkit.fluxcd.io/v1/gitrepositories?")).as("the informer's watch")
+                .isNotEmpty().allSatisfy(w -> assertThat(w.getHeader("Upgrade")).isEqualToIgnoringCase("websocket"));
+    }
+
+    /** The watch requests on {@code pathPrefix} in the stand-in's request log (which this drains). */
+    private static List<RecordedRequest> watchRequests(String pathPrefix) throws InterruptedException {
+        var watches = new ArrayList<RecordedRequest>();
+        for (RecordedRequest r; (r = kube.server().takeRequest(1, TimeUnit.MILLISECONDS)) != null; ) {
+            if (r.getPath().startsWith(pathPrefix) && r.getPath().contains("watch=true")) watches.add(r);
+        }
+        return watches;
     }
 
     @Test
