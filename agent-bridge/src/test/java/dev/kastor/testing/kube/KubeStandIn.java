@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,8 +21,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * The Kubernetes API stand-in (no API server can run here, see TESTING.md): fabric8's mock server in CRUD mode over
  * HTTPS (a self-signed certificate for {@code localhost} and {@code 127.0.0.1}, see {@link #certificatePem()}), with
- * the Flux CRDs installed and server-side apply added by {@link ServerSideApplyStandIn} (a stand-in, not SSA's
- * field-ownership algorithm: read its comment for what it models). It cannot do what controllers do (tests write the
+ * the Flux CRDs installed, server-side apply added by {@link ServerSideApplyStandIn} (a stand-in, not SSA's
+ * field-ownership algorithm: read its comment for what it models) and the service proxy by {@link ServiceProxyStandIn}
+ * (to targets a test registers with {@link #proxyService}). It cannot do what controllers do (tests write the
  * status a controller would, or start {@link FluxControllersStandIn}), strategic-merge patch or list paging.
  */
 public final class KubeStandIn implements AutoCloseable, AfterAllCallback {
@@ -34,12 +36,13 @@ public final class KubeStandIn implements AutoCloseable, AfterAllCallback {
 
     private final MockWebServer web = new MockWebServer();
     private final ServerSideApplyStandIn dispatcher = new ServerSideApplyStandIn();
+    private final ServiceProxyStandIn proxies;
     private final KubernetesMockServer server;
     private final NamespacedKubernetesClient client;
 
     private KubeStandIn(boolean coreDiscovery) {
-        server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), web, new java.util.HashMap<>(),
-                coreDiscovery ? new CoreDiscoveryStandIn(dispatcher) : dispatcher, true);
+        proxies = new ServiceProxyStandIn(coreDiscovery ? new CoreDiscoveryStandIn(dispatcher) : dispatcher);
+        server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), web, new java.util.HashMap<>(), proxies, true);
         server.init(java.net.InetAddress.getLoopbackAddress(), 0);
         client = server.createClient(new JdkHttpClientFactory());
         for (ResourceDefinitionContext r : List.of(OCI_REPOSITORY, GIT_REPOSITORY, KUSTOMIZATION, HELM_RELEASE, RECEIVER)) {
@@ -119,6 +122,17 @@ public final class KubeStandIn implements AutoCloseable, AfterAllCallback {
             throw new UncheckedIOException(e);
         }
         return file;
+    }
+
+    /**
+     * Makes the API server's service proxy path for service {@code name} in {@code namespace}
+     * ({@code /api/v1/namespaces/<namespace>/services/[<scheme>:]<name>[:<port>]/proxy/<rest>}) reach {@code target}
+     * + {@code /<rest>}, as it would reach the service's endpoints; replaces an earlier target. A service never given a
+     * target answers 503, as one without endpoints does. {@link ServiceProxyStandIn} says what is forwarded and what
+     * is not modelled.
+     */
+    public void proxyService(String namespace, String name, URI target) {
+        proxies.register(namespace, name, target);
     }
 
     /** Every server-side apply the stand-in answered, with its body, {@code force}, {@code dryRun} and answer code. */
