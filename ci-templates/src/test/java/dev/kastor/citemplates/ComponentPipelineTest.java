@@ -2,7 +2,7 @@ package dev.kastor.citemplates;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kastor.steps.KubeStandIn;
+import dev.kastor.testing.kube.KubeStandIn;
 import dev.kastor.testing.Programs;
 import java.nio.file.Path;
 import java.util.List;

@@ -2,8 +2,8 @@ package dev.kastor.citemplates;
 
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.agentapp.Agent;
-import dev.kastor.steps.FluxControllersStandIn;
-import dev.kastor.steps.KubeStandIn;
+import dev.kastor.testing.kube.FluxControllersStandIn;
+import dev.kastor.testing.kube.KubeStandIn;
 import dev.kastor.testing.GitLabApiStandIn;
 import dev.kastor.testing.Programs;
 import dev.kastor.testing.RegistryServer;

@@ -8,6 +8,7 @@ import dev.kastor.oci.MediaTypes;
 import dev.kastor.oci.registry.Registry;
 import dev.kastor.oci.registry.RegistryOptions;
 import dev.kastor.testing.RegistryServer;
+import dev.kastor.testing.kube.RegistryTags;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -78,7 +79,7 @@ class ArtifactPullTest {
     @Test
     void pullByDigestNamesTheDigestOnce() throws Exception {
         pushed("pull/bydigest:v1");
-        String digest = Artifacts.manifestDigest(ref("pull/bydigest"), "v1");
+        String digest = RegistryTags.digest(ref("pull/bydigest"), "v1");
 
         var r = KastorRun.in(tmp).run("artifact", "pull", ref("pull/bydigest@" + digest), "-o", "out", "--insecure-registry");
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.testing.RegistryServer;
 import dev.kastor.testing.Skopeo;
+import dev.kastor.testing.kube.RegistryTags;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -193,7 +194,7 @@ class ArtifactPushTest {
         assertThat(second.exit()).as(second.toString()).isZero();
         assertThat(second.json().get("createdFrom").asString()).isEqualTo("git");
         assertThat(second.json().get("created").asString()).isEqualTo("2024-05-06T07:08:09Z");
-        assertThat(second.json().get("digest").asString()).isEqualTo(Artifacts.manifestDigest(ref("push/git"), "a"))
+        assertThat(second.json().get("digest").asString()).isEqualTo(RegistryTags.digest(ref("push/git"), "a"))
                 .isEqualTo(Artifacts.sha256(Skopeo.inspectRaw(registry.host() + "/push/git:b", null)));
     }
 

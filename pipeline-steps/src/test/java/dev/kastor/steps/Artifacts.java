@@ -22,8 +22,6 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class Artifacts {
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1)
-            .connectTimeout(java.time.Duration.ofSeconds(10)).build();
     public static final String OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
     public static final String FLUX_CONFIG = "application/vnd.cncf.flux.config.v1+json";
     public static final String FLUX_CONTENT = "application/vnd.cncf.flux.content.v1.tar+gzip";
@@ -86,23 +84,6 @@ public final class Artifacts {
         }
         result.sort(null);
         return result;
-    }
-
-    /**
-     * The manifest digest a tag of a plain-HTTP registry (the test registry) points to now, or null when the tag or
-     * repository is unknown: asked with the JDK HttpClient, the digest computed with the JDK's SHA-256 over the
-     * manifest bytes (not taken from the registry's header). {@code repositoryUrl} is {@code oci://host/repo}; this is
-     * the lookup to give {@link FluxControllersStandIn}.
-     */
-    public static String manifestDigest(String repositoryUrl, String tag) throws IOException, InterruptedException {
-        String hostRepo = repositoryUrl.replaceFirst("^oci://", "");
-        int slash = hostRepo.indexOf('/');
-        var uri = java.net.URI.create("http://" + hostRepo.substring(0, slash) + "/v2/" + hostRepo.substring(slash + 1) + "/manifests/" + tag);
-        var request = java.net.http.HttpRequest.newBuilder(uri).header("Accept", OCI_MANIFEST).build();
-        var response = HTTP.send(request, java.net.http.HttpResponse.BodyHandlers.ofByteArray());
-        if (response.statusCode() == 404) return null;
-        if (response.statusCode() != 200) throw new IOException("GET " + uri + ": " + response.statusCode() + " " + new String(response.body(), StandardCharsets.UTF_8));
-        return sha256(response.body());
     }
 
     /** {@code skopeo inspect --raw} of an OCI layout directory's tag. */

@@ -1,6 +1,7 @@
 package dev.kastor.steps;
 
 import dev.kastor.steps.cli.Context;
+import dev.kastor.testing.kube.KubeStandIn;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.io.ByteArrayInputStream;
 import java.io.OutputStream;

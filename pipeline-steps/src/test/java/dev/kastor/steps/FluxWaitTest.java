@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kastor.testing.Eventually;
 import dev.kastor.testing.GitLabApiStandIn;
 import dev.kastor.testing.RegistryServer;
+import dev.kastor.testing.kube.FluxControllersStandIn;
+import dev.kastor.testing.kube.KubeStandIn;
+import dev.kastor.testing.kube.RegistryTags;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.nio.file.Path;
@@ -181,7 +184,7 @@ class FluxWaitTest {
     void waitSucceedsWithTheExactPushedDigestWhenTheFluxControllersStandInReconciles() throws Exception {
         String before = push("main", "kind: ConfigMap\n"); // what the cluster runs before this pipeline
         createSourceAndKustomization();
-        try (var flux = FluxControllersStandIn.start(kube, Artifacts::manifestDigest)) {
+        try (var flux = FluxControllersStandIn.start(kube, RegistryTags::digest)) {
             String digest = push("main", "kind: Secret\n");
             assertThat(digest).isNotEqualTo(before);
 

@@ -3,6 +3,8 @@ package dev.kastor.steps;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.testing.Eventually;
+import dev.kastor.testing.kube.KubeStandIn;
+import dev.kastor.testing.kube.ServerSideApplyStandIn;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.nio.file.Path;
 import java.time.Duration;

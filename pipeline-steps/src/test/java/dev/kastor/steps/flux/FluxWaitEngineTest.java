@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kastor.oci.TimedOutException;
-import dev.kastor.steps.KubeStandIn;
+import dev.kastor.testing.kube.KubeStandIn;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.k8s.AgentFlags;

@@ -2,7 +2,7 @@ package dev.kastor.steps.kube;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kastor.steps.KubeStandIn;
+import dev.kastor.testing.kube.KubeStandIn;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.k8s.AgentFlags;

@@ -1,4 +1,4 @@
-package dev.kastor.steps;
+package dev.kastor.testing.kube;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResource;
@@ -332,11 +332,11 @@ public final class ServerSideApplyStandIn extends KubernetesCrudDispatcher {
         return new RecordedRequest("HTTP/1.1", method, path, Headers.builder().add("Content-Type", "application/json").build(), new Buffer(bytes));
     }
 
-    private static MockResponse json(int code, Map<String, Object> body) {
+    static MockResponse json(int code, Map<String, Object> body) {
         return new MockResponse().setResponseCode(code).addHeader("Content-Type", "application/json").setBody(JSON.writeValueAsString(body));
     }
 
-    private static Map<String, Object> status(int code, String reason, String message, Map<String, Object> details) {
+    static Map<String, Object> status(int code, String reason, String message, Map<String, Object> details) {
         var s = new LinkedHashMap<String, Object>();
         s.put("kind", "Status");
         s.put("apiVersion", "v1");

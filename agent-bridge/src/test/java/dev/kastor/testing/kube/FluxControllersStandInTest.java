@@ -1,10 +1,10 @@
-package dev.kastor.steps;
+package dev.kastor.testing.kube;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.testing.RegistryServer;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +13,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Flux controllers stand-in writes the status source-controller and kustomize-controller would, for artifacts
@@ -24,9 +23,6 @@ class FluxControllersStandInTest {
     private static final AtomicInteger SEQ = new AtomicInteger();
     private static RegistryServer registry;
     private static KubeStandIn kube;
-
-    @TempDir
-    Path tmp;
 
     private String ns;
     private String repositoryUrl;
@@ -50,16 +46,12 @@ class FluxControllersStandInTest {
         repositoryUrl = "oci://" + registry.host() + "/controllers" + n + "/manifests";
     }
 
-    private String push(String tag, String content) {
-        Path dir = Artifacts.write(tmp.resolve("deploy-" + tag + "-" + content.hashCode()), Map.of("app.yaml", content));
-        var r = KastorRun.in(tmp).run("artifact", "push", dir.toString(), repositoryUrl + ":" + tag, "--insecure-registry", "--output", "json");
-        assertThat(r.exit()).as(r.toString()).isZero();
-        return r.json().get("digest").asString();
+    private String push(String tag, String content) throws Exception {
+        return RegistryTags.push(repositoryUrl, tag, content.getBytes(StandardCharsets.UTF_8));
     }
 
-
     private FluxControllersStandIn controllers() {
-        return FluxControllersStandIn.start(kube, Artifacts::manifestDigest, Duration.ofHours(1));
+        return FluxControllersStandIn.start(kube, RegistryTags::digest, Duration.ofHours(1));
     }
 
     private static Map<String, Object> condition(GenericKubernetesResource o, String type) {

@@ -1,15 +1,16 @@
-package dev.kastor.steps;
+package dev.kastor.testing.kube;
 
-import dev.kastor.steps.k8s.KubeHttpClients;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder;
 import io.fabric8.kubernetes.client.NamespacedKubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,28 +21,31 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * The Kubernetes API stand-in (no API server can run here, see TESTING.md): fabric8's mock server in CRUD mode over
  * HTTPS (a self-signed certificate for {@code localhost} and {@code 127.0.0.1}, see {@link #certificatePem()}), with
- * the Flux CRDs installed and server-side apply added by {@link ServerSideApplyStandIn} (a stand-in, not SSA's
- * field-ownership algorithm: read its comment for what it models). It cannot do what controllers do (tests write the
+ * the Flux CRDs installed, server-side apply added by {@link ServerSideApplyStandIn} (a stand-in, not SSA's
+ * field-ownership algorithm: read its comment for what it models) and the service proxy by {@link ServiceProxyStandIn}
+ * (to targets a test registers with {@link #proxyService}). It cannot do what controllers do (tests write the
  * status a controller would, or start {@link FluxControllersStandIn}), strategic-merge patch or list paging.
  */
 public final class KubeStandIn implements AutoCloseable, AfterAllCallback {
     public static final String JOB_TOKEN = "job-token-s3cr3t-4711";
     public static final ResourceDefinitionContext OCI_REPOSITORY = rdc("source.toolkit.fluxcd.io", "v1", "OCIRepository", "ocirepositories");
+    public static final ResourceDefinitionContext GIT_REPOSITORY = rdc("source.toolkit.fluxcd.io", "v1", "GitRepository", "gitrepositories");
     public static final ResourceDefinitionContext KUSTOMIZATION = rdc("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations");
     public static final ResourceDefinitionContext HELM_RELEASE = rdc("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases");
     public static final ResourceDefinitionContext RECEIVER = rdc("notification.toolkit.fluxcd.io", "v1", "Receiver", "receivers");
 
     private final MockWebServer web = new MockWebServer();
     private final ServerSideApplyStandIn dispatcher = new ServerSideApplyStandIn();
+    private final ServiceProxyStandIn proxies;
     private final KubernetesMockServer server;
     private final NamespacedKubernetesClient client;
 
     private KubeStandIn(boolean coreDiscovery) {
-        server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), web, new java.util.HashMap<>(),
-                coreDiscovery ? new CoreDiscoveryStandIn(dispatcher) : dispatcher, true);
+        proxies = new ServiceProxyStandIn(coreDiscovery ? new CoreDiscoveryStandIn(dispatcher) : dispatcher);
+        server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), web, new java.util.HashMap<>(), proxies, true);
         server.init(java.net.InetAddress.getLoopbackAddress(), 0);
-        client = server.createClient(new KubeHttpClients(url()));
-        for (ResourceDefinitionContext r : List.of(OCI_REPOSITORY, KUSTOMIZATION, HELM_RELEASE, RECEIVER)) {
+        client = server.createClient(new JdkHttpClientFactory());
+        for (ResourceDefinitionContext r : List.of(OCI_REPOSITORY, GIT_REPOSITORY, KUSTOMIZATION, HELM_RELEASE, RECEIVER)) {
             client.apiextensions().v1().customResourceDefinitions().resource(crd(r)).create();
         }
     }
@@ -120,6 +124,17 @@ public final class KubeStandIn implements AutoCloseable, AfterAllCallback {
         return file;
     }
 
+    /**
+     * Makes the API server's service proxy path for service {@code name} in {@code namespace}
+     * ({@code /api/v1/namespaces/<namespace>/services/[<scheme>:]<name>[:<port>]/proxy/<rest>}) reach {@code target}
+     * + {@code /<rest>}, as it would reach the service's endpoints; replaces an earlier target. A service never given a
+     * target answers 503, as one without endpoints does. {@link ServiceProxyStandIn} says what is forwarded and what
+     * is not modelled.
+     */
+    public void proxyService(String namespace, String name, URI target) {
+        proxies.register(namespace, name, target);
+    }
+
     /** Every server-side apply the stand-in answered, with its body, {@code force}, {@code dryRun} and answer code. */
     public List<ServerSideApplyStandIn.Applied> serverSideApplies() {
         return dispatcher.applies();
@@ -132,7 +147,7 @@ public final class KubeStandIn implements AutoCloseable, AfterAllCallback {
 
     /** A client of its own (closed by the caller), for a test thread that must not share connections with another. */
     public NamespacedKubernetesClient newClient() {
-        return server.createClient(new KubeHttpClients(url()));
+        return server.createClient(new JdkHttpClientFactory());
     }
 
     /** The mock server itself: its request log ({@code takeRequest}) shows every request a test's subject sent. */

@@ -1,4 +1,4 @@
-package dev.kastor.steps;
+package dev.kastor.testing.kube;
 
 import io.fabric8.mockwebserver.http.Dispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;

@@ -1,4 +1,4 @@
-package dev.kastor.steps;
+package dev.kastor.testing.kube;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClientException;

@@ -1,12 +1,15 @@
-package dev.kastor.steps;
+package dev.kastor.testing.kube;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLHandshakeException;
@@ -24,14 +28,17 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The Kubernetes API stand-in itself, spoken to with real HTTP clients (the JDK HttpClient, kubectl) over verified
- * TLS: its server-side apply answers as the API server documents (codes, Status bodies), stores through the CRUD
- * store so a watch sees every change, and its certificate is all a client needs to trust it.
+ * The Kubernetes API stand-in itself, spoken to with real HTTP clients (the JDK HttpClient, kubectl, fabric8) over
+ * verified TLS: its server-side apply answers as the API server documents (codes, Status bodies), stores through the
+ * CRUD store so a watch sees every change, its certificate is all a client needs to trust it, and it serves Flux's
+ * GitRepository to lists and informers.
  */
 class KubeStandInTest {
     private static final String APPLY = "application/apply-patch+yaml";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private static KubeStandIn kube;
     private static HttpClient http;
@@ -88,8 +95,8 @@ class KubeStandInTest {
             assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
             assertThat(changed.statusCode()).as(changed.body()).isEqualTo(200);
             assertThat(same.statusCode()).as(same.body()).isEqualTo(200);
-            JsonNode c = Artifacts.json(changed.body());
-            JsonNode s = Artifacts.json(same.body());
+            JsonNode c = JSON.readTree(changed.body());
+            JsonNode s = JSON.readTree(same.body());
             assertThat(s.at("/metadata/resourceVersion").asString()).isEqualTo(c.at("/metadata/resourceVersion").asString());
             assertThat(c.at("/metadata/managedFields/0/manager").asString()).isEqualTo("tester");
             assertThat(c.at("/metadata/managedFields/0/operation").asString()).isEqualTo("Apply");
@@ -114,11 +121,97 @@ class KubeStandInTest {
     }
 
     @Test
+    void gitRepositoriesAreServedAtFluxSourceV1AndListedAcrossNamespaces() {
+        kube.create(KubeStandIn.GIT_REPOSITORY, "g1", "app", Map.of("url", "https://gitlab.example.com/bars/app.git", "interval", "1m"));
+        kube.create(KubeStandIn.GIT_REPOSITORY, "g2", "app", Map.of("url", "https://gitlab.example.com/bars/other.git", "interval", "1m"));
+
+        var all = kube.client().genericKubernetesResources(KubeStandIn.GIT_REPOSITORY).inAnyNamespace().list().getItems();
+
+        assertThat(all).extracting(o -> o.getApiVersion() + " " + o.getKind() + " " + o.getMetadata().getNamespace() + "/" + o.getMetadata().getName()
+                + " " + o.get("spec", "url") + " generation " + o.getMetadata().getGeneration())
+                .containsExactlyInAnyOrder("source.toolkit.fluxcd.io/v1 GitRepository g1/app https://gitlab.example.com/bars/app.git generation 1",
+                        "source.toolkit.fluxcd.io/v1 GitRepository g2/app https://gitlab.example.com/bars/other.git generation 1");
+    }
+
+    /**
+     * The GitRepository CRD is installed as Flux's (namespaced, served at v1, with a status subresource): what a client
+     * checking for Flux finds, and what keeps status apart from spec. fabric8's mock stores objects at any path, CRD or
+     * not, so without this test nothing would show the CRD missing.
+     */
+    @Test
+    void theGitRepositoryCrdIsInstalledWithAStatusSubresourceSoAnUpdateKeepsTheStatus() {
+        var crd = kube.client().apiextensions().v1().customResourceDefinitions().withName("gitrepositories.source.toolkit.fluxcd.io").get();
+        assertThat(crd).as("the GitRepository CRD").isNotNull();
+        assertThat(crd.getSpec().getScope() + " " + crd.getSpec().getNames().getKind() + " " + crd.getSpec().getVersions().get(0).getName())
+                .isEqualTo("Namespaced GitRepository v1");
+
+        kube.create(KubeStandIn.GIT_REPOSITORY, "g3", "app", Map.of("url", "https://gitlab.example.com/bars/app.git"));
+        kube.writeStatus(KubeStandIn.GIT_REPOSITORY, "g3", "app", Map.of("artifact", Map.of("revision", "main@sha1:0123")));
+        var o = kube.get(KubeStandIn.GIT_REPOSITORY, "g3", "app");
+        o.getAdditionalProperties().remove("status");
+        o.setAdditionalProperty("spec", Map.of("url", "https://gitlab.example.com/bars/moved.git"));
+        kube.client().genericKubernetesResources(KubeStandIn.GIT_REPOSITORY).inNamespace("g3").resource(o).update();
+
+        var now = kube.get(KubeStandIn.GIT_REPOSITORY, "g3", "app");
+        assertThat(now.<Object>get("spec", "url")).isEqualTo("https://gitlab.example.com/bars/moved.git");
+        assertThat(now.<Object>get("status", "artifact", "revision")).isEqualTo("main@sha1:0123");
+    }
+
+    /**
+     * What the agent's Flux feature relies on: an informer on every namespace lists, then watches (over WebSocket: the
+     * only watch the stand-in serves, see TESTING.md), and hears of an object added, changed and deleted.
+     */
+    @Test
+    void anInformerOnGitRepositoriesInEveryNamespaceSeesAnAddAChangeAndADelete() throws Exception {
+        var events = new LinkedBlockingQueue<String>();
+        var git = kube.client().genericKubernetesResources(KubeStandIn.GIT_REPOSITORY);
+        try (var informer = git.inAnyNamespace().inform(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(GenericKubernetesResource o) {
+                events.add("add " + o.getMetadata().getNamespace() + "/" + o.getMetadata().getName() + " " + o.get("spec", "url"));
+            }
+
+            @Override
+            public void onUpdate(GenericKubernetesResource old, GenericKubernetesResource o) {
+                events.add("update " + o.getMetadata().getNamespace() + "/" + o.getMetadata().getName() + " " + o.get("spec", "url"));
+            }
+
+            @Override
+            public void onDelete(GenericKubernetesResource o, boolean finalStateUnknown) {
+                events.add("delete " + o.getMetadata().getNamespace() + "/" + o.getMetadata().getName() + " unknown=" + finalStateUnknown);
+            }
+        })) {
+            kube.create(KubeStandIn.GIT_REPOSITORY, "i1", "app", Map.of("url", "https://gitlab.example.com/bars/app.git", "interval", "1m"));
+            assertThat(next(events)).isEqualTo("add i1/app https://gitlab.example.com/bars/app.git");
+
+            var o = kube.get(KubeStandIn.GIT_REPOSITORY, "i1", "app");
+            o.setAdditionalProperty("spec", Map.of("url", "https://gitlab.example.com/bars/moved.git", "interval", "1m"));
+            git.inNamespace("i1").resource(o).update();
+            assertThat(next(events)).isEqualTo("update i1/app https://gitlab.example.com/bars/moved.git");
+
+            git.inNamespace("i1").withName("app").delete();
+            assertThat(next(events)).isEqualTo("delete i1/app unknown=false");
+            assertThat(informer.isWatching()).isTrue();
+        }
+        assertThat(watchRequests("/apis/source.toolkit.fluxcd.io/v1/gitrepositories?")).as("the informer's watch")
+                .isNotEmpty().allSatisfy(w -> assertThat(w.getHeader("Upgrade")).isEqualToIgnoringCase("websocket"));
+    }
+
+    /** The watch requests on {@code pathPrefix} in the stand-in's request log (which this drains). */
+    private static List<RecordedRequest> watchRequests(String pathPrefix) throws InterruptedException {
+        var watches = new ArrayList<RecordedRequest>();
+        for (RecordedRequest r; (r = kube.server().takeRequest(1, TimeUnit.MILLISECONDS)) != null; ) {
+            if (r.getPath().startsWith(pathPrefix) && r.getPath().contains("watch=true")) watches.add(r);
+        }
+        return watches;
+    }
+
+    @Test
     void applyWithoutAFieldManagerIsRefusedWith422AsTheApiServerDoes() throws Exception {
         var r = apply("/api/v1/namespaces/w2/configmaps/app", configMap("w2", "app", "v"));
 
         assertThat(r.statusCode()).isEqualTo(422);
-        JsonNode status = Artifacts.json(r.body());
+        JsonNode status = JSON.readTree(r.body());
         assertThat(status.get("kind").asString()).isEqualTo("Status");
         assertThat(status.get("reason").asString()).isEqualTo("Invalid");
         assertThat(status.get("message").asString()).isEqualTo("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch");
@@ -137,7 +230,7 @@ class KubeStandInTest {
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  managedFields: [{manager: x}]\n",
                 "- not\n- an object\n")) {
             var r = apply(path, body);
-            answers.add(r.statusCode() + " " + Artifacts.json(r.body()).get("message").asString());
+            answers.add(r.statusCode() + " " + JSON.readTree(r.body()).get("message").asString());
         }
 
         assertThat(answers).containsExactly(
@@ -168,7 +261,7 @@ class KubeStandInTest {
                 "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n");
 
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-        JsonNode o = Artifacts.json(r.body());
+        JsonNode o = JSON.readTree(r.body());
         assertThat(o.at("/metadata/uid").asString()).isNotBlank();
         assertThat(o.at("/metadata/generation").asLong()).isEqualTo(1);
         assertThat(o.at("/metadata/namespace").asString()).isEqualTo("w5");
@@ -181,7 +274,7 @@ class KubeStandInTest {
         kube.client().configMaps().inNamespace("w6").resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
                 .withNewMetadata().withName("app").endMetadata().addToData("k", "trusted").build()).create();
         var get = HttpRequest.newBuilder(URI.create(kube.url() + "/api/v1/namespaces/w6/configmaps/app")).build();
-        assertThat(Artifacts.json(http.send(get, HttpResponse.BodyHandlers.ofString()).body()).at("/data/k").asString()).isEqualTo("trusted");
+        assertThat(JSON.readTree(http.send(get, HttpResponse.BodyHandlers.ofString()).body()).at("/data/k").asString()).isEqualTo("trusted");
         try (var untrusting = HttpClient.newHttpClient()) {
             assertThatThrownBy(() -> untrusting.send(get, HttpResponse.BodyHandlers.ofString())).isInstanceOf(SSLHandshakeException.class);
         }
@@ -196,6 +289,6 @@ class KubeStandInTest {
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(err).isZero();
-        assertThat(Artifacts.json(out).at("/data/k").asString()).isEqualTo("trusted");
+        assertThat(JSON.readTree(out).at("/data/k").asString()).isEqualTo("trusted");
     }
 }
