@@ -129,7 +129,7 @@ public final class AgentConfigurations implements AutoCloseable {
                 evaluate(e.getValue(), project, e.getKey(), head.commit().name(), files.get(e.getKey()));
                 evaluated.put(e.getValue().id(), head.commit().name());
             }
-        } catch (GitConfigReader.GitFailure f) {
+        } catch (GitRemote.GitFailure f) {
             // Once per distinct failure: a Git server that is down for an hour must not fill the log at every poll.
             if (!f.getMessage().equals(projectErrors.put(project, f.getMessage()))) {
                 log.warn("cannot read agent configuration from Git, keeping the last good one",

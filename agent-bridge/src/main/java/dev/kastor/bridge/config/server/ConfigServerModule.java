@@ -9,20 +9,15 @@ import dev.kastor.bridge.kubeapi.server.GitLabJobApi;
 import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
 import dev.kastor.bridge.module.KasContext;
 import dev.kastor.bridge.module.KasModule;
-import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import io.grpc.BindableService;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
-import org.eclipse.jgit.transport.CredentialsProvider;
-import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
 
 /**
  * The KAS half of agent configuration: reads every registered agent's {@code .gitlab/agents/<name>/config.yaml}
@@ -55,23 +50,10 @@ public final class ConfigServerModule implements KasModule {
     private ConfigServerModule(KasConfig.AgentConfiguration settings, AgentStore agents, JsonLog log) throws IOException {
         this.ownCacheDir = settings.cacheDir() == null;
         this.cacheDir = ownCacheDir ? Files.createTempDirectory("kastor-kas-config") : Files.createDirectories(Path.of(settings.cacheDir()));
-        Supplier<String> password = () -> readPassword(settings.passwordFile());
-        Supplier<CredentialsProvider> credentials = () -> settings.username() == null ? null
-                : new UsernamePasswordCredentialsProvider(settings.username(), password.get());
-        var git = new GitConfigReader(cacheDir, credentials, password);
+        var git = new GitConfigReader(cacheDir, GitRemote.of(settings));
         this.configs = new AgentConfigurations(agents, git, settings.gitUrlTemplate(), settings.branch(), settings.poll(), log);
         this.service = new ConfigService(configs);
         this.webhook = settings.webhookSecretFile() == null ? null : new ConfigWebhook(Path.of(settings.webhookSecretFile()), configs, log);
-    }
-
-    /** Re-read at every use, so a rotated password file is picked up without a restart. */
-    private static String readPassword(String file) {
-        if (file == null) return null;
-        try {
-            return Files.readString(Path.of(file)).strip();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read agent_configuration.password_file " + file + ": " + Causes.describe(e), e);
-        }
     }
 
     /** The agents' configurations as KAS last read them. */

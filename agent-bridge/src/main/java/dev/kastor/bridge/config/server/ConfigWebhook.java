@@ -3,14 +3,9 @@ package dev.kastor.bridge.config.server;
 import dev.kastor.bridge.api.ApiEndpoint;
 import dev.kastor.bridge.api.ApiRequest;
 import dev.kastor.bridge.api.ApiResponse;
-import dev.kastor.bridge.observability.Causes;
+import dev.kastor.bridge.api.SecretFile;
 import dev.kastor.bridge.observability.JsonLog;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -24,12 +19,12 @@ import tools.jackson.databind.json.JsonMapper;
 final class ConfigWebhook implements ApiEndpoint {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private final Path secretFile;
+    private final SecretFile secret;
     private final AgentConfigurations configs;
     private final JsonLog log;
 
     ConfigWebhook(Path secretFile, AgentConfigurations configs, JsonLog log) {
-        this.secretFile = secretFile;
+        this.secret = new SecretFile(secretFile, "agent_configuration.webhook_secret_file", log);
         this.configs = configs;
         this.log = log;
     }
@@ -37,7 +32,7 @@ final class ConfigWebhook implements ApiEndpoint {
     @Override
     public ApiResponse handle(ApiRequest request) {
         if (!request.method().equals("POST")) return ApiResponse.message(405, "use POST (GitLab push webhook)");
-        if (!tokenMatches(request.header("X-Gitlab-Token"))) {
+        if (!secret.matches(request.header("X-Gitlab-Token"))) {
             return ApiResponse.message(401, "X-Gitlab-Token does not match agent_configuration.webhook_secret_file");
         }
         String event = request.header("X-Gitlab-Event");
@@ -59,25 +54,5 @@ final class ConfigWebhook implements ApiEndpoint {
         configs.refreshProject(project);
         log.info("push webhook: refreshing agent configuration", Map.of("project", project));
         return ApiResponse.message(202, "refreshing agent configuration of " + project);
-    }
-
-    /** Constant time: both sides are hashed first, so neither content nor length leaks through timing. */
-    private boolean tokenMatches(String presented) {
-        if (presented == null) return false;
-        String secret;
-        try {
-            secret = Files.readString(secretFile).strip();
-        } catch (IOException e) {
-            log.warn("cannot read agent_configuration.webhook_secret_file", Map.of("file", secretFile.toString(), "error", Causes.describe(e)));
-            return false;
-        }
-        try {
-            var sha = MessageDigest.getInstance("SHA-256");
-            byte[] a = sha.digest(presented.getBytes(StandardCharsets.UTF_8));
-            byte[] b = sha.digest(secret.getBytes(StandardCharsets.UTF_8));
-            return !secret.isEmpty() && MessageDigest.isEqual(a, b);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -2,14 +2,12 @@ package dev.kastor.bridge.config.server;
 
 import dev.kastor.bridge.agents.Hashes;
 import dev.kastor.bridge.config.ConfigDefaults;
-import dev.kastor.bridge.observability.Causes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.Supplier;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.internal.storage.file.FileRepository;
@@ -19,7 +17,6 @@ import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevWalk;
-import org.eclipse.jgit.transport.CredentialsProvider;
 import org.eclipse.jgit.transport.RefSpec;
 import org.eclipse.jgit.transport.TagOpt;
 import org.eclipse.jgit.treewalk.TreeWalk;
@@ -42,39 +39,24 @@ final class GitConfigReader {
         record TooBig(long size) implements FileAt {}
     }
 
-    /** Git could not be asked or did not answer as expected; the message holds no credentials. */
-    static final class GitFailure extends Exception {
-        GitFailure(String message) {
-            super(message, null, false, false);
-        }
-    }
-
     private final Path cacheDir;
-    private final Supplier<CredentialsProvider> credentials;
-    private final Supplier<String> password;
+    private final GitRemote remote;
 
-    /** {@code password} is only used to scrub messages (JGit and servers may echo what they were given). */
-    GitConfigReader(Path cacheDir, Supplier<CredentialsProvider> credentials, Supplier<String> password) {
+    GitConfigReader(Path cacheDir, GitRemote remote) {
         this.cacheDir = cacheDir;
-        this.credentials = credentials;
-        this.password = password;
+        this.remote = remote;
     }
 
     /** The tip of {@code branch}, or of the remote's default branch (what HEAD points at) when null. */
-    Head head(String url, String branch) throws GitFailure {
-        Map<String, Ref> refs;
-        try {
-            refs = Git.lsRemoteRepository().setRemote(url).setCredentialsProvider(credentials.get()).setTimeout(30).callAsMap();
-        } catch (GitAPIException | RuntimeException e) {
-            throw failure("cannot list the branches of " + redact(url), e);
-        }
+    Head head(String url, String branch) throws GitRemote.GitFailure {
+        Map<String, Ref> refs = remote.refs(url);
         if (branch != null) {
             Ref r = refs.get(Constants.R_HEADS + branch);
-            if (r == null) throw new GitFailure("branch " + branch + " does not exist in " + redact(url) + " (agent_configuration.branch)");
+            if (r == null) throw new GitRemote.GitFailure("branch " + branch + " does not exist in " + scrub(url) + " (agent_configuration.branch)");
             return new Head(branch, r.getObjectId());
         }
         Ref head = refs.get(Constants.HEAD);
-        if (head == null || head.getObjectId() == null) throw new GitFailure(redact(url) + " has no default branch (HEAD): is the repository empty?");
+        if (head == null || head.getObjectId() == null) throw new GitRemote.GitFailure(scrub(url) + " has no default branch (HEAD): is the repository empty?");
         if (head.isSymbolic()) {
             return new Head(Repository.shortenRefName(head.getTarget().getName()), head.getObjectId());
         }
@@ -88,11 +70,11 @@ final class GitConfigReader {
                 return new Head(Repository.shortenRefName(r.getName()), r.getObjectId());
             }
         }
-        throw new GitFailure("cannot tell which branch HEAD of " + redact(url) + " is: set agent_configuration.branch");
+        throw new GitRemote.GitFailure("cannot tell which branch HEAD of " + scrub(url) + " is: set agent_configuration.branch");
     }
 
     /** The files at {@code head.commit}, fetching that commit first when the cache does not hold it. */
-    Map<String, FileAt> read(String url, Head head, Collection<String> paths) throws GitFailure {
+    Map<String, FileAt> read(String url, Head head, Collection<String> paths) throws GitRemote.GitFailure {
         Path dir = cacheDir.resolve(Hashes.sha256(url).substring(0, 24) + ".git");
         try (Repository repo = new FileRepository(dir.toFile())) {
             if (!Files.exists(dir.resolve("objects"))) repo.create(true);
@@ -115,54 +97,31 @@ final class GitConfigReader {
             }
             return out;
         } catch (IOException e) {
-            throw failure("cannot read " + paths + " at " + head.commit().name() + " of " + redact(url), e);
+            throw remote.failure("cannot read " + paths + " at " + head.commit().name() + " of " + scrub(url), e);
         }
     }
 
-    private void fetch(Repository repo, String url, Head head) throws GitFailure {
+    private void fetch(Repository repo, String url, Head head) throws GitRemote.GitFailure {
         try (Git git = new Git(repo)) {
-            git.fetch().setRemote(url).setCredentialsProvider(credentials.get()).setTimeout(60).setTagOpt(TagOpt.NO_TAGS)
+            git.fetch().setRemote(url).setCredentialsProvider(remote.credentials()).setTimeout(60).setTagOpt(TagOpt.NO_TAGS)
                     .setRefSpecs(new RefSpec("+" + Constants.R_HEADS + head.branch() + ":refs/kastor/" + head.branch()))
                     .setDepth(1)
                     .call();
         } catch (GitAPIException | RuntimeException e) {
-            throw failure("cannot fetch " + head.branch() + " of " + redact(url), e);
+            throw remote.failure("cannot fetch " + head.branch() + " of " + scrub(url), e);
         }
         try {
             if (!repo.getObjectDatabase().has(head.commit())) {
-                throw new GitFailure("fetched " + head.branch() + " of " + redact(url) + " but commit " + head.commit().name()
+                throw new GitRemote.GitFailure("fetched " + head.branch() + " of " + scrub(url) + " but commit " + head.commit().name()
                         + " is not there (the branch moved meanwhile; the next poll catches up)");
             }
         } catch (IOException e) {
-            throw failure("cannot read the cache of " + redact(url), e);
+            throw remote.failure("cannot read the cache of " + scrub(url), e);
         }
     }
 
-    private GitFailure failure(String what, Exception e) {
-        String msg = Causes.describe(e);
-        Throwable c = e.getCause();
-        while (c != null && c != c.getCause()) {
-            if (c.getMessage() != null && !msg.contains(c.getMessage())) msg = msg + ": " + c.getMessage();
-            c = c.getCause();
-            if (msg.length() > 600) break;
-        }
-        return new GitFailure(scrub(what + ": " + msg));
-    }
-
-    /** Drops any user:password@ from a URL and the Git password wherever it appears. */
+    /** Drops credentials from a message (for the config feature's logs). */
     String scrub(String text) {
-        String s = text.replaceAll("(https?://)[^/@\\s]+@", "$1");
-        String p;
-        try {
-            p = password.get();
-        } catch (RuntimeException e) {
-            p = null;
-        }
-        if (p != null && !p.isEmpty()) s = s.replace(p, "[redacted]");
-        return s;
-    }
-
-    private String redact(String url) {
-        return scrub(url);
+        return remote.scrub(text);
     }
 }

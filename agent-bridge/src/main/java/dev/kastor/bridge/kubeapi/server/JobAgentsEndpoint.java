@@ -36,13 +36,11 @@ final class JobAgentsEndpoint implements ApiEndpoint {
     @Override
     public ApiResponse handle(ApiRequest request) throws InterruptedException {
         if (!request.method().equals("GET")) return ApiResponse.message(405, "use GET");
-        String token = request.header("JOB-TOKEN");
-        if (token == null || token.isBlank()) return ApiResponse.message(401, "missing JOB-TOKEN header (the job's CI_JOB_TOKEN)");
         List<JobAuthorizer.AllowedAgent> allowed;
         try {
-            allowed = authorizer.allowedAgents(token);
-        } catch (ProxyFailure f) {
-            return ApiResponse.message(f.status().code(), f.status().message());
+            allowed = JobTokenRequests.allowedAgents(authorizer, request);
+        } catch (JobTokenRequests.Refused r) {
+            return r.response();
         }
         var list = new ArrayList<Map<String, Object>>();
         for (var a : allowed) {

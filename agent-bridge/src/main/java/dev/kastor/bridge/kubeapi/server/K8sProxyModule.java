@@ -40,17 +40,25 @@ public final class K8sProxyModule implements KasModule {
         return new K8sProxyModule(proxy, new JobAgentsEndpoint(authorizer, context.agents(), k8sProxyUrl(config, tls != null, proxy.port())));
     }
 
-    /** Who says what a CI job may do: the local jobs file when set (for trying KAS), a module's, else GitLab. */
+    /**
+     * Who says what a CI job may do: the local jobs file when set (for trying KAS), a module's, else GitLab. The one
+     * built here is provided to the modules after this one (flux's {@code oci-push} authorises jobs the same way).
+     */
     private static JobAuthorizer authorizer(KasContext context) {
         var gitlab = context.config().gitlab();
+        var provided = context.parts().find(JobAuthorizer.class);
+        if (provided.isPresent() && !gitlab.local()) return provided.get();
+        JobAuthorizer built;
         if (gitlab.local()) {
             var local = LocalJobsAuthorizer.load(Path.of(gitlab.localJobsFile()));
             context.log().warn("CI jobs are let in from gitlab.local_jobs_file, not by GitLab: for trying KAS, never for clusters others can reach",
                     Map.of("file", gitlab.localJobsFile(), "jobs", local.size()));
-            return local;
+            built = local;
+        } else {
+            built = new GitLabJobAuthorizer(URI.create(gitlab.url()), GitLabJobApi.newHttpClient());
         }
-        return context.parts().find(JobAuthorizer.class)
-                .orElseGet(() -> new GitLabJobAuthorizer(URI.create(gitlab.url()), GitLabJobApi.newHttpClient()));
+        context.parts().provide(JobAuthorizer.class, built, NAME);
+        return built;
     }
 
     /** What jobs' KUBECONFIG points at: the configured external URL, else this KAS's own k8s proxy address. */

@@ -1,25 +1,16 @@
 package dev.kastor.bridge.routing.server;
 
 import dev.kastor.bridge.kascfg.KasConfig;
-import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.routing.RoutingDefaults;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
-import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
-import io.lettuce.core.RedisCredentials;
-import io.lettuce.core.RedisCredentialsProvider;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
-import java.io.IOException;
 import java.net.SocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -73,26 +64,9 @@ final class RedisTracker implements AgentTracker {
         this.ownUrl = ownUrl;
         this.keyPrefix = config.keyPrefix();
         this.log = log;
-        this.uri = RedisURI.create(config.url());
-        this.where = uri.getHost() + ":" + uri.getPort();
-        uri.setTimeout(RoutingDefaults.REDIS_TIMEOUT);
-        if (config.passwordFile() != null) {
-            String password;
-            try {
-                password = Files.readString(Path.of(config.passwordFile())).strip();
-            } catch (IOException e) {
-                throw new IllegalArgumentException("cannot read redis.password_file " + config.passwordFile() + ": " + Causes.describe(e), e);
-            }
-            uri.setCredentialsProvider(RedisCredentialsProvider.from(() -> RedisCredentials.just(null, password)));
-        }
-        this.client = RedisClient.create();
-        client.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                // Fail at once while Redis is away instead of queueing: a request must get its 503, not wait.
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .socketOptions(SocketOptions.builder().connectTimeout(RoutingDefaults.REDIS_TIMEOUT).build())
-                .timeoutOptions(TimeoutOptions.enabled(RoutingDefaults.REDIS_TIMEOUT))
-                .build());
+        this.uri = RedisClients.uri(config);
+        this.where = RedisClients.where(uri);
+        this.client = RedisClients.client();
         // A Redis restart can fall between two health checks; the lost connection is what tells us it happened.
         client.addListener(new RedisConnectionStateListener() {
             @Override
@@ -203,17 +177,10 @@ final class RedisTracker implements AgentTracker {
     }
 
     private void trouble(Exception e) {
-        String why = describe(e);
+        String why = RedisClients.describe(e);
         if (!why.equals(problem)) log.warn("redis unreachable", Map.of("redis", where, "error", why));
         problem = why;
         dirty = true;
-    }
-
-    /** The innermost message: Lettuce wraps "Connection refused" in two layers. Never carries the password. */
-    private static String describe(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
-        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     }
 
     private String unreachable() {
