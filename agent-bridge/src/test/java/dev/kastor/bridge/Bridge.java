@@ -113,6 +113,15 @@ public final class Bridge implements AutoCloseable {
         return new Bridge(dir, null, addr("127.0.0.1:0"), null, null, null, replica, false, tuning);
     }
 
+    /**
+     * With the {@code flux} section of the test's choice (null: none) and where KAS reads agents' config files (null:
+     * defaults); a replica when {@code replica} is given (then with the shared {@code gitlab}, which may be null otherwise).
+     */
+    public static Bridge withFlux(Path dir, KasConfig.Flux flux, KasConfig.AgentConfiguration agentConfiguration, GitLabApiStandIn gitlab,
+                                  Replica replica) throws Exception {
+        return new Bridge(dir, null, addr("127.0.0.1:0"), agentConfiguration, null, gitlab, replica, false, Kas.Tuning.DEFAULTS, flux);
+    }
+
     private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
                    KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica,
                    boolean httpsApi) throws Exception {
@@ -122,6 +131,12 @@ public final class Bridge implements AutoCloseable {
     private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
                    KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica,
                    boolean httpsApi, Kas.Tuning tuning) throws Exception {
+        this(dir, proxyCert, agentListener, agentConfiguration, ciAccessMode, gitlab, replica, httpsApi, tuning, null);
+    }
+
+    private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
+                   KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica,
+                   boolean httpsApi, Kas.Tuning tuning, KasConfig.Flux flux) throws Exception {
         this.httpsApi = httpsApi;
         this.ownsGitlab = gitlab == null;
         this.gitlab = gitlab == null ? GitLabApiStandIn.start() : gitlab;
@@ -132,7 +147,7 @@ public final class Bridge implements AutoCloseable {
         var listen = new KasConfig.Listen(agentListener, httpsApi ? proxy : addr("127.0.0.1:0"), proxy, privateApi);
         var config = new KasConfig(listen, new KasConfig.GitLab(this.gitlab.url()), null, dir.resolve("agents.json").toString(),
                 null, null, SECRET, SECRET, agentConfiguration, ciAccessMode, replica == null ? null : replica.privateApiUrl(),
-                replica == null ? null : new KasConfig.Redis(replica.redisUrl(), null, replica.keyPrefix()))
+                replica == null ? null : new KasConfig.Redis(replica.redisUrl(), null, replica.keyPrefix()), flux)
                 .withDefaults(dir, Map.of());
         try {
             kas = Kas.start(config, new JsonLog(new PrintStream(logs, true, StandardCharsets.UTF_8), "kas"), tuning);

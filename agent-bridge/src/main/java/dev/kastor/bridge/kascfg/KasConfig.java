@@ -10,7 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.dataformat.yaml.YAMLMapper;
@@ -41,11 +43,18 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * # multi-replica KAS (docs/multi-replica.md): both keys, or neither for a single node
  * own_private_api_url: grpc://10.0.0.5:8155                # default: env OWN_PRIVATE_API_URL
  * redis: {url: redis://redis:6379, password_file: /etc/kastor-kas/redis-password, key_prefix: kastor}
+ * flux:                                                     # agents trigger Flux Receivers on pushes; every key optional
+ *   webhook_secret_file: /etc/kastor-kas/flux-webhook-secret   # enables POST /api/v1/flux/git-push (GitLab push webhook)
+ *   git_poll_period: 1m                                     # ls-remote of the projects agents watch; 0 or off disables
+ *   git_url_prefixes: [https://gitlab.example.com/, ssh://git@gitlab.example.com/, git@gitlab.example.com:]
+ *   registries:                                             # oci://&lt;host&gt;/... of these get Receivers
+ *     - host: registry.example.com
+ *       notifications_token_file: /etc/kastor-kas/registry-notifications-token   # enables POST /api/v1/flux/registry-events
  * </pre>
  */
 public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl, String agentsFile, String apiSecretKeyFile, String privateApiSecretKeyFile,
                         String apiSecretKey, String privateApiSecretKey, AgentConfiguration agentConfiguration, String ciAccessMode,
-                        String ownPrivateApiUrl, Redis redis) {
+                        String ownPrivateApiUrl, Redis redis, Flux flux) {
     /**
      * One listener. {@code websocket} (agent port only, like GitLab KAS's {@code listen_websocket}) makes the agent
      * port speak gRPC inside WebSocket (HTTP/1.1 upgrade) for proxies and load balancers that cannot pass HTTP/2.
@@ -127,6 +136,30 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
             return new Redis(url, passwordFile, prefix);
         }
     }
+
+    /**
+     * The flux feature's KAS half: {@code webhook_secret_file} (enables the GitLab push webhook), {@code git_poll_period}
+     * (how often the refs of the projects agents watch are listed; null when off), {@code git_url_prefixes} (what a
+     * GitRepository URL of the instance starts with; default from {@code gitlab.url}), {@code registries} (the OCI
+     * registries of the instance, each optionally sending its notifications to KAS).
+     */
+    public record Flux(String webhookSecretFile, String gitPollPeriod, List<String> gitUrlPrefixes, List<Registry> registries) {
+        /** How often projects' refs are listed, or null when polling is off. */
+        public Duration gitPoll() {
+            return gitPollPeriod == null ? null : ConfigDefaults.parseDuration(gitPollPeriod);
+        }
+
+        /** The registry with this {@code host} (compared without case, as host names are), if the config lists it. */
+        public Optional<Registry> registry(String host) {
+            return registries.stream().filter(r -> r.host().equalsIgnoreCase(host)).findFirst();
+        }
+    }
+
+    /** An OCI registry of the instance ({@code host[:port]}); {@code notificationsTokenFile} holds its notifications' bearer token. */
+    public record Registry(String host, String notificationsTokenFile) {}
+
+    /** Flux's ref polling when {@code flux.git_poll_period} is not given. */
+    public static final Duration FLUX_GIT_POLL = Duration.ofMinutes(1);
 
     public static final String DEFAULT_AGENT = "0.0.0.0:8150";
     public static final String DEFAULT_API = "0.0.0.0:8153";
@@ -211,8 +244,9 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
                     + "): with redis set, each replica must say where the others reach its private API, e.g. grpc://10.0.0.5:8155 (the pod IP)");
         }
         if (own != null) checkPrivateApiUrl(own);
+        var agentConfig = agentConfiguration(agentConfiguration, gl.url());
         return new KasConfig(filled, gl, externalK8sProxyUrl, agents, apiSecretKeyFile, privateApiSecretKeyFile, api, priv,
-                agentConfiguration(agentConfiguration, gl.url()), mode, own, r);
+                agentConfig, mode, own, r, FluxSection.withDefaults(flux, gl.url(), agentConfig.gitUrlTemplate() != null));
     }
 
     public boolean standaloneCiAccess() {
@@ -266,7 +300,7 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
     }
 
     /** The text of a file the config names; an unreadable or blank one is refused, naming the key. */
-    private static String contents(String key, String file) {
+    static String contents(String key, String file) {
         try {
             String text = Files.readString(Path.of(file));
             if (text.isBlank()) throw new IllegalArgumentException(key + " " + file + " is empty");
@@ -368,6 +402,6 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
     @Override
     public String toString() {
         return "KasConfig[listen=" + listen + ", gitlab=" + gitlab + ", agentsFile=" + agentsFile + ", agentConfiguration="
-                + agentConfiguration + ", ciAccessMode=" + ciAccessMode + ", ownPrivateApiUrl=" + ownPrivateApiUrl + ", redis=" + redis + "]";
+                + agentConfiguration + ", ciAccessMode=" + ciAccessMode + ", ownPrivateApiUrl=" + ownPrivateApiUrl + ", redis=" + redis + ", flux=" + flux + "]";
     }
 }

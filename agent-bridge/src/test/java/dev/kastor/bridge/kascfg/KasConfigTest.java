@@ -163,7 +163,7 @@ class KasConfigTest {
     @Test
     void redisWithoutOwnPrivateApiUrlIsRefusedNamingTheKey() throws Exception {
         var parsed = new KasConfig(null, new KasConfig.GitLab("https://g"), null, null, null, null, KEY, KEY, null, null, null,
-                new KasConfig.Redis("redis://127.0.0.1:6379", null, null));
+                new KasConfig.Redis("redis://127.0.0.1:6379", null, null), null);
         assertThatThrownBy(() -> parsed.withDefaults(dir, java.util.Map.of()))
                 .hasMessageContaining("own_private_api_url is missing").hasMessageContaining("OWN_PRIVATE_API_URL");
     }
@@ -171,7 +171,7 @@ class KasConfigTest {
     @Test
     void multiReplicaKeysWithDefaultsAndOwnUrlFromTheEnvironment() throws Exception {
         var parsed = new KasConfig(null, new KasConfig.GitLab("https://g"), null, null, null, null, KEY, KEY, null, null, null,
-                new KasConfig.Redis("rediss://redis.example:6380", null, null));
+                new KasConfig.Redis("rediss://redis.example:6380", null, null), null);
         var c = parsed.withDefaults(dir, java.util.Map.of("OWN_PRIVATE_API_URL", "grpc://10.0.0.5:8155"));
 
         assertThat(c.ownPrivateApiUrl()).isEqualTo("grpc://10.0.0.5:8155");
@@ -222,5 +222,61 @@ class KasConfigTest {
                 .hasMessageNotContaining("just text");
         assertThatThrownBy(() -> KasConfig.load(write(base + "listen: {k8s_proxy: {ca_certificate_file: " + ca + "}}\n")))
                 .hasMessageContaining("listen.k8s_proxy.ca_certificate_file is not a setting");
+    }
+
+    @Test
+    void fluxDefaultsComeFromGitlabUrlAndPollEveryMinute() throws Exception {
+        var c = KasConfig.load(write("gitlab: {url: 'https://gitlab.example.com:8443/gitlab/'}\napi_secret_key: " + KEY + "\n"));
+
+        assertThat(c.flux().gitUrlPrefixes()).containsExactly("https://gitlab.example.com:8443/gitlab/", "http://gitlab.example.com:8443/gitlab/",
+                "ssh://git@gitlab.example.com/", "git@gitlab.example.com:");
+        assertThat(c.flux().gitPoll()).isEqualTo(java.time.Duration.ofMinutes(1));
+        assertThat(c.flux().registries()).isEmpty();
+        assertThat(c.flux().webhookSecretFile()).isNull();
+    }
+
+    @Test
+    void fluxSectionIsReadAndPollingCanBeTurnedOff() throws Exception {
+        Path token = Files.writeString(dir.resolve("token"), "t0k3n\n");
+        var c = KasConfig.load(write("""
+                gitlab: {url: https://gitlab.example.com}
+                api_secret_key: %s
+                flux:
+                  git_poll_period: "off"
+                  git_url_prefixes: [https://git.example.com/]
+                  registries:
+                    - {host: "registry.example.com:5000", notifications_token_file: %s}
+                """.formatted(KEY, token)));
+
+        assertThat(c.flux().gitPoll()).isNull();
+        assertThat(c.flux().gitUrlPrefixes()).containsExactly("https://git.example.com/");
+        assertThat(c.flux().registry("REGISTRY.example.com:5000")).isPresent();
+    }
+
+    @Test
+    void wrongFluxSettingsAreRefusedNamingTheKey() throws Exception {
+        String head = "gitlab: {url: https://gitlab.example.com}\napi_secret_key: " + KEY + "\nflux:\n";
+        assertThatThrownBy(() -> KasConfig.load(write(head + "  git_poll_period: soon\n"))).hasMessageContaining("flux.git_poll_period");
+        assertThatThrownBy(() -> KasConfig.load(write(head + "  git_poll_period: 10ms\n"))).hasMessageContaining("at least 1s");
+        assertThatThrownBy(() -> KasConfig.load(write(head + "  webhook_secret_file: /nonexistent/secret\n")))
+                .hasMessageContaining("flux.webhook_secret_file");
+        assertThatThrownBy(() -> KasConfig.load(write(head + "  git_url_prefixes: [https://gitlab.example.com]\n")))
+                .hasMessageContaining("flux.git_url_prefixes");
+        assertThatThrownBy(() -> KasConfig.load(write(head + "  registries: [{host: 'https://registry.example.com'}]\n")))
+                .hasMessageContaining("flux.registries[].host");
+        assertThatThrownBy(() -> KasConfig.load(write(head + "  registries: [{host: r.example.com}, {host: R.example.com}]\n")))
+                .hasMessageContaining("twice");
+        assertThatThrownBy(() -> KasConfig.load(write(head + "  registries: [{host: r.example.com, notifications_token_file: /nonexistent}]\n")))
+                .hasMessageContaining("flux.registries[r.example.com].notifications_token_file");
+        assertThatThrownBy(() -> KasConfig.load(write(head + "  unknown_key: 1\n"))).hasMessageContaining("unknown_key");
+    }
+
+    @Test
+    void pollingWithoutAGitServerIsRefusedUnlessTurnedOff() throws Exception {
+        Files.writeString(dir.resolve("jobs.yaml"), "[]\n");
+        String local = "gitlab: {local_jobs_file: jobs.yaml}\napi_secret_key: " + KEY + "\n";
+
+        assertThat(KasConfig.load(write(local)).flux().gitPoll()).isNull();
+        assertThatThrownBy(() -> KasConfig.load(write(local + "flux: {git_poll_period: 30s}\n"))).hasMessageContaining("agent_configuration.git_url_template");
     }
 }
