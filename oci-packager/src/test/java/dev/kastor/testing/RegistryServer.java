@@ -43,6 +43,12 @@ public final class RegistryServer implements AutoCloseable {
         if (tls != null) {
             config.append("  tls:\n    certificate: ").append(tls.certPem()).append("\n    key: ").append(tls.keyPem()).append('\n');
         }
+        if (b.notificationsUrl != null) {
+            // a short backoff: a test's first event must not wait out a failed attempt for long
+            config.append("notifications:\n  endpoints:\n    - name: kastor-test\n      url: ").append(b.notificationsUrl)
+                    .append("\n      headers:\n        Authorization: [\"").append(b.notificationsAuthorization).append("\"]")
+                    .append("\n      timeout: 2s\n      threshold: 3\n      backoff: 1s\n");
+        }
         if (b.basicUser != null) {
             Path htpasswd = dir.resolve("htpasswd");
             String line = Programs.check(List.of(Programs.require("htpasswd", "apache2-utils").toString(), "-Bbn", b.basicUser, b.basicPassword), 30);
@@ -84,8 +90,20 @@ public final class RegistryServer implements AutoCloseable {
         private String basicPassword;
         private TokenRealm realm;
         private boolean tls;
+        private String notificationsUrl;
+        private String notificationsAuthorization;
 
         private Builder() {}
+
+        /**
+         * The registry's own webhook ({@code notifications.endpoints}): it POSTs its events
+         * ({@code application/vnd.docker.distribution.events.v1+json}) to {@code url} with this {@code Authorization} header.
+         */
+        public Builder notifications(String url, String authorization) {
+            this.notificationsUrl = url;
+            this.notificationsAuthorization = authorization;
+            return this;
+        }
 
         public Builder basicAuth(String user, String password) {
             this.basicUser = user;

@@ -47,6 +47,11 @@ public final class Skopeo {
         return run(cmd);
     }
 
+    /** {@code skopeo copy oci:<dir>:<tag> docker://host/repo:tag} over plain HTTP: a push by someone else's client. */
+    public static String copyFromOciLayout(Path layoutDir, String tag, String hostRepoTag) {
+        return run(base("--insecure-policy", "copy", "--dest-tls-verify=false", "oci:" + layoutDir + ":" + tag, "docker://" + hostRepoTag));
+    }
+
     private static List<String> base(String... args) {
         var cmd = new ArrayList<String>();
         cmd.add(Programs.require("skopeo", "skopeo").toString());

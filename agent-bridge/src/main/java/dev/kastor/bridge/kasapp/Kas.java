@@ -8,6 +8,7 @@ import dev.kastor.bridge.api.ApiLimits;
 import dev.kastor.bridge.api.ApiResponse;
 import dev.kastor.bridge.api.ApiServer;
 import dev.kastor.bridge.config.server.ConfigServerModule;
+import dev.kastor.bridge.flux.server.FluxServerModule;
 import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.kubeapi.server.K8sProxyModule;
 import dev.kastor.bridge.kubeapi.server.ProxyLimits;
@@ -41,14 +42,15 @@ import java.util.Optional;
 public final class Kas implements AutoCloseable {
     /**
      * Every feature's server half, in the order they are built and started: a module finds the parts the modules
-     * before it provide (the tunnel registry, routing's tunnel finder, standalone ci_access's job authoriser).
+     * before it provide (the tunnel registry, routing's tunnel finder, the job authoriser).
      */
     static final List<KasModule.Factory> MODULES = List.of(
             TunnelServerModule::create,
             RoutingModule::create,
             ConfigServerModule::create,
             RegistrationServer::create,
-            K8sProxyModule::create);
+            K8sProxyModule::create,
+            FluxServerModule::create);
 
     private final KasConfig config;
     private final AgentStore agents;
