@@ -16,11 +16,15 @@ final class FluxSection {
     private static final Pattern REGISTRY_HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?");
 
     /**
+     * No section: the feature is off ({@link KasConfig.Flux#OFF}), so agents never look at the cluster's Flux objects
+     * and nothing is polled; {@code flux: {}} turns it on with every default.
+     *
      * @param gitlabUrl   {@code gitlab.url}, where the default Git URL prefixes come from (null with local jobs)
      * @param gitReadable whether {@code agent_configuration} names a Git server to poll
      */
     static KasConfig.Flux withDefaults(KasConfig.Flux flux, String gitlabUrl, boolean gitReadable) {
-        var f = flux == null ? new KasConfig.Flux(null, null, null, null) : flux;
+        if (flux == null) return KasConfig.Flux.OFF;
+        var f = flux;
         if (f.webhookSecretFile() != null) KasConfig.contents("flux.webhook_secret_file", f.webhookSecretFile());
         return new KasConfig.Flux(f.webhookSecretFile(), pollPeriod(f.gitPollPeriod(), gitReadable),
                 f.gitUrlPrefixes() == null ? defaultPrefixes(gitlabUrl) : prefixes(f.gitUrlPrefixes()), registries(f.registries()));

@@ -43,7 +43,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * # multi-replica KAS (docs/multi-replica.md): both keys, or neither for a single node
  * own_private_api_url: grpc://10.0.0.5:8155                # default: env OWN_PRIVATE_API_URL
  * redis: {url: redis://redis:6379, password_file: /etc/kastor-kas/redis-password, key_prefix: kastor}
- * flux:                                                     # agents trigger Flux Receivers on pushes; every key optional
+ * flux:                                                     # on when present (flux: {} for every default): Flux reacts to pushes
  *   webhook_secret_file: /etc/kastor-kas/flux-webhook-secret   # enables POST /api/v1/flux/git-push (GitLab push webhook)
  *   git_poll_period: 1m                                     # ls-remote of the projects agents watch; 0 or off disables
  *   git_url_prefixes: [https://gitlab.example.com/, ssh://git@gitlab.example.com/, git@gitlab.example.com:]
@@ -144,6 +144,9 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
      * registries of the instance, each optionally sending its notifications to KAS).
      */
     public record Flux(String webhookSecretFile, String gitPollPeriod, List<String> gitUrlPrefixes, List<Registry> registries) {
+        /** No {@code flux} section: nothing is the instance's, nothing polled, no webhook. */
+        public static final Flux OFF = new Flux(null, null, List.of(), List.of());
+
         /** How often projects' refs are listed, or null when polling is off. */
         public Duration gitPoll() {
             return gitPollPeriod == null ? null : ConfigDefaults.parseDuration(gitPollPeriod);

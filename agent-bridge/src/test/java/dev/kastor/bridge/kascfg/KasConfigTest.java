@@ -225,8 +225,17 @@ class KasConfigTest {
     }
 
     @Test
+    void withoutAFluxSectionTheFeatureIsOff() throws Exception {
+        var c = KasConfig.load(write("gitlab: {url: 'https://gitlab.example.com'}\napi_secret_key: " + KEY + "\n"));
+
+        assertThat(c.flux()).isEqualTo(KasConfig.Flux.OFF);
+        assertThat(c.flux().gitUrlPrefixes()).isEmpty();
+        assertThat(c.flux().gitPoll()).isNull();
+    }
+
+    @Test
     void fluxDefaultsComeFromGitlabUrlAndPollEveryMinute() throws Exception {
-        var c = KasConfig.load(write("gitlab: {url: 'https://gitlab.example.com:8443/gitlab/'}\napi_secret_key: " + KEY + "\n"));
+        var c = KasConfig.load(write("gitlab: {url: 'https://gitlab.example.com:8443/gitlab/'}\napi_secret_key: " + KEY + "\nflux: {}\n"));
 
         assertThat(c.flux().gitUrlPrefixes()).containsExactly("https://gitlab.example.com:8443/gitlab/", "http://gitlab.example.com:8443/gitlab/",
                 "ssh://git@gitlab.example.com/", "git@gitlab.example.com:");
@@ -276,7 +285,7 @@ class KasConfigTest {
         Files.writeString(dir.resolve("jobs.yaml"), "[]\n");
         String local = "gitlab: {local_jobs_file: jobs.yaml}\napi_secret_key: " + KEY + "\n";
 
-        assertThat(KasConfig.load(write(local)).flux().gitPoll()).isNull();
+        assertThat(KasConfig.load(write(local + "flux: {}\n")).flux().gitPoll()).isNull();
         assertThatThrownBy(() -> KasConfig.load(write(local + "flux: {git_poll_period: 30s}\n"))).hasMessageContaining("agent_configuration.git_url_template");
     }
 }

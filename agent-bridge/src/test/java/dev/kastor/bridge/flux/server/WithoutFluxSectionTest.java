@@ -3,28 +3,30 @@ package dev.kastor.bridge.flux.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Bridge;
-import java.net.URI;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A KAS config without a {@code flux} section: agents still watch, the webhooks are absent, no registry is the instance's. */
+/**
+ * A KAS config without a {@code flux} section: the feature is off. Agents get an empty Instance (so they never look at
+ * the cluster's Flux objects), the webhooks are absent, no registry is the instance's.
+ */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class WithoutFluxSectionTest {
     @TempDir
     Path dir;
 
     @Test
-    void watchIsServedWithTheDefaultPrefixesAndWebhooksAre404AndOciPushIs422() throws Exception {
+    void watchIsServedWithAnEmptyInstanceAndWebhooksAre404AndOciPushIs422() throws Exception {
         try (var bridge = new Bridge(dir)) {
             var reg = bridge.register("group/agents", "plain");
             bridge.job("job-token-plain", 601, 77, "group/app", reg.agent().id());
             try (var agent = new WatchClient(bridge.kas.agentPort(), reg.token())) {
                 var instance = agent.next().getInstance();
 
-                assertThat(instance.getGitUrlPrefixesList()).contains("http://" + URI.create(bridge.gitlab.url()).getAuthority() + "/");
+                assertThat(instance.getGitUrlPrefixesList()).isEmpty();
                 assertThat(instance.getRegistriesList()).isEmpty();
             }
             assertThat(Posts.pushHook(bridge.apiUrl(), "any", "Push Hook", "group/app").statusCode()).isEqualTo(404);
