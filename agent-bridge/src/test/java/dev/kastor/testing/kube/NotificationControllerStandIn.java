@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -26,6 +27,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * Receivers and their token Secrets in the API stand-in: the digest must be the hex SHA-256 of the Secret's
  * {@code token}, the Receiver's name and its namespace, written together. A match is recorded and answered 200; any
  * other path 404, any other method 405. It does not reconcile anything (Flux would annotate the Receiver's resources).
+ * Like Flux's controller it reads Receivers and Secrets from informer caches, never from the API server while it
+ * answers: a call that reaches it through the API stand-in's service proxy holds that stand-in's only thread.
  */
 public final class NotificationControllerStandIn implements AutoCloseable {
     private static final ResourceDefinitionContext RECEIVER = new ResourceDefinitionContext.Builder()
@@ -34,13 +37,15 @@ public final class NotificationControllerStandIn implements AutoCloseable {
     /** One accepted call: the Receiver it reached. */
     public record Call(String namespace, String receiver) {}
 
-    private final KubernetesClient api;
+    private final SharedIndexInformer<GenericKubernetesResource> receivers;
+    private final SharedIndexInformer<Secret> secrets;
     private final HttpServer server;
     private final List<Call> calls = new CopyOnWriteArrayList<>();
     private final List<String> refused = new CopyOnWriteArrayList<>();
 
     private NotificationControllerStandIn(KubernetesClient api) throws IOException {
-        this.api = api;
+        this.receivers = api.genericKubernetesResources(RECEIVER).inAnyNamespace().inform();
+        this.secrets = api.secrets().inAnyNamespace().inform();
         this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", this::handle);
         server.start();
@@ -89,12 +94,12 @@ public final class NotificationControllerStandIn implements AutoCloseable {
     }
 
     private Optional<Call> receiverOf(String digest) {
-        for (GenericKubernetesResource r : api.genericKubernetesResources(RECEIVER).inAnyNamespace().list().getItems()) {
+        for (GenericKubernetesResource r : receivers.getStore().list()) {
             String ns = r.getMetadata().getNamespace();
             String name = r.getMetadata().getName();
             Object secretRef = ((Map<?, ?>) r.getAdditionalProperties().getOrDefault("spec", Map.of())).get("secretRef");
             if (!(secretRef instanceof Map<?, ?> ref)) continue;
-            Secret secret = api.secrets().inNamespace(ns).withName(String.valueOf(ref.get("name"))).get();
+            Secret secret = secrets.getStore().getByKey(ns + "/" + ref.get("name"));
             if (secret == null || secret.getData() == null || secret.getData().get("token") == null) continue;
             String token = new String(Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8);
             if (sha256Hex(token + name + ns).equals(digest)) return Optional.of(new Call(ns, name));
@@ -113,5 +118,7 @@ public final class NotificationControllerStandIn implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        receivers.stop();
+        secrets.stop();
     }
 }

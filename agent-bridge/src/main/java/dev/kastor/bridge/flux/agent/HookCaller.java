@@ -69,7 +69,8 @@ final class HookCaller implements AutoCloseable {
                     return;
                 }
                 outcome = "HTTP " + status;
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
+                // a runtime failure too (a URL the HTTP client refuses): a task that throws would vanish without a word
                 outcome = Causes.describe(e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
