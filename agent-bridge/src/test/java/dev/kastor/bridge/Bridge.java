@@ -199,6 +199,12 @@ public final class Bridge implements AutoCloseable {
                 new KubeApiUpstream(upstream, tls, upstreamToken), settings, "test", RegistrationSettings.defaults(), JsonLog.quiet());
     }
 
+    /** An agent in front of the API server at {@code upstream} (HTTPS trusted with {@code tls}), logging to {@code log}. */
+    public Agent startAgent(String token, URI upstream, SSLContext tls, JsonLog log) throws Exception {
+        return Agent.start(grpcUrl(), null, () -> token, new KubeApiUpstream(upstream, tls, () -> "agent-sa-token"),
+                PoolSettings.defaults().withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2)), "test", RegistrationSettings.defaults(), log);
+    }
+
     /** An agent dialling {@code kas} (any scheme kastor-agent takes), trusting {@code caFile}, with the given registration timing. */
     public Agent startAgent(URI kas, java.io.File caFile, String token, URI upstream, RegistrationSettings registration) throws Exception {
         return Agent.start(kas, caFile, () -> token, new KubeApiUpstream(upstream, null, () -> "agent-sa-token"),

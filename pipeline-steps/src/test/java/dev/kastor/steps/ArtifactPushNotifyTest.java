@@ -6,10 +6,7 @@ import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.GitHttpServer;
 import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.kascfg.KasConfig;
-import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import dev.kastor.bridge.observability.JsonLog;
-import dev.kastor.bridge.registration.agent.RegistrationSettings;
-import dev.kastor.bridge.tunnel.agent.PoolSettings;
 import dev.kastor.testing.Eventually;
 import dev.kastor.testing.Programs;
 import dev.kastor.testing.RegistryServer;
@@ -59,9 +56,7 @@ class ArtifactPushNotifyTest {
                 new KasConfig.AgentConfiguration(git.urlTemplate(), null, null, "1s", null, null, null), null, null);
         var registered = bridge.register("platform/agents", "prod");
         bridge.job(JOB_TOKEN, 4242, 77, "group/app", registered.agent().id());
-        agent = Agent.start(bridge.grpcUrl(), null, registered::token, new KubeApiUpstream(URI.create(kube.url()), kube.sslContext(), () -> "sa"),
-                PoolSettings.defaults().withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2)), "test", RegistrationSettings.defaults(),
-                JsonLog.quiet());
+        agent = bridge.startAgent(registered.token(), URI.create(kube.url()), kube.sslContext(), JsonLog.quiet());
         kube.create(KubeStandIn.OCI_REPOSITORY, "apps", "app", Map.of("url", "oci://" + registry.host() + "/group/app", "interval", "10m",
                 "ref", Map.of("tag", "main")));
         Eventually.until(Duration.ofSeconds(30), () -> "the agent keeps the OCIRepository's receiver",

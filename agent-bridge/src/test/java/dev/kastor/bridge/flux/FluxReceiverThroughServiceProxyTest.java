@@ -7,10 +7,7 @@ import dev.kastor.bridge.GitHttpServer;
 import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.flux.server.FluxServerDefaults;
 import dev.kastor.bridge.kascfg.KasConfig;
-import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import dev.kastor.bridge.observability.JsonLog;
-import dev.kastor.bridge.registration.agent.RegistrationSettings;
-import dev.kastor.bridge.tunnel.agent.PoolSettings;
 import dev.kastor.testing.Eventually;
 import dev.kastor.testing.Programs;
 import dev.kastor.testing.kube.KubeStandIn;
@@ -96,8 +93,7 @@ class FluxReceiverThroughServiceProxyTest {
 
     private static Agent agent(Bridge bridge, KubeStandIn kube, ByteArrayOutputStream log) throws Exception {
         var registered = bridge.register("platform/agents", "proxied");
-        return Agent.start(bridge.grpcUrl(), null, registered::token, new KubeApiUpstream(URI.create(kube.url()), kube.sslContext(), () -> "agent-sa-token"),
-                PoolSettings.defaults().withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2)), "test", RegistrationSettings.defaults(),
+        return bridge.startAgent(registered.token(), URI.create(kube.url()), kube.sslContext(),
                 new JsonLog(new PrintStream(log, true, StandardCharsets.UTF_8), "agent"));
     }
 

@@ -7,10 +7,7 @@ import dev.kastor.bridge.GitHttpServer;
 import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.flux.server.FluxServerDefaults;
 import dev.kastor.bridge.kascfg.KasConfig;
-import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import dev.kastor.bridge.observability.JsonLog;
-import dev.kastor.bridge.registration.agent.RegistrationSettings;
-import dev.kastor.bridge.tunnel.agent.PoolSettings;
 import dev.kastor.testing.Eventually;
 import dev.kastor.testing.Programs;
 import dev.kastor.testing.RegistryServer;
@@ -79,9 +76,7 @@ class FluxReceiversTest {
         registry = RegistryServer.builder()
                 .notifications(bridge.apiUrl().resolve(FluxServerDefaults.REGISTRY_EVENTS_PATH).toString(), "Bearer " + REGISTRY_TOKEN).start();
         var registered = bridge.register(CONFIG_PROJECT, "flux");
-        agent = Agent.start(bridge.grpcUrl(), null, registered::token,
-                new KubeApiUpstream(URI.create(kube.url()), kube.sslContext(), () -> "agent-sa-token"),
-                PoolSettings.defaults().withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2)), "test", RegistrationSettings.defaults(),
+        agent = bridge.startAgent(registered.token(), URI.create(kube.url()), kube.sslContext(),
                 new JsonLog(new PrintStream(agentLog, true, StandardCharsets.UTF_8), "agent"));
     }
 
