@@ -26,17 +26,22 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code kastor artifact push --notify} against a real KAS: the job's agent calls the Receiver of the OCIRepository
- * following the pushed tag (Flux's webhook receiver played by the notification-controller stand-in), and a
- * notification KAS refuses fails the step after the artifact and its outputs are written.
+ * {@code kastor artifact push} reaching Flux at once through a real KAS and agent: with {@code --notify}, the job's
+ * agent calls the Receiver of the OCIRepository following the pushed tag (Flux's webhook receiver played by the
+ * notification-controller stand-in), and a notification KAS refuses fails the step after the artifact and its outputs
+ * are written; without it, a second real registry's own notifications do the same.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ArtifactPushNotifyTest {
     static final String JOB_TOKEN = "job-token-notify-7";
+    static final String NOTIFYING_HOST = "registry.example.com";
+    static final String NOTIFICATIONS_TOKEN = "registry-notifications-token-7";
 
     @TempDir
     static Path dir;
     static RegistryServer registry;
+    /** Sends its notifications to KAS, which knows it as {@link #NOTIFYING_HOST} (its own address is a free port). */
+    static RegistryServer notifying;
     static KubeStandIn kube;
     static NotificationControllerStandIn flux;
     static GitHttpServer git;
@@ -52,20 +57,24 @@ class ArtifactPushNotifyTest {
         git.createRepo("platform/agents");
         git.commit("platform/agents", ".gitlab/agents/prod/config.yaml", "flux:\n  webhook_receiver_url: " + flux.url() + "\n");
         bridge = Bridge.withFlux(Files.createDirectories(dir.resolve("kas")), new KasConfig.Flux(null, "off", List.of(),
-                List.of(new KasConfig.Registry(registry.host(), null))),
+                List.of(new KasConfig.Registry(registry.host(), null), new KasConfig.Registry(NOTIFYING_HOST,
+                        Files.writeString(dir.resolve("notifications-token"), NOTIFICATIONS_TOKEN).toString()))),
                 new KasConfig.AgentConfiguration(git.urlTemplate(), null, null, "1s", null, null, null), null, null);
+        notifying = RegistryServer.builder().notifications(bridge.apiUrl() + "/api/v1/flux/registry-events", "Bearer " + NOTIFICATIONS_TOKEN).start();
         var registered = bridge.register("platform/agents", "prod");
         bridge.job(JOB_TOKEN, 4242, 77, "group/app", registered.agent().id());
         agent = bridge.startAgent(registered.token(), URI.create(kube.url()), kube.sslContext(), JsonLog.quiet());
         kube.create(KubeStandIn.OCI_REPOSITORY, "apps", "app", Map.of("url", "oci://" + registry.host() + "/group/app", "interval", "10m",
                 "ref", Map.of("tag", "main")));
-        Eventually.until(Duration.ofSeconds(30), () -> "the agent keeps the OCIRepository's receiver",
-                () -> kube.get(KubeStandIn.RECEIVER, "apps", "kastor-oci-app") != null);
+        kube.create(KubeStandIn.OCI_REPOSITORY, "apps", "notified", Map.of("url", "oci://" + NOTIFYING_HOST + "/group/notified",
+                "interval", "10m", "ref", Map.of("tag", "main")));
+        Eventually.until(Duration.ofSeconds(30), () -> "the agent keeps the OCIRepositories' receivers",
+                () -> kube.get(KubeStandIn.RECEIVER, "apps", "kastor-oci-app") != null && kube.get(KubeStandIn.RECEIVER, "apps", "kastor-oci-notified") != null);
     }
 
     @AfterAll
     static void stop() {
-        Programs.closeAll(agent, bridge, git, flux, kube, registry);
+        Programs.closeAll(agent, notifying, bridge, git, flux, kube, registry);
     }
 
     private Path deploy() {
@@ -95,5 +104,14 @@ class ArtifactPushNotifyTest {
         assertThat(r.exit()).as(r.toString()).isEqualTo(1);
         assertThat(r.err()).contains("the artifact was pushed, but KAS").contains("(401)").contains("spec.interval").doesNotContain("not-a-job-token");
         assertThat(Files.readString(dotenv)).contains("KASTOR_ARTIFACT_DIGEST=sha256:");
+    }
+
+    @Test
+    void withoutNotifyTheRegistrysOwnNotificationsReachTheReceiver() throws Exception {
+        var r = KastorRun.in(dir).run("artifact", "push", deploy().toString(), "oci://" + notifying.host() + "/group/notified:main", "--insecure-registry");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        Eventually.until(Duration.ofSeconds(30), () -> "the receiver called; refused: " + flux.refused() + "\nKAS log:\n" + bridge.logText(),
+                () -> flux.calls().contains(new NotificationControllerStandIn.Call("apps", "kastor-oci-notified")));
     }
 }
