@@ -227,7 +227,8 @@ public final class FluxAgentModule implements AgentModule {
      * because its event is still queued.
      */
     private void dropStraysOnce() {
-        if (straysDropped || instance == null || noReceiverKind || !informers.stream().allMatch(SharedIndexInformer::hasSynced)) return;
+        if (straysDropped || instance == null || noReceiverKind || informers.isEmpty()
+                || !informers.stream().allMatch(SharedIndexInformer::hasSynced)) return;
         for (int i = 0; i < informers.size(); i++) {
             FluxSource.Kind kind = FluxSource.Kind.values()[i];
             for (GenericKubernetesResource r : informers.get(i).getStore().list()) {
