@@ -77,9 +77,26 @@ class FluxReceiverThroughServiceProxyTest {
             kube.create(KubeStandIn.GIT_REPOSITORY, "apps", "repo", Map.of("url", git.url("group/app"), "interval", "10m"));
             try (var bridge = bridge(git); var agent = agent(bridge, kube, agentLog)) {
                 Eventually.until(Duration.ofSeconds(30), () -> "the agent says Flux is missing:\n" + agentLog,
-                        () -> agentLog.toString(StandardCharsets.UTF_8).contains("kinds are not installed"));
+                        () -> agentLog.toString(StandardCharsets.UTF_8).contains("Flux kinds missing (GitRepository, OCIRepository)"));
                 assertThat(kube.client().genericKubernetesResources(KubeStandIn.RECEIVER).inAnyNamespace().list().getItems()).isEmpty();
-                assertThat(agentLog.toString(StandardCharsets.UTF_8).split("kinds are not installed", -1)).hasSize(2);
+                assertThat(agentLog.toString(StandardCharsets.UTF_8).split("Flux kinds missing", -1)).hasSize(2);
+            }
+        }
+    }
+
+    @Test
+    void withoutFluxsReceiverKindTheAgentWritesNeitherReceiverNorSecret() throws Exception {
+        var agentLog = new ByteArrayOutputStream();
+        try (var kube = KubeStandIn.start(); var git = GitHttpServer.start(Files.createDirectories(dir.resolve("git")))) {
+            git.createRepo("platform/agents");
+            git.commit("platform/agents", ".gitlab/agents/proxied/config.yaml", "observability: {logging: {level: info}}\n");
+            // notification-controller not installed
+            kube.client().apiextensions().v1().customResourceDefinitions().withName("receivers.notification.toolkit.fluxcd.io").delete();
+            kube.create(KubeStandIn.GIT_REPOSITORY, "apps", "repo", Map.of("url", git.url("group/app"), "interval", "10m"));
+            try (var bridge = bridge(git); var agent = agent(bridge, kube, agentLog)) {
+                Eventually.until(Duration.ofSeconds(30), () -> "the agent says Receiver is missing:\n" + agentLog,
+                        () -> agentLog.toString(StandardCharsets.UTF_8).contains("Flux kinds missing (Receiver)"));
+                assertThat(kube.client().secrets().inNamespace("apps").withName("kastor-git-repo").get()).isNull();
             }
         }
     }

@@ -110,24 +110,27 @@ public final class FluxAgentModule implements AgentModule {
         if (closed) return;
         List<String> missing = new ArrayList<>();
         for (FluxSource.Kind kind : FluxSource.Kind.values()) {
-            if (installed(kind)) continue;
-            missing.add(kind.kind);
+            if (!installed(kind.kind, kind.crdName())) missing.add(kind.kind);
+        }
+        // without notification-controller's kind there is nothing to keep: no Secret is written for a Receiver that cannot be
+        if (!installed(ReceiverKeeper.RECEIVER.getKind(), ReceiverKeeper.RECEIVER.getPlural() + "." + ReceiverKeeper.RECEIVER.getGroup())) {
+            missing.add(ReceiverKeeper.RECEIVER.getKind());
         }
         if (missing.isEmpty()) {
             for (FluxSource.Kind kind : FluxSource.Kind.values()) informers.add(inform(kind));
             return;
         }
-        sayOnce("missing:" + missing, "Flux's " + String.join(" and ", missing) + " kinds are not installed: no receivers until they are"
-                + " (looking again every " + tuning.fluxCheckEvery().toSeconds() + " s)", "not installed");
+        sayOnce("missing:" + missing, "Flux kinds missing (" + String.join(", ", missing) + "): no receivers until Flux's controllers"
+                + " are installed (looking again every " + tuning.fluxCheckEvery().toSeconds() + " s)", "not installed");
         worker.schedule(this::informWhenInstalled, tuning.fluxCheckEvery().toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private boolean installed(FluxSource.Kind kind) {
+    private boolean installed(String kind, String crdName) {
         try {
-            return client.apiextensions().v1().customResourceDefinitions().withName(kind.crdName()).get() != null;
+            return client.apiextensions().v1().customResourceDefinitions().withName(crdName).get() != null;
         } catch (KubernetesClientException e) {
             if (e.getCode() == 403) return true;
-            sayOnce("crd:" + kind.kind, "cannot tell whether Flux is installed; looking again later", Causes.describe(e));
+            sayOnce("crd:" + kind, "cannot tell whether Flux is installed; looking again later", Causes.describe(e));
             return false;
         }
     }
