@@ -309,6 +309,7 @@ public final class FluxAgentModule implements AgentModule {
                 dropStraysOnce();
             }
             case GIT_PUSH -> {
+                if (instance == null) return;
                 String project = event.getGitPush().getProject().toLowerCase(Locale.ROOT);
                 for (var kept : keeper.all()) {
                     if (kept.source().kind() == FluxSource.Kind.GIT_REPOSITORY && instance.gitProject(kept.source().url()).equals(Optional.of(project))) {
@@ -317,6 +318,7 @@ public final class FluxAgentModule implements AgentModule {
                 }
             }
             case OCI_PUSH -> {
+                if (instance == null) return;
                 OciPush push = event.getOciPush();
                 String repository = push.getRegistry().toLowerCase(Locale.ROOT) + "/" + push.getRepository();
                 for (var kept : keeper.all()) {
