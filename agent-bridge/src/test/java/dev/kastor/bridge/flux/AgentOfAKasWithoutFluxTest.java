@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.Upstream;
+import dev.kastor.bridge.flux.server.Posts;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.testing.Eventually;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -43,7 +40,6 @@ class AgentOfAKasWithoutFluxTest {
     }
 
     private static String metrics(Bridge bridge) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(bridge.apiUrl().resolve("/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        return Posts.get(bridge.apiUrl(), "/metrics").body();
     }
 }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.GitHttpServer;
 import dev.kastor.bridge.agentapp.Agent;
-import dev.kastor.bridge.flux.server.FluxServerDefaults;
+import dev.kastor.bridge.flux.server.Posts;
 import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.testing.Eventually;
@@ -15,8 +15,6 @@ import dev.kastor.testing.kube.NotificationControllerStandIn;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -115,9 +113,6 @@ class FluxReceiverThroughServiceProxyTest {
     }
 
     private static HttpResponse<String> pushHook(Bridge bridge, String project) throws Exception {
-        var body = "{\"object_kind\":\"push\",\"project\":{\"path_with_namespace\":\"" + project + "\"}}";
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(bridge.apiUrl().resolve(FluxServerDefaults.GIT_PUSH_PATH))
-                .header("X-Gitlab-Event", "Push Hook").header("X-Gitlab-Token", SECRET).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return Posts.pushHook(bridge.apiUrl(), SECRET, "Push Hook", project);
     }
 }

@@ -6,6 +6,7 @@ import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.GitHttpServer;
 import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.flux.server.FluxServerDefaults;
+import dev.kastor.bridge.flux.server.Posts;
 import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.testing.Eventually;
@@ -18,8 +19,6 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -173,9 +172,7 @@ class FluxReceiversTest {
     }
 
     static long refPolls() throws Exception {
-        var metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(bridge.apiUrl().resolve("/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        var m = java.util.regex.Pattern.compile("kastor_kas_flux_ref_polls_total (\\d+)").matcher(metrics);
+        var m = java.util.regex.Pattern.compile("kastor_kas_flux_ref_polls_total (\\d+)").matcher(Posts.get(bridge.apiUrl(), "/metrics").body());
         return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 
@@ -188,9 +185,6 @@ class FluxReceiversTest {
     }
 
     static HttpResponse<String> pushHook(String token, String project) throws Exception {
-        var body = "{\"object_kind\":\"push\",\"project\":{\"path_with_namespace\":\"" + project + "\"}}";
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(bridge.apiUrl().resolve(FluxServerDefaults.GIT_PUSH_PATH))
-                .header("X-Gitlab-Event", "Push Hook").header("X-Gitlab-Token", token).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return Posts.pushHook(bridge.apiUrl(), token, "Push Hook", project);
     }
 }
