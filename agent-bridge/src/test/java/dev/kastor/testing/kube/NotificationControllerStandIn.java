@@ -13,12 +13,15 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Stand-in for Flux's notification-controller webhook receiver (no Flux controller runs here, see TESTING.md): a real
@@ -26,18 +29,25 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * Receivers and their token Secrets in the API stand-in: the digest must be the hex SHA-256 of the Secret's
  * {@code token}, the Receiver's name and its namespace, written together. A match is recorded and answered 200; any
  * other path 404, any other method 405. It does not reconcile anything (Flux would annotate the Receiver's resources).
+ * Each call carries the moment it came in, and {@link #awaitCalls} waits for calls without polling, so a benchmark can
+ * time a push up to the hook call it causes.
  */
 public final class NotificationControllerStandIn implements AutoCloseable {
     private static final ResourceDefinitionContext RECEIVER = new ResourceDefinitionContext.Builder()
             .withGroup("notification.toolkit.fluxcd.io").withVersion("v1").withKind("Receiver").withPlural("receivers").withNamespaced(true).build();
 
-    /** One accepted call: the Receiver it reached. */
-    public record Call(String namespace, String receiver) {}
+    /**
+     * One accepted call: the Receiver it reached, and {@link System#nanoTime()} when its request came in (before the
+     * Receiver was looked up: what the look-up costs is the stand-in's, not the caller's).
+     */
+    public record Call(String namespace, String receiver, long receivedNanos) {}
 
     private final KubernetesClient api;
     private final HttpServer server;
     private final List<Call> calls = new CopyOnWriteArrayList<>();
     private final List<String> refused = new CopyOnWriteArrayList<>();
+    /** Notified on each accepted call, for {@link #awaitCalls}. */
+    private final Object accepted = new Object();
 
     private NotificationControllerStandIn(KubernetesClient api) throws IOException {
         this.api = api;
@@ -64,12 +74,44 @@ public final class NotificationControllerStandIn implements AutoCloseable {
         return List.copyOf(calls);
     }
 
+    /**
+     * Waits until {@code count} calls in all have reached a Receiver, and returns every call so far.
+     *
+     * @throws TimeoutException when fewer came within {@code timeout}; the message lists those that came and those refused
+     */
+    public List<Call> awaitCalls(int count, Duration timeout) throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (accepted) {
+            while (calls.size() < count) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new TimeoutException(count + " hook calls awaited for " + timeout + ", " + calls.size() + " came: " + calls
+                            + "; refused paths: " + refused);
+                }
+                TimeUnit.NANOSECONDS.timedWait(accepted, left);
+            }
+        }
+        return calls();
+    }
+
+    /**
+     * The URL Flux serves the Receiver {@code namespace/receiver} at, made from its token Secret as a caller would
+     * (for a direct call, the baseline of what a hook call costs).
+     */
+    public URI hookUrl(String namespace, String receiver) {
+        var r = api.genericKubernetesResources(RECEIVER).inNamespace(namespace).withName(receiver).get();
+        var token = r == null ? Optional.<String>empty() : token(r);
+        if (token.isEmpty()) throw new IllegalStateException("no Receiver " + namespace + "/" + receiver + " with a token Secret");
+        return url().resolve("/hook/" + sha256Hex(token.get() + receiver + namespace));
+    }
+
     /** Paths of calls that matched no Receiver. */
     public List<String> refused() {
         return List.copyOf(refused);
     }
 
     private void handle(HttpExchange exchange) throws IOException {
+        long received = System.nanoTime();
         try (exchange) {
             exchange.getRequestBody().readAllBytes();
             String path = exchange.getRequestURI().getPath();
@@ -77,29 +119,37 @@ public final class NotificationControllerStandIn implements AutoCloseable {
                 exchange.sendResponseHeaders(405, -1);
                 return;
             }
-            Optional<Call> call = path.startsWith("/hook/") ? receiverOf(path.substring("/hook/".length())) : Optional.empty();
+            Optional<Call> call = path.startsWith("/hook/") ? receiverOf(path.substring("/hook/".length()), received) : Optional.empty();
             if (call.isEmpty()) {
                 refused.add(path);
                 exchange.sendResponseHeaders(404, -1);
                 return;
             }
             calls.add(call.get());
+            synchronized (accepted) {
+                accepted.notifyAll();
+            }
             exchange.sendResponseHeaders(200, -1);
         }
     }
 
-    private Optional<Call> receiverOf(String digest) {
+    private Optional<Call> receiverOf(String digest, long received) {
         for (GenericKubernetesResource r : api.genericKubernetesResources(RECEIVER).inAnyNamespace().list().getItems()) {
             String ns = r.getMetadata().getNamespace();
             String name = r.getMetadata().getName();
-            Object secretRef = ((Map<?, ?>) r.getAdditionalProperties().getOrDefault("spec", Map.of())).get("secretRef");
-            if (!(secretRef instanceof Map<?, ?> ref)) continue;
-            Secret secret = api.secrets().inNamespace(ns).withName(String.valueOf(ref.get("name"))).get();
-            if (secret == null || secret.getData() == null || secret.getData().get("token") == null) continue;
-            String token = new String(Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8);
-            if (sha256Hex(token + name + ns).equals(digest)) return Optional.of(new Call(ns, name));
+            var token = token(r);
+            if (token.isPresent() && sha256Hex(token.get() + name + ns).equals(digest)) return Optional.of(new Call(ns, name, received));
         }
         return Optional.empty();
+    }
+
+    /** The token in the Secret the Receiver's {@code spec.secretRef} names, if both are there. */
+    private Optional<String> token(GenericKubernetesResource receiver) {
+        Object secretRef = ((Map<?, ?>) receiver.getAdditionalProperties().getOrDefault("spec", Map.of())).get("secretRef");
+        if (!(secretRef instanceof Map<?, ?> ref)) return Optional.empty();
+        Secret secret = api.secrets().inNamespace(receiver.getMetadata().getNamespace()).withName(String.valueOf(ref.get("name"))).get();
+        if (secret == null || secret.getData() == null || secret.getData().get("token") == null) return Optional.empty();
+        return Optional.of(new String(Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8));
     }
 
     private static String sha256Hex(String s) {
