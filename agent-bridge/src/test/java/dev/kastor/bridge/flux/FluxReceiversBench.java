@@ -95,7 +95,8 @@ public final class FluxReceiversBench {
     static Series measure(FluxChain chain, int warmup, int pushes) throws Exception {
         chain.oci(NS, "app", FluxChain.REGISTRY_HOST + "/" + PROJECT, null);
         chain.gitRepository(NS, "repo", PROJECT);
-        chain.await("the two receivers", () -> chain.receiverExists(NS, OCI_RECEIVER) && chain.receiverExists(NS, GIT_RECEIVER));
+        chain.await("the two receivers, known to the notification-controller", () -> chain.flux.hookUrl(NS, OCI_RECEIVER).isPresent()
+                && chain.flux.hookUrl(NS, GIT_RECEIVER).isPresent());
         var pusher = new Pusher(chain);
         var series = new Series(pushes);
         for (int i = -warmup; i < pushes; i++) {
@@ -122,7 +123,7 @@ public final class FluxReceiversBench {
 
         Pusher(FluxChain chain) {
             this.chain = chain;
-            this.hook = chain.flux.hookUrl(NS, GIT_RECEIVER);
+            this.hook = chain.flux.hookUrl(NS, GIT_RECEIVER).orElseThrow();
             this.repository = "oci://" + chain.registry.host() + "/" + PROJECT;
             this.calls = chain.flux.calls().size();
         }

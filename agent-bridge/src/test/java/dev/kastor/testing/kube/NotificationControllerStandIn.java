@@ -96,13 +96,12 @@ public final class NotificationControllerStandIn implements AutoCloseable {
 
     /**
      * The URL Flux serves the Receiver {@code namespace/receiver} at, made from its token Secret as a caller would
-     * (for a direct call, the baseline of what a hook call costs).
+     * (for a direct call, the baseline of what a hook call costs); empty while this stand-in knows no such Receiver
+     * with a token.
      */
-    public URI hookUrl(String namespace, String receiver) {
+    public Optional<URI> hookUrl(String namespace, String receiver) {
         var r = api.genericKubernetesResources(RECEIVER).inNamespace(namespace).withName(receiver).get();
-        var token = r == null ? Optional.<String>empty() : token(r);
-        if (token.isEmpty()) throw new IllegalStateException("no Receiver " + namespace + "/" + receiver + " with a token Secret");
-        return url().resolve("/hook/" + sha256Hex(token.get() + receiver + namespace));
+        return Optional.ofNullable(r).flatMap(this::token).map(token -> url().resolve("/hook/" + sha256Hex(token + receiver + namespace)));
     }
 
     /** Paths of calls that matched no Receiver. */
