@@ -1,5 +1,6 @@
 package dev.kastor.bridge.flux;
 
+import dev.kastor.testing.kube.NotificationControllerStandIn;
 import dev.kastor.testing.kube.RegistryTags;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -165,11 +166,11 @@ public final class FluxReceiversBench {
 
         /** When the next call came in, which must be {@code receiver}'s. */
         private long awaitCall(String receiver) throws Exception {
-            var call = chain.flux.awaitCalls(++calls, FluxChain.WAIT).get(calls - 1);
-            if (!call.namespace().equals(NS) || !call.receiver().equals(receiver)) {
-                throw new IllegalStateException("call " + calls + " should have reached " + NS + "/" + receiver + ", it reached " + call);
+            var arrival = chain.flux.awaitCalls(++calls, FluxChain.WAIT).get(calls - 1);
+            if (!arrival.call().equals(new NotificationControllerStandIn.Call(NS, receiver))) {
+                throw new IllegalStateException("call " + calls + " should have reached " + NS + "/" + receiver + ", it reached " + arrival.call());
             }
-            return call.receivedNanos();
+            return arrival.receivedNanos();
         }
     }
 

@@ -29,22 +29,25 @@ import java.util.concurrent.TimeoutException;
  * Receivers and their token Secrets in the API stand-in: the digest must be the hex SHA-256 of the Secret's
  * {@code token}, the Receiver's name and its namespace, written together. A match is recorded and answered 200; any
  * other path 404, any other method 405. It does not reconcile anything (Flux would annotate the Receiver's resources).
- * Each call carries the moment it came in, and {@link #awaitCalls} waits for calls without polling, so a benchmark can
- * time a push up to the hook call it causes.
+ * It keeps each call with the moment it came in ({@link Arrival}), and {@link #awaitCalls} waits for calls without
+ * polling, so a benchmark can time a push up to the hook call it causes.
  */
 public final class NotificationControllerStandIn implements AutoCloseable {
     private static final ResourceDefinitionContext RECEIVER = new ResourceDefinitionContext.Builder()
             .withGroup("notification.toolkit.fluxcd.io").withVersion("v1").withKind("Receiver").withPlural("receivers").withNamespaced(true).build();
 
+    /** One accepted call: the Receiver it reached. */
+    public record Call(String namespace, String receiver) {}
+
     /**
-     * One accepted call: the Receiver it reached, and {@link System#nanoTime()} when its request came in (before the
-     * Receiver was looked up: what the look-up costs is the stand-in's, not the caller's).
+     * An accepted call and {@link System#nanoTime()} when its request came in (before the Receiver was looked up: what
+     * the look-up costs is the stand-in's, not the caller's).
      */
-    public record Call(String namespace, String receiver, long receivedNanos) {}
+    public record Arrival(Call call, long receivedNanos) {}
 
     private final KubernetesClient api;
     private final HttpServer server;
-    private final List<Call> calls = new CopyOnWriteArrayList<>();
+    private final List<Arrival> arrivals = new CopyOnWriteArrayList<>();
     private final List<String> refused = new CopyOnWriteArrayList<>();
     /** Notified on each accepted call, for {@link #awaitCalls}. */
     private final Object accepted = new Object();
@@ -71,27 +74,27 @@ public final class NotificationControllerStandIn implements AutoCloseable {
 
     /** Calls that reached a Receiver, in order. */
     public List<Call> calls() {
-        return List.copyOf(calls);
+        return arrivals.stream().map(Arrival::call).toList();
     }
 
     /**
-     * Waits until {@code count} calls in all have reached a Receiver, and returns every call so far.
+     * Waits until {@code count} calls in all have reached a Receiver, and returns every one so far with when it came in.
      *
      * @throws TimeoutException when fewer came within {@code timeout}; the message lists those that came and those refused
      */
-    public List<Call> awaitCalls(int count, Duration timeout) throws InterruptedException, TimeoutException {
+    public List<Arrival> awaitCalls(int count, Duration timeout) throws InterruptedException, TimeoutException {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (accepted) {
-            while (calls.size() < count) {
+            while (arrivals.size() < count) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new TimeoutException(count + " hook calls awaited for " + timeout + ", " + calls.size() + " came: " + calls
+                    throw new TimeoutException(count + " hook calls awaited for " + timeout + ", " + arrivals.size() + " came: " + calls()
                             + "; refused paths: " + refused);
                 }
                 TimeUnit.NANOSECONDS.timedWait(accepted, left);
             }
         }
-        return calls();
+        return List.copyOf(arrivals);
     }
 
     /**
@@ -118,13 +121,13 @@ public final class NotificationControllerStandIn implements AutoCloseable {
                 exchange.sendResponseHeaders(405, -1);
                 return;
             }
-            Optional<Call> call = path.startsWith("/hook/") ? receiverOf(path.substring("/hook/".length()), received) : Optional.empty();
+            Optional<Call> call = path.startsWith("/hook/") ? receiverOf(path.substring("/hook/".length())) : Optional.empty();
             if (call.isEmpty()) {
                 refused.add(path);
                 exchange.sendResponseHeaders(404, -1);
                 return;
             }
-            calls.add(call.get());
+            arrivals.add(new Arrival(call.get(), received));
             synchronized (accepted) {
                 accepted.notifyAll();
             }
@@ -132,12 +135,12 @@ public final class NotificationControllerStandIn implements AutoCloseable {
         }
     }
 
-    private Optional<Call> receiverOf(String digest, long received) {
+    private Optional<Call> receiverOf(String digest) {
         for (GenericKubernetesResource r : api.genericKubernetesResources(RECEIVER).inAnyNamespace().list().getItems()) {
             String ns = r.getMetadata().getNamespace();
             String name = r.getMetadata().getName();
             var token = token(r);
-            if (token.isPresent() && sha256Hex(token.get() + name + ns).equals(digest)) return Optional.of(new Call(ns, name, received));
+            if (token.isPresent() && sha256Hex(token.get() + name + ns).equals(digest)) return Optional.of(new Call(ns, name));
         }
         return Optional.empty();
     }
