@@ -14,12 +14,15 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Stand-in for Flux's notification-controller webhook receiver (no Flux controller runs here, see TESTING.md): a real
@@ -29,6 +32,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * other path 404, any other method 405. It does not reconcile anything (Flux would annotate the Receiver's resources).
  * Like Flux's controller it reads Receivers and Secrets from informer caches, never from the API server while it
  * answers: a call that reaches it through the API stand-in's service proxy holds that stand-in's only thread.
+ * It keeps each call with the moment it came in ({@link Arrival}), and {@link #awaitCalls} waits for calls without
+ * polling, so a benchmark can time a push up to the hook call it causes.
  */
 public final class NotificationControllerStandIn implements AutoCloseable {
     private static final ResourceDefinitionContext RECEIVER = new ResourceDefinitionContext.Builder()
@@ -37,11 +42,19 @@ public final class NotificationControllerStandIn implements AutoCloseable {
     /** One accepted call: the Receiver it reached. */
     public record Call(String namespace, String receiver) {}
 
+    /**
+     * An accepted call and {@link System#nanoTime()} when its request came in (before the Receiver was looked up: what
+     * the look-up costs is the stand-in's, not the caller's).
+     */
+    public record Arrival(Call call, long receivedNanos) {}
+
     private final SharedIndexInformer<GenericKubernetesResource> receivers;
     private final SharedIndexInformer<Secret> secrets;
     private final HttpServer server;
-    private final List<Call> calls = new CopyOnWriteArrayList<>();
+    private final List<Arrival> arrivals = new CopyOnWriteArrayList<>();
     private final List<String> refused = new CopyOnWriteArrayList<>();
+    /** Notified on each accepted call, for {@link #awaitCalls}. */
+    private final Object accepted = new Object();
 
     private NotificationControllerStandIn(KubernetesClient api) throws IOException {
         this.receivers = api.genericKubernetesResources(RECEIVER).inAnyNamespace().inform();
@@ -66,7 +79,37 @@ public final class NotificationControllerStandIn implements AutoCloseable {
 
     /** Calls that reached a Receiver, in order. */
     public List<Call> calls() {
-        return List.copyOf(calls);
+        return arrivals.stream().map(Arrival::call).toList();
+    }
+
+    /**
+     * Waits until {@code count} calls in all have reached a Receiver, and returns every one so far with when it came in.
+     *
+     * @throws TimeoutException when fewer came within {@code timeout}; the message lists those that came and those refused
+     */
+    public List<Arrival> awaitCalls(int count, Duration timeout) throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (accepted) {
+            while (arrivals.size() < count) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new TimeoutException(count + " hook calls awaited for " + timeout + ", " + arrivals.size() + " came: " + calls()
+                            + "; refused paths: " + refused);
+                }
+                TimeUnit.NANOSECONDS.timedWait(accepted, left);
+            }
+        }
+        return List.copyOf(arrivals);
+    }
+
+    /**
+     * The URL Flux serves the Receiver {@code namespace/receiver} at, made from its token Secret as a caller would
+     * (for a direct call, the baseline of what a hook call costs); empty while this stand-in knows no such Receiver
+     * with a token.
+     */
+    public Optional<URI> hookUrl(String namespace, String receiver) {
+        var r = receivers.getStore().getByKey(namespace + "/" + receiver);
+        return Optional.ofNullable(r).flatMap(this::token).map(token -> url().resolve("/hook/" + sha256Hex(token + receiver + namespace)));
     }
 
     /** Paths of calls that matched no Receiver. */
@@ -75,6 +118,7 @@ public final class NotificationControllerStandIn implements AutoCloseable {
     }
 
     private void handle(HttpExchange exchange) throws IOException {
+        long received = System.nanoTime();
         try (exchange) {
             exchange.getRequestBody().readAllBytes();
             String path = exchange.getRequestURI().getPath();
@@ -88,7 +132,10 @@ public final class NotificationControllerStandIn implements AutoCloseable {
                 exchange.sendResponseHeaders(404, -1);
                 return;
             }
-            calls.add(call.get());
+            arrivals.add(new Arrival(call.get(), received));
+            synchronized (accepted) {
+                accepted.notifyAll();
+            }
             exchange.sendResponseHeaders(200, -1);
         }
     }
@@ -97,14 +144,19 @@ public final class NotificationControllerStandIn implements AutoCloseable {
         for (GenericKubernetesResource r : receivers.getStore().list()) {
             String ns = r.getMetadata().getNamespace();
             String name = r.getMetadata().getName();
-            Object secretRef = ((Map<?, ?>) r.getAdditionalProperties().getOrDefault("spec", Map.of())).get("secretRef");
-            if (!(secretRef instanceof Map<?, ?> ref)) continue;
-            Secret secret = secrets.getStore().getByKey(ns + "/" + ref.get("name"));
-            if (secret == null || secret.getData() == null || secret.getData().get("token") == null) continue;
-            String token = new String(Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8);
-            if (sha256Hex(token + name + ns).equals(digest)) return Optional.of(new Call(ns, name));
+            var token = token(r);
+            if (token.isPresent() && sha256Hex(token.get() + name + ns).equals(digest)) return Optional.of(new Call(ns, name));
         }
         return Optional.empty();
+    }
+
+    /** The token in the Secret the Receiver's {@code spec.secretRef} names, if both are there. */
+    private Optional<String> token(GenericKubernetesResource receiver) {
+        Object secretRef = ((Map<?, ?>) receiver.getAdditionalProperties().getOrDefault("spec", Map.of())).get("secretRef");
+        if (!(secretRef instanceof Map<?, ?> ref)) return Optional.empty();
+        Secret secret = secrets.getStore().getByKey(receiver.getMetadata().getNamespace() + "/" + ref.get("name"));
+        if (secret == null || secret.getData() == null || secret.getData().get("token") == null) return Optional.empty();
+        return Optional.of(new String(Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8));
     }
 
     private static String sha256Hex(String s) {

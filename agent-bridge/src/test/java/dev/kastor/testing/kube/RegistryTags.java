@@ -42,11 +42,26 @@ public final class RegistryTags {
      * inside) under {@code tag}, blobs first, manifest last; returns the manifest's digest.
      */
     public static String push(String repositoryUrl, String tag, byte[] layer) throws IOException, InterruptedException {
+        return pushManifest(repositoryUrl, tag, pushBlobs(repositoryUrl, layer));
+    }
+
+    /**
+     * The first half of {@link #push}: pushes the blobs of a Flux-shaped artifact with one layer of {@code layer}
+     * bytes, and returns the manifest that refers to them (not pushed yet).
+     */
+    public static byte[] pushBlobs(String repositoryUrl, byte[] layer) throws IOException, InterruptedException {
         byte[] config = "{}".getBytes(StandardCharsets.UTF_8);
         pushBlob(repositoryUrl, config);
         pushBlob(repositoryUrl, layer);
-        byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + OCI_MANIFEST + "\",\"config\":" + descriptor(FLUX_CONFIG, config)
+        return ("{\"schemaVersion\":2,\"mediaType\":\"" + OCI_MANIFEST + "\",\"config\":" + descriptor(FLUX_CONFIG, config)
                 + ",\"layers\":[" + descriptor(FLUX_CONTENT, layer) + "]}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The second half of {@link #push}: one PUT of {@code manifest} (from {@link #pushBlobs}) under {@code tag}, the
+     * request that makes a registry announce the push; returns the manifest's digest.
+     */
+    public static String pushManifest(String repositoryUrl, String tag, byte[] manifest) throws IOException, InterruptedException {
         var put = HttpRequest.newBuilder(v2(repositoryUrl, "/manifests/" + tag)).header("Content-Type", OCI_MANIFEST)
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(manifest)).build();
         check(put, HTTP.send(put, HttpResponse.BodyHandlers.ofByteArray()), 201);
