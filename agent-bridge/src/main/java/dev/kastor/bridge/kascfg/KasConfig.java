@@ -41,7 +41,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   poll_period: 5m
  * ci_access_mode: gitlab                                    # or standalone
  * # multi-replica KAS (docs/multi-replica.md): both keys, or neither for a single node
- * own_private_api_url: grpc://10.0.0.5:8155                # default: env OWN_PRIVATE_API_URL
+ * own_private_api_url: grpc://10.0.0.5:8155                # default: env OWN_PRIVATE_API_URL, or OWN_PRIVATE_API_CIDR (+ _PORT, _SCHEME)
  * redis: {url: redis://redis:6379, password_file: /etc/kastor-kas/redis-password, key_prefix: kastor}
  * flux:                                                     # on when present (flux: {} for every default): Flux reacts to pushes
  *   webhook_secret_file: /etc/kastor-kas/flux-webhook-secret   # enables POST /api/v1/flux/git-push (GitLab push webhook)
@@ -240,11 +240,11 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
             throw new IllegalArgumentException("ci_access_mode: standalone asks GitLab who a job is, which gitlab.local_jobs_file replaces:"
                     + " leave ci_access_mode out (the file says which agents each job may use)");
         }
-        String own = ownPrivateApiUrl != null ? ownPrivateApiUrl : env.get(RoutingDefaults.OWN_PRIVATE_API_URL_ENV);
-        if (own != null && own.isBlank()) own = null;
+        String own = OwnPrivateApi.resolve(ownPrivateApiUrl, env, filled.privateApi(), OwnPrivateApi::hostAddresses);
         if (r != null && own == null) {
             throw new IllegalArgumentException("own_private_api_url is missing in the KAS config (or env " + RoutingDefaults.OWN_PRIVATE_API_URL_ENV
-                    + "): with redis set, each replica must say where the others reach its private API, e.g. grpc://10.0.0.5:8155 (the pod IP)");
+                    + ", or " + OwnPrivateApi.CIDR_ENV + "): with redis set, each replica must say where the others reach its private API,"
+                    + " e.g. grpc://10.0.0.5:8155 (the pod IP), or the network to find it in (" + OwnPrivateApi.CIDR_ENV + "=10.0.0.0/8)");
         }
         if (own != null) checkPrivateApiUrl(own);
         var agentConfig = agentConfiguration(agentConfiguration, gl.url());
