@@ -27,11 +27,8 @@ public final class RevocationSweep implements AutoCloseable {
     private final AgentStore agents;
     private final List<AgentStreams> streams;
     private final JsonLog log;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "kas-revocation-sweep");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("kas-revocation-sweep").daemon().factory());
 
     public RevocationSweep(AgentStore agents, List<AgentStreams> streams, JsonLog log, Duration every) {
         this.agents = agents;

@@ -35,11 +35,8 @@ public final class ConfigAgentModule implements AgentModule {
     private final JsonLog log;
     private final Backoff backoff;
     private final List<Consumer<Applied>> listeners = new CopyOnWriteArrayList<>();
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "agent-config");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("agent-config").daemon().factory());
     private volatile Applied current;
     private volatile Context.CancellableContext call;
     private volatile boolean closed;

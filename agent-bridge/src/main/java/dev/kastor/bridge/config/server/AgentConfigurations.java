@@ -39,11 +39,8 @@ public final class AgentConfigurations implements AutoCloseable {
     private final String branch;
     private final Duration poll;
     private final JsonLog log;
-    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "agent-config-poll");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("agent-config-poll").daemon().factory());
     private final Map<Long, Current> good = new ConcurrentHashMap<>();
     /** The commit each agent's file was last looked at (good or not), so an unchanged project costs one ls-remote. */
     private final Map<Long, String> evaluated = new ConcurrentHashMap<>();

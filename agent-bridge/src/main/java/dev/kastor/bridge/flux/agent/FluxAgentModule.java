@@ -49,11 +49,8 @@ public final class FluxAgentModule implements AgentModule {
     private final ConfigAgentModule config;
     private final Backoff backoff;
     private final FluxAgentTuning tuning;
-    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "agent-flux");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("agent-flux").daemon().factory());
     private final Map<FluxSource.Key, FluxSource> sources = new HashMap<>();
     private final List<SharedIndexInformer<GenericKubernetesResource>> informers = new ArrayList<>();
     /** Problems already logged (a missing kind, say), so a retried failure is said once. */

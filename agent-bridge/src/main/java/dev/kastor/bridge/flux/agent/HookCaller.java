@@ -41,11 +41,7 @@ final class HookCaller implements AutoCloseable {
         this.throughApiServer = b.build();
         // Bounded: a burst of pushes while the receiver is down must not pile up calls without end.
         this.calls = new ThreadPoolExecutor(tuning.concurrentCalls(), tuning.concurrentCalls(), 30, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(tuning.queuedCalls()), r -> {
-                    Thread t = new Thread(r, "agent-flux-hook");
-                    t.setDaemon(true);
-                    return t;
-                });
+                new ArrayBlockingQueue<>(tuning.queuedCalls()), Thread.ofPlatform().name("agent-flux-hook").daemon().factory());
         calls.allowCoreThreadTimeOut(true);
     }
 

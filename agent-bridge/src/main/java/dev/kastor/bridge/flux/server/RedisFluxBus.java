@@ -34,11 +34,8 @@ final class RedisFluxBus implements FluxBus {
     private final RedisURI uri;
     private final String where;
     private final RedisClient client;
-    private final ScheduledExecutorService connector = Executors.newSingleThreadScheduledExecutor(r -> {
-        var t = new Thread(r, "kastor-flux-redis");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService connector = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("kastor-flux-redis").daemon().factory());
     private volatile StatefulRedisConnection<byte[], byte[]> publisher;
     private volatile StatefulRedisPubSubConnection<byte[], byte[]> subscriber;
     private volatile String problem;

@@ -29,11 +29,8 @@ final class RefPoller implements AutoCloseable {
     private final FluxMetrics metrics;
     private final Duration period;
     private final JsonLog log;
-    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "flux-ref-poll");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("flux-ref-poll").daemon().factory());
     /** Each polled project's refs at the last successful look (name → object id), by lower-cased full path. */
     private final Map<String, Map<String, String>> last = new HashMap<>();
     private final Map<String, String> errors = new HashMap<>();

@@ -46,11 +46,8 @@ public final class RegistrationAgent implements AgentModule {
     /** Random per agent process, so KAS tells two pods of one agent (one token) apart. */
     private final String instanceId = UUID.randomUUID().toString();
     private final HttpClient http;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "registration");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("registration").daemon().factory());
     private AgentRegistrationGrpc.AgentRegistrationBlockingStub stub;
     private int failures;
 

@@ -45,11 +45,8 @@ final class RedisTracker implements AgentTracker {
     private final RedisURI uri;
     private final RedisClient client;
     private final String where;
-    private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(r -> {
-        var t = new Thread(r, "kastor-redis-tracker");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("kastor-redis-tracker").daemon().factory());
     /** Agents this replica may have an entry for: removed at stop. */
     private final Set<Long> written = ConcurrentHashMap.newKeySet();
     private volatile StatefulRedisConnection<String, String> connection;

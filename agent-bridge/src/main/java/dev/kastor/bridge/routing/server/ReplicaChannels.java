@@ -55,11 +55,8 @@ final class ReplicaChannels implements AutoCloseable {
     private final SslContext tls;
     private final long idleNanos;
     private final LongSupplier nanoTime;
-    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-        var t = new Thread(r, "kastor-replica-channels");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("kastor-replica-channels").daemon().factory());
 
     /** {@code caCertificateFile}: the CA to trust for {@code grpcs://} replicas, or null for the JVM's default trust store. */
     ReplicaChannels(PrivateApiJwt jwt, String caCertificateFile) {

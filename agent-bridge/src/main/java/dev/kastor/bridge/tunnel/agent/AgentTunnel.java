@@ -35,11 +35,8 @@ final class AgentTunnel implements ClientResponseObserver<AgentFrame, KasFrame>,
     /** How long a finished stream waits for KAS to end the call before the agent cancels it itself. */
     static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
     /** One timer for all streams: a parked thread per finished request would cost a thread for CLOSE_WAIT each. */
-    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "tunnel-close-wait");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("tunnel-close-wait").daemon().factory());
 
     /**
      * Where the stream is in its one use. Every rule of its life is one check of this field, which only

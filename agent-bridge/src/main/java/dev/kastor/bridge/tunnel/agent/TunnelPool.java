@@ -25,11 +25,8 @@ public final class TunnelPool implements AutoCloseable, AgentTunnel.Events {
     private final RequestHandler handler;
     private final PoolSettings settings;
     private final String version;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "tunnel-pool");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("tunnel-pool").daemon().factory());
     private final Set<AgentTunnel> idle = new HashSet<>();
     private final Set<AgentTunnel> busy = new HashSet<>();
     private int failures;

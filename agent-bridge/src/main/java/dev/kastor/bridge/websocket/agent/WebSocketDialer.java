@@ -48,11 +48,8 @@ public final class WebSocketDialer implements AutoCloseable {
     private final JsonLog log;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Set<WebSocket> sockets = ConcurrentHashMap.newKeySet();
-    private final ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "websocket-ping");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("websocket-ping").daemon().factory());
     private volatile boolean closed;
 
     private WebSocketDialer(URI kas, HttpClient http, ServerSocket listener, JsonLog log) {
