@@ -1,5 +1,6 @@
 package dev.kastor.bridge.config.server;
 
+import dev.kastor.bridge.agents.AgentCalls;
 import dev.kastor.bridge.agents.AgentStreams;
 import dev.kastor.bridge.config.rpc.AgentConfigurationGrpc;
 import dev.kastor.bridge.config.rpc.ConfigurationRequest;
@@ -10,7 +11,6 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@code GetConfiguration}: the calling agent's current good configuration at once (unless it holds it), then every
@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class ConfigService extends AgentConfigurationGrpc.AgentConfigurationImplBase implements AgentStreams {
     private final AgentConfigurations configs;
-    private final ConcurrentHashMap<Long, Set<Sender>> open = new ConcurrentHashMap<>();
+    private final AgentCalls<Sender> open = new AgentCalls<>();
 
     ConfigService(AgentConfigurations configs) {
         this.configs = configs;
@@ -32,17 +32,14 @@ final class ConfigService extends AgentConfigurationGrpc.AgentConfigurationImplB
         // Whoever sends, the poll thread or this one, sends what is current then: an older config read here can never
         // follow a newer one the poll thread sent meanwhile.
         sender.unsubscribe = configs.subscribe(agentId, changed -> configs.current(agentId).ifPresent(sender::send));
-        open.computeIfAbsent(agentId, k -> ConcurrentHashMap.newKeySet()).add(sender);
+        open.add(agentId, sender);
         call.setOnCancelHandler(() -> forget(agentId, sender));
         configs.current(agentId).ifPresent(sender::send);
     }
 
     private void forget(long agentId, Sender sender) {
         sender.unsubscribe.run();
-        open.computeIfPresent(agentId, (k, senders) -> {
-            senders.remove(sender);
-            return senders.isEmpty() ? null : senders;
-        });
+        open.remove(agentId, sender);
     }
 
     @Override
@@ -52,12 +49,12 @@ final class ConfigService extends AgentConfigurationGrpc.AgentConfigurationImplB
 
     @Override
     public Set<Long> connectedAgentIds() {
-        return Set.copyOf(open.keySet());
+        return open.agentIds();
     }
 
     @Override
     public int revoke(long agentId, String why) {
-        List<Sender> senders = List.copyOf(open.getOrDefault(agentId, Set.of()));
+        List<Sender> senders = open.of(agentId);
         for (Sender s : senders) {
             s.end(Status.PERMISSION_DENIED.withDescription(why));
             forget(agentId, s);

@@ -1,5 +1,6 @@
 package dev.kastor.bridge.flux.server;
 
+import dev.kastor.bridge.agents.AgentCalls;
 import dev.kastor.bridge.agents.AgentStreams;
 import dev.kastor.bridge.flux.rpc.Delivery;
 import dev.kastor.bridge.flux.rpc.FluxEvent;
@@ -13,7 +14,6 @@ import io.grpc.stub.StreamObserver;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@code FluxNotifications.Watch}: the {@link Instance} at once, then every push delivered to this replica that the
@@ -23,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class WatchService extends FluxNotificationsGrpc.FluxNotificationsImplBase implements AgentStreams {
     private final FluxEvent instance;
     private final FluxMetrics metrics;
-    private final ConcurrentHashMap<Long, Set<Watcher>> open = new ConcurrentHashMap<>();
+    private final AgentCalls<Watcher> open = new AgentCalls<>();
 
     WatchService(Instance instance, FluxMetrics metrics) {
         this.instance = FluxEvent.newBuilder().setInstance(instance).build();
@@ -36,8 +36,8 @@ final class WatchService extends FluxNotificationsGrpc.FluxNotificationsImplBase
         var watcher = new Watcher((ServerCallStreamObserver<FluxEvent>) observer);
         // Before it is registered: no push can overtake the Instance.
         watcher.call.onNext(instance);
-        open.computeIfAbsent(agentId, k -> ConcurrentHashMap.newKeySet()).add(watcher);
-        watcher.call.setOnCancelHandler(() -> forget(agentId, watcher));
+        open.add(agentId, watcher);
+        watcher.call.setOnCancelHandler(() -> open.remove(agentId, watcher));
         return new StreamObserver<>() {
             @Override
             public void onNext(WatchRequest request) {
@@ -46,13 +46,13 @@ final class WatchService extends FluxNotificationsGrpc.FluxNotificationsImplBase
 
             @Override
             public void onError(Throwable t) {
-                forget(agentId, watcher);
+                open.remove(agentId, watcher);
             }
 
             @Override
             public void onCompleted() {
                 watcher.end(Status.OK);
-                forget(agentId, watcher);
+                open.remove(agentId, watcher);
             }
         };
     }
@@ -60,31 +60,22 @@ final class WatchService extends FluxNotificationsGrpc.FluxNotificationsImplBase
     /** Sends the delivery's event to every Watch call here whose agent it names (all of them when it names none). */
     void deliver(Delivery delivery) {
         var only = Set.copyOf(delivery.getAgentIdsList());
-        open.forEach((agentId, watchers) -> {
+        open.forEach((agentId, w) -> {
             if (!only.isEmpty() && !only.contains(agentId)) return;
-            for (Watcher w : watchers) {
-                if (w.send(delivery.getEvent())) metrics.delivered();
-                else metrics.dropped();
-            }
+            if (w.send(delivery.getEvent())) metrics.delivered();
+            else metrics.dropped();
         });
     }
 
     /** The Git projects the agents watching here named last. */
     Set<String> projects() {
         var all = new HashSet<String>();
-        open.values().forEach(ws -> ws.forEach(w -> all.addAll(w.projects)));
+        open.forEach((agentId, w) -> all.addAll(w.projects));
         return all;
     }
 
     int watches() {
-        return open.values().stream().mapToInt(Set::size).sum();
-    }
-
-    private void forget(long agentId, Watcher watcher) {
-        open.computeIfPresent(agentId, (k, watchers) -> {
-            watchers.remove(watcher);
-            return watchers.isEmpty() ? null : watchers;
-        });
+        return open.count();
     }
 
     @Override
@@ -94,15 +85,15 @@ final class WatchService extends FluxNotificationsGrpc.FluxNotificationsImplBase
 
     @Override
     public Set<Long> connectedAgentIds() {
-        return Set.copyOf(open.keySet());
+        return open.agentIds();
     }
 
     @Override
     public int revoke(long agentId, String why) {
-        List<Watcher> watchers = List.copyOf(open.getOrDefault(agentId, Set.of()));
+        List<Watcher> watchers = open.of(agentId);
         for (Watcher w : watchers) {
             w.end(Status.PERMISSION_DENIED.withDescription(why));
-            forget(agentId, w);
+            open.remove(agentId, w);
         }
         return watchers.size();
     }
