@@ -15,12 +15,14 @@ import dev.kastor.bridge.observability.JsonLog;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -52,7 +54,7 @@ public final class FluxAgentModule implements AgentModule {
     private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("agent-flux").daemon().factory());
     private final Map<FluxSource.Key, FluxSource> sources = new HashMap<>();
-    private final List<SharedIndexInformer<GenericKubernetesResource>> informers = new ArrayList<>();
+    private final Map<FluxSource.Kind, SharedIndexInformer<GenericKubernetesResource>> informers = new EnumMap<>(FluxSource.Kind.class);
     /** Problems already logged (a missing kind, say), so a retried failure is said once. */
     private final Set<String> said = ConcurrentHashMap.newKeySet();
     private KubernetesClient client;
@@ -107,14 +109,12 @@ public final class FluxAgentModule implements AgentModule {
         if (closed) return;
         List<String> missing = new ArrayList<>();
         for (FluxSource.Kind kind : FluxSource.Kind.values()) {
-            if (!installed(kind.kind, kind.crdName())) missing.add(kind.kind);
+            if (!installed(kind.context)) missing.add(kind.kind);
         }
         // without notification-controller's kind there is nothing to keep: no Secret is written for a Receiver that cannot be
-        if (!installed(ReceiverKeeper.RECEIVER.getKind(), ReceiverKeeper.RECEIVER.getPlural() + "." + ReceiverKeeper.RECEIVER.getGroup())) {
-            missing.add(ReceiverKeeper.RECEIVER.getKind());
-        }
+        if (!installed(ReceiverKeeper.RECEIVER)) missing.add(ReceiverKeeper.RECEIVER.getKind());
         if (missing.isEmpty()) {
-            for (FluxSource.Kind kind : FluxSource.Kind.values()) informers.add(inform(kind));
+            for (FluxSource.Kind kind : FluxSource.Kind.values()) informers.put(kind, inform(kind));
             return;
         }
         sayOnce("missing:" + missing, "Flux kinds missing (" + String.join(", ", missing) + "): no receivers until Flux's controllers"
@@ -122,12 +122,13 @@ public final class FluxAgentModule implements AgentModule {
         worker.schedule(this::informWhenInstalled, tuning.fluxCheckEvery().toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private boolean installed(String kind, String crdName) {
+    /** Whether the kind's CustomResourceDefinition ({@code <plural>.<group>}) exists. */
+    private boolean installed(ResourceDefinitionContext kind) {
         try {
-            return client.apiextensions().v1().customResourceDefinitions().withName(crdName).get() != null;
+            return client.apiextensions().v1().customResourceDefinitions().withName(kind.getPlural() + "." + kind.getGroup()).get() != null;
         } catch (KubernetesClientException e) {
             if (e.getCode() == 403) return true;
-            sayOnce("crd:" + kind, "cannot tell whether Flux is installed; looking again later", Causes.describe(e));
+            sayOnce("crd:" + kind.getKind(), "cannot tell whether Flux is installed; looking again later", Causes.describe(e));
             return false;
         }
     }
@@ -228,15 +229,14 @@ public final class FluxAgentModule implements AgentModule {
      */
     private void dropStraysOnce() {
         if (straysDropped || instance == null || noReceiverKind || informers.isEmpty()
-                || !informers.stream().allMatch(SharedIndexInformer::hasSynced)) return;
-        for (int i = 0; i < informers.size(); i++) {
-            FluxSource.Kind kind = FluxSource.Kind.values()[i];
-            for (GenericKubernetesResource r : informers.get(i).getStore().list()) {
+                || !informers.values().stream().allMatch(SharedIndexInformer::hasSynced)) return;
+        informers.forEach((kind, informer) -> {
+            for (GenericKubernetesResource r : informer.getStore().list()) {
                 FluxSource s = FluxSource.of(kind, r);
                 sources.put(s.key(), s);
                 reconcile(s.key());
             }
-        }
+        });
         straysDropped = true;
         int dropped = keeper.dropStrays();
         if (dropped > 0) log.info("removed Flux receivers whose sources are gone", Map.of("receivers", dropped));
@@ -350,7 +350,7 @@ public final class FluxAgentModule implements AgentModule {
         closed = true;
         var c = call;
         if (c != null) c.cancel(null);
-        for (var informer : informers) informer.stop();
+        for (var informer : informers.values()) informer.stop();
         worker.shutdownNow();
         if (hooks != null) hooks.close();
         if (client != null) client.close();

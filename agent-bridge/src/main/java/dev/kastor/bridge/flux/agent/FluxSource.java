@@ -30,11 +30,6 @@ record FluxSource(Kind kind, String namespace, String name, String uid, String u
                     .withPlural(plural).withNamespaced(true).build();
         }
 
-        /** The name of the kind's CustomResourceDefinition. */
-        String crdName() {
-            return context.getPlural() + "." + GROUP;
-        }
-
         String apiVersion() {
             return GROUP + "/" + VERSION;
         }
