@@ -227,8 +227,15 @@ public final class OptionVariables implements CommandLine.IDefaultValueProvider 
                     if (!line.equals(RULE) && !line.equals(RULE_CONTINUED)) footer.add(line);
                 }
                 if (footer.isEmpty()) footer.add("");
-                footer.add("Every option is also a variable: " + example.longestName() + " is " + generalName(example) + ", or "
-                        + qualifiedName(example) + " for this command only (wins);");
+                String rule = "Every option is also a variable: " + example.longestName() + " is " + generalName(example) + ",";
+                String own = "or " + qualifiedName(example) + " for this command only (wins);";
+                // picocli wraps at the help's width (120) wherever it falls: long names get a line break of their own
+                if (rule.length() + own.length() < 119) {
+                    footer.add(rule + " " + own);
+                } else {
+                    footer.add(rule);
+                    footer.add(own);
+                }
                 footer.add("the command line wins over both. Booleans: true/false/yes/no/1/0; repeatable options: one value per line.");
                 footer.add("Not variables: " + (parameters.isEmpty() ? "" : String.join(" ", parameters) + " (parameters), ") + "--help, --version.");
                 spec.usageMessage().footer(footer.toArray(String[]::new));

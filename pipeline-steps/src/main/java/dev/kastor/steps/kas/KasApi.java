@@ -15,8 +15,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The API port of a self-hosted Kastor KAS (8153), as a CI job calls it: authenticated with the job's
- * {@code CI_JOB_TOKEN} ({@code JOB-TOKEN} header), JSON in and out. The token never reaches a message.
+ * The API port of a self-hosted Kastor KAS (8153), as a CI job calls it (authenticated with the job's
+ * {@code CI_JOB_TOKEN}, {@code JOB-TOKEN} header) or a person does (a personal access token), JSON in and out. The
+ * token never reaches a message.
  *
  * @param url     KAS's API address, e.g. {@code https://kas.example.com:8153}
  * @param caFile  a private CA trusted besides the system's (null: the system's only)
@@ -38,20 +39,44 @@ public record KasApi(String url, Path caFile, String caFlag) {
         return token;
     }
 
-    /** {@code GET path}: the answer's JSON when it is 200, else a failure saying what KAS said. */
+    /**
+     * How a caller proves itself to KAS's API: a job by its {@code CI_JOB_TOKEN} ({@code JOB-TOKEN} header), a person by
+     * a GitLab personal access token ({@code Authorization: Bearer}). The value never reaches a message.
+     */
+    public record Credential(String header, String value) {
+        public static Credential job(String jobToken) {
+            return new Credential("JOB-TOKEN", jobToken);
+        }
+
+        public static Credential person(String personalAccessToken) {
+            return new Credential("Authorization", "Bearer " + personalAccessToken);
+        }
+
+        @Override
+        public String toString() {
+            return "Credential[" + header + "]";
+        }
+    }
+
+    /** {@code GET path} as a job: the answer's JSON when it is 200, else a failure saying what KAS said. */
     public JsonNode get(String path, String jobToken, String what) throws InterruptedException {
-        return send(request(path, jobToken).GET(), 200, what);
+        return get(path, Credential.job(jobToken), what);
+    }
+
+    /** {@code GET path} as {@code credential} says: the answer's JSON when it is 200, else a failure saying what KAS said. */
+    public JsonNode get(String path, Credential credential, String what) throws InterruptedException {
+        return send(request(path, credential).GET(), 200, what);
     }
 
     /** {@code POST path} with a JSON body: the answer's JSON when it has status {@code expected}. */
     public JsonNode post(String path, String jobToken, Object body, int expected, String what) throws InterruptedException {
-        var request = request(path, jobToken).header("Content-Type", "application/json")
+        var request = request(path, Credential.job(jobToken)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
         return send(request, expected, what);
     }
 
-    private HttpRequest.Builder request(String path, String jobToken) {
-        return HttpRequest.newBuilder(uri(path)).header("JOB-TOKEN", jobToken).timeout(Duration.ofSeconds(30));
+    private HttpRequest.Builder request(String path, Credential credential) {
+        return HttpRequest.newBuilder(uri(path)).header(credential.header(), credential.value()).timeout(Duration.ofSeconds(30));
     }
 
     private URI uri(String path) {

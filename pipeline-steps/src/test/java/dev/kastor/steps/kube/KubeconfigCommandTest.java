@@ -78,7 +78,7 @@ class KubeconfigCommandTest {
         assertThat(r.exit()).as(r.err()).isZero();
         Path file = dir.resolve("kube/config");
         String yaml = Files.readString(file);
-        assertThat(yaml).contains("- name: gitlab", "server: \"" + bridge.proxyUrl() + "\"",
+        assertThat(yaml).contains("- name: \"gitlab\"", "server: \"" + bridge.proxyUrl() + "\"",
                 "- name: \"agent:" + agentId + "\"", "token: \"ci:" + agentId + ":job-token-abc\"",
                 "- name: \"group/project:prod\"", "namespace: \"default\"", "current-context: \"group/project:prod\"");
         assertThat(Files.getPosixFilePermissions(file)).hasSize(2);
