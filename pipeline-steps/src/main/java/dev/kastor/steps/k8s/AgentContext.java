@@ -4,7 +4,8 @@ import java.nio.file.Path;
 
 /**
  * One context of a kubeconfig. GitLab names agent contexts {@code <config project full path>:<agent name>} and
- * gives them the user {@code agent:<agent id>}; {@code agentId} is null for other contexts. Holds no credential.
+ * gives them the user {@code agent:<agent id>} ({@code agent:<agent id>@<KAS host>} in a person's kubeconfig written by
+ * {@code kastor kube kubeconfig --user}); {@code agentId} is null for other contexts. Holds no credential.
  */
 public record AgentContext(String name, String projectPath, String agentName, String agentId, String cluster, String server,
                            String namespace, Path file) {

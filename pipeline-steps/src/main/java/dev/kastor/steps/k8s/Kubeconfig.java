@@ -102,7 +102,8 @@ public final class Kubeconfig {
         }
         String agentId = null;
         String user = c.getUser();
-        if (user != null && user.startsWith("agent:")) agentId = user.substring("agent:".length());
+        // agent:<id> as GitLab names a job's user; agent:<id>@<KAS host> as 'kastor kube kubeconfig --user' names a person's
+        if (user != null && user.startsWith("agent:")) agentId = user.substring("agent:".length()).split("@", 2)[0];
         for (NamedAuthInfo u : nullSafe(model.getUsers())) {
             // GitLab's token is ci:<agent id>:<job token>: the agent id is the only part that may be shown.
             if (agentId == null && u.getName() != null && u.getName().equals(user) && u.getUser() != null && u.getUser().getToken() != null
