@@ -137,6 +137,19 @@ public final class Bridge implements AutoCloseable {
     private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
                    KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica,
                    boolean httpsApi, Kas.Tuning tuning, KasConfig.Flux flux) throws Exception {
+        this(dir, proxyCert, agentListener, agentConfiguration, ciAccessMode, gitlab, replica, httpsApi, tuning, flux, null);
+    }
+
+    /** User access: agents' config files from {@code agentConfiguration}, KAS's own GitLab token in {@code apiTokenFile} (null: none). */
+    public static Bridge withUserAccess(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.AgentConfiguration agentConfiguration,
+                                        Path apiTokenFile) throws Exception {
+        return new Bridge(dir, proxyCert, addr("127.0.0.1:0"), agentConfiguration, null, null, null, false, Kas.Tuning.DEFAULTS, null,
+                apiTokenFile);
+    }
+
+    private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
+                   KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica,
+                   boolean httpsApi, Kas.Tuning tuning, KasConfig.Flux flux, Path apiTokenFile) throws Exception {
         this.httpsApi = httpsApi;
         this.ownsGitlab = gitlab == null;
         this.gitlab = gitlab == null ? GitLabApiStandIn.start() : gitlab;
@@ -145,7 +158,8 @@ public final class Bridge implements AutoCloseable {
                 : new KasConfig.Address("127.0.0.1:0", proxyCert.certPem().toString(), proxyCert.keyPem().toString(), null);
         var privateApi = replica == null ? addr("127.0.0.1:0") : replica.listener();
         var listen = new KasConfig.Listen(agentListener, httpsApi ? proxy : addr("127.0.0.1:0"), proxy, privateApi);
-        var config = new KasConfig(listen, new KasConfig.GitLab(this.gitlab.url()), null, dir.resolve("agents.json").toString(),
+        var config = new KasConfig(listen, new KasConfig.GitLab(this.gitlab.url(), null, apiTokenFile == null ? null : apiTokenFile.toString()), null,
+                dir.resolve("agents.json").toString(),
                 null, null, SECRET, SECRET, agentConfiguration, ciAccessMode, replica == null ? null : replica.privateApiUrl(),
                 replica == null ? null : new KasConfig.Redis(replica.redisUrl(), null, replica.keyPrefix()), flux)
                 .withDefaults(dir, Map.of());

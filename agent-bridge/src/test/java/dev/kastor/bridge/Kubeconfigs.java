@@ -11,6 +11,11 @@ public final class Kubeconfigs {
     private Kubeconfigs() {}
 
     public static Path write(Path file, String proxyUrl, SelfSignedCert cert, String context, long agentId, String jobToken) throws IOException {
+        return write(file, proxyUrl, cert, context, "agent:" + agentId, "ci:" + agentId + ":" + jobToken);
+    }
+
+    /** With any user and token: a person's is {@code pat:<agent id>:<personal access token>} (GitLab's user access). */
+    public static Path write(Path file, String proxyUrl, SelfSignedCert cert, String context, String user, String token) throws IOException {
         Files.writeString(file, """
                 apiVersion: v1
                 kind: Config
@@ -20,18 +25,17 @@ public final class Kubeconfigs {
                     server: %s
                     certificate-authority-data: %s
                 users:
-                - name: agent:%d
+                - name: %s
                   user:
-                    token: ci:%d:%s
+                    token: %s
                 contexts:
                 - name: %s
                   context:
                     cluster: gitlab
-                    user: agent:%d
+                    user: %s
                     namespace: default
                 current-context: %s
-                """.formatted(proxyUrl, Base64.getEncoder().encodeToString(Files.readAllBytes(cert.certPem())), agentId, agentId, jobToken,
-                context, agentId, context));
+                """.formatted(proxyUrl, Base64.getEncoder().encodeToString(Files.readAllBytes(cert.certPem())), user, token, context, user, context));
         return file;
     }
 }

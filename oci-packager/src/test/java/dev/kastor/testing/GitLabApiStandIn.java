@@ -30,6 +30,11 @@ import tools.jackson.databind.json.JsonMapper;
  * status already has is refused with 400 ("Cannot transition status"), which is why callers must deduplicate. Also
  * the generic package registry's upload ({@code PUT /api/v4/projects/:id/packages/generic/:package/:version/:file},
  * with a running job's {@code JOB-TOKEN} of that project or an api token), where Kastor's release pipeline puts its jars.
+ * For user access: users, their personal access tokens ({@code GET /api/v4/personal_access_tokens/self}, which any
+ * scope may call, and {@code GET /api/v4/user}, which needs {@code api}, {@code read_api} or {@code read_user}: a
+ * {@code k8s_proxy}-only token gets 403 {@code insufficient_scope} as from GitLab), and with a read_api token
+ * {@code GET /api/v4/users/:id}, {@code /projects/:id}, {@code /groups/:id} and their {@code /members/all/:user_id}
+ * (memberships inherited from ancestor groups count, the highest level wins). Ids may be numbers or URL-encoded paths.
  * One instance per test class; shared by every module through the oci-packager test-jar.
  */
 public final class GitLabApiStandIn implements AutoCloseable {
@@ -51,6 +56,23 @@ public final class GitLabApiStandIn implements AutoCloseable {
     public record CommitStatus(String projectId, String sha, String state, String name, String ref, String targetUrl,
                                String description, String pipelineId) {}
 
+    /** A GitLab user; {@code state} is {@code active} or e.g. {@code blocked}. */
+    public record User(long id, String username, String state) {}
+
+    /** A personal access token of a user, with its scopes; {@code revoked} ones get 401 like unknown ones. */
+    public record PersonalAccessToken(String token, long id, long userId, List<String> scopes) {}
+
+    private static final Pattern MEMBER = Pattern.compile("/api/v4/(projects|groups)/([^/]+)/members/all/([0-9]+)");
+    private static final Pattern NAMESPACE = Pattern.compile("/api/v4/(projects|groups)/([^/]+)");
+    private static final Pattern USER = Pattern.compile("/api/v4/users/([0-9]+)");
+    private static final List<String> READ_SCOPES = List.of("api", "read_api");
+
+    private final Map<Long, User> users = new ConcurrentHashMap<>();
+    private final Map<String, PersonalAccessToken> personalTokens = new ConcurrentHashMap<>();
+    /** Full path to id, per kind ({@code projects}, {@code groups}). */
+    private final Map<String, Map<String, Long>> namespaces = Map.of("projects", new ConcurrentHashMap<>(), "groups", new ConcurrentHashMap<>());
+    /** {@code <full path>/<user id>} to access level, for projects and groups alike (paths are unique across both). */
+    private final Map<String, Integer> members = new ConcurrentHashMap<>();
     private final HttpServer server;
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     private final Map<String, String> apiTokens = new ConcurrentHashMap<>();
@@ -103,6 +125,34 @@ public final class GitLabApiStandIn implements AutoCloseable {
         apiTokens.put(token, projectId);
     }
 
+    public User addUser(User user) {
+        users.put(user.id(), user);
+        return user;
+    }
+
+    public PersonalAccessToken addPersonalAccessToken(PersonalAccessToken token) {
+        personalTokens.put(token.token(), token);
+        return token;
+    }
+
+    /** Revokes a personal access token: GitLab then answers 401 to it. */
+    public void revokePersonalAccessToken(String token) {
+        personalTokens.remove(token);
+    }
+
+    public void addProject(long id, String fullPath) {
+        namespaces.get("projects").put(fullPath, id);
+    }
+
+    public void addGroup(long id, String fullPath) {
+        namespaces.get("groups").put(fullPath, id);
+    }
+
+    /** Makes the user a direct member of a project or group (by full path) with {@code accessLevel} (30 Developer, 40 Maintainer...). */
+    public void addMember(String fullPath, long userId, int accessLevel) {
+        members.put(fullPath + "/" + userId, accessLevel);
+    }
+
     /** The next {@code n} status posts get {@code code} (e.g. 503 or 429), to exercise retries. */
     public void failNextStatusPosts(int n, int code) {
         failStatusCode = code;
@@ -144,10 +194,92 @@ public final class GitLabApiStandIn implements AutoCloseable {
                 Matcher m = GENERIC_PACKAGE.matcher(path);
                 m.matches();
                 putPackageFile(ex, URLDecoder.decode(m.group(1), StandardCharsets.UTF_8), m.group(2), m.group(3), m.group(4));
-            } else {
+            } else if (!method.equals("GET") || !userApi(ex, ex.getRequestURI().getRawPath())) {
                 send(ex, 404, Map.of("error", "404 Not Found"));
             }
         }
+    }
+
+    /** The user-access calls; false when {@code path} is none of them. */
+    private boolean userApi(HttpExchange ex, String path) throws IOException {
+        PersonalAccessToken pat = personalTokens.get(String.valueOf(token(ex)));
+        if (path.equals("/api/v4/personal_access_tokens/self")) {
+            if (pat == null) send(ex, 401, Map.of("message", "401 Unauthorized"));
+            else send(ex, 200, patJson(pat));
+            return true;
+        }
+        Matcher member = MEMBER.matcher(path);
+        Matcher namespace = NAMESPACE.matcher(path);
+        Matcher user = USER.matcher(path);
+        boolean read = path.equals("/api/v4/user") || member.matches() || namespace.matches() || user.matches();
+        if (!read) return false;
+        if (pat == null) {
+            send(ex, 401, Map.of("message", "401 Unauthorized"));
+        } else if (pat.scopes().stream().noneMatch(READ_SCOPES::contains)
+                && !(path.equals("/api/v4/user") && pat.scopes().contains("read_user"))) {
+            send(ex, 403, Map.of("error", "insufficient_scope", "error_description",
+                    "The request requires higher privileges than provided by the access token.", "scope", "api read_api"));
+        } else if (path.equals("/api/v4/user")) {
+            sendUser(ex, pat.userId());
+        } else if (user.matches()) {
+            sendUser(ex, Long.parseLong(user.group(1)));
+        } else if (member.matches()) {
+            sendMember(ex, fullPath(member.group(1), member.group(2)), Long.parseLong(member.group(3)));
+        } else {
+            String full = fullPath(namespace.group(1), namespace.group(2));
+            if (full == null) send(ex, 404, Map.of("message", "404 " + (namespace.group(1).equals("projects") ? "Project" : "Group") + " Not Found"));
+            else send(ex, 200, Map.of("id", namespaces.get(namespace.group(1)).get(full), namespace.group(1).equals("projects")
+                    ? "path_with_namespace" : "full_path", full));
+        }
+        return true;
+    }
+
+    private static String token(HttpExchange ex) {
+        String token = ex.getRequestHeaders().getFirst("PRIVATE-TOKEN");
+        String bearer = ex.getRequestHeaders().getFirst("Authorization");
+        return token == null && bearer != null && bearer.startsWith("Bearer ") ? bearer.substring(7) : token;
+    }
+
+    private static Map<String, Object> patJson(PersonalAccessToken pat) {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("id", pat.id());
+        m.put("name", "kastor-test");
+        m.put("revoked", false);
+        m.put("created_at", "2025-01-01T00:00:00.000Z");
+        m.put("scopes", pat.scopes());
+        m.put("user_id", pat.userId());
+        m.put("last_used_at", null);
+        m.put("active", true);
+        m.put("expires_at", "2099-01-01");
+        return m;
+    }
+
+    private void sendUser(HttpExchange ex, long id) throws IOException {
+        User u = users.get(id);
+        if (u == null) send(ex, 404, Map.of("message", "404 User Not Found"));
+        else send(ex, 200, Map.of("id", u.id(), "username", u.username(), "name", u.username(), "state", u.state()));
+    }
+
+    /** A numeric id or a URL-encoded full path, as GitLab takes {@code :id}; null when unknown. */
+    private String fullPath(String kind, String rawId) {
+        String id = URLDecoder.decode(rawId, StandardCharsets.UTF_8);
+        var known = namespaces.get(kind);
+        if (known.containsKey(id)) return id;
+        return known.entrySet().stream().filter(e -> String.valueOf(e.getValue()).equals(id)).map(Map.Entry::getKey).findFirst().orElse(null);
+    }
+
+    /** GitLab's members/all: the highest level of the user in the path and its ancestor groups. */
+    private void sendMember(HttpExchange ex, String fullPath, long userId) throws IOException {
+        int level = 0;
+        for (String p = fullPath; p != null; p = p.contains("/") ? p.substring(0, p.lastIndexOf('/')) : null) {
+            level = Math.max(level, members.getOrDefault(p + "/" + userId, 0));
+        }
+        User u = users.get(userId);
+        if (fullPath == null || u == null || level == 0) {
+            send(ex, 404, Map.of("message", "404 Not found"));
+            return;
+        }
+        send(ex, 200, Map.of("id", u.id(), "username", u.username(), "name", u.username(), "state", u.state(), "access_level", level));
     }
 
     private interface JobHandler {

@@ -19,10 +19,11 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
 
 /**
  * The parts of an agent's {@code .gitlab/agents/<name>/config.yaml} Kastor reads (GitLab's format). Keys Kastor does
- * not use ({@code gitops}, {@code user_access}, {@code remote_development}, ...) are tolerated so one file serves
- * GitLab's KAS and Kastor's alike; the keys it reads are checked for type and value.
+ * not use ({@code gitops}, {@code remote_development}, ...) are tolerated so one file serves GitLab's KAS and Kastor's
+ * alike; the keys it reads are checked for type and value. {@code userAccess} is null when the file has none.
  */
-public record AgentConfig(CiAccess ciAccess, String defaultNamespace, AccessAs accessAs, Flux flux, Observability observability) {
+public record AgentConfig(CiAccess ciAccess, String defaultNamespace, AccessAs accessAs, Flux flux, Observability observability,
+                          UserAccess userAccess) {
     /** {@code ci_access}: which projects' and groups' CI jobs may use the agent (full paths). */
     public record CiAccess(List<Entry> projects, List<Entry> groups) {}
 
@@ -50,6 +51,19 @@ public record AgentConfig(CiAccess ciAccess, String defaultNamespace, AccessAs a
     }
 
     public record Extra(String key, List<String> val) {}
+
+    /**
+     * {@code user_access}: people (not CI jobs) who may use the agent through the k8s proxy with a personal access
+     * token: members with at least the Developer role of the listed projects (full paths) or groups (a group's members
+     * include those of its ancestors, as GitLab counts them). Their requests run as the agent or as themselves.
+     */
+    public record UserAccess(UserAccessAs accessAs, List<String> projects, List<String> groups) {}
+
+    /** {@code user_access.access_as}: {@code {agent: {}}} or {@code {user: {}}}, nothing else (GitLab's two kinds). */
+    public enum UserAccessAs { AGENT, USER }
+
+    /** GitLab's limit on {@code user_access.projects} and on {@code user_access.groups}. */
+    public static final int MAX_USER_ACCESS_ENTRIES = 500;
 
     /**
      * {@code webhook_receiver_url}: where Flux's notification-controller takes Receiver webhooks, as GitLab's agent
@@ -109,11 +123,14 @@ public record AgentConfig(CiAccess ciAccess, String defaultNamespace, AccessAs a
 
     private record RawCiAccess(List<RawEntry> projects, List<RawEntry> groups) {}
 
-    private record Raw(RawCiAccess ciAccess, String defaultNamespace, JsonNode accessAs, Flux flux, Observability observability) {}
+    private record RawUserAccess(JsonNode accessAs, List<RawEntry> projects, List<RawEntry> groups) {}
+
+    private record Raw(RawCiAccess ciAccess, String defaultNamespace, JsonNode accessAs, Flux flux, Observability observability,
+                       RawUserAccess userAccess) {}
 
     public static AgentConfig empty() {
         return new AgentConfig(new CiAccess(List.of(), List.of()), null, null, new Flux(ConfigDefaults.DEFAULT_FLUX_WEBHOOK_RECEIVER_URL),
-                new Observability(new Logging("info")));
+                new Observability(new Logging("info")), null);
     }
 
     /** Parses and checks a file's text; an empty file is a valid, empty configuration (as in GitLab). */
@@ -144,7 +161,43 @@ public record AgentConfig(CiAccess ciAccess, String defaultNamespace, AccessAs a
         if (!LOG_LEVELS.contains(level)) {
             throw new InvalidConfig("observability.logging.level must be one of " + LOG_LEVELS + ", got " + level, lineOf(yaml, "level"));
         }
-        return new AgentConfig(new CiAccess(projects, groups), raw.defaultNamespace(), top, flux, new Observability(new Logging(level)));
+        return new AgentConfig(new CiAccess(projects, groups), raw.defaultNamespace(), top, flux, new Observability(new Logging(level)),
+                userAccess(yaml, raw.userAccess()));
+    }
+
+    /**
+     * {@code access_as} is required and must be exactly {@code agent} or {@code user}: a file that says anything else
+     * is refused as a whole (KAS keeps the last good one and logs why), so a mistyped {@code user} can never let people
+     * in as the agent's own service account.
+     */
+    private static UserAccess userAccess(String yaml, RawUserAccess raw) throws InvalidConfig {
+        if (raw == null) return null;
+        JsonNode as = raw.accessAs();
+        int line = lineOf(yaml, "user_access");
+        if (as == null || as.isNull() || as.isMissingNode()) {
+            throw new InvalidConfig("user_access.access_as is missing: it is required, {agent: {}} (requests run as the agent) or"
+                    + " {user: {}} (as the GitLab user, impersonated)", line);
+        }
+        if (!as.isObject() || as.size() != 1) {
+            throw new InvalidConfig("user_access.access_as must have exactly one of agent, user", line);
+        }
+        String kind = as.propertyNames().iterator().next();
+        UserAccessAs accessAs = switch (kind) {
+            case "agent" -> UserAccessAs.AGENT;
+            case "user" -> UserAccessAs.USER;
+            default -> throw new InvalidConfig("user_access.access_as has kind '" + kind + "', which user_access does not take:"
+                    + " use agent or user", lineOf(yaml, kind));
+        };
+        return new UserAccess(accessAs, ids(yaml, "user_access.projects", raw.projects()), ids(yaml, "user_access.groups", raw.groups()));
+    }
+
+    private static List<String> ids(String yaml, String key, List<RawEntry> raw) throws InvalidConfig {
+        List<String> ids = entries(yaml, key, raw).stream().map(Entry::id).toList();
+        if (ids.size() > MAX_USER_ACCESS_ENTRIES) {
+            throw new InvalidConfig(key + " lists " + ids.size() + " entries, above GitLab's limit of " + MAX_USER_ACCESS_ENTRIES
+                    + ": list a common group instead of its projects", lineOf(yaml, key.substring(key.indexOf('.') + 1)));
+        }
+        return ids;
     }
 
     private static List<Entry> entries(String yaml, String key, List<RawEntry> raw) throws InvalidConfig {
@@ -248,6 +301,7 @@ public record AgentConfig(CiAccess ciAccess, String defaultNamespace, AccessAs a
         m.put("projects", ciAccess.projects().size());
         m.put("groups", ciAccess.groups().size());
         m.put("logging_level", observability.logging().level());
+        if (userAccess != null) m.put("user_access", userAccess.accessAs().name().toLowerCase(Locale.ROOT));
         return m;
     }
 }

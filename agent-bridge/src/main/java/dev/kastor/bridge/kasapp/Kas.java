@@ -26,6 +26,7 @@ import dev.kastor.bridge.routing.server.RoutingModule;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
 import dev.kastor.bridge.tunnel.server.TunnelServerModule;
+import dev.kastor.bridge.useraccess.server.UserAccessModule;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,6 +50,7 @@ public final class Kas implements AutoCloseable {
             RoutingModule::create,
             ConfigServerModule::create,
             RegistrationServer::create,
+            UserAccessModule::create,
             K8sProxyModule::create,
             FluxServerModule::create);
 

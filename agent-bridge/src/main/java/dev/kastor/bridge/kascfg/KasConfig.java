@@ -30,6 +30,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * gitlab:
  *   url: https://gitlab.example.com
  *   # local_jobs_file: jobs.yaml                            # instead of url: jobs without GitLab (docs/try-kas-locally.md)
+ *   api_token_file: /etc/kastor-kas/gitlab-api-token       # read_api token: user access (agents' user_access, docs/user-access.md)
  * external_k8s_proxy_url: https://kas.example.com/k8s-proxy   # what jobs' KUBECONFIG points at
  * agents_file: /var/lib/kastor-kas/agents.json
  * api_secret_key_file: /etc/kastor-kas/api-secret          # base64 of exactly 32 bytes
@@ -79,15 +80,26 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
 
     /**
      * The GitLab KAS asks which agents a job may use. {@code localJobsFile} instead: jobs and their agents from a file
-     * ({@code LocalJobsAuthorizer}), to try KAS without GitLab; then {@code url} may be left out.
+     * ({@code LocalJobsAuthorizer}), to try KAS without GitLab; then {@code url} may be left out. {@code apiTokenFile}
+     * holds KAS's own GitLab token (scope {@code read_api}) for user access: a person's {@code k8s_proxy} token cannot
+     * read who is a member of what, KAS's can; never logged, and refused at start when unreadable.
      */
-    public record GitLab(String url, String localJobsFile) {
+    public record GitLab(String url, String localJobsFile, String apiTokenFile) {
         public GitLab(String url) {
-            this(url, null);
+            this(url, null, null);
+        }
+
+        public GitLab(String url, String localJobsFile) {
+            this(url, localJobsFile, null);
         }
 
         public boolean local() {
             return localJobsFile != null;
+        }
+
+        /** KAS's own GitLab API token, read from {@code api_token_file} now; null when none is configured. */
+        public String apiToken() {
+            return apiTokenFile == null ? null : contents("gitlab.api_token_file", apiTokenFile).strip();
         }
     }
 
@@ -214,11 +226,15 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
         Listen filled = new Listen(fill(l.agent(), DEFAULT_AGENT), fill(l.api(), DEFAULT_API), fillProxy(l.k8sProxy()),
                 fill(l.privateApi(), DEFAULT_PRIVATE_API));
         GitLab gl = gitlab == null ? new GitLab(null, null) : gitlab;
-        if (gl.url() != null && gl.url().isBlank()) gl = new GitLab(null, gl.localJobsFile());
+        if (gl.url() != null && gl.url().isBlank()) gl = new GitLab(null, gl.localJobsFile(), gl.apiTokenFile());
+        if (gl.apiTokenFile() != null) {
+            gl = new GitLab(gl.url(), gl.localJobsFile(), base.resolve(gl.apiTokenFile()).toString());
+            contents("gitlab.api_token_file", gl.apiTokenFile());
+        }
         if (gl.local()) {
             Path jobs = base.resolve(gl.localJobsFile());
             contents("gitlab.local_jobs_file", jobs.toString());
-            gl = new GitLab(gl.url(), jobs.toString());
+            gl = new GitLab(gl.url(), jobs.toString(), gl.apiTokenFile());
         } else if (gl.url() == null) {
             throw new IllegalArgumentException("gitlab.url is missing in the KAS config: KAS asks GitLab which agents a job may use"
                     + " (to try KAS without GitLab, list jobs in gitlab.local_jobs_file instead: docs/try-kas-locally.md)");

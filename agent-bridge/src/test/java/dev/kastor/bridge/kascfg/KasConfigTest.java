@@ -52,6 +52,22 @@ class KasConfigTest {
     }
 
     @Test
+    void gitlabApiTokenFileIsReadRelativeToTheConfigAndNeverShown() throws Exception {
+        Files.writeString(dir.resolve("gitlab-api-token"), "glpat-kas-reads-members\n");
+        var c = KasConfig.load(write("gitlab: {url: https://g, api_token_file: gitlab-api-token}\napi_secret_key: " + KEY + "\n"));
+
+        assertThat(c.gitlab().apiTokenFile()).isEqualTo(dir.resolve("gitlab-api-token").toString());
+        assertThat(c.gitlab().apiToken()).isEqualTo("glpat-kas-reads-members");
+        assertThat(c.toString()).doesNotContain("glpat-kas-reads-members");
+    }
+
+    @Test
+    void unreadableGitlabApiTokenFileIsRefusedAtStart() throws Exception {
+        assertThatThrownBy(() -> KasConfig.load(write("gitlab: {url: https://g, api_token_file: missing-token}\napi_secret_key: " + KEY + "\n")))
+                .hasMessageContaining("cannot read gitlab.api_token_file").hasMessageContaining("missing-token");
+    }
+
+    @Test
     void aSecretThatIsNot32BytesIsRefusedWithHowToMakeOne() throws Exception {
         String short16 = Base64.getEncoder().encodeToString(new byte[16]);
         assertThatThrownBy(() -> KasConfig.load(write("gitlab: {url: https://g}\napi_secret_key: " + short16 + "\nprivate_api_secret_key: " + KEY + "\n")))

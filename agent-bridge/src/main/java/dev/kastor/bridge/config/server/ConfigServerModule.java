@@ -22,7 +22,8 @@ import java.util.Map;
 /**
  * The KAS half of agent configuration: reads every registered agent's {@code .gitlab/agents/<name>/config.yaml}
  * from its config project's Git repository ({@code agent_configuration} in KAS's config) and streams it to the agent
- * ({@code GetConfiguration}). The standalone ci_access mode reads them too.
+ * ({@code GetConfiguration}). The standalone ci_access mode and user access read them too (it provides
+ * {@link AgentConfigurations} to the modules after it).
  */
 public final class ConfigServerModule implements KasModule {
     private static final String NAME = "config";
@@ -40,6 +41,7 @@ public final class ConfigServerModule implements KasModule {
     public static KasModule create(KasContext context) throws IOException {
         var config = context.config();
         var module = new ConfigServerModule(config.agentConfiguration(), context.agents(), context.log());
+        context.parts().provide(AgentConfigurations.class, module.configs, NAME);
         if (config.standaloneCiAccess()) {
             context.parts().provide(JobAuthorizer.class, new StandaloneJobAuthorizer(URI.create(config.gitlab().url()),
                     GitLabJobApi.newHttpClient(), context.agents(), module.configs), NAME);

@@ -9,7 +9,7 @@ import tools.jackson.databind.JsonNode;
  * Turns {@code access_as} of an agent's configuration and the job GitLab describes into the identity requests run
  * as, with GitLab's exact names: {@code agent} (the agent's own service account), {@code impersonate} (a fixed
  * user), {@code ci_job} (user {@code gitlab:ci_job:<job id>}, groups and extra keys naming project, groups,
- * environment).
+ * environment); and, for people, {@code user_access}'s {@code user} ({@link #user}).
  */
 public final class AccessAs {
     private AccessAs() {}
@@ -78,6 +78,27 @@ public final class AccessAs {
         extra(b, "username", job.username());
         if (slug != null) extra(b, "environment_slug", slug);
         if (tier != null) extra(b, "environment_tier", tier);
+        return b.build();
+    }
+
+    /** A person's role in one project or group listed under {@code user_access}, by its numeric id. */
+    public record Membership(long id, List<String> roles) {}
+
+    /**
+     * {@code user_access} with {@code access_as: {user: {}}}, as GitLab's KAS sends it: user
+     * {@code gitlab:user:<username>}, groups {@code gitlab:user}, {@code gitlab:project_role:<id>:<role>} and
+     * {@code gitlab:group_role:<id>:<role>} for every role up to the person's in each listed project and group that
+     * admits them, extra keys {@code agent.gitlab.com/{id,username,access_type,config_project_id}}.
+     */
+    public static Impersonation user(long agentId, long configProjectId, String username, List<Membership> projects, List<Membership> groups) {
+        var b = Impersonation.newBuilder().setUsername("gitlab:user:" + username);
+        b.addGroups("gitlab:user");
+        for (var p : projects) p.roles().forEach(role -> b.addGroups("gitlab:project_role:" + p.id() + ":" + role));
+        for (var g : groups) g.roles().forEach(role -> b.addGroups("gitlab:group_role:" + g.id() + ":" + role));
+        extra(b, "id", String.valueOf(agentId));
+        extra(b, "username", username);
+        extra(b, "access_type", "personal_access_token");
+        extra(b, "config_project_id", String.valueOf(configProjectId));
         return b.build();
     }
 

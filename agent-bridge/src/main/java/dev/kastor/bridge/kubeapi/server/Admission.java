@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class Admission {
     /** What {@link #share} holds once released, so that a share taken late (on the virtual thread) goes straight back. */
-    private static final JobShares.Share GIVEN_BACK = new JobShares.Share(0, 0, "");
+    private static final JobShares.Share GIVEN_BACK = new JobShares.Share(0, "", "");
 
     private final HttpRequest request;
     private final ProxyContext proxy;
@@ -78,7 +78,7 @@ final class Admission {
     /** Counts this request against its job's and its address's share of the agent; 429 beyond it. */
     private void takeShare(AuthorizedRequest auth) throws ProxyFailure {
         if (share.get() != null) return; // taken in now(), which found no idle stream
-        var wanted = new JobShares.Share(auth.agentId(), auth.jobId(), address);
+        var wanted = new JobShares.Share(auth.agentId(), auth.requester(), address);
         String refused = proxy.shares().acquire(wanted);
         if (refused != null) throw new ProxyFailure(new K8sStatus(429, "TooManyRequests", refused + ": retry in a moment"));
         if (!share.compareAndSet(null, wanted)) proxy.shares().release(wanted); // the exchange ended meanwhile

@@ -42,6 +42,14 @@ final class JobAgentsEndpoint implements ApiEndpoint {
         } catch (JobTokenRequests.Refused r) {
             return r.response();
         }
+        return render(allowed, agents, k8sProxyUrl);
+    }
+
+    /**
+     * The answer's body for {@code allowed} agents: those this KAS knows (registered, not revoked) with what a
+     * KUBECONFIG needs. {@code GET /api/v1/user/agents} answers in this same shape.
+     */
+    static ApiResponse render(List<JobAuthorizer.AllowedAgent> allowed, AgentStore agents, String k8sProxyUrl) {
         var list = new ArrayList<Map<String, Object>>();
         for (var a : allowed) {
             long id = a.id();

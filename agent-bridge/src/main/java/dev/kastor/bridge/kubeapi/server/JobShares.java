@@ -4,9 +4,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * How many requests each CI job, and each client address, has in flight through each agent, so that one job cannot
- * take an agent's whole tunnel pool (500 streams) and leave every other job with 503: a job over its share gets 429
- * with {@code Retry-After} (client-go and kubectl retry those by themselves), the others go on.
+ * How many requests each CI job (or person), and each client address, has in flight through each agent, so that one
+ * job cannot take an agent's whole tunnel pool (500 streams) and leave every other job with 503: a job over its share
+ * gets 429 with {@code Retry-After} (client-go and kubectl retry those by themselves), the others go on.
  */
 final class JobShares {
     private final int perJob;
@@ -19,10 +19,10 @@ final class JobShares {
         this.perAddress = perAddress;
     }
 
-    /** One request's claim: through which agent, for which job, from which client address. */
-    record Share(long agentId, long jobId, String address) {
+    /** One request's claim: through which agent, for which job or person ({@code job 12}, {@code user 42}), from which client address. */
+    record Share(long agentId, String requester, String address) {
         String job() {
-            return agentId + "/" + jobId;
+            return agentId + "/" + requester;
         }
 
         String addressOfAgent() {
@@ -33,7 +33,7 @@ final class JobShares {
     /** Null when the request may go (its share is then counted); else why not (a job's or an address's share is used up). */
     synchronized String acquire(Share s) {
         if (jobs.getOrDefault(s.job(), 0) >= perJob) {
-            return "job " + s.jobId() + " already has " + perJob + " requests in flight through agent " + s.agentId() + ", the most one job may have";
+            return s.requester() + " already has " + perJob + " requests in flight through agent " + s.agentId() + ", the most one job or user may have";
         }
         if (addresses.getOrDefault(s.addressOfAgent(), 0) >= perAddress) {
             return "this runner (" + s.address() + ") already has " + perAddress + " requests in flight through agent " + s.agentId()

@@ -13,19 +13,22 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * The k8s API's KAS half: the k8s proxy CI jobs' kubectl talks to ({@code listen.k8s_proxy}), and
- * {@code /api/v1/job/agents} on the API port, which tells a job what its KUBECONFIG needs. Takes tunnels from the
- * {@link TunnelFinder} routing provides, and jobs' rights from the {@link JobAuthorizer} a module before it provides
- * (the config module, for standalone ci_access), else from GitLab.
+ * The k8s API's KAS half: the k8s proxy CI jobs' and people's kubectl talks to ({@code listen.k8s_proxy}), and
+ * {@code /api/v1/job/agents} and {@code /api/v1/user/agents} on the API port, which tell a job or a person what a
+ * KUBECONFIG needs. Takes tunnels from the {@link TunnelFinder} routing provides, jobs' rights from the
+ * {@link JobAuthorizer} a module before it provides (the config module, for standalone ci_access), else from GitLab,
+ * and people's from the {@link UserAuthorizer} the user access module provides.
  */
 public final class K8sProxyModule implements KasModule {
     private static final String NAME = "k8s_proxy";
     private final K8sProxyServer proxy;
     private final JobAgentsEndpoint jobAgents;
+    private final UserAgentsEndpoint userAgents;
 
-    private K8sProxyModule(K8sProxyServer proxy, JobAgentsEndpoint jobAgents) {
+    private K8sProxyModule(K8sProxyServer proxy, JobAgentsEndpoint jobAgents, UserAgentsEndpoint userAgents) {
         this.proxy = proxy;
         this.jobAgents = jobAgents;
+        this.userAgents = userAgents;
     }
 
     /** Binds the k8s proxy's port. */
@@ -34,10 +37,12 @@ public final class K8sProxyModule implements KasModule {
         var listen = config.listen().k8sProxy();
         var tls = ListenAddresses.tls(listen);
         var authorizer = authorizer(context);
-        var proxy = new K8sProxyServer(ListenAddresses.address(listen.address(), "listen.k8s_proxy"), tls, listen.prefix(), authorizer,
-                context.parts().require(TunnelFinder.class, NAME), context.parts().require(ProxyMetrics.class, NAME), context.log(),
-                context.tunings().or(ProxyLimits.DEFAULTS));
-        return new K8sProxyModule(proxy, new JobAgentsEndpoint(authorizer, context.agents(), k8sProxyUrl(config, tls != null, proxy.port())));
+        var users = context.parts().find(UserAuthorizer.class).orElse(null);
+        var proxy = new K8sProxyServer(ListenAddresses.address(listen.address(), "listen.k8s_proxy"), tls, listen.prefix(),
+                new ProxyAuthorizer(authorizer, users), context.parts().require(TunnelFinder.class, NAME),
+                context.parts().require(ProxyMetrics.class, NAME), context.log(), context.tunings().or(ProxyLimits.DEFAULTS));
+        String url = k8sProxyUrl(config, tls != null, proxy.port());
+        return new K8sProxyModule(proxy, new JobAgentsEndpoint(authorizer, context.agents(), url), new UserAgentsEndpoint(users, context.agents(), url));
     }
 
     /**
@@ -77,7 +82,7 @@ public final class K8sProxyModule implements KasModule {
 
     @Override
     public Map<String, ApiEndpoint> apiEndpoints() {
-        return Map.of("/api/v1/job/agents", jobAgents);
+        return Map.of("/api/v1/job/agents", jobAgents, "/api/v1/user/agents", userAgents);
     }
 
     /** The port the k8s proxy listens on (tests bind port 0). */

@@ -180,7 +180,7 @@ final class ProxyExchange implements TunnelListener {
         var auth = admitted.auth();
         RequestInfo info = ProxyMessages.requestInfo(request, proxy.prefix(), correlationId, auth.impersonation(), upgradeRequested);
         tunnel.start(info, this);
-        proxy.log().info("proxying", correlationId, Map.of("agent_id", auth.agentId(), "job_id", auth.jobId(),
+        proxy.log().info("proxying", correlationId, Map.of("agent_id", auth.agentId(), "requester", auth.requester(),
                 "method", request.method().name(), "path", info.getPath()));
         body.drain(tunnel);
         ctx.channel().config().setAutoRead(true);
