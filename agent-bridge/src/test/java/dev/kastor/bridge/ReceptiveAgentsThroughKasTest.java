@@ -52,6 +52,10 @@ class ReceptiveAgentsThroughKasTest {
     static AgentStore.Registered only;
     static AgentStore.Registered restarted;
     static AgentStore.Registered both;
+    /** Listed, but what answers at its URL carries the token of {@link #impostor}, which is registered and not listed. */
+    static AgentStore.Registered mislabelled;
+    static AgentStore.Registered impostor;
+    static int mislabelledPort = Programs.freePort();
     static int onlyPort = Programs.freePort();
     static int restartedPort = Programs.freePort();
     static int bothPort = Programs.freePort();
@@ -69,8 +73,10 @@ class ReceptiveAgentsThroughKasTest {
         only = store.register("group/project", "receptive");
         restarted = store.register("group/project", "restarted");
         both = store.register("group/project", "both-ways");
+        mislabelled = store.register("group/project", "mislabelled");
+        impostor = store.register("group/project", "impostor");
         var receptive = new KasConfig.ReceptiveAgents(kasClient.certPem().toString(), kasClient.keyPem().toString(),
-                List.of(listed(only, onlyPort), listed(restarted, restartedPort), listed(both, bothPort)));
+                List.of(listed(only, onlyPort), listed(restarted, restartedPort), listed(both, bothPort), listed(mislabelled, mislabelledPort)));
         bridge = Bridge.withReceptiveAgents(dir, kasCert, receptive);
         bridge.job(JOB, 41, 77, "group/app", only.agent().id(), restarted.agent().id(), both.agent().id());
         onlyAgent = receptiveAgent(only, onlyPort, pods);
@@ -89,9 +95,13 @@ class ReceptiveAgentsThroughKasTest {
 
     /** An agent without a KAS address, waiting for KAS on {@code port}, in front of {@code upstream}. */
     static Agent receptiveAgent(AgentStore.Registered agent, int port, PodApiUpstream upstream) throws Exception {
+        return receptiveAgent(agent.token(), port, upstream);
+    }
+
+    static Agent receptiveAgent(String token, int port, PodApiUpstream upstream) throws Exception {
         var listen = new ListenSettings(new InetSocketAddress("127.0.0.1", port), agentCert.certPem().toFile(), agentCert.keyPem().toFile(),
                 kasClient.certPem().toFile());
-        return Agent.receptive(listen, agent::token, new KubeApiUpstream(upstream.url(), null, () -> "agent-sa-token"),
+        return Agent.receptive(listen, () -> token, new KubeApiUpstream(upstream.url(), null, () -> "agent-sa-token"),
                 PoolSettings.defaults().withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2)), "test", RegistrationSettings.defaults(),
                 JsonLog.quiet());
     }
@@ -176,6 +186,18 @@ class ReceptiveAgentsThroughKasTest {
             bridge.awaitConnected(id);
             assertThat(execUntilItSucceeds(restarted, "back")).isEqualTo("back\n");
             assertThat(readyz().body()).doesNotContain("agent " + id + " at");
+        }
+    }
+
+    @Test
+    void anAgentAtTheUrlOfAnotherAgentIsRefusedEveryCall() throws Exception {
+        try (Agent wrong = receptiveAgent(impostor, mislabelledPort, pods)) {
+            Eventually.until(Duration.ofSeconds(30), () -> "the other agent's token refused, in KAS's log:\n" + bridge.logText(),
+                    () -> bridge.logText().contains("receptive agent answered with another agent's token"));
+
+            assertThat(bridge.kas.tunnels().connected(impostor.agent().id())).isFalse();
+            assertThat(bridge.kas.tunnels().connected(mislabelled.agent().id())).isFalse();
+            assertThat(get("/metrics")).contains(connectedMetric(mislabelled) + "1");
         }
     }
 
