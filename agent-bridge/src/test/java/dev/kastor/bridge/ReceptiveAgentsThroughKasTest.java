@@ -80,7 +80,6 @@ class ReceptiveAgentsThroughKasTest {
         bridge = Bridge.withReceptiveAgents(dir, kasCert, receptive);
         bridge.job(JOB, 41, 77, "group/app", only.agent().id(), restarted.agent().id(), both.agent().id());
         onlyAgent = receptiveAgent(only, onlyPort, pods);
-        bridge.awaitConnected(only.agent().id());
     }
 
     private static KasConfig.ReceptiveAgent listed(AgentStore.Registered agent, int port) {
@@ -152,6 +151,8 @@ class ReceptiveAgentsThroughKasTest {
 
     @Test
     void kubectlGetReachesAnAgentThatKasDialled() throws Exception {
+        bridge.awaitConnected(only.agent().id());
+
         Run get = kubectl(only, "get", "pod", "web", "-o", "name");
 
         assertThat(get.exit()).as(get.err()).isZero();
@@ -160,6 +161,8 @@ class ReceptiveAgentsThroughKasTest {
 
     @Test
     void kubectlExecStreamsThroughAnAgentThatKasDialled() throws Exception {
+        bridge.awaitConnected(only.agent().id());
+
         Run exec = kubectl(only, "exec", "web", "-c", "app", "--", "echo", "hello", "receptive");
 
         assertThat(exec.exit()).as(exec.err()).isZero();
