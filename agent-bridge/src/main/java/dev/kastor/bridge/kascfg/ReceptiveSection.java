@@ -4,6 +4,15 @@ import dev.kastor.bridge.observability.Causes;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.File;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.cert.CertificateFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 
@@ -38,10 +47,34 @@ final class ReceptiveSection {
         KasConfig.contents(KEY + ".client_key_file", key);
         try {
             SslContextBuilder.forClient().keyManager(new File(cert), new File(key)).build();
+            if (!pair(Path.of(cert), Path.of(key))) throw new IllegalArgumentException("the key does not sign for the certificate's public key");
         } catch (Exception e) {
             throw new IllegalArgumentException(KEY + ".client_key_file " + key + " is not the PEM private key of " + KEY
                     + ".client_certificate_file " + cert + ": " + Causes.describe(e), e);
         }
+    }
+
+    /**
+     * Whether the key signs what the certificate's public key verifies (TLS would only find out at the handshake, as
+     * the agent refusing KAS). Netty has read both already, so the key is PKCS#8 PEM.
+     */
+    private static boolean pair(Path cert, Path key) throws Exception {
+        PublicKey pub;
+        try (var in = Files.newInputStream(cert)) {
+            pub = CertificateFactory.getInstance("X.509").generateCertificate(in).getPublicKey();
+        }
+        String base64 = Files.readString(key).replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+        var priv = KeyFactory.getInstance(pub.getAlgorithm()).generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
+        String algorithm = "SHA256with" + ("EC".equals(pub.getAlgorithm()) ? "ECDSA" : pub.getAlgorithm());
+        byte[] probe = "kastor receptive agents".getBytes(StandardCharsets.US_ASCII);
+        var signer = Signature.getInstance(algorithm);
+        signer.initSign(priv);
+        signer.update(probe);
+        byte[] signed = signer.sign();
+        var verifier = Signature.getInstance(algorithm);
+        verifier.initVerify(pub);
+        verifier.update(probe);
+        return verifier.verify(signed);
     }
 
     private static void url(KasConfig.ReceptiveAgent agent) {
