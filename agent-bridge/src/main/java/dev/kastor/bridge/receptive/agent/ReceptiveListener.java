@@ -12,13 +12,12 @@ import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.local.LocalAddress;
 import io.grpc.netty.shaded.io.netty.channel.local.LocalChannel;
 import io.grpc.netty.shaded.io.netty.channel.local.LocalServerChannel;
+import dev.kastor.bridge.receptive.TlsHandshake;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -105,28 +104,17 @@ public final class ReceptiveListener implements AutoCloseable {
     }
 
     /** After TLS: a caller that did not prove itself KAS is logged and closed; KAS's connection waits for the channel. */
-    private final class Handshake extends ChannelInboundHandlerAdapter {
+    private final class Handshake extends TlsHandshake {
         @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-            if (!(evt instanceof SslHandshakeCompletionEvent done)) {
-                super.userEventTriggered(ctx, evt);
-                return;
-            }
-            if (!done.isSuccess()) {
-                log.warn("refused a caller that did not present a client certificate of --listen-client-ca",
-                        Map.of("peer", String.valueOf(ctx.channel().remoteAddress()), "error", Causes.describe(done.cause())));
-                ctx.close();
-                return;
-            }
-            ctx.channel().config().setAutoRead(false);
+        protected void succeeded(ChannelHandlerContext ctx) {
             ctx.pipeline().remove(this);
             pairing.kas(ctx.channel());
         }
 
         @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            // a failed handshake is logged once, above; anything else ends the connection quietly
-            ctx.close();
+        protected void failed(ChannelHandlerContext ctx, Throwable cause) {
+            log.warn("refused a caller that did not present a client certificate of --listen-client-ca",
+                    Map.of("peer", String.valueOf(ctx.channel().remoteAddress()), "error", Causes.describe(cause)));
         }
     }
 

@@ -5,6 +5,7 @@ import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.receptive.ReceptiveDefaults;
 import dev.kastor.bridge.receptive.Splice;
+import dev.kastor.bridge.receptive.TlsHandshake;
 import io.grpc.netty.shaded.io.netty.channel.local.LocalAddress;
 import io.grpc.netty.shaded.io.netty.channel.local.LocalChannel;
 import io.netty.bootstrap.Bootstrap;
@@ -12,14 +13,12 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.net.URI;
 import java.time.Instant;
 import java.util.Map;
@@ -156,25 +155,20 @@ final class AgentDialer implements AutoCloseable {
                 + (lastError == null ? "not connected yet" : lastError));
     }
 
-    /** The connection's handlers after TLS until the agent uses it. */
-    private final class Spare extends ChannelInboundHandlerAdapter {
+    /** The connection's handler after TLS until the agent uses it. */
+    private final class Spare extends TlsHandshake {
         private boolean handshaken;
 
         @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-            if (!(evt instanceof SslHandshakeCompletionEvent done)) {
-                super.userEventTriggered(ctx, evt);
-                return;
-            }
-            if (!done.isSuccess()) {
-                ctx.close();
-                failed(done.cause());
-                return;
-            }
+        protected void succeeded(ChannelHandlerContext ctx) {
             handshaken = true;
-            ctx.channel().config().setAutoRead(false);
             connected(ctx.channel());
             ctx.read();
+        }
+
+        @Override
+        protected void failed(ChannelHandlerContext ctx, Throwable cause) {
+            AgentDialer.this.failed(cause);
         }
 
         @Override
@@ -187,11 +181,6 @@ final class AgentDialer implements AutoCloseable {
         public void channelInactive(ChannelHandlerContext ctx) {
             // the agent closed its spare before using it (it stopped, or refused KAS): dial again, after the backoff
             if (handshaken) spareLost();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
         }
     }
 
