@@ -134,22 +134,29 @@ public final class Bridge implements AutoCloseable {
         this(dir, proxyCert, agentListener, agentConfiguration, ciAccessMode, gitlab, replica, httpsApi, tuning, null);
     }
 
+    /** With the k8s proxy over HTTPS with {@code proxyCert}, and the agents KAS dials ({@code receptive_agents}). */
+    public static Bridge withReceptiveAgents(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.ReceptiveAgents receptive)
+            throws Exception {
+        return new Bridge(dir, proxyCert, addr("127.0.0.1:0"), null, null, null, null, false, Kas.Tuning.DEFAULTS, null, null, receptive);
+    }
+
     private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
                    KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica,
                    boolean httpsApi, Kas.Tuning tuning, KasConfig.Flux flux) throws Exception {
-        this(dir, proxyCert, agentListener, agentConfiguration, ciAccessMode, gitlab, replica, httpsApi, tuning, flux, null);
+        this(dir, proxyCert, agentListener, agentConfiguration, ciAccessMode, gitlab, replica, httpsApi, tuning, flux, null, null);
     }
 
     /** User access: agents' config files from {@code agentConfiguration}, KAS's own GitLab token in {@code apiTokenFile} (null: none). */
     public static Bridge withUserAccess(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.AgentConfiguration agentConfiguration,
                                         Path apiTokenFile) throws Exception {
         return new Bridge(dir, proxyCert, addr("127.0.0.1:0"), agentConfiguration, null, null, null, false, Kas.Tuning.DEFAULTS, null,
-                apiTokenFile);
+                apiTokenFile, null);
     }
 
     private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
                    KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica,
-                   boolean httpsApi, Kas.Tuning tuning, KasConfig.Flux flux, Path apiTokenFile) throws Exception {
+                   boolean httpsApi, Kas.Tuning tuning, KasConfig.Flux flux, Path apiTokenFile, KasConfig.ReceptiveAgents receptive)
+            throws Exception {
         this.httpsApi = httpsApi;
         this.ownsGitlab = gitlab == null;
         this.gitlab = gitlab == null ? GitLabApiStandIn.start() : gitlab;
@@ -161,7 +168,7 @@ public final class Bridge implements AutoCloseable {
         var config = new KasConfig(listen, new KasConfig.GitLab(this.gitlab.url(), null, apiTokenFile == null ? null : apiTokenFile.toString()), null,
                 dir.resolve("agents.json").toString(),
                 null, null, SECRET, SECRET, agentConfiguration, ciAccessMode, replica == null ? null : replica.privateApiUrl(),
-                replica == null ? null : new KasConfig.Redis(replica.redisUrl(), null, replica.keyPrefix()), flux)
+                replica == null ? null : new KasConfig.Redis(replica.redisUrl(), null, replica.keyPrefix()), flux, receptive)
                 .withDefaults(dir, Map.of());
         try {
             kas = Kas.start(config, new JsonLog(new PrintStream(logs, true, StandardCharsets.UTF_8), "kas"), tuning);

@@ -44,6 +44,17 @@ class ErrorPrefixTest {
         assertError(Cli.agent("--kas", "grpc://127.0.0.1:1", "--nope"), 2, "kastor-agent: Unknown option: '--nope'");
     }
 
+    @Test
+    void anAgentWithNeitherKasNorListenIsAUsageError() {
+        assertError(Cli.agent("--token-env", "KASTOR_TEST_NO_SUCH_VARIABLE"), 2, "kastor-agent: give --kas (the agent dials KAS), --listen (KAS dials the agent), or both");
+    }
+
+    @Test
+    void listenWithoutItsCertificatesSaysWhichAreNeeded() {
+        assertError(Cli.agent("--listen", "127.0.0.1:0", "--token-env", "PATH"), 1,
+                "kastor-agent: --listen needs --listen-cert, --listen-key and --listen-client-ca");
+    }
+
     /** The run failed with {@code exit}, its first line on stderr starts with {@code first}, and no stderr line names a subcommand or says null. */
     private static Cli.Run assertError(Cli.Run r, int exit, String first) {
         assertThat(r.exit()).as(r.err()).isEqualTo(exit);

@@ -11,6 +11,8 @@ import dev.kastor.bridge.module.Parts;
 import dev.kastor.bridge.module.Tunings;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.receptive.agent.ListenSettings;
+import dev.kastor.bridge.receptive.agent.ReceptiveListener;
 import dev.kastor.bridge.registration.agent.RegistrationAgent;
 import dev.kastor.bridge.registration.agent.RegistrationSettings;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
@@ -26,6 +28,7 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.local.LocalChannel;
 import io.grpc.stub.MetadataUtils;
 import java.io.File;
 import java.io.IOException;
@@ -37,8 +40,8 @@ import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 
 /**
- * A running {@code kastor-agent}: one gRPC connection to KAS, and every feature's agent half on it, built from
- * {@link #MODULES}.
+ * A running {@code kastor-agent}: one gRPC connection to KAS (dialled, or made by KAS to a receptive agent), and every
+ * feature's agent half on it, built from {@link #MODULES}.
  */
 public final class Agent implements AutoCloseable {
     /**
@@ -53,7 +56,7 @@ public final class Agent implements AutoCloseable {
             FluxAgentModule::create);
 
     private final ManagedChannel channel;
-    /** The WebSocket transport's loopback end when KAS is dialled with ws:// or wss://, else null. */
+    /** The WebSocket transport's loopback end (ws://, wss://) or the receptive listener; null for grpc:// and grpcs://. */
     private final AutoCloseable transport;
     /** The modules built so far (all of them once started); an agent that fails to start closes these. */
     private final List<AgentModule> modules = new ArrayList<>();
@@ -88,11 +91,33 @@ public final class Agent implements AutoCloseable {
                 // Plaintext HTTP/2 to the loopback end of the WebSocket; TLS, when wanted (wss), is the WebSocket's.
                 ? NettyChannelBuilder.forAddress(dialer.address()).usePlaintext()
                 : grpcChannel(kas, caFile);
+        return start(b, dialer, token, upstream, settings, version, registration, log);
+    }
+
+    /**
+     * An agent that KAS dials (a receptive agent): listens as {@code listen} says, and runs the same modules over
+     * whichever connection KAS made, authenticated with the agent token as when it dials out. An agent that also dials
+     * out is two of these in one process, as two replicas of one agent are.
+     */
+    public static Agent receptive(ListenSettings listen, Supplier<String> token, KubeApiUpstream upstream, PoolSettings settings, String version,
+                                  RegistrationSettings registration, JsonLog log) throws InterruptedException {
+        var listener = ReceptiveListener.start(listen, log);
+        // Plaintext HTTP/2 to the listener's in-process end: TLS is the listener's, with KAS's client certificate checked.
+        var b = NettyChannelBuilder.forAddress(listener.address()).channelType(LocalChannel.class).eventLoopGroup(listener.eventLoops())
+                .overrideAuthority("kastor-kas").usePlaintext();
+        var agent = start(b, listener, token, upstream, settings, version, registration, log);
+        // KAS came back while the channel waits before its next attempt: the connection is here now.
+        listener.onKasWaiting(agent.channel::resetConnectBackoff);
+        return agent;
+    }
+
+    private static Agent start(NettyChannelBuilder b, AutoCloseable transport, Supplier<String> token, KubeApiUpstream upstream,
+                               PoolSettings settings, String version, RegistrationSettings registration, JsonLog log) {
         b.keepAliveTime(30, TimeUnit.SECONDS)
                 .keepAliveWithoutCalls(true)
                 .maxInboundMessageSize(8 * 1024 * 1024)
                 .intercept(new TokenInterceptor(token));
-        var agent = new Agent(b.build(), dialer);
+        var agent = new Agent(b.build(), transport);
         var parts = new Parts();
         parts.provide(KubeApiUpstream.class, upstream, "agent");
         var tunings = Tunings.of(settings, registration, new Backoff(settings.backoffMin(), settings.backoffMax()));

@@ -16,8 +16,13 @@ import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.DefaultEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.local.LocalAddress;
+import io.grpc.netty.shaded.io.netty.channel.local.LocalServerChannel;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -31,7 +36,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The agent port ({@code listen.agent}): gRPC serving every module's agent services, each call only with a valid
  * agent token. With {@code websocket: true}, gRPC listens on loopback and the WebSocket front owns the port (as
- * GitLab's KAS, for agents behind proxies that pass only HTTP/1.1).
+ * GitLab's KAS, for agents behind proxies that pass only HTTP/1.1). Connections KAS made to receptive agents reach the
+ * same services on in-process addresses ({@link #serveLocal}).
  */
 final class AgentPort implements AutoCloseable {
     private final Server grpc;
@@ -39,21 +45,22 @@ final class AgentPort implements AutoCloseable {
     private final WebSocketFront websocket;
     /** The per-host bound and event loops when gRPC listens on the port itself; null behind the WebSocket front. */
     private final GrpcConnectionsPerAddress connections;
+    private final List<KasModule> modules;
+    private final Handshake handshake;
+    private final AgentAuthInterceptor auth;
+    /** The event loops of the in-process servers {@link #serveLocal} starts (threads start with the first one). */
+    private final EventLoopGroup local = new DefaultEventLoopGroup(0, Thread.ofPlatform().name("agent-port-local").daemon().factory());
 
     AgentPort(KasConfig.Address listen, AgentStore agents, List<KasModule> modules, JsonLog log, Handshake handshake, int connectionsPerAddress)
             throws IOException, InterruptedException {
+        this.modules = modules;
+        this.handshake = handshake;
+        this.auth = new AgentAuthInterceptor(agents, new RefusedTokenLog(log, TunnelDefaults.REFUSED_TOKEN_LOG_INTERVAL));
         var address = ListenAddresses.address(listen.address(), "listen.agent");
         boolean behindWebSocket = listen.isWebsocket();
-        var gb = NettyServerBuilder.forAddress(behindWebSocket ? new InetSocketAddress(InetAddress.getLoopbackAddress(), 0) : address)
-                .maxConnectionAge(TunnelDefaults.MAX_CONNECTION_AGE.toSeconds(), TimeUnit.SECONDS)
-                .maxConnectionAgeGrace(TunnelDefaults.MAX_CONNECTION_AGE_GRACE.toSeconds(), TimeUnit.SECONDS)
-                .permitKeepAliveTime(20, TimeUnit.SECONDS)
-                .permitKeepAliveWithoutCalls(true)
-                // a connection that never completes its handshake (silent, or trickling) is closed, not kept
-                .handshakeTimeout(handshake.timeout().toMillis(), TimeUnit.MILLISECONDS)
-                // an agent always holds tunnel streams: a connection without any call for this long is no agent's
-                .maxConnectionIdle(TunnelDefaults.MAX_CONNECTION_IDLE.toSeconds(), TimeUnit.SECONDS);
-        addServices(gb, modules, new AgentAuthInterceptor(agents, new RefusedTokenLog(log, TunnelDefaults.REFUSED_TOKEN_LOG_INTERVAL)));
+        var gb = configure(NettyServerBuilder.forAddress(behindWebSocket ? new InetSocketAddress(InetAddress.getLoopbackAddress(), 0) : address),
+                handshake);
+        addServices(gb, modules, List.of(auth));
         if (listen.certificateFile() != null && !behindWebSocket) {
             gb.useTransportSecurity(new File(listen.certificateFile()), new File(listen.keyFile()));
         }
@@ -72,19 +79,43 @@ final class AgentPort implements AutoCloseable {
         }
     }
 
+    /** What every agent-facing gRPC server of KAS shares: connection age, keepalive, and the bounds on silent clients. */
+    private static NettyServerBuilder configure(NettyServerBuilder gb, Handshake handshake) {
+        return gb.maxConnectionAge(TunnelDefaults.MAX_CONNECTION_AGE.toSeconds(), TimeUnit.SECONDS)
+                .maxConnectionAgeGrace(TunnelDefaults.MAX_CONNECTION_AGE_GRACE.toSeconds(), TimeUnit.SECONDS)
+                .permitKeepAliveTime(20, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                // a connection that never completes its handshake (silent, or trickling) is closed, not kept
+                .handshakeTimeout(handshake.timeout().toMillis(), TimeUnit.MILLISECONDS)
+                // an agent always holds tunnel streams: a connection without any call for this long is no agent's
+                .maxConnectionIdle(TunnelDefaults.MAX_CONNECTION_IDLE.toSeconds(), TimeUnit.SECONDS);
+    }
+
     /**
-     * Every module's agent services behind {@code auth}. Inline services run on the transport's event loop; the others
+     * The same services on an in-process address ({@link dev.kastor.bridge.module.LocalAgentPort}): for connections KAS
+     * made to receptive agents, relayed into it. The agent-token check runs first, then {@code afterAuth}.
+     */
+    AutoCloseable serveLocal(LocalAddress address, ServerInterceptor afterAuth) throws IOException {
+        var gb = configure(NettyServerBuilder.forAddress(address), handshake)
+                .channelType(LocalServerChannel.class).bossEventLoopGroup(local).workerEventLoopGroup(local);
+        addServices(gb, modules, List.of(afterAuth, auth));
+        Server server = gb.build().start();
+        return () -> GrpcConnectionsPerAddress.stop(server);
+    }
+
+    /**
+     * Every module's agent services behind {@code interceptors} (the last one runs first: the agent-token check). Inline services run on the transport's event loop; the others
      * keep gRPC's default executor, so a slow one cannot stall the transport.
      */
-    private static void addServices(NettyServerBuilder gb, List<KasModule> modules, AgentAuthInterceptor auth) {
+    private static void addServices(NettyServerBuilder gb, List<KasModule> modules, List<ServerInterceptor> interceptors) {
         Set<String> inline = new HashSet<>();
         for (KasModule m : modules) {
             for (BindableService service : m.inlineAgentServices()) {
                 var definition = service.bindService();
                 inline.add(definition.getServiceDescriptor().getName());
-                gb.addService(ServerInterceptors.intercept(definition, auth));
+                gb.addService(ServerInterceptors.intercept(definition, interceptors));
             }
-            for (BindableService service : m.agentServices()) gb.addService(ServerInterceptors.intercept(service, auth));
+            for (BindableService service : m.agentServices()) gb.addService(ServerInterceptors.intercept(service, interceptors));
         }
         gb.callExecutor(new ServerCallExecutorSupplier() {
             @Override
@@ -107,5 +138,6 @@ final class AgentPort implements AutoCloseable {
     private void stopGrpc() {
         GrpcConnectionsPerAddress.stop(grpc);
         if (connections != null) connections.close();
+        local.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     }
 }

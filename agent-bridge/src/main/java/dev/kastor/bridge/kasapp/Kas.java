@@ -16,11 +16,13 @@ import dev.kastor.bridge.listener.Handshake;
 import dev.kastor.bridge.listener.ListenAddresses;
 import dev.kastor.bridge.module.KasContext;
 import dev.kastor.bridge.module.KasModule;
+import dev.kastor.bridge.module.LocalAgentPort;
 import dev.kastor.bridge.module.Parts;
 import dev.kastor.bridge.module.Tunings;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
+import dev.kastor.bridge.receptive.server.ReceptiveServerModule;
 import dev.kastor.bridge.registration.server.RegistrationServer;
 import dev.kastor.bridge.routing.server.RoutingModule;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
@@ -52,7 +54,8 @@ public final class Kas implements AutoCloseable {
             RegistrationServer::create,
             UserAccessModule::create,
             K8sProxyModule::create,
-            FluxServerModule::create);
+            FluxServerModule::create,
+            ReceptiveServerModule::create);
 
     private final KasConfig config;
     private final AgentStore agents;
@@ -98,6 +101,7 @@ public final class Kas implements AutoCloseable {
             var listen = config.listen();
             this.agentPort = new AgentPort(listen.agent(), agents, modules, log, new Handshake(tuning.agentHandshake()),
                     tuning.agentConnectionsPerAddress());
+            parts.provide(LocalAgentPort.class, agentPort::serveLocal, "kas");
             this.revocations = new RevocationSweep(agents, agentStreams(), log, RevocationSweep.EVERY);
             this.api = new ApiServer(ListenAddresses.address(listen.api().address(), "listen.api"), ListenAddresses.tls(listen.api()),
                     apiEndpoints(), tuning.api(), log);
@@ -142,7 +146,7 @@ public final class Kas implements AutoCloseable {
         endpoints.put("/healthz", request -> ApiResponse.text(200, "ok\n"));
         endpoints.put("/readyz", request -> {
             var why = notReady();
-            return ApiResponse.text(why.isPresent() ? 503 : 200, why.map(w -> "not ready: " + w + "\n").orElse("ok\n"));
+            return ApiResponse.text(why.isPresent() ? 503 : 200, why.map(w -> "not ready: " + w + "\n").orElse("ok\n") + readyzNotes());
         });
         endpoints.put("/metrics", request -> {
             var sb = new StringBuilder();
@@ -167,6 +171,13 @@ public final class Kas implements AutoCloseable {
             if (why.isPresent()) return Optional.of(m.name() + ": " + why.get());
         }
         return Optional.empty();
+    }
+
+    /** The modules' {@code /readyz} notes, a line each: what is wrong without keeping KAS from being ready. */
+    private String readyzNotes() {
+        var sb = new StringBuilder();
+        for (KasModule m : modules) m.readyzNote().ifPresent(note -> sb.append(m.name()).append(": ").append(note).append('\n'));
+        return sb.toString();
     }
 
     public RoutingModule routing() {

@@ -51,11 +51,26 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   registries:                                             # oci://&lt;host&gt;/... of these get Receivers
  *     - host: registry.example.com
  *       notifications_token_file: /etc/kastor-kas/registry-notifications-token   # enables POST /api/v1/flux/registry-events
+ * receptive_agents:                                         # agents KAS dials (docs/receptive-agents.md)
+ *   client_certificate_file: /etc/kastor-kas/receptive/kas-client.crt   # KAS proves itself with it (mTLS)
+ *   client_key_file: /etc/kastor-kas/receptive/kas-client.key
+ *   agents:
+ *     - id: 7                                               # the agent id 'kastor-kas agent register' printed
+ *       url: grpcs://agent.example.com:8160                 # the agent's --listen
+ *       ca_certificate_file: /etc/kastor-kas/receptive/agent-7-ca.crt   # default: the system CAs
  * </pre>
  */
 public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl, String agentsFile, String apiSecretKeyFile, String privateApiSecretKeyFile,
                         String apiSecretKey, String privateApiSecretKey, AgentConfiguration agentConfiguration, String ciAccessMode,
-                        String ownPrivateApiUrl, Redis redis, Flux flux) {
+                        String ownPrivateApiUrl, Redis redis, Flux flux, ReceptiveAgents receptiveAgents) {
+    /** Without {@code receptive_agents}. */
+    public KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl, String agentsFile, String apiSecretKeyFile, String privateApiSecretKeyFile,
+                     String apiSecretKey, String privateApiSecretKey, AgentConfiguration agentConfiguration, String ciAccessMode,
+                     String ownPrivateApiUrl, Redis redis, Flux flux) {
+        this(listen, gitlab, externalK8sProxyUrl, agentsFile, apiSecretKeyFile, privateApiSecretKeyFile, apiSecretKey, privateApiSecretKey,
+                agentConfiguration, ciAccessMode, ownPrivateApiUrl, redis, flux, null);
+    }
+
     /**
      * One listener. {@code websocket} (agent port only, like GitLab KAS's {@code listen_websocket}) makes the agent
      * port speak gRPC inside WebSocket (HTTP/1.1 upgrade) for proxies and load balancers that cannot pass HTTP/2.
@@ -173,6 +188,21 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
     /** An OCI registry of the instance ({@code host[:port]}); {@code notificationsTokenFile} holds its notifications' bearer token. */
     public record Registry(String host, String notificationsTokenFile) {}
 
+    /**
+     * Agents KAS dials, for clusters that cannot dial out ({@code receptive_agents}): KAS proves itself to each with
+     * {@code client_certificate_file} and {@code client_key_file} (PEM; the agent's {@code --listen-client-ca} is their
+     * CA) and keeps a connection to each agent's {@code url} ({@code grpcs://host:port}, its {@code --listen}), trusting
+     * {@code ca_certificate_file} (default: the system CAs). Over it, the agent authenticates with its token as always,
+     * and must be agent {@code id}.
+     */
+    public record ReceptiveAgents(String clientCertificateFile, String clientKeyFile, List<ReceptiveAgent> agents) {
+        /** No {@code receptive_agents} section: KAS dials no agent. */
+        public static final ReceptiveAgents NONE = new ReceptiveAgents(null, null, List.of());
+    }
+
+    /** One agent KAS dials: its id, its {@code grpcs://host:port}, and the CA its listener's certificate is checked against. */
+    public record ReceptiveAgent(Long id, String url, String caCertificateFile) {}
+
     /** Flux's ref polling when {@code flux.git_poll_period} is not given. */
     public static final Duration FLUX_GIT_POLL = Duration.ofMinutes(1);
 
@@ -265,7 +295,8 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
         if (own != null) checkPrivateApiUrl(own);
         var agentConfig = agentConfiguration(agentConfiguration, gl.url());
         return new KasConfig(filled, gl, externalK8sProxyUrl, agents, apiSecretKeyFile, privateApiSecretKeyFile, api, priv,
-                agentConfig, mode, own, r, FluxSection.withDefaults(flux, gl.url(), agentConfig.gitUrlTemplate() != null));
+                agentConfig, mode, own, r, FluxSection.withDefaults(flux, gl.url(), agentConfig.gitUrlTemplate() != null),
+                ReceptiveSection.withDefaults(receptiveAgents));
     }
 
     public boolean standaloneCiAccess() {
@@ -421,6 +452,7 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
     @Override
     public String toString() {
         return "KasConfig[listen=" + listen + ", gitlab=" + gitlab + ", agentsFile=" + agentsFile + ", agentConfiguration="
-                + agentConfiguration + ", ciAccessMode=" + ciAccessMode + ", ownPrivateApiUrl=" + ownPrivateApiUrl + ", redis=" + redis + ", flux=" + flux + "]";
+                + agentConfiguration + ", ciAccessMode=" + ciAccessMode + ", ownPrivateApiUrl=" + ownPrivateApiUrl + ", redis=" + redis + ", flux=" + flux
+                + ", receptiveAgents=" + receptiveAgents + "]";
     }
 }

@@ -67,6 +67,14 @@ public interface KasModule extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * What the module says on {@code /readyz} without keeping KAS from being ready (an agent KAS dials that cannot be
+     * reached), one line, or empty. Called on every probe: keep it quick.
+     */
+    default Optional<String> readyzNote() {
+        return Optional.empty();
+    }
+
     /** Runs once KAS listens on every port. */
     default void start() throws Exception {}
 
