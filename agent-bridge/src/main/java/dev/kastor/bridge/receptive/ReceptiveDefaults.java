@@ -26,4 +26,6 @@ public final class ReceptiveDefaults {
      * the previous one) before the attempt fails and the agent's modules retry with their backoff.
      */
     public static final Duration WAIT_FOR_KAS = Duration.ofSeconds(10);
+    /** A host refused at the agent's listener is logged at most once in this time; the next line counts the rest. */
+    public static final Duration REFUSAL_LOG_INTERVAL = Duration.ofMinutes(1);
 }

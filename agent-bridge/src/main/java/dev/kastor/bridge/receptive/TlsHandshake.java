@@ -18,8 +18,8 @@ public abstract class TlsHandshake extends ChannelInboundHandlerAdapter {
             ctx.channel().config().setAutoRead(false);
             succeeded(ctx);
         } else {
+            failed(ctx, done.cause()); // first: whoever sees the connection close can count on what failed() did
             ctx.close();
-            failed(ctx, done.cause());
         }
     }
 

@@ -3,6 +3,7 @@ package dev.kastor.bridge.receptive.agent;
 import dev.kastor.bridge.listener.NettyListener;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.observability.RefusalLog;
 import dev.kastor.bridge.receptive.ReceptiveDefaults;
 import io.grpc.netty.shaded.io.netty.bootstrap.ServerBootstrap;
 import io.grpc.netty.shaded.io.netty.channel.ChannelInitializer;
@@ -18,14 +19,15 @@ import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
+import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The agent's listener for KAS ({@code --listen}): TLS that requires a client certificate of {@code --listen-client-ca}
- * (KAS's), so a caller without one, or with one of another CA, fails the handshake, is logged once with its address and
- * closed before any byte reaches gRPC. Each authenticated connection waits to be the transport of the agent's gRPC
+ * (KAS's), so a caller without one, or with one of another CA, fails the handshake, is logged with its address (at most
+ * once a minute per host: {@link RefusalLog}) and closed before any byte reaches gRPC. Each authenticated connection waits to be the transport of the agent's gRPC
  * channel for this listener, which dials {@link #address()} in this process ({@link Pairing}). The handshake is bounded
  * in time and the connections per host in number.
  */
@@ -34,17 +36,25 @@ public final class ReceptiveListener implements AutoCloseable {
     private final LocalAddress address = new LocalAddress("kastor-receptive-" + UUID.randomUUID());
     private final Pairing pairing = new Pairing(ReceptiveDefaults.WAIT_FOR_KAS);
     private final JsonLog log;
+    private final RefusalLog refusals;
     private NettyListener tls;
     private io.grpc.netty.shaded.io.netty.channel.Channel localServer;
 
-    private ReceptiveListener(JsonLog log) {
+    private ReceptiveListener(JsonLog log, Duration refusalLogInterval) {
         this.log = log;
+        this.refusals = new RefusalLog(log, "refused a caller that did not present a client certificate of --listen-client-ca",
+                refusalLogInterval);
     }
 
     /** Binds {@code settings.address()}; refuses certificates, keys or a CA that cannot be read, naming the flag. */
     public static ReceptiveListener start(ListenSettings settings, JsonLog log) throws InterruptedException {
+        return start(settings, log, ReceptiveDefaults.REFUSAL_LOG_INTERVAL);
+    }
+
+    /** As above, logging a refused host at most once per {@code refusalLogInterval} (tests: zero, every refusal). */
+    static ReceptiveListener start(ListenSettings settings, JsonLog log, Duration refusalLogInterval) throws InterruptedException {
         SslContext ssl = sslContext(settings);
-        var listener = new ReceptiveListener(log);
+        var listener = new ReceptiveListener(log, refusalLogInterval);
         try {
             listener.localServer = new ServerBootstrap().group(listener.local).channel(LocalServerChannel.class)
                     .childOption(ChannelOption.AUTO_READ, false)
@@ -113,8 +123,7 @@ public final class ReceptiveListener implements AutoCloseable {
 
         @Override
         protected void failed(ChannelHandlerContext ctx, Throwable cause) {
-            log.warn("refused a caller that did not present a client certificate of --listen-client-ca",
-                    Map.of("peer", String.valueOf(ctx.channel().remoteAddress()), "error", Causes.describe(cause)));
+            refusals.refused(ctx.channel().remoteAddress(), "tls handshake", Map.of("error", Causes.describe(cause)));
         }
     }
 

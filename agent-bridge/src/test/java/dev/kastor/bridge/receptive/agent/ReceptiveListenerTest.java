@@ -54,7 +54,7 @@ class ReceptiveListenerTest {
         stranger = SelfSignedCert.create(dir, "stranger");
         var log = new JsonLog(new PrintStream(logs, true, StandardCharsets.UTF_8), "agent");
         listener = ReceptiveListener.start(new ListenSettings(new InetSocketAddress("127.0.0.1", 0), agentCert.certPem().toFile(),
-                agentCert.keyPem().toFile(), kasClient.certPem().toFile()), log);
+                agentCert.keyPem().toFile(), kasClient.certPem().toFile()), log, Duration.ZERO);
         grpc = NettyChannelBuilder.forAddress(listener.address()).channelType(LocalChannel.class).eventLoopGroup(listener.eventLoops())
                 .overrideAuthority("kastor-kas").usePlaintext().build();
     }
@@ -82,6 +82,22 @@ class ReceptiveListenerTest {
     @Test
     void aCallerWithACertificateOfAnotherCaIsRefusedAndReceivesNothingFromGrpc() throws Exception {
         assertRefused(stranger);
+    }
+
+    @Test
+    void aHostRefusedAgainAndAgainIsLoggedOnceAMinute() throws Exception {
+        var flood = new ByteArrayOutputStream();
+        var log = new JsonLog(new PrintStream(flood, true, StandardCharsets.UTF_8), "agent");
+        try (var own = ReceptiveListener.start(new ListenSettings(new InetSocketAddress("127.0.0.1", 0), agentCert.certPem().toFile(),
+                agentCert.keyPem().toFile(), kasClient.certPem().toFile()), log)) {
+            for (int i = 0; i < 5; i++) {
+                try (SSLSocket caller = connect(own.port(), stranger)) {
+                    readAll(caller);
+                }
+            }
+        }
+        assertThat(flood.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("refused a caller")).toList())
+                .singleElement().asString().contains("\"suppressed\":0");
     }
 
     private static void assertRefused(SelfSignedCert clientCert) throws Exception {
@@ -121,6 +137,11 @@ class ReceptiveListenerTest {
 
     /** A TLS client of the listener that trusts the agent's certificate and presents {@code clientCert} (none if null). */
     private static SSLSocket connect(SelfSignedCert clientCert) throws Exception {
+        return connect(listener.port(), clientCert);
+    }
+
+    /** The same, to the listener on {@code port}. */
+    private static SSLSocket connect(int port, SelfSignedCert clientCert) throws Exception {
         var trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         trust.setCertificateEntry("agent", agentCert.certificate());
@@ -136,7 +157,7 @@ class ReceptiveListenerTest {
         }
         var tls = SSLContext.getInstance("TLS");
         tls.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        var socket = (SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", listener.port());
+        var socket = (SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", port);
         socket.setSoTimeout(20_000);
         return socket;
     }
