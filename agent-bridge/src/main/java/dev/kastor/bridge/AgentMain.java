@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
                 + " against this cluster's API server (service account in a pod, else the kubeconfig).")
 public final class AgentMain implements Callable<Integer> {
     @Option(names = "--kas", required = true, description = "KAS agent address: grpc://host:8150, grpcs://host:443, or gRPC over WebSocket for proxies"
-            + " that cannot pass HTTP/2: ws://host:8150/any-path, wss://host/any-path (KAS needs listen.agent.websocket: true)")
+            + " that cannot pass HTTP/2: ws://host:8150/any-path, wss://host/any-path (KAS needs listen.agent.websocket: true);"
+            + " unix:///path.socket for a KAS on this host (listen.agent.network: unix)")
     URI kas;
 
     @Option(names = "--ca-file", description = "CA certificate(s) (PEM) to trust for grpcs:// and wss:// instead of the system ones")

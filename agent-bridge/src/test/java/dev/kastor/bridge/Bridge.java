@@ -39,13 +39,19 @@ public final class Bridge implements AutoCloseable {
 
     /**
      * One replica of a multi-replica KAS: tracked in the Redis at {@code redisUrl}, its private API on
-     * {@code privateApiPort} (known up front: it is advertised as {@code own_private_api_url}). With
-     * {@code privateApiCert} the private API speaks TLS ({@code grpcs://}) and the replica trusts {@code caFile} (or,
-     * when null, the JVM's default CAs) when calling the others.
+     * {@code privateApiPort} (known up front: it is advertised as {@code own_private_api_url}), or on the UNIX socket
+     * {@code socket} when given. With {@code privateApiCert} the private API speaks TLS ({@code grpcs://}) and the
+     * replica trusts {@code caFile} (or, when null, the JVM's default CAs) when calling the others; {@code serverName}
+     * is then its {@code own_private_api_host}, when given.
      */
-    public record Replica(String redisUrl, int privateApiPort, String keyPrefix, dev.kastor.testing.SelfSignedCert privateApiCert, Path caFile) {
+    public record Replica(String redisUrl, int privateApiPort, String keyPrefix, dev.kastor.testing.SelfSignedCert privateApiCert, Path caFile,
+                          Path socket, String serverName) {
         public Replica(String redisUrl) {
             this(redisUrl, dev.kastor.testing.Programs.freePort(), "kastor-test", null, null);
+        }
+
+        public Replica(String redisUrl, int privateApiPort, String keyPrefix, dev.kastor.testing.SelfSignedCert privateApiCert, Path caFile) {
+            this(redisUrl, privateApiPort, keyPrefix, privateApiCert, caFile, null, null);
         }
 
         /** A replica whose private API speaks TLS with {@code cert}, trusting {@code caFile} (null: the JVM's CAs) for the others'. */
@@ -53,11 +59,23 @@ public final class Bridge implements AutoCloseable {
             return new Replica(redisUrl, dev.kastor.testing.Programs.freePort(), "kastor-test", cert, caFile);
         }
 
+        /** A replica whose private API is the UNIX socket {@code socket}, advertised as {@code unix://<socket>}. */
+        public static Replica unix(String redisUrl, Path socket) {
+            return new Replica(redisUrl, -1, "kastor-test", null, null, socket, null);
+        }
+
+        /** This replica with {@code own_private_api_host} set to {@code name}. */
+        public Replica withServerName(String name) {
+            return new Replica(redisUrl, privateApiPort, keyPrefix, privateApiCert, caFile, socket, name);
+        }
+
         public String privateApiUrl() {
+            if (socket != null) return "unix://" + socket;
             return (privateApiCert == null ? "grpc" : "grpcs") + "://127.0.0.1:" + privateApiPort;
         }
 
         KasConfig.Address listener() {
+            if (socket != null) return KasConfig.Address.unix(socket.toString());
             String address = "127.0.0.1:" + privateApiPort;
             return privateApiCert == null ? new KasConfig.Address(address, null, null, null, null, caFile == null ? null : caFile.toString())
                     : new KasConfig.Address(address, privateApiCert.certPem().toString(), privateApiCert.keyPem().toString(), null, null,
@@ -147,6 +165,7 @@ public final class Bridge implements AutoCloseable {
         var listen = new KasConfig.Listen(agentListener, httpsApi ? proxy : addr("127.0.0.1:0"), proxy, privateApi);
         var config = new KasConfig(listen, new KasConfig.GitLab(this.gitlab.url()), null, dir.resolve("agents.json").toString(),
                 null, null, SECRET, SECRET, agentConfiguration, ciAccessMode, replica == null ? null : replica.privateApiUrl(),
+                replica == null ? null : replica.serverName(),
                 replica == null ? null : new KasConfig.Redis(replica.redisUrl(), null, replica.keyPrefix()), flux)
                 .withDefaults(dir, Map.of());
         try {
