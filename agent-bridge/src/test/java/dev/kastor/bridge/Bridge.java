@@ -116,6 +116,15 @@ public final class Bridge implements AutoCloseable {
         return new Bridge(dir, cert, addr("127.0.0.1:0"), null, null, null, null, true);
     }
 
+    /**
+     * The agent port, the API port and the k8s proxy on UNIX sockets in {@code sockets} ({@code agent.socket},
+     * {@code api.socket}, {@code k8s-proxy.socket}); agents dial {@link #grpcUrl}, jobs' KUBECONFIG names a front
+     * that is not there ({@code external_k8s_proxy_url}).
+     */
+    public static Bridge onUnixSockets(Path dir, Path sockets) throws Exception {
+        return new Bridge(dir, null, null, null, null, null, null, false, Kas.Tuning.DEFAULTS, null, sockets);
+    }
+
     /** With KAS's timeouts on idle clients shortened (no other change). */
     public static Bridge tuned(Path dir, Kas.Tuning tuning) throws Exception {
         return new Bridge(dir, null, addr("127.0.0.1:0"), null, null, null, null, false, tuning);
@@ -155,6 +164,13 @@ public final class Bridge implements AutoCloseable {
     private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
                    KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica,
                    boolean httpsApi, Kas.Tuning tuning, KasConfig.Flux flux) throws Exception {
+        this(dir, proxyCert, agentListener, agentConfiguration, ciAccessMode, gitlab, replica, httpsApi, tuning, flux, null);
+    }
+
+    /** {@code sockets}: the directory of the UNIX sockets of {@link #onUnixSockets}, or null for TCP on loopback. */
+    private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
+                   KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica,
+                   boolean httpsApi, Kas.Tuning tuning, KasConfig.Flux flux, Path sockets) throws Exception {
         this.httpsApi = httpsApi;
         this.ownsGitlab = gitlab == null;
         this.gitlab = gitlab == null ? GitLabApiStandIn.start() : gitlab;
@@ -162,8 +178,11 @@ public final class Bridge implements AutoCloseable {
         var proxy = proxyCert == null ? addr("127.0.0.1:0")
                 : new KasConfig.Address("127.0.0.1:0", proxyCert.certPem().toString(), proxyCert.keyPem().toString(), null);
         var privateApi = replica == null ? addr("127.0.0.1:0") : replica.listener();
-        var listen = new KasConfig.Listen(agentListener, httpsApi ? proxy : addr("127.0.0.1:0"), proxy, privateApi);
-        var config = new KasConfig(listen, new KasConfig.GitLab(this.gitlab.url()), null, dir.resolve("agents.json").toString(),
+        var listen = sockets != null
+                ? new KasConfig.Listen(unix(sockets, "agent"), unix(sockets, "api"), unix(sockets, "k8s-proxy"), privateApi)
+                : new KasConfig.Listen(agentListener, httpsApi ? proxy : addr("127.0.0.1:0"), proxy, privateApi);
+        var config = new KasConfig(listen, new KasConfig.GitLab(this.gitlab.url()), sockets == null ? null : "http://localhost/k8s-proxy",
+                dir.resolve("agents.json").toString(),
                 null, null, SECRET, SECRET, agentConfiguration, ciAccessMode, replica == null ? null : replica.privateApiUrl(),
                 replica == null ? null : replica.serverName(),
                 replica == null ? null : new KasConfig.Redis(replica.redisUrl(), null, replica.keyPrefix()), flux)
@@ -174,6 +193,10 @@ public final class Bridge implements AutoCloseable {
             if (ownsGitlab) this.gitlab.close();
             throw e;
         }
+    }
+
+    private static KasConfig.Address unix(Path sockets, String name) {
+        return KasConfig.Address.unix(sockets.resolve(name + ".socket").toString());
     }
 
     private static KasConfig.Address addr(String a) {
@@ -214,7 +237,7 @@ public final class Bridge implements AutoCloseable {
     }
 
     public Agent startAgent(String token, URI upstream, SSLContext tls, Supplier<String> upstreamToken, PoolSettings settings) throws Exception {
-        return Agent.start(URI.create("grpc://127.0.0.1:" + kas.agentPort()), null, () -> token,
+        return Agent.start(grpcUrl(), null, () -> token,
                 new KubeApiUpstream(upstream, tls, upstreamToken), settings, "test", RegistrationSettings.defaults(), JsonLog.quiet());
     }
 
@@ -230,8 +253,9 @@ public final class Bridge implements AutoCloseable {
                 PoolSettings.defaults().withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2)), "test", registration, JsonLog.quiet());
     }
 
-    /** The agent port as kastor-agent's {@code --kas} names it for plain gRPC. */
+    /** The agent port as kastor-agent's {@code --kas} names it for plain gRPC (on TCP, or its UNIX socket). */
     public URI grpcUrl() {
+        if (kas.config().listen().agent().isUnix()) return URI.create("unix://" + kas.config().listen().agent().address());
         return URI.create("grpc://127.0.0.1:" + kas.agentPort());
     }
 
@@ -245,7 +269,7 @@ public final class Bridge implements AutoCloseable {
 
     /** An agent logging to {@code log} (its debug switch follows the agent's config file). */
     public Agent startAgent(String token, URI upstream, JsonLog log) throws Exception {
-        return Agent.start(URI.create("grpc://127.0.0.1:" + kas.agentPort()), null, () -> token,
+        return Agent.start(grpcUrl(), null, () -> token,
                 new KubeApiUpstream(upstream, null, () -> "agent-sa-token"),
                 PoolSettings.defaults().withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2)), "test", RegistrationSettings.defaults(), log);
     }
