@@ -27,6 +27,11 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   api:       {address: 0.0.0.0:8153}
  *   k8s_proxy: {address: 0.0.0.0:8154, certificate_file: tls.crt, key_file: tls.key, prefix: /k8s-proxy}
  *   private_api: {address: 0.0.0.0:8155, certificate_file: tls.crt, key_file: tls.key, ca_certificate_file: ca.crt}
+ *   # any listener may be a UNIX socket instead (network: tcp is the default): its file gets mode 0660 and goes at stop;
+ *   # a stale one left by a crash is replaced, a live one or a path that is no socket stops KAS
+ *   # api:       {network: unix, address: /run/kastor-kas/api.socket}
+ *   # k8s_proxy: {network: unix, address: /run/kastor-kas/k8s-proxy.socket}      # needs external_k8s_proxy_url
+ *   # private_api: {network: unix, address: /run/kastor-kas/private-api.socket}  # with own_private_api_url: unix:///...
  * gitlab:
  *   url: https://gitlab.example.com
  *   # local_jobs_file: jobs.yaml                            # instead of url: jobs without GitLab (docs/try-kas-locally.md)
@@ -41,7 +46,10 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   poll_period: 5m
  * ci_access_mode: gitlab                                    # or standalone
  * # multi-replica KAS (docs/multi-replica.md): both keys, or neither for a single node
- * own_private_api_url: grpc://10.0.0.5:8155                # default: env OWN_PRIVATE_API_URL, or OWN_PRIVATE_API_CIDR (+ _PORT, _SCHEME)
+ * own_private_api_url: grpc://10.0.0.5:8155                # default: env OWN_PRIVATE_API_URL, or OWN_PRIVATE_API_CIDR (+ _PORT, _SCHEME);
+ *                                                          # unix:///run/kastor-kas/private-api.socket for replicas on one host
+ * # own_private_api_host: kas-0.kas.internal              # default: env OWN_PRIVATE_API_HOST; with grpcs:// only: the name the
+ *                                                          # others verify this replica's certificate against (sent with the URL)
  * redis: {url: redis://redis:6379, password_file: /etc/kastor-kas/redis-password, key_prefix: kastor}
  * flux:                                                     # on when present (flux: {} for every default): Flux reacts to pushes
  *   webhook_secret_file: /etc/kastor-kas/flux-webhook-secret   # enables POST /api/v1/flux/git-push (GitLab push webhook)
