@@ -107,7 +107,7 @@ public final class RoutingModule implements KasModule {
         return new PrivateApiAddress(config.ownPrivateApiUrl(), config.ownPrivateApiHost()).advertised();
     }
 
-    /** The private API's port (for tests binding port 0), or -1 on a single node. */
+    /** The private API's port (for tests binding port 0), or -1 on a single node or a UNIX socket. */
     public int privateApiPort() {
         Server s = privateApi;
         return s == null ? -1 : s.getPort();
