@@ -72,11 +72,7 @@ public final class WebSocketFront implements AutoCloseable {
         });
     }
 
-    /** The TCP port bound; refused for a UNIX socket ({@link #address}). */
-    public int port() {
-        return listener.port();
-    }
-
+    /** What the front is bound to: a TCP address, or a UNIX socket's. */
     public SocketAddress address() {
         return listener.address();
     }
