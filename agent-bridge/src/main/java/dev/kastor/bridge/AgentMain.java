@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
                 + " lets KAS dial it instead (--listen: a receptive agent, docs/receptive-agents.md); an agent may do both.")
 public final class AgentMain implements Callable<Integer> {
     @Option(names = "--kas", description = "KAS agent address: grpc://host:8150, grpcs://host:443, or gRPC over WebSocket for proxies"
-            + " that cannot pass HTTP/2: ws://host:8150/any-path, wss://host/any-path (KAS needs listen.agent.websocket: true)")
+            + " that cannot pass HTTP/2: ws://host:8150/any-path, wss://host/any-path (KAS needs listen.agent.websocket: true);"
+            + " unix:///path.socket for a KAS on this host (listen.agent.network: unix)")
     URI kas;
 
     @Option(names = "--ca-file", description = "CA certificate(s) (PEM) to trust for grpcs:// and wss:// instead of the system ones")
@@ -98,7 +99,7 @@ public final class AgentMain implements Callable<Integer> {
     }
 
     private ListenSettings listenSettings() {
-        return new ListenSettings(ListenAddresses.address(listen, "--listen"), listenCert, listenKey, listenClientCa);
+        return new ListenSettings(ListenAddresses.inet(listen, "--listen"), listenCert, listenKey, listenClientCa);
     }
 
     private Supplier<String> token() {

@@ -39,13 +39,19 @@ public final class Bridge implements AutoCloseable {
 
     /**
      * One replica of a multi-replica KAS: tracked in the Redis at {@code redisUrl}, its private API on
-     * {@code privateApiPort} (known up front: it is advertised as {@code own_private_api_url}). With
-     * {@code privateApiCert} the private API speaks TLS ({@code grpcs://}) and the replica trusts {@code caFile} (or,
-     * when null, the JVM's default CAs) when calling the others.
+     * {@code privateApiPort} (known up front: it is advertised as {@code own_private_api_url}), or on the UNIX socket
+     * {@code socket} when given. With {@code privateApiCert} the private API speaks TLS ({@code grpcs://}) and the
+     * replica trusts {@code caFile} (or, when null, the JVM's default CAs) when calling the others; {@code serverName}
+     * is then its {@code own_private_api_host}, when given.
      */
-    public record Replica(String redisUrl, int privateApiPort, String keyPrefix, dev.kastor.testing.SelfSignedCert privateApiCert, Path caFile) {
+    public record Replica(String redisUrl, int privateApiPort, String keyPrefix, dev.kastor.testing.SelfSignedCert privateApiCert, Path caFile,
+                          Path socket, String serverName) {
         public Replica(String redisUrl) {
             this(redisUrl, dev.kastor.testing.Programs.freePort(), "kastor-test", null, null);
+        }
+
+        public Replica(String redisUrl, int privateApiPort, String keyPrefix, dev.kastor.testing.SelfSignedCert privateApiCert, Path caFile) {
+            this(redisUrl, privateApiPort, keyPrefix, privateApiCert, caFile, null, null);
         }
 
         /** A replica whose private API speaks TLS with {@code cert}, trusting {@code caFile} (null: the JVM's CAs) for the others'. */
@@ -53,11 +59,23 @@ public final class Bridge implements AutoCloseable {
             return new Replica(redisUrl, dev.kastor.testing.Programs.freePort(), "kastor-test", cert, caFile);
         }
 
+        /** A replica whose private API is the UNIX socket {@code socket}, advertised as {@code unix://<socket>}. */
+        public static Replica unix(String redisUrl, Path socket) {
+            return new Replica(redisUrl, -1, "kastor-test", null, null, socket, null);
+        }
+
+        /** This replica with {@code own_private_api_host} set to {@code name}. */
+        public Replica withServerName(String name) {
+            return new Replica(redisUrl, privateApiPort, keyPrefix, privateApiCert, caFile, socket, name);
+        }
+
         public String privateApiUrl() {
+            if (socket != null) return "unix://" + socket;
             return (privateApiCert == null ? "grpc" : "grpcs") + "://127.0.0.1:" + privateApiPort;
         }
 
         KasConfig.Address listener() {
+            if (socket != null) return KasConfig.Address.unix(socket.toString());
             String address = "127.0.0.1:" + privateApiPort;
             return privateApiCert == null ? new KasConfig.Address(address, null, null, null, null, caFile == null ? null : caFile.toString())
                     : new KasConfig.Address(address, privateApiCert.certPem().toString(), privateApiCert.keyPem().toString(), null, null,
@@ -96,6 +114,15 @@ public final class Bridge implements AutoCloseable {
     /** The k8s proxy and the API port both over HTTPS with {@code cert}. */
     public static Bridge withHttpsApi(Path dir, dev.kastor.testing.SelfSignedCert cert) throws Exception {
         return new Bridge(dir, cert, addr("127.0.0.1:0"), null, null, null, null, true);
+    }
+
+    /**
+     * The agent port, the API port and the k8s proxy on UNIX sockets in {@code sockets} ({@code agent.socket},
+     * {@code api.socket}, {@code k8s-proxy.socket}); agents dial {@link #grpcUrl}, jobs' KUBECONFIG names a front
+     * that is not there ({@code external_k8s_proxy_url}).
+     */
+    public static Bridge onUnixSockets(Path dir, Path sockets) throws Exception {
+        return new Bridge(dir, null, null, null, null, null, null, false, Kas.Tuning.DEFAULTS, null, null, null, sockets);
     }
 
     /** With KAS's timeouts on idle clients shortened (no other change). */
@@ -137,26 +164,30 @@ public final class Bridge implements AutoCloseable {
     /** With the k8s proxy over HTTPS with {@code proxyCert}, and the agents KAS dials ({@code receptive_agents}). */
     public static Bridge withReceptiveAgents(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.ReceptiveAgents receptive)
             throws Exception {
-        return new Bridge(dir, proxyCert, addr("127.0.0.1:0"), null, null, null, null, false, Kas.Tuning.DEFAULTS, null, null, receptive);
+        return new Bridge(dir, proxyCert, addr("127.0.0.1:0"), null, null, null, null, false, Kas.Tuning.DEFAULTS, null, null, receptive, null);
     }
 
     private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
                    KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica,
                    boolean httpsApi, Kas.Tuning tuning, KasConfig.Flux flux) throws Exception {
-        this(dir, proxyCert, agentListener, agentConfiguration, ciAccessMode, gitlab, replica, httpsApi, tuning, flux, null, null);
+        this(dir, proxyCert, agentListener, agentConfiguration, ciAccessMode, gitlab, replica, httpsApi, tuning, flux, null, null, null);
     }
 
     /** User access: agents' config files from {@code agentConfiguration}, KAS's own GitLab token in {@code apiTokenFile} (null: none). */
     public static Bridge withUserAccess(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.AgentConfiguration agentConfiguration,
                                         Path apiTokenFile) throws Exception {
         return new Bridge(dir, proxyCert, addr("127.0.0.1:0"), agentConfiguration, null, null, null, false, Kas.Tuning.DEFAULTS, null,
-                apiTokenFile, null);
+                apiTokenFile, null, null);
     }
 
+    /**
+     * The whole KAS of a test. {@code apiTokenFile}: KAS's own GitLab token (user access), {@code receptive}: the agents
+     * it dials, {@code sockets}: the directory of the UNIX sockets of {@link #onUnixSockets}; each null when not used.
+     */
     private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
                    KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica,
-                   boolean httpsApi, Kas.Tuning tuning, KasConfig.Flux flux, Path apiTokenFile, KasConfig.ReceptiveAgents receptive)
-            throws Exception {
+                   boolean httpsApi, Kas.Tuning tuning, KasConfig.Flux flux, Path apiTokenFile, KasConfig.ReceptiveAgents receptive,
+                   Path sockets) throws Exception {
         this.httpsApi = httpsApi;
         this.ownsGitlab = gitlab == null;
         this.gitlab = gitlab == null ? GitLabApiStandIn.start() : gitlab;
@@ -164,10 +195,13 @@ public final class Bridge implements AutoCloseable {
         var proxy = proxyCert == null ? addr("127.0.0.1:0")
                 : new KasConfig.Address("127.0.0.1:0", proxyCert.certPem().toString(), proxyCert.keyPem().toString(), null);
         var privateApi = replica == null ? addr("127.0.0.1:0") : replica.listener();
-        var listen = new KasConfig.Listen(agentListener, httpsApi ? proxy : addr("127.0.0.1:0"), proxy, privateApi);
-        var config = new KasConfig(listen, new KasConfig.GitLab(this.gitlab.url(), null, apiTokenFile == null ? null : apiTokenFile.toString()), null,
-                dir.resolve("agents.json").toString(),
+        var listen = sockets != null
+                ? new KasConfig.Listen(unix(sockets, "agent"), unix(sockets, "api"), unix(sockets, "k8s-proxy"), privateApi)
+                : new KasConfig.Listen(agentListener, httpsApi ? proxy : addr("127.0.0.1:0"), proxy, privateApi);
+        var config = new KasConfig(listen, new KasConfig.GitLab(this.gitlab.url(), null, apiTokenFile == null ? null : apiTokenFile.toString()),
+                sockets == null ? null : "http://localhost/k8s-proxy", dir.resolve("agents.json").toString(),
                 null, null, SECRET, SECRET, agentConfiguration, ciAccessMode, replica == null ? null : replica.privateApiUrl(),
+                replica == null ? null : replica.serverName(),
                 replica == null ? null : new KasConfig.Redis(replica.redisUrl(), null, replica.keyPrefix()), flux, receptive)
                 .withDefaults(dir, Map.of());
         try {
@@ -176,6 +210,10 @@ public final class Bridge implements AutoCloseable {
             if (ownsGitlab) this.gitlab.close();
             throw e;
         }
+    }
+
+    private static KasConfig.Address unix(Path sockets, String name) {
+        return KasConfig.Address.unix(sockets.resolve(name + ".socket").toString());
     }
 
     private static KasConfig.Address addr(String a) {
@@ -216,7 +254,7 @@ public final class Bridge implements AutoCloseable {
     }
 
     public Agent startAgent(String token, URI upstream, SSLContext tls, Supplier<String> upstreamToken, PoolSettings settings) throws Exception {
-        return Agent.start(URI.create("grpc://127.0.0.1:" + kas.agentPort()), null, () -> token,
+        return Agent.start(grpcUrl(), null, () -> token,
                 new KubeApiUpstream(upstream, tls, upstreamToken), settings, "test", RegistrationSettings.defaults(), JsonLog.quiet());
     }
 
@@ -232,8 +270,9 @@ public final class Bridge implements AutoCloseable {
                 PoolSettings.defaults().withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2)), "test", registration, JsonLog.quiet());
     }
 
-    /** The agent port as kastor-agent's {@code --kas} names it for plain gRPC. */
+    /** The agent port as kastor-agent's {@code --kas} names it for plain gRPC (on TCP, or its UNIX socket). */
     public URI grpcUrl() {
+        if (kas.config().listen().agent().isUnix()) return URI.create("unix://" + kas.config().listen().agent().address());
         return URI.create("grpc://127.0.0.1:" + kas.agentPort());
     }
 
@@ -247,7 +286,7 @@ public final class Bridge implements AutoCloseable {
 
     /** An agent logging to {@code log} (its debug switch follows the agent's config file). */
     public Agent startAgent(String token, URI upstream, JsonLog log) throws Exception {
-        return Agent.start(URI.create("grpc://127.0.0.1:" + kas.agentPort()), null, () -> token,
+        return Agent.start(grpcUrl(), null, () -> token,
                 new KubeApiUpstream(upstream, null, () -> "agent-sa-token"),
                 PoolSettings.defaults().withBackoff(Duration.ofMillis(200), Duration.ofSeconds(2)), "test", RegistrationSettings.defaults(), log);
     }

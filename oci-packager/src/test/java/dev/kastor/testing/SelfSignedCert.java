@@ -17,11 +17,20 @@ import java.util.List;
  */
 public record SelfSignedCert(Path certPem, Path keyPem) {
     public static SelfSignedCert create(Path dir, String name) {
+        return create(dir, name, "127.0.0.1", "IP:127.0.0.1");
+    }
+
+    /** A certificate naming only the DNS name {@code host} (not the address a test dials it at). */
+    public static SelfSignedCert forHost(Path dir, String name, String host) {
+        return create(dir, name, host, "DNS:" + host);
+    }
+
+    private static SelfSignedCert create(Path dir, String name, String commonName, String subjectAltName) {
         Path openssl = Programs.require("openssl", "openssl");
         Path cert = dir.resolve(name + ".crt");
         Path key = dir.resolve(name + ".key");
         Programs.check(List.of(openssl.toString(), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.toString(),
-                "-out", cert.toString(), "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "2"), 60);
+                "-out", cert.toString(), "-subj", "/CN=" + commonName, "-addext", "subjectAltName=" + subjectAltName, "-days", "2"), 60);
         return new SelfSignedCert(cert, key);
     }
 

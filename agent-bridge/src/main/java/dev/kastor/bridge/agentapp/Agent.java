@@ -4,6 +4,7 @@ import dev.kastor.bridge.config.agent.ConfigAgentModule;
 import dev.kastor.bridge.flux.agent.FluxAgentModule;
 import dev.kastor.bridge.kubeapi.agent.KubeApiAgentModule;
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
+import dev.kastor.bridge.listener.UnixSocketChannels;
 import dev.kastor.bridge.module.AgentContext;
 import dev.kastor.bridge.module.AgentModule;
 import dev.kastor.bridge.module.Backoff;
@@ -68,7 +69,8 @@ public final class Agent implements AutoCloseable {
 
     /**
      * Dials {@code kas} ({@code grpc://host:port}, {@code grpcs://host:port}, or gRPC over WebSocket with
-     * {@code ws://host:port/path} / {@code wss://host/path}; {@code caFile} trusts a private CA)
+     * {@code ws://host:port/path} / {@code wss://host/path}, or plain gRPC to a KAS on the same host at
+     * {@code unix:///path.socket}; {@code caFile} trusts a private CA)
      * and starts serving. The token supplier is asked on every call, so a rotated token file is picked up.
      */
     public static Agent start(URI kas, File caFile, Supplier<String> token, KubeApiUpstream upstream, PoolSettings settings, String version)
@@ -83,8 +85,9 @@ public final class Agent implements AutoCloseable {
     public static Agent start(URI kas, File caFile, Supplier<String> token, KubeApiUpstream upstream, PoolSettings settings, String version,
                               RegistrationSettings registration, JsonLog log) throws SSLException {
         String scheme = kas.getScheme();
-        if (!List.of("grpc", "grpcs", "ws", "wss").contains(String.valueOf(scheme))) {
-            throw new IllegalArgumentException("--kas must be grpc://host:port, grpcs://host:port, ws://host:port/path or wss://host/path, got " + kas);
+        if (!List.of("grpc", "grpcs", "ws", "wss", "unix").contains(String.valueOf(scheme))) {
+            throw new IllegalArgumentException("--kas must be grpc://host:port, grpcs://host:port, ws://host:port/path, wss://host/path"
+                    + " or unix:///path.socket, got " + kas);
         }
         WebSocketDialer dialer = scheme.startsWith("ws") ? dialWebSocket(kas, caFile, log) : null;
         var b = dialer != null
@@ -141,6 +144,7 @@ public final class Agent implements AutoCloseable {
     }
 
     private static NettyChannelBuilder grpcChannel(URI kas, File caFile) throws SSLException {
+        if (UnixSocketChannels.isUnix(kas)) return UnixSocketChannels.builder(kas);
         boolean tls = "grpcs".equals(kas.getScheme());
         var b = NettyChannelBuilder.forAddress(kas.getHost(), kas.getPort() > 0 ? kas.getPort() : tls ? 443 : 8150);
         if (!tls) return b.usePlaintext();

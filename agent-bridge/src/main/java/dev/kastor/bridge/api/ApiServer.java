@@ -21,7 +21,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.ssl.SslContext;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
@@ -44,7 +44,7 @@ public final class ApiServer implements AutoCloseable {
     private final NettyListener listener;
 
     /** {@code tls} null: plain HTTP (in-cluster, behind an ingress); {@code endpoints} by exact path. */
-    public ApiServer(InetSocketAddress listen, SslContext tls, Map<String, ApiEndpoint> endpoints, ApiLimits limits, JsonLog log)
+    public ApiServer(SocketAddress listen, SslContext tls, Map<String, ApiEndpoint> endpoints, ApiLimits limits, JsonLog log)
             throws InterruptedException {
         this.endpoints = Map.copyOf(endpoints);
         this.limits = limits;
@@ -58,8 +58,13 @@ public final class ApiServer implements AutoCloseable {
         });
     }
 
+    /** The TCP port bound; refused for a UNIX socket ({@link #address}). */
     public int port() {
         return listener.port();
+    }
+
+    public SocketAddress address() {
+        return listener.address();
     }
 
     @Override

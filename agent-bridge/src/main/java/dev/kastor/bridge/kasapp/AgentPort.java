@@ -27,6 +27,7 @@ import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -56,7 +57,7 @@ final class AgentPort implements AutoCloseable {
         this.modules = modules;
         this.handshake = handshake;
         this.auth = new AgentAuthInterceptor(agents, new RefusedTokenLog(log, TunnelDefaults.REFUSED_TOKEN_LOG_INTERVAL));
-        var address = ListenAddresses.address(listen.address(), "listen.agent");
+        var address = ListenAddresses.address(listen, "listen.agent");
         boolean behindWebSocket = listen.isWebsocket();
         var gb = configure(NettyServerBuilder.forAddress(behindWebSocket ? new InetSocketAddress(InetAddress.getLoopbackAddress(), 0) : address),
                 handshake);
@@ -66,7 +67,7 @@ final class AgentPort implements AutoCloseable {
         }
         // Behind the WebSocket front, the front bounds connections per host and gRPC keeps its own event loops.
         this.connections = behindWebSocket ? null : new GrpcConnectionsPerAddress(connectionsPerAddress);
-        this.grpc = (connections == null ? gb : connections.applyTo(gb)).build().start();
+        this.grpc = connections == null ? gb.build().start() : GrpcConnectionsPerAddress.start(connections.applyTo(gb, address));
         try {
             // the loopback port needs the same agent tokens as the public one: the services above check them
             this.websocket = behindWebSocket
@@ -125,8 +126,14 @@ final class AgentPort implements AutoCloseable {
         });
     }
 
+    /** The TCP port bound (tests bind port 0); refused for a UNIX socket ({@link #address}). */
     int port() {
-        return websocket != null ? websocket.port() : grpc.getPort();
+        return ListenAddresses.port(address());
+    }
+
+    /** What the agent port is bound to: a TCP address, or a UNIX socket's. */
+    SocketAddress address() {
+        return websocket != null ? websocket.address() : grpc.getListenSockets().getFirst();
     }
 
     @Override

@@ -30,6 +30,7 @@ import dev.kastor.bridge.tunnel.server.TunnelRegistry;
 import dev.kastor.bridge.tunnel.server.TunnelServerModule;
 import dev.kastor.bridge.useraccess.server.UserAccessModule;
 import java.io.IOException;
+import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -103,7 +104,7 @@ public final class Kas implements AutoCloseable {
                     tuning.agentConnectionsPerAddress());
             parts.provide(LocalAgentPort.class, agentPort::serveLocal, "kas");
             this.revocations = new RevocationSweep(agents, agentStreams(), log, RevocationSweep.EVERY);
-            this.api = new ApiServer(ListenAddresses.address(listen.api().address(), "listen.api"), ListenAddresses.tls(listen.api()),
+            this.api = new ApiServer(ListenAddresses.address(listen.api(), "listen.api"), ListenAddresses.tls(listen.api()),
                     apiEndpoints(), tuning.api(), log);
             for (KasModule m : modules) start(m);
         } catch (IOException | RuntimeException | InterruptedException e) {
@@ -111,7 +112,8 @@ public final class Kas implements AutoCloseable {
             throw e;
         }
         started = true;
-        log.info("kas started", Map.of("agent_port", agentPort(), "k8s_proxy_port", k8sProxyPort(), "api_port", apiPort(),
+        log.info("kas started", Map.of("agent", ListenAddresses.describe(agentAddress()), "k8s_proxy", ListenAddresses.describe(k8sProxyAddress()),
+                "api", ListenAddresses.describe(apiAddress()),
                 "ci_access_mode", config.ciAccessMode()));
     }
 
@@ -206,16 +208,32 @@ public final class Kas implements AutoCloseable {
                 .orElseThrow(() -> new IllegalStateException("no KAS module " + type.getSimpleName()));
     }
 
+    /** The agent port's TCP port (tests bind port 0); refused when it is a UNIX socket, which has none: {@link #agentAddress}. */
     public int agentPort() {
         return agentPort.port();
     }
 
+    /** What the agent port is bound to: a TCP address, or a UNIX socket's ({@code java.net.UnixDomainSocketAddress}). */
+    public SocketAddress agentAddress() {
+        return agentPort.address();
+    }
+
+    /** The k8s proxy's TCP port; refused when it is a UNIX socket: {@link #k8sProxyAddress}. */
     public int k8sProxyPort() {
         return module(K8sProxyModule.class).port();
     }
 
+    public SocketAddress k8sProxyAddress() {
+        return module(K8sProxyModule.class).address();
+    }
+
+    /** The API port's TCP port; refused when it is a UNIX socket: {@link #apiAddress}. */
     public int apiPort() {
         return api.port();
+    }
+
+    public SocketAddress apiAddress() {
+        return api.address();
     }
 
     @Override

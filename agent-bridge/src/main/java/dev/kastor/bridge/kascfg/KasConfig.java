@@ -27,6 +27,11 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   api:       {address: 0.0.0.0:8153}
  *   k8s_proxy: {address: 0.0.0.0:8154, certificate_file: tls.crt, key_file: tls.key, prefix: /k8s-proxy}
  *   private_api: {address: 0.0.0.0:8155, certificate_file: tls.crt, key_file: tls.key, ca_certificate_file: ca.crt}
+ *   # any listener may be a UNIX socket instead (network: tcp is the default): its file gets mode 0660 and goes at stop;
+ *   # a stale one left by a crash is replaced, a live one or a path that is no socket stops KAS
+ *   # api:       {network: unix, address: /run/kastor-kas/api.socket}
+ *   # k8s_proxy: {network: unix, address: /run/kastor-kas/k8s-proxy.socket}      # needs external_k8s_proxy_url
+ *   # private_api: {network: unix, address: /run/kastor-kas/private-api.socket}  # with own_private_api_url: unix:///...
  * gitlab:
  *   url: https://gitlab.example.com
  *   # local_jobs_file: jobs.yaml                            # instead of url: jobs without GitLab (docs/try-kas-locally.md)
@@ -42,7 +47,10 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   poll_period: 5m
  * ci_access_mode: gitlab                                    # or standalone
  * # multi-replica KAS (docs/multi-replica.md): both keys, or neither for a single node
- * own_private_api_url: grpc://10.0.0.5:8155                # default: env OWN_PRIVATE_API_URL, or OWN_PRIVATE_API_CIDR (+ _PORT, _SCHEME)
+ * own_private_api_url: grpc://10.0.0.5:8155                # default: env OWN_PRIVATE_API_URL, or OWN_PRIVATE_API_CIDR (+ _PORT, _SCHEME);
+ *                                                          # unix:///run/kastor-kas/private-api.socket for replicas on one host
+ * # own_private_api_host: kas-0.kas.internal              # default: env OWN_PRIVATE_API_HOST; with grpcs:// only: the name the
+ *                                                          # others verify this replica's certificate against (sent with the URL)
  * redis: {url: redis://redis:6379, password_file: /etc/kastor-kas/redis-password, key_prefix: kastor}
  * flux:                                                     # on when present (flux: {} for every default): Flux reacts to pushes
  *   webhook_secret_file: /etc/kastor-kas/flux-webhook-secret   # enables POST /api/v1/flux/git-push (GitLab push webhook)
@@ -62,32 +70,52 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  */
 public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl, String agentsFile, String apiSecretKeyFile, String privateApiSecretKeyFile,
                         String apiSecretKey, String privateApiSecretKey, AgentConfiguration agentConfiguration, String ciAccessMode,
-                        String ownPrivateApiUrl, Redis redis, Flux flux, ReceptiveAgents receptiveAgents) {
+                        String ownPrivateApiUrl, String ownPrivateApiHost, Redis redis, Flux flux, ReceptiveAgents receptiveAgents) {
     /** Without {@code receptive_agents}. */
     public KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl, String agentsFile, String apiSecretKeyFile, String privateApiSecretKeyFile,
                      String apiSecretKey, String privateApiSecretKey, AgentConfiguration agentConfiguration, String ciAccessMode,
-                     String ownPrivateApiUrl, Redis redis, Flux flux) {
+                     String ownPrivateApiUrl, String ownPrivateApiHost, Redis redis, Flux flux) {
         this(listen, gitlab, externalK8sProxyUrl, agentsFile, apiSecretKeyFile, privateApiSecretKeyFile, apiSecretKey, privateApiSecretKey,
-                agentConfiguration, ciAccessMode, ownPrivateApiUrl, redis, flux, null);
+                agentConfiguration, ciAccessMode, ownPrivateApiUrl, ownPrivateApiHost, redis, flux, null);
     }
 
     /**
      * One listener. {@code websocket} (agent port only, like GitLab KAS's {@code listen_websocket}) makes the agent
      * port speak gRPC inside WebSocket (HTTP/1.1 upgrade) for proxies and load balancers that cannot pass HTTP/2.
      * {@code caCertificateFile} (private API only, like GitLab KAS's {@code private_api.listen.ca_certificate_file}) is
-     * the PEM CA a replica trusts when it calls the other replicas' {@code grpcs://} private API.
+     * the PEM CA a replica trusts when it calls the other replicas' {@code grpcs://} private API. {@code network}
+     * ({@link #TCP} or {@link #UNIX}, like GitLab KAS's {@code *_listen_network}) says whether {@code address} is
+     * {@code host:port} or the path of a UNIX socket file.
      */
-    public record Address(String address, String certificateFile, String keyFile, String prefix, Boolean websocket, String caCertificateFile) {
+    public record Address(String address, String certificateFile, String keyFile, String prefix, Boolean websocket, String caCertificateFile,
+                          String network) {
+        public static final String TCP = "tcp";
+        public static final String UNIX = "unix";
+
         public Address(String address, String certificateFile, String keyFile, String prefix) {
-            this(address, certificateFile, keyFile, prefix, null, null);
+            this(address, certificateFile, keyFile, prefix, null, null, null);
         }
 
         public Address(String address, String certificateFile, String keyFile, String prefix, Boolean websocket) {
-            this(address, certificateFile, keyFile, prefix, websocket, null);
+            this(address, certificateFile, keyFile, prefix, websocket, null, null);
+        }
+
+        public Address(String address, String certificateFile, String keyFile, String prefix, Boolean websocket, String caCertificateFile) {
+            this(address, certificateFile, keyFile, prefix, websocket, caCertificateFile, null);
+        }
+
+        /** A plain UNIX socket listener at {@code path}. */
+        public static Address unix(String path) {
+            return new Address(path, null, null, null, null, null, UNIX);
         }
 
         public boolean isWebsocket() {
             return Boolean.TRUE.equals(websocket);
+        }
+
+        /** Whether {@code address} is a UNIX socket's path (else {@code host:port}). */
+        public boolean isUnix() {
+            return UNIX.equals(network);
         }
     }
 
@@ -253,8 +281,12 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
         tlsPair("api", l.api());
         tlsPair("k8s_proxy", l.k8sProxy());
         tlsPair("private_api", l.privateApi());
-        Listen filled = new Listen(fill(l.agent(), DEFAULT_AGENT), fill(l.api(), DEFAULT_API), fillProxy(l.k8sProxy()),
-                fill(l.privateApi(), DEFAULT_PRIVATE_API));
+        Listen filled = new Listen(fill("agent", l.agent(), DEFAULT_AGENT, base), fill("api", l.api(), DEFAULT_API, base),
+                fillProxy(l.k8sProxy(), base), fill("private_api", l.privateApi(), DEFAULT_PRIVATE_API, base));
+        if (filled.k8sProxy().isUnix() && externalK8sProxyUrl == null) {
+            throw new IllegalArgumentException("listen.k8s_proxy is a UNIX socket, which jobs' KUBECONFIG cannot name: set external_k8s_proxy_url"
+                    + " to the URL of what forwards to it (e.g. https://kas.example.com/k8s-proxy)");
+        }
         GitLab gl = gitlab == null ? new GitLab(null, null) : gitlab;
         if (gl.url() != null && gl.url().isBlank()) gl = new GitLab(null, gl.localJobsFile(), gl.apiTokenFile());
         if (gl.apiTokenFile() != null) {
@@ -292,10 +324,11 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
                     + ", or " + OwnPrivateApi.CIDR_ENV + "): with redis set, each replica must say where the others reach its private API,"
                     + " e.g. grpc://10.0.0.5:8155 (the pod IP), or the network to find it in (" + OwnPrivateApi.CIDR_ENV + "=10.0.0.0/8)");
         }
-        if (own != null) checkPrivateApiUrl(own);
+        if (own != null) checkPrivateApiUrl(own, filled.privateApi());
+        String ownHost = OwnPrivateApi.host(ownPrivateApiHost, env, own);
         var agentConfig = agentConfiguration(agentConfiguration, gl.url());
         return new KasConfig(filled, gl, externalK8sProxyUrl, agents, apiSecretKeyFile, privateApiSecretKeyFile, api, priv,
-                agentConfig, mode, own, r, FluxSection.withDefaults(flux, gl.url(), agentConfig.gitUrlTemplate() != null),
+                agentConfig, mode, own, ownHost, r, FluxSection.withDefaults(flux, gl.url(), agentConfig.gitUrlTemplate() != null),
                 ReceptiveSection.withDefaults(receptiveAgents));
     }
 
@@ -360,22 +393,63 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
         }
     }
 
-    private static void checkPrivateApiUrl(String own) {
+    private static void checkPrivateApiUrl(String own, Address listener) {
         URI u;
         try {
             u = new URI(own);
         } catch (URISyntaxException e) {
             throw new IllegalArgumentException("own_private_api_url is not a URL: " + own + " (like grpc://10.0.0.5:8155)");
         }
+        // The URL is also this replica's name in the tracker and in the private API's tokens: nothing may ride on it.
+        if (u.getRawQuery() != null || u.getRawFragment() != null) {
+            throw new IllegalArgumentException("own_private_api_url must have no query or fragment, got " + own);
+        }
+        if ("unix".equals(u.getScheme())) {
+            checkUnixPrivateApiUrl(own, u, listener);
+            return;
+        }
         if (!("grpc".equals(u.getScheme()) || "grpcs".equals(u.getScheme())) || u.getHost() == null || u.getPort() < 0) {
-            throw new IllegalArgumentException("own_private_api_url must be grpc://host:port or grpcs://host:port (like grpc://10.0.0.5:8155), got " + own);
+            throw new IllegalArgumentException("own_private_api_url must be grpc://host:port, grpcs://host:port or unix:///path.socket"
+                    + " (like grpc://10.0.0.5:8155), got " + own);
         }
     }
 
-    private static Address fill(Address a, String def) {
-        if (a == null) return new Address(def, null, null, null);
-        return new Address(a.address() == null ? def : a.address(), a.certificateFile(), a.keyFile(), a.prefix(), a.websocket(),
-                a.caCertificateFile());
+    /** The other replicas on this host dial the socket in plain gRPC: the listener must be a UNIX socket without TLS. */
+    private static void checkUnixPrivateApiUrl(String own, URI u, Address listener) {
+        if (u.getRawAuthority() != null || u.getPath() == null || !u.getPath().startsWith("/")) {
+            throw new IllegalArgumentException("own_private_api_url must name a socket file as unix:///path.socket (three slashes), got " + own);
+        }
+        if (!listener.isUnix()) {
+            throw new IllegalArgumentException("own_private_api_url " + own + " is a UNIX socket, but listen.private_api listens on TCP "
+                    + listener.address() + ": set listen.private_api.network: unix (the replicas on this host share the socket), or give a grpc:// URL");
+        }
+        if (listener.certificateFile() != null) {
+            throw new IllegalArgumentException("own_private_api_url " + own + " is dialled without TLS, but listen.private_api has a certificate:"
+                    + " remove listen.private_api.certificate_file and key_file (the socket file's mode guards it)");
+        }
+    }
+
+    /**
+     * The listener with its defaults: TCP on {@code def}. A UNIX socket needs its path, relative to the config file's
+     * directory; any other network is refused.
+     */
+    private static Address fill(String listener, Address a, String def, Path base) {
+        if (a == null) return new Address(def, null, null, null, null, null, Address.TCP);
+        String network = a.network() == null ? Address.TCP : a.network().trim();
+        String address = a.address();
+        if (network.equals(Address.UNIX)) {
+            if (address == null || address.isBlank()) {
+                throw new IllegalArgumentException("listen." + listener + ".address is missing: with network: unix it is the socket file's path,"
+                        + " like /run/kastor-kas/" + listener.replace('_', '-') + ".socket");
+            }
+            address = base.resolve(address.trim()).toString();
+        } else if (!network.equals(Address.TCP)) {
+            throw new IllegalArgumentException("listen." + listener + ".network must be tcp (address host:port) or unix (address: a socket"
+                    + " file's path), got " + a.network());
+        } else if (address == null) {
+            address = def;
+        }
+        return new Address(address, a.certificateFile(), a.keyFile(), a.prefix(), a.websocket(), a.caCertificateFile(), network);
     }
 
     private static void noCa(String listener, Address a) {
@@ -409,13 +483,13 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
         }
     }
 
-    private static Address fillProxy(Address a) {
-        Address f = fill(a, DEFAULT_K8S_PROXY);
+    private static Address fillProxy(Address a, Path base) {
+        Address f = fill("k8s_proxy", a, DEFAULT_K8S_PROXY, base);
         String prefix = f.prefix() == null ? DEFAULT_PREFIX : f.prefix();
         if (!prefix.startsWith("/") || prefix.endsWith("/")) {
             throw new IllegalArgumentException("listen.k8s_proxy.prefix must start with / and not end with / (like /k8s-proxy), got " + prefix);
         }
-        return new Address(f.address(), f.certificateFile(), f.keyFile(), prefix);
+        return new Address(f.address(), f.certificateFile(), f.keyFile(), prefix, null, null, f.network());
     }
 
     /**
@@ -452,7 +526,7 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
     @Override
     public String toString() {
         return "KasConfig[listen=" + listen + ", gitlab=" + gitlab + ", agentsFile=" + agentsFile + ", agentConfiguration="
-                + agentConfiguration + ", ciAccessMode=" + ciAccessMode + ", ownPrivateApiUrl=" + ownPrivateApiUrl + ", redis=" + redis + ", flux=" + flux
-                + ", receptiveAgents=" + receptiveAgents + "]";
+                + agentConfiguration + ", ciAccessMode=" + ciAccessMode + ", ownPrivateApiUrl=" + ownPrivateApiUrl
+                + ", ownPrivateApiHost=" + ownPrivateApiHost + ", redis=" + redis + ", flux=" + flux + ", receptiveAgents=" + receptiveAgents + "]";
     }
 }

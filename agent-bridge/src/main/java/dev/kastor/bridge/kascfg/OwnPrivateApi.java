@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * {@code OWN_PRIVATE_API_URL}), else discovered. {@code OWN_PRIVATE_API_CIDR} names the network (IPv4 or IPv6) whose
  * address of this host to use; exactly one must match, for a guess among several would route replicas wrong.
  * {@code OWN_PRIVATE_API_PORT} defaults to the private API listener's port, {@code OWN_PRIVATE_API_SCHEME} to
- * {@code grpcs} when that listener has a certificate, else {@code grpc}.
+ * {@code grpcs} when that listener has a certificate, else {@code grpc}. {@code OWN_PRIVATE_API_HOST} (or
+ * {@code own_private_api_host}) is the name the others verify this replica's certificate against.
  */
 final class OwnPrivateApi {
     static final String URL_ENV = RoutingDefaults.OWN_PRIVATE_API_URL_ENV;
@@ -27,6 +28,8 @@ final class OwnPrivateApi {
     static final String SCHEME_ENV = "OWN_PRIVATE_API_SCHEME";
     static final String HOST_ENV = "OWN_PRIVATE_API_HOST";
     /** Literal addresses only: a name in a CIDR would be looked up in DNS at start. */
+    /** A DNS name or an address as a certificate names it: no scheme, port, path or spaces. */
+    private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
     private static final Pattern LITERAL = Pattern.compile("[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
 
     private OwnPrivateApi() {}
@@ -35,10 +38,6 @@ final class OwnPrivateApi {
     static String resolve(String fromFile, Map<String, String> env, KasConfig.Address listener, Supplier<List<InetAddress>> hostAddresses) {
         String url = fromFile != null ? blankToNull(fromFile) : blankToNull(env.get(URL_ENV));
         String cidr = blankToNull(env.get(CIDR_ENV));
-        if (blankToNull(env.get(HOST_ENV)) != null) {
-            throw new IllegalArgumentException(HOST_ENV + " (a TLS server name other replicas verify) is not supported by Kastor's KAS yet:"
-                    + " give the private API a certificate for the address in its URL, and unset " + HOST_ENV);
-        }
         if (url != null && cidr != null) {
             throw new IllegalArgumentException("both own_private_api_url (or " + URL_ENV + ") and " + CIDR_ENV + " are given: give one");
         }
@@ -49,9 +48,32 @@ final class OwnPrivateApi {
             }
             return url;
         }
+        if (listener.isUnix()) {
+            throw new IllegalArgumentException(CIDR_ENV + " finds a TCP address, but listen.private_api is the UNIX socket " + listener.address()
+                    + ": unset " + CIDR_ENV + " and give " + URL_ENV + "=unix://" + listener.address() + " (replicas on this host share it)");
+        }
         InetAddress host = pick(cidr, hostAddresses.get());
         String h = host instanceof Inet6Address ? "[" + host.getHostAddress().replaceAll("%.*$", "") + "]" : host.getHostAddress();
         return scheme(env.get(SCHEME_ENV), listener) + "://" + h + ":" + port(env.get(PORT_ENV), listener);
+    }
+
+    /**
+     * The TLS server name the other replicas verify when they dial {@code url} ({@code own_private_api_host}, or env
+     * {@code OWN_PRIVATE_API_HOST}), or null to verify the URL's own host. It goes to Redis with the URL, since only
+     * this replica knows what its certificate names. Refused with a URL that has no TLS to verify.
+     */
+    static String host(String fromFile, Map<String, String> env, String url) {
+        String host = fromFile != null ? blankToNull(fromFile) : blankToNull(env.get(HOST_ENV));
+        if (host == null) return null;
+        if (url == null || !url.startsWith("grpcs://")) {
+            throw new IllegalArgumentException(HOST_ENV + " (own_private_api_host) is the TLS server name other replicas verify, but the private"
+                    + " API URL " + (url == null ? "is not given" : url + " has no TLS") + ": unset " + HOST_ENV + ", or give a grpcs:// URL");
+        }
+        if (!HOST_NAME.matcher(host).matches()) {
+            throw new IllegalArgumentException(HOST_ENV + " must be a host name like kas-0.kas.example.internal (what the private API's"
+                    + " certificate names), got " + host);
+        }
+        return host;
     }
 
     /** The one address of {@code addresses} inside {@code cidr}. */

@@ -3,6 +3,7 @@ package dev.kastor.bridge.listener;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -30,8 +31,17 @@ public final class AddressCounts {
         open.computeIfPresent(host, (k, n) -> n <= 1 ? null : n - 1);
     }
 
-    /** The client's host without its port (a client opens every connection from a new port). */
+    /** Who every peer of a UNIX socket counts as. */
+    public static final String LOCAL = "local";
+
+    /**
+     * The client's host without its port (a client opens every connection from a new port). A UNIX socket's peers
+     * have no address: they are processes of this host that the socket file's mode lets in, most often one front
+     * proxy. They count as one host, so the bound still stops one runaway local client from taking every file
+     * descriptor, as it does for many clients behind one NAT or proxy on TCP.
+     */
     public static String host(SocketAddress remote) {
+        if (remote instanceof UnixDomainSocketAddress) return LOCAL;
         return remote instanceof InetSocketAddress a && a.getAddress() instanceof InetAddress ip ? ip.getHostAddress() : "unknown";
     }
 }

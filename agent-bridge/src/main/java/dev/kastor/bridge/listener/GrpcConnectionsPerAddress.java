@@ -3,29 +3,55 @@ package dev.kastor.bridge.listener;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.Channel;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
+import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.ServerChannel;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
-import java.util.List;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The per-address bound for a gRPC listener (the agent port). gRPC offers no handler before its HTTP/2 codec, so the
- * bound sits in the server socket channel: a connection beyond it is closed as it is accepted, before gRPC sees it.
- * gRPC then needs event loops of the same transport, which this owns: close it after the server.
+ * The per-address bound for a gRPC listener (the agent port, the private API), on TCP or a UNIX socket. gRPC offers
+ * no handler before its HTTP/2 codec, so the bound sits in the server socket channel's own pipeline, ahead of the
+ * handler that hands accepted connections to gRPC: a connection beyond it is closed as it is accepted, before gRPC
+ * sees it. gRPC then needs event loops of the same transport (NIO, which has UNIX sockets too), which this owns:
+ * close it after the server.
  */
 public final class GrpcConnectionsPerAddress implements AutoCloseable {
-    private final AddressCounts counts;
+    private final Bound bound;
     private final EventLoopGroup boss = new NioEventLoopGroup(1);
     private final EventLoopGroup workers = new NioEventLoopGroup();
 
     public GrpcConnectionsPerAddress(int limit) {
-        this.counts = new AddressCounts(limit);
+        this.bound = new Bound(new AddressCounts(limit));
     }
 
-    /** Makes {@code builder} accept through the bound (and run on this transport's event loops). */
-    public NettyServerBuilder applyTo(NettyServerBuilder builder) {
-        return builder.channelFactory(() -> new Bounded(counts)).bossEventLoopGroup(boss).workerEventLoopGroup(workers);
+    /** Makes {@code builder} listen on {@code address} through the bound (and run on this transport's event loops). */
+    public NettyServerBuilder applyTo(NettyServerBuilder builder, SocketAddress address) {
+        boolean unix = address instanceof UnixDomainSocketAddress;
+        return builder.channelFactory(() -> {
+            ServerChannel channel = unix ? new NioServerDomainSocketChannel() : new NioServerSocketChannel();
+            channel.pipeline().addLast(bound);
+            return channel;
+        }).bossEventLoopGroup(boss).workerEventLoopGroup(workers);
+    }
+
+    /** Starts {@code builder} (made by {@link #applyTo}); a UNIX socket's file is then restricted as every listener's. */
+    public static Server start(NettyServerBuilder builder) throws IOException {
+        Server server = builder.build().start();
+        try {
+            for (SocketAddress a : server.getListenSockets()) ListenAddresses.bound(a);
+        } catch (RuntimeException e) {
+            stop(server);
+            throw e;
+        }
+        return server;
     }
 
     /**
@@ -47,30 +73,26 @@ public final class GrpcConnectionsPerAddress implements AutoCloseable {
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     }
 
-    private static final class Bounded extends NioServerSocketChannel {
+    /** Sees each accepted connection (not yet registered with gRPC) on the server channel's event loop. */
+    @ChannelHandler.Sharable
+    private static final class Bound extends ChannelInboundHandlerAdapter {
         private final AddressCounts counts;
 
-        Bounded(AddressCounts counts) {
+        Bound(AddressCounts counts) {
             this.counts = counts;
         }
 
         @Override
-        protected int doReadMessages(List<Object> buf) throws Exception {
-            int from = buf.size();
-            int accepted = super.doReadMessages(buf);
-            for (int i = buf.size() - 1; i >= from; i--) {
-                Channel child = (Channel) buf.get(i);
-                String host = AddressCounts.host(child.remoteAddress());
-                if (counts.opened(host)) {
-                    child.closeFuture().addListener(f -> counts.closed(host));
-                } else {
-                    counts.closed(host);
-                    buf.remove(i);
-                    accepted--;
-                    child.unsafe().closeForcibly();
-                }
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            Channel child = (Channel) msg;
+            String host = AddressCounts.host(child.remoteAddress());
+            if (counts.opened(host)) {
+                child.closeFuture().addListener(f -> counts.closed(host));
+                ctx.fireChannelRead(child);
+            } else {
+                counts.closed(host);
+                child.unsafe().closeForcibly();
             }
-            return accepted;
         }
     }
 }

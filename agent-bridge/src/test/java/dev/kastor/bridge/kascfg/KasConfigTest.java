@@ -178,7 +178,7 @@ class KasConfigTest {
 
     @Test
     void redisWithoutOwnPrivateApiUrlIsRefusedNamingTheKey() throws Exception {
-        var parsed = new KasConfig(null, new KasConfig.GitLab("https://g"), null, null, null, null, KEY, KEY, null, null, null,
+        var parsed = new KasConfig(null, new KasConfig.GitLab("https://g"), null, null, null, null, KEY, KEY, null, null, null, null,
                 new KasConfig.Redis("redis://127.0.0.1:6379", null, null), null);
         assertThatThrownBy(() -> parsed.withDefaults(dir, java.util.Map.of()))
                 .hasMessageContaining("own_private_api_url is missing").hasMessageContaining("OWN_PRIVATE_API_URL");
@@ -186,7 +186,7 @@ class KasConfigTest {
 
     @Test
     void multiReplicaKeysWithDefaultsAndOwnUrlFromTheEnvironment() throws Exception {
-        var parsed = new KasConfig(null, new KasConfig.GitLab("https://g"), null, null, null, null, KEY, KEY, null, null, null,
+        var parsed = new KasConfig(null, new KasConfig.GitLab("https://g"), null, null, null, null, KEY, KEY, null, null, null, null,
                 new KasConfig.Redis("rediss://redis.example:6380", null, null), null);
         var c = parsed.withDefaults(dir, java.util.Map.of("OWN_PRIVATE_API_URL", "grpc://10.0.0.5:8155"));
 
@@ -303,5 +303,51 @@ class KasConfigTest {
 
         assertThat(KasConfig.load(write(local + "flux: {}\n")).flux().gitPoll()).isNull();
         assertThatThrownBy(() -> KasConfig.load(write(local + "flux: {git_poll_period: 30s}\n"))).hasMessageContaining("agent_configuration.git_url_template");
+    }
+
+    @Test
+    void aListenerOnAUnixSocketTakesItsPathAndTheReplicasDialIt() throws Exception {
+        var c = KasConfig.load(write("""
+                listen:
+                  api: {network: unix, address: sockets/api.socket}
+                  private_api: {network: unix, address: /run/kastor-kas/private-api.socket}
+                gitlab: {url: https://gitlab.example.com}
+                api_secret_key: %s
+                private_api_secret_key: %s
+                own_private_api_url: unix:///run/kastor-kas/private-api.socket
+                redis: {url: "redis://127.0.0.1:6379"}
+                """.formatted(KEY, KEY)));
+
+        assertThat(c.listen().api().isUnix()).isTrue();
+        assertThat(c.listen().api().address()).as("relative to the config's directory").isEqualTo(dir.resolve("sockets/api.socket").toString());
+        assertThat(c.listen().privateApi().isUnix()).isTrue();
+        assertThat(c.listen().agent().isUnix()).isFalse();
+        assertThat(c.listen().agent().network()).isEqualTo("tcp");
+        assertThat(c.ownPrivateApiUrl()).isEqualTo("unix:///run/kastor-kas/private-api.socket");
+    }
+
+    @Test
+    void anUnknownNetworkOrAUnixSocketWithoutPathIsRefusedNamingTheKey() throws Exception {
+        String rest = "gitlab: {url: https://g}\napi_secret_key: " + KEY + "\nprivate_api_secret_key: " + KEY + "\n";
+        assertThatThrownBy(() -> KasConfig.load(write("listen: {agent: {network: udp, address: ':8150'}}\n" + rest)))
+                .hasMessageContaining("listen.agent.network must be tcp").hasMessageContaining("unix").hasMessageContaining("got udp");
+        assertThatThrownBy(() -> KasConfig.load(write("listen: {private_api: {network: unix}}\n" + rest)))
+                .hasMessageContaining("listen.private_api.address is missing").hasMessageContaining("socket file's path");
+        assertThatThrownBy(() -> KasConfig.load(write("listen: {k8s_proxy: {network: unix, address: /run/k.socket}}\n" + rest)))
+                .hasMessageContaining("listen.k8s_proxy is a UNIX socket").hasMessageContaining("external_k8s_proxy_url");
+    }
+
+    @Test
+    void aUnixPrivateApiUrlNeedsAPlainUnixListener() throws Exception {
+        String rest = "gitlab: {url: https://g}\napi_secret_key: " + KEY + "\nprivate_api_secret_key: " + KEY
+                + "\nredis: {url: 'redis://127.0.0.1:6379'}\nown_private_api_url: unix:///run/p.socket\n";
+        assertThatThrownBy(() -> KasConfig.load(write(rest)))
+                .hasMessageContaining("own_private_api_url unix:///run/p.socket is a UNIX socket").hasMessageContaining("listen.private_api.network: unix");
+        assertThatThrownBy(() -> KasConfig.load(write("listen: {private_api: {network: unix, address: /run/p.socket, certificate_file: /t.crt,"
+                + " key_file: /t.key}}\n" + rest))).hasMessageContaining("dialled without TLS");
+        assertThatThrownBy(() -> KasConfig.load(write(rest.replace("unix:///run/p.socket", "unix://run/p.socket"))))
+                .hasMessageContaining("unix:///path.socket (three slashes)");
+        assertThatThrownBy(() -> KasConfig.load(write(rest.replace("unix:///run/p.socket", "grpcs://10.0.0.5:8155?server_name=x"))))
+                .hasMessageContaining("no query");
     }
 }

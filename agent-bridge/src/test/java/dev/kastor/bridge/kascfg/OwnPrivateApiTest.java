@@ -62,8 +62,27 @@ class OwnPrivateApiTest {
         assertThatThrownBy(() -> resolve(Map.of("OWN_PRIVATE_API_CIDR", "10.0.0.0/8", "OWN_PRIVATE_API_URL", "grpc://10.1.2.3:8155"), PLAIN, "10.1.2.3"))
                 .hasMessageContaining("give one");
         assertThatThrownBy(() -> resolve(Map.of("OWN_PRIVATE_API_PORT", "8155"), PLAIN, "10.1.2.3")).hasMessageContaining("give it too");
-        assertThatThrownBy(() -> resolve(Map.of("OWN_PRIVATE_API_URL", "grpc://10.1.2.3:8155", "OWN_PRIVATE_API_HOST", "kas-0"), PLAIN))
-                .hasMessageContaining("OWN_PRIVATE_API_HOST").hasMessageContaining("not supported");
+    }
+
+    @Test
+    void ownPrivateApiHostGoesWithAGrpcsUrlOnly() {
+        var host = Map.of("OWN_PRIVATE_API_HOST", "kas-0.internal");
+        assertThat(OwnPrivateApi.host(null, host, "grpcs://10.1.2.3:8155")).isEqualTo("kas-0.internal");
+        assertThat(OwnPrivateApi.host("kas-1.internal", host, "grpcs://10.1.2.3:8155")).as("the file wins").isEqualTo("kas-1.internal");
+        assertThat(OwnPrivateApi.host(null, Map.of(), "grpcs://10.1.2.3:8155")).isNull();
+        for (String url : new String[] {"grpc://10.1.2.3:8155", "unix:///run/kastor-kas/private-api.socket"}) {
+            assertThatThrownBy(() -> OwnPrivateApi.host(null, host, url))
+                    .hasMessageContaining("OWN_PRIVATE_API_HOST").hasMessageContaining(url + " has no TLS");
+        }
+        assertThatThrownBy(() -> OwnPrivateApi.host(null, Map.of("OWN_PRIVATE_API_HOST", "https://kas-0:443"), "grpcs://10.1.2.3:8155"))
+                .hasMessageContaining("OWN_PRIVATE_API_HOST must be a host name");
+    }
+
+    @Test
+    void cidrDiscoveryForAUnixSocketPrivateApiIsRefused() {
+        var unix = KasConfig.Address.unix("/run/kastor-kas/private-api.socket");
+        assertThatThrownBy(() -> resolve(Map.of("OWN_PRIVATE_API_CIDR", "10.0.0.0/8"), unix, "10.1.2.3"))
+                .hasMessageContaining("OWN_PRIVATE_API_CIDR").hasMessageContaining("OWN_PRIVATE_API_URL=unix:///run/kastor-kas/private-api.socket");
     }
 
     @Test
@@ -77,7 +96,7 @@ class OwnPrivateApiTest {
     void aKasConfigFindsItsAddressAmongThisHostsInterfaces() throws Exception {
         var config = new KasConfig(null, new KasConfig.GitLab("https://gitlab.example.com"), null, null, null, null,
                 java.util.Base64.getEncoder().encodeToString(new byte[32]), java.util.Base64.getEncoder().encodeToString(new byte[32]),
-                null, null, null, new KasConfig.Redis("redis://127.0.0.1:6379", null, null), null)
+                null, null, null, null, new KasConfig.Redis("redis://127.0.0.1:6379", null, null), null)
                 .withDefaults(java.nio.file.Path.of("/tmp"), Map.of("OWN_PRIVATE_API_CIDR", "127.0.0.1/32"));
         assertThat(config.ownPrivateApiUrl()).isEqualTo("grpc://127.0.0.1:8155");
     }

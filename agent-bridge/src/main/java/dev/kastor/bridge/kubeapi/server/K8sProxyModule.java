@@ -8,6 +8,7 @@ import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.ProxyMetrics;
 import dev.kastor.bridge.tunnel.server.TunnelFinder;
 import java.io.IOException;
+import java.net.SocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
@@ -38,10 +39,10 @@ public final class K8sProxyModule implements KasModule {
         var tls = ListenAddresses.tls(listen);
         var authorizer = authorizer(context);
         var users = context.parts().find(UserAuthorizer.class).orElse(null);
-        var proxy = new K8sProxyServer(ListenAddresses.address(listen.address(), "listen.k8s_proxy"), tls, listen.prefix(),
+        var proxy = new K8sProxyServer(ListenAddresses.address(listen, "listen.k8s_proxy"), tls, listen.prefix(),
                 new ProxyAuthorizer(authorizer, users), context.parts().require(TunnelFinder.class, NAME),
                 context.parts().require(ProxyMetrics.class, NAME), context.log(), context.tunings().or(ProxyLimits.DEFAULTS));
-        String url = k8sProxyUrl(config, tls != null, proxy.port());
+        String url = k8sProxyUrl(config, tls != null, proxy);
         return new K8sProxyModule(proxy, new JobAgentsEndpoint(authorizer, context.agents(), url), new UserAgentsEndpoint(users, context.agents(), url));
     }
 
@@ -67,8 +68,10 @@ public final class K8sProxyModule implements KasModule {
     }
 
     /** What jobs' KUBECONFIG points at: the configured external URL, else this KAS's own k8s proxy address. */
-    private static String k8sProxyUrl(KasConfig config, boolean tls, int port) {
+    private static String k8sProxyUrl(KasConfig config, boolean tls, K8sProxyServer proxy) {
+        // A UNIX socket's KAS has external_k8s_proxy_url (KasConfig): there is no port to name.
         if (config.externalK8sProxyUrl() != null) return config.externalK8sProxyUrl();
+        int port = proxy.port();
         String host = config.listen().k8sProxy().address();
         host = host.substring(0, host.lastIndexOf(':'));
         if (host.isEmpty() || host.equals("0.0.0.0")) host = "127.0.0.1";
@@ -85,9 +88,14 @@ public final class K8sProxyModule implements KasModule {
         return Map.of("/api/v1/job/agents", jobAgents, "/api/v1/user/agents", userAgents);
     }
 
-    /** The port the k8s proxy listens on (tests bind port 0). */
+    /** The port the k8s proxy listens on (tests bind port 0); refused for a UNIX socket ({@link #address}). */
     public int port() {
         return proxy.port();
+    }
+
+    /** What the k8s proxy is bound to: a TCP address, or a UNIX socket's. */
+    public SocketAddress address() {
+        return proxy.address();
     }
 
     @Override

@@ -8,7 +8,7 @@ import dev.kastor.bridge.tunnel.server.TunnelFinder;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -19,7 +19,7 @@ public final class K8sProxyServer implements AutoCloseable {
     private final ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
     private final NettyListener listener;
 
-    public K8sProxyServer(InetSocketAddress listen, SslContext tls, String prefix, JobAuthorizer authorizer, TunnelFinder tunnels,
+    public K8sProxyServer(SocketAddress listen, SslContext tls, String prefix, JobAuthorizer authorizer, TunnelFinder tunnels,
                           ProxyMetrics metrics, JsonLog log, ProxyLimits limits) throws InterruptedException {
         var context = new ProxyContext(prefix, authorizer, tunnels, metrics, log, limits,
                 new JobShares(limits.streamsPerJob(), limits.streamsPerAddress()));
@@ -30,8 +30,13 @@ public final class K8sProxyServer implements AutoCloseable {
         });
     }
 
+    /** The TCP port bound; refused for a UNIX socket ({@link #address}). */
     public int port() {
         return listener.port();
+    }
+
+    public SocketAddress address() {
+        return listener.address();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.kastor.bridge.routing.server;
 
 import com.google.protobuf.ByteString;
+import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
 import dev.kastor.bridge.routing.RoutingDefaults;
@@ -201,7 +202,12 @@ final class RemoteTunnel implements ProxyTunnel {
         return failed.isEmpty() ? "" : "; tried before it: " + String.join(", ", failed);
     }
 
+    /**
+     * What the status says. A transport failure's description is gRPC's "io exception" and its channel pipeline: its
+     * cause says what went wrong (the TLS handshake's reason, a refused connection), so that is shown instead.
+     */
     private static String describe(Status s) {
+        if (s.getCause() != null) return ": " + Causes.describe(s.getCause());
         return s.getDescription() == null ? "" : ": " + s.getDescription();
     }
 

@@ -1,5 +1,6 @@
 package dev.kastor.bridge.routing.server;
 
+import dev.kastor.bridge.listener.UnixSocketChannels;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.routing.RoutingDefaults;
 import dev.kastor.bridge.routing.rpc.PrivateApiGrpc;
@@ -243,9 +244,11 @@ final class ReplicaChannels implements AutoCloseable {
         return e == null ? null : e.channel;
     }
 
-    private ManagedChannel open(String url) {
-        URI u = URI.create(url);
-        var b = NettyChannelBuilder.forAddress(u.getHost(), u.getPort())
+    /** A channel to the replica that advertised {@code advertised} ({@link PrivateApiAddress}). */
+    private ManagedChannel open(String advertised) {
+        var address = PrivateApiAddress.parse(advertised);
+        URI u = address.uri();
+        var b = (UnixSocketChannels.isUnix(u) ? UnixSocketChannels.builder(u) : NettyChannelBuilder.forAddress(u.getHost(), u.getPort()))
                 .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) RoutingDefaults.REPLICA_CONNECT_TIMEOUT.toMillis())
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 .keepAliveWithoutCalls(false);
@@ -255,6 +258,8 @@ final class ReplicaChannels implements AutoCloseable {
             } else {
                 b.useTransportSecurity();
             }
+            // TLS's server name and the name the certificate is verified against: the one that replica advertised.
+            if (address.serverName() != null) b.overrideAuthority(address.serverName());
         } else {
             b.usePlaintext();
         }

@@ -70,7 +70,7 @@ public final class RoutingModule implements KasModule {
             this.finder = TunnelFinder.local(tunnels);
         } else {
             this.jwt = new PrivateApiJwt(config.privateApiSecretKey(), Clock.systemUTC());
-            this.tracker = new RedisTracker(config.redis(), config.ownPrivateApiUrl(), tunnels, log);
+            this.tracker = new RedisTracker(config.redis(), advertised(config), tunnels, log);
             this.replicas = new ReplicaChannels(jwt, config.listen().privateApi().caCertificateFile());
             this.finder = new RoutingTunnelFinder(tunnels, tracker, replicas, metrics, log);
         }
@@ -85,23 +85,29 @@ public final class RoutingModule implements KasModule {
     public void start() throws IOException {
         if (tracker == null) return;
         var listen = config.listen().privateApi();
-        var b = NettyServerBuilder.forAddress(ListenAddresses.address(listen.address(), "listen.private_api"))
+        var address = ListenAddresses.address(listen, "listen.private_api");
+        var b = NettyServerBuilder.forAddress(address)
                 .permitKeepAliveTime(20, TimeUnit.SECONDS)
                 // a connection that never completes its handshake (silent, or trickling) is closed, not kept
                 .handshakeTimeout(handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS)
                 .maxConnectionIdle(RoutingDefaults.PRIVATE_API_CONNECTION_IDLE.toSeconds(), TimeUnit.SECONDS)
-                .addService(ServerInterceptors.intercept(new PrivateApiService(tunnels, waits, config.ownPrivateApiUrl(), log),
-                        new PrivateApiAuthInterceptor(jwt, config.ownPrivateApiUrl())));
+                .addService(ServerInterceptors.intercept(new PrivateApiService(tunnels, waits, advertised(config), log),
+                        new PrivateApiAuthInterceptor(jwt, advertised(config))));
         if (listen.certificateFile() != null) b.useTransportSecurity(new File(listen.certificateFile()), new File(listen.keyFile()));
         connections = new GrpcConnectionsPerAddress(RoutingDefaults.PRIVATE_API_CONNECTIONS_PER_ADDRESS);
-        privateApi = connections.applyTo(b).build().start();
+        privateApi = GrpcConnectionsPerAddress.start(connections.applyTo(b, address));
         // Advertise this replica only once the others can reach it.
         tracker.start();
-        log.info("multi-replica routing started", Map.of("private_api_port", privateApi.getPort(),
-                "own_private_api_url", config.ownPrivateApiUrl(), "redis_key_prefix", config.redis().keyPrefix()));
+        log.info("multi-replica routing started", Map.of("private_api", ListenAddresses.describe(privateApi.getListenSockets().getFirst()),
+                "own_private_api_url", advertised(config), "redis_key_prefix", config.redis().keyPrefix()));
     }
 
-    /** The private API's port (for tests binding port 0), or -1 on a single node. */
+    /** How this replica is named in the tracker and in the tokens the others send it ({@link PrivateApiAddress}). */
+    private static String advertised(KasConfig config) {
+        return new PrivateApiAddress(config.ownPrivateApiUrl(), config.ownPrivateApiHost()).advertised();
+    }
+
+    /** The private API's port (for tests binding port 0), or -1 on a single node or a UNIX socket. */
     public int privateApiPort() {
         Server s = privateApi;
         return s == null ? -1 : s.getPort();

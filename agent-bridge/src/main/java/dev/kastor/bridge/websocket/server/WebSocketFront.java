@@ -34,6 +34,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -58,7 +59,7 @@ public final class WebSocketFront implements AutoCloseable {
      *     client that says nothing (or trickles) is closed instead of holding a file descriptor
      * @param connectionsPerAddress how many connections one host may hold open; one more is closed at once
      */
-    public WebSocketFront(InetSocketAddress listen, SslContext tls, InetSocketAddress grpc, JsonLog log, Duration handshakeTimeout,
+    public WebSocketFront(SocketAddress listen, SslContext tls, InetSocketAddress grpc, JsonLog log, Duration handshakeTimeout,
                           int connectionsPerAddress) throws InterruptedException {
         this.grpc = grpc;
         this.log = log;
@@ -71,8 +72,9 @@ public final class WebSocketFront implements AutoCloseable {
         });
     }
 
-    public int port() {
-        return listener.port();
+    /** What the front is bound to: a TCP address, or a UNIX socket's. */
+    public SocketAddress address() {
+        return listener.address();
     }
 
     /** Answers the upgrade request (or 400 to anything else) and connects the gRPC side. */
