@@ -180,7 +180,7 @@ final class ProxyExchange implements TunnelListener {
         var auth = admitted.auth();
         RequestInfo info = ProxyMessages.requestInfo(request, proxy.prefix(), correlationId, auth.impersonation(), upgradeRequested);
         tunnel.start(info, this);
-        proxy.log().info("proxying", correlationId, Map.of("agent_id", auth.agentId(), "requester", auth.requester(),
+        proxy.log().info("proxying", correlationId, Map.of("agent_id", auth.agentId(), auth.requesterField(), auth.requesterId(),
                 "method", request.method().name(), "path", info.getPath()));
         body.drain(tunnel);
         ctx.channel().config().setAutoRead(true);
