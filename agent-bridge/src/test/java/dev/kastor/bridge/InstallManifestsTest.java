@@ -16,8 +16,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kastor.bridge.agents.AgentStore;
 import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.kubeapi.server.AccessAs;
+import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.receptive.agent.ListenSettings;
+import dev.kastor.bridge.receptive.agent.ReceptiveListener;
 import dev.kastor.oci.MediaTypes;
+import dev.kastor.testing.SelfSignedCert;
 import io.netty.handler.ssl.SslContextBuilder;
+import java.io.File;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,6 +60,15 @@ class InstallManifestsTest {
             "printf '{\"auths\":{\"registry.example.com\":{\"auth\":\"%s\"}}}\\n'"
                     + " \"$(printf '%s:%s' \"$DEPLOY_TOKEN_USER\" \"$DEPLOY_TOKEN\" | base64 | tr -d '\\n')\" > dockerconfig.json",
             "head -c 32 /dev/urandom | base64 | tr -d '\\n=+/' > receiver-token");
+    /** templates/README.md, "Receptive agent": KAS's client CA and certificate, the agent's serving certificate. */
+    static final List<String> RECEPTIVE_SECRET_COMMANDS = List.of(
+            "openssl req -x509 -newkey rsa:3072 -nodes -days 3650 -subj /CN=kastor-kas-client-ca -keyout kas-client-ca.key -out kas-client-ca.crt",
+            "printf 'extendedKeyUsage=clientAuth\\n' > client.ext",
+            "openssl req -newkey rsa:3072 -nodes -subj /CN=kastor-kas -keyout kas-client.key -out kas-client.csr",
+            "openssl x509 -req -in kas-client.csr -CA kas-client-ca.crt -CAkey kas-client-ca.key -CAcreateserial -days 825"
+                    + " -extfile client.ext -out kas-client.crt",
+            "openssl req -x509 -newkey rsa:3072 -nodes -days 825 -subj /CN=agent.example.com"
+                    + " -addext subjectAltName=DNS:agent.example.com -keyout tls.key -out tls.crt");
     static final int NON_ROOT = 65532;
 
     @TempDir
@@ -71,7 +86,7 @@ class InstallManifestsTest {
     @Test
     void readmeGivesTheCommandsThisTestRuns() throws Exception {
         String readme = Files.readString(InstallManifests.sourceTemplates().resolve("README.md"));
-        for (String c : Stream.of(KAS_SECRET_COMMANDS, FLUX_SECRET_COMMANDS).flatMap(List::stream).toList()) {
+        for (String c : Stream.of(KAS_SECRET_COMMANDS, FLUX_SECRET_COMMANDS, RECEPTIVE_SECRET_COMMANDS).flatMap(List::stream).toList()) {
             assertThat(readme).as("templates/README.md gives the command").contains(c);
         }
         assertThat(readme).contains("java -jar /app/kastor-kas.jar " + REGISTER + " > templates/agent/token");
@@ -192,6 +207,80 @@ class InstallManifestsTest {
     }
 
     @Test
+    void receptiveAgentListensWithTheReadmesCertificatesAndLetsOnlyKasIn() throws Exception {
+        shell(templates.resolve("agent"), "echo kastor_agent_placeholder > token");
+        Path receptive = templates.resolve("agent-receptive");
+        RECEPTIVE_SECRET_COMMANDS.forEach(c -> shell(receptive, c));
+        List<JsonNode> objects = render(receptive);
+        var pc = container(objects, "Deployment", "kastor-agent");
+        var main = new AgentMain();
+        new CommandLine(main).parseArgs(strings(pc.container().path("args")).toArray(String[]::new));
+
+        assertThat(main.kas).as("receptive only: it dials nothing").isNull();
+        assertThat(port(main.listen)).isEqualTo(8160);
+        for (File f : List.of(main.listenCert, main.listenKey, main.listenClientCa, main.tokenFile)) {
+            assertThat(mountHolding(pc, f.getPath())).as(f + " is on a mounted volume").isPresent();
+        }
+        JsonNode containerPort = list(pc.container().path("ports")).getFirst();
+        JsonNode service = named(objects, "Service", "kastor-agent-receptive").path("spec");
+        assertThat(service.path("ports").get(0).path("targetPort").asString()).isEqualTo(containerPort.path("name").asString());
+        assertThat(containerPort.path("containerPort").asInt()).isEqualTo(8160);
+        assertThat(service.path("selector").path("app.kubernetes.io/name").asString())
+                .isEqualTo(pc.workload().path("spec").path("selector").path("matchLabels").path("app.kubernetes.io/name").asString());
+
+        // the listener the pod would run, on the files the Secret delivers: KAS's client certificate is let in, nothing else
+        Path root = dir.resolve("receptive-pod");
+        materialise(objects, pc, root);
+        var settings = new ListenSettings(new InetSocketAddress("127.0.0.1", 0), onDisk(root, main.listenCert.getPath()).toFile(),
+                onDisk(root, main.listenKey.getPath()).toFile(), onDisk(root, main.listenClientCa.getPath()).toFile());
+        try (var listener = ReceptiveListener.start(settings, JsonLog.quiet())) {
+            var agentCert = new SelfSignedCert(receptive.resolve("tls.crt"), receptive.resolve("tls.key"));
+            var kasClient = new SelfSignedCert(receptive.resolve("kas-client.crt"), receptive.resolve("kas-client.key"));
+            assertThat(keptOpen(listener.port(), agentCert, kasClient)).as("KAS's client certificate is accepted").isTrue();
+            assertThat(keptOpen(listener.port(), agentCert, null)).as("a caller without one is refused").isFalse();
+        }
+    }
+
+    /**
+     * Whether the receptive agent keeps a TLS connection open (it waits for its gRPC client) after a handshake that
+     * trusts {@code server} for agent.example.com and presents {@code client} (none if null). With TLS 1.3 a refused
+     * client certificate shows on the first read, as an alert or the end of the stream.
+     */
+    private static boolean keptOpen(int port, SelfSignedCert server, SelfSignedCert client) throws Exception {
+        var trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("agent", server.certificate());
+        var tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        javax.net.ssl.KeyManager[] keys = null;
+        if (client != null) {
+            var ks = java.security.KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            ks.setKeyEntry("kas", client.privateKey(), new char[0], new java.security.cert.Certificate[] {client.certificate()});
+            var kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, new char[0]);
+            keys = kmf.getKeyManagers();
+        }
+        var tls = javax.net.ssl.SSLContext.getInstance("TLS");
+        tls.init(keys, tmf.getTrustManagers(), null);
+        try (var socket = (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", port)) {
+            var params = socket.getSSLParameters();
+            params.setServerNames(List.of(new javax.net.ssl.SNIHostName("agent.example.com")));
+            params.setEndpointIdentificationAlgorithm("HTTPS");
+            socket.setSSLParameters(params);
+            socket.setSoTimeout(1500);
+            try {
+                socket.startHandshake();
+                return socket.getInputStream().read() >= 0;
+            } catch (java.net.SocketTimeoutException waiting) {
+                return true;
+            } catch (java.io.IOException refused) {
+                return false;
+            }
+        }
+    }
+
+    @Test
     void agentMayImpersonateEveryIdentityACiJobGets() throws Exception {
         shell(templates.resolve("agent"), "echo kastor_agent_placeholder > token");
         List<JsonNode> agent = render(templates.resolve("agent"));
@@ -301,7 +390,7 @@ class InstallManifestsTest {
                 }
             }
         }
-        for (String t : List.of("kas", "agent", "flux")) {
+        for (String t : List.of("kas", "agent", "agent-receptive", "flux")) {
             Path kustomization = source.resolve(t).resolve("kustomization.yaml");
             List<String> ignored = Files.readAllLines(source.resolve(t).resolve(".gitignore"));
             for (JsonNode gen : InstallManifests.yaml(kustomization).path("secretGenerator")) {
