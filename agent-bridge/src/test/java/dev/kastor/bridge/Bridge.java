@@ -84,23 +84,23 @@ public final class Bridge implements AutoCloseable {
     }
 
     public Bridge(Path dir) throws Exception {
-        this(dir, null);
+        this(setup(dir));
     }
 
     /** With {@code proxyCert}, the k8s proxy speaks HTTPS (kubectl sends bearer tokens only over TLS). */
     public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert) throws Exception {
-        this(dir, proxyCert, addr("127.0.0.1:0"), null, null, null, null, false);
+        this(setup(dir).proxyCert(proxyCert));
     }
 
     /** With the agent listener of the test's choice (e.g. {@code websocket: true}, or TLS). */
     public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener) throws Exception {
-        this(dir, proxyCert, agentListener, null, null, null, null, false);
+        this(setup(dir).proxyCert(proxyCert).agentListener(agentListener));
     }
 
     /** With where KAS reads agents' config files ({@code agentConfiguration}) and its {@code ci_access_mode}; null for defaults. */
     public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode)
             throws Exception {
-        this(dir, proxyCert, addr("127.0.0.1:0"), agentConfiguration, ciAccessMode, null, null, false);
+        this(setup(dir).proxyCert(proxyCert).agentConfiguration(agentConfiguration).ciAccessMode(ciAccessMode));
     }
 
     /**
@@ -108,12 +108,12 @@ public final class Bridge implements AutoCloseable {
      * closed by this bridge) the same GitLab; all use the same secrets.
      */
     public Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, GitLabApiStandIn gitlab, Replica replica) throws Exception {
-        this(dir, proxyCert, addr("127.0.0.1:0"), null, null, gitlab, replica, false);
+        this(setup(dir).proxyCert(proxyCert).gitlab(gitlab).replica(replica));
     }
 
     /** The k8s proxy and the API port both over HTTPS with {@code cert}. */
     public static Bridge withHttpsApi(Path dir, dev.kastor.testing.SelfSignedCert cert) throws Exception {
-        return new Bridge(dir, cert, addr("127.0.0.1:0"), null, null, null, null, true);
+        return setup(dir).proxyCert(cert).httpsApi().start();
     }
 
     /**
@@ -122,22 +122,22 @@ public final class Bridge implements AutoCloseable {
      * that is not there ({@code external_k8s_proxy_url}).
      */
     public static Bridge onUnixSockets(Path dir, Path sockets) throws Exception {
-        return new Bridge(dir, null, null, null, null, null, null, false, Kas.Tuning.DEFAULTS, null, null, null, sockets);
+        return setup(dir).sockets(sockets).start();
     }
 
     /** With KAS's timeouts on idle clients shortened (no other change). */
     public static Bridge tuned(Path dir, Kas.Tuning tuning) throws Exception {
-        return new Bridge(dir, null, addr("127.0.0.1:0"), null, null, null, null, false, tuning);
+        return setup(dir).tuning(tuning).start();
     }
 
     /** Shortened timeouts, and the agent listener of the test's choice (e.g. {@code websocket: true}). */
     public static Bridge tuned(Path dir, Kas.Tuning tuning, KasConfig.Address agentListener) throws Exception {
-        return new Bridge(dir, null, agentListener, null, null, null, null, false, tuning);
+        return setup(dir).tuning(tuning).agentListener(agentListener).start();
     }
 
     /** A replica (see {@link Replica}) with shortened timeouts. */
     public static Bridge tuned(Path dir, Kas.Tuning tuning, Replica replica) throws Exception {
-        return new Bridge(dir, null, addr("127.0.0.1:0"), null, null, null, replica, false, tuning);
+        return setup(dir).tuning(tuning).replica(replica).start();
     }
 
     /**
@@ -146,66 +146,87 @@ public final class Bridge implements AutoCloseable {
      */
     public static Bridge withFlux(Path dir, KasConfig.Flux flux, KasConfig.AgentConfiguration agentConfiguration, GitLabApiStandIn gitlab,
                                   Replica replica) throws Exception {
-        return new Bridge(dir, null, addr("127.0.0.1:0"), agentConfiguration, null, gitlab, replica, false, Kas.Tuning.DEFAULTS, flux);
-    }
-
-    private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
-                   KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica,
-                   boolean httpsApi) throws Exception {
-        this(dir, proxyCert, agentListener, agentConfiguration, ciAccessMode, gitlab, replica, httpsApi, Kas.Tuning.DEFAULTS);
-    }
-
-    private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
-                   KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica,
-                   boolean httpsApi, Kas.Tuning tuning) throws Exception {
-        this(dir, proxyCert, agentListener, agentConfiguration, ciAccessMode, gitlab, replica, httpsApi, tuning, null);
+        return setup(dir).flux(flux).agentConfiguration(agentConfiguration).gitlab(gitlab).replica(replica).start();
     }
 
     /** With the k8s proxy over HTTPS with {@code proxyCert}, and the agents KAS dials ({@code receptive_agents}). */
     public static Bridge withReceptiveAgents(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.ReceptiveAgents receptive)
             throws Exception {
-        return new Bridge(dir, proxyCert, addr("127.0.0.1:0"), null, null, null, null, false, Kas.Tuning.DEFAULTS, null, null, receptive, null);
-    }
-
-    private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
-                   KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica,
-                   boolean httpsApi, Kas.Tuning tuning, KasConfig.Flux flux) throws Exception {
-        this(dir, proxyCert, agentListener, agentConfiguration, ciAccessMode, gitlab, replica, httpsApi, tuning, flux, null, null, null);
+        return setup(dir).proxyCert(proxyCert).receptive(receptive).start();
     }
 
     /** User access: agents' config files from {@code agentConfiguration}, KAS's own GitLab token in {@code apiTokenFile} (null: none). */
     public static Bridge withUserAccess(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.AgentConfiguration agentConfiguration,
                                         Path apiTokenFile) throws Exception {
-        return new Bridge(dir, proxyCert, addr("127.0.0.1:0"), agentConfiguration, null, null, null, false, Kas.Tuning.DEFAULTS, null,
-                apiTokenFile, null, null);
+        return setup(dir).proxyCert(proxyCert).agentConfiguration(agentConfiguration).apiTokenFile(apiTokenFile).start();
+    }
+
+    /** A bridge of the test's making: KAS on loopback with whatever of its options the test sets, the rest default. */
+    public static Setup setup(Path dir) {
+        return new Setup(dir);
     }
 
     /**
-     * The whole KAS of a test. {@code apiTokenFile}: KAS's own GitLab token (user access), {@code receptive}: the agents
-     * it dials, {@code sockets}: the directory of the UNIX sockets of {@link #onUnixSockets}; each null when not used.
+     * What a test's KAS differs in; every option left alone is KAS's default on loopback. {@code gitlab}: a shared
+     * stand-in this bridge does not close (default: its own); {@code sockets}: the directory of the UNIX sockets of
+     * {@link #onUnixSockets}.
      */
-    private Bridge(Path dir, dev.kastor.testing.SelfSignedCert proxyCert, KasConfig.Address agentListener,
-                   KasConfig.AgentConfiguration agentConfiguration, String ciAccessMode, GitLabApiStandIn gitlab, Replica replica,
-                   boolean httpsApi, Kas.Tuning tuning, KasConfig.Flux flux, Path apiTokenFile, KasConfig.ReceptiveAgents receptive,
-                   Path sockets) throws Exception {
-        this.httpsApi = httpsApi;
-        this.ownsGitlab = gitlab == null;
-        this.gitlab = gitlab == null ? GitLabApiStandIn.start() : gitlab;
-        this.tls = proxyCert != null;
-        var proxy = proxyCert == null ? addr("127.0.0.1:0")
-                : new KasConfig.Address("127.0.0.1:0", proxyCert.certPem().toString(), proxyCert.keyPem().toString(), null);
-        var privateApi = replica == null ? addr("127.0.0.1:0") : replica.listener();
-        var listen = sockets != null
-                ? new KasConfig.Listen(unix(sockets, "agent"), unix(sockets, "api"), unix(sockets, "k8s-proxy"), privateApi)
-                : new KasConfig.Listen(agentListener, httpsApi ? proxy : addr("127.0.0.1:0"), proxy, privateApi);
-        var config = new KasConfig(listen, new KasConfig.GitLab(this.gitlab.url(), null, apiTokenFile == null ? null : apiTokenFile.toString()),
-                sockets == null ? null : "http://localhost/k8s-proxy", dir.resolve("agents.json").toString(),
-                null, null, SECRET, SECRET, agentConfiguration, ciAccessMode, replica == null ? null : replica.privateApiUrl(),
-                replica == null ? null : replica.serverName(),
-                replica == null ? null : new KasConfig.Redis(replica.redisUrl(), null, replica.keyPrefix()), flux, receptive)
-                .withDefaults(dir, Map.of());
+    public static final class Setup {
+        private final Path dir;
+        private dev.kastor.testing.SelfSignedCert proxyCert;
+        private KasConfig.Address agentListener = addr("127.0.0.1:0");
+        private KasConfig.AgentConfiguration agentConfiguration;
+        private String ciAccessMode;
+        private GitLabApiStandIn gitlab;
+        private Replica replica;
+        private boolean httpsApi;
+        private Kas.Tuning tuning = Kas.Tuning.DEFAULTS;
+        private KasConfig.Flux flux;
+        private Path apiTokenFile;
+        private KasConfig.ReceptiveAgents receptive;
+        private Path sockets;
+
+        private Setup(Path dir) {
+            this.dir = dir;
+        }
+
+        public Setup proxyCert(dev.kastor.testing.SelfSignedCert cert) { this.proxyCert = cert; return this; }
+        public Setup agentListener(KasConfig.Address listener) { this.agentListener = listener; return this; }
+        public Setup agentConfiguration(KasConfig.AgentConfiguration c) { this.agentConfiguration = c; return this; }
+        public Setup ciAccessMode(String mode) { this.ciAccessMode = mode; return this; }
+        public Setup gitlab(GitLabApiStandIn shared) { this.gitlab = shared; return this; }
+        public Setup replica(Replica r) { this.replica = r; return this; }
+        public Setup httpsApi() { this.httpsApi = true; return this; }
+        public Setup tuning(Kas.Tuning t) { this.tuning = t; return this; }
+        public Setup flux(KasConfig.Flux f) { this.flux = f; return this; }
+        public Setup apiTokenFile(Path file) { this.apiTokenFile = file; return this; }
+        public Setup receptive(KasConfig.ReceptiveAgents r) { this.receptive = r; return this; }
+        public Setup sockets(Path directory) { this.sockets = directory; return this; }
+
+        public Bridge start() throws Exception {
+            return new Bridge(this);
+        }
+    }
+
+    private Bridge(Setup s) throws Exception {
+        this.httpsApi = s.httpsApi;
+        this.ownsGitlab = s.gitlab == null;
+        this.gitlab = s.gitlab == null ? GitLabApiStandIn.start() : s.gitlab;
+        this.tls = s.proxyCert != null;
+        var proxy = s.proxyCert == null ? addr("127.0.0.1:0")
+                : new KasConfig.Address("127.0.0.1:0", s.proxyCert.certPem().toString(), s.proxyCert.keyPem().toString(), null);
+        var privateApi = s.replica == null ? addr("127.0.0.1:0") : s.replica.listener();
+        var listen = s.sockets != null
+                ? new KasConfig.Listen(unix(s.sockets, "agent"), unix(s.sockets, "api"), unix(s.sockets, "k8s-proxy"), privateApi)
+                : new KasConfig.Listen(s.agentListener, s.httpsApi ? proxy : addr("127.0.0.1:0"), proxy, privateApi);
+        Replica r = s.replica;
+        var config = new KasConfig(listen, new KasConfig.GitLab(this.gitlab.url(), null, s.apiTokenFile == null ? null : s.apiTokenFile.toString()),
+                s.sockets == null ? null : "http://localhost/k8s-proxy", s.dir.resolve("agents.json").toString(),
+                null, null, SECRET, SECRET, s.agentConfiguration, s.ciAccessMode, r == null ? null : r.privateApiUrl(),
+                r == null ? null : r.serverName(), r == null ? null : new KasConfig.Redis(r.redisUrl(), null, r.keyPrefix()), s.flux, s.receptive)
+                .withDefaults(s.dir, Map.of());
         try {
-            kas = Kas.start(config, new JsonLog(new PrintStream(logs, true, StandardCharsets.UTF_8), "kas"), tuning);
+            kas = Kas.start(config, new JsonLog(new PrintStream(logs, true, StandardCharsets.UTF_8), "kas"), s.tuning);
         } catch (Exception | Error e) {
             if (ownsGitlab) this.gitlab.close();
             throw e;
