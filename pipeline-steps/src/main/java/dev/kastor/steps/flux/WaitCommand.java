@@ -49,12 +49,6 @@ final class WaitCommand implements Callable<Integer> {
             description = "Manifest digest the artifact step pushed (default: KASTOR_ARTIFACT_DIGEST, from its dotenv report).")
     String digest;
 
-    @Option(names = "--git", description = "Follow a GitRepository instead of an OCIRepository: wait until Flux applied the commit --commit.")
-    boolean git;
-
-    @Option(names = "--commit", paramLabel = "SHA", description = "Full commit sha the GitRepository must reach (implies --git; default: CI_COMMIT_SHA).")
-    String commit;
-
     @Option(names = "--source", paramLabel = "[NS/]NAME", description = "The OCIRepository, or GitRepository with --git (default: found by --url).")
     String source;
 
@@ -62,6 +56,12 @@ final class WaitCommand implements Callable<Integer> {
             description = "Artifact URL oci://HOST/REPO to find the OCIRepository by (default: KASTOR_ARTIFACT_URL, from the artifact step's dotenv report);"
                     + " with --git, the project's HTTP or SSH clone URL to find the GitRepository by (default: CI_PROJECT_URL).")
     String url;
+
+    @Option(names = "--git", description = "Follow a GitRepository instead of an OCIRepository: wait until Flux applied the commit --commit.")
+    boolean git;
+
+    @Option(names = "--commit", paramLabel = "SHA", description = "Full commit sha the GitRepository must reach (implies --git; default: CI_COMMIT_SHA).")
+    String commit;
 
     @Option(names = "--kustomization", paramLabel = "[NS/]NAME", description = "Kustomization to wait for (repeatable; default: those fed by the source).")
     List<String> kustomizations = new ArrayList<>();
