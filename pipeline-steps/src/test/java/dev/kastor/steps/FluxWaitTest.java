@@ -129,7 +129,7 @@ class FluxWaitTest {
     }
 
     /** Runs a command on a thread of its own (the common pool has one worker on a 2-core machine; the HTTP clients need it). */
-    private static CompletableFuture<KastorRun.Result> inBackground(java.util.function.Supplier<KastorRun.Result> run) {
+    static CompletableFuture<KastorRun.Result> inBackground(java.util.function.Supplier<KastorRun.Result> run) {
         var f = new CompletableFuture<KastorRun.Result>();
         Thread t = new Thread(() -> {
             try {

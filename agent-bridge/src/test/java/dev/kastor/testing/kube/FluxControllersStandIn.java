@@ -15,13 +15,15 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The Flux controllers stand-in (Flux cannot run here, see TESTING.md): on a {@link KubeStandIn}, it plays
- * source-controller for OCIRepositories and kustomize-controller for Kustomizations by writing the status they would
- * write (DESIGN.md's Flux section; Flux's API docs for the shapes). It polls every object of both kinds in every
- * namespace (every 150 ms unless told otherwise) and writes a status only when it differs from the one there.
+ * source-controller for OCIRepositories and GitRepositories and kustomize-controller for Kustomizations by writing the
+ * status they would write, following Flux's documented API (DESIGN.md's Flux section; the source.toolkit.fluxcd.io/v1
+ * and kustomize.toolkit.fluxcd.io/v1 specs for the shapes). It polls every object of those kinds in every namespace
+ * (every 150 ms unless told otherwise) and writes a status only when it differs from the one there.
  *
  * <p>OCIRepository ({@code spec.url} {@code oci://host/repo}, {@code spec.ref.tag}, default {@code latest}, or
  * {@code spec.ref.digest}): the tag is resolved by the caller's {@link DigestResolver} on every pass, so a new push is
@@ -30,19 +32,30 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code Succeeded}, {@code observedGeneration}, {@code url}. A tag that does not resolve (or a resolver failure) gives
  * {@code Ready=False OCIArtifactPullFailed} and keeps the last artifact, as source-controller does.
  *
- * <p>Kustomization whose {@code spec.sourceRef} is an OCIRepository (namespace defaulting to the Kustomization's):
- * {@code lastAppliedRevision} and {@code lastAttemptedRevision} = the source's artifact revision, {@code Ready=True
- * ReconciliationSucceeded "Applied revision: …"}, {@code observedGeneration = metadata.generation}; a missing source or
- * one without an artifact gives {@code Ready=False ArtifactFailed}. Kustomizations of other source kinds are left alone.
+ * <p>GitRepository ({@code spec.url}, {@code spec.ref}): the ref is resolved by the caller's {@link CommitResolver} on
+ * every pass, with the revision formats of Flux's GitRepository spec: {@code branch} ({@code refs/heads/<branch>}) and
+ * {@code tag} ({@code refs/tags/<tag>}) give {@code <branch|tag>@sha1:<sha>}, {@code name} (e.g.
+ * {@code refs/heads/main}) gives {@code <name>@sha1:<sha>}, {@code commit} gives {@code sha1:<commit>}, or
+ * {@code <branch>@sha1:<commit>} with a branch; no ref means branch {@code master}, precedence commit, name, semver, tag,
+ * branch. Then {@code status.artifact} ({@code revision}, {@code path}, {@code url}, {@code lastUpdateTime}), {@code
+ * Ready=True Succeeded "stored artifact for revision '…'"} and {@code ArtifactInStorage=True}; a ref that does not
+ * resolve gives {@code Ready=False GitOperationFailed} and {@code FetchFailed=True}, keeping the last artifact.
  *
- * <p>Both record {@code reconcile.fluxcd.io/requestedAt} as {@code status.lastHandledReconcileAt}; suspended objects
+ * <p>Kustomization whose {@code spec.sourceRef} is an OCIRepository or a GitRepository (namespace defaulting to the
+ * Kustomization's): {@code lastAppliedRevision} and {@code lastAttemptedRevision} = the source's artifact revision,
+ * {@code Ready=True ReconciliationSucceeded "Applied revision: …"}, {@code observedGeneration = metadata.generation};
+ * a missing source or one without an artifact gives {@code Ready=False ArtifactFailed}. Kustomizations of other source
+ * kinds (Bucket) are left alone.
+ *
+ * <p>All record {@code reconcile.fluxcd.io/requestedAt} as {@code status.lastHandledReconcileAt}; suspended objects
  * ({@code spec.suspend: true}) are skipped.
  *
- * <p>What it does not do: pull or unpack the artifact, or apply anything to the cluster (no inventory, no health
+ * <p>What it does not do: pull, clone or unpack anything, or apply anything to the cluster (no inventory, no health
  * checks, no pruning, no events); honour {@code spec.interval} (a real source-controller sees a push only at its
  * interval or on a reconcile request; the stand-in sees it on its next pass), {@code dependsOn}, {@code semver} refs,
- * verification or HelmReleases. {@code status.artifact.digest} is the manifest digest here; source-controller puts the
- * digest of the tarball it stored there. {@code lastAppliedOriginRevision} is not written.
+ * {@code include}, verification or HelmReleases. {@code status.artifact.digest} is the manifest digest for an
+ * OCIRepository here (source-controller puts the digest of the tarball it stored there) and absent for a GitRepository
+ * (no tarball is made). {@code lastAppliedOriginRevision} is not written.
  */
 public final class FluxControllersStandIn implements AutoCloseable {
     /** How long between two passes unless {@link #start(KubeStandIn, DigestResolver, Duration)} says otherwise. */
@@ -59,16 +72,34 @@ public final class FluxControllersStandIn implements AutoCloseable {
         String digest(String repositoryUrl, String tag) throws Exception;
     }
 
+    /** What a Git ref points to now: a lookup the caller supplies (e.g. {@link GitRefs#resolve} on a real repository). */
+    @FunctionalInterface
+    public interface CommitResolver {
+        /**
+         * @param url {@code spec.url} of the GitRepository
+         * @param ref a full ref name ({@code refs/heads/main}, {@code refs/tags/v1.0.0}) or the spec's {@code ref.name}
+         * @return the 40-hex commit sha the ref points to, or null when it does not exist
+         */
+        String commit(String url, String ref) throws Exception;
+    }
+
+    /** For callers that follow no GitRepository: every one of them fails to resolve, saying why. */
+    private static final CommitResolver NO_GIT = (url, ref) -> {
+        throw new IllegalStateException("the Flux controllers stand-in was started without a CommitResolver");
+    };
+
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final NamespacedKubernetesClient client;
     private final DigestResolver resolver;
+    private final CommitResolver git;
     private final ScheduledExecutorService passes;
     private volatile Exception lastError;
 
-    private FluxControllersStandIn(KubeStandIn kube, DigestResolver resolver, Duration every) {
+    private FluxControllersStandIn(KubeStandIn kube, DigestResolver resolver, CommitResolver git, Duration every) {
         this.client = kube.newClient();
         this.resolver = resolver;
+        this.git = git;
         this.passes = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "flux-controllers-stand-in");
             t.setDaemon(true);
@@ -83,25 +114,37 @@ public final class FluxControllersStandIn implements AutoCloseable {
     }
 
     public static FluxControllersStandIn start(KubeStandIn kube, DigestResolver resolver, Duration every) {
-        return new FluxControllersStandIn(kube, resolver, every);
+        return new FluxControllersStandIn(kube, resolver, NO_GIT, every);
+    }
+
+    /** Plays source-controller for GitRepositories too, their refs resolved by {@code git}. */
+    public static FluxControllersStandIn start(KubeStandIn kube, DigestResolver resolver, CommitResolver git, Duration every) {
+        return new FluxControllersStandIn(kube, resolver, git, every);
     }
 
     /**
-     * One pass now, on the caller's thread (passes never overlap): every OCIRepository, then every Kustomization, so a
-     * test can assert the status the controllers would have written without waiting for the next pass.
+     * One pass now, on the caller's thread (passes never overlap): every OCIRepository and GitRepository, then every
+     * Kustomization, so a test can assert the status the controllers would have written without waiting for the next pass.
      */
     public synchronized void reconcileNow() {
-        var revisions = new HashMap<String, Map<String, Object>>(); // "ns/name" of a source -> its status
-        for (GenericKubernetesResource source : list(KubeStandIn.OCI_REPOSITORY)) {
-            Map<String, Object> status = suspended(source) ? status(source) : write(KubeStandIn.OCI_REPOSITORY, source, sourceStatus(source));
-            revisions.put(source.getMetadata().getNamespace() + "/" + source.getMetadata().getName(), status);
-        }
+        var sources = new HashMap<String, Map<String, Object>>(); // "Kind ns/name" of a source -> its status
+        reconcileSources(KubeStandIn.OCI_REPOSITORY, this::ociStatus, sources);
+        reconcileSources(KubeStandIn.GIT_REPOSITORY, this::gitStatus, sources);
         for (GenericKubernetesResource ks : list(KubeStandIn.KUSTOMIZATION)) {
             Object ref = ks.get("spec", "sourceRef");
-            if (suspended(ks) || !(ref instanceof Map<?, ?> r) || !"OCIRepository".equals(r.get("kind"))) continue;
+            if (suspended(ks) || !(ref instanceof Map<?, ?> r) || !List.of("OCIRepository", "GitRepository").contains(r.get("kind"))) continue;
             String ns = r.get("namespace") == null ? ks.getMetadata().getNamespace() : r.get("namespace").toString();
-            String key = ns + "/" + r.get("name");
-            write(KubeStandIn.KUSTOMIZATION, ks, kustomizationStatus(ks, revisions.containsKey(key), revisions.get(key), "OCIRepository.source.toolkit.fluxcd.io \"" + r.get("name") + "\" not found"));
+            String key = r.get("kind") + " " + ns + "/" + r.get("name");
+            String notFound = r.get("kind") + ".source.toolkit.fluxcd.io \"" + r.get("name") + "\" not found";
+            write(KubeStandIn.KUSTOMIZATION, ks, kustomizationStatus(ks, sources.containsKey(key), sources.get(key), notFound));
+        }
+    }
+
+    private void reconcileSources(ResourceDefinitionContext type, Function<GenericKubernetesResource, Map<String, Object>> controller,
+            Map<String, Map<String, Object>> sources) {
+        for (GenericKubernetesResource source : list(type)) {
+            Map<String, Object> status = suspended(source) ? status(source) : write(type, source, controller.apply(source));
+            sources.put(type.getKind() + " " + source.getMetadata().getNamespace() + "/" + source.getMetadata().getName(), status);
         }
     }
 
@@ -130,53 +173,89 @@ public final class FluxControllersStandIn implements AutoCloseable {
     }
 
     /** What source-controller writes for an OCIRepository: a new artifact when the ref resolves, else a failure keeping the old one. */
-    private Map<String, Object> sourceStatus(GenericKubernetesResource o) {
-        Map<String, Object> now = status(o);
-        var next = new LinkedHashMap<>(now);
-        String ns = o.getMetadata().getNamespace();
-        String name = o.getMetadata().getName();
+    private Map<String, Object> ociStatus(GenericKubernetesResource o) {
         String url = str(o.get("spec", "url"));
         String tag = str(o.get("spec", "ref", "tag"));
         String pinned = str(o.get("spec", "ref", "digest"));
-        String revision;
-        String failure = null;
-        if (pinned != null) {
-            revision = pinned;
-        } else if (o.get("spec", "ref", "semver") != null) {
-            revision = null;
-            failure = "the Flux controllers stand-in resolves spec.ref.tag and spec.ref.digest only, not semver";
-        } else {
-            if (tag == null) tag = "latest";
-            String digest;
-            try {
-                digest = resolver.digest(url, tag);
-            } catch (Exception e) {
-                digest = null;
-                failure = "failed to determine artifact digest: " + e.getMessage();
-            }
-            if (digest == null && failure == null) failure = "failed to determine artifact digest: " + url + ":" + tag + ": MANIFEST_UNKNOWN: manifest unknown";
-            revision = digest == null ? null : tag + "@" + digest;
+        if (pinned != null) return sourceStatus(o, "ocirepository", new Resolved(pinned, null), "OCIArtifactPullFailed", "digest");
+        if (o.get("spec", "ref", "semver") != null) {
+            return sourceStatus(o, "ocirepository", new Resolved(null, "the Flux controllers stand-in resolves spec.ref.tag and spec.ref.digest only, not semver"),
+                    "OCIArtifactPullFailed", "digest");
         }
-        String storage = "http://source-controller.flux-system.svc.cluster.local./ocirepository/" + ns + "/" + name + "/";
+        String t = tag == null ? "latest" : tag;
+        Resolved r;
+        try {
+            String digest = resolver.digest(url, t);
+            r = digest == null ? new Resolved(null, "failed to determine artifact digest: " + url + ":" + t + ": MANIFEST_UNKNOWN: manifest unknown")
+                    : new Resolved(t + "@" + digest, null);
+        } catch (Exception e) {
+            r = new Resolved(null, "failed to determine artifact digest: " + e.getMessage());
+        }
+        return sourceStatus(o, "ocirepository", r, "OCIArtifactPullFailed", "digest");
+    }
+
+    /** What source-controller writes for a GitRepository, with the revision formats of its spec (see the class comment). */
+    private Map<String, Object> gitStatus(GenericKubernetesResource o) {
+        String url = str(o.get("spec", "url"));
+        String branch = str(o.get("spec", "ref", "branch"));
+        String tag = str(o.get("spec", "ref", "tag"));
+        String name = str(o.get("spec", "ref", "name"));
+        String commit = str(o.get("spec", "ref", "commit"));
+        Resolved r;
+        if (commit != null) {
+            r = new Resolved(branch == null ? "sha1:" + commit : branch + "@sha1:" + commit, null);
+        } else if (name == null && o.get("spec", "ref", "semver") != null) {
+            r = new Resolved(null, "the Flux controllers stand-in resolves spec.ref.branch, tag, name and commit only, not semver");
+        } else {
+            String label = name != null ? name : tag != null ? tag : branch != null ? branch : "master";
+            String full = name != null ? name : tag != null ? "refs/tags/" + tag : "refs/heads/" + label;
+            r = resolveGit(url, label, full);
+        }
+        return sourceStatus(o, "gitrepository", r, "GitOperationFailed", "revision");
+    }
+
+    private Resolved resolveGit(String url, String label, String ref) {
+        try {
+            String sha = git.commit(url, ref);
+            return sha == null ? new Resolved(null, "failed to checkout and determine revision: unable to resolve " + ref + " in '" + url + "'")
+                    : new Resolved(label + "@sha1:" + sha, null);
+        } catch (Exception e) {
+            return new Resolved(null, "failed to checkout and determine revision: unable to clone '" + url + "': " + e.getMessage());
+        }
+    }
+
+    /** A source's revision ({@code <ref>@<algo>:<hex>} or {@code <algo>:<hex>}) or why there is none. */
+    private record Resolved(String revision, String failure) {}
+
+    /**
+     * The status of a source: a new artifact for a resolved revision (its storage path under {@code kind}), else
+     * {@code Ready=False} and {@code FetchFailed=True} with {@code failedReason}, keeping the last artifact.
+     * {@code storedWhat} is how the Ready message names the revision ("digest" for OCI, "revision" for Git).
+     */
+    private Map<String, Object> sourceStatus(GenericKubernetesResource o, String kind, Resolved r, String failedReason, String storedWhat) {
+        Map<String, Object> now = status(o);
+        var next = new LinkedHashMap<>(now);
+        String storage = "http://source-controller.flux-system.svc.cluster.local./" + kind + "/" + o.getMetadata().getNamespace() + "/"
+                + o.getMetadata().getName() + "/";
         var conditions = new ArrayList<Map<String, Object>>();
-        if (revision != null) {
-            String digest = revision.substring(revision.indexOf('@') + 1);
+        if (r.revision() != null) {
+            String hex = r.revision().substring(r.revision().lastIndexOf(':') + 1);
             var artifact = new LinkedHashMap<String, Object>();
             Object previous = now.get("artifact");
-            boolean same = previous instanceof Map<?, ?> p && revision.equals(p.get("revision"));
-            artifact.put("digest", digest);
+            boolean same = previous instanceof Map<?, ?> p && r.revision().equals(p.get("revision"));
+            if (kind.equals("ocirepository")) artifact.put("digest", r.revision().substring(r.revision().indexOf('@') + 1));
             artifact.put("lastUpdateTime", same ? ((Map<?, ?>) previous).get("lastUpdateTime") : timestamp());
-            artifact.put("path", "ocirepository/" + ns + "/" + name + "/" + digest.substring(digest.indexOf(':') + 1) + ".tar.gz");
-            artifact.put("revision", revision);
-            artifact.put("url", storage + digest.substring(digest.indexOf(':') + 1) + ".tar.gz");
+            artifact.put("path", kind + "/" + o.getMetadata().getNamespace() + "/" + o.getMetadata().getName() + "/" + hex + ".tar.gz");
+            artifact.put("revision", r.revision());
+            artifact.put("url", storage + hex + ".tar.gz");
             next.put("artifact", artifact);
             next.put("url", storage + "latest.tar.gz");
-            String message = "stored artifact for digest '" + revision + "'";
+            String message = "stored artifact for " + storedWhat + " '" + r.revision() + "'";
             conditions.add(condition(now, "Ready", "True", "Succeeded", message, o));
             conditions.add(condition(now, "ArtifactInStorage", "True", "Succeeded", message, o));
         } else {
-            conditions.add(condition(now, "Ready", "False", "OCIArtifactPullFailed", failure, o));
-            conditions.add(condition(now, "FetchFailed", "True", "OCIArtifactPullFailed", failure, o));
+            conditions.add(condition(now, "Ready", "False", failedReason, r.failure(), o));
+            conditions.add(condition(now, "FetchFailed", "True", failedReason, r.failure(), o));
         }
         return finish(o, next, conditions);
     }

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Flux controllers stand-in writes the status source-controller and kustomize-controller would, for artifacts
@@ -23,6 +24,9 @@ class FluxControllersStandInTest {
     private static final AtomicInteger SEQ = new AtomicInteger();
     private static RegistryServer registry;
     private static KubeStandIn kube;
+
+    @TempDir
+    java.nio.file.Path tmp;
 
     private String ns;
     private String repositoryUrl;
@@ -54,6 +58,11 @@ class FluxControllersStandInTest {
         return FluxControllersStandIn.start(kube, RegistryTags::digest, Duration.ofHours(1));
     }
 
+    /** The controllers with GitRepositories resolved in {@code git}, whatever their spec.url (the project's URL is not reachable here). */
+    private FluxControllersStandIn controllers(GitRefs git) {
+        return FluxControllersStandIn.start(kube, RegistryTags::digest, (url, ref) -> git.resolve(ref), Duration.ofHours(1));
+    }
+
     private static Map<String, Object> condition(GenericKubernetesResource o, String type) {
         for (Object c : (List<?>) o.get("status", "conditions")) {
             if (c instanceof Map<?, ?> m && type.equals(m.get("type"))) {
@@ -71,6 +80,7 @@ class FluxControllersStandInTest {
         kube.create(KubeStandIn.OCI_REPOSITORY, ns, "app", Map.of("interval", "5m", "url", repositoryUrl, "ref", Map.of("tag", "main")));
         kube.create(KubeStandIn.KUSTOMIZATION, ns, "same-ns", Map.of("sourceRef", Map.of("kind", "OCIRepository", "name", "app")));
         kube.create(KubeStandIn.KUSTOMIZATION, ns + "-apps", "other-ns", Map.of("sourceRef", Map.of("kind", "OCIRepository", "name", "app", "namespace", ns)));
+        kube.create(KubeStandIn.KUSTOMIZATION, ns, "from-bucket", Map.of("sourceRef", Map.of("kind", "Bucket", "name", "app")));
         kube.create(KubeStandIn.KUSTOMIZATION, ns, "from-git", Map.of("sourceRef", Map.of("kind", "GitRepository", "name", "app")));
 
         try (var flux = controllers()) {
@@ -91,7 +101,9 @@ class FluxControllersStandInTest {
             assertThat(condition(ks, "Ready")).containsEntry("status", "True").containsEntry("reason", "ReconciliationSucceeded")
                     .containsEntry("message", "Applied revision: main@" + digest);
         }
-        assertThat(kube.get(KubeStandIn.KUSTOMIZATION, ns, "from-git").<Object>get("status")).as("not fed by an OCIRepository").isNull();
+        assertThat(kube.get(KubeStandIn.KUSTOMIZATION, ns, "from-bucket").<Object>get("status")).as("Buckets are not played").isNull();
+        assertThat(condition(kube.get(KubeStandIn.KUSTOMIZATION, ns, "from-git"), "Ready")).containsEntry("status", "False")
+                .containsEntry("reason", "ArtifactFailed").containsEntry("message", "GitRepository.source.toolkit.fluxcd.io \"app\" not found");
     }
 
     @Test
@@ -139,5 +151,63 @@ class FluxControllersStandInTest {
         assertThat((String) condition(source, "Ready").get("message")).contains("never-pushed", "MANIFEST_UNKNOWN");
         assertThat(source.<Object>get("status", "artifact", "revision")).isEqualTo("main@" + digest);
         assertThat(source.<Object>get("status", "observedGeneration")).isEqualTo(2);
+    }
+
+    @Test
+    void gitRepositoryRevisionsFollowFluxsFormatForEachKindOfRefAndFeedTheirKustomizations() throws Exception {
+        var git = GitRefs.init(tmp.resolve("app"));
+        String first = git.commit("first");
+        git.tag("v1.0.0");
+        String url = "ssh://git@gitlab.example.com/group/app.git";
+        kube.create(KubeStandIn.GIT_REPOSITORY, ns, "branch", Map.of("url", url, "ref", Map.of("branch", "main")));
+        kube.create(KubeStandIn.GIT_REPOSITORY, ns, "tag", Map.of("url", url, "ref", Map.of("tag", "v1.0.0")));
+        kube.create(KubeStandIn.GIT_REPOSITORY, ns, "name", Map.of("url", url, "ref", Map.of("name", "refs/heads/main")));
+        kube.create(KubeStandIn.GIT_REPOSITORY, ns, "commit", Map.of("url", url, "ref", Map.of("commit", first)));
+        kube.create(KubeStandIn.GIT_REPOSITORY, ns, "branch-commit", Map.of("url", url, "ref", Map.of("branch", "main", "commit", first)));
+        kube.create(KubeStandIn.KUSTOMIZATION, ns, "app", Map.of("sourceRef", Map.of("kind", "GitRepository", "name", "branch")));
+        try (var flux = controllers(git)) {
+            flux.reconcileNow();
+            String second = git.commit("second");
+            flux.reconcileNow();
+            assertThat(flux.lastError()).isNull();
+
+            var source = kube.get(KubeStandIn.GIT_REPOSITORY, ns, "branch");
+            assertThat(source.<Object>get("status", "artifact", "revision")).isEqualTo("main@sha1:" + second);
+            assertThat(source.<Object>get("status", "artifact", "path")).isEqualTo("gitrepository/" + ns + "/branch/" + second + ".tar.gz");
+            assertThat(condition(source, "Ready")).containsEntry("status", "True").containsEntry("reason", "Succeeded")
+                    .containsEntry("message", "stored artifact for revision 'main@sha1:" + second + "'");
+            assertThat(condition(source, "ArtifactInStorage")).containsEntry("status", "True");
+            assertThat(revision("tag")).isEqualTo("v1.0.0@sha1:" + first);
+            assertThat(revision("name")).isEqualTo("refs/heads/main@sha1:" + second);
+            assertThat(revision("commit")).isEqualTo("sha1:" + first);
+            assertThat(revision("branch-commit")).isEqualTo("main@sha1:" + first);
+            var ks = kube.get(KubeStandIn.KUSTOMIZATION, ns, "app");
+            assertThat(ks.<Object>get("status", "lastAppliedRevision")).isEqualTo("main@sha1:" + second);
+            assertThat(condition(ks, "Ready")).containsEntry("message", "Applied revision: main@sha1:" + second);
+        }
+    }
+
+    @Test
+    void aGitRefThatDoesNotResolveIsReadyFalseGitOperationFailedAndTheLastArtifactStays() throws Exception {
+        var git = GitRefs.init(tmp.resolve("app"));
+        String sha = git.commit("first");
+        kube.create(KubeStandIn.GIT_REPOSITORY, ns, "app", Map.of("url", "https://gitlab.example.com/group/app", "ref", Map.of("branch", "main")));
+        try (var flux = controllers(git)) {
+            flux.reconcileNow();
+            var o = kube.get(KubeStandIn.GIT_REPOSITORY, ns, "app");
+            o.setAdditionalProperty("spec", Map.of("url", "https://gitlab.example.com/group/app", "ref", Map.of("branch", "never-pushed")));
+            kube.client().genericKubernetesResources(KubeStandIn.GIT_REPOSITORY).inNamespace(ns).resource(o).update();
+            flux.reconcileNow();
+        }
+
+        var source = kube.get(KubeStandIn.GIT_REPOSITORY, ns, "app");
+        assertThat(condition(source, "Ready")).containsEntry("status", "False").containsEntry("reason", "GitOperationFailed");
+        assertThat(condition(source, "FetchFailed")).containsEntry("status", "True");
+        assertThat((String) condition(source, "Ready").get("message")).contains("refs/heads/never-pushed");
+        assertThat(source.<Object>get("status", "artifact", "revision")).isEqualTo("main@sha1:" + sha);
+    }
+
+    private Object revision(String gitRepository) {
+        return kube.get(KubeStandIn.GIT_REPOSITORY, ns, gitRepository).get("status", "artifact", "revision");
     }
 }

@@ -10,8 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 
-/** Finds the OCIRepository of an artifact URL, and the Kustomizations and HelmReleases whose source it is. */
+/** Finds the OCIRepository of an artifact URL or the GitRepository of a project, and the Kustomizations and HelmReleases whose source it is. */
 public final class Discovery {
     private final KubeConnection conn;
 
@@ -32,20 +33,34 @@ public final class Discovery {
 
     /** @param fallbackNamespace where to look when the agent may not list OCIRepositories cluster-wide */
     public ObjectRef sourceByUrl(String url, String fallbackNamespace) {
-        String want = repositoryUrl(url);
+        return sourceBy(FluxKind.OCIRepository, Discovery::repositoryUrl, url, fallbackNamespace);
+    }
+
+    /**
+     * The GitRepository that clones the project at {@code url}, whichever of the project's HTTP or SSH clone URLs
+     * its {@code spec.url} holds ({@link CloneUrls}).
+     */
+    public ObjectRef gitSourceByUrl(String url, String fallbackNamespace) {
+        return sourceBy(FluxKind.GitRepository, CloneUrls::key, url, fallbackNamespace);
+    }
+
+    /** The one source of {@code kind} whose {@code spec.url} has the same key as {@code url}. */
+    private ObjectRef sourceBy(FluxKind kind, UnaryOperator<String> key, String url, String fallbackNamespace) {
+        String want = key.apply(url);
         var found = new ArrayList<ObjectRef>();
-        for (GenericKubernetesResource o : list(FluxKind.OCIRepository, fallbackNamespace)) {
+        for (GenericKubernetesResource o : list(kind, fallbackNamespace)) {
             String have = Conditions.string(o, "spec", "url");
-            if (have != null && repositoryUrl(have).equals(want)) {
-                found.add(new ObjectRef(FluxKind.OCIRepository.type(), o.getMetadata().getNamespace(), o.getMetadata().getName()));
+            if (have != null && key.apply(have).equals(want)) {
+                found.add(new ObjectRef(kind.type(), o.getMetadata().getNamespace(), o.getMetadata().getName()));
             }
         }
+        String several = kind == FluxKind.OCIRepository ? " OCIRepositories pull " : " GitRepositories clone ";
         if (found.isEmpty()) {
-            throw new InvalidInputException("no OCIRepository with spec.url " + want + " visible via " + conn.context().name()
+            throw new InvalidInputException("no " + kind + " with spec.url " + want + " visible via " + conn.context().name()
                     + "; name it with --source NAMESPACE/NAME");
         }
         if (found.size() > 1) {
-            throw new InvalidInputException(found.size() + " OCIRepositories pull " + want + ": " + found + "; pick one with --source NAMESPACE/NAME");
+            throw new InvalidInputException(found.size() + several + want + ": " + found + "; pick one with --source NAMESPACE/NAME");
         }
         return found.get(0);
     }

@@ -21,13 +21,17 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * Waits until a source serves the pushed digest and every object fed by it has applied it, reacting to watch
+ * Waits until a source serves the pushed digest (or the job's commit) and every object fed by it has applied it, reacting to watch
  * events (no polling). Fails at once when the controller reports a failure about it; on timeout says what was last
  * seen of each object that is not done.
  */
 public final class FluxWait {
-    /** What to wait for. {@code dependents} are Kustomizations and HelmReleases fed by {@code source}. */
-    public record Plan(ObjectRef source, List<ObjectRef> dependents, String digest, Duration timeout, boolean reconcile) {}
+    /**
+     * What to wait for. {@code want} is what the source's revision must end with: the pushed manifest digest
+     * {@code sha256:<hex>} for an OCIRepository, the job's commit {@code sha1:<hex>} for a GitRepository (Flux writes
+     * {@code <ref>@sha1:<sha>}). {@code dependents} are Kustomizations and HelmReleases fed by {@code source}.
+     */
+    public record Plan(ObjectRef source, List<ObjectRef> dependents, String want, Duration timeout, boolean reconcile) {}
 
     private final KubeConnection conn;
     private final SyncListener listener;
@@ -52,7 +56,7 @@ public final class FluxWait {
                 if (now == null) throw new KubeException(ref + " not found via " + conn.context().name() + ": check its name and namespace");
                 latest.put(ref, now);
             }
-            for (ObjectRef ref : all) update(verdicts, ref, new Verdict(Phase.PENDING, "waiting for " + plan.digest()));
+            for (ObjectRef ref : all) update(verdicts, ref, new Verdict(Phase.PENDING, "waiting for " + plan.want()));
             String requestedAt = null;
             if (plan.reconcile()) {
                 requestedAt = Reconcile.now();
@@ -94,7 +98,7 @@ public final class FluxWait {
     }
 
     private void evaluate(Plan plan, String requestedAt, Map<ObjectRef, GenericKubernetesResource> latest, Map<ObjectRef, Verdict> verdicts) {
-        Verdict source = SyncRules.source(latest.get(plan.source()), plan.digest(), requestedAt);
+        Verdict source = SyncRules.source(latest.get(plan.source()), plan.want(), requestedAt);
         // Once stored, a source stays done for this wait even if a later revision replaces it.
         if (verdicts.get(plan.source()).phase() != Phase.SUCCESS) update(verdicts, plan.source(), source);
         boolean sourceHasIt = verdicts.get(plan.source()).phase() == Phase.SUCCESS;
@@ -102,8 +106,8 @@ public final class FluxWait {
             if (verdicts.get(ref).phase().done()) continue;
             GenericKubernetesResource o = latest.get(ref);
             Verdict v = ref.kind().equals(FluxKind.HelmRelease.name())
-                    ? SyncRules.helmRelease(o, plan.digest(), sourceHasIt)
-                    : SyncRules.kustomization(o, plan.digest(), sourceHasIt);
+                    ? SyncRules.helmRelease(o, plan.want(), sourceHasIt)
+                    : SyncRules.kustomization(o, plan.want(), sourceHasIt);
             update(verdicts, ref, v);
         }
     }
@@ -123,7 +127,7 @@ public final class FluxWait {
                 update(verdicts, ref, new Verdict(Phase.FAILED, "timed out: " + v.reason()));
             }
         }
-        return new TimedOutException("timed out after " + Durations.format(plan.timeout()) + " waiting for " + plan.digest() + "; not done: "
+        return new TimedOutException("timed out after " + Durations.format(plan.timeout()) + " waiting for " + plan.want() + "; not done: "
                 + String.join("; ", lines) + " (raise --timeout, or --reconcile to skip the controllers' interval)");
     }
 

@@ -7,10 +7,12 @@ import dev.kastor.steps.k8s.Verdict;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 
 /**
- * When a Flux object has reconciled exactly the pushed digest, following Flux's own status contract:
+ * When a Flux object has reconciled exactly the pushed digest or the job's commit, following Flux's own status contract:
  * <ul>
  * <li>OCIRepository: {@code status.artifact.revision} is {@code <tag>@sha256:<digest>} (or just the digest);</li>
- * <li>Kustomization: {@code lastAppliedRevision} is that revision, {@code observedGeneration == generation} and
+ * <li>GitRepository: {@code status.artifact.revision} is {@code <ref>@sha1:<commit>} (branch, tag or ref name), or
+ * {@code sha1:<commit>} when the spec pins a commit alone;</li>
+ * <li>Kustomization: {@code lastAppliedRevision} is that revision (either kind of source), {@code observedGeneration == generation} and
  * {@code Ready=True};</li>
  * <li>HelmRelease (chartRef to an OCIRepository): {@code lastAttemptedRevisionDigest} is the digest, observed and Ready.</li>
  * </ul>
@@ -20,22 +22,25 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 public final class SyncRules {
     private SyncRules() {}
 
-    /** {@code main@sha256:abc...} and {@code sha256:abc...} both match digest {@code sha256:abc...}; nothing else does. */
-    public static boolean matches(String revision, String digest) {
-        return revision != null && (revision.equals(digest) || revision.endsWith("@" + digest));
+    /**
+     * {@code main@sha256:abc...} and {@code sha256:abc...} both match {@code sha256:abc...}; {@code main@sha1:0a1b...}
+     * and {@code sha1:0a1b...} both match {@code sha1:0a1b...}; nothing else does.
+     */
+    public static boolean matches(String revision, String want) {
+        return revision != null && (revision.equals(want) || revision.endsWith("@" + want));
     }
 
     /**
      * @param requestedAt the {@code reconcile.fluxcd.io/requestedAt} value this wait set, or null: a Ready=False
      *     seen before the controller handled that request describes an older attempt.
      */
-    public static Verdict source(GenericKubernetesResource o, String digest, String requestedAt) {
+    public static Verdict source(GenericKubernetesResource o, String want, String requestedAt) {
         if (o == null) return new Verdict(Phase.PENDING, "not found (deleted?)");
         String revision = Conditions.string(o, "status", "artifact", "revision");
         Condition ready = Conditions.get(o, "Ready");
         Condition stalled = Conditions.get(o, "Stalled");
         String seen = "revision " + (revision == null ? "none yet" : revision) + (ready == null ? "" : "; " + ready.describe());
-        if (matches(revision, digest)) return new Verdict(Phase.SUCCESS, "artifact " + revision + " stored" + messageOf(ready));
+        if (matches(revision, want)) return new Verdict(Phase.SUCCESS, "artifact " + revision + " stored" + messageOf(ready));
         if (stalled != null && stalled.isTrue()) return new Verdict(Phase.FAILED, stalled.describe());
         boolean handled = requestedAt == null || requestedAt.equals(Conditions.string(o, "status", "lastHandledReconcileAt"));
         if (ready != null && ready.isFalse() && handled && Conditions.observedLatest(o)) {
@@ -43,15 +48,15 @@ public final class SyncRules {
         }
         Condition reconciling = Conditions.get(o, "Reconciling");
         boolean working = (reconciling != null && reconciling.isTrue()) || requestedAt != null;
-        return new Verdict(working ? Phase.RUNNING : Phase.PENDING, seen + "; want …@" + digest);
+        return new Verdict(working ? Phase.RUNNING : Phase.PENDING, seen + "; want …@" + want);
     }
 
-    /** @param sourceHasIt whether the source already serves the pushed digest (so the Kustomization has work to do). */
-    public static Verdict kustomization(GenericKubernetesResource o, String digest, boolean sourceHasIt) {
+    /** @param sourceHasIt whether the source already serves the wanted revision (so the Kustomization has work to do). */
+    public static Verdict kustomization(GenericKubernetesResource o, String want, boolean sourceHasIt) {
         if (o == null) return new Verdict(Phase.PENDING, "not found (deleted?)");
         String applied = Conditions.string(o, "status", "lastAppliedRevision");
         String attempted = Conditions.string(o, "status", "lastAttemptedRevision");
-        return appliedVerdict(o, matches(applied, digest), matches(attempted, digest), sourceHasIt,
+        return appliedVerdict(o, matches(applied, want), matches(attempted, want), sourceHasIt,
                 "lastAppliedRevision " + (applied == null ? "none" : applied)
                         + (attempted != null && !attempted.equals(applied) ? ", lastAttemptedRevision " + attempted : ""));
     }
