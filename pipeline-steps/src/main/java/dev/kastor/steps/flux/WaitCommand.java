@@ -26,7 +26,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "wait", description = {
+@Command(name = "wait", abbreviateSynopsis = true, description = {
         "Wait until Flux has applied exactly the pushed digest (or, with --git, the job's commit).", "",
         "Done when the OCIRepository's status.artifact.revision ends with the digest,",
         "then each Kustomization's lastAppliedRevision equals it (observedGeneration == generation, Ready=True);",
