@@ -12,8 +12,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "rollback", description = {
-        "Re-apply an earlier artifact of an inventory's history, by digest, with --prune: what it had is restored,",
-        "what it did not have is deleted.", "",
+        "Re-apply an earlier artifact of an inventory's history, by digest, with --prune.", "",
+        "What that artifact had is restored, what it did not have is deleted, through the same engine as kube apply.",
         "Default: the apply before the current one (see kastor kube history). The rollback is itself recorded, so a",
         "second rollback goes back to what was current before the first. Only artifacts pulled from a registry can be",
         "re-applied: an apply of a directory, file or stdin is refused with the reason, and nothing changes.", "",
