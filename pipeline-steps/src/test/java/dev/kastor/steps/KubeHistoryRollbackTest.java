@@ -109,11 +109,11 @@ class KubeHistoryRollbackTest {
 
     @Test
     void historyOfADirectoryApplyRecordsTheDigestOfTheObjectsAndTheCommit() {
-        Path dir = Artifacts.write(tmp.resolve("docs"), Map.of("a.yaml", cm("a", "v1")));
+        Path dir = Artifacts.write(tmp.resolve("docs"), Map.of("a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v1\n  z: v1\n"));
         ok(SHA_A, "kube", "apply", dir.toString(), "-n", "docs", "--inventory", "docs");
         // The same object written otherwise (key order, comment, file name): the same digest.
         Path same = Artifacts.write(tmp.resolve("same"), Map.of("other.yaml",
-                "# the same object\nkind: ConfigMap\ndata:\n  k: v1\nmetadata:\n  name: a\napiVersion: v1\n"));
+                "# the same object\nkind: ConfigMap\ndata:\n  z: v1\n  k: v1\nmetadata:\n  name: a\napiVersion: v1\n"));
         ok(SHA_B, "kube", "apply", same.toString(), "-n", "docs", "--inventory", "docs");
 
         var history = history("docs");
