@@ -92,7 +92,7 @@ class KastorCommandLineTest {
 
         for (var run : List.of(r, inGroup)) {
             assertThat(run.exit()).as(run.toString()).isEqualTo(2);
-            assertThat(run.errLines().get(0)).as(run.toString()).isEqualTo("kastor artifact: no command 'psh' here: pick one of build, push, pull, tag, diff, list");
+            assertThat(run.errLines().get(0)).as(run.toString()).isEqualTo("kastor artifact: no command 'psh' here: pick one of build, push, pull, tag, rollback, diff, list");
         }
     }
 

@@ -45,6 +45,11 @@ final class ApplyCommand implements Callable<Integer> {
     @Option(names = "--prune", description = "Delete objects of the previous apply with this --inventory that the input no longer has.")
     boolean prune;
 
+    // Initialised as well as defaulted: kube rollback builds this command without parsing a command line.
+    @Option(names = "--history-limit", paramLabel = "N", defaultValue = "10",
+            description = "How many applies the --inventory keeps in its history for kastor kube history and rollback, oldest dropped (default: ${DEFAULT-VALUE}).")
+    int historyLimit = InventoryHistory.DEFAULT_LIMIT;
+
     @Option(names = "--wait", description = "Wait until Deployments, StatefulSets, DaemonSets, Jobs and objects with a Ready condition have rolled out.")
     boolean await;
 
@@ -61,6 +66,7 @@ final class ApplyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         if (prune && inventory == null) throw new UsageException("--prune needs --inventory NAME: Kastor prunes only what an inventory it wrote lists");
+        if (historyLimit < 1) throw new UsageException("--history-limit must be at least 1 (the apply being made), not " + historyLimit);
         var console = new Console(ctx, output.json());
         ManifestReader reader = inputs.read(ctx, console);
         try (KubeConnection conn = agent.connect(ctx, console)) {
@@ -71,6 +77,8 @@ final class ApplyCommand implements Callable<Integer> {
             var current = new TreeSet<Inventory.Entry>();
             planned.forEach(p -> current.add(p.entry()));
             var previous = inv == null ? new TreeSet<Inventory.Entry>() : new TreeSet<>(inv.load());
+            // Taken before the apply adds the inventory annotation to the objects, and before anything is sent.
+            InventoryHistory.Entry source = inv == null || dryRun ? null : inputs.historyEntry(planned, ns, ctx);
             if (inv != null && !dryRun) {
                 // Record the union first: if this apply dies half-way, the next one still knows everything it may prune.
                 var union = new TreeSet<>(previous);
@@ -83,7 +91,10 @@ final class ApplyCommand implements Callable<Integer> {
             }
             List<Inventory.Entry> pruned = List.of();
             if (prune) pruned = applier.prune(previous, current, inv, dryRun);
-            if (inv != null && !dryRun) inv.save(current);
+            if (inv != null && !dryRun) {
+                inv.save(current);
+                inv.record(source, historyLimit);
+            }
             if (await && !dryRun) new RolloutWait(conn, console).run(planned, Durations.parse(timeout));
             var json = new LinkedHashMap<String, Object>();
             json.put("context", conn.context().name());

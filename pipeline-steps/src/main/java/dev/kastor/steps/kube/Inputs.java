@@ -4,12 +4,15 @@ import dev.kastor.oci.InvalidInputException;
 import dev.kastor.oci.Scratch;
 import dev.kastor.oci.extract.SafeExtractor;
 import dev.kastor.oci.flux.ArtifactLocation;
+import dev.kastor.oci.flux.FluxArtifacts;
 import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.cli.RegistryFlags;
+import dev.kastor.steps.env.Environment;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.util.List;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -25,6 +28,10 @@ final class Inputs {
 
     @Mixin RegistryFlags registry;
 
+    /** Set by {@link #read} when SOURCE was an artifact in a registry: that artifact, and it as oci://HOST/REPO@sha256:…. */
+    private FluxArtifacts.PullResult pulled;
+    private String pinned;
+
     ManifestReader read(Context ctx, Console console) {
         var reader = new ManifestReader(ManifestLimits.DEFAULT);
         if (source.equals("-")) {
@@ -35,6 +42,10 @@ final class Inputs {
                 var location = ArtifactLocation.parse(source, ctx.workDir());
                 var result = registry.artifacts(ctx, console).pull(location, tmp.path().resolve("content"), SafeExtractor.withDefaults());
                 console.info("pulled " + result.pinnedUrl() + " (" + result.files() + " files)");
+                if (location instanceof ArtifactLocation.InRegistry r) {
+                    pulled = result;
+                    pinned = r.reference().withTag(null).withDigest(result.digest()).toString();
+                }
                 reader.readPath(result.directory(), source);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -45,5 +56,10 @@ final class Inputs {
         reader.skipped().forEach(s -> console.warn("skipped " + s));
         if (reader.manifests().isEmpty() && reader.problems().isEmpty()) throw new InvalidInputException(source + " holds no Kubernetes object");
         return reader;
+    }
+
+    /** What the inventory history records of an apply of {@code planned} read by {@link #read}. */
+    InventoryHistory.Entry historyEntry(List<Applier.Planned> planned, String namespace, Environment env) {
+        return InventoryHistory.of(pulled, pinned, planned, namespace, env);
     }
 }

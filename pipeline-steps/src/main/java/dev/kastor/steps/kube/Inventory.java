@@ -1,11 +1,13 @@
 package dev.kastor.steps.kube;
 
+import dev.kastor.oci.InvalidInputException;
 import dev.kastor.steps.k8s.KubeConnection;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -76,14 +78,41 @@ final class Inventory {
     void save(Set<Entry> entries) {
         var text = new StringBuilder();
         new TreeSet<>(entries).forEach(e -> text.append(e.line()).append('\n'));
+        write("objects", text.toString());
+    }
+
+    /** The sources of the last applies, oldest first; refuses an inventory that does not exist (a wrong name or namespace). */
+    List<InventoryHistory.Entry> history() {
+        ConfigMap cm;
+        try {
+            cm = conn.client().configMaps().inNamespace(namespace).withName(configMapName()).get();
+        } catch (KubernetesClientException e) {
+            throw conn.explain("reading inventory " + namespace + "/" + configMapName(), e);
+        }
+        if (cm == null) {
+            throw new InvalidInputException("no inventory " + name + " in namespace " + namespace + " (ConfigMap " + configMapName()
+                    + "): nothing was applied with --inventory " + name + " there; is --inventory-namespace right?");
+        }
+        return InventoryHistory.parse(cm.getData() == null ? null : cm.getData().get(InventoryHistory.KEY), namespace + "/" + configMapName());
+    }
+
+    /** Adds {@code entry} to the history, keeping the newest {@code limit}. */
+    void record(InventoryHistory.Entry entry, int limit) {
+        write(InventoryHistory.KEY, InventoryHistory.render(InventoryHistory.append(history(), entry, limit)));
+    }
+
+    /** Sets one data key of the ConfigMap, creating it if needed; the other keys stay (objects and history are written apart). */
+    private void write(String key, String value) {
         try {
             var op = conn.client().configMaps().inNamespace(namespace).withName(configMapName());
             ConfigMap live = op.get();
             if (live == null) {
                 conn.client().configMaps().inNamespace(namespace).resource(new ConfigMapBuilder().withNewMetadata().withName(configMapName())
-                        .withNamespace(namespace).addToLabels(LABEL, name).endMetadata().addToData("objects", text.toString()).build()).create();
+                        .withNamespace(namespace).addToLabels(LABEL, name).endMetadata().addToData(key, value).build()).create();
             } else {
-                live.setData(new HashMap<>(Map.of("objects", text.toString())));
+                var data = new HashMap<String, String>(live.getData() == null ? Map.of() : live.getData());
+                data.put(key, value);
+                live.setData(data);
                 conn.client().configMaps().inNamespace(namespace).resource(live).update();
             }
         } catch (KubernetesClientException e) {
