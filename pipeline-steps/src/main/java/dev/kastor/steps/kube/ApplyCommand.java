@@ -17,12 +17,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "apply", description = {
-        "Server-side apply manifests through the agent: CRDs, Namespaces, then the rest, after what each depends on.", "",
-        "Field manager kastor. Every document is checked first (YAML, apiVersion, kind, name, a kind the cluster",
-        "serves, config.kubernetes.io/depends-on), then every live object (inventory policy, fields another manager",
-        "applied, unless --force-conflicts): one refusal and nothing is applied. Input must be UTF-8; limits: 256 MiB per",
-        "file or stdin, 8 MiB per document, 250 levels of nesting.", "",
+@Command(name = "apply", abbreviateSynopsis = true, description = {
+        "Server-side apply manifests through the agent, CRDs and Namespaces first.", "",
+        "Then the rest, each after the objects its config.kubernetes.io/depends-on names. Field manager kastor.",
+        "Every document is checked first (YAML, apiVersion, kind, name, a kind the cluster serves, depends-on cycles), then",
+        "every live object (--inventory-policy, fields another manager applied unless --force-conflicts): one refusal and",
+        "nothing is applied. Input must be UTF-8; limits: 256 MiB per file or stdin, 8 MiB per document, 250 levels of nesting.", "",
         "Examples:",
         "  kastor kube apply deploy/ --wait --timeout 5m",
         "  kustomize build overlays/prod | kastor kube apply - --inventory app-prod --prune",

@@ -48,7 +48,7 @@ public final class ApplyPolicies {
                     + " objects owned by another inventory or by none, and applies nothing then.")
     InventoryPolicy inventoryPolicy = InventoryPolicy.must_match;
 
-    @Option(names = "--prune-propagation-policy", paramLabel = "POLICY", defaultValue = "foreground",
+    @Option(names = "--prune-propagation-policy", paramLabel = "PROPAGATION", defaultValue = "foreground",
             description = "How --prune deletes: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}: dependents first).")
     Propagation prunePropagation = Propagation.foreground;
 
