@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,19 +32,8 @@ class KubeApplyPoliciesTest {
     @TempDir
     Path tmp;
 
-    private Path kubeconfig;
-
-    @BeforeEach
-    void setUp() throws InterruptedException {
-        kubeconfig = kube.writeKubeconfig(tmp.resolve("kubeconfig"), Map.of("bars/infra:prod", 42L));
-        requests();
-    }
-
     private List<RecordedRequest> requests() throws InterruptedException {
-        var out = new ArrayList<RecordedRequest>();
-        RecordedRequest r;
-        while ((r = kube.server().takeRequest(50, TimeUnit.MILLISECONDS)) != null) out.add(r);
-        return out;
+        return kube.takeRequests();
     }
 
     private static List<String> writes(List<RecordedRequest> requests) {
@@ -56,10 +44,13 @@ class KubeApplyPoliciesTest {
         }).map(q -> q.getMethod() + " " + q.getPath()).toList();
     }
 
+    /** kastor kube apply ARGS with a kubeconfig for the stand-in, as GitLab would inject it. */
+    private KastorRun kastor() {
+        return KastorRun.in(tmp).env("KUBECONFIG", kube.writeKubeconfig(tmp.resolve("kubeconfig"), Map.of("bars/infra:prod", 42L)).toString());
+    }
+
     private KastorRun.Result apply(String... args) {
-        var all = new ArrayList<String>(List.of("kube", "apply"));
-        all.addAll(List.of(args));
-        return KastorRun.in(tmp).env("KUBECONFIG", kubeconfig.toString()).run(all.toArray(String[]::new));
+        return kastor().run(concat(new String[] {"kube", "apply"}, args));
     }
 
     private static String configMap(String name, String annotations, String data) {
@@ -125,8 +116,7 @@ class KubeApplyPoliciesTest {
         existing("all", "unowned", null);
         Path dir = Artifacts.write(tmp.resolve("in"), Map.of("b.yaml", configMap("foreign", null, "v"), "c.yaml", configMap("unowned", null, "v")));
 
-        var r = KastorRun.in(tmp).env("KUBECONFIG", kubeconfig.toString()).env("KASTOR_INVENTORY_POLICY", "adopt_all")
-                .run("kube", "apply", dir.toString(), "-n", "all", "--inventory", "app");
+        var r = kastor().env("KASTOR_INVENTORY_POLICY", "adopt_all").run("kube", "apply", dir.toString(), "-n", "all", "--inventory", "app");
 
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(owner("all", "foreign")).isEqualTo("app");
@@ -136,6 +126,7 @@ class KubeApplyPoliciesTest {
     @Test
     void anUnknownPolicyIsAUsageErrorNamingTheOptionAndItsChoicesAndNothingIsSent() throws Exception {
         Path dir = Artifacts.write(tmp.resolve("in"), Map.of("a.yaml", configMap("a", null, "v")));
+        requests();
 
         var r = apply(dir.toString(), "-n", "bad", "--inventory", "app", "--inventory-policy", "take_all");
         var propagation = apply(dir.toString(), "-n", "bad", "--prune-propagation-policy", "cascade");
@@ -216,6 +207,7 @@ class KubeApplyPoliciesTest {
                 "1.yaml", configMap("app", "{config.kubernetes.io/depends-on: /namespaces/dep/ConfigMap/db}", "v"),
                 "2.yaml", configMap("db", "{config.kubernetes.io/depends-on: 'apps/namespaces/dep/Deployment/elsewhere'}", "v"),
                 "3.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: dep\n"));
+        requests();
 
         var r = apply(dir.toString(), "-n", "dep");
 
@@ -231,6 +223,7 @@ class KubeApplyPoliciesTest {
                 "1.yaml", configMap("a", "{config.kubernetes.io/depends-on: /namespaces/cyc/ConfigMap/b}", "v"),
                 "2.yaml", configMap("b", "{config.kubernetes.io/depends-on: '/namespaces/cyc/ConfigMap/c, /namespaces/cyc/ConfigMap/free'}", "v"),
                 "3.yaml", configMap("c", "{config.kubernetes.io/depends-on: /namespaces/cyc/ConfigMap/a}", "v")));
+        requests();
 
         var r = apply(dir.toString(), "-n", "cyc");
 

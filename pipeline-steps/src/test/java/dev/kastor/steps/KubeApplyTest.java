@@ -40,10 +40,7 @@ class KubeApplyTest {
     }
 
     private List<RecordedRequest> drain() throws InterruptedException {
-        var out = new ArrayList<RecordedRequest>();
-        RecordedRequest r;
-        while ((r = kube.server().takeRequest(50, TimeUnit.MILLISECONDS)) != null) out.add(r);
-        return out;
+        return kube.takeRequests();
     }
 
     private KastorRun.Result apply(String... args) {
