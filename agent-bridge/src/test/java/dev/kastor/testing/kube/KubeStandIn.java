@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -148,6 +149,13 @@ public final class KubeStandIn implements AutoCloseable, AfterAllCallback {
     /** A client of its own (closed by the caller), for a test thread that must not share connections with another. */
     public NamespacedKubernetesClient newClient() {
         return server.createClient(new JdkHttpClientFactory());
+    }
+
+    /** The requests received since the last call (or since the start), in order: the mock server's log, drained. */
+    public List<RecordedRequest> takeRequests() throws InterruptedException {
+        var out = new java.util.ArrayList<RecordedRequest>();
+        for (RecordedRequest r; (r = server.takeRequest(50, java.util.concurrent.TimeUnit.MILLISECONDS)) != null; ) out.add(r);
+        return out;
     }
 
     /** The mock server itself: its request log ({@code takeRequest}) shows every request a test's subject sent. */

@@ -256,6 +256,44 @@ class KubeStandInTest {
     }
 
     @Test
+    void aFieldAnotherApplyManagerOwnsIsAConflictPerFieldUnlessForced() throws Exception {
+        String cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  key: %s\n  other: %s\n";
+        assertThat(apply("/api/v1/namespaces/w7/configmaps/app?fieldManager=B", cm.formatted("b", "same")).statusCode()).isEqualTo(201);
+        String version = kube.client().configMaps().inNamespace("w7").withName("app").get().getMetadata().getResourceVersion();
+
+        // .data.other is applied with the value it has: shared, no conflict. .data.key would change: B's.
+        var refused = apply("/api/v1/namespaces/w7/configmaps/app?fieldManager=A", cm.formatted("a", "same"));
+        var refusedDryRun = apply("/api/v1/namespaces/w7/configmaps/app?fieldManager=A&dryRun=All", cm.formatted("a", "same"));
+
+        for (var r : List.of(refused, refusedDryRun)) {
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(409);
+            JsonNode status = JSON.readTree(r.body());
+            assertThat(status.get("reason").asString()).isEqualTo("Conflict");
+            assertThat(status.get("message").asString()).isEqualTo("Apply failed with 1 conflict: conflict with \"B\": .data.key");
+            assertThat(status.at("/details/causes")).hasSize(1);
+            assertThat(status.at("/details/causes/0/reason").asString()).isEqualTo("FieldManagerConflict");
+            assertThat(status.at("/details/causes/0/message").asString()).isEqualTo("conflict with \"B\"");
+            assertThat(status.at("/details/causes/0/field").asString()).isEqualTo(".data.key");
+        }
+        assertThat(kube.client().configMaps().inNamespace("w7").withName("app").get().getMetadata().getResourceVersion()).isEqualTo(version);
+
+        var forced = apply("/api/v1/namespaces/w7/configmaps/app?fieldManager=A&force=true", cm.formatted("a", "same"));
+
+        assertThat(forced.statusCode()).as(forced.body()).isEqualTo(200);
+        var live = kube.client().configMaps().inNamespace("w7").withName("app").get();
+        assertThat(live.getData()).containsEntry("key", "a");
+        var fields = new java.util.HashMap<String, Map<String, Object>>();
+        live.getMetadata().getManagedFields().forEach(f -> fields.put(f.getManager(), f.getFieldsV1().getAdditionalProperties()));
+        // Forcing moves the field: B keeps only what it still shares.
+        assertThat(fields.get("A")).extracting(m -> m.get("f:data")).isEqualTo(Map.of("f:key", Map.of(), "f:other", Map.of()));
+        assertThat(fields.get("B")).extracting(m -> m.get("f:data")).isEqualTo(Map.of("f:other", Map.of()));
+        // B now changing its old field conflicts with A, listing each field when there are several.
+        var back = apply("/api/v1/namespaces/w7/configmaps/app?fieldManager=B", cm.formatted("b", "changed").replace("name: app", "name: app\n  labels: {x: y}"));
+        assertThat(back.statusCode()).as(back.body()).isEqualTo(409);
+        assertThat(JSON.readTree(back.body()).get("message").asString()).isEqualTo("Apply failed with 2 conflicts: conflicts with \"A\":\n- .data.key\n- .data.other");
+    }
+
+    @Test
     void dryRunAnswersTheCreatedObjectAndStoresNothing() throws Exception {
         var r = apply("/apis/apps/v1/namespaces/w5/deployments/web?fieldManager=tester&dryRun=All",
                 "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n");

@@ -47,11 +47,15 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * {@code metadata.resourceVersion} other than the live one (409), a resource the stand-in does not serve (404: neither
  * a stored CRD {@code <plural>.<group>} serving the version nor a kind of fabric8's model at that group, version and
  * plural).</li>
+ *
+ * <li>detects conflicts between Apply managers, as SSA does: a field this apply changes that another manager's Apply
+ * entry owns answers 409 {@code Conflict} with one {@code FieldManagerConflict} cause per field (message
+ * {@code conflict with "B"}, field {@code .data.key}), unless {@code force=true}, which moves those fields to this
+ * manager; a field set to the value it already has is shared, no conflict (under dry run too);</li>
  * </ul>
  *
- * <p>What it is not: SSA's field-ownership algorithm. Conflicts between field managers are not modelled (every
- * apply wins, as if {@code force=true}; {@code force} is accepted and recorded in {@link #applies()}); a field a
- * manager stops applying is not removed; writes other than applies (POST, PUT, merge patch) record no
+ * <p>What it is not: all of SSA's field-ownership algorithm. Fields written by other operations (Update) are owned
+ * by nobody here, so they never conflict; a field a manager stops applying is not removed; writes other than applies (POST, PUT, merge patch) record no
  * managedFields entry; list merge keys (containers by name, ...) and strategic-merge semantics are ignored; the
  * object's namespace need not exist; applies to subresources ({@code /status}, {@code /scale}) are not handled (415
  * as before); no admission, defaulting or schema validation happens, under dry run or not. The wording of the kind
@@ -104,7 +108,7 @@ public final class ServerSideApplyStandIn extends KubernetesCrudDispatcher {
         boolean dryRun = "All".equals(query.get("dryRun"));
         MockResponse response;
         try {
-            response = answer(ObjectPath.parse(request.getPath()), manager, body, dryRun);
+            response = answer(ObjectPath.parse(request.getPath()), manager, body, force, dryRun);
         } catch (Refused r) {
             response = r.response();
         }
@@ -112,7 +116,7 @@ public final class ServerSideApplyStandIn extends KubernetesCrudDispatcher {
         return response;
     }
 
-    private MockResponse answer(ObjectPath path, String manager, String body, boolean dryRun) throws Refused {
+    private MockResponse answer(ObjectPath path, String manager, String body, boolean force, boolean dryRun) throws Refused {
         if (path == null || path.subresource() != null) {
             throw new Refused(415, "UnsupportedMediaType", "the stand-in applies to objects only, not to collections or subresources");
         }
@@ -148,12 +152,12 @@ public final class ServerSideApplyStandIn extends KubernetesCrudDispatcher {
         }
 
         Map<String, Object> merged = deepCopy(live);
+        Object liveEntries = takeConflicting(manager, entry, applied, live, force);
         Map<String, Object> patch = deepCopy(applied);
         patch.remove("status");
         map(patch, "metadata").remove("resourceVersion");
         merge(merged, patch);
         Map<String, Object> mergedMeta = map(merged, "metadata");
-        Object liveEntries = map(live, "metadata").get("managedFields");
         mergedMeta.put("managedFields", withEntry(liveEntries, entry)); // with the live entry's time, to compare
         if (merged.equals(live)) return json(200, live); // nothing changed: nothing written, no event
         entry.put("time", now());
@@ -164,6 +168,84 @@ public final class ServerSideApplyStandIn extends KubernetesCrudDispatcher {
         }
         if (specChanged(live, merged)) mergedMeta.put("generation", ((Number) map(live, "metadata").getOrDefault("generation", 0)).longValue() + 1);
         return json(200, merged);
+    }
+
+    /**
+     * SSA's conflict rule for Apply managers: a field this apply sets to a value other than the live one, which another
+     * manager's Apply entry owns, is a conflict. Without force the apply is refused with 409 as the API server refuses
+     * it (k8s.io/apiserver fieldmanager's NewConflictError: one FieldManagerConflict cause per field, message
+     * {@code conflict with "B"}, field {@code .data.key}); with force the other managers lose those fields. Returns the
+     * managedFields entries to keep.
+     */
+    private static Object takeConflicting(String manager, Map<String, Object> entry, Map<String, Object> applied, Map<String, Object> live,
+            boolean force) throws Refused {
+        Object liveEntries = map(live, "metadata").get("managedFields");
+        if (!(liveEntries instanceof List<?> entries)) return liveEntries;
+        var ours = new ArrayList<List<String>>();
+        leaves((Map<?, ?>) entry.get("fieldsV1"), new ArrayList<>(), ours);
+        var causes = new ArrayList<Map<String, Object>>();
+        var kept = new ArrayList<Object>();
+        for (Object o : entries) {
+            if (!(o instanceof Map<?, ?> other) || manager.equals(other.get("manager")) || !"Apply".equals(other.get("operation"))) {
+                kept.add(o);
+                continue;
+            }
+            var theirs = new ArrayList<List<String>>();
+            leaves((Map<?, ?>) other.get("fieldsV1"), new ArrayList<>(), theirs);
+            var taken = ours.stream().filter(f -> theirs.contains(f) && !java.util.Objects.equals(at(applied, f), at(live, f))).toList();
+            taken.forEach(f -> causes.add(Map.of("reason", "FieldManagerConflict", "message", "conflict with \"" + other.get("manager") + "\"",
+                    "field", "." + String.join(".", f))));
+            kept.add(taken.isEmpty() ? o : without(other, taken));
+        }
+        if (!causes.isEmpty() && !force) throw new Refused(conflict(causes));
+        return kept;
+    }
+
+    /** The Status of an apply conflict, worded as k8s.io/apiserver's fieldmanager words it. */
+    private static Map<String, Object> conflict(List<Map<String, Object>> causes) {
+        String message;
+        if (causes.size() == 1) {
+            message = "Apply failed with 1 conflict: " + causes.get(0).get("message") + ": " + causes.get(0).get("field");
+        } else {
+            var byManager = new java.util.TreeMap<String, List<Object>>();
+            causes.forEach(c -> byManager.computeIfAbsent(((String) c.get("message")).replaceFirst("^conflict", "conflicts"), k -> new ArrayList<>()).add(c.get("field")));
+            var lines = new ArrayList<String>();
+            byManager.forEach((m, fields) -> {
+                lines.add(m + ":");
+                fields.forEach(f -> lines.add("- " + f));
+            });
+            message = "Apply failed with " + causes.size() + " conflicts: " + String.join("\n", lines);
+        }
+        return status(409, "Conflict", message, Map.of("causes", causes));
+    }
+
+    /** The leaf paths of a FieldsV1 set, as lists of keys without their {@code f:} prefix. */
+    private static void leaves(Map<?, ?> fields, List<String> prefix, List<List<String>> out) {
+        if (fields == null) return;
+        fields.forEach((k, v) -> {
+            var path = new ArrayList<>(prefix);
+            path.add(((String) k).substring(2));
+            if (v instanceof Map<?, ?> sub && !sub.isEmpty()) leaves(sub, path, out);
+            else out.add(path);
+        });
+    }
+
+    private static Object at(Map<?, ?> object, List<String> path) {
+        Object v = object;
+        for (String k : path) v = v instanceof Map<?, ?> m ? m.get(k) : null;
+        return v;
+    }
+
+    /** A manager's entry without the fields another manager took by force. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> without(Map<?, ?> entry, List<List<String>> taken) {
+        var copy = deepCopy((Map<String, Object>) entry);
+        for (List<String> f : taken) {
+            Object parent = copy.get("fieldsV1");
+            for (String k : f.subList(0, f.size() - 1)) parent = parent instanceof Map<?, ?> m ? m.get("f:" + k) : null;
+            if (parent instanceof Map<?, ?> m) ((Map<String, Object>) m).remove("f:" + f.get(f.size() - 1));
+        }
+        return copy;
     }
 
     /** The checks the API server makes on an apply body before merging (see the class comment for the codes). */

@@ -5,7 +5,6 @@ import dev.kastor.steps.cli.Console;
 import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.cli.OutputFlags;
 import dev.kastor.steps.k8s.AgentFlags;
-import dev.kastor.steps.k8s.Durations;
 import dev.kastor.steps.k8s.KubeConnection;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import java.util.ArrayList;
@@ -18,11 +17,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "apply", description = {
+@Command(name = "apply", abbreviateSynopsis = true, description = {
         "Server-side apply manifests through the agent, CRDs and Namespaces first.", "",
-        "Field manager kastor, conflicts forced. Every document is checked first (YAML, apiVersion, kind, name,",
-        "a kind the cluster serves): one bad document and nothing is applied. Input must be UTF-8; limits: 256 MiB per",
-        "file or stdin, 8 MiB per document, 250 levels of nesting.", "",
+        "Then the rest, each after the objects its config.kubernetes.io/depends-on names. Field manager kastor.",
+        "Every document is checked first (YAML, apiVersion, kind, name, a kind the cluster serves, depends-on cycles), then",
+        "every live object (--inventory-policy, fields another manager applied unless --force-conflicts): one refusal and",
+        "nothing is applied. Input must be UTF-8; limits: 256 MiB per file or stdin, 8 MiB per document, 250 levels of nesting.", "",
         "Examples:",
         "  kastor kube apply deploy/ --wait --timeout 5m",
         "  kustomize build overlays/prod | kastor kube apply - --inventory app-prod --prune",
@@ -31,9 +31,6 @@ final class ApplyCommand implements Callable<Integer> {
     private final Context ctx;
 
     @Mixin Inputs inputs;
-
-    @Option(names = "--dry-run", description = "Server-side dry run: the API server validates and defaults everything, nothing is stored.")
-    boolean dryRun;
 
     @Option(names = "--inventory", paramLabel = "NAME",
             description = "Record what was applied in ConfigMap kastor-inventory-NAME (and annotate each object), so --prune can remove what later inputs drop.")
@@ -53,9 +50,7 @@ final class ApplyCommand implements Callable<Integer> {
     @Option(names = "--wait", description = "Wait until Deployments, StatefulSets, DaemonSets, Jobs and objects with a Ready condition have rolled out.")
     boolean await;
 
-    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "5m", description = "How long --wait waits, e.g. 90s, 10m (default: ${DEFAULT-VALUE}).")
-    String timeout;
-
+    @Mixin ApplyPolicies policies;
     @Mixin AgentFlags agent;
     @Mixin OutputFlags output;
 
@@ -67,6 +62,9 @@ final class ApplyCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         if (prune && inventory == null) throw new UsageException("--prune needs --inventory NAME: Kastor prunes only what an inventory it wrote lists");
         if (historyLimit < 1) throw new UsageException("--history-limit must be at least 1 (the apply being made), not " + historyLimit);
+        policies.check();
+        ApplyPolicies.DryRunStrategy strategy = policies.dryRunStrategy();
+        boolean dryRun = strategy != ApplyPolicies.DryRunStrategy.none;
         var console = new Console(ctx, output.json());
         ManifestReader reader = inputs.read(ctx, console);
         try (KubeConnection conn = agent.connect(ctx, console)) {
@@ -74,11 +72,12 @@ final class ApplyCommand implements Callable<Integer> {
             String ns = inputs.namespace != null ? inputs.namespace : conn.defaultNamespace();
             List<Applier.Planned> planned = applier.plan(reader.manifests(), reader.problems(), ns);
             Inventory inv = inventory == null ? null : new Inventory(conn, inventory, inventoryNamespace != null ? inventoryNamespace : conn.defaultNamespace());
+            // Taken before the preflight or the apply add the inventory annotation to the objects, and before anything is sent.
+            InventoryHistory.Entry source = inv == null || dryRun ? null : inputs.historyEntry(planned, ns, ctx);
+            applier.preflight(planned, inv, policies);
             var current = new TreeSet<Inventory.Entry>();
             planned.forEach(p -> current.add(p.entry()));
             var previous = inv == null ? new TreeSet<Inventory.Entry>() : new TreeSet<>(inv.load());
-            // Taken before the apply adds the inventory annotation to the objects, and before anything is sent.
-            InventoryHistory.Entry source = inv == null || dryRun ? null : inputs.historyEntry(planned, ns, ctx);
             if (inv != null && !dryRun) {
                 // Record the union first: if this apply dies half-way, the next one still knows everything it may prune.
                 var union = new TreeSet<>(previous);
@@ -86,16 +85,16 @@ final class ApplyCommand implements Callable<Integer> {
                 inv.save(union);
             }
             List<GenericKubernetesResource> applied;
-            try (var section = console.section("apply", (dryRun ? "Dry-run applying " : "Applying ") + planned.size() + " objects via " + conn.context().name())) {
-                applied = applier.apply(planned, dryRun, inv);
+            try (var section = console.section("apply", (dryRun ? "Dry-run (" + strategy + ") applying " : "Applying ") + planned.size() + " objects via " + conn.context().name())) {
+                applied = applier.apply(planned, strategy, policies.forceConflicts(), inv);
             }
             List<Inventory.Entry> pruned = List.of();
-            if (prune) pruned = applier.prune(previous, current, inv, dryRun);
+            if (prune) pruned = applier.prune(previous, current, inv, policies);
             if (inv != null && !dryRun) {
                 inv.save(current);
                 inv.record(source, historyLimit);
             }
-            if (await && !dryRun) new RolloutWait(conn, console).run(planned, Durations.parse(timeout));
+            if (await && !dryRun) new RolloutWait(conn, console).run(planned, policies.reconcileTimeout());
             var json = new LinkedHashMap<String, Object>();
             json.put("context", conn.context().name());
             json.put("dryRun", dryRun);

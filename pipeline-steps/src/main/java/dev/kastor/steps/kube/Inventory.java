@@ -5,6 +5,7 @@ import dev.kastor.steps.k8s.KubeConnection;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -27,6 +28,11 @@ final class Inventory {
             implements Comparable<Entry> {
         String line() {
             return String.join("|", group, version, kind, plural, String.valueOf(namespaced), namespace == null ? "" : namespace, name);
+        }
+
+        /** Its resource type, for requests: the inventory keeps enough that no discovery is needed. */
+        ResourceDefinitionContext type() {
+            return new ResourceDefinitionContext.Builder().withGroup(group).withVersion(version).withKind(kind).withPlural(plural).withNamespaced(namespaced).build();
         }
 
         static Entry parse(String line) {

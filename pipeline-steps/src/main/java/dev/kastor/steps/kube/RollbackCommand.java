@@ -30,6 +30,7 @@ final class RollbackCommand implements Callable<Integer> {
             description = "The apply to go back to: its revision, or its digest or a prefix of it (default: the one before the current).")
     String to;
 
+    @Mixin ApplyPolicies policies;
     @Mixin AgentFlags agent;
     @Mixin RegistryFlags registry;
     @Mixin OutputFlags output;
@@ -52,7 +53,10 @@ final class RollbackCommand implements Callable<Integer> {
         return apply(target, inventoryNamespace).call();
     }
 
-    /** kube apply of the entry's artifact with prune, as the entry's apply made it: the one place a rollback applies. */
+    /**
+     * kube apply of the entry's artifact with prune, as the entry's apply made it, under the same policies as an apply
+     * (inventory policy, propagation, conflicts, timeouts): the one place a rollback applies.
+     */
     private ApplyCommand apply(InventoryHistory.Entry target, String inventoryNamespace) {
         var apply = new ApplyCommand(ctx);
         apply.inputs = new Inputs();
@@ -62,6 +66,7 @@ final class RollbackCommand implements Callable<Integer> {
         apply.inventory = inventory.name;
         apply.inventoryNamespace = inventoryNamespace;
         apply.prune = true;
+        apply.policies = policies;
         apply.agent = agent;
         apply.output = output;
         return apply;

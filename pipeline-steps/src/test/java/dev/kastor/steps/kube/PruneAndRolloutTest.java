@@ -60,7 +60,7 @@ class PruneAndRolloutTest {
     }
 
     @Test
-    void prunesOnlyWhatThePreviousInventoryListedAndStillCarriesItsAnnotation() {
+    void prunesOnlyWhatThePreviousInventoryListedAndStillCarriesItsAnnotation() throws InterruptedException {
         configMap("p1", "kept", "app");
         configMap("p1", "dropped", "app");
         configMap("p1", "adopted", "other-app");
@@ -71,7 +71,7 @@ class PruneAndRolloutTest {
             var previous = inventory.load();
 
             var pruned = new Applier(conn, new Console(new Context(Map.of(), System.out, new PrintStream(err), System.in, tmp, tmp), false))
-                    .prune(previous, Set.of(entry("p1", "kept")), inventory, false);
+                    .prune(previous, Set.of(entry("p1", "kept")), inventory, new ApplyPolicies());
 
             assertThat(pruned).containsExactly(entry("p1", "dropped"));
         }
