@@ -38,8 +38,8 @@ class KubeApplyPoliciesTest {
 
     private static List<String> writes(List<RecordedRequest> requests) {
         return requests.stream().filter(q -> switch (q.getMethod()) {
-            case "POST", "PUT", "DELETE" -> true;
-            case "PATCH" -> !q.getPath().contains("dryRun=All");
+            case "POST", "PUT" -> true;
+            case "PATCH", "DELETE" -> !q.getPath().contains("dryRun=All");
             default -> false;
         }).map(q -> q.getMethod() + " " + q.getPath()).toList();
     }
@@ -278,6 +278,9 @@ class KubeApplyPoliciesTest {
         assertThat(server.out()).contains("dry run: would apply 2 objects, would prune 1");
         assertThat(writes(serverRequests)).isEmpty();
         assertThat(serverRequests).filteredOn(q -> q.getMethod().equals("PATCH")).isNotEmpty();
+        assertThat(serverRequests).filteredOn(q -> q.getMethod().equals("DELETE")).extracting(RecordedRequest::getPath)
+                .as("the server's dry run of the prune: admission sees the deletion, nothing is deleted")
+                .singleElement().asString().contains("/namespaces/dry/configmaps/b", "dryRun=All");
         assertThat(kube.client().configMaps().inNamespace("dry").withName("a").get().getMetadata().getResourceVersion()).isEqualTo(before);
         assertThat(kube.client().configMaps().inNamespace("dry").withName("b").get()).isNotNull();
         assertThat(kube.client().configMaps().inNamespace("dry").withName("c").get()).isNull();

@@ -42,6 +42,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * <li>bumps {@code generation} only when something outside metadata and status changed; an apply that changes
  * nothing writes nothing (same resourceVersion, no watch event, managedFields time unchanged);</li>
  * <li>{@code dryRun=All} answers the would-be result and stores nothing;</li>
+ * <li>{@code DELETE <object path>?dryRun=All} answers the object and deletes nothing;</li>
  * <li>refuses as the API server does: no {@code fieldManager} (422), a body that is not a map, whose apiVersion, kind,
  * name or namespace disagree with the path, or that carries {@code metadata.managedFields} (400), a
  * {@code metadata.resourceVersion} other than the live one (409), a resource the stand-in does not serve (404: neither
@@ -89,7 +90,12 @@ public final class ServerSideApplyStandIn extends KubernetesCrudDispatcher {
         if (request.method() == HttpMethod.GET) return super.dispatch(request);
         writes.lock();
         try {
-            return isApply(request) ? apply(request) : super.dispatch(request);
+            if (isApply(request)) return apply(request);
+            // A dry-run DELETE is answered with the object that would be deleted, which stays (the API server's dryRun=All).
+            if (request.method() == HttpMethod.DELETE && "All".equals(query(request.getPath()).get("dryRun"))) {
+                return super.handleGet(request.getPath().substring(0, request.getPath().indexOf('?')));
+            }
+            return super.dispatch(request);
         } finally {
             writes.unlock();
         }

@@ -197,7 +197,12 @@ final class Applier {
                     log.warn("not pruning " + e + ": it is now owned by " + (owner == null ? "no inventory" : "inventory " + owner));
                     continue;
                 }
-                if (!dryRun) res.withPropagationPolicy(policies.prunePropagation().kubernetes).delete();
+                // The server's dry run sees the deletion too (admission, finalizers' webhooks), as cli-utils' prune does.
+                switch (policies.dryRunStrategy()) {
+                    case none -> res.withPropagationPolicy(policies.prunePropagation().kubernetes).delete();
+                    case server -> res.dryRun().withPropagationPolicy(policies.prunePropagation().kubernetes).delete();
+                    case client -> { }
+                }
                 pruned.add(e);
                 log.info("  " + (dryRun ? "would prune " : "pruned ") + e);
             } catch (KubernetesClientException ex) {

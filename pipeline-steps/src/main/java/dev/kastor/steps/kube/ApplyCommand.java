@@ -98,6 +98,7 @@ final class ApplyCommand implements Callable<Integer> {
             var json = new LinkedHashMap<String, Object>();
             json.put("context", conn.context().name());
             json.put("dryRun", dryRun);
+            json.put("dryRunStrategy", strategy.name());
             var objects = new ArrayList<Map<String, Object>>();
             for (GenericKubernetesResource o : applied) {
                 var m = new LinkedHashMap<String, Object>();
