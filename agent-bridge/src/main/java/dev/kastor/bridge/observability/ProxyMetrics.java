@@ -59,32 +59,23 @@ public final class ProxyMetrics {
     }
 
     public String prometheus() {
-        var sb = new StringBuilder();
-        sb.append("# HELP kastor_kas_connected_agents Agents with at least one tunnel stream.\n");
-        sb.append("# TYPE kastor_kas_connected_agents gauge\n");
-        sb.append("kastor_kas_connected_agents ").append(connectedAgents.getAsInt()).append('\n');
-        sb.append("# HELP kastor_kas_open_tunnels Tunnel streams open (idle and busy).\n");
-        sb.append("# TYPE kastor_kas_open_tunnels gauge\n");
-        sb.append("kastor_kas_open_tunnels ").append(openTunnels.getAsInt()).append('\n');
-        sb.append("# HELP kastor_kas_proxied_requests_total Requests to the k8s proxy by HTTP status (499: client went away).\n");
-        sb.append("# TYPE kastor_kas_proxied_requests_total counter\n");
-        new TreeMap<>(byCode).forEach((code, n) ->
-                sb.append("kastor_kas_proxied_requests_total{code=\"").append(code).append("\"} ").append(n.get()).append('\n'));
-        sb.append("# HELP kastor_kas_routed_requests_total Requests carried to another KAS replica that holds the agent's tunnels.\n");
-        sb.append("# TYPE kastor_kas_routed_requests_total counter\n");
-        sb.append("kastor_kas_routed_requests_total ").append(routed.get()).append('\n');
-        sb.append("# HELP kastor_kas_routed_request_retries_total Routed requests sent to the next KAS replica holding the agent after one could not be reached.\n");
-        sb.append("# TYPE kastor_kas_routed_request_retries_total counter\n");
-        sb.append("kastor_kas_routed_request_retries_total ").append(retried.get()).append('\n');
-        sb.append("# HELP kastor_kas_proxied_request_duration_seconds Time from request head to end of response.\n");
-        sb.append("# TYPE kastor_kas_proxied_request_duration_seconds histogram\n");
-        for (int i = 0; i < BUCKETS.length; i++) {
-            sb.append("kastor_kas_proxied_request_duration_seconds_bucket{le=\"").append(BUCKETS[i]).append("\"} ")
-                    .append(buckets.get(i)).append('\n');
-        }
-        sb.append("kastor_kas_proxied_request_duration_seconds_bucket{le=\"+Inf\"} ").append(count.get()).append('\n');
-        sb.append("kastor_kas_proxied_request_duration_seconds_sum ").append(sum.sum()).append('\n');
-        sb.append("kastor_kas_proxied_request_duration_seconds_count ").append(count.get()).append('\n');
-        return sb.toString();
+        var text = new PrometheusText()
+                .family("kastor_kas_connected_agents", "gauge", "Agents with at least one tunnel stream.")
+                .sample("kastor_kas_connected_agents", connectedAgents.getAsInt())
+                .family("kastor_kas_open_tunnels", "gauge", "Tunnel streams open (idle and busy).")
+                .sample("kastor_kas_open_tunnels", openTunnels.getAsInt())
+                .family("kastor_kas_proxied_requests_total", "counter", "Requests to the k8s proxy by HTTP status (499: client went away).");
+        new TreeMap<>(byCode).forEach((code, n) -> text.sample("kastor_kas_proxied_requests_total", "code", code, n.get()));
+        text.family("kastor_kas_routed_requests_total", "counter", "Requests carried to another KAS replica that holds the agent's tunnels.")
+                .sample("kastor_kas_routed_requests_total", routed.get())
+                .family("kastor_kas_routed_request_retries_total", "counter",
+                        "Routed requests sent to the next KAS replica holding the agent after one could not be reached.")
+                .sample("kastor_kas_routed_request_retries_total", retried.get())
+                .family("kastor_kas_proxied_request_duration_seconds", "histogram", "Time from request head to end of response.");
+        for (int i = 0; i < BUCKETS.length; i++) text.sample("kastor_kas_proxied_request_duration_seconds_bucket", "le", BUCKETS[i], buckets.get(i));
+        return text.sample("kastor_kas_proxied_request_duration_seconds_bucket", "le", "+Inf", count.get())
+                .sample("kastor_kas_proxied_request_duration_seconds_sum", sum.sum())
+                .sample("kastor_kas_proxied_request_duration_seconds_count", count.get())
+                .toString();
     }
 }

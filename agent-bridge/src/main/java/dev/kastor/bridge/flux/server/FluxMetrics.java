@@ -1,5 +1,6 @@
 package dev.kastor.bridge.flux.server;
 
+import dev.kastor.bridge.observability.PrometheusText;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -45,22 +46,17 @@ final class FluxMetrics {
 
     /** @param watches the Watch calls open here now */
     String prometheus(int watches) {
-        var sb = new StringBuilder();
-        sb.append("# HELP kastor_kas_flux_events_received_total Pushes this replica learnt of, by source.\n");
-        sb.append("# TYPE kastor_kas_flux_events_received_total counter\n");
-        received.forEach((s, n) -> sb.append("kastor_kas_flux_events_received_total{source=\"").append(s.label).append("\"} ").append(n.get()).append('\n'));
-        sb.append("# HELP kastor_kas_flux_events_delivered_total Events sent to the Watch calls of agents connected to this replica.\n");
-        sb.append("# TYPE kastor_kas_flux_events_delivered_total counter\n");
-        sb.append("kastor_kas_flux_events_delivered_total ").append(delivered.get()).append('\n');
-        sb.append("# HELP kastor_kas_flux_events_dropped_total Events not sent to a Watch call whose agent did not read the ones before.\n");
-        sb.append("# TYPE kastor_kas_flux_events_dropped_total counter\n");
-        sb.append("kastor_kas_flux_events_dropped_total ").append(dropped.get()).append('\n');
-        sb.append("# HELP kastor_kas_flux_ref_polls_total Rounds of ref polling of the projects agents watch.\n");
-        sb.append("# TYPE kastor_kas_flux_ref_polls_total counter\n");
-        sb.append("kastor_kas_flux_ref_polls_total ").append(polls.get()).append('\n');
-        sb.append("# HELP kastor_kas_flux_watches Watch calls open on this replica.\n");
-        sb.append("# TYPE kastor_kas_flux_watches gauge\n");
-        sb.append("kastor_kas_flux_watches ").append(watches).append('\n');
-        return sb.toString();
+        var text = new PrometheusText()
+                .family("kastor_kas_flux_events_received_total", "counter", "Pushes this replica learnt of, by source.");
+        received.forEach((s, n) -> text.sample("kastor_kas_flux_events_received_total", "source", s.label, n.get()));
+        return text.family("kastor_kas_flux_events_delivered_total", "counter", "Events sent to the Watch calls of agents connected to this replica.")
+                .sample("kastor_kas_flux_events_delivered_total", delivered.get())
+                .family("kastor_kas_flux_events_dropped_total", "counter", "Events not sent to a Watch call whose agent did not read the ones before.")
+                .sample("kastor_kas_flux_events_dropped_total", dropped.get())
+                .family("kastor_kas_flux_ref_polls_total", "counter", "Rounds of ref polling of the projects agents watch.")
+                .sample("kastor_kas_flux_ref_polls_total", polls.get())
+                .family("kastor_kas_flux_watches", "gauge", "Watch calls open on this replica.")
+                .sample("kastor_kas_flux_watches", watches)
+                .toString();
     }
 }

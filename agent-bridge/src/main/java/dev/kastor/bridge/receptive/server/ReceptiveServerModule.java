@@ -7,6 +7,7 @@ import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.module.LocalAgentPort;
 import dev.kastor.bridge.module.Parts;
 import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.observability.PrometheusText;
 import dev.kastor.bridge.receptive.ReceptiveDefaults;
 import io.grpc.netty.shaded.io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -92,14 +93,12 @@ public final class ReceptiveServerModule implements KasModule {
     @Override
     public String prometheus() {
         if (dialers.isEmpty()) return "";
-        var sb = new StringBuilder();
-        sb.append("# HELP kastor_receptive_agent_connected Whether KAS holds a connection to the receptive agent (1) or cannot reach it (0).\n");
-        sb.append("# TYPE kastor_receptive_agent_connected gauge\n");
-        for (var d : dialers) sb.append("kastor_receptive_agent_connected{agent_id=\"").append(d.agentId()).append("\"} ").append(d.connectedNow() ? 1 : 0).append('\n');
-        sb.append("# HELP kastor_receptive_agent_dial_failures_total Dials of a receptive agent that failed (TCP connection or TLS handshake).\n");
-        sb.append("# TYPE kastor_receptive_agent_dial_failures_total counter\n");
-        for (var d : dialers) sb.append("kastor_receptive_agent_dial_failures_total{agent_id=\"").append(d.agentId()).append("\"} ").append(d.dialFailures()).append('\n');
-        return sb.toString();
+        var text = new PrometheusText().family("kastor_receptive_agent_connected", "gauge",
+                "Whether KAS holds a connection to the receptive agent (1) or cannot reach it (0).");
+        for (var d : dialers) text.sample("kastor_receptive_agent_connected", "agent_id", d.agentId(), d.connectedNow() ? 1 : 0);
+        text.family("kastor_receptive_agent_dial_failures_total", "counter", "Dials of a receptive agent that failed (TCP connection or TLS handshake).");
+        for (var d : dialers) text.sample("kastor_receptive_agent_dial_failures_total", "agent_id", d.agentId(), d.dialFailures());
+        return text.toString();
     }
 
     @Override

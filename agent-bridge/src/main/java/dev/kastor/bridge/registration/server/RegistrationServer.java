@@ -7,6 +7,7 @@ import dev.kastor.bridge.api.ApiResponse;
 import dev.kastor.bridge.module.KasContext;
 import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.observability.PrometheusText;
 import dev.kastor.bridge.registration.RegistrationDefaults;
 import dev.kastor.bridge.registration.rpc.AgentMeta;
 import dev.kastor.bridge.registration.rpc.AgentRegistrationGrpc;
@@ -113,11 +114,10 @@ public final class RegistrationServer implements KasModule {
                     + label(i.meta().getKubernetesVersion().getGitVersion()) + "\"";
             counts.merge(labels, 1, Integer::sum);
         }
-        var sb = new StringBuilder();
-        sb.append("# HELP kastor_agent_info Registered agent instances by agent, agent version and Kubernetes version.\n");
-        sb.append("# TYPE kastor_agent_info gauge\n");
-        counts.forEach((labels, n) -> sb.append("kastor_agent_info{").append(labels).append("} ").append(n).append('\n'));
-        return sb.toString();
+        var text = new PrometheusText().family("kastor_agent_info", "gauge",
+                "Registered agent instances by agent, agent version and Kubernetes version.");
+        counts.forEach((labels, n) -> text.sample("kastor_agent_info", labels, n));
+        return text.toString();
     }
 
     private static String label(String v) {
