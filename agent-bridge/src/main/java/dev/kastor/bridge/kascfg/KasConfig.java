@@ -76,7 +76,7 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
                      String apiSecretKey, String privateApiSecretKey, AgentConfiguration agentConfiguration, String ciAccessMode,
                      String ownPrivateApiUrl, String ownPrivateApiHost, Redis redis, Flux flux) {
         this(listen, gitlab, externalK8sProxyUrl, agentsFile, apiSecretKeyFile, privateApiSecretKeyFile, apiSecretKey, privateApiSecretKey,
-                agentConfiguration, ciAccessMode, ownPrivateApiUrl, ownPrivateApiHost, redis, flux, null);
+                agentConfiguration, ciAccessMode, ownPrivateApiUrl, ownPrivateApiHost, redis, flux, ReceptiveAgents.NONE);
     }
 
     /**

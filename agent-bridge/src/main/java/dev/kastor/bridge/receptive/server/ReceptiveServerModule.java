@@ -33,6 +33,7 @@ import java.util.stream.Collectors;
 public final class ReceptiveServerModule implements KasModule {
     private static final String NAME = "receptive";
     private final List<AgentDialer> dialers;
+    /** Null when no agent is listed (then there is nothing to dial). */
     private final AgentDialer.Loops loops;
     private final Parts parts;
     private final JsonLog log;
@@ -47,14 +48,14 @@ public final class ReceptiveServerModule implements KasModule {
 
     public static KasModule create(KasContext context) throws IOException {
         var section = context.config().receptiveAgents();
+        // Most KAS dial no agent: no event loops (each NIO loop opens a selector) until one is listed.
+        if (section.agents().isEmpty()) return new ReceptiveServerModule(List.of(), null, context.parts(), context.log());
         var loops = new AgentDialer.Loops(new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory()),
                 new DefaultEventLoopGroup(0, Thread.ofPlatform().name("receptive-relay").daemon().factory()));
         var backoff = new Backoff(ReceptiveDefaults.BACKOFF_MIN, ReceptiveDefaults.BACKOFF_MAX);
         var dialers = new ArrayList<AgentDialer>();
-        if (section != null) {
-            for (var agent : section.agents()) {
-                dialers.add(new AgentDialer(agent.id(), URI.create(agent.url()), clientTls(section, agent), loops, backoff, context.log()));
-            }
+        for (var agent : section.agents()) {
+            dialers.add(new AgentDialer(agent.id(), URI.create(agent.url()), clientTls(section, agent), loops, backoff, context.log()));
         }
         return new ReceptiveServerModule(List.copyOf(dialers), loops, context.parts(), context.log());
     }
@@ -111,6 +112,7 @@ public final class ReceptiveServerModule implements KasModule {
                 // stopping anyway
             }
         }
+        if (loops == null) return;
         loops.tls().shutdownGracefully(0, 2, TimeUnit.SECONDS);
         loops.local().shutdownGracefully(0, 2, TimeUnit.SECONDS);
     }
