@@ -11,9 +11,6 @@ import tools.jackson.databind.JsonNode;
  * job tokens never appear in messages.
  */
 public final class GitLabJobApi {
-    public static final Duration CACHE_OK = AnswerCache.OK;
-    public static final Duration CACHE_ERROR = AnswerCache.ERROR;
-
     /** Job tokens whose answers are kept at most (running jobs of a large instance in one minute, with room). */
     static final int MAX_ENTRIES = 20_000;
 
