@@ -35,7 +35,6 @@ public final class AgentConfigurations implements AutoCloseable {
 
     private final AgentStore agents;
     private final GitConfigReader git;
-    private final String urlTemplate;
     private final String branch;
     private final Duration poll;
     private final JsonLog log;
@@ -47,10 +46,9 @@ public final class AgentConfigurations implements AutoCloseable {
     private final Map<String, String> projectErrors = new ConcurrentHashMap<>();
     private final Map<Long, List<Consumer<Current>>> listeners = new ConcurrentHashMap<>();
 
-    AgentConfigurations(AgentStore agents, GitConfigReader git, String urlTemplate, String branch, Duration poll, JsonLog log) {
+    AgentConfigurations(AgentStore agents, GitConfigReader git, String branch, Duration poll, JsonLog log) {
         this.agents = agents;
         this.git = git;
-        this.urlTemplate = urlTemplate;
         this.branch = branch;
         this.poll = poll;
         this.log = log;
@@ -58,7 +56,7 @@ public final class AgentConfigurations implements AutoCloseable {
 
     void start() {
         // No Git to read from (jobs from gitlab.local_jobs_file, no git_url_template): agents run without a config file.
-        if (urlTemplate == null) return;
+        if (!git.remote().configured()) return;
         worker.scheduleWithFixedDelay(this::pollAll, 0, poll.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -82,7 +80,7 @@ public final class AgentConfigurations implements AutoCloseable {
 
     /** Reads the project's agents' files again soon (push webhook, new agent), on the poll thread. */
     public void refreshProject(String project) {
-        if (worker.isShutdown() || urlTemplate == null) return;
+        if (worker.isShutdown() || !git.remote().configured()) return;
         worker.execute(() -> {
             var of = agents.list().stream().filter(AgentStore.Agent::active).filter(a -> a.configProject().equals(project)).toList();
             if (!of.isEmpty()) refresh(project, of);
@@ -109,7 +107,7 @@ public final class AgentConfigurations implements AutoCloseable {
     }
 
     private void refresh(String project, List<AgentStore.Agent> of) {
-        String url = urlTemplate.replace("{project}", project);
+        String url = git.remote().url(project);
         GitConfigReader.Head head;
         try {
             head = git.head(url, branch);

@@ -53,7 +53,7 @@ public final class ConfigServerModule implements KasModule {
         this.ownCacheDir = settings.cacheDir() == null;
         this.cacheDir = ownCacheDir ? Files.createTempDirectory("kastor-kas-config") : Files.createDirectories(Path.of(settings.cacheDir()));
         var git = new GitConfigReader(cacheDir, GitRemote.of(settings));
-        this.configs = new AgentConfigurations(agents, git, settings.gitUrlTemplate(), settings.branch(), settings.poll(), log);
+        this.configs = new AgentConfigurations(agents, git, settings.branch(), settings.poll(), log);
         this.service = new ConfigService(configs);
         this.webhook = settings.webhookSecretFile() == null ? null : new ConfigWebhook(Path.of(settings.webhookSecretFile()), configs, log);
     }

@@ -47,6 +47,11 @@ final class GitConfigReader {
         this.remote = remote;
     }
 
+    /** Where the config projects are, and how KAS logs in. */
+    GitRemote remote() {
+        return remote;
+    }
+
     /** The tip of {@code branch}, or of the remote's default branch (what HEAD points at) when null. */
     Head head(String url, String branch) throws GitRemote.GitFailure {
         Map<String, Ref> refs = remote.refs(url);
