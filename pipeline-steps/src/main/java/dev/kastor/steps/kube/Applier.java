@@ -106,6 +106,7 @@ final class Applier {
     void preflight(List<Planned> planned, Inventory inventory, ApplyPolicies policies) {
         var policy = policies.inventoryPolicy();
         boolean checkConflicts = !policies.forceConflicts() && policies.dryRunStrategy() != ApplyPolicies.DryRunStrategy.client;
+        if (inventory == null && !checkConflicts) return; // nothing to check: no object need be read
         var refusals = new ArrayList<String>();
         for (Planned p : planned) {
             GenericKubernetesResource live = live(p);
