@@ -24,6 +24,14 @@ public record Digest(String hex) {
         return new Digest(m.group(1));
     }
 
+    /**
+     * Whether {@code digest} ({@code sha256:<hex>}) starts with what a person typed to pick it ({@code --to}): a digest
+     * or a prefix of one, with or without {@code sha256:}.
+     */
+    public static boolean startsWith(String digest, String typed) {
+        return digest.startsWith(typed.startsWith("sha256:") ? typed : "sha256:" + typed);
+    }
+
     public static boolean looksLikeDigest(String text) {
         return text != null && SHA256.matcher(text).matches();
     }

@@ -79,13 +79,13 @@ final class RollbackCommand implements Callable<Integer> {
 
     /** The one listed artifact whose digest is or starts with {@code to}. */
     private static FluxArtifacts.Listed chosen(Reference ref, List<FluxArtifacts.Listed> listed, String to) {
-        String prefix = to.startsWith("sha256:") ? to : "sha256:" + to;
-        List<Digest> digests = listed.stream().map(FluxArtifacts.Listed::digest).filter(d -> d.toString().startsWith(prefix)).distinct().toList();
+        List<FluxArtifacts.Listed> matching = listed.stream().filter(l -> Digest.startsWith(l.digest().toString(), to)).toList();
+        List<Digest> digests = matching.stream().map(FluxArtifacts.Listed::digest).distinct().toList();
         if (digests.size() != 1) {
             throw new InvalidInputException((digests.isEmpty() ? "no tag of " + ref.name() + " points at a digest starting with " + to
                     : "--to " + to + " matches " + digests + ": give more of the digest") + " (kastor artifact list shows the tags)");
         }
-        return listed.stream().filter(l -> l.digest().equals(digests.get(0))).findFirst().orElseThrow();
+        return matching.get(0);
     }
 
     private static Map<String, Object> json(Reference ref, FluxArtifacts.Listed current, FluxArtifacts.Listed chosen) {

@@ -122,9 +122,8 @@ final class InventoryHistory {
     }
 
     private static Entry matching(List<Entry> history, String to, String inventory) {
-        String prefix = to.startsWith("sha256:") ? to : "sha256:" + to;
         List<Entry> byRevision = history.stream().filter(e -> to.equals(e.revision())).toList();
-        List<Entry> byDigest = history.stream().filter(e -> e.digest().startsWith(prefix)).toList();
+        List<Entry> byDigest = history.stream().filter(e -> Digest.startsWith(e.digest(), to)).toList();
         List<Entry> found = byRevision.isEmpty() ? byDigest : byRevision;
         if (found.isEmpty()) {
             throw new InvalidInputException("inventory " + inventory + " has no recorded apply with revision or digest " + to
