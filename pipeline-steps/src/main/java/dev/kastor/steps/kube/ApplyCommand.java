@@ -60,59 +60,69 @@ final class ApplyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        if (prune && inventory == null) throw new UsageException("--prune needs --inventory NAME: Kastor prunes only what an inventory it wrote lists");
-        if (historyLimit < 1) throw new UsageException("--history-limit must be at least 1 (the apply being made), not " + historyLimit);
-        policies.check();
-        ApplyPolicies.DryRunStrategy strategy = policies.dryRunStrategy();
-        boolean dryRun = strategy != ApplyPolicies.DryRunStrategy.none;
+        check();
         var console = new Console(ctx, output.json());
         ManifestReader reader = inputs.read(ctx, console);
         try (KubeConnection conn = agent.connect(ctx, console)) {
-            var applier = new Applier(conn, console);
-            String ns = inputs.namespace != null ? inputs.namespace : conn.defaultNamespace();
-            List<Applier.Planned> planned = applier.plan(reader.manifests(), reader.problems(), ns);
-            Inventory inv = inventory == null ? null : new Inventory(conn, inventory, inventoryNamespace != null ? inventoryNamespace : conn.defaultNamespace());
-            // Taken before the preflight or the apply add the inventory annotation to the objects, and before anything is sent.
-            InventoryHistory.Entry source = inv == null || dryRun ? null : inputs.historyEntry(planned, ns, ctx);
-            applier.preflight(planned, inv, policies);
-            var current = new TreeSet<Inventory.Entry>();
-            planned.forEach(p -> current.add(p.entry()));
-            var previous = inv == null ? new TreeSet<Inventory.Entry>() : new TreeSet<>(inv.load());
-            if (inv != null && !dryRun) {
-                // Record the union first: if this apply dies half-way, the next one still knows everything it may prune.
-                var union = new TreeSet<>(previous);
-                union.addAll(current);
-                inv.save(union);
-            }
-            List<GenericKubernetesResource> applied;
-            try (var section = console.section("apply", (dryRun ? "Dry-run (" + strategy + ") applying " : "Applying ") + planned.size() + " objects via " + conn.context().name())) {
-                applied = applier.apply(planned, strategy, policies.forceConflicts(), inv);
-            }
-            List<Inventory.Entry> pruned = List.of();
-            if (prune) pruned = applier.prune(previous, current, inv, policies);
-            if (inv != null && !dryRun) {
-                inv.save(current);
-                inv.record(source, historyLimit);
-            }
-            if (await && !dryRun) new RolloutWait(conn, console).run(planned, policies.reconcileTimeout());
-            var json = new LinkedHashMap<String, Object>();
-            json.put("context", conn.context().name());
-            json.put("dryRun", dryRun);
-            json.put("dryRunStrategy", strategy.name());
-            var objects = new ArrayList<Map<String, Object>>();
-            for (GenericKubernetesResource o : applied) {
-                var m = new LinkedHashMap<String, Object>();
-                m.put("apiVersion", o.getApiVersion());
-                m.put("kind", o.getKind());
-                m.put("namespace", o.getMetadata().getNamespace());
-                m.put("name", o.getMetadata().getName());
-                objects.add(m);
-            }
-            json.put("applied", objects);
-            json.put("pruned", pruned.stream().map(Inventory.Entry::toString).toList());
-            output.emit(ctx, (dryRun ? "dry run: would apply " : "applied ") + applied.size() + " objects" + (prune ? ", " + (dryRun ? "would prune " : "pruned ") + pruned.size() : "")
-                    + " via " + conn.context().name(), json, null);
+            return run(conn, console, reader);
         }
+    }
+
+    /** The usage errors, before anything is read or sent. */
+    void check() {
+        if (prune && inventory == null) throw new UsageException("--prune needs --inventory NAME: Kastor prunes only what an inventory it wrote lists");
+        if (historyLimit < 1) throw new UsageException("--history-limit must be at least 1 (the apply being made), not " + historyLimit);
+        policies.check();
+    }
+
+    /** The apply of what {@code reader} read, on a connection the caller holds (kube rollback read the history on it). */
+    Integer run(KubeConnection conn, Console console, ManifestReader reader) throws InterruptedException {
+        ApplyPolicies.DryRunStrategy strategy = policies.dryRunStrategy();
+        boolean dryRun = strategy != ApplyPolicies.DryRunStrategy.none;
+        var applier = new Applier(conn, console);
+        String ns = inputs.namespace != null ? inputs.namespace : conn.defaultNamespace();
+        List<Applier.Planned> planned = applier.plan(reader.manifests(), reader.problems(), ns);
+        Inventory inv = inventory == null ? null : new Inventory(conn, inventory, inventoryNamespace != null ? inventoryNamespace : conn.defaultNamespace());
+        // Taken before the preflight or the apply add the inventory annotation to the objects, and before anything is sent.
+        InventoryHistory.Entry source = inv == null || dryRun ? null : inputs.historyEntry(planned, ns, ctx);
+        applier.preflight(planned, inv, policies);
+        var current = new TreeSet<Inventory.Entry>();
+        planned.forEach(p -> current.add(p.entry()));
+        var previous = inv == null ? new TreeSet<Inventory.Entry>() : new TreeSet<>(inv.load());
+        if (inv != null && !dryRun) {
+            // Record the union first: if this apply dies half-way, the next one still knows everything it may prune.
+            var union = new TreeSet<>(previous);
+            union.addAll(current);
+            inv.save(union);
+        }
+        List<GenericKubernetesResource> applied;
+        try (var section = console.section("apply", (dryRun ? "Dry-run (" + strategy + ") applying " : "Applying ") + planned.size() + " objects via " + conn.context().name())) {
+            applied = applier.apply(planned, strategy, policies.forceConflicts(), inv);
+        }
+        List<Inventory.Entry> pruned = List.of();
+        if (prune) pruned = applier.prune(previous, current, inv, policies);
+        if (inv != null && !dryRun) {
+            inv.save(current);
+            inv.record(source, historyLimit);
+        }
+        if (await && !dryRun) new RolloutWait(conn, console).run(planned, policies.reconcileTimeout());
+        var json = new LinkedHashMap<String, Object>();
+        json.put("context", conn.context().name());
+        json.put("dryRun", dryRun);
+        json.put("dryRunStrategy", strategy.name());
+        var objects = new ArrayList<Map<String, Object>>();
+        for (GenericKubernetesResource o : applied) {
+            var m = new LinkedHashMap<String, Object>();
+            m.put("apiVersion", o.getApiVersion());
+            m.put("kind", o.getKind());
+            m.put("namespace", o.getMetadata().getNamespace());
+            m.put("name", o.getMetadata().getName());
+            objects.add(m);
+        }
+        json.put("applied", objects);
+        json.put("pruned", pruned.stream().map(Inventory.Entry::toString).toList());
+        output.emit(ctx, (dryRun ? "dry run: would apply " : "applied ") + applied.size() + " objects" + (prune ? ", " + (dryRun ? "would prune " : "pruned ") + pruned.size() : "")
+                + " via " + conn.context().name(), json, null);
         return 0;
     }
 }

@@ -42,29 +42,28 @@ final class RollbackCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         var console = new Console(ctx, output.json());
-        InventoryHistory.Entry target;
-        String inventoryNamespace;
         try (KubeConnection conn = agent.connect(ctx, console)) {
-            inventoryNamespace = inventory.namespace(conn);
-            target = InventoryHistory.target(inventory.open(conn).history(), to, inventory.name);
+            InventoryHistory.Entry target = InventoryHistory.target(inventory.open(conn).history(), to, inventory.name);
+            console.info("rolling back inventory " + inventory.name + " to " + target.reference()
+                    + (target.revision() == null ? "" : " (revision " + target.revision() + ")") + ", applied " + target.time());
+            ApplyCommand apply = apply(target);
+            apply.check();
+            return apply.run(conn, console, apply.inputs.read(ctx, console));
         }
-        console.info("rolling back inventory " + inventory.name + " to " + target.reference()
-                + (target.revision() == null ? "" : " (revision " + target.revision() + ")") + ", applied " + target.time());
-        return apply(target, inventoryNamespace).call();
     }
 
     /**
      * kube apply of the entry's artifact with prune, as the entry's apply made it, under the same policies as an apply
      * (inventory policy, propagation, conflicts, timeouts): the one place a rollback applies.
      */
-    private ApplyCommand apply(InventoryHistory.Entry target, String inventoryNamespace) {
+    private ApplyCommand apply(InventoryHistory.Entry target) {
         var apply = new ApplyCommand(ctx);
         apply.inputs = new Inputs();
         apply.inputs.source = target.reference();
         apply.inputs.namespace = target.namespace();
         apply.inputs.registry = registry;
         apply.inventory = inventory.name;
-        apply.inventoryNamespace = inventoryNamespace;
+        apply.inventoryNamespace = inventory.namespace; // null: the context's, as kube apply takes it
         apply.prune = true;
         apply.policies = policies;
         apply.agent = agent;
