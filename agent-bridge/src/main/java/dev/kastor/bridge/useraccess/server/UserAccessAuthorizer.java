@@ -45,14 +45,20 @@ final class UserAccessAuthorizer implements UserAuthorizer {
         var current = configs.current(agentId).orElseThrow(() -> new ProxyFailure(K8sStatus.unavailable("the configuration of agent "
                 + agentId + " (" + where(agent) + ") is not loaded yet: KAS reads it from Git every " + configs.pollPeriod().toSeconds()
                 + " s; KAS's log says why when it cannot")));
+        return authorize(agent, current, who);
+    }
+
+    /** {@code who} on {@code agent}, whose configuration is {@code current}: refused, or whom they run as there. */
+    private AuthorizedRequest authorize(AgentStore.Agent agent, AgentConfigurations.Current current, GitLabUsers.Identity who)
+            throws ProxyFailure, InterruptedException {
         AgentConfig.UserAccess access = current.config().userAccess();
         if (access == null) {
-            throw new ProxyFailure(K8sStatus.forbidden("agent " + agentId + " has no user_access in " + where(agent)
+            throw new ProxyFailure(K8sStatus.forbidden("agent " + agent.id() + " has no user_access in " + where(agent)
                     + ": add user_access with access_as and the projects or groups whose members may use it"));
         }
-        String key = agentId + "/" + who.userId() + "/" + current.commit();
+        String key = agent.id() + "/" + who.userId() + "/" + current.commit();
         Decision d = decisions.get(key, () -> decide(agent, access, who));
-        return AuthorizedRequest.ofUser(agentId, who.userId(), d.impersonation());
+        return AuthorizedRequest.ofUser(agent.id(), who.userId(), d.impersonation());
     }
 
     private static String where(AgentStore.Agent agent) {
@@ -89,14 +95,14 @@ final class UserAccessAuthorizer implements UserAuthorizer {
 
     @Override
     public List<JobAuthorizer.AllowedAgent> allowedAgents(String personalAccessToken) throws ProxyFailure, InterruptedException {
-        gitlab.identify(personalAccessToken); // a refused token is refused before any agent is looked at
+        GitLabUsers.Identity who = gitlab.identify(personalAccessToken); // a refused token is refused before any agent is looked at
         var out = new ArrayList<JobAuthorizer.AllowedAgent>();
         for (AgentStore.Agent a : agents.list()) {
             if (!a.active()) continue;
             var current = configs.current(a.id());
             if (current.isEmpty() || current.get().config().userAccess() == null) continue;
             try {
-                authorize(a.id(), personalAccessToken);
+                authorize(a, current.get(), who);
                 out.add(new JobAuthorizer.AllowedAgent(a.id(), current.get().config().defaultNamespace()));
             } catch (ProxyFailure f) {
                 if (f.status().code() != 403) throw f; // not admitted to this one; GitLab failing is everyone's failure
