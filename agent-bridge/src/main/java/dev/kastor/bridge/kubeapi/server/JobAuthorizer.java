@@ -37,15 +37,9 @@ public interface JobAuthorizer {
             if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
                 throw new ProxyFailure(K8sStatus.unauthorized("missing 'Authorization: Bearer ci:<agent id>:<job token>' (use the KUBECONFIG of the job)"));
             }
-            String[] parts = authorization.substring(7).trim().split(":", 3);
-            if (parts.length != 3 || !parts[0].equals("ci") || parts[2].isEmpty()) {
-                throw new ProxyFailure(K8sStatus.unauthorized("bearer token is not of the form ci:<agent id>:<job token>"));
-            }
-            try {
-                return new CiBearer(Long.parseLong(parts[1]), parts[2]);
-            } catch (NumberFormatException e) {
-                throw new ProxyFailure(K8sStatus.unauthorized("agent id in the bearer token is not a number"));
-            }
+            var t = BearerToken.parse(authorization, "ci", "bearer token is not of the form ci:<agent id>:<job token>",
+                    "agent id in the bearer token is not a number");
+            return new CiBearer(t.agentId(), t.secret());
         }
     }
 }

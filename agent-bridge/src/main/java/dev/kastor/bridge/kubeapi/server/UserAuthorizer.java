@@ -30,16 +30,10 @@ public interface UserAuthorizer {
         }
 
         static PatBearer parse(String authorization) throws ProxyFailure {
-            String[] parts = authorization.substring(7).trim().split(":", 3);
-            if (parts.length != 3 || parts[2].isEmpty()) {
-                throw new ProxyFailure(K8sStatus.unauthorized("bearer token is not of the form pat:<agent id>:<personal access token>"
-                        + " (the kubeconfig's user token; glab cluster agent get-token makes a token with scope k8s_proxy)"));
-            }
-            try {
-                return new PatBearer(Long.parseLong(parts[1]), parts[2]);
-            } catch (NumberFormatException e) {
-                throw new ProxyFailure(K8sStatus.unauthorized("agent id in the bearer token pat:<agent id>:<personal access token> is not a number"));
-            }
+            var t = BearerToken.parse(authorization, "pat", "bearer token is not of the form pat:<agent id>:<personal access token>"
+                    + " (the kubeconfig's user token; glab cluster agent get-token makes a token with scope k8s_proxy)",
+                    "agent id in the bearer token pat:<agent id>:<personal access token> is not a number");
+            return new PatBearer(t.agentId(), t.secret());
         }
     }
 }
