@@ -101,9 +101,21 @@ final class WaitCommand implements Callable<Integer> {
     }
 
     /** What the source's revision must end with, and how the result names it: the pushed digest, or the job's commit. */
-    private record Target(boolean git, String want, String jsonKey, String value) {
+    private record Target(boolean git, String want) {
+        private static final String SHA1 = "sha1:";
+
         FluxKind sourceKind() {
             return git ? FluxKind.GitRepository : FluxKind.OCIRepository;
+        }
+
+        /** The key that names it in the JSON output. */
+        String jsonKey() {
+            return git ? "commit" : "digest";
+        }
+
+        /** The commit (without {@code sha1:}), or the digest. */
+        String value() {
+            return git ? want.substring(SHA1.length()) : want;
         }
     }
 
@@ -141,7 +153,7 @@ final class WaitCommand implements Callable<Integer> {
             if (sha == null) throw new UsageException("which commit? pass --commit SHA or run in GitLab CI (CI_COMMIT_SHA is empty)");
             if (!sha.matches("[0-9a-fA-F]{40}")) throw new UsageException("--commit " + sha + " is not a full 40-hex commit sha (Flux's revision names the full sha)");
             String lower = sha.toLowerCase(Locale.ROOT);
-            return new Target(true, "sha1:" + lower, "commit", lower);
+            return new Target(true, Target.SHA1 + lower);
         }
         String want = digest != null ? digest : ctx.env("KASTOR_ARTIFACT_DIGEST");
         if (want == null) {
@@ -149,7 +161,7 @@ final class WaitCommand implements Callable<Integer> {
                     "KASTOR_ARTIFACT_DIGEST"));
         }
         if (!want.matches("sha256:[0-9a-f]{64}")) throw new UsageException("--digest " + want + " is not a sha256:<64 hex> manifest digest");
-        return new Target(false, want, "digest", want);
+        return new Target(false, want);
     }
 
     private ObjectRef source(Target target, Discovery discovery, Console console) {
