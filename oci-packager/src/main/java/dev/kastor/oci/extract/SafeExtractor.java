@@ -7,7 +7,8 @@ import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -16,11 +17,14 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.zip.GZIPInputStream;
@@ -56,6 +60,8 @@ public final class SafeExtractor {
     private static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-r--r--");
     private static final Set<PosixFilePermission> EXECUTABLE = PosixFilePermissions.fromString("rwxr-xr-x");
     private static final Set<PosixFilePermission> DIRECTORY = EXECUTABLE;
+    private static final Set<StandardOpenOption> WRITE_OPTIONS =
+            EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
 
     private final long maxBytes;
     private final int maxEntries;
@@ -103,10 +109,10 @@ public final class SafeExtractor {
         removeStale(parent, prefix);
         // Tracked: a pull stopped by a signal removes its staging directory too (Scratch's shutdown hook).
         try (Scratch staging = Scratch.track(Files.createTempDirectory(parent, prefix))) {
-            Stats stats = unpack(tarGzip, staging.path());
+            Unpacking unpacked = unpack(tarGzip, staging.path());
             Scratch.checkNotStopping();
             place(staging.path(), target);
-            return new Extracted(target, stats.files, stats.bytes);
+            return new Extracted(target, unpacked.files.size(), unpacked.bytes);
         }
     }
 
@@ -138,22 +144,53 @@ public final class SafeExtractor {
         }
     }
 
-    private static final class Stats {
+    /**
+     * One extraction's state. What it wrote is remembered, so the checks against the archive contradicting itself
+     * (a file where a directory must go, or the reverse) are lookups instead of a few file system calls per entry:
+     * staging holds nothing else.
+     */
+    private static final class Unpacking {
+        final Path staging;
+        final Set<Path> directories = new HashSet<>();
+        final Set<Path> files = new HashSet<>();
+        final boolean posix;
+        /** Whether the umask leaves 0755 and 0644 as asked when a file is created with them: then no chmod is needed. */
+        final boolean modesKept;
         int entries;
-        int files;
         long bytes;
+
+        Unpacking(Path staging) throws IOException {
+            this.staging = staging;
+            this.posix = staging.getFileSystem().supportedFileAttributeViews().contains("posix");
+            this.modesKept = posix && umaskKeeps(staging);
+        }
+
+        private static boolean umaskKeeps(Path staging) throws IOException {
+            Path probe = staging.resolve(".kastor-umask-probe");
+            try {
+                Files.createDirectory(probe, PosixFilePermissions.asFileAttribute(DIRECTORY));
+                return Files.getPosixFilePermissions(probe, LinkOption.NOFOLLOW_LINKS).equals(DIRECTORY);
+            } finally {
+                Files.deleteIfExists(probe);
+            }
+        }
+
+        /** Creation modes where the file system has them (chmod after creation covers a umask that narrows them). */
+        FileAttribute<?>[] created(Set<PosixFilePermission> mode) {
+            return posix ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(mode)} : new FileAttribute<?>[0];
+        }
     }
 
-    private Stats unpack(InputStream tarGzip, Path staging) throws IOException {
-        var stats = new Stats();
-        var decompressed = new LimitedInputStream(new GZIPInputStream(new BufferedInputStream(new NonClosing(tarGzip), 65536), 65536),
-                maxBytes + METADATA_ALLOWANCE);
+    private Unpacking unpack(InputStream tarGzip, Path staging) throws IOException {
+        var u = new Unpacking(staging);
+        var compressed = new BufferedInputStream(new NonClosing(tarGzip), 65536);
+        var decompressed = new LimitedInputStream(new GZIPInputStream(compressed, 65536), maxBytes + METADATA_ALLOWANCE);
         var tar = new TarArchiveInputStream(decompressed, "UTF-8");
         byte[] buffer = new byte[128 * 1024];
         TarArchiveEntry entry;
         while ((entry = tar.getNextEntry()) != null) {
             Scratch.checkNotStopping();
-            if (++stats.entries > maxEntries) {
+            if (++u.entries > maxEntries) {
                 throw refuse(entry, "the archive has more than " + maxEntries + " entries");
             }
             Path destination = destination(staging, entry);
@@ -166,20 +203,19 @@ public final class SafeExtractor {
             }
             if (entry.isDirectory()) {
                 if (!destination.equals(staging)) {
-                    createDirectories(staging, destination, entry);
+                    createDirectories(u, destination, entry);
                 }
             } else if (entry.isFile()) {
                 if (destination.equals(staging)) {
                     throw refuse(entry, "a file cannot take the place of the target directory");
                 }
                 long size = entry.getSize();
-                if (size > maxBytes - stats.bytes) {
-                    throw refuse(entry, "its " + size + " bytes would bring the total to " + (stats.bytes + size)
+                if (size > maxBytes - u.bytes) {
+                    throw refuse(entry, "its " + size + " bytes would bring the total to " + (u.bytes + size)
                             + " bytes, over the limit of " + maxBytes + "; raise the limit (kastor artifact pull --max-size MIB) only if you trust this artifact");
                 }
-                createDirectories(staging, destination.getParent(), entry);
-                stats.bytes += writeFile(tar, staging, destination, entry, buffer);
-                stats.files++;
+                createDirectories(u, destination.getParent(), entry);
+                u.bytes += writeFile(tar, u, destination, entry, buffer);
             } else {
                 throw refuse(entry, "its type is neither file nor directory");
             }
@@ -188,7 +224,11 @@ public final class SafeExtractor {
         while (decompressed.read(buffer) >= 0) {
             // zero padding after the tar trailer
         }
-        return stats;
+        // And the compressed stream to its end: a stream that verifies what it delivers (a download) does so there.
+        while (compressed.read(buffer) >= 0) {
+            // bytes after the gzip member, ignored as gzip -d does
+        }
+        return u;
     }
 
     private static Path destination(Path staging, TarArchiveEntry entry) {
@@ -211,43 +251,57 @@ public final class SafeExtractor {
         return resolved;
     }
 
-    private static void createDirectories(Path staging, Path directory, TarArchiveEntry entry) throws IOException {
+    private static void createDirectories(Unpacking u, Path directory, TarArchiveEntry entry) throws IOException {
+        if (u.directories.contains(directory)) {
+            return;
+        }
         // Staging holds only what this archive wrote, and no links: a non-directory on the way is an earlier file entry.
-        for (Path p = directory; p != null && !p.equals(staging); p = p.getParent()) {
-            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                throw refuse(entry, "it needs a directory '" + staging.relativize(p) + "', but an earlier entry wrote '"
-                        + staging.relativize(p) + "' as a file; the artifact is inconsistent: rebuild it from a tree where"
+        for (Path p = directory; p != null && !p.equals(u.staging) && !u.directories.contains(p); p = p.getParent()) {
+            if (u.files.contains(p)) {
+                throw refuse(entry, "it needs a directory '" + u.staging.relativize(p) + "', but an earlier entry wrote '"
+                        + u.staging.relativize(p) + "' as a file; the artifact is inconsistent: rebuild it from a tree where"
                         + " each path is either a file or a directory");
             }
         }
         try {
-            Files.createDirectories(directory);
-            setPermissions(directory, DIRECTORY);
+            Files.createDirectories(directory, u.created(DIRECTORY));
         } catch (FileSystemException e) {
-            throw refuse(entry, "directory '" + staging.relativize(directory) + "' cannot be created: "
+            throw refuse(entry, "directory '" + u.staging.relativize(directory) + "' cannot be created: "
                     + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName()));
+        }
+        for (Path p = directory; p != null && !p.equals(u.staging) && u.directories.add(p); p = p.getParent()) {
+            if (!u.modesKept) {
+                setPermissions(p, DIRECTORY);
+            }
         }
     }
 
-    private static long writeFile(TarArchiveInputStream tar, Path staging, Path destination, TarArchiveEntry entry, byte[] buffer)
+    private static long writeFile(TarArchiveInputStream tar, Unpacking u, Path destination, TarArchiveEntry entry, byte[] buffer)
             throws IOException {
-        if (Files.isDirectory(destination, LinkOption.NOFOLLOW_LINKS)) {
-            throw refuse(entry, "it is a file, but '" + staging.relativize(destination) + "' is already a directory (an earlier entry"
+        if (u.directories.contains(destination)) {
+            throw refuse(entry, "it is a file, but '" + u.staging.relativize(destination) + "' is already a directory (an earlier entry"
                     + " wrote it or something below it); the artifact is inconsistent: rebuild it from a tree where each path is"
                     + " either a file or a directory");
         }
+        var mode = (entry.getMode() & 0100) != 0 ? EXECUTABLE : FILE;
+        boolean again = !u.files.add(destination); // a tar may hold the same name twice; the last one wins, as with tar -x
         long written = 0;
         // No links ever exist in staging, so opening by name cannot be redirected outside it.
-        try (OutputStream out = Files.newOutputStream(destination, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        try (SeekableByteChannel out = Files.newByteChannel(destination, WRITE_OPTIONS, u.created(mode))) {
             int n;
             while ((n = tar.read(buffer)) >= 0) {
-                out.write(buffer, 0, n);
+                ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, n);
+                while (bytes.hasRemaining()) {
+                    out.write(bytes);
+                }
                 written += n;
             }
         } catch (FileSystemException e) {
             throw refuse(entry, "it cannot be written: " + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName()));
         }
-        setPermissions(destination, (entry.getMode() & 0100) != 0 ? EXECUTABLE : FILE);
+        if (again || !u.modesKept) {
+            setPermissions(destination, mode);
+        }
         return written;
     }
 

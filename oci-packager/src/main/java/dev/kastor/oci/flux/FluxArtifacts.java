@@ -15,6 +15,7 @@ import dev.kastor.oci.artifact.TreeDiff;
 import dev.kastor.oci.extract.SafeExtractor;
 import dev.kastor.oci.layout.OciLayout;
 import dev.kastor.oci.registry.BlobPushOutcome;
+import dev.kastor.oci.registry.BlobSink;
 import dev.kastor.oci.registry.Reference;
 import dev.kastor.oci.registry.Registry;
 import java.io.IOException;
@@ -120,16 +121,32 @@ public final class FluxArtifacts {
         return url.endsWith("@" + digest) ? url : url + "@" + digest;
     }
 
-    /** Fetches an artifact and extracts its layer into {@code directory}, all or nothing. */
+    /**
+     * Fetches an artifact and extracts its layer into {@code directory}, all or nothing. From a registry the layer is
+     * extracted while it downloads, into the extractor's staging directory, which is placed only once the layer's
+     * size and digest were verified.
+     */
     public PullResult pull(ArtifactLocation source, Path directory, SafeExtractor extractor) {
-        try (Fetched fetched = fetch(source)) {
-            SafeExtractor.Extracted x;
-            try (InputStream in = Files.newInputStream(fetched.layer())) {
-                x = extractor.extract(in, directory);
-            } catch (IOException e) {
-                throw new KastorException("cannot extract " + source + " into " + directory + ": " + Causes.describe(e), e);
-            }
-            return new PullResult(source.toString(), fetched.digest(), directory, x.files(), x.totalBytes(), fetched.manifest().annotations());
+        BlobSink<SafeExtractor.Extracted> extract = in -> extractor.extract(in, directory);
+        try {
+            return switch (source) {
+                case ArtifactLocation.InRegistry r -> {
+                    Reference ref = requireTagOrDigest(r.reference());
+                    Registry registry = registries.apply(ref.host());
+                    var m = registry.getManifest(ref.repository(), ref.tagOrDigest());
+                    FluxManifest manifest = FluxManifest.parse(m.bytes(), ref.toString());
+                    var x = registry.fetchBlob(ref.repository(), contentLayer(manifest, ref.toString()), extract);
+                    yield new PullResult(source.toString(), m.digest(), directory, x.files(), x.totalBytes(), manifest.annotations());
+                }
+                case ArtifactLocation.InLayout l -> {
+                    try (Fetched fetched = fetch(l); InputStream in = Files.newInputStream(fetched.layer())) {
+                        var x = extract.receive(in);
+                        yield new PullResult(source.toString(), fetched.digest(), directory, x.files(), x.totalBytes(), fetched.manifest().annotations());
+                    }
+                }
+            };
+        } catch (IOException | UncheckedIOException e) {
+            throw new KastorException("cannot extract " + source + " into " + directory + ": " + Causes.describe(e), e);
         }
     }
 
@@ -203,10 +220,7 @@ public final class FluxArtifacts {
     private Fetched fetch(ArtifactLocation source) {
         return switch (source) {
             case ArtifactLocation.InRegistry r -> {
-                Reference ref = r.reference();
-                if (ref.tag() == null && ref.digest() == null) {
-                    throw new InvalidInputException("'" + ref + "' names no tag or digest: add :TAG or @sha256:DIGEST");
-                }
+                Reference ref = requireTagOrDigest(r.reference());
                 Registry registry = registries.apply(ref.host());
                 var m = registry.getManifest(ref.repository(), ref.tagOrDigest());
                 FluxManifest manifest = FluxManifest.parse(m.bytes(), ref.toString());
@@ -228,6 +242,13 @@ public final class FluxArtifacts {
                 yield new Fetched(d.digest(), manifest, layout.blobPath(contentLayer(manifest, l.toString()).digest()), null);
             }
         };
+    }
+
+    private static Reference requireTagOrDigest(Reference ref) {
+        if (ref.tag() == null && ref.digest() == null) {
+            throw new InvalidInputException("'" + ref + "' names no tag or digest: add :TAG or @sha256:DIGEST");
+        }
+        return ref;
     }
 
     /** The Flux content layer; any single tar+gzip layer is accepted too, as Flux's layer selector does by default. */

@@ -9,107 +9,87 @@ import dev.kastor.oci.Scratch;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.util.Map;
+import java.util.Objects;
 
 /**
- * Streams a blob into a file: written to a temporary file next to the target, its sha256 checked while writing,
- * then moved into place. Never more than the descriptor's size is read: a registry that sends more (an endless body)
- * or less fails the step. A mismatch or a failure leaves nothing behind, so a present target is always verified.
+ * Streams a blob into a {@link BlobSink} while its sha256 is computed: into a file (written to a temporary file
+ * next to the target and moved into place), or straight into an extraction, so download and extraction overlap.
+ * Never more than the descriptor's size is read: a registry that sends more (an endless body) or less fails the
+ * step, and so does one whose bytes do not have the digest. Those checks come before the sink sees the end of the
+ * stream, so a sink that keeps its result only at the end keeps nothing that did not match.
  */
-public final class FetchBlobStep {
+final class FetchBlobStep<T> {
     private final Transport transport;
     private final Retry retry;
     private final String repository;
     private final Digest digest;
     private final long size;
-    private final Path target;
+    private final BlobSink<T> sink;
     private final Transport.Op op;
 
-    FetchBlobStep(Transport transport, Retry retry, String repository, Descriptor blob, Path target) {
+    FetchBlobStep(Transport transport, Retry retry, String repository, Descriptor blob, BlobSink<T> sink) {
         this.transport = transport;
         this.retry = retry;
         this.repository = repository;
         this.digest = blob.digest();
         this.size = blob.size();
-        this.target = target.toAbsolutePath();
+        this.sink = sink;
         this.op = Transport.Op.pull(repository);
     }
 
-    public void call() {
-        retry.call("the fetch of blob " + digest.shortForm() + " from " + repository, () -> {
-            attempt();
-            return null;
-        });
+    /** A sink that writes the blob to {@code target}, which exists afterwards only with the verified bytes. */
+    static BlobSink<Path> toFile(Path target) {
+        Path absolute = target.toAbsolutePath();
+        return in -> {
+            Files.createDirectories(absolute.getParent());
+            try (Scratch temp = Scratch.track(Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".part"))) {
+                try (OutputStream out = Files.newOutputStream(temp.path())) {
+                    in.transferTo(out); // ends only after the digest was verified
+                } catch (IOException e) { // reading throws only unchecked exceptions: this is the disk
+                    throw new KastorException("cannot write " + absolute + ": " + Causes.describe(e), e);
+                }
+                try {
+                    Files.move(temp.path(), absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(temp.path(), absolute, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            return absolute;
+        };
     }
 
-    private void attempt() {
+    public T call() {
+        return retry.call("the fetch of blob " + digest.shortForm() + " from " + repository, this::attempt);
+    }
+
+    private T attempt() {
         var uri = transport.resolve("/v2/" + repository + "/blobs/" + digest);
         Transport.Streamed s = transport.stream(op, uri, Map.of());
-        Path temp = null;
-        Scratch scratch = null;
         IdleWatchdog watchdog = transport.watchdog();
         try (watchdog; InputStream in = watchdog.watch(s.body())) {
             if (s.status() != 200) {
                 byte[] body = in == null ? new byte[0] : in.readNBytes(64 * 1024);
                 throw transport.failure(op, "blob " + digest, s.status(), s.headers(), body);
             }
-            Files.createDirectories(target.getParent());
-            temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".part");
-            scratch = Scratch.track(temp);
-            MessageDigest sha = Digest.sha256();
             long total = parseLength(s.headers().get("Content-Length"));
-            try (Progress.Transfer transfer = transport.options().progress().begin("pull " + digest.shortForm(), total);
-                    OutputStream out = Files.newOutputStream(temp)) {
-                // The manifest declares the size; a registry cannot make us write more than that (+1 to see it try).
-                byte[] buf = new byte[64 * 1024];
-                long received = 0;
-                for (int n; received <= size && (n = in.read(buf, 0, (int) Math.min(buf.length, size + 1 - received))) > 0; ) {
-                    received += n;
-                    if (received > size) {
-                        throw new RegistryException("registry " + transport.host() + " sent more than " + size + " bytes for blob "
-                                + digest + " of " + repository + ", whose manifest declares " + size + " bytes: stopped reading,"
-                                + " nothing was written to " + target + " (a broken or hostile registry, or a manifest that lies)", 200);
-                    }
-                    Scratch.checkNotStopping();
-                    sha.update(buf, 0, n);
-                    out.write(buf, 0, n);
-                    transfer.add(n);
-                }
-                if (received < size) {
-                    throw new RegistryException("registry " + transport.host() + " sent " + received + " bytes for blob " + digest
-                            + " of " + repository + ", whose manifest declares " + size + " bytes: nothing was written to " + target, 200);
-                }
+            try (Progress.Transfer transfer = transport.options().progress().begin("pull " + digest.shortForm(), total)) {
+                var verified = new Verified(in, transfer, watchdog);
+                T result = sink.receive(verified);
+                verified.requireEnd();
+                return result;
             }
-            Digest got = Digest.of(sha);
-            if (!got.equals(digest)) {
-                throw new RegistryException("registry " + transport.host() + " sent blob " + digest + " of " + repository
-                        + " with content whose digest is " + got + ": nothing was written to " + target, 200);
-            }
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            temp = null;
         } catch (IOException e) {
             if (watchdog.fired()) {
                 throw transport.silence(e);
             }
-            // A connection broken mid-body is worth another attempt; a local disk problem is reported as such below.
-            if (temp != null && e instanceof FileSystemException) {
-                throw new KastorException("cannot write " + target + ": " + Causes.describe(e), e);
-            }
-            throw new Retryable("download broke off: " + Causes.describe(e), 0, null, e);
-        } finally {
-            if (scratch != null) {
-                scratch.close(); // deletes the .part file unless it was moved into place
-            }
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -119,5 +99,109 @@ public final class FetchBlobStep {
         } catch (NumberFormatException e) {
             return -1;
         }
+    }
+
+    /**
+     * The body as the sink reads it: counted against the declared size and hashed; its end is reported only after
+     * both checks passed. A read from the network that fails is worth another attempt ({@link Retryable}, unchecked,
+     * so it passes through a sink unchanged); failures of the sink itself (a full disk) are not.
+     */
+    private final class Verified extends InputStream {
+        private final InputStream in;
+        private final Progress.Transfer transfer;
+        private final IdleWatchdog watchdog;
+        private final MessageDigest sha = Digest.sha256();
+        private long received;
+        private boolean verified;
+
+        Verified(InputStream in, Progress.Transfer transfer, IdleWatchdog watchdog) {
+            this.in = in;
+            this.transfer = transfer;
+            this.watchdog = watchdog;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] buf, int off, int len) throws IOException {
+            Objects.checkFromIndexSize(off, len, buf.length);
+            if (verified) {
+                return -1;
+            }
+            if (len == 0) {
+                return 0;
+            }
+            Scratch.checkNotStopping();
+            // The manifest declares the size; a registry cannot make us read more than that (+1 to see it try).
+            int n = network(() -> in.read(buf, off, (int) Math.min(len, size + 1 - received)));
+            if (n < 0) {
+                verify();
+                return -1;
+            }
+            received += n;
+            if (received > size) {
+                throw sentMore();
+            }
+            sha.update(buf, off, n);
+            transfer.add(n);
+            if (received == size) {
+                if (network(in::read) >= 0) {
+                    throw sentMore();
+                }
+                verify();
+            }
+            return n;
+        }
+
+        /** A sink that stopped reading early (a tar's zero padding): the rest must still arrive and match. */
+        void requireEnd() throws IOException {
+            byte[] rest = new byte[64 * 1024];
+            while (read(rest, 0, rest.length) >= 0) {
+                // counted and hashed by read
+            }
+        }
+
+        private RegistryException sentMore() {
+            return new RegistryException("registry " + transport.host() + " sent more than " + size + " bytes for blob " + digest
+                    + " of " + repository + ", whose manifest declares " + size + " bytes: stopped reading, nothing was kept"
+                    + " (a broken or hostile registry, or a manifest that lies)", 200);
+        }
+
+        private void verify() {
+            if (verified) {
+                return;
+            }
+            if (received < size) {
+                // A body that ends early is a transfer cut short (a proxy, a restarting registry): worth another attempt.
+                throw new Retryable("registry " + transport.host() + " sent " + received + " bytes for blob " + digest
+                        + " of " + repository + ", whose manifest declares " + size + " bytes: nothing was kept", 0, null, null);
+            }
+            Digest got = Digest.of(sha);
+            if (!got.equals(digest)) {
+                throw new RegistryException("registry " + transport.host() + " sent blob " + digest + " of " + repository
+                        + " with content whose digest is " + got + ": nothing was kept", 200);
+            }
+            verified = true;
+        }
+
+        private int network(IoRead read) {
+            try {
+                return read.get();
+            } catch (IOException e) {
+                if (watchdog.fired()) {
+                    throw transport.silence(e);
+                }
+                throw new Retryable("download broke off: " + Causes.describe(e), 0, null, e);
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface IoRead {
+        int get() throws IOException;
     }
 }

@@ -79,8 +79,17 @@ public final class Registry {
 
     /** Downloads the blob a descriptor names into {@code target}, reading no more than the descriptor's size. */
     public void fetchBlob(String repository, Descriptor blob, Path target) {
+        fetchBlob(repository, blob, FetchBlobStep.toFile(target));
+    }
+
+    /**
+     * Streams the blob a descriptor names into {@code sink} as it arrives (see {@link BlobSink}: the stream ends only
+     * after its size and digest were verified), reading no more than the descriptor's size; returns what the sink
+     * returned. The sink is called again with a fresh stream when a broken download is retried.
+     */
+    public <T> T fetchBlob(String repository, Descriptor blob, BlobSink<T> sink) {
         repo(repository);
-        new FetchBlobStep(transport, retry, repository, blob, target).call();
+        return new FetchBlobStep<>(transport, retry, repository, blob, sink).call();
     }
 
     public List<String> listTags(String repository) {
