@@ -7,6 +7,7 @@ import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryStream;
@@ -184,7 +185,26 @@ public final class SafeExtractor {
     private Unpacking unpack(InputStream tarGzip, Path staging) throws IOException {
         var u = new Unpacking(staging);
         var compressed = new BufferedInputStream(new NonClosing(tarGzip), 65536);
-        var decompressed = new LimitedInputStream(new GZIPInputStream(compressed, 65536), maxBytes + METADATA_ALLOWANCE);
+        var inflated = new GZIPInputStream(compressed, 65536) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                if (n < 0) {
+                    // The compressed stream to its end too (bytes after the gzip member are ignored, as gzip -d
+                    // does): a stream that verifies what it delivers, a download, does so at its end.
+                    compressed.transferTo(OutputStream.nullOutputStream());
+                }
+                return n;
+            }
+        };
+        // Receiving, hashing and inflating run a few buffers ahead of the tar parsing and file writing, on another core.
+        try (var ahead = new ReadAhead(inflated, "kastor-extract-" + staging.getFileName())) {
+            return unpackEntries(new LimitedInputStream(ahead, maxBytes + METADATA_ALLOWANCE), u);
+        }
+    }
+
+    private Unpacking unpackEntries(LimitedInputStream decompressed, Unpacking u) throws IOException {
+        Path staging = u.staging;
         var tar = new TarArchiveInputStream(decompressed, "UTF-8");
         byte[] buffer = new byte[128 * 1024];
         TarArchiveEntry entry;
@@ -223,10 +243,6 @@ public final class SafeExtractor {
         // Read to the end so that GZIPInputStream checks the trailer: a corrupt layer must not pass silently.
         while (decompressed.read(buffer) >= 0) {
             // zero padding after the tar trailer
-        }
-        // And the compressed stream to its end: a stream that verifies what it delivers (a download) does so there.
-        while (compressed.read(buffer) >= 0) {
-            // bytes after the gzip member, ignored as gzip -d does
         }
         return u;
     }
