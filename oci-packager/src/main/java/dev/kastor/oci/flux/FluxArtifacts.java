@@ -71,14 +71,23 @@ public final class FluxArtifacts {
                     + " (for example :" + "$CI_COMMIT_REF_SLUG)");
         }
         Registry registry = registries.apply(ref.host());
-        try (Scratch scratch = tempFile()) {
+        // The config blob is known before the layer is built: pushing it meanwhile also opens the connection and
+        // fetches the push token the layer's upload needs, so that waits on the network while the build uses the cores.
+        try (Scratch scratch = tempFile(); var early = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<BlobPushOutcome> config = early.submit(() -> registry.pushBlob(ref.repository(), FluxManifest.CONFIG, FluxManifest.CONFIG_BLOB));
             Path layerFile = scratch.path();
-            BuiltLayer layer = builder(spec).build(layerFile);
+            BuiltLayer layer;
+            try {
+                layer = builder(spec).build(layerFile);
+            } catch (RuntimeException e) {
+                config.cancel(true); // the input's error comes first, not after the registry's retries
+                throw e;
+            }
             FluxManifest manifest = FluxManifest.of(layer.descriptor(), metadata);
             long start = System.nanoTime();
             var outcomes = new ArrayList<BlobPushOutcome>();
             outcomes.add(registry.pushBlob(ref.repository(), layer.descriptor(), layerFile, mountFrom));
-            outcomes.add(registry.pushBlob(ref.repository(), manifest.config(), FluxManifest.CONFIG_BLOB));
+            outcomes.add(join(config));
             double seconds = (System.nanoTime() - start) / 1e9;
             Digest digest = registry.pushManifest(ref.repository(), ref.tag(), manifest.toJson(), MediaTypes.OCI_MANIFEST);
             long uploaded = outcomes.get(0) == BlobPushOutcome.UPLOADED ? layer.size() : 0;

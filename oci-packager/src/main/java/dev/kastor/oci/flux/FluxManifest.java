@@ -23,6 +23,8 @@ import tools.jackson.databind.node.ObjectNode;
 public record FluxManifest(Descriptor config, List<Descriptor> layers, Map<String, String> annotations) {
     /** Flux's config blob is an empty JSON object: source-controller never reads it. */
     public static final byte[] CONFIG_BLOB = "{}".getBytes(StandardCharsets.UTF_8);
+    /** Every Flux artifact's config: the same two bytes, known before any layer is built. */
+    public static final Descriptor CONFIG = new Descriptor(MediaTypes.FLUX_CONFIG, Digest.of(CONFIG_BLOB), CONFIG_BLOB.length);
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -32,7 +34,7 @@ public record FluxManifest(Descriptor config, List<Descriptor> layers, Map<Strin
     }
 
     public static FluxManifest of(Descriptor layer, ArtifactMetadata metadata) {
-        var config = new Descriptor(MediaTypes.FLUX_CONFIG, Digest.of(CONFIG_BLOB), CONFIG_BLOB.length);
+        var config = CONFIG;
         return new FluxManifest(config, List.of(layer), metadata.annotations());
     }
 
