@@ -18,6 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -212,6 +213,48 @@ class SafeExtractorTest {
                 .isInstanceOf(UnsafeArchiveException.class)
                 .hasMessageContaining("more than 2 entries");
         assertNothingLeftBesides();
+    }
+
+    @Test
+    void aFileTheFileSystemCannotCreateNamesTheEntryAndLeavesNothing() throws IOException {
+        String tooLong = "apps/" + "n".repeat(300) + ".yaml"; // over the 255 bytes a file name may have on Linux
+        byte[] archive = tgz(Item.file("apps/a.yaml", "a"), Item.file(tooLong, "b"), Item.file("apps/c.yaml", "c"));
+
+        assertThatThrownBy(() -> SafeExtractor.withDefaults().extract(in(archive), tmp.resolve("out")))
+                .isInstanceOf(UnsafeArchiveException.class)
+                .hasMessageContaining("refusing to extract entry '" + tooLong + "'")
+                .hasMessageContaining("cannot be written")
+                .hasMessageContaining("File name too long");
+        assertNothingLeftBesides();
+    }
+
+    @Test
+    void aNameTheArchiveHoldsTwiceEndsWithTheLastContentAndMode() throws IOException {
+        byte[] archive = tgz(Item.executable("bin/run.sh", "first"), Item.file("bin/other.sh", "x"), Item.file("bin/run.sh", "second"));
+
+        var x = SafeExtractor.withDefaults().extract(in(archive), tmp.resolve("out"));
+
+        assertThat(tmp.resolve("out/bin/run.sh")).hasContent("second");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("out/bin/run.sh")))).isEqualTo("rw-r--r--");
+        assertThat(x.files()).isEqualTo(2);
+    }
+
+    @Test
+    void largeFilesAmongSmallOnesAreWrittenWhole() throws IOException {
+        String large = "0123456789abcdef".repeat(64 * 1024); // 1 MiB: streamed by the parsing thread, not handed over
+        var items = new ArrayList<Item>();
+        for (int i = 0; i < 200; i++) {
+            items.add(Item.file("apps/small" + i + ".yaml", "n: " + i));
+        }
+        items.add(100, Item.executable("apps/large.bin", large));
+        byte[] archive = tgz(items.toArray(Item[]::new));
+
+        var x = SafeExtractor.withDefaults().extract(in(archive), tmp.resolve("out"));
+
+        assertThat(x.files()).isEqualTo(201);
+        assertThat(Files.readString(tmp.resolve("out/apps/large.bin"))).isEqualTo(large);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("out/apps/large.bin")))).isEqualTo("rwxr-xr-x");
+        assertThat(tmp.resolve("out/apps/small199.yaml")).hasContent("n: 199");
     }
 
     @Test
