@@ -10,7 +10,7 @@ import java.util.function.Consumer;
 
 /**
  * How to talk to one registry. Build with {@link #builder()}; defaults: https with the JDK's trust store, anonymous,
- * {@link RetryPolicy#DEFAULT}, 32 MiB upload chunks, no progress, 60 s connect and idle timeout, retries not announced.
+ * {@link RetryPolicy#DEFAULT}, blobs up to 1 GiB uploaded in one request, no progress, 60 s connect and idle timeout, retries not announced.
  */
 public record RegistryOptions(
         boolean insecure,
@@ -21,7 +21,12 @@ public record RegistryOptions(
         Progress progress,
         Duration timeout,
         Consumer<String> notices) {
-    public static final long DEFAULT_CHUNK_SIZE = 32L * 1024 * 1024;
+    /**
+     * A layer goes up in one request, as docker and containerd send it: each chunk of a chunked upload waits for the
+     * registry to store it before the next one starts, which cost a fifth of the throughput with 32 MiB chunks.
+     * Chunks remain for blobs beyond what one request should carry.
+     */
+    public static final long DEFAULT_CHUNK_SIZE = 1L << 30;
 
     public RegistryOptions {
         Objects.requireNonNull(credentials, "credentials");
