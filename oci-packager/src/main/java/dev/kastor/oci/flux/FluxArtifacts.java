@@ -136,24 +136,10 @@ public final class FluxArtifacts {
      * size and digest were verified.
      */
     public PullResult pull(ArtifactLocation source, Path directory, SafeExtractor extractor) {
-        BlobSink<SafeExtractor.Extracted> extract = in -> extractor.extract(in, directory);
         try {
-            return switch (source) {
-                case ArtifactLocation.InRegistry r -> {
-                    Reference ref = requireTagOrDigest(r.reference());
-                    Registry registry = registries.apply(ref.host());
-                    var m = registry.getManifest(ref.repository(), ref.tagOrDigest());
-                    FluxManifest manifest = FluxManifest.parse(m.bytes(), ref.toString());
-                    var x = registry.fetchBlob(ref.repository(), contentLayer(manifest, ref.toString()), extract);
-                    yield new PullResult(source.toString(), m.digest(), directory, x.files(), x.totalBytes(), manifest.annotations());
-                }
-                case ArtifactLocation.InLayout l -> {
-                    try (Fetched fetched = fetch(l); InputStream in = Files.newInputStream(fetched.layer())) {
-                        var x = extract.receive(in);
-                        yield new PullResult(source.toString(), fetched.digest(), directory, x.files(), x.totalBytes(), fetched.manifest().annotations());
-                    }
-                }
-            };
+            Layer<SafeExtractor.Extracted> layer = readLayer(source, in -> extractor.extract(in, directory));
+            SafeExtractor.Extracted x = layer.result();
+            return new PullResult(source.toString(), layer.digest(), directory, x.files(), x.totalBytes(), layer.manifest().annotations());
         } catch (IOException | UncheckedIOException e) {
             throw new KastorException("cannot extract " + source + " into " + directory + ": " + Causes.describe(e), e);
         }
@@ -211,44 +197,35 @@ public final class FluxArtifacts {
     /** Compares a local tree, filtered as for a push, with the content of a stored artifact. */
     public DiffResult diff(PackagingSpec spec, ArtifactLocation remote) {
         SourceTree local = builder(spec).scan();
-        try (Fetched fetched = fetch(remote); InputStream in = Files.newInputStream(fetched.layer())) {
-            return new DiffResult(remote.toString(), fetched.digest(), TreeDiff.between(local, in));
+        try {
+            Layer<TreeDiff> layer = readLayer(remote, in -> TreeDiff.between(local, in));
+            return new DiffResult(remote.toString(), layer.digest(), layer.result());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    /** A manifest and its layer on local disk; a temporary layer file ({@code scratch} not null) is deleted on close. */
-    private record Fetched(Digest digest, FluxManifest manifest, Path layer, Scratch scratch) implements AutoCloseable {
-        @Override
-        public void close() {
-            if (scratch != null) scratch.close();
-        }
-    }
+    /** An artifact's manifest digest and manifest, and what its content layer gave {@link #readLayer}'s sink. */
+    private record Layer<T>(Digest digest, FluxManifest manifest, T result) {}
 
-    private Fetched fetch(ArtifactLocation source) {
+    /** Streams an artifact's content layer into {@code sink}: from a registry as it downloads (verified, see {@link BlobSink}). */
+    private <T> Layer<T> readLayer(ArtifactLocation source, BlobSink<T> sink) throws IOException {
         return switch (source) {
             case ArtifactLocation.InRegistry r -> {
                 Reference ref = requireTagOrDigest(r.reference());
                 Registry registry = registries.apply(ref.host());
                 var m = registry.getManifest(ref.repository(), ref.tagOrDigest());
                 FluxManifest manifest = FluxManifest.parse(m.bytes(), ref.toString());
-                Descriptor layer = contentLayer(manifest, ref.toString());
-                Scratch file = tempFile();
-                try {
-                    registry.fetchBlob(ref.repository(), layer, file.path());
-                } catch (RuntimeException e) {
-                    file.close();
-                    throw e;
-                }
-                yield new Fetched(m.digest(), manifest, file.path(), file);
+                yield new Layer<>(m.digest(), manifest, registry.fetchBlob(ref.repository(), contentLayer(manifest, ref.toString()), sink));
             }
             case ArtifactLocation.InLayout l -> {
                 OciLayout layout = OciLayout.open(l.directory());
                 Descriptor d = layout.resolve(l.tag()).orElseThrow(() -> new InvalidInputException(
                         "OCI layout " + l.directory() + " has no tag '" + l.tag() + "' (it has: " + String.join(", ", layout.tags()) + ")"));
                 FluxManifest manifest = FluxManifest.parse(layout.readBlob(d.digest()), l.toString());
-                yield new Fetched(d.digest(), manifest, layout.blobPath(contentLayer(manifest, l.toString()).digest()), null);
+                try (InputStream in = Files.newInputStream(layout.blobPath(contentLayer(manifest, l.toString()).digest()))) {
+                    yield new Layer<>(d.digest(), manifest, sink.receive(in));
+                }
             }
         };
     }
