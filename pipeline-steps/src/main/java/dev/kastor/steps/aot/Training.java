@@ -31,12 +31,12 @@ import picocli.CommandLine.Parameters;
  * an AppCDS archive) holds the classes they load and link and, on JDK 25, their method profiles. Without it,
  * {@code kastor artifact push} loaded and linked some 3,000 classes itself on every run (picocli's model of the group,
  * Git, Jackson, the HTTP client) while an archive trained on {@code --version} held none of them. One archive per
- * group, since every class an archive holds is loaded at each start, wanted or not: {@code --version} keeps a small one.
- * Not a {@code kastor} command: the launcher's tool, run as
- * {@code java -XX:AOTCacheOutput=FILE -cp kastor.jar dev.kastor.steps.aot.Training [GROUP]}.
+ * group, since every class an archive holds is loaded at each start, wanted or not: {@code --version} keeps a small one,
+ * trained on itself. Not a {@code kastor} command: the launcher's tool, run as
+ * {@code java -XX:AOTCacheOutput=FILE -cp kastor.jar dev.kastor.steps.aot.Training GROUP}.
  */
 @Command(name = "aot-training", description = {"Run kastor's commands of GROUP on a small workload of their own, to train a class-data archive.", "",
-        "No group: kastor --version. artifact: build, push (twice: uploads, then blobs already present, with --output json) and pull of a",
+        "artifact: build, push (twice: uploads, then blobs already present, with --output json) and pull of a",
         "small tree in a Git work tree of its own, to a registry in this JVM. Any other group: its help, which models its commands.", "",
         "Self-contained: no network, no registry program, a temporary directory as working directory and HOME, and an environment of its",
         "own (no CI variable or credential of the caller's can change or leak into it). Exit 1, with each failed command's output, if one failed."})
@@ -45,8 +45,8 @@ public final class Training implements Callable<Integer> {
 
     private final Context ctx;
 
-    @Parameters(arity = "0..1", paramLabel = "GROUP", description = "The command group to train (artifact, image, kube, flux, status); none: --version.")
-    String group = "";
+    @Parameters(paramLabel = "GROUP", description = "The command group to train: artifact, image, kube, flux or status.")
+    String group;
 
     Training(Context ctx) {
         this.ctx = ctx;
@@ -67,12 +67,12 @@ public final class Training implements Callable<Integer> {
     public Integer call() throws IOException, GitAPIException {
         var groups = new ArrayList<String>();
         for (Class<?> c : Kastor.class.getAnnotation(Command.class).subcommands()) groups.add(c.getAnnotation(Command.class).name());
-        if (!group.isEmpty() && !groups.contains(group)) {
+        if (!groups.contains(group)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "no command group '" + group + "': pick one of " + String.join(", ", groups));
         }
         Path dir = Files.createTempDirectory("kastor-training-");
         try {
-            if (!group.equals("artifact")) return runAll(group.isEmpty() ? List.of(List.of("--version")) : List.of(List.of(group, "--help")), dir);
+            if (!group.equals("artifact")) return runAll(List.of(List.of(group, "--help")), dir);
             try (var registry = new RegistryStandIn()) {
                 return runAll(artifactWorkload(dir, registry.host()), dir);
             }
