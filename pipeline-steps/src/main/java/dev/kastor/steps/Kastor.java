@@ -3,6 +3,7 @@ package dev.kastor.steps;
 import dev.kastor.steps.artifact.ArtifactCommand;
 import dev.kastor.steps.cli.CompletionCommand;
 import dev.kastor.steps.cli.Context;
+import dev.kastor.steps.cli.ExitCode;
 import dev.kastor.steps.cli.HelpCommand;
 import dev.kastor.steps.cli.OptionVariables;
 import dev.kastor.steps.cli.Program;
@@ -12,8 +13,10 @@ import dev.kastor.steps.image.Versions;
 import dev.kastor.steps.kube.KubeCommand;
 import dev.kastor.steps.status.StatusCommand;
 import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine;
@@ -41,7 +44,8 @@ public final class Kastor implements Runnable {
 
     /** Runs one command line against the given context; tests call this in-process. */
     public static int run(Context ctx, String... args) {
-        var cmd = commandLine(new Kastor(), new Factory(ctx), groupNamedIn(args));
+        if (asksOnlyVersion(args)) return printVersion(ctx);
+        var cmd = commandLine(new Kastor(), new Factory(ctx), pathNamedIn(args));
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
         return Program.execute(cmd, ctx, args);
     }
@@ -52,34 +56,54 @@ public final class Kastor implements Runnable {
     }
 
     /**
-     * The command tree for one run. picocli would model every verb of every group by reflection on each start, which
-     * a CI step pays for (most of {@code kastor --version}'s time); so only the group the command line runs is
-     * modelled, and the others are a name and a description for the top-level help. {@code kastor help ...} gets the
-     * whole tree. The {@code @Command} annotation above stays the one list of groups. Every command's help footer
-     * says how its options are also variables ({@link OptionVariables}).
+     * {@code kastor --version} (or {@code -V}) alone: picocli would print exactly {@link Version}'s line, but only after
+     * building the root's model by reflection, which was most of the command's time above the JVM's own start. The
+     * help and version options are never set by a variable ({@link OptionVariables}), so nothing else can change the
+     * outcome. Any other argument beside it goes through picocli as before.
      */
-    static CommandLine commandLine(Kastor kastor, Factory factory, String group) {
-        CommandLine cmd = group == null ? new CommandLine(kastor, factory) : groupOnly(kastor, factory, group);
+    static boolean asksOnlyVersion(String... args) {
+        return args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"));
+    }
+
+    private static int printVersion(Context ctx) {
+        for (String line : new Version().getVersion()) ctx.out().println(line);
+        ctx.out().flush();
+        return ExitCode.OK;
+    }
+
+    /**
+     * The command tree for one run. picocli would model every verb of every group by reflection on each start, which
+     * a CI step pays for; so only the commands the command line names are modelled ({@code artifact} and its
+     * {@code push} in {@code kastor artifact push ...}), and every other command is a name and a description for the
+     * help of its parent. {@code path} null gives the whole tree ({@code kastor help ...}, completion, the docs). The
+     * {@code @Command} annotations stay the one list of groups and verbs. Every command's help footer says how its
+     * options are also variables ({@link OptionVariables}).
+     */
+    static CommandLine commandLine(Kastor kastor, Factory factory, List<String> path) {
+        CommandLine cmd = path == null ? new CommandLine(kastor, factory) : modelledAlong(kastor, factory, path);
         HelpCommand.addTo(cmd, factory); // kastor help artifact push, kastor artifact help push
         OptionVariables.describeIn(cmd);
         return cmd;
     }
 
-    /** The root with the group named {@code group} complete and every other group a placeholder. */
-    private static CommandLine groupOnly(Kastor kastor, Factory factory, String group) {
-        Command a = Kastor.class.getAnnotation(Command.class);
-        var spec = CommandLine.Model.CommandSpec.wrapWithoutInspection(kastor, factory);
-        spec.name(a.name()).scopeType(a.scope()).versionProvider(new Version());
-        var exitCodes = new LinkedHashMap<String, String>();
-        for (String line : a.exitCodeList()) exitCodes.put(line.substring(0, line.indexOf(':')), line.substring(line.indexOf(':') + 1));
-        spec.usageMessage().description(a.description()).exitCodeListHeading(a.exitCodeListHeading()).exitCodeList(exitCodes).footer(a.footer());
+    /**
+     * {@code command} from its {@code @Command} annotation, with the subcommand named {@code path.get(0)} modelled
+     * (itself along the rest of the path) and every other one a placeholder; a subcommand at the end of the path, or
+     * one without subcommands of its own, is modelled whole.
+     */
+    private static CommandLine modelledAlong(Object command, Factory factory, List<String> path) {
+        Command a = command.getClass().getAnnotation(Command.class);
+        var spec = CommandLine.Model.CommandSpec.wrapWithoutInspection(command, factory);
+        spec.updateCommandAttributes(a, factory); // all the annotation says but its subcommands
         spec.mixinStandardHelpOptions(a.mixinStandardHelpOptions());
-        kastor.spec = spec;
+        injectSpec(command, spec);
         var cmd = new CommandLine(spec, factory);
         for (Class<?> sub : a.subcommands()) {
             Command s = sub.getAnnotation(Command.class);
-            if (s.name().equals(group) || Arrays.asList(s.aliases()).contains(group)) {
-                cmd.addSubcommand(new CommandLine(createGroup(factory, sub), factory));
+            if (!path.isEmpty() && (s.name().equals(path.get(0)) || Arrays.asList(s.aliases()).contains(path.get(0)))) {
+                Object created = create(factory, sub);
+                boolean further = path.size() > 1 && s.subcommands().length > 0;
+                cmd.addSubcommand(further ? modelledAlong(created, factory, path.subList(1, path.size())) : new CommandLine(created, factory));
             } else {
                 var placeholder = CommandLine.Model.CommandSpec.create().name(s.name()).aliases(s.aliases());
                 placeholder.usageMessage().description(s.description());
@@ -89,7 +113,20 @@ public final class Kastor implements Runnable {
         return cmd;
     }
 
-    private static Object createGroup(Factory factory, Class<?> cls) {
+    /** What picocli does for a command it inspects itself: its {@code @Spec} fields get the command's spec. */
+    private static void injectSpec(Object command, CommandLine.Model.CommandSpec spec) {
+        for (Field f : command.getClass().getDeclaredFields()) {
+            if (!f.isAnnotationPresent(CommandLine.Spec.class)) continue;
+            try {
+                f.setAccessible(true);
+                f.set(command, spec);
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException("cannot give " + command.getClass().getName() + " its command spec", e);
+            }
+        }
+    }
+
+    private static Object create(Factory factory, Class<?> cls) {
         try {
             return factory.create(cls);
         } catch (Exception e) {
@@ -98,15 +135,21 @@ public final class Kastor implements Runnable {
     }
 
     /**
-     * The group a command line runs ({@code artifact} in {@code kastor artifact push ...}), or {@code null} when every
-     * group must be complete ({@code kastor help image build}, {@code kastor completion}).
+     * The commands a command line names, group then verb ({@code [artifact, push]} in {@code kastor artifact push
+     * ...}): its first words up to the first option; {@code null} when the whole tree must be modelled ({@code help}
+     * at any level: {@code kastor help image build}, {@code kastor image help build}; {@code kastor completion}).
+     * Empty for {@code kastor --help}: no command runs, the groups' names and descriptions suffice. Groups have no
+     * options of their own, so the verb is the first word after the group.
      */
-    static String groupNamedIn(String... args) {
+    static List<String> pathNamedIn(String... args) {
+        var path = new ArrayList<String>();
         for (String a : args) {
             if (a.startsWith("-")) continue;
-            return a.equals("help") || a.equals("completion") ? null : a;
+            if (a.equals("help") || a.equals("completion")) return null;
+            path.add(a);
+            if (path.size() == 2) break;
         }
-        return ""; // kastor --version, kastor --help: no group runs, their names and descriptions suffice
+        return path;
     }
 
     /** Creates commands, handing the {@link Context} to those whose constructor takes one. */
@@ -133,7 +176,22 @@ public final class Kastor implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"kastor " + Versions.kastor() + " (Java " + Runtime.version() + ")"};
+            return Line.LINE.clone();
+        }
+
+        /** Read once: picocli asks every command added under the root for it (scope INHERIT). */
+        private static final class Line {
+            static final String[] LINE = {"kastor " + version() + " (Java " + Runtime.version() + ")"};
+
+            /**
+             * The jar manifest's Implementation-Version, which a class-data archive holds: {@code --version} need not
+             * open the 48 MB jar and index its 26,000 entries to read version.properties. That file when run from
+             * classes (tests); both are the build's project version.
+             */
+            private static String version() {
+                String fromManifest = Kastor.class.getPackage().getImplementationVersion();
+                return fromManifest != null ? fromManifest : Versions.kastor();
+            }
         }
     }
 }

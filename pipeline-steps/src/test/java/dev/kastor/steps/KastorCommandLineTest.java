@@ -2,8 +2,15 @@ package dev.kastor.steps;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kastor.steps.cli.Context;
+import dev.kastor.steps.cli.Program;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,6 +45,50 @@ class KastorCommandLineTest {
         assertThat(r.exit()).as(r.toString()).isZero();
         // "unknown" would mean version.properties was not filtered into the jar.
         assertThat(r.out().strip()).matches("kastor \\d+\\.\\d+\\.\\d+(-SNAPSHOT)? .*");
+    }
+
+    @Test
+    void versionAloneAnswersWithoutPicocliExactlyWhatPicocliPrints() {
+        var out = new ByteArrayOutputStream();
+        var ctx = new Context(Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8), System.err, InputStream.nullInputStream(), tmp, tmp);
+        int exit = Program.execute(Kastor.commandLine(new Kastor(), new Kastor.Factory(ctx), List.of()), ctx, "--version");
+
+        assertThat(exit).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).isNotEmpty();
+        for (String option : List.of("--version", "-V")) {
+            assertThat(Kastor.asksOnlyVersion(option)).as(option).isTrue();
+            var r = KastorRun.in(tmp).run(option);
+            assertThat(r.exit()).as(r.toString()).isZero();
+            assertThat(r.out()).as(r.toString()).isEqualTo(out.toString(StandardCharsets.UTF_8));
+            assertThat(r.err()).isEmpty();
+        }
+        assertThat(Kastor.asksOnlyVersion("--version", "--help")).isFalse();
+        assertThat(KastorRun.in(tmp).run("--version", "--help").out()).contains("Usage: kastor");
+    }
+
+    @Test
+    void onlyTheGroupAndVerbACommandLineNamesAreModelled() {
+        assertThat(Kastor.pathNamedIn("artifact", "push", "deploy", "oci://registry.example.com/app:v1")).containsExactly("artifact", "push");
+        assertThat(Kastor.pathNamedIn("--version")).isEmpty();
+        assertThat(Kastor.pathNamedIn("help", "artifact", "push")).isNull();
+        assertThat(Kastor.pathNamedIn("artifact", "help", "push")).isNull();
+
+        var root = Kastor.commandLine(new Kastor(), new Kastor.Factory(Commands.context(tmp)), List.of("artifact", "push"));
+        var artifact = root.getSubcommands().get("artifact");
+        assertThat(artifact.getSubcommands().get("push").getCommandSpec().findOption("--insecure-registry")).isNotNull();
+        assertThat(artifact.getSubcommands().get("pull").getCommandSpec().findOption("--insecure-registry")).isNull();
+        assertThat(root.getSubcommands().get("image").getSubcommands()).isEmpty();
+    }
+
+    @Test
+    void helpOfAGroupIsTheSameWhetherItsVerbsAreModelledOrNot() {
+        for (String group : List.of("artifact", "image", "kube", "flux", "status")) {
+            var partial = KastorRun.in(tmp).run(group, "--help");
+            var whole = KastorRun.in(tmp).run("help", group);
+
+            assertThat(partial.exit()).as(partial.toString()).isZero();
+            assertThat(partial.out()).as(group).isEqualTo(whole.out());
+        }
     }
 
     @Test
