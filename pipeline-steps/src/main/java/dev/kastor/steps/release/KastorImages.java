@@ -50,7 +50,7 @@ public final class KastorImages implements Callable<Integer> {
     public static final String DEFAULT_BASE = "eclipse-temurin:21-jre";
     /** The kastor CLI's bash completion script and man pages, written by the build as below /usr/share (ShellDocs). */
     static final String SHARE = "pipeline-steps/target/share";
-    static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xshare:auto");
+    static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto");
 
     /**
      * One of Kastor's images as data.
@@ -61,8 +61,7 @@ public final class KastorImages implements Callable<Integer> {
      * @param ports ports the program listens on
      * @param launcher install {@code /usr/local/bin/<name>} so a CI job's script can call it by name, with its bash completion
      *     and man pages ({@link #SHARE})
-     * @param fastStart serial GC: right for a CLI step, wrong for a long-running server (full tiered compilation either way:
-     *     C1 alone has no SHA-256 intrinsic, which halves the steps' hashing throughput)
+     * @param fastStart serial GC and C1 only: right for a CLI step, wrong for a long-running server
      */
     public record Definition(String name, String jar, String title, String description, List<Integer> ports, boolean launcher, boolean fastStart) {
         List<String> entrypoint(String archiveFlag) {
