@@ -13,12 +13,16 @@ import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.eclipse.jgit.lib.Config;
 import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.storage.file.FileBasedConfig;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.eclipse.jgit.util.FS;
+import org.eclipse.jgit.util.SystemReader;
 
 /**
  * An artifact's {@code org.opencontainers.image.created} and where it came from. It is part of the manifest, so the
@@ -109,6 +113,7 @@ public record CreationTime(Instant instant, Origin origin, String detail) {
         String notReproducible = "the clock: not reproducible, every push gets its own digest (set " + SOURCE_DATE_EPOCH + " or "
                 + CI_COMMIT_TIMESTAMP + ", or package from a Git work tree)";
         if (tree == null) return new CreationTime(clock.get(), Origin.CLOCK, notReproducible);
+        WithoutSystemGitConfig.install();
         var git = new FileRepositoryBuilder().findGitDir(tree.toAbsolutePath().toFile());
         if (git.getGitDir() == null) return new CreationTime(clock.get(), Origin.CLOCK, notReproducible);
         try (Repository repository = git.setMustExist(true).build(); RevWalk walk = new RevWalk(repository)) {
@@ -144,5 +149,40 @@ public record CreationTime(Instant instant, Origin origin, String detail) {
     private static String set(Map<String, String> env, String name) {
         String value = env.get(name);
         return value == null || value.isBlank() ? null : value;
+    }
+
+    /**
+     * JGit finds git's system config by running {@code git --version} and {@code git config --system --show-origin}:
+     * two processes on every push, for a value (a commit's time) that no system setting changes. As git itself does
+     * with {@code GIT_CONFIG_NOSYSTEM}, the system config is left out.
+     */
+    private static final class WithoutSystemGitConfig extends SystemReader.Delegate {
+        private static boolean installed;
+
+        private WithoutSystemGitConfig(SystemReader reader) {
+            super(reader);
+        }
+
+        static synchronized void install() {
+            if (!installed) {
+                SystemReader.setInstance(new WithoutSystemGitConfig(SystemReader.getInstance()));
+                installed = true;
+            }
+        }
+
+        @Override
+        public FileBasedConfig openSystemConfig(Config parent, FS fs) {
+            return new FileBasedConfig(parent, null, fs) {
+                @Override
+                public void load() {
+                    // nothing to read: what JGit's own reader does under GIT_CONFIG_NOSYSTEM
+                }
+
+                @Override
+                public boolean isOutdated() {
+                    return false;
+                }
+            };
+        }
     }
 }

@@ -70,11 +70,12 @@ public final class FluxArtifacts {
             throw new InvalidInputException("push needs a tag and no digest: write " + Reference.PREFIX + ref.name() + ":TAG"
                     + " (for example :" + "$CI_COMMIT_REF_SLUG)");
         }
-        Registry registry = registries.apply(ref.host());
-        // The config blob is known before the layer is built: pushing it meanwhile also opens the connection and
-        // fetches the push token the layer's upload needs, so that waits on the network while the build uses the cores.
+        // The config blob is known before the layer is built: setting up the registry's client and pushing the config
+        // meanwhile also opens the connection and fetches the push token the layer's upload needs, so all of that waits
+        // on the network (and loads its classes) while the build uses the cores.
         try (Scratch scratch = tempFile(); var early = Executors.newVirtualThreadPerTaskExecutor()) {
-            Future<BlobPushOutcome> config = early.submit(() -> registry.pushBlob(ref.repository(), FluxManifest.CONFIG, FluxManifest.CONFIG_BLOB));
+            Future<Registry> connected = early.submit(() -> registries.apply(ref.host()));
+            Future<BlobPushOutcome> config = early.submit(() -> join(connected).pushBlob(ref.repository(), FluxManifest.CONFIG, FluxManifest.CONFIG_BLOB));
             Path layerFile = scratch.path();
             BuiltLayer layer;
             try {
@@ -85,6 +86,7 @@ public final class FluxArtifacts {
             }
             FluxManifest manifest = FluxManifest.of(layer.descriptor(), metadata);
             long start = System.nanoTime();
+            Registry registry = join(connected);
             var outcomes = new ArrayList<BlobPushOutcome>();
             outcomes.add(registry.pushBlob(ref.repository(), layer.descriptor(), layerFile, mountFrom));
             outcomes.add(join(config));
