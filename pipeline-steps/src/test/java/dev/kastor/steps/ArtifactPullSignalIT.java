@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code kastor artifact pull} stopped by SIGTERM (a cancelled or timed-out CI job) in the built jar, a real process:
- * whether it is downloading the layer from a slow registry or extracting it, it leaves no layer or {@code .part}
- * file in its temp dir and no {@code .out.extract-*} staging directory beside the target.
+ * whether it is downloading the layer from a slow registry or extracting it (both at once: the layer is extracted as
+ * it arrives), it leaves nothing in its temp dir and no {@code .out.extract-*} staging directory beside the target.
  */
 class ArtifactPullSignalIT {
     private static final Path JAR = Path.of("target/kastor.jar").toAbsolutePath();
@@ -34,13 +34,14 @@ class ArtifactPullSignalIT {
     Path work;
 
     @Test
-    void sigtermWhileTheLayerDownloadsLeavesNothingInTheTempDir() throws Exception {
+    void sigtermWhileTheLayerDownloadsLeavesNoStagingDirectoryAndNothingInTheTempDir() throws Exception {
         byte[] layer = layer(200, 1024);
         try (var registry = HostileRegistry.start(HostileRegistry.fluxManifest(Digest.of(layer).toString(), layer.length),
                 HostileRegistry.trickle(layer, 2048, 50))) {
             Process p = pull(registry);
 
-            waitFor(p, () -> registry.bytesSent() > 8 * 1024 && !list(tmpDir(), n -> n.endsWith(".part")).isEmpty(), "the download to start");
+            // The layer is extracted while it downloads: its staging directory is there from the first bytes.
+            waitFor(p, () -> registry.bytesSent() > 8 * 1024 && !list(work, n -> n.startsWith(".out.extract-")).isEmpty(), "the download to start");
             stop(p);
 
             assertThat(list(tmpDir(), n -> true)).as("the temp dir of the stopped pull").isEmpty();
