@@ -14,7 +14,6 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
 import java.util.Map;
 import java.util.Objects;
 
@@ -79,8 +78,9 @@ final class FetchBlobStep<T> {
                 throw transport.failure(op, "blob " + digest, s.status(), s.headers(), body);
             }
             long total = parseLength(s.headers().get("Content-Length"));
-            try (Progress.Transfer transfer = transport.options().progress().begin("pull " + digest.shortForm(), total)) {
-                var verified = new Verified(in, transfer, watchdog);
+            try (Progress.Transfer transfer = transport.options().progress().begin("pull " + digest.shortForm(), total);
+                    SideDigest sha = new SideDigest("kastor-pull-sha256")) {
+                var verified = new Verified(in, transfer, watchdog, sha);
                 T result = sink.receive(verified);
                 verified.requireEnd();
                 return result;
@@ -110,12 +110,13 @@ final class FetchBlobStep<T> {
         private final InputStream in;
         private final Progress.Transfer transfer;
         private final IdleWatchdog watchdog;
-        private final MessageDigest sha = Digest.sha256();
+        private final SideDigest sha;
         private long received;
         private boolean verified;
 
-        Verified(InputStream in, Progress.Transfer transfer, IdleWatchdog watchdog) {
+        Verified(InputStream in, Progress.Transfer transfer, IdleWatchdog watchdog, SideDigest sha) {
             this.in = in;
+            this.sha = sha;
             this.transfer = transfer;
             this.watchdog = watchdog;
         }
@@ -171,7 +172,7 @@ final class FetchBlobStep<T> {
                     + " (a broken or hostile registry, or a manifest that lies)", 200);
         }
 
-        private void verify() {
+        private void verify() throws IOException {
             if (verified) {
                 return;
             }
@@ -180,7 +181,7 @@ final class FetchBlobStep<T> {
                 throw new Retryable("registry " + transport.host() + " sent " + received + " bytes for blob " + digest
                         + " of " + repository + ", whose manifest declares " + size + " bytes: nothing was kept", 0, null, null);
             }
-            Digest got = Digest.of(sha);
+            Digest got = sha.digest();
             if (!got.equals(digest)) {
                 throw new RegistryException("registry " + transport.host() + " sent blob " + digest + " of " + repository
                         + " with content whose digest is " + got + ": nothing was kept", 200);
