@@ -8,7 +8,7 @@ import java.util.concurrent.BlockingQueue;
 
 /**
  * Reads a stream on a thread of its own, a few buffers ahead of the reader, like the two halves of
- * {@code curl | tar -xz}: whatever the source does per byte (receiving from the network, hashing, inflating) runs
+ * {@code curl | tar -xz}: whatever the source does per byte (receiving from the network, inflating) runs
  * beside what the reader does with the bytes (parsing a tar, creating files), on another core. A failure of the
  * source reaches the reader at the point where it happened in the stream, as the same exception (unchecked ones
  * unchanged, so a registry error keeps its type). Closing stops the reading thread; the source is closed by its owner.

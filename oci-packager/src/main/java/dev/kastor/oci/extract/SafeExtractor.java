@@ -197,7 +197,8 @@ public final class SafeExtractor {
                 return n;
             }
         };
-        // Receiving, hashing and inflating run a few buffers ahead of the tar parsing and file writing, on another core.
+        // Receiving and inflating run a few buffers ahead of the tar parsing and file writing, on another core (and a
+        // download hashes on a third: registry.SideDigest).
         try (var ahead = new ReadAhead(inflated, "kastor-extract-read")) {
             unpackEntries(new LimitedInputStream(ahead, maxBytes + METADATA_ALLOWANCE), u);
             return u;
