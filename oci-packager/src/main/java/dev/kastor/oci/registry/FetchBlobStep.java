@@ -3,23 +3,17 @@ package dev.kastor.oci.registry;
 import dev.kastor.oci.Causes;
 import dev.kastor.oci.Descriptor;
 import dev.kastor.oci.Digest;
-import dev.kastor.oci.KastorException;
 import dev.kastor.oci.Progress;
 import dev.kastor.oci.Scratch;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * Streams a blob into a {@link BlobSink} while its sha256 is computed: into a file (written to a temporary file
- * next to the target and moved into place), or straight into an extraction, so download and extraction overlap.
+ * Streams a blob into a {@link BlobSink} while its sha256 is computed: straight into an extraction, so download and
+ * extraction overlap.
  * Never more than the descriptor's size is read: a registry that sends more (an endless body) or less fails the
  * step, and so does one whose bytes do not have the digest. Those checks come before the sink sees the end of the
  * stream, so a sink that keeps its result only at the end keeps nothing that did not match.
@@ -41,27 +35,6 @@ final class FetchBlobStep<T> {
         this.size = blob.size();
         this.sink = sink;
         this.op = Transport.Op.pull(repository);
-    }
-
-    /** A sink that writes the blob to {@code target}, which exists afterwards only with the verified bytes. */
-    static BlobSink<Path> toFile(Path target) {
-        Path absolute = target.toAbsolutePath();
-        return in -> {
-            Files.createDirectories(absolute.getParent());
-            try (Scratch temp = Scratch.track(Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".part"))) {
-                try (OutputStream out = Files.newOutputStream(temp.path())) {
-                    in.transferTo(out); // ends only after the digest was verified
-                } catch (IOException e) { // reading throws only unchecked exceptions: this is the disk
-                    throw new KastorException("cannot write " + absolute + ": " + Causes.describe(e), e);
-                }
-                try {
-                    Files.move(temp.path(), absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(temp.path(), absolute, StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-            return absolute;
-        };
     }
 
     public T call() {

@@ -77,11 +77,6 @@ public final class Registry {
         return new GetManifestStep(transport, retry, repository, tagOrDigest).call();
     }
 
-    /** Downloads the blob a descriptor names into {@code target}, reading no more than the descriptor's size. */
-    public void fetchBlob(String repository, Descriptor blob, Path target) {
-        fetchBlob(repository, blob, FetchBlobStep.toFile(target));
-    }
-
     /**
      * Streams the blob a descriptor names into {@code sink} as it arrives (see {@link BlobSink}: the stream ends only
      * after its size and digest were verified), reading no more than the descriptor's size; returns what the sink

@@ -34,7 +34,7 @@ class HostileRegistryBlobTest {
         try (var hostile = HostileRegistry.start(HostileRegistry.fluxManifest(layer.digest().toString(), 172), HostileRegistry.endless())) {
             Path target = tmp.resolve("blobs/layer.tgz");
 
-            assertThatThrownBy(() -> registry(hostile).fetchBlob("bars/app", layer, target))
+            assertThatThrownBy(() -> registry(hostile).fetchBlob("bars/app", layer, BlobFiles.to(target)))
                     .isInstanceOf(RegistryException.class)
                     .hasMessageContaining(layer.digest().toString())
                     .hasMessageContaining("declares 172 bytes")
@@ -57,7 +57,7 @@ class HostileRegistryBlobTest {
                 HostileRegistry.trickle(content, 100, 0))) {
             Path target = tmp.resolve("short.tgz");
 
-            assertThatThrownBy(() -> registry(hostile).fetchBlob("bars/app", layer, target))
+            assertThatThrownBy(() -> registry(hostile).fetchBlob("bars/app", layer, BlobFiles.to(target)))
                     .isInstanceOf(RegistryException.class)
                     .hasMessageContaining("declares 172 bytes")
                     .hasMessageContaining("sent 100");

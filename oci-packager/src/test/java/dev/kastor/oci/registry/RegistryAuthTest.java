@@ -112,7 +112,7 @@ class RegistryAuthTest {
 
             var digest = artifact.push(registry, "token/app", "v1");
             Path fetched = tmp.resolve("layer");
-            registry.fetchBlob("token/app", artifact.layerDescriptor(), fetched);
+            registry.fetchBlob("token/app", artifact.layerDescriptor(), BlobFiles.to(fetched));
 
             assertThat(registry.getManifest("token/app", "v1").digest()).isEqualTo(digest);
             assertThat(fetched).hasSameBinaryContentAs(artifact.layer());

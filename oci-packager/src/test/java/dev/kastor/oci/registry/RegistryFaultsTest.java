@@ -89,7 +89,7 @@ class RegistryFaultsTest {
         assertThat(proxy.requests("PATCH", "/blobs/uploads/")).extracting(FaultProxy.Seen::fault).first().asString().startsWith("reset");
         assertThat(proxy.requests("POST", "/blobs/uploads/")).as("a fresh upload session after the reset").hasSize(2);
         Path fetched = tmp.resolve("fetched");
-        direct().fetchBlob("faults/reset", artifact.layerDescriptor(), fetched);
+        direct().fetchBlob("faults/reset", artifact.layerDescriptor(), BlobFiles.to(fetched));
         assertThat(fetched).hasSameBinaryContentAs(artifact.layer());
     }
 

@@ -124,7 +124,7 @@ class RegistryPlainHttpTest {
         assertThat(reported.get()).isEqualTo(artifact.layerDescriptor().size());
 
         Path fetched = tmp.resolve("out/fetched.bin");
-        registry.fetchBlob("bars/big", artifact.layerDescriptor(), fetched);
+        registry.fetchBlob("bars/big", artifact.layerDescriptor(), BlobFiles.to(fetched));
         assertThat(fetched).hasSameBinaryContentAs(artifact.layer());
     }
 
@@ -169,7 +169,7 @@ class RegistryPlainHttpTest {
         Digest unknown = Digest.of("not pushed".getBytes(StandardCharsets.UTF_8));
         Path target = Files.createDirectories(tmp.resolve("dl")).resolve("blob");
 
-        assertThatThrownBy(() -> registry().fetchBlob("bars/fetch", new Descriptor(MediaTypes.FLUX_CONTENT, unknown, 10), target)).isInstanceOf(RegistryException.NotFound.class);
+        assertThatThrownBy(() -> registry().fetchBlob("bars/fetch", new Descriptor(MediaTypes.FLUX_CONTENT, unknown, 10), BlobFiles.to(target))).isInstanceOf(RegistryException.NotFound.class);
         assertThat(target).doesNotExist();
         try (var left = Files.list(target.getParent())) {
             assertThat(left).isEmpty();
