@@ -10,7 +10,6 @@ import dev.kastor.steps.cli.Context;
 import dev.kastor.steps.cli.OutputFlags;
 import dev.kastor.steps.cli.RegistryFlags;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,10 +69,9 @@ final class RollbackCommand implements Callable<Integer> {
     private static FluxArtifacts.Listed previous(Reference ref, List<FluxArtifacts.Listed> listed, FluxArtifacts.Listed current) {
         Instant created = current.createdAt().orElseThrow(() -> new InvalidInputException(ref + " (" + current.digest() + ") has no "
                 + ArtifactMetadata.CREATED + " annotation, so nothing is known to be older: give --to DIGEST"));
-        return listed.stream().filter(l -> !l.digest().equals(current.digest()))
-                .filter(l -> l.createdAt().isPresent() && l.createdAt().get().isBefore(created))
-                .max(Comparator.comparing((FluxArtifacts.Listed l) -> l.createdAt().orElseThrow()))
-                .orElseThrow(() -> new InvalidInputException("no tag of " + ref.name() + " points at an artifact created before " + ref
+        List<FluxArtifacts.Listed> older = listed.stream().filter(l -> !l.digest().equals(current.digest()))
+                .filter(l -> l.createdAt().isPresent() && l.createdAt().get().isBefore(created)).toList();
+        return FluxArtifacts.newest(older).orElseThrow(() -> new InvalidInputException("no tag of " + ref.name() + " points at an artifact created before " + ref
                         + " (" + current.created() + "): nothing to roll back to (kastor artifact list shows the tags)"));
     }
 
