@@ -77,6 +77,8 @@ final class Transport {
         var builder = HttpClient.Builder.builder().withTimeout((int) Math.max(1, options.timeout().toSeconds()));
         if (options.caFile() != null) {
             builder.withCaFile(options.caFile());
+        } else {
+            TlsOnFirstUse.installInto(builder);
         }
         try {
             this.http = builder.build();
