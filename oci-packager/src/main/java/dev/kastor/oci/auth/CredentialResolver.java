@@ -32,7 +32,6 @@ import tools.jackson.databind.json.JsonMapper;
  * Environment, home directory and the helper search path are inputs, so nothing depends on the process by accident.
  */
 public final class CredentialResolver {
-    private static final ObjectMapper JSON = JsonMapper.builder().build();
     private static final long HELPER_TIMEOUT_SECONDS = 30;
 
     private final Map<String, String> env;
@@ -132,7 +131,7 @@ public final class CredentialResolver {
 
     private static JsonNode parse(String content, String where) {
         try {
-            return JSON.readTree(content);
+            return Json.MAPPER.readTree(content);
         } catch (JacksonException e) {
             // Jackson's message may quote the content, which holds secrets: say only where it failed.
             throw new InvalidInputException(where + " is not valid JSON (expected the Docker config.json shape"
@@ -216,7 +215,7 @@ public final class CredentialResolver {
             }
             JsonNode answer;
             try {
-                answer = JSON.readTree(stdout);
+                answer = Json.MAPPER.readTree(stdout);
             } catch (JacksonException e) {
                 throw new KastorException(binary + " get answered something that is not the helper protocol's JSON");
             }
@@ -257,5 +256,13 @@ public final class CredentialResolver {
 
     private static boolean notEmpty(String s) {
         return s != null && !s.isEmpty();
+    }
+
+    /**
+     * Made on first use: only a Docker config or a credential helper's answer is JSON, and most CI jobs have neither.
+     * Jackson's first mapper costs ~25 ms, which every push paid before its first request.
+     */
+    private static final class Json {
+        static final ObjectMapper MAPPER = JsonMapper.builder().build();
     }
 }

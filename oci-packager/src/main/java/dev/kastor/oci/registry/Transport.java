@@ -60,7 +60,6 @@ final class Transport {
     /** An answer whose body is still a stream (blob downloads): the caller closes it. */
     record Streamed(int status, Map<String, String> headers, InputStream body) {}
 
-    private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final int MAX_ERROR_BODY = 64 * 1024;
     private static final int MAX_SMALL_BODY = 16 * 1024 * 1024;
 
@@ -275,7 +274,7 @@ final class Transport {
             return "";
         }
         try {
-            JsonNode errors = JSON.readTree(body).path("errors");
+            JsonNode errors = ErrorJson.MAPPER.readTree(body).path("errors");
             if (!errors.isArray() || errors.isEmpty()) {
                 return "";
             }
@@ -319,5 +318,10 @@ final class Transport {
             case 504 -> " Gateway Timeout";
             default -> "";
         };
+    }
+
+    /** Made on first use: only a registry's error answer is read as JSON here, and a push that succeeds has none. */
+    private static final class ErrorJson {
+        static final JsonMapper MAPPER = JsonMapper.builder().build();
     }
 }
