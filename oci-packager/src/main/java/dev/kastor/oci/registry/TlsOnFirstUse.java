@@ -18,9 +18,11 @@ import javax.net.ssl.TrustManager;
 /**
  * The JVM's default TLS context ({@link SSLContext#getDefault()}: the system trust store, {@code javax.net.ssl.*}
  * properties), set up only when the first TLS connection is made. The JDK's HTTP client takes the default context
- * when it is built, which loads and parses the whole trust store (~150 certificates): about 35 ms of every
- * {@code kastor artifact push} to a plain-HTTP registry, on the path to its first request, for a context it never
- * uses. The context is the same one, so what a connection trusts does not change.
+ * when it is built, which loads and parses the whole trust store (~150 certificates) and sets up key managers and a
+ * random source: 10% of a small {@code kastor artifact push} to a plain-HTTP registry (docs/benchmarks.md), on the
+ * path to its first request, for a context it never uses. The context is the same one, so what a connection trusts
+ * does not change; a default context that cannot be set up fails that first connection instead of the client's
+ * construction.
  *
  * <p>The only thing the client asks of the context when it is built are the default parameters (protocols, cipher
  * suites). Those do not depend on what is trusted: they come from a TLS context with no keys and no trust, which is
