@@ -185,6 +185,7 @@ public final class Bridge implements AutoCloseable {
         private Path apiTokenFile;
         private KasConfig.ReceptiveAgents receptive;
         private Path sockets;
+        private KasConfig.StatusPage statusPage;
 
         private Setup(Path dir) {
             this.dir = dir;
@@ -202,6 +203,7 @@ public final class Bridge implements AutoCloseable {
         public Setup apiTokenFile(Path file) { this.apiTokenFile = file; return this; }
         public Setup receptive(KasConfig.ReceptiveAgents r) { this.receptive = r; return this; }
         public Setup sockets(Path directory) { this.sockets = directory; return this; }
+        public Setup statusPage(KasConfig.StatusPage page) { this.statusPage = page; return this; }
 
         public Bridge start() throws Exception {
             return new Bridge(this);
@@ -223,7 +225,7 @@ public final class Bridge implements AutoCloseable {
         var config = new KasConfig(listen, new KasConfig.GitLab(this.gitlab.url(), null, s.apiTokenFile == null ? null : s.apiTokenFile.toString()),
                 s.sockets == null ? null : "http://localhost/k8s-proxy", s.dir.resolve("agents.json").toString(),
                 null, null, SECRET, SECRET, s.agentConfiguration, s.ciAccessMode, r == null ? null : r.privateApiUrl(),
-                r == null ? null : r.serverName(), r == null ? null : new KasConfig.Redis(r.redisUrl(), null, r.keyPrefix()), s.flux, s.receptive)
+                r == null ? null : r.serverName(), r == null ? null : new KasConfig.Redis(r.redisUrl(), null, r.keyPrefix()), s.flux, s.receptive, s.statusPage)
                 .withDefaults(s.dir, Map.of());
         try {
             kas = Kas.start(config, new JsonLog(new PrintStream(logs, true, StandardCharsets.UTF_8), "kas"), s.tuning);

@@ -25,6 +25,7 @@ import dev.kastor.bridge.observability.ProxyMetrics;
 import dev.kastor.bridge.receptive.server.ReceptiveServerModule;
 import dev.kastor.bridge.registration.server.RegistrationServer;
 import dev.kastor.bridge.routing.server.RoutingModule;
+import dev.kastor.bridge.statuspage.server.StatusPageModule;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
 import dev.kastor.bridge.tunnel.server.TunnelServerModule;
@@ -56,7 +57,8 @@ public final class Kas implements AutoCloseable {
             UserAccessModule::create,
             K8sProxyModule::create,
             FluxServerModule::create,
-            ReceptiveServerModule::create);
+            ReceptiveServerModule::create,
+            StatusPageModule::create);
 
     private final KasConfig config;
     private final AgentStore agents;

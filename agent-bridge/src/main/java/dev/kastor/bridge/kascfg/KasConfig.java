@@ -66,11 +66,23 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *     - id: 7                                               # the agent id 'kastor-kas agent register' printed
  *       url: grpcs://agent.example.com:8160                 # the agent's --listen
  *       ca_certificate_file: /etc/kastor-kas/receptive/agent-7-ca.crt   # default: the system CAs
+ * status_page:                                              # on when present: sign-in and the status JSON on the API port
+ *   operator_token_file: /etc/kastor-kas/status-operator-token   # signs in an operator, who sees every agent (>= 32 characters)
+ *   session_ttl: 8h                                         # how long a sign-in lasts (default 8h, 1m to 168h)
  * </pre>
  */
 public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl, String agentsFile, String apiSecretKeyFile, String privateApiSecretKeyFile,
                         String apiSecretKey, String privateApiSecretKey, AgentConfiguration agentConfiguration, String ciAccessMode,
-                        String ownPrivateApiUrl, String ownPrivateApiHost, Redis redis, Flux flux, ReceptiveAgents receptiveAgents) {
+                        String ownPrivateApiUrl, String ownPrivateApiHost, Redis redis, Flux flux, ReceptiveAgents receptiveAgents,
+                        StatusPage statusPage) {
+    /** Without {@code status_page}. */
+    public KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl, String agentsFile, String apiSecretKeyFile, String privateApiSecretKeyFile,
+                     String apiSecretKey, String privateApiSecretKey, AgentConfiguration agentConfiguration, String ciAccessMode,
+                     String ownPrivateApiUrl, String ownPrivateApiHost, Redis redis, Flux flux, ReceptiveAgents receptiveAgents) {
+        this(listen, gitlab, externalK8sProxyUrl, agentsFile, apiSecretKeyFile, privateApiSecretKeyFile, apiSecretKey, privateApiSecretKey,
+                agentConfiguration, ciAccessMode, ownPrivateApiUrl, ownPrivateApiHost, redis, flux, receptiveAgents, null);
+    }
+
     /** Without {@code receptive_agents}. */
     public KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl, String agentsFile, String apiSecretKeyFile, String privateApiSecretKeyFile,
                      String apiSecretKey, String privateApiSecretKey, AgentConfiguration agentConfiguration, String ciAccessMode,
@@ -231,6 +243,22 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
     /** One agent KAS dials: its id, its {@code grpcs://host:port}, and the CA its listener's certificate is checked against. */
     public record ReceptiveAgent(Long id, String url, String caCertificateFile) {}
 
+    /**
+     * The status page's sign-in ({@code status_page}; absent: no page, no sign-in). People sign in with a GitLab
+     * personal access token and see the agents whose {@code user_access} admits them; {@code operator_token_file} holds
+     * a token that signs in an operator, who sees every agent. {@code session_ttl} is how long a sign-in lasts.
+     */
+    public record StatusPage(String operatorTokenFile, String sessionTtl) {
+        /** The operator token, read from its file now; null when none is configured. */
+        public String operatorToken() {
+            return operatorTokenFile == null ? null : contents("status_page.operator_token_file", operatorTokenFile).strip();
+        }
+
+        public Duration sessionLifetime() {
+            return ConfigDefaults.parseDuration(sessionTtl);
+        }
+    }
+
     /** Flux's ref polling when {@code flux.git_poll_period} is not given. */
     public static final Duration FLUX_GIT_POLL = Duration.ofMinutes(1);
 
@@ -329,7 +357,7 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
         var agentConfig = agentConfiguration(agentConfiguration, gl.url());
         return new KasConfig(filled, gl, externalK8sProxyUrl, agents, apiSecretKeyFile, privateApiSecretKeyFile, api, priv,
                 agentConfig, mode, own, ownHost, r, FluxSection.withDefaults(flux, gl.url(), agentConfig.gitUrlTemplate() != null),
-                ReceptiveSection.withDefaults(receptiveAgents));
+                ReceptiveSection.withDefaults(receptiveAgents), StatusPageSection.withDefaults(statusPage, base));
     }
 
     public boolean standaloneCiAccess() {

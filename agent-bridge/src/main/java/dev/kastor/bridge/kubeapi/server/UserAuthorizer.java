@@ -14,6 +14,12 @@ public interface UserAuthorizer {
     /** Every agent whose {@code user_access} admits the token's owner (for {@code GET /api/v1/user/agents}). */
     List<JobAuthorizer.AllowedAgent> allowedAgents(String personalAccessToken) throws ProxyFailure, InterruptedException;
 
+    /** The GitLab user a personal access token belongs to (for the status page's sign-in); refused as GitLab refuses it. */
+    Person person(String personalAccessToken) throws ProxyFailure, InterruptedException;
+
+    /** A GitLab user, as KAS names them in messages. */
+    record Person(long userId, String username) {}
+
     /** The two parts of a user's bearer token, {@code pat:<agent id>:<personal access token>}. */
     record PatBearer(long agentId, String token) {
         static final String PREFIX = "pat:";

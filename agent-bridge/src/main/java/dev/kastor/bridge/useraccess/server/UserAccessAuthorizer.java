@@ -94,6 +94,12 @@ final class UserAccessAuthorizer implements UserAuthorizer {
     }
 
     @Override
+    public Person person(String personalAccessToken) throws ProxyFailure, InterruptedException {
+        GitLabUsers.Identity who = gitlab.identify(personalAccessToken);
+        return new Person(who.userId(), who.username());
+    }
+
+    @Override
     public List<JobAuthorizer.AllowedAgent> allowedAgents(String personalAccessToken) throws ProxyFailure, InterruptedException {
         GitLabUsers.Identity who = gitlab.identify(personalAccessToken); // a refused token is refused before any agent is looked at
         var out = new ArrayList<JobAuthorizer.AllowedAgent>();

@@ -1,0 +1,39 @@
+package dev.kastor.bridge.statuspage;
+
+import java.time.Duration;
+
+/**
+ * The status page's fixed values: its paths on the API port, its session cookie, and the bounds on sign-ins. The page
+ * is never anonymous: a person signs in with a GitLab personal access token (seeing the agents whose
+ * {@code user_access} admits them) or an operator with the token of {@code status_page.operator_token_file}.
+ */
+public final class StatusPageDefaults {
+    private StatusPageDefaults() {}
+
+    /** {@code POST}, form field {@code token}: signs in, sets the session cookie and redirects to the page. */
+    public static final String SIGN_IN_PATH = "/status/sign-in";
+    /** {@code POST} with the session's CSRF token: ends the session. */
+    public static final String SIGN_OUT_PATH = "/status/sign-out";
+    /** {@code GET}: who is signed in, the session's CSRF token and when it ends. */
+    public static final String SESSION_PATH = "/api/v1/status/session";
+    /** {@code GET}: the agents the signed-in person may see. */
+    public static final String AGENTS_PATH = "/api/v1/status/agents";
+    /** Where a sign-in and a sign-out send the browser. */
+    public static final String PAGE_PATH = "/status";
+
+    /** The session cookie: HttpOnly, Secure, SameSite=Strict, path /. */
+    public static final String COOKIE = "kastor_status_session";
+    /** The header (or form field {@code csrf_token}) every action must carry: the session's CSRF token. */
+    public static final String CSRF_HEADER = "X-CSRF-Token";
+    public static final String CSRF_FIELD = "csrf_token";
+
+    public static final Duration SESSION_TTL = Duration.ofHours(8);
+    public static final Duration MIN_SESSION_TTL = Duration.ofMinutes(1);
+    public static final Duration MAX_SESSION_TTL = Duration.ofDays(7);
+    /** Sessions held at once; a sign-in beyond them is refused (503) until one ends. */
+    public static final int MAX_SESSIONS = 10_000;
+    /** Refused sign-ins one host may make per {@link #SIGN_IN_WINDOW} before it gets 429 (guessing the operator token). */
+    public static final int MAX_FAILED_SIGN_INS = 10;
+    public static final Duration SIGN_IN_WINDOW = Duration.ofMinutes(1);
+    public static final int MIN_OPERATOR_TOKEN = 32;
+}

@@ -1,0 +1,271 @@
+package dev.kastor.bridge.statuspage.server;
+
+import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.api.ApiEndpoint;
+import dev.kastor.bridge.api.ApiRequest;
+import dev.kastor.bridge.api.ApiResponse;
+import dev.kastor.bridge.kascfg.KasConfig;
+import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
+import dev.kastor.bridge.kubeapi.server.ProxyFailure;
+import dev.kastor.bridge.kubeapi.server.UserAuthorizer;
+import dev.kastor.bridge.module.KasContext;
+import dev.kastor.bridge.module.KasModule;
+import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.observability.PrometheusText;
+import dev.kastor.bridge.statuspage.StatusPageDefaults;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+/**
+ * The status page's sign-in and its JSON on the API port ({@code status_page} in the KAS config; without it, none of
+ * this is served). A person signs in with a GitLab personal access token and sees the agents whose {@code user_access}
+ * admits them, asked again on every read (user access caches each decision per config commit); an operator signs in
+ * with the token of {@code status_page.operator_token_file} and sees every agent. Either way the answer is a session
+ * cookie (HttpOnly, Secure, SameSite=Strict), and every action must carry the session's CSRF token.
+ *
+ * <p>Tokens are never logged, echoed or put in the page: a refused sign-in says only which kind of token was refused.
+ * A host that keeps failing to sign in is refused for a while (429), so the operator token cannot be guessed at the
+ * API port's speed.
+ */
+public final class StatusPageModule implements KasModule {
+    private static final String NAME = "status_page";
+
+    private final AgentStore agents;
+    private final Optional<UserAuthorizer> users;
+    private final byte[] operatorToken;
+    private final Sessions sessions;
+    private final JsonLog log;
+    private final Clock clock;
+    private final Map<String, Failures> failuresByHost = new ConcurrentHashMap<>();
+
+    /** Refused sign-ins of one host within the current window. */
+    private record Failures(Instant windowStart, int count) {}
+
+    private StatusPageModule(AgentStore agents, Optional<UserAuthorizer> users, String operatorToken, Sessions sessions, JsonLog log, Clock clock) {
+        this.agents = agents;
+        this.users = users;
+        this.operatorToken = operatorToken == null ? null : operatorToken.getBytes(StandardCharsets.UTF_8);
+        this.sessions = sessions;
+        this.log = log;
+        this.clock = clock;
+    }
+
+    public static KasModule create(KasContext context) {
+        KasConfig.StatusPage config = context.config().statusPage();
+        if (config == null) return new Off();
+        var sessions = new Sessions(Clock.systemUTC(), config.sessionLifetime(), StatusPageDefaults.MAX_SESSIONS);
+        return new StatusPageModule(context.agents(), context.parts().find(UserAuthorizer.class), config.operatorToken(), sessions,
+                context.log(), Clock.systemUTC());
+    }
+
+    /** No {@code status_page} section: no endpoint, nothing to sign in to. */
+    private static final class Off implements KasModule {
+        @Override
+        public String name() {
+            return NAME;
+        }
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Map<String, ApiEndpoint> apiEndpoints() {
+        return Map.of(StatusPageDefaults.SIGN_IN_PATH, this::signIn,
+                StatusPageDefaults.SIGN_OUT_PATH, this::signOut,
+                StatusPageDefaults.SESSION_PATH, this::session,
+                StatusPageDefaults.AGENTS_PATH, this::agentList);
+    }
+
+    @Override
+    public String prometheus() {
+        return new PrometheusText().family("kastor_status_page_sessions", "gauge", "Status page sessions signed in on this KAS.")
+                .sample("kastor_status_page_sessions", sessions.live()).toString();
+    }
+
+    private ApiResponse signIn(ApiRequest request) throws InterruptedException {
+        if (!request.method().equals("POST")) return ApiResponse.message(405, "sign in with POST, form field token");
+        String host = request.client();
+        if (throttled(host)) {
+            return ApiResponse.message(429, "too many refused sign-ins from " + host + ": wait a minute, then sign in with a valid token")
+                    .withHeader("Retry-After", String.valueOf(StatusPageDefaults.SIGN_IN_WINDOW.toSeconds()));
+        }
+        String token = form(request).get("token");
+        if (token == null || token.isBlank()) {
+            return ApiResponse.message(400, "give form field token: a GitLab personal access token (scope k8s_proxy), or the operator token");
+        }
+        token = token.strip();
+        Sessions.Who who;
+        if (operatorToken != null && MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), operatorToken)) {
+            who = new Sessions.Operator();
+        } else if (users.isEmpty()) {
+            failed(host);
+            return ApiResponse.message(401, "the token is not the operator token, and this KAS cannot check GitLab personal access tokens"
+                    + " (it has no gitlab.url)");
+        } else {
+            try {
+                var person = users.get().person(token);
+                who = new Sessions.User(person.userId(), person.username(), token);
+            } catch (ProxyFailure f) {
+                if (f.status().code() == 401 || f.status().code() == 403) {
+                    failed(host);
+                    // GitLab's reason names scopes or a user's state, never the token
+                    return ApiResponse.message(401, "the token is not the operator token, and as a personal access token: "
+                            + f.status().message());
+                }
+                return ApiResponse.message(503, "KAS cannot check the token with GitLab now: " + f.status().message());
+            }
+        }
+        var started = sessions.start(who);
+        if (started.isEmpty()) {
+            return ApiResponse.message(503, "KAS holds " + StatusPageDefaults.MAX_SESSIONS + " status page sessions already: try again when one has ended");
+        }
+        failuresByHost.remove(host);
+        log.info("status page sign-in", Map.of("who", who.describe(), "client", host));
+        return ApiResponse.message(303, "signed in as " + who.describe())
+                .withHeader("Location", StatusPageDefaults.PAGE_PATH)
+                .withHeader("Set-Cookie", cookie(started.get().id(), sessions.lifetime()))
+                .withHeader("Cache-Control", "no-store");
+    }
+
+    private ApiResponse signOut(ApiRequest request) {
+        if (!request.method().equals("POST")) return ApiResponse.message(405, "sign out with POST and the session's CSRF token");
+        String id = cookieValue(request);
+        var session = sessions.find(id);
+        if (session.isEmpty()) return notSignedIn();
+        if (!csrf(request, session.get())) return csrfRefused();
+        sessions.end(id);
+        return ApiResponse.message(303, "signed out")
+                .withHeader("Location", StatusPageDefaults.PAGE_PATH)
+                .withHeader("Set-Cookie", cookie("", Duration.ZERO))
+                .withHeader("Cache-Control", "no-store");
+    }
+
+    private ApiResponse session(ApiRequest request) {
+        if (!request.method().equals("GET")) return ApiResponse.message(405, "use GET");
+        var session = sessions.find(cookieValue(request));
+        if (session.isEmpty()) return notSignedIn();
+        var s = session.get();
+        var body = new LinkedHashMap<String, Object>();
+        switch (s.who()) {
+            case Sessions.Operator o -> body.put("kind", "operator");
+            case Sessions.User u -> {
+                body.put("kind", "user");
+                body.put("user_id", u.userId());
+                body.put("username", u.username());
+            }
+        }
+        body.put("csrf_token", s.csrfToken());
+        body.put("expires", s.expires().toString());
+        return ApiResponse.json(200, body).withHeader("Cache-Control", "no-store");
+    }
+
+    private ApiResponse agentList(ApiRequest request) throws InterruptedException {
+        if (!request.method().equals("GET")) return ApiResponse.message(405, "use GET");
+        var session = sessions.find(cookieValue(request));
+        if (session.isEmpty()) return notSignedIn();
+        Set<Long> visible;
+        try {
+            visible = visible(session.get().who());
+        } catch (ProxyFailure f) {
+            if (f.status().code() == 401) return notSignedIn();
+            return ApiResponse.message(503, "KAS cannot ask GitLab which agents you may see now: " + f.status().message());
+        }
+        var list = new ArrayList<Map<String, Object>>();
+        for (AgentStore.Agent a : agents.list()) {
+            if (!a.active() || (visible != null && !visible.contains(a.id()))) continue;
+            var m = new LinkedHashMap<String, Object>();
+            m.put("id", a.id());
+            m.put("name", a.name());
+            m.put("config_project", a.configProject());
+            list.add(m);
+        }
+        return ApiResponse.json(200, Map.of("agents", list)).withHeader("Cache-Control", "no-store");
+    }
+
+    /** The ids a person may see; null for an operator, who sees every agent. */
+    private Set<Long> visible(Sessions.Who who) throws ProxyFailure, InterruptedException {
+        return switch (who) {
+            case Sessions.Operator o -> null;
+            case Sessions.User u -> users.orElseThrow().allowedAgents(u.personalAccessToken()).stream()
+                    .map(JobAuthorizer.AllowedAgent::id).collect(Collectors.toSet());
+        };
+    }
+
+    private static ApiResponse notSignedIn() {
+        return ApiResponse.message(401, "not signed in, or the session has ended: sign in at " + StatusPageDefaults.PAGE_PATH)
+                .withHeader("Cache-Control", "no-store");
+    }
+
+    private static ApiResponse csrfRefused() {
+        return ApiResponse.message(403, "the request lacks this session's CSRF token (header " + StatusPageDefaults.CSRF_HEADER
+                + " or form field " + StatusPageDefaults.CSRF_FIELD + "): reload the page and try again");
+    }
+
+    private static boolean csrf(ApiRequest request, Sessions.Session session) {
+        String presented = request.header(StatusPageDefaults.CSRF_HEADER);
+        if (presented == null) presented = form(request).get(StatusPageDefaults.CSRF_FIELD);
+        return Sessions.csrfMatches(session, presented);
+    }
+
+    /** The session cookie: never readable by scripts, never sent over plain HTTP to anything but loopback, never cross-site. */
+    static String cookie(String value, Duration maxAge) {
+        return StatusPageDefaults.COOKIE + "=" + value + "; Path=/; Max-Age=" + maxAge.toSeconds() + "; HttpOnly; Secure; SameSite=Strict";
+    }
+
+    private static String cookieValue(ApiRequest request) {
+        String header = request.header("Cookie");
+        if (header == null) return null;
+        for (String part : header.split(";")) {
+            String p = part.strip();
+            if (p.startsWith(StatusPageDefaults.COOKIE + "=")) return p.substring(StatusPageDefaults.COOKIE.length() + 1);
+        }
+        return null;
+    }
+
+    /** An {@code application/x-www-form-urlencoded} body; a body that is not one gives no fields. */
+    static Map<String, String> form(ApiRequest request) {
+        String type = request.header("Content-Type");
+        if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/x-www-form-urlencoded")) return Map.of();
+        var fields = new HashMap<String, String>();
+        for (String pair : new String(request.body(), StandardCharsets.UTF_8).split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq <= 0) continue;
+            try {
+                fields.putIfAbsent(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                        URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException malformed) {
+                // a malformed escape: that field is left out
+            }
+        }
+        return fields;
+    }
+
+    private boolean throttled(String host) {
+        Failures f = failuresByHost.get(host);
+        return f != null && f.count() >= StatusPageDefaults.MAX_FAILED_SIGN_INS
+                && clock.instant().isBefore(f.windowStart().plus(StatusPageDefaults.SIGN_IN_WINDOW));
+    }
+
+    private void failed(String host) {
+        Instant now = clock.instant();
+        failuresByHost.compute(host, (h, f) -> f == null || !now.isBefore(f.windowStart().plus(StatusPageDefaults.SIGN_IN_WINDOW))
+                ? new Failures(now, 1) : new Failures(f.windowStart(), f.count() + 1));
+        if (failuresByHost.size() > 10_000) failuresByHost.entrySet().removeIf(e -> !now.isBefore(e.getValue().windowStart().plus(StatusPageDefaults.SIGN_IN_WINDOW)));
+    }
+}
