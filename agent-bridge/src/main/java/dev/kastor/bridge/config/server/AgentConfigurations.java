@@ -33,6 +33,12 @@ public final class AgentConfigurations implements AutoCloseable {
     /** A valid configuration of one agent, as read at {@code commit}. */
     public record Current(long agentId, String project, String path, String commit, String yaml, AgentConfig config) {}
 
+    /**
+     * Why the newest file of an agent (or its project) could not be used, as the log says it: {@code line} 0 when the
+     * error has no line. Cleared when a file of the agent is loaded again.
+     */
+    public record Problem(String project, String path, String commit, int line, String error) {}
+
     private final AgentStore agents;
     private final GitConfigReader git;
     private final String branch;
@@ -44,6 +50,7 @@ public final class AgentConfigurations implements AutoCloseable {
     /** The commit each agent's file was last looked at (good or not), so an unchanged project costs one ls-remote. */
     private final Map<Long, String> evaluated = new ConcurrentHashMap<>();
     private final Map<String, String> projectErrors = new ConcurrentHashMap<>();
+    private final Map<Long, Problem> problems = new ConcurrentHashMap<>();
     private final Map<Long, List<Consumer<Current>>> listeners = new ConcurrentHashMap<>();
 
     AgentConfigurations(AgentStore agents, GitConfigReader git, String branch, Duration poll, JsonLog log) {
@@ -65,6 +72,17 @@ public final class AgentConfigurations implements AutoCloseable {
     }
 
     /** The agent's last good configuration, empty while none was ever read. */
+    /** The last reason the agent's newest file was not used, until one is loaded again (the status page shows it). */
+    public Optional<Problem> problem(long agentId) {
+        Problem p = problems.get(agentId);
+        if (p != null) return Optional.of(p);
+        var agent = agents.byId(agentId);
+        if (agent.isEmpty()) return Optional.empty();
+        String projectError = projectErrors.get(agent.get().configProject());
+        return projectError == null ? Optional.empty()
+                : Optional.of(new Problem(agent.get().configProject(), ConfigDefaults.path(agent.get().name()), null, 0, projectError));
+    }
+
     public Optional<Current> current(long agentId) {
         return Optional.ofNullable(good.get(agentId));
     }
@@ -97,6 +115,7 @@ public final class AgentConfigurations implements AutoCloseable {
             var active = agents.list().stream().filter(AgentStore.Agent::active).toList();
             var ids = active.stream().map(AgentStore.Agent::id).collect(Collectors.toSet());
             good.keySet().retainAll(ids); // revoked agents' configurations go
+            problems.keySet().retainAll(ids);
             evaluated.keySet().retainAll(ids);
             Map<String, List<AgentStore.Agent>> byProject = active.stream()
                     .collect(Collectors.groupingBy(AgentStore.Agent::configProject, LinkedHashMap::new, Collectors.toList()));
@@ -171,6 +190,7 @@ public final class AgentConfigurations implements AutoCloseable {
             invalid(where, e.getMessage(), e.line());
             return;
         }
+        problems.remove(agent.id());
         Current before = good.get(agent.id());
         if (before != null && Objects.equals(before.yaml(), yaml) && before.path().equals(path)) return; // same file, newer commit
         Current now = new Current(agent.id(), project, path, commit, yaml, parsed);
@@ -193,6 +213,8 @@ public final class AgentConfigurations implements AutoCloseable {
         fields.put("error", why);
         fields.put("kept_commit", Optional.ofNullable(good.get((Long) where.get("agent_id"))).map(Current::commit).orElse("none"));
         log.warn("agent configuration is not valid, keeping the last good one", fields);
+        problems.put((Long) where.get("agent_id"), new Problem((String) where.get("project"), (String) where.get("path"),
+                (String) where.get("commit"), line, why));
     }
 
     @Override

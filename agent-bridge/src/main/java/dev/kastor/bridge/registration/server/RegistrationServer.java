@@ -51,8 +51,10 @@ public final class RegistrationServer implements KasModule {
     private final Map<Key, Instance> instances = new ConcurrentHashMap<>();
 
     public static KasModule create(KasContext context) {
-        return new RegistrationServer(context.agents(), context.log(), context.config().apiSecretKey(), Clock.systemUTC(),
+        var server = new RegistrationServer(context.agents(), context.log(), context.config().apiSecretKey(), Clock.systemUTC(),
                 RegistrationDefaults.FORGET_AFTER);
+        context.parts().provide(RegistrationServer.class, server, "registration"); // the status page lists the instances
+        return server;
     }
 
     RegistrationServer(AgentStore agents, JsonLog log, String apiSecretKey, Clock clock, Duration forgetAfter) {

@@ -4,6 +4,7 @@ import dev.kastor.bridge.agents.AgentStore;
 import dev.kastor.bridge.api.ApiEndpoint;
 import dev.kastor.bridge.api.ApiRequest;
 import dev.kastor.bridge.api.ApiResponse;
+import dev.kastor.bridge.config.server.AgentConfigurations;
 import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.ProxyFailure;
@@ -12,7 +13,9 @@ import dev.kastor.bridge.module.KasContext;
 import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.PrometheusText;
+import dev.kastor.bridge.registration.server.RegistrationServer;
 import dev.kastor.bridge.statuspage.StatusPageDefaults;
+import dev.kastor.bridge.tunnel.server.TunnelRegistry;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -45,6 +48,7 @@ public final class StatusPageModule implements KasModule {
 
     private final AgentStore agents;
     private final Optional<UserAuthorizer> users;
+    private final AgentFacts facts;
     private final byte[] operatorToken;
     private final Sessions sessions;
     private final JsonLog log;
@@ -54,9 +58,11 @@ public final class StatusPageModule implements KasModule {
     /** Refused sign-ins of one host within the current window. */
     private record Failures(Instant windowStart, int count) {}
 
-    private StatusPageModule(AgentStore agents, Optional<UserAuthorizer> users, String operatorToken, Sessions sessions, JsonLog log, Clock clock) {
+    private StatusPageModule(AgentStore agents, Optional<UserAuthorizer> users, AgentFacts facts, String operatorToken, Sessions sessions,
+                             JsonLog log, Clock clock) {
         this.agents = agents;
         this.users = users;
+        this.facts = facts;
         this.operatorToken = operatorToken == null ? null : operatorToken.getBytes(StandardCharsets.UTF_8);
         this.sessions = sessions;
         this.log = log;
@@ -67,7 +73,9 @@ public final class StatusPageModule implements KasModule {
         KasConfig.StatusPage config = context.config().statusPage();
         if (config == null) return new Off();
         var sessions = new Sessions(Clock.systemUTC(), config.sessionLifetime(), StatusPageDefaults.MAX_SESSIONS);
-        return new StatusPageModule(context.agents(), context.parts().find(UserAuthorizer.class), config.operatorToken(), sessions,
+        var parts = context.parts();
+        var facts = new AgentFacts(parts.find(TunnelRegistry.class), parts.find(RegistrationServer.class), parts.find(AgentConfigurations.class));
+        return new StatusPageModule(context.agents(), parts.find(UserAuthorizer.class), facts, config.operatorToken(), sessions,
                 context.log(), Clock.systemUTC());
     }
 
@@ -189,11 +197,7 @@ public final class StatusPageModule implements KasModule {
         var list = new ArrayList<Map<String, Object>>();
         for (AgentStore.Agent a : agents.list()) {
             if (!a.active() || (visible != null && !visible.contains(a.id()))) continue;
-            var m = new LinkedHashMap<String, Object>();
-            m.put("id", a.id());
-            m.put("name", a.name());
-            m.put("config_project", a.configProject());
-            list.add(m);
+            list.add(facts.of(a));
         }
         return ApiResponse.json(200, Map.of("agents", list)).withHeader("Cache-Control", "no-store");
     }

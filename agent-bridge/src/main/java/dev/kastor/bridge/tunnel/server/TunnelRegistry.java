@@ -2,6 +2,7 @@ package dev.kastor.bridge.tunnel.server;
 
 import dev.kastor.bridge.agents.AgentStreams;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
@@ -24,6 +25,8 @@ public final class TunnelRegistry implements AgentStreams {
     /** When each agent last had a stream: between two uses an agent may hold no stream for a moment. */
     private final Map<Long, Long> lastSeen = new HashMap<>();
     private static final long RECENTLY = Duration.ofSeconds(5).toNanos();
+    /** When each agent got its first stream here, while it has one; then when its last one closed. */
+    private final Map<Long, Instant> since = new HashMap<>();
     /** Told when an agent gets its first stream here and when its last one closes (the multi-replica tracker). */
     private volatile LongConsumer onFirstOpened = id -> {};
     private volatile LongConsumer onLastClosed = id -> {};
@@ -51,7 +54,10 @@ public final class TunnelRegistry implements AgentStreams {
     synchronized void opened(ServerTunnel tunnel) {
         long agentId = tunnel.agentId();
         Set<ServerTunnel> all = streams.computeIfAbsent(agentId, k -> new HashSet<>());
-        if (all.add(tunnel) && all.size() == 1) onFirstOpened.accept(agentId);
+        if (all.add(tunnel) && all.size() == 1) {
+            since.put(agentId, Instant.now());
+            onFirstOpened.accept(agentId);
+        }
         lastSeen.put(agentId, System.nanoTime());
     }
 
@@ -61,6 +67,7 @@ public final class TunnelRegistry implements AgentStreams {
         Set<ServerTunnel> all = streams.get(tunnel.agentId());
         if (all != null && all.remove(tunnel) && all.isEmpty()) {
             streams.remove(tunnel.agentId());
+            since.put(tunnel.agentId(), Instant.now());
             onLastClosed.accept(tunnel.agentId());
         }
         lastSeen.put(tunnel.agentId(), System.nanoTime());
@@ -89,6 +96,24 @@ public final class TunnelRegistry implements AgentStreams {
             notifyAll();
         }
         return all.size();
+    }
+
+    /**
+     * An agent's tunnel streams on this node: how many are open and how many of those idle, and since when it has had
+     * streams ({@code open} above 0) or since when it has had none. Empty for an agent never connected to this node.
+     */
+    public record Presence(int open, int idle, Instant since) {
+        public boolean connected() {
+            return open > 0;
+        }
+    }
+
+    public synchronized Optional<Presence> presence(long agentId) {
+        Instant at = since.get(agentId);
+        if (at == null) return Optional.empty();
+        Set<ServerTunnel> all = streams.getOrDefault(agentId, Set.of());
+        Deque<ServerTunnel> waiting = idle.get(agentId);
+        return Optional.of(new Presence(all.size(), waiting == null ? 0 : waiting.size(), at));
     }
 
     /** Whether the agent holds at least one tunnel stream (idle or busy) on this node. */

@@ -1,0 +1,149 @@
+package dev.kastor.bridge.statuspage.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kastor.bridge.Bridge;
+import dev.kastor.bridge.GitHttpServer;
+import dev.kastor.bridge.Upstream;
+import dev.kastor.bridge.agentapp.Agent;
+import dev.kastor.bridge.kascfg.KasConfig;
+import dev.kastor.bridge.statuspage.StatusPageDefaults;
+import dev.kastor.testing.Eventually;
+import dev.kastor.testing.Programs;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * What the status page says of each agent, from a real KAS with real agents: connected or since when not, its tunnel
+ * streams, each pod's registration (agent and Kubernetes versions), the configuration commit it runs, and the file and
+ * line KAS refused in the newest commit.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class StatusPageAgentsTest {
+    static final String CONFIG_PROJECT = "platform/agents";
+    static final String OPERATOR_TOKEN = "operator-token-0123456789abcdef0123456789";
+    static final JsonMapper JSON = JsonMapper.builder().build();
+    static final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final Duration WITHIN = Duration.ofSeconds(60);
+
+    @TempDir
+    static Path dir;
+    static GitHttpServer git;
+    static Bridge bridge;
+    static Upstream apiServer;
+    static String cookie;
+    static long prod;
+    static long staging;
+    static Agent prodAgent;
+    static Agent stagingAgent;
+
+    @BeforeAll
+    static void start() throws Exception {
+        git = GitHttpServer.start(Files.createDirectories(dir.resolve("git")));
+        git.createRepo(CONFIG_PROJECT);
+        git.commit(CONFIG_PROJECT, ".gitlab/agents/prod/config.yaml", "ci_access:\n  projects:\n    - id: team/app\n");
+        git.commit(CONFIG_PROJECT, ".gitlab/agents/staging/config.yaml", "ci_access:\n  projects:\n    - id: team/app\n");
+        Path operatorToken = Files.writeString(dir.resolve("status-operator-token"), OPERATOR_TOKEN);
+        bridge = Bridge.setup(Files.createDirectories(dir.resolve("kas")))
+                .agentConfiguration(new KasConfig.AgentConfiguration(git.urlTemplate(), null, null, "1s", null, null, null))
+                .statusPage(new KasConfig.StatusPage(operatorToken.toString(), null))
+                .start();
+        apiServer = new Upstream().handle("/version", ex -> Upstream.send(ex, 200, "application/json", """
+                {"major":"1","minor":"32","gitVersion":"v1.32.3","platform":"linux/amd64"}""".getBytes(StandardCharsets.UTF_8)));
+        var p = bridge.register(CONFIG_PROJECT, "prod");
+        var s = bridge.register(CONFIG_PROJECT, "staging");
+        prod = p.agent().id();
+        staging = s.agent().id();
+        prodAgent = bridge.startAgent(p.token(), apiServer.url());
+        stagingAgent = bridge.startAgent(s.token(), apiServer.url());
+        bridge.awaitConnected(prod);
+        bridge.awaitConnected(staging);
+        var in = client.send(HttpRequest.newBuilder(URI.create(bridge.apiUrl() + StatusPageDefaults.SIGN_IN_PATH))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("token=" + OPERATOR_TOKEN)).build(), HttpResponse.BodyHandlers.ofString());
+        String set = in.headers().firstValue("Set-Cookie").orElseThrow();
+        cookie = set.substring(0, set.indexOf(';'));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (prodAgent != null) prodAgent.close();
+        if (stagingAgent != null) stagingAgent.close();
+        Programs.closeAll(bridge, apiServer, git);
+    }
+
+    static JsonNode agent(long id) throws Exception {
+        var r = client.send(HttpRequest.newBuilder(URI.create(bridge.apiUrl() + StatusPageDefaults.AGENTS_PATH)).header("Cookie", cookie).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        for (JsonNode a : JSON.readTree(r.body()).path("agents")) {
+            if (a.path("id").asLong() == id) return a;
+        }
+        throw new AssertionError("agent " + id + " is not in " + r.body());
+    }
+
+    @Test
+    void connectedAgentShowsItsTunnelsRegistrationAndConfigurationCommit() throws Exception {
+        JsonNode a = Eventually.value(WITHIN, () -> "prod's registration and configuration on the status page",
+                () -> agent(prod), n -> n.path("instances").size() == 1 && n.path("config").has("commit"));
+
+        assertThat(a.path("name").asString()).isEqualTo("prod");
+        assertThat(a.path("connected").asBoolean()).isTrue();
+        assertThat(a.path("tunnels").path("open").asInt()).isPositive();
+        assertThat(Instant.parse(a.path("since").asString())).isBefore(Instant.now().plusSeconds(1));
+        JsonNode pod = a.path("instances").get(0);
+        assertThat(pod.path("kubernetes_version").asString()).isEqualTo("v1.32.3");
+        assertThat(pod.path("agent_version").asString()).isNotBlank();
+        assertThat(a.path("config").path("path").asString()).isEqualTo(".gitlab/agents/prod/config.yaml");
+        assertThat(a.path("config").path("commit").asString()).hasSize(40);
+        assertThat(a.path("config").has("error")).isFalse();
+    }
+
+    @Test
+    void invalidConfigurationShowsTheFileAndLineKasRefused() throws Exception {
+        Eventually.until(WITHIN, () -> "prod's configuration loaded", () -> agent(prod).path("config").has("commit"));
+        String loaded = agent(prod).path("config").path("commit").asString();
+
+        git.commit(CONFIG_PROJECT, ".gitlab/agents/prod/config.yaml", "ci_access:\n  projects:\n    - id: team/app\naccess_as:\n  root: {}\n");
+
+        JsonNode error = Eventually.value(WITHIN, () -> "the refused file on the status page:\n" + bridge.logText(),
+                () -> agent(prod).path("config").path("error"), e -> e.has("message")).deepCopy();
+        assertThat(error.path("path").asString()).isEqualTo(".gitlab/agents/prod/config.yaml");
+        assertThat(error.path("commit").asString()).hasSize(40).isNotEqualTo(loaded);
+        assertThat(error.path("message").asString()).contains("unknown kind 'root'");
+        assertThat(error.path("line").asInt()).isEqualTo(5);
+        assertThat(agent(prod).path("config").path("commit").asString()).as("the last good commit is kept").isEqualTo(loaded);
+
+        git.commit(CONFIG_PROJECT, ".gitlab/agents/prod/config.yaml", "ci_access:\n  projects:\n    - id: team/app\n    - id: team/other\n");
+
+        Eventually.until(WITHIN, () -> "the error gone once a good file is loaded", () -> !agent(prod).path("config").has("error"));
+    }
+
+    @Test
+    void killedAgentShowsDisconnectedWithinSeconds() throws Exception {
+        Eventually.until(WITHIN, () -> "staging connected", () -> agent(staging).path("connected").asBoolean());
+        Instant killed = Instant.now();
+
+        stagingAgent.close();
+
+        JsonNode a = Eventually.value(Duration.ofSeconds(10), () -> "staging shown disconnected",
+                () -> agent(staging), n -> !n.path("connected").asBoolean());
+        assertThat(a.path("tunnels").path("open").asInt()).isZero();
+        assertThat(Instant.parse(a.path("since").asString())).isAfterOrEqualTo(killed.minusSeconds(1));
+    }
+}
