@@ -18,8 +18,11 @@ public final class StatusPageDefaults {
     public static final String SESSION_PATH = "/api/v1/status/session";
     /** {@code GET}: the agents the signed-in person may see. */
     public static final String AGENTS_PATH = "/api/v1/status/agents";
-    /** Where a sign-in and a sign-out send the browser. */
+    /** The page: the sign-in form, or the agents once signed in. Where a sign-in and a sign-out send the browser. */
     public static final String PAGE_PATH = "/status";
+    /** The page's script and style, from the jar. */
+    public static final String SCRIPT_PATH = "/status/static/status.js";
+    public static final String STYLE_PATH = "/status/static/status.css";
 
     /** The session cookie: HttpOnly, Secure, SameSite=Strict, path /. */
     public static final String COOKIE = "kastor_status_session";

@@ -45,6 +45,7 @@ import java.util.stream.Collectors;
  */
 public final class StatusPageModule implements KasModule {
     private static final String NAME = "status_page";
+    private static final tools.jackson.databind.json.JsonMapper JSON = tools.jackson.databind.json.JsonMapper.builder().build();
 
     private final AgentStore agents;
     private final Optional<UserAuthorizer> users;
@@ -54,6 +55,7 @@ public final class StatusPageModule implements KasModule {
     private final JsonLog log;
     private final Clock clock;
     private final Map<String, Failures> failuresByHost = new ConcurrentHashMap<>();
+    private final Pages pages = new Pages();
 
     /** Refused sign-ins of one host within the current window. */
     private record Failures(Instant windowStart, int count) {}
@@ -94,7 +96,10 @@ public final class StatusPageModule implements KasModule {
 
     @Override
     public Map<String, ApiEndpoint> apiEndpoints() {
-        return Map.of(StatusPageDefaults.SIGN_IN_PATH, this::signIn,
+        return Map.of(StatusPageDefaults.PAGE_PATH, this::page,
+                StatusPageDefaults.SCRIPT_PATH, r -> pages.script(),
+                StatusPageDefaults.STYLE_PATH, r -> pages.style(),
+                StatusPageDefaults.SIGN_IN_PATH, this::signIn,
                 StatusPageDefaults.SIGN_OUT_PATH, this::signOut,
                 StatusPageDefaults.SESSION_PATH, this::session,
                 StatusPageDefaults.AGENTS_PATH, this::agentList);
@@ -106,8 +111,29 @@ public final class StatusPageModule implements KasModule {
                 .sample("kastor_status_page_sessions", sessions.live()).toString();
     }
 
+    /** The sign-in form, or, with a session, the agents it may see; the page's script keeps them current. */
+    private ApiResponse page(ApiRequest request) throws InterruptedException {
+        if (!request.method().equals("GET")) return ApiResponse.message(405, "use GET");
+        var session = sessions.find(cookieValue(request));
+        if (session.isEmpty()) return pages.signIn(200, null);
+        try {
+            return pages.page(session.get().who().describe(), session.get().csrfToken(), views(session.get().who()));
+        } catch (ProxyFailure f) {
+            if (f.status().code() == 401) return pages.signIn(401, "GitLab no longer accepts your token: sign in again");
+            return pages.signIn(503, "KAS cannot ask GitLab which agents you may see now: " + f.status().message());
+        }
+    }
+
     private ApiResponse signIn(ApiRequest request) throws InterruptedException {
+        ApiResponse r = signInAnswer(request);
+        // A browser's form gets the page again with the reason; a script or curl gets the JSON.
+        if (r.status() >= 400 && wantsHtml(request)) return pages.signIn(r.status(), messageOf(r));
+        return r;
+    }
+
+    private ApiResponse signInAnswer(ApiRequest request) throws InterruptedException {
         if (!request.method().equals("POST")) return ApiResponse.message(405, "sign in with POST, form field token");
+        if (!sameOrigin(request)) return crossOrigin();
         String host = request.client();
         if (throttled(host)) {
             return ApiResponse.message(429, "too many refused sign-ins from " + host + ": wait a minute, then sign in with a valid token")
@@ -153,6 +179,7 @@ public final class StatusPageModule implements KasModule {
 
     private ApiResponse signOut(ApiRequest request) {
         if (!request.method().equals("POST")) return ApiResponse.message(405, "sign out with POST and the session's CSRF token");
+        if (!sameOrigin(request)) return crossOrigin();
         String id = cookieValue(request);
         var session = sessions.find(id);
         if (session.isEmpty()) return notSignedIn();
@@ -195,11 +222,53 @@ public final class StatusPageModule implements KasModule {
             return ApiResponse.message(503, "KAS cannot ask GitLab which agents you may see now: " + f.status().message());
         }
         var list = new ArrayList<Map<String, Object>>();
+        for (AgentView a : views(visible)) list.add(a.json());
+        return ApiResponse.json(200, Map.of("agents", list)).withHeader("Cache-Control", "no-store");
+    }
+
+    private List<AgentView> views(Sessions.Who who) throws ProxyFailure, InterruptedException {
+        return views(visible(who));
+    }
+
+    /** The active agents among {@code visible} (null: all), by id. */
+    private List<AgentView> views(Set<Long> visible) {
+        var out = new ArrayList<AgentView>();
         for (AgentStore.Agent a : agents.list()) {
             if (!a.active() || (visible != null && !visible.contains(a.id()))) continue;
-            list.add(facts.of(a));
+            out.add(facts.of(a));
         }
-        return ApiResponse.json(200, Map.of("agents", list)).withHeader("Cache-Control", "no-store");
+        return out;
+    }
+
+    /**
+     * A POST from another site's page is refused: the cookie is SameSite=Strict already, and this also stops a page
+     * elsewhere from signing a browser in to a session of its choosing. Browsers send Origin with every POST; a
+     * client that sends none (curl, a script) is not a browser another site can steer.
+     */
+    private static boolean sameOrigin(ApiRequest request) {
+        String origin = request.header("Origin");
+        if (origin == null) return true;
+        String host = request.header("Host");
+        try {
+            var o = java.net.URI.create(origin);
+            String authority = o.getPort() < 0 ? o.getHost() : o.getHost() + ":" + o.getPort();
+            return host != null && authority != null && authority.equalsIgnoreCase(host);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static ApiResponse crossOrigin() {
+        return ApiResponse.message(403, "a sign-in or an action must come from the status page itself (the request's Origin is another site)");
+    }
+
+    private static boolean wantsHtml(ApiRequest request) {
+        String accept = request.header("Accept");
+        return accept != null && accept.contains("text/html");
+    }
+
+    private static String messageOf(ApiResponse r) {
+        return JSON.readTree(r.body()).path("message").asString();
     }
 
     /** The ids a person may see; null for an operator, who sees every agent. */

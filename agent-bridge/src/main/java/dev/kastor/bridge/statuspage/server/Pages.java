@@ -1,0 +1,68 @@
+package dev.kastor.bridge.statuspage.server;
+
+import dev.kastor.bridge.api.ApiResponse;
+import gg.jte.ContentType;
+import gg.jte.TemplateEngine;
+import gg.jte.output.StringOutput;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The status page's HTML, rendered on the server from templates compiled into the jar (src/main/jte, HTML-escaped),
+ * and its two static files, read from the jar once. Nothing is fetched from elsewhere, so the page works in an
+ * air-gapped install, and the Content-Security-Policy lets the page load nothing but these.
+ */
+final class Pages {
+    /** Sent with every page and file: no inline script, no other origin, no framing, no referrer to other sites. */
+    static final Map<String, String> SECURITY_HEADERS = Map.of(
+            "Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self';"
+                    + " form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "X-Content-Type-Options", "nosniff",
+            // same-origin, not no-referrer: under no-referrer a browser sends "Origin: null" with the page's own form posts
+            "Referrer-Policy", "same-origin",
+            "X-Frame-Options", "DENY",
+            "Cache-Control", "no-store");
+
+    private final TemplateEngine templates = TemplateEngine.createPrecompiled(ContentType.Html);
+    private final byte[] script = resource("status.js");
+    private final byte[] style = resource("status.css");
+
+    ApiResponse signIn(int status, String message) {
+        return html(status, "statuspage/signin.jte", java.util.Collections.singletonMap("message", message));
+    }
+
+    ApiResponse page(String who, String csrfToken, List<AgentView> agents) {
+        return html(200, "statuspage/page.jte", Map.of("who", who, "csrfToken", csrfToken, "agents", agents));
+    }
+
+    ApiResponse script() {
+        return file("text/javascript; charset=utf-8", script);
+    }
+
+    ApiResponse style() {
+        return file("text/css; charset=utf-8", style);
+    }
+
+    private ApiResponse html(int status, String template, Map<String, Object> params) {
+        var out = new StringOutput();
+        templates.render(template, params, out);
+        return new ApiResponse(status, "text/html; charset=utf-8", SECURITY_HEADERS, out.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static ApiResponse file(String type, byte[] bytes) {
+        return new ApiResponse(200, type, SECURITY_HEADERS, bytes);
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in = Pages.class.getResourceAsStream("/statuspage/" + name)) {
+            if (in == null) throw new IllegalStateException("the status page's " + name + " is missing from the jar");
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the status page's " + name + " from the jar", e);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+// Keeps the agents table current without reloading: asks /api/v1/status/agents every 2 s and rewrites the rows.
+// Every value goes in as text (textContent), never as HTML. A 401 means the session ended: back to the sign-in page.
+'use strict';
+(function () {
+  const PERIOD_MS = 2000;
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function connectionCell(a) {
+    const td = el('td', 'connection');
+    if (a.connected === undefined) { td.append(el('span', 'muted', 'unknown')); return td; }
+    if (a.connected) {
+      td.append(el('span', 'state ok', 'connected'), el('br'),
+        el('span', 'muted', 'since ' + a.since + ' · ' + a.tunnels.open + ' tunnels, ' + a.tunnels.idle + ' idle'));
+    } else {
+      td.append(el('span', 'state bad', 'disconnected'), el('br'),
+        el('span', 'muted', a.since ? 'since ' + a.since : 'never connected to this KAS'));
+    }
+    return td;
+  }
+
+  function podsCell(a) {
+    const td = el('td', 'pods');
+    for (const p of a.instances || []) {
+      const div = el('div', null, p.pod_name ? p.pod_namespace + '/' + p.pod_name : 'not in a pod');
+      div.append(el('br'), el('span', 'muted', 'agent ' + p.agent_version + ' · Kubernetes ' + p.kubernetes_version
+        + ' · registered ' + p.last_registration));
+      td.append(div);
+    }
+    return td;
+  }
+
+  function configCell(a) {
+    const td = el('td', 'config');
+    const c = a.config || {};
+    if (c.commit) td.append(el('span', null, c.path), el('br'), el('span', 'muted', 'commit ' + c.commit.substring(0, 12)));
+    if (c.error) {
+      td.append(el('div', 'problem', c.error.path + (c.error.line ? ', line ' + c.error.line : '') + ': ' + c.error.message));
+    }
+    return td;
+  }
+
+  function row(a) {
+    const tr = el('tr');
+    tr.id = 'agent-' + a.id;
+    tr.dataset.agent = a.id;
+    const name = el('td');
+    name.append(el('strong', 'name', a.name), el('br'), el('span', 'muted', '#' + a.id + ' · ' + a.config_project));
+    tr.append(name, connectionCell(a), podsCell(a), configCell(a));
+    return tr;
+  }
+
+  async function refresh() {
+    try {
+      const r = await fetch('/api/v1/status/agents', { credentials: 'same-origin', cache: 'no-store' });
+      if (r.status === 401) { window.location.assign('/status'); return; }
+      if (!r.ok) return;
+      const body = await r.json();
+      const tbody = document.querySelector('#agents tbody');
+      tbody.replaceChildren(...body.agents.map(row));
+      const none = document.getElementById('no-agents');
+      if (none) none.hidden = body.agents.length > 0;
+      document.getElementById('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
+    } catch (e) {
+      document.getElementById('updated').textContent = 'KAS did not answer: ' + e.message;
+    }
+  }
+
+  setInterval(refresh, PERIOD_MS);
+})();

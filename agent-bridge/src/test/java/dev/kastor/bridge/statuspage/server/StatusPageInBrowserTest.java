@@ -1,0 +1,193 @@
+package dev.kastor.bridge.statuspage.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kastor.bridge.Bridge;
+import dev.kastor.bridge.GitHttpServer;
+import dev.kastor.bridge.Upstream;
+import dev.kastor.bridge.agentapp.Agent;
+import dev.kastor.bridge.config.server.ConfigServerModule;
+import dev.kastor.bridge.kascfg.KasConfig;
+import dev.kastor.bridge.statuspage.StatusPageDefaults;
+import dev.kastor.testing.Eventually;
+import dev.kastor.testing.GitLabApiStandIn.PersonalAccessToken;
+import dev.kastor.testing.GitLabApiStandIn.User;
+import dev.kastor.testing.HeadlessChromium;
+import dev.kastor.testing.Programs;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Cookie;
+
+/**
+ * The status page in a real browser (headless Chromium) against a real KAS with two real agents, their configuration
+ * files in a real Git server, and GitLab as the API stand-in: signing in, both agents with the failing file's message,
+ * an agent shown disconnected within seconds of being killed without a reload, a person without access seeing no
+ * agent, and a forged cookie getting the sign-in form. Screenshots of the views go to target/status-page/.
+ */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class StatusPageInBrowserTest {
+    static final String CONFIG_PROJECT = "platform/agents";
+    static final String OPERATOR_TOKEN = "operator-token-0123456789abcdef0123456789";
+    static final Duration WITHIN = Duration.ofSeconds(30);
+    static final Path SHOTS = Path.of("target", "status-page");
+
+    @TempDir
+    static Path dir;
+    static GitHttpServer git;
+    static Bridge bridge;
+    static Upstream apiServer;
+    static Agent prodAgent;
+    static Agent stagingAgent;
+    static long prod;
+    static long staging;
+
+    @BeforeAll
+    static void start() throws Exception {
+        git = GitHttpServer.start(Files.createDirectories(dir.resolve("git")));
+        git.createRepo(CONFIG_PROJECT);
+        git.commit(CONFIG_PROJECT, ".gitlab/agents/prod/config.yaml", "user_access:\n  access_as: {agent: {}}\n  projects:\n    - id: team/app\n");
+        git.commit(CONFIG_PROJECT, ".gitlab/agents/staging/config.yaml", "user_access:\n  access_as: {agent: {}}\n  projects:\n    - id: team/app\n");
+        Path kasToken = Files.writeString(dir.resolve("gitlab-api-token"), "kas-read-api-token\n");
+        Path operatorToken = Files.writeString(dir.resolve("status-operator-token"), OPERATOR_TOKEN);
+        bridge = Bridge.setup(Files.createDirectories(dir.resolve("kas")))
+                .agentConfiguration(new KasConfig.AgentConfiguration(git.urlTemplate(), null, null, "1s", null, null, null))
+                .apiTokenFile(kasToken)
+                .statusPage(new KasConfig.StatusPage(operatorToken.toString(), null))
+                .start();
+        var gitlab = bridge.gitlab;
+        gitlab.addProject(100, CONFIG_PROJECT);
+        gitlab.addProject(501, "team/app");
+        gitlab.addUser(new User(900, "kas-bot", "active"));
+        gitlab.addPersonalAccessToken(new PersonalAccessToken("kas-read-api-token", 1, 900, List.of("read_api")));
+        gitlab.addUser(new User(46, "erin", "active"));
+        gitlab.addPersonalAccessToken(new PersonalAccessToken("erin-pat", 460, 46, List.of("k8s_proxy")));
+        apiServer = new Upstream().handle("/version", ex -> Upstream.send(ex, 200, "application/json", """
+                {"major":"1","minor":"32","gitVersion":"v1.32.3","platform":"linux/amd64"}""".getBytes(StandardCharsets.UTF_8)));
+        var p = bridge.register(CONFIG_PROJECT, "prod");
+        var s = bridge.register(CONFIG_PROJECT, "staging");
+        prod = p.agent().id();
+        staging = s.agent().id();
+        prodAgent = bridge.startAgent(p.token(), apiServer.url());
+        stagingAgent = bridge.startAgent(s.token(), apiServer.url());
+        bridge.awaitConnected(prod);
+        bridge.awaitConnected(staging);
+        var configs = bridge.kas.module(ConfigServerModule.class).configurations();
+        Eventually.until(Duration.ofSeconds(60), () -> "configurations loaded:\n" + bridge.logText(),
+                () -> configs.current(prod).isPresent() && configs.current(staging).isPresent());
+        // staging's newest file is refused: the page must say which file, which line and why
+        git.commit(CONFIG_PROJECT, ".gitlab/agents/staging/config.yaml", "user_access:\n  access_as: {agent: {}}\n  projects:\n    - id: team/app\naccess_as:\n  root: {}\n");
+        Eventually.until(Duration.ofSeconds(60), () -> "staging's refused file known:\n" + bridge.logText(), () -> configs.problem(staging).isPresent());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (prodAgent != null) prodAgent.close();
+        if (stagingAgent != null) stagingAgent.close();
+        Programs.closeAll(bridge, apiServer, git);
+    }
+
+    static String page() {
+        return bridge.apiUrl() + StatusPageDefaults.PAGE_PATH;
+    }
+
+    static void signIn(HeadlessChromium browser, String token) {
+        browser.open(page());
+        browser.driver().findElement(By.id("token")).sendKeys(token);
+        browser.driver().findElement(By.id("sign-in")).click();
+    }
+
+    static String row(HeadlessChromium browser, long agentId) {
+        return text(browser, "#agent-" + agentId);
+    }
+
+    /**
+     * The visible text of what {@code selector} finds, or "" when nothing: read in one script call, since the page's
+     * own script replaces the rows every 2 s and an element found a moment before may be gone.
+     */
+    static String text(HeadlessChromium browser, String selector) {
+        Object t = browser.driver().executeScript("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", selector);
+        return String.valueOf(t);
+    }
+
+    /** The agent's connection state as its row shows it: connected, disconnected or unknown. */
+    static String state(HeadlessChromium browser, long agentId) {
+        return text(browser, "#agent-" + agentId + " td.connection .state");
+    }
+
+    @Test
+    void operatorSeesBothAgentsTheRefusedFileAndAKilledAgentGoDisconnectedWithoutReload() throws Exception {
+        try (var browser = HeadlessChromium.start(1280, 720)) {
+            browser.open(page());
+            browser.screenshot(SHOTS.resolve("sign-in.png"));
+            signIn(browser, OPERATOR_TOKEN);
+
+            assertThat(browser.driver().findElement(By.id("who")).getText()).isEqualTo("Signed in as operator");
+            assertThat(state(browser, prod)).isEqualTo("connected");
+            assertThat(state(browser, staging)).isEqualTo("connected");
+            assertThat(row(browser, prod)).contains("prod", "Kubernetes v1.32.3", ".gitlab/agents/prod/config.yaml");
+            assertThat(row(browser, staging)).contains("staging",
+                    ".gitlab/agents/staging/config.yaml, line 6", "unknown kind 'root'");
+            browser.screenshot(SHOTS.resolve("agents.png"));
+            browser.driver().executeScript("window.kastorNoReload = true");
+
+            prodAgent.close();
+
+            Eventually.until(Duration.ofSeconds(10), () -> "prod shown disconnected; row: " + row(browser, prod),
+                    () -> state(browser, prod).equals("disconnected"));
+            assertThat(state(browser, staging)).isEqualTo("connected");
+            assertThat(browser.driver().executeScript("return window.kastorNoReload === true")).as("the page was not reloaded").isEqualTo(true);
+            browser.screenshot(SHOTS.resolve("agent-disconnected.png"));
+        }
+    }
+
+    @Test
+    void wrongTokenShowsTheReasonOnTheSignInPage() {
+        try (var browser = HeadlessChromium.start(1024, 600)) {
+            signIn(browser, "glpat-wrong-token-0815");
+
+            String message = browser.driver().findElement(By.id("message")).getText();
+            assertThat(message).contains("not the operator token").doesNotContain("glpat-wrong-token-0815");
+            assertThat(browser.driver().findElements(By.id("agents"))).isEmpty();
+        }
+    }
+
+    @Test
+    void personWithoutAccessSeesNoAgent() {
+        try (var browser = HeadlessChromium.start(1024, 600)) {
+            signIn(browser, "erin-pat");
+
+            assertThat(browser.driver().findElement(By.id("who")).getText()).isEqualTo("Signed in as GitLab user erin");
+            assertThat(browser.driver().findElement(By.id("no-agents")).isDisplayed()).isTrue();
+            assertThat(browser.text()).doesNotContain("prod").doesNotContain("staging").doesNotContain(CONFIG_PROJECT);
+        }
+    }
+
+    @Test
+    void forgedCookieGetsTheSignInFormAndSignOutEndsTheSession() {
+        try (var browser = HeadlessChromium.start(1024, 600)) {
+            browser.open(page());
+            browser.driver().manage().addCookie(new Cookie(StatusPageDefaults.COOKIE, "forged-session-id-forged-session-id-forged-1"));
+            browser.open(page());
+            assertThat(browser.driver().findElements(By.id("token"))).hasSize(1);
+            assertThat(browser.text()).doesNotContain("prod");
+
+            signIn(browser, OPERATOR_TOKEN);
+            assertThat(browser.driver().findElements(By.id("agents"))).hasSize(1);
+            browser.driver().findElement(By.id("sign-out")).click();
+
+            assertThat(browser.driver().findElements(By.id("token"))).hasSize(1);
+            browser.open(page());
+            assertThat(browser.driver().findElements(By.id("token"))).as("still signed out after a reload").hasSize(1);
+        }
+    }
+}
