@@ -45,13 +45,30 @@
     return td;
   }
 
+  function fluxCell(a) {
+    const td = el('td', 'flux');
+    const f = a.flux;
+    if (!f) return td;
+    if (f.problem) td.append(el('div', 'problem', f.problem));
+    for (const o of f.objects) {
+      const div = el('div', 'flux-object');
+      const cls = o.ready === 'True' ? 'state ok' : o.ready === 'False' ? 'state bad' : 'state';
+      div.append(el('span', cls, o.ready), document.createTextNode(' ' + o.kind + ' ' + o.namespace + '/' + o.name));
+      if (o.revision) div.append(el('br'), el('span', 'muted', o.revision));
+      if (o.ready !== 'True' && o.message) div.append(el('br'), el('span', 'muted', o.reason + ': ' + o.message));
+      td.append(div);
+    }
+    if (f.objects.length === 0 && !f.problem) td.append(el('span', 'muted', 'no Flux objects'));
+    return td;
+  }
+
   function row(a) {
     const tr = el('tr');
     tr.id = 'agent-' + a.id;
     tr.dataset.agent = a.id;
     const name = el('td');
     name.append(el('strong', 'name', a.name), el('br'), el('span', 'muted', '#' + a.id + ' · ' + a.config_project));
-    tr.append(name, connectionCell(a), podsCell(a), configCell(a));
+    tr.append(name, connectionCell(a), podsCell(a), configCell(a), fluxCell(a));
     return tr;
   }
 

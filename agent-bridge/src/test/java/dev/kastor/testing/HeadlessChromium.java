@@ -80,9 +80,34 @@ public final class HeadlessChromium implements AutoCloseable {
         driver.get(url);
     }
 
-    /** The page's visible text. */
+    /** The page's visible text ("" while a page is between documents), read in one script call. */
     public String text() {
-        return driver.findElement(org.openqa.selenium.By.tagName("body")).getText();
+        try {
+            return String.valueOf(driver.executeScript("return document.body ? document.body.innerText : ''"));
+        } catch (org.openqa.selenium.WebDriverException betweenPages) {
+            return "";
+        }
+    }
+
+    /**
+     * Clicks what submits a form or follows a link, and returns once the next page has loaded. A click returns before
+     * the browser has left the page, so reading right after it may read the old page, or none.
+     */
+    public void clickAndWait(org.openqa.selenium.By target) {
+        driver.executeScript("window.kastorPageBefore = true");
+        driver.findElement(target).click();
+        try {
+            Eventually.until(PAGE_LOAD, () -> "the page after clicking " + target + " to load", () -> {
+                try {
+                    return Boolean.TRUE.equals(driver.executeScript("return window.kastorPageBefore !== true && document.readyState === 'complete'"));
+                } catch (org.openqa.selenium.WebDriverException betweenPages) {
+                    return false;
+                }
+            });
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for the next page", e);
+        }
     }
 
     /** Saves a PNG of the window to {@code file}, for the docs' screenshots and for a failing test's report. */

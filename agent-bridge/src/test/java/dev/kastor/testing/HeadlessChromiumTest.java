@@ -58,7 +58,7 @@ class HeadlessChromiumTest {
             assertThat(browser.text()).contains("not signed in");
 
             browser.driver().findElement(By.name("who")).sendKeys("ada");
-            browser.driver().findElement(By.id("go")).click();
+            browser.clickAndWait(By.id("go"));
 
             assertThat(browser.text()).contains("signed in as ada");
             var cookie = browser.driver().manage().getCookieNamed("session");
@@ -74,7 +74,7 @@ class HeadlessChromiumTest {
         try (var first = HeadlessChromium.start(800, 600)) {
             first.open(url("/"));
             first.driver().findElement(By.name("who")).sendKeys("grace");
-            first.driver().findElement(By.id("go")).click();
+            first.clickAndWait(By.id("go"));
             assertThat(first.text()).contains("signed in as grace");
         }
         try (var second = HeadlessChromium.start(800, 600)) {

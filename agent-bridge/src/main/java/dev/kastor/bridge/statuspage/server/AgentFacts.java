@@ -16,14 +16,26 @@ final class AgentFacts {
     private final Optional<TunnelRegistry> tunnels;
     private final Optional<RegistrationServer> registrations;
     private final Optional<AgentConfigurations> configs;
+    private final Optional<FluxObjects> flux;
 
-    AgentFacts(Optional<TunnelRegistry> tunnels, Optional<RegistrationServer> registrations, Optional<AgentConfigurations> configs) {
+    AgentFacts(Optional<TunnelRegistry> tunnels, Optional<RegistrationServer> registrations, Optional<AgentConfigurations> configs,
+               Optional<FluxObjects> flux) {
         this.tunnels = tunnels;
         this.registrations = registrations;
         this.configs = configs;
+        this.flux = flux;
     }
 
-    AgentView of(AgentStore.Agent agent) {
+    /** The agents' facts, their Flux objects read side by side (each agent's read waits on its own tunnel only). */
+    List<AgentView> of(List<AgentStore.Agent> agents) throws InterruptedException {
+        var connected = agents.stream().filter(a -> tunnels.map(t -> t.connected(a.id())).orElse(false)).map(AgentStore.Agent::id).toList();
+        flux.ifPresent(f -> f.start(connected));
+        var out = new java.util.ArrayList<AgentView>();
+        for (AgentStore.Agent a : agents) out.add(of(a, connected.contains(a.id())));
+        return out;
+    }
+
+    private AgentView of(AgentStore.Agent agent, boolean readFlux) throws InterruptedException {
         Boolean connected = null;
         String since = null;
         Integer open = null;
@@ -44,7 +56,12 @@ final class AgentFacts {
             return new AgentView.Config(current.map(AgentConfigurations.Current::path).orElse(null),
                     current.map(AgentConfigurations.Current::commit).orElse(null), problem);
         }).orElse(null);
-        return new AgentView(agent.id(), agent.name(), agent.configProject(), connected, since, open, idle, pods, config);
+        AgentView.Flux fluxView = null;
+        if (readFlux && flux.isPresent()) {
+            var snapshot = flux.get().of(agent.id());
+            fluxView = new AgentView.Flux(seconds(snapshot.read()), snapshot.problem(), snapshot.objects());
+        }
+        return new AgentView(agent.id(), agent.name(), agent.configProject(), connected, since, open, idle, pods, config, fluxView);
     }
 
     /** RFC 3339 to the second, as people read it and as GitLab's API writes times. */

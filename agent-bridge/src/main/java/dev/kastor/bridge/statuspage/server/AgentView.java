@@ -12,7 +12,17 @@ import java.util.Map;
  * @param since     since when it has held streams here, or once disconnected since when none; null: never connected here
  */
 public record AgentView(long id, String name, String configProject, Boolean connected, String since, Integer openTunnels,
-                        Integer idleTunnels, List<Pod> pods, Config config) {
+                        Integer idleTunnels, List<Pod> pods, Config config, Flux flux) {
+    /**
+     * Its Flux objects as last read through its tunnel ({@code read}), or why they could not be: {@code problem}. Null
+     * for an agent not connected here, whose cluster KAS cannot ask.
+     */
+    public record Flux(String read, String problem, List<FluxObject> objects) {}
+
+    /** One Flux object: its Ready condition ("True", "False" or "Unknown", with reason and message), revision and since when. */
+    public record FluxObject(String kind, String namespace, String name, String ready, String reason, String message, String revision,
+                             String since) {}
+
     /** One pod's last registration. */
     public record Pod(String podName, String podNamespace, String agentVersion, String kubernetesVersion, String lastRegistration) {
         /** namespace/name, or what an agent running outside Kubernetes reports. */
@@ -51,6 +61,24 @@ public record AgentView(long id, String name, String configProject, Boolean conn
                 pm.put("last_registration", p.lastRegistration());
                 return pm;
             }).toList());
+        }
+        if (flux != null) {
+            var f = new LinkedHashMap<String, Object>();
+            f.put("read", flux.read());
+            if (flux.problem() != null) f.put("problem", flux.problem());
+            f.put("objects", flux.objects().stream().map(o -> {
+                var om = new LinkedHashMap<String, Object>();
+                om.put("kind", o.kind());
+                om.put("namespace", o.namespace());
+                om.put("name", o.name());
+                om.put("ready", o.ready());
+                if (o.reason() != null) om.put("reason", o.reason());
+                if (o.message() != null) om.put("message", o.message());
+                if (o.revision() != null) om.put("revision", o.revision());
+                if (o.since() != null) om.put("since", o.since());
+                return om;
+            }).toList());
+            m.put("flux", f);
         }
         if (config != null) {
             var c = new LinkedHashMap<String, Object>();

@@ -15,6 +15,7 @@ import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.PrometheusText;
 import dev.kastor.bridge.registration.server.RegistrationServer;
 import dev.kastor.bridge.statuspage.StatusPageDefaults;
+import dev.kastor.bridge.tunnel.server.TunnelFinder;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -50,6 +51,7 @@ public final class StatusPageModule implements KasModule {
     private final AgentStore agents;
     private final Optional<UserAuthorizer> users;
     private final AgentFacts facts;
+    private final Optional<FluxObjects> flux;
     private final byte[] operatorToken;
     private final Sessions sessions;
     private final JsonLog log;
@@ -60,11 +62,12 @@ public final class StatusPageModule implements KasModule {
     /** Refused sign-ins of one host within the current window. */
     private record Failures(Instant windowStart, int count) {}
 
-    private StatusPageModule(AgentStore agents, Optional<UserAuthorizer> users, AgentFacts facts, String operatorToken, Sessions sessions,
-                             JsonLog log, Clock clock) {
+    private StatusPageModule(AgentStore agents, Optional<UserAuthorizer> users, AgentFacts facts, Optional<FluxObjects> flux, String operatorToken,
+                             Sessions sessions, JsonLog log, Clock clock) {
         this.agents = agents;
         this.users = users;
         this.facts = facts;
+        this.flux = flux;
         this.operatorToken = operatorToken == null ? null : operatorToken.getBytes(StandardCharsets.UTF_8);
         this.sessions = sessions;
         this.log = log;
@@ -76,8 +79,9 @@ public final class StatusPageModule implements KasModule {
         if (config == null) return new Off();
         var sessions = new Sessions(Clock.systemUTC(), config.sessionLifetime(), StatusPageDefaults.MAX_SESSIONS);
         var parts = context.parts();
-        var facts = new AgentFacts(parts.find(TunnelRegistry.class), parts.find(RegistrationServer.class), parts.find(AgentConfigurations.class));
-        return new StatusPageModule(context.agents(), parts.find(UserAuthorizer.class), facts, config.operatorToken(), sessions,
+        var flux = parts.find(TunnelFinder.class).map(t -> new FluxObjects(t, Clock.systemUTC()));
+        var facts = new AgentFacts(parts.find(TunnelRegistry.class), parts.find(RegistrationServer.class), parts.find(AgentConfigurations.class), flux);
+        return new StatusPageModule(context.agents(), parts.find(UserAuthorizer.class), facts, flux, config.operatorToken(), sessions,
                 context.log(), Clock.systemUTC());
     }
 
@@ -231,13 +235,18 @@ public final class StatusPageModule implements KasModule {
     }
 
     /** The active agents among {@code visible} (null: all), by id. */
-    private List<AgentView> views(Set<Long> visible) {
-        var out = new ArrayList<AgentView>();
+    private List<AgentView> views(Set<Long> visible) throws InterruptedException {
+        var shown = new ArrayList<AgentStore.Agent>();
         for (AgentStore.Agent a : agents.list()) {
             if (!a.active() || (visible != null && !visible.contains(a.id()))) continue;
-            out.add(facts.of(a));
+            shown.add(a);
         }
-        return out;
+        return facts.of(shown);
+    }
+
+    @Override
+    public void close() {
+        flux.ifPresent(FluxObjects::close);
     }
 
     /**

@@ -51,6 +51,7 @@ class StatusPageAgentsTest {
     static long staging;
     static Agent prodAgent;
     static Agent stagingAgent;
+    static final java.util.concurrent.atomic.AtomicInteger fluxReads = new java.util.concurrent.atomic.AtomicInteger();
 
     @BeforeAll
     static void start() throws Exception {
@@ -63,8 +64,7 @@ class StatusPageAgentsTest {
                 .agentConfiguration(new KasConfig.AgentConfiguration(git.urlTemplate(), null, null, "1s", null, null, null))
                 .statusPage(new KasConfig.StatusPage(operatorToken.toString(), null))
                 .start();
-        apiServer = new Upstream().handle("/version", ex -> Upstream.send(ex, 200, "application/json", """
-                {"major":"1","minor":"32","gitVersion":"v1.32.3","platform":"linux/amd64"}""".getBytes(StandardCharsets.UTF_8)));
+        apiServer = FluxApiServer.start(fluxReads);
         var p = bridge.register(CONFIG_PROJECT, "prod");
         var s = bridge.register(CONFIG_PROJECT, "staging");
         prod = p.agent().id();
@@ -112,6 +112,39 @@ class StatusPageAgentsTest {
         assertThat(a.path("config").path("path").asString()).isEqualTo(".gitlab/agents/prod/config.yaml");
         assertThat(a.path("config").path("commit").asString()).hasSize(40);
         assertThat(a.path("config").has("error")).isFalse();
+    }
+
+    @Test
+    void fluxObjectsAreReadThroughTheTunnelWithTheirReadyStateAndRevision() throws Exception {
+        JsonNode flux = Eventually.value(WITHIN, () -> "prod's Flux objects", () -> agent(prod).path("flux"), f -> f.path("objects").size() == 3);
+
+        assertThat(flux.has("problem")).isFalse();
+        assertThat(flux.path("objects").valueStream().map(o -> o.path("kind").asString() + " " + o.path("namespace").asString() + "/"
+                + o.path("name").asString() + " " + o.path("ready").asString()).toList())
+                .containsExactly("OCIRepository flux-system/podinfo True", "Kustomization flux-system/podinfo True", "Kustomization apps/broken False");
+        JsonNode broken = flux.path("objects").get(2);
+        assertThat(broken.path("reason").asString()).isEqualTo("BuildFailed");
+        assertThat(broken.path("message").asString()).isEqualTo("kustomization path not found: ./deploy");
+        assertThat(flux.path("objects").get(1).path("revision").asString()).isEqualTo("v1@sha256:4d5e");
+        assertThat(apiServer.seen.stream().filter(r -> r.path().startsWith("/apis/")).allMatch(r -> r.headers().keySet().stream()
+                .noneMatch(h -> h.toLowerCase(java.util.Locale.ROOT).startsWith("impersonate-")))).as("read as the agent itself").isTrue();
+    }
+
+    @Test
+    void manyReadersShareOneReadPerAgentWhileItIsFresh() throws Exception {
+        Eventually.until(WITHIN, () -> "prod's Flux objects", () -> agent(prod).path("flux").path("objects").size() == 3);
+        int before = fluxReads.get();
+
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            var reads = new java.util.ArrayList<java.util.concurrent.Future<JsonNode>>();
+            for (int i = 0; i < 16; i++) reads.add(pool.submit(() -> agent(prod)));
+            for (var r : reads) assertThat(r.get().path("flux").path("objects").size()).isEqualTo(3);
+        } finally {
+            pool.shutdownNow();
+        }
+
+        assertThat(fluxReads.get() - before).as("Kustomization lists read for 16 page reads within " + FluxObjects.FRESH).isLessThanOrEqualTo(2);
     }
 
     @Test

@@ -30,7 +30,8 @@ import org.openqa.selenium.Cookie;
 
 /**
  * The status page in a real browser (headless Chromium) against a real KAS with two real agents, their configuration
- * files in a real Git server, and GitLab as the API stand-in: signing in, both agents with the failing file's message,
+ * files in a real Git server, GitLab as the API stand-in and an API server stand-in with Flux objects: signing in, both
+ * agents with the refused file's message and the failing Kustomization's,
  * an agent shown disconnected within seconds of being killed without a reload, a person without access seeing no
  * agent, and a forged cookie getting the sign-in form. Screenshots of the views go to target/status-page/.
  */
@@ -71,8 +72,7 @@ class StatusPageInBrowserTest {
         gitlab.addPersonalAccessToken(new PersonalAccessToken("kas-read-api-token", 1, 900, List.of("read_api")));
         gitlab.addUser(new User(46, "erin", "active"));
         gitlab.addPersonalAccessToken(new PersonalAccessToken("erin-pat", 460, 46, List.of("k8s_proxy")));
-        apiServer = new Upstream().handle("/version", ex -> Upstream.send(ex, 200, "application/json", """
-                {"major":"1","minor":"32","gitVersion":"v1.32.3","platform":"linux/amd64"}""".getBytes(StandardCharsets.UTF_8)));
+        apiServer = FluxApiServer.start(new java.util.concurrent.atomic.AtomicInteger());
         var p = bridge.register(CONFIG_PROJECT, "prod");
         var s = bridge.register(CONFIG_PROJECT, "staging");
         prod = p.agent().id();
@@ -103,7 +103,7 @@ class StatusPageInBrowserTest {
     static void signIn(HeadlessChromium browser, String token) {
         browser.open(page());
         browser.driver().findElement(By.id("token")).sendKeys(token);
-        browser.driver().findElement(By.id("sign-in")).click();
+        browser.clickAndWait(By.id("sign-in"));
     }
 
     static String row(HeadlessChromium browser, long agentId) {
@@ -135,6 +135,9 @@ class StatusPageInBrowserTest {
             assertThat(state(browser, prod)).isEqualTo("connected");
             assertThat(state(browser, staging)).isEqualTo("connected");
             assertThat(row(browser, prod)).contains("prod", "Kubernetes v1.32.3", ".gitlab/agents/prod/config.yaml");
+            Eventually.until(WITHIN, () -> "prod's Flux objects; row: " + row(browser, prod), () -> row(browser, prod).contains("BuildFailed"));
+            assertThat(row(browser, prod)).contains("True OCIRepository flux-system/podinfo", "True Kustomization flux-system/podinfo",
+                    "False Kustomization apps/broken", "BuildFailed: kustomization path not found: ./deploy");
             assertThat(row(browser, staging)).contains("staging",
                     ".gitlab/agents/staging/config.yaml, line 6", "unknown kind 'root'");
             browser.screenshot(SHOTS.resolve("agents.png"));
@@ -183,7 +186,7 @@ class StatusPageInBrowserTest {
 
             signIn(browser, OPERATOR_TOKEN);
             assertThat(browser.driver().findElements(By.id("agents"))).hasSize(1);
-            browser.driver().findElement(By.id("sign-out")).click();
+            browser.clickAndWait(By.id("sign-out"));
 
             assertThat(browser.driver().findElements(By.id("token"))).hasSize(1);
             browser.open(page());

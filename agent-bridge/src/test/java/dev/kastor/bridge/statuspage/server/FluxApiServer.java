@@ -1,0 +1,43 @@
+package dev.kastor.bridge.statuspage.server;
+
+import dev.kastor.bridge.Upstream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The Kubernetes API server the status page's agents forward to: {@code /version}, and Flux's lists as the API server
+ * answers them (Flux 2.6: OCIRepository and GitRepository v1, Kustomization v1): one source ready, one Kustomization
+ * ready and one failing with its message. There is no HelmRelease CRD, so that list is a 404, as on a cluster without
+ * helm-controller.
+ */
+final class FluxApiServer {
+    private FluxApiServer() {}
+
+    /** {@code kustomizationReads} counts the Kustomization lists read. */
+    static Upstream start(AtomicInteger kustomizationReads) throws IOException {
+        return new Upstream().handle("/version", ex -> Upstream.send(ex, 200, "application/json", """
+                {"major":"1","minor":"32","gitVersion":"v1.32.3","platform":"linux/amd64"}""".getBytes(StandardCharsets.UTF_8)))
+                // Flux's lists as the API server answers them (Flux 2.6: OCIRepository and GitRepository v1, Kustomization v1);
+                // no HelmRelease CRD here, so that list is a 404, as on a cluster without helm-controller
+                .handle("/apis/source.toolkit.fluxcd.io/v1/ocirepositories", ex -> Upstream.send(ex, 200, "application/json", """
+                        {"apiVersion":"source.toolkit.fluxcd.io/v1","kind":"OCIRepositoryList","items":[{"metadata":{"namespace":"flux-system","name":"podinfo"},
+                         "status":{"artifact":{"revision":"v1@sha256:4d5e"},"conditions":[{"type":"Ready","status":"True","reason":"Succeeded",
+                         "message":"stored artifact for digest 'v1@sha256:4d5e'","lastTransitionTime":"2026-12-07T10:00:00Z"}]}}]}"""
+                        .getBytes(StandardCharsets.UTF_8)))
+                .handle("/apis/source.toolkit.fluxcd.io/v1/gitrepositories", ex -> Upstream.send(ex, 200, "application/json",
+                        "{\"kind\":\"GitRepositoryList\",\"items\":[]}".getBytes(StandardCharsets.UTF_8)))
+                .handle("/apis/kustomize.toolkit.fluxcd.io/v1/kustomizations", ex -> {
+                    kustomizationReads.incrementAndGet();
+                    Upstream.send(ex, 200, "application/json", """
+                        {"kind":"KustomizationList","items":[
+                         {"metadata":{"namespace":"flux-system","name":"podinfo"},"status":{"lastAppliedRevision":"v1@sha256:4d5e",
+                          "conditions":[{"type":"Ready","status":"True","reason":"ReconciliationSucceeded","message":"Applied revision: v1@sha256:4d5e"}]}},
+                         {"metadata":{"namespace":"apps","name":"broken"},"status":{
+                          "conditions":[{"type":"Ready","status":"False","reason":"BuildFailed","message":"kustomization path not found: ./deploy"}]}}]}"""
+                        .getBytes(StandardCharsets.UTF_8));
+                })
+                .handle("/apis/helm.toolkit.fluxcd.io/v2/helmreleases", ex -> Upstream.send(ex, 404, "application/json",
+                        "{\"kind\":\"Status\",\"code\":404}".getBytes(StandardCharsets.UTF_8)));
+    }
+}
