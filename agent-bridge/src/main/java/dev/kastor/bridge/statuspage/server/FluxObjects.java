@@ -27,6 +27,11 @@ final class FluxObjects implements AutoCloseable {
     static final Duration READ = Duration.ofSeconds(5);
     /** The most one list may be: a cluster with thousands of Flux objects is cut here, with a message. */
     static final int MAX_LIST_BYTES = 8 * 1024 * 1024;
+    /**
+     * Agents read at once: a page of a large fleet starts a read for every agent it shows, and each may hold a list of up
+     * to {@link #MAX_LIST_BYTES}; the others wait their turn (KAS's memory stays within a few such lists).
+     */
+    static final int CONCURRENT_READS = 8;
 
     /** A Flux kind, where the API serves it, and where its revision is. */
     private record Kind(String kind, String path, boolean source) {}
@@ -47,6 +52,7 @@ final class FluxObjects implements AutoCloseable {
     private final ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<Long, Snapshot> last = new ConcurrentHashMap<>();
     private final Map<Long, CompletableFuture<Snapshot>> inFlight = new ConcurrentHashMap<>();
+    private final java.util.concurrent.Semaphore reading = new java.util.concurrent.Semaphore(CONCURRENT_READS);
 
     FluxObjects(TunnelFinder tunnels, Clock clock) {
         this.tunnels = tunnels;
@@ -75,7 +81,17 @@ final class FluxObjects implements AutoCloseable {
         return inFlight.computeIfAbsent(agentId, id -> {
             var read = new CompletableFuture<Snapshot>();
             readers.execute(() -> {
-                Snapshot snapshot = read(id);
+                Snapshot snapshot;
+                try {
+                    reading.acquire();
+                    try {
+                        snapshot = read(id);
+                    } finally {
+                        reading.release();
+                    }
+                } catch (InterruptedException e) {
+                    snapshot = new Snapshot(clock.instant(), List.of(), "KAS is shutting down");
+                }
                 last.put(id, snapshot);
                 inFlight.remove(id);
                 read.complete(snapshot);
