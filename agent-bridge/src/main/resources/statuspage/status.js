@@ -45,6 +45,27 @@
     return td;
   }
 
+  function hidden(name, value) {
+    const i = el('input');
+    i.type = 'hidden';
+    i.name = name;
+    i.value = String(value);
+    return i;
+  }
+
+  // The same form the server renders: a POST with the session's CSRF token, from the page's own data attribute.
+  function reconcileForm(a, o) {
+    const f = el('form', 'reconcile');
+    f.method = 'post';
+    f.action = '/status/reconcile';
+    const b = el('button', null, 'Reconcile');
+    b.type = 'submit';
+    b.title = 'ask Flux to reconcile it now';
+    f.append(hidden('csrf_token', document.body.dataset.csrf), hidden('agent', a.id), hidden('kind', o.kind),
+      hidden('namespace', o.namespace), hidden('name', o.name), b);
+    return f;
+  }
+
   function fluxCell(a) {
     const td = el('td', 'flux');
     const f = a.flux;
@@ -52,6 +73,7 @@
     if (f.problem) td.append(el('div', 'problem', f.problem));
     for (const o of f.objects) {
       const div = el('div', 'flux-object');
+      div.append(reconcileForm(a, o));
       const cls = o.ready === 'True' ? 'state ok' : o.ready === 'False' ? 'state bad' : 'state';
       div.append(el('span', cls, o.ready), document.createTextNode(' ' + o.kind + ' ' + o.namespace + '/' + o.name));
       if (o.revision) div.append(el('br'), el('span', 'muted', o.revision));

@@ -90,14 +90,29 @@ public final class HeadlessChromium implements AutoCloseable {
     }
 
     /**
+     * Submits the form of the element {@code cssSelector} finds, in one script call (a page that rewrites itself may
+     * replace the element between finding and clicking it), and returns once the next page has loaded.
+     */
+    public void submitAndWait(String cssSelector) {
+        Object found = driver.executeScript("const e = document.querySelector(arguments[0]);"
+                + " if (!e) return false; window.kastorPageBefore = true; e.form.requestSubmit(); return true", cssSelector);
+        if (!Boolean.TRUE.equals(found)) throw new AssertionError("nothing on the page matches " + cssSelector + ":\n" + text());
+        awaitNextPage("submitting the form of " + cssSelector);
+    }
+
+    /**
      * Clicks what submits a form or follows a link, and returns once the next page has loaded. A click returns before
      * the browser has left the page, so reading right after it may read the old page, or none.
      */
     public void clickAndWait(org.openqa.selenium.By target) {
         driver.executeScript("window.kastorPageBefore = true");
         driver.findElement(target).click();
+        awaitNextPage("clicking " + target);
+    }
+
+    private void awaitNextPage(String after) {
         try {
-            Eventually.until(PAGE_LOAD, () -> "the page after clicking " + target + " to load", () -> {
+            Eventually.until(PAGE_LOAD, () -> "the page after " + after + " to load", () -> {
                 try {
                     return Boolean.TRUE.equals(driver.executeScript("return window.kastorPageBefore !== true && document.readyState === 'complete'"));
                 } catch (org.openqa.selenium.WebDriverException betweenPages) {

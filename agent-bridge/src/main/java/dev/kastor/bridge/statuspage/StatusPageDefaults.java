@@ -14,6 +14,14 @@ public final class StatusPageDefaults {
     public static final String SIGN_IN_PATH = "/status/sign-in";
     /** {@code POST} with the session's CSRF token: ends the session. */
     public static final String SIGN_OUT_PATH = "/status/sign-out";
+    /**
+     * {@code POST} with the session's CSRF token and form fields {@code agent}, {@code kind}, {@code namespace},
+     * {@code name}: asks Flux to reconcile that object now ({@code reconcile.fluxcd.io/requestedAt}, as {@code flux
+     * reconcile} sets it), through the agent's tunnel, as the person (their user access) or, for an operator, the agent.
+     */
+    public static final String RECONCILE_PATH = "/status/reconcile";
+    /** Flux's annotation a controller reconciles on when its value changes. */
+    public static final String REQUESTED_AT = "reconcile.fluxcd.io/requestedAt";
     /** {@code GET}: who is signed in, the session's CSRF token and when it ends. */
     public static final String SESSION_PATH = "/api/v1/status/session";
     /** {@code GET}: the agents the signed-in person may see. */

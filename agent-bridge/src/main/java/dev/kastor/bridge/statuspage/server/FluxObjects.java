@@ -34,13 +34,46 @@ final class FluxObjects implements AutoCloseable {
     static final int CONCURRENT_READS = 8;
 
     /** A Flux kind, where the API serves it, and where its revision is. */
-    private record Kind(String kind, String path, boolean source) {}
+    private record Kind(String kind, String groupVersion, String plural, boolean source) {
+        /** Every object of the kind, in all namespaces. */
+        String path() {
+            return "/apis/" + groupVersion + "/" + plural;
+        }
+
+        String path(String namespace, String name) {
+            return "/apis/" + groupVersion + "/namespaces/" + namespace + "/" + plural + "/" + name;
+        }
+    }
 
     private static final List<Kind> KINDS = List.of(
-            new Kind("OCIRepository", "/apis/source.toolkit.fluxcd.io/v1/ocirepositories", true),
-            new Kind("GitRepository", "/apis/source.toolkit.fluxcd.io/v1/gitrepositories", true),
-            new Kind("Kustomization", "/apis/kustomize.toolkit.fluxcd.io/v1/kustomizations", false),
-            new Kind("HelmRelease", "/apis/helm.toolkit.fluxcd.io/v2/helmreleases", false));
+            new Kind("OCIRepository", "source.toolkit.fluxcd.io/v1", "ocirepositories", true),
+            new Kind("GitRepository", "source.toolkit.fluxcd.io/v1", "gitrepositories", true),
+            new Kind("Kustomization", "kustomize.toolkit.fluxcd.io/v1", "kustomizations", false),
+            new Kind("HelmRelease", "helm.toolkit.fluxcd.io/v2", "helmreleases", false));
+
+    /** Kubernetes object names and namespaces (DNS-1123 subdomain): all that may go into a reconcile's path. */
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
+
+    /**
+     * The API path of one Flux object, for a reconcile request; empty when {@code kind} is none of the four, or the
+     * namespace or name is not a Kubernetes name (nothing else can reach the path).
+     */
+    static java.util.Optional<String> objectPath(String kind, String namespace, String name) {
+        if (namespace == null || name == null || !NAME.matcher(namespace).matches() || !NAME.matcher(name).matches()) {
+            return java.util.Optional.empty();
+        }
+        return KINDS.stream().filter(k -> k.kind().equals(kind)).findFirst().map(k -> k.path(namespace, name));
+    }
+
+    /** Kinds a reconcile may name. */
+    static List<String> kinds() {
+        return KINDS.stream().map(Kind::kind).toList();
+    }
+
+    /** Forgets the agent's last read, so the next page shows the object as it is after a reconcile request. */
+    void forget(long agentId) {
+        last.remove(agentId);
+    }
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 

@@ -52,6 +52,7 @@ public final class StatusPageModule implements KasModule {
     private final Optional<UserAuthorizer> users;
     private final AgentFacts facts;
     private final Optional<FluxObjects> flux;
+    private final Optional<TunnelFinder> finder;
     private final byte[] operatorToken;
     private final Sessions sessions;
     private final JsonLog log;
@@ -62,12 +63,14 @@ public final class StatusPageModule implements KasModule {
     /** Refused sign-ins of one host within the current window. */
     private record Failures(Instant windowStart, int count) {}
 
-    private StatusPageModule(AgentStore agents, Optional<UserAuthorizer> users, AgentFacts facts, Optional<FluxObjects> flux, String operatorToken,
+    private StatusPageModule(AgentStore agents, Optional<UserAuthorizer> users, AgentFacts facts, Optional<FluxObjects> flux,
+                             Optional<TunnelFinder> finder, String operatorToken,
                              Sessions sessions, JsonLog log, Clock clock) {
         this.agents = agents;
         this.users = users;
         this.facts = facts;
         this.flux = flux;
+        this.finder = finder;
         this.operatorToken = operatorToken == null ? null : operatorToken.getBytes(StandardCharsets.UTF_8);
         this.sessions = sessions;
         this.log = log;
@@ -81,7 +84,8 @@ public final class StatusPageModule implements KasModule {
         var parts = context.parts();
         var flux = parts.find(TunnelFinder.class).map(t -> new FluxObjects(t, Clock.systemUTC()));
         var facts = new AgentFacts(parts.find(TunnelRegistry.class), parts.find(RegistrationServer.class), parts.find(AgentConfigurations.class), flux);
-        return new StatusPageModule(context.agents(), parts.find(UserAuthorizer.class), facts, flux, config.operatorToken(), sessions,
+        return new StatusPageModule(context.agents(), parts.find(UserAuthorizer.class), facts, flux, parts.find(TunnelFinder.class),
+                config.operatorToken(), sessions,
                 context.log(), Clock.systemUTC());
     }
 
@@ -105,6 +109,7 @@ public final class StatusPageModule implements KasModule {
                 StatusPageDefaults.STYLE_PATH, r -> pages.style(),
                 StatusPageDefaults.SIGN_IN_PATH, this::signIn,
                 StatusPageDefaults.SIGN_OUT_PATH, this::signOut,
+                StatusPageDefaults.RECONCILE_PATH, this::reconcile,
                 StatusPageDefaults.SESSION_PATH, this::session,
                 StatusPageDefaults.AGENTS_PATH, this::agentList);
     }
@@ -193,6 +198,86 @@ public final class StatusPageModule implements KasModule {
                 .withHeader("Location", StatusPageDefaults.PAGE_PATH)
                 .withHeader("Set-Cookie", cookie("", Duration.ZERO))
                 .withHeader("Cache-Control", "no-store");
+    }
+
+    /**
+     * Asks Flux to reconcile one object now: sets {@code reconcile.fluxcd.io/requestedAt} through the agent's tunnel,
+     * as {@code flux reconcile} does. A person acts as their user access makes them (the cluster's RBAC decides what
+     * they may patch); an operator acts as the agent. Only agents the session may see, only Flux's four kinds, only
+     * Kubernetes names: nothing else can reach the request's path.
+     */
+    private ApiResponse reconcile(ApiRequest request) throws InterruptedException {
+        ApiResponse r = reconcileAnswer(request);
+        if (wantsHtml(request) && r.status() < 400) {
+            return ApiResponse.message(303, messageOf(r)).withHeader("Location", StatusPageDefaults.PAGE_PATH);
+        }
+        return r;
+    }
+
+    private ApiResponse reconcileAnswer(ApiRequest request) throws InterruptedException {
+        if (!request.method().equals("POST")) return ApiResponse.message(405, "use POST with the session's CSRF token");
+        if (!sameOrigin(request)) return crossOrigin();
+        var session = sessions.find(cookieValue(request));
+        if (session.isEmpty()) return notSignedIn();
+        if (!csrf(request, session.get())) return csrfRefused();
+        if (flux.isEmpty()) return ApiResponse.message(503, "this KAS reaches no agent's tunnel");
+        var f = form(request);
+        long agentId;
+        try {
+            agentId = Long.parseLong(f.getOrDefault("agent", ""));
+        } catch (NumberFormatException e) {
+            return ApiResponse.message(400, "give form field agent: the agent's id");
+        }
+        String kind = f.get("kind");
+        var path = FluxObjects.objectPath(kind, f.get("namespace"), f.get("name"));
+        if (path.isEmpty()) {
+            return ApiResponse.message(400, "give form fields kind (one of " + String.join(", ", FluxObjects.kinds())
+                    + "), namespace and name (Kubernetes names)");
+        }
+        Sessions.Who who = session.get().who();
+        dev.kastor.bridge.tunnel.rpc.Impersonation as;
+        try {
+            Set<Long> visible = visible(who);
+            if (visible != null && !visible.contains(agentId)) {
+                return ApiResponse.message(404, "no agent " + agentId + " among the agents you may see");
+            }
+            as = switch (who) {
+                case Sessions.Operator o -> dev.kastor.bridge.tunnel.rpc.Impersonation.getDefaultInstance();
+                case Sessions.User u -> users.orElseThrow().authorize(agentId, u.personalAccessToken()).impersonation();
+            };
+        } catch (ProxyFailure e) {
+            int code = e.status().code();
+            return ApiResponse.message(code == 401 || code == 403 ? code : 503, e.status().message());
+        }
+        if (agents.byId(agentId).filter(AgentStore.Agent::active).isEmpty()) return ApiResponse.message(404, "no agent " + agentId);
+        String object = kind + " " + f.get("namespace") + "/" + f.get("name");
+        byte[] patch = JSON.writeValueAsBytes(Map.of("metadata", Map.of("annotations",
+                Map.of(StatusPageDefaults.REQUESTED_AT, clock.instant().toString()))));
+        TunnelGet.Answer a;
+        try {
+            a = TunnelGet.call(finder.orElseThrow(), agentId, "PATCH", path.get(), patch, "application/merge-patch+json", as,
+                    FluxObjects.READ, 1024 * 1024);
+        } catch (TunnelGet.Failed e) {
+            return ApiResponse.message(503, "cannot reach agent " + agentId + " to reconcile " + object + ": " + e.getMessage());
+        }
+        if (a.status() / 100 != 2) {
+            return ApiResponse.message(a.status() == 403 || a.status() == 404 ? a.status() : 502, "the cluster of agent " + agentId
+                    + " answered " + a.status() + " to the reconcile of " + object + ": " + apiMessage(a.body()));
+        }
+        flux.get().forget(agentId);
+        log.info("status page reconcile requested", Map.of("who", who.describe(), "agent_id", agentId, "object", object));
+        return ApiResponse.message(200, "reconcile of " + object + " requested");
+    }
+
+    /** The API server's Status message, or its first bytes. */
+    private static String apiMessage(byte[] body) {
+        try {
+            String m = JSON.readTree(body).path("message").asString("");
+            if (!m.isEmpty()) return m;
+        } catch (RuntimeException notJson) {
+            // said below as text
+        }
+        return new String(body, 0, Math.min(body.length, 300), StandardCharsets.UTF_8);
     }
 
     private ApiResponse session(ApiRequest request) {

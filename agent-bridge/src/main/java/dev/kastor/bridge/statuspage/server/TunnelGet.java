@@ -16,9 +16,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One {@code GET} to an agent's Kubernetes API server through its tunnel, as the agent itself (no impersonation: the
- * agent's own service account reads), answered whole: for the status page's reads of Flux objects. Bounded in time
- * and in size, so a slow agent or a huge list cannot hold KAS's memory or a page's answer.
+ * One request to an agent's Kubernetes API server through its tunnel, answered whole: the status page's reads of Flux
+ * objects ({@code GET}, as the agent itself: no impersonation, the agent's own service account reads) and its
+ * reconcile requests ({@code PATCH}, as whoever asked). Bounded in time and in size, so a slow agent or a huge list
+ * cannot hold KAS's memory or a page's answer.
  */
 final class TunnelGet implements TunnelListener {
     /** The answer: the API server's status and body. */
@@ -42,6 +43,12 @@ final class TunnelGet implements TunnelListener {
     }
 
     static Answer get(TunnelFinder tunnels, long agentId, String path, Duration within, int maxBytes) throws Failed, InterruptedException {
+        return call(tunnels, agentId, "GET", path, null, null, Impersonation.getDefaultInstance(), within, maxBytes);
+    }
+
+    /** {@code body} null: none; {@code contentType} its type. Runs as {@code as} (the default instance: the agent itself). */
+    static Answer call(TunnelFinder tunnels, long agentId, String method, String path, byte[] body, String contentType, Impersonation as,
+                       Duration within, int maxBytes) throws Failed, InterruptedException {
         var get = new TunnelGet(maxBytes);
         long deadline = System.nanoTime() + within.toNanos();
         try {
@@ -49,10 +56,15 @@ final class TunnelGet implements TunnelListener {
         } catch (TunnelFinder.NoTunnel e) {
             throw new Failed(e.getMessage());
         }
-        var info = RequestInfo.newBuilder().setMethod("GET").setPath(path).setQuery("")
+        var info = RequestInfo.newBuilder().setMethod(method).setPath(path).setQuery("")
                 .putHeaders("Accept", Values.newBuilder().addValue("application/json").build())
-                .setCorrelationId("status-page").setAcceptsResponse(true).setImpersonation(Impersonation.getDefaultInstance()).build();
-        get.tunnel.start(info, get);
+                .setCorrelationId("status-page").setAcceptsResponse(true).setImpersonation(as);
+        if (body != null) {
+            info.putHeaders("Content-Type", Values.newBuilder().addValue(contentType).build());
+            info.putHeaders("Content-Length", Values.newBuilder().addValue(String.valueOf(body.length)).build());
+        }
+        get.tunnel.start(info.build(), get);
+        if (body != null) get.tunnel.send(ByteString.copyFrom(body));
         get.tunnel.closeSend();
         try {
             long left = Math.max(1, deadline - System.nanoTime());

@@ -14,8 +14,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class FluxApiServer {
     private FluxApiServer() {}
 
-    /** {@code kustomizationReads} counts the Kustomization lists read. */
-    static Upstream start(AtomicInteger kustomizationReads) throws IOException {
+    /** A PATCH the API server got: its path, Content-Type, body and whether it carried Impersonate-* headers. */
+    record Patch(String path, String contentType, String body, boolean impersonated) {}
+
+    /** {@code kustomizationReads} counts the Kustomization lists read; {@code patches} gets every PATCH of a Kustomization. */
+    static Upstream start(AtomicInteger kustomizationReads, java.util.List<Patch> patches) throws IOException {
         return new Upstream().handle("/version", ex -> Upstream.send(ex, 200, "application/json", """
                 {"major":"1","minor":"32","gitVersion":"v1.32.3","platform":"linux/amd64"}""".getBytes(StandardCharsets.UTF_8)))
                 // Flux's lists as the API server answers them (Flux 2.6: OCIRepository and GitRepository v1, Kustomization v1);
@@ -36,6 +39,13 @@ final class FluxApiServer {
                          {"metadata":{"namespace":"apps","name":"broken"},"status":{
                           "conditions":[{"type":"Ready","status":"False","reason":"BuildFailed","message":"kustomization path not found: ./deploy"}]}}]}"""
                         .getBytes(StandardCharsets.UTF_8));
+                })
+                .handle("/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/", ex -> {
+                    patches.add(new Patch(ex.getRequestURI().getPath(), ex.getRequestHeaders().getFirst("Content-Type"),
+                            new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8),
+                            ex.getRequestHeaders().keySet().stream().anyMatch(h -> h.toLowerCase(java.util.Locale.ROOT).startsWith("impersonate-"))));
+                    Upstream.send(ex, ex.getRequestMethod().equals("PATCH") ? 200 : 405, "application/json",
+                            "{\"kind\":\"Kustomization\"}".getBytes(StandardCharsets.UTF_8));
                 })
                 .handle("/apis/helm.toolkit.fluxcd.io/v2/helmreleases", ex -> Upstream.send(ex, 404, "application/json",
                         "{\"kind\":\"Status\",\"code\":404}".getBytes(StandardCharsets.UTF_8)));

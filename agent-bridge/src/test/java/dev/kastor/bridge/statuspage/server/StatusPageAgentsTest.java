@@ -52,6 +52,7 @@ class StatusPageAgentsTest {
     static Agent prodAgent;
     static Agent stagingAgent;
     static final java.util.concurrent.atomic.AtomicInteger fluxReads = new java.util.concurrent.atomic.AtomicInteger();
+    static final java.util.List<FluxApiServer.Patch> patches = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @BeforeAll
     static void start() throws Exception {
@@ -64,7 +65,7 @@ class StatusPageAgentsTest {
                 .agentConfiguration(new KasConfig.AgentConfiguration(git.urlTemplate(), null, null, "1s", null, null, null))
                 .statusPage(new KasConfig.StatusPage(operatorToken.toString(), null))
                 .start();
-        apiServer = FluxApiServer.start(fluxReads);
+        apiServer = FluxApiServer.start(fluxReads, patches);
         var p = bridge.register(CONFIG_PROJECT, "prod");
         var s = bridge.register(CONFIG_PROJECT, "staging");
         prod = p.agent().id();
@@ -145,6 +146,49 @@ class StatusPageAgentsTest {
         }
 
         assertThat(fluxReads.get() - before).as("Kustomization lists read for 16 page reads within " + FluxObjects.FRESH).isLessThanOrEqualTo(2);
+    }
+
+    static HttpResponse<String> reconcile(String csrf, String form) throws Exception {
+        var b = HttpRequest.newBuilder(URI.create(bridge.apiUrl() + StatusPageDefaults.RECONCILE_PATH)).header("Cookie", cookie)
+                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(form));
+        if (csrf != null) b.header(StatusPageDefaults.CSRF_HEADER, csrf);
+        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static String csrf() throws Exception {
+        var r = client.send(HttpRequest.newBuilder(URI.create(bridge.apiUrl() + StatusPageDefaults.SESSION_PATH)).header("Cookie", cookie).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(r.body()).path("csrf_token").asString();
+    }
+
+    @Test
+    void reconcileSetsRequestedAtThroughTheTunnelAsTheAgent() throws Exception {
+        int before = patches.size();
+
+        var r = reconcile(csrf(), "agent=" + prod + "&kind=Kustomization&namespace=apps&name=broken");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).contains("reconcile of Kustomization apps/broken requested");
+        assertThat(patches.subList(before, patches.size())).singleElement().satisfies(p -> {
+            assertThat(p.path()).isEqualTo("/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/apps/kustomizations/broken");
+            assertThat(p.contentType()).isEqualTo("application/merge-patch+json");
+            assertThat(JSON.readTree(p.body()).path("metadata").path("annotations").path("reconcile.fluxcd.io/requestedAt").asString())
+                    .startsWith(String.valueOf(java.time.Year.now().getValue()));
+            assertThat(p.impersonated()).isFalse();
+        });
+    }
+
+    @Test
+    void reconcileNeedsTheCsrfTokenAFluxKindAndKubernetesNames() throws Exception {
+        int before = patches.size();
+        String csrf = csrf();
+
+        assertThat(reconcile(null, "agent=" + prod + "&kind=Kustomization&namespace=apps&name=broken").statusCode()).isEqualTo(403);
+        assertThat(reconcile(csrf, "agent=" + prod + "&kind=Secret&namespace=apps&name=broken").statusCode()).isEqualTo(400);
+        assertThat(reconcile(csrf, "agent=" + prod + "&kind=Kustomization&namespace=apps&name=..%2F..%2Fsecrets").statusCode()).isEqualTo(400);
+        assertThat(reconcile(csrf, "agent=" + prod + "&kind=Kustomization&namespace=Apps&name=broken").statusCode()).isEqualTo(400);
+        assertThat(reconcile(csrf, "agent=999&kind=Kustomization&namespace=apps&name=broken").statusCode()).isEqualTo(404);
+        assertThat(patches.size()).as("nothing reached the cluster").isEqualTo(before);
     }
 
     @Test

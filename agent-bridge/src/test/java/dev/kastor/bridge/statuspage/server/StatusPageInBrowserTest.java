@@ -51,6 +51,7 @@ class StatusPageInBrowserTest {
     static Agent stagingAgent;
     static long prod;
     static long staging;
+    static final List<FluxApiServer.Patch> patches = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @BeforeAll
     static void start() throws Exception {
@@ -72,7 +73,7 @@ class StatusPageInBrowserTest {
         gitlab.addPersonalAccessToken(new PersonalAccessToken("kas-read-api-token", 1, 900, List.of("read_api")));
         gitlab.addUser(new User(46, "erin", "active"));
         gitlab.addPersonalAccessToken(new PersonalAccessToken("erin-pat", 460, 46, List.of("k8s_proxy")));
-        apiServer = FluxApiServer.start(new java.util.concurrent.atomic.AtomicInteger());
+        apiServer = FluxApiServer.start(new java.util.concurrent.atomic.AtomicInteger(), patches);
         var p = bridge.register(CONFIG_PROJECT, "prod");
         var s = bridge.register(CONFIG_PROJECT, "staging");
         prod = p.agent().id();
@@ -150,6 +151,25 @@ class StatusPageInBrowserTest {
             assertThat(state(browser, staging)).isEqualTo("connected");
             assertThat(browser.driver().executeScript("return window.kastorNoReload === true")).as("the page was not reloaded").isEqualTo(true);
             browser.screenshot(SHOTS.resolve("agent-disconnected.png"));
+        }
+    }
+
+    @Test
+    void reconcileButtonAsksFluxThroughTheTunnel() throws Exception {
+        try (var browser = HeadlessChromium.start(1280, 720)) {
+            signIn(browser, OPERATOR_TOKEN);
+            Eventually.until(WITHIN, () -> "staging's Flux objects; row: " + row(browser, staging), () -> row(browser, staging).contains("apps/broken"));
+            int before = patches.size();
+
+            browser.submitAndWait("#agent-" + staging + " form.reconcile input[name=name][value=broken]");
+
+            assertThat(browser.driver().findElements(By.id("agents"))).as("back on the page").hasSize(1);
+            assertThat(patches.subList(before, patches.size())).singleElement().satisfies(p -> {
+                assertThat(p.path()).isEqualTo("/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/apps/kustomizations/broken");
+                assertThat(p.contentType()).isEqualTo("application/merge-patch+json");
+                assertThat(p.body()).contains("\"reconcile.fluxcd.io/requestedAt\"");
+                assertThat(p.impersonated()).as("an operator acts as the agent").isFalse();
+            });
         }
     }
 
