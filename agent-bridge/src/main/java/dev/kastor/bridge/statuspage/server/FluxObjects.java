@@ -136,10 +136,10 @@ final class FluxObjects implements AutoCloseable {
     private Snapshot read(long agentId) {
         var objects = new ArrayList<AgentView.FluxObject>();
         for (Kind kind : KINDS) {
-            TunnelGet.Answer a;
+            TunnelCall.Answer a;
             try {
-                a = TunnelGet.get(tunnels, agentId, kind.path(), READ, MAX_LIST_BYTES);
-            } catch (TunnelGet.Failed e) {
+                a = TunnelCall.get(tunnels, agentId, kind.path(), READ, MAX_LIST_BYTES);
+            } catch (TunnelCall.Failed e) {
                 return new Snapshot(clock.instant(), objects, e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -253,11 +253,11 @@ public final class StatusPageModule implements KasModule {
         String object = kind + " " + f.get("namespace") + "/" + f.get("name");
         byte[] patch = JSON.writeValueAsBytes(Map.of("metadata", Map.of("annotations",
                 Map.of(StatusPageDefaults.REQUESTED_AT, clock.instant().toString()))));
-        TunnelGet.Answer a;
+        TunnelCall.Answer a;
         try {
-            a = TunnelGet.call(finder.orElseThrow(), agentId, "PATCH", path.get(), patch, "application/merge-patch+json", as,
+            a = TunnelCall.call(finder.orElseThrow(), agentId, "PATCH", path.get(), patch, "application/merge-patch+json", as,
                     FluxObjects.READ, 1024 * 1024);
-        } catch (TunnelGet.Failed e) {
+        } catch (TunnelCall.Failed e) {
             return ApiResponse.message(503, "cannot reach agent " + agentId + " to reconcile " + object + ": " + e.getMessage());
         }
         if (a.status() / 100 != 2) {

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeoutException;
  * reconcile requests ({@code PATCH}, as whoever asked). Bounded in time and in size, so a slow agent or a huge list
  * cannot hold KAS's memory or a page's answer.
  */
-final class TunnelGet implements TunnelListener {
+final class TunnelCall implements TunnelListener {
     /** The answer: the API server's status and body. */
     record Answer(int status, byte[] body) {}
 
@@ -38,10 +38,11 @@ final class TunnelGet implements TunnelListener {
     private ProxyTunnel tunnel;
     private int status;
 
-    private TunnelGet(int maxBytes) {
+    private TunnelCall(int maxBytes) {
         this.maxBytes = maxBytes;
     }
 
+    /** A {@code GET} as the agent itself. */
     static Answer get(TunnelFinder tunnels, long agentId, String path, Duration within, int maxBytes) throws Failed, InterruptedException {
         return call(tunnels, agentId, "GET", path, null, null, Impersonation.getDefaultInstance(), within, maxBytes);
     }
@@ -49,7 +50,7 @@ final class TunnelGet implements TunnelListener {
     /** {@code body} null: none; {@code contentType} its type. Runs as {@code as} (the default instance: the agent itself). */
     static Answer call(TunnelFinder tunnels, long agentId, String method, String path, byte[] body, String contentType, Impersonation as,
                        Duration within, int maxBytes) throws Failed, InterruptedException {
-        var get = new TunnelGet(maxBytes);
+        var get = new TunnelCall(maxBytes);
         long deadline = System.nanoTime() + within.toNanos();
         try {
             get.tunnel = tunnels.find(agentId, within);
