@@ -87,9 +87,13 @@ public final class FluxArtifacts {
             FluxManifest manifest = FluxManifest.of(layer.descriptor(), metadata);
             long start = System.nanoTime();
             Registry registry = join(connected);
+            // The config's push has fetched the tokens the layer's needs by now (or fails first): the layer then goes up
+            // with them, rather than asking the token service again beside a config push still under way (a 401 was
+            // seen once in CI with both token flows running at once).
+            BlobPushOutcome configPushed = join(config);
             var outcomes = new ArrayList<BlobPushOutcome>();
             outcomes.add(registry.pushBlob(ref.repository(), layer.descriptor(), layerFile, mountFrom));
-            outcomes.add(join(config));
+            outcomes.add(configPushed);
             double seconds = (System.nanoTime() - start) / 1e9;
             Digest digest = registry.pushManifest(ref.repository(), ref.tag(), manifest.toJson(), MediaTypes.OCI_MANIFEST);
             long uploaded = outcomes.get(0) == BlobPushOutcome.UPLOADED ? layer.size() : 0;
