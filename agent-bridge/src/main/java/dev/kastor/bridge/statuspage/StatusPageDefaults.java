@@ -28,6 +28,8 @@ public final class StatusPageDefaults {
     public static final String AGENTS_PATH = "/api/v1/status/agents";
     /** The page: the sign-in form, or the agents once signed in. Where a sign-in and a sign-out send the browser. */
     public static final String PAGE_PATH = "/status";
+    /** {@code GET}: the agents table's rows, as the page renders them: what the page's script swaps in every 2 s. */
+    public static final String ROWS_PATH = "/status/rows";
     /** The page's script and style, from the jar. */
     public static final String SCRIPT_PATH = "/status/static/status.js";
     public static final String STYLE_PATH = "/status/static/status.css";

@@ -39,6 +39,11 @@ final class Pages {
         return html(200, "statuspage/page.jte", Map.of("who", who, "csrfToken", csrfToken, "agents", agents));
     }
 
+    /** The agents table's rows alone, rendered by the same template as the page's. */
+    ApiResponse rows(String csrfToken, List<AgentView> agents) {
+        return html(200, "statuspage/rows.jte", Map.of("csrfToken", csrfToken, "agents", agents));
+    }
+
     ApiResponse script() {
         return file("text/javascript; charset=utf-8", script);
     }

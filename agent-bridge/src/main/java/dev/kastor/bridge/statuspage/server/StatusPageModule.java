@@ -105,6 +105,7 @@ public final class StatusPageModule implements KasModule {
     @Override
     public Map<String, ApiEndpoint> apiEndpoints() {
         return Map.of(StatusPageDefaults.PAGE_PATH, this::page,
+                StatusPageDefaults.ROWS_PATH, this::rows,
                 StatusPageDefaults.SCRIPT_PATH, r -> pages.script(),
                 StatusPageDefaults.STYLE_PATH, r -> pages.style(),
                 StatusPageDefaults.SIGN_IN_PATH, this::signIn,
@@ -130,6 +131,19 @@ public final class StatusPageModule implements KasModule {
         } catch (ProxyFailure f) {
             if (f.status().code() == 401) return pages.signIn(401, "GitLab no longer accepts your token: sign in again");
             return pages.signIn(503, "KAS cannot ask GitLab which agents you may see now: " + f.status().message());
+        }
+    }
+
+    /** The table's rows for the page's script; 401 once the session has ended, which sends the page to the sign-in. */
+    private ApiResponse rows(ApiRequest request) throws InterruptedException {
+        if (!request.method().equals("GET")) return ApiResponse.message(405, "use GET");
+        var session = sessions.find(cookieValue(request));
+        if (session.isEmpty()) return notSignedIn();
+        try {
+            return pages.rows(session.get().csrfToken(), views(session.get().who()));
+        } catch (ProxyFailure f) {
+            if (f.status().code() == 401) return notSignedIn();
+            return ApiResponse.message(503, "KAS cannot ask GitLab which agents you may see now: " + f.status().message());
         }
     }
 
