@@ -28,7 +28,8 @@ final class AgentFacts {
 
     /** The agents' facts, their Flux objects read side by side (each agent's read waits on its own tunnel only). */
     List<AgentView> of(List<AgentStore.Agent> agents) throws InterruptedException {
-        var connected = agents.stream().filter(a -> tunnels.map(t -> t.connected(a.id())).orElse(false)).map(AgentStore.Agent::id).toList();
+        var connected = agents.stream().filter(a -> tunnels.map(t -> t.connected(a.id())).orElse(false)).map(AgentStore.Agent::id)
+                .collect(java.util.stream.Collectors.toSet());
         flux.ifPresent(f -> f.start(connected));
         var out = new java.util.ArrayList<AgentView>();
         for (AgentStore.Agent a : agents) out.add(of(a, connected.contains(a.id())));

@@ -27,6 +27,8 @@ final class FluxObjects implements AutoCloseable {
     static final Duration READ = Duration.ofSeconds(5);
     /** The most one list may be: a cluster with thousands of Flux objects is cut here, with a message. */
     static final int MAX_LIST_BYTES = 8 * 1024 * 1024;
+    /** The most a reconcile's answer (the patched object) may be. */
+    static final int MAX_ANSWER_BYTES = 1024 * 1024;
     /**
      * Agents read at once: a page of a large fleet starts a read for every agent it shows, and each may hold a list of up
      * to {@link #MAX_LIST_BYTES}; the others wait their turn (KAS's memory stays within a few such lists).
@@ -70,9 +72,18 @@ final class FluxObjects implements AutoCloseable {
         return KINDS.stream().map(Kind::kind).toList();
     }
 
-    /** Forgets the agent's last read, so the next page shows the object as it is after a reconcile request. */
-    void forget(long agentId) {
+    /**
+     * Sets {@code reconcile.fluxcd.io/requestedAt} on the object at {@code objectPath} (see {@link #objectPath}), as
+     * {@code flux reconcile} does, as {@code as}; forgets the agent's last read, so the next page shows the object as it
+     * is after the request.
+     */
+    TunnelCall.Answer requestReconcile(long agentId, String objectPath, dev.kastor.bridge.tunnel.rpc.Impersonation as)
+            throws TunnelCall.Failed, InterruptedException {
+        byte[] patch = JSON.writeValueAsBytes(Map.of("metadata", Map.of("annotations",
+                Map.of(dev.kastor.bridge.statuspage.StatusPageDefaults.REQUESTED_AT, clock.instant().toString()))));
+        var answer = TunnelCall.call(tunnels, agentId, "PATCH", objectPath, patch, "application/merge-patch+json", as, READ, MAX_ANSWER_BYTES);
         last.remove(agentId);
+        return answer;
     }
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -93,7 +104,7 @@ final class FluxObjects implements AutoCloseable {
     }
 
     /** Starts reading the agents whose last read is stale, unless a read of theirs is under way. */
-    void start(List<Long> agentIds) {
+    void start(java.util.Collection<Long> agentIds) {
         for (long id : agentIds) reading(id);
     }
 

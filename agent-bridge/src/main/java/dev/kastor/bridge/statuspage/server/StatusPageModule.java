@@ -52,7 +52,6 @@ public final class StatusPageModule implements KasModule {
     private final Optional<UserAuthorizer> users;
     private final AgentFacts facts;
     private final Optional<FluxObjects> flux;
-    private final Optional<TunnelFinder> finder;
     private final byte[] operatorToken;
     private final Sessions sessions;
     private final JsonLog log;
@@ -64,13 +63,12 @@ public final class StatusPageModule implements KasModule {
     private record Failures(Instant windowStart, int count) {}
 
     private StatusPageModule(AgentStore agents, Optional<UserAuthorizer> users, AgentFacts facts, Optional<FluxObjects> flux,
-                             Optional<TunnelFinder> finder, String operatorToken,
+                             String operatorToken,
                              Sessions sessions, JsonLog log, Clock clock) {
         this.agents = agents;
         this.users = users;
         this.facts = facts;
         this.flux = flux;
-        this.finder = finder;
         this.operatorToken = operatorToken == null ? null : operatorToken.getBytes(StandardCharsets.UTF_8);
         this.sessions = sessions;
         this.log = log;
@@ -82,10 +80,9 @@ public final class StatusPageModule implements KasModule {
         if (config == null) return new Off();
         var sessions = new Sessions(Clock.systemUTC(), config.sessionLifetime(), StatusPageDefaults.MAX_SESSIONS);
         var parts = context.parts();
-        var flux = parts.find(TunnelFinder.class).map(t -> new FluxObjects(t, Clock.systemUTC()));
+        var flux = parts.find(TunnelFinder.class).map(t -> new FluxObjects(t, Clock.systemUTC())); // none: no agent's cluster to ask
         var facts = new AgentFacts(parts.find(TunnelRegistry.class), parts.find(RegistrationServer.class), parts.find(AgentConfigurations.class), flux);
-        return new StatusPageModule(context.agents(), parts.find(UserAuthorizer.class), facts, flux, parts.find(TunnelFinder.class),
-                config.operatorToken(), sessions,
+        return new StatusPageModule(context.agents(), parts.find(UserAuthorizer.class), facts, flux, config.operatorToken(), sessions,
                 context.log(), Clock.systemUTC());
     }
 
@@ -265,12 +262,9 @@ public final class StatusPageModule implements KasModule {
         }
         if (agents.byId(agentId).filter(AgentStore.Agent::active).isEmpty()) return ApiResponse.message(404, "no agent " + agentId);
         String object = kind + " " + f.get("namespace") + "/" + f.get("name");
-        byte[] patch = JSON.writeValueAsBytes(Map.of("metadata", Map.of("annotations",
-                Map.of(StatusPageDefaults.REQUESTED_AT, clock.instant().toString()))));
         TunnelCall.Answer a;
         try {
-            a = TunnelCall.call(finder.orElseThrow(), agentId, "PATCH", path.get(), patch, "application/merge-patch+json", as,
-                    FluxObjects.READ, 1024 * 1024);
+            a = flux.get().requestReconcile(agentId, path.get(), as);
         } catch (TunnelCall.Failed e) {
             return ApiResponse.message(503, "cannot reach agent " + agentId + " to reconcile " + object + ": " + e.getMessage());
         }
@@ -278,7 +272,6 @@ public final class StatusPageModule implements KasModule {
             return ApiResponse.message(a.status() == 403 || a.status() == 404 ? a.status() : 502, "the cluster of agent " + agentId
                     + " answered " + a.status() + " to the reconcile of " + object + ": " + apiMessage(a.body()));
         }
-        flux.get().forget(agentId);
         log.info("status page reconcile requested", Map.of("who", who.describe(), "agent_id", agentId, "object", object));
         return ApiResponse.message(200, "reconcile of " + object + " requested");
     }
