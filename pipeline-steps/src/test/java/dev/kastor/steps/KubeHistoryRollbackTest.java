@@ -46,7 +46,7 @@ class KubeHistoryRollbackTest {
 
     private KastorRun.Result kastor(String sha, String... args) {
         return KastorRun.in(tmp).env(Map.of("KUBECONFIG", kubeconfig.toString(), "CI_COMMIT_REF_NAME", "main", "CI_COMMIT_SHA", sha,
-                "CI_JOB_URL", "https://gitlab.example.com/bars/app/-/jobs/" + sha.charAt(0))).run(args);
+                "CI_JOB_URL", "https://gitlab.example.com/bars/app/-/jobs/" + sha.charAt(0), "GITLAB_USER_LOGIN", "dev-" + sha.charAt(0))).run(args);
     }
 
     private KastorRun.Result ok(String sha, String... args) {
@@ -104,6 +104,7 @@ class KubeHistoryRollbackTest {
         assertThat(history.get(2).get("reference").asString()).isEqualTo(pinned1);
         assertThat(history.get(2).get("namespace").asString()).isEqualTo("cycle");
         assertThat(history.get(1).get("jobUrl").asString()).isEqualTo("https://gitlab.example.com/bars/app/-/jobs/b");
+        assertThat(history.get(1).get("user").asString()).as("who ran the job").isEqualTo("dev-b");
         assertThat(history.get(0).get("time").asString()).isNotBlank();
     }
 
@@ -201,6 +202,19 @@ class KubeHistoryRollbackTest {
         ok(SHA_A, "kube", "apply", dir.toString(), "-n", "old", "--inventory", "old");
         assertThat(history("old")).hasSize(1);
         assertThat(kube.client().configMaps().inNamespace("default").withName("kastor-inventory-old").get().getData().get("objects")).isEqualTo(objects);
+    }
+
+    @Test
+    void aHistoryWithKeysANewerKastorAddedStillReadsAndTakesTheNextApply() {
+        String newer = "[{\"kind\":\"documents\",\"digest\":\"sha256:" + "0".repeat(64) + "\",\"revision\":\"main@sha1:" + SHA_A
+                + "\",\"time\":\"2026-12-01T10:00:00Z\",\"approvedBy\":\"someone\"}]";
+        kube.client().configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("kastor-inventory-newer")
+                .withNamespace("default").endMetadata().addToData("objects", "").addToData("history", newer).build()).create();
+        Path dir = Artifacts.write(tmp.resolve("newer"), Map.of("a.yaml", cm("a", "v1")));
+
+        ok(SHA_B, "kube", "apply", dir.toString(), "-n", "newer", "--inventory", "newer");
+
+        assertThat(history("newer")).extracting(e -> e.get("revision").asString()).containsExactly("main@sha1:" + SHA_A, "main@sha1:" + SHA_B);
     }
 
     @Test

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -25,7 +26,9 @@ final class InventoryHistory {
     static final String KEY = "history";
     static final int DEFAULT_LIMIT = 10;
 
-    private static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
+    // Unknown keys are skipped: a history a newer Kastor wrote, with keys this one does not know, still reads.
+    private static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
 
     /** What was applied: an artifact pulled from a registry, or documents read from a directory, file, stdin or layout. */
     enum Kind { artifact, documents }
@@ -33,9 +36,10 @@ final class InventoryHistory {
     /**
      * One apply. {@code reference} is the artifact as {@code oci://HOST/REPO@sha256:…} (null for documents); {@code digest}
      * the artifact's manifest digest, or for documents the sha256 of the applied objects (see {@link #documentsDigest});
-     * {@code namespace} the default namespace objects that named none were applied to, so a rollback puts them back there.
+     * {@code namespace} the default namespace objects that named none were applied to, so a rollback puts them back there;
+     * {@code user} who ran the job ({@code $GITLAB_USER_LOGIN}), null outside CI and in entries older Kastor versions wrote.
      */
-    record Entry(Kind kind, String reference, String digest, String revision, String time, String jobUrl, String namespace) {
+    record Entry(Kind kind, String reference, String digest, String revision, String time, String jobUrl, String namespace, String user) {
         boolean isArtifact() {
             return kind == Kind.artifact;
         }
@@ -55,12 +59,13 @@ final class InventoryHistory {
     static Entry of(FluxArtifacts.PullResult pulled, String reference, List<Applier.Planned> planned, String namespace, Environment env) {
         String time = Instant.now().toString();
         String jobUrl = env.env().get("CI_JOB_URL");
+        String user = env.env().get("GITLAB_USER_LOGIN");
         if (reference != null) {
-            return new Entry(Kind.artifact, reference, pulled.digest().toString(), pulled.annotations().get(ArtifactMetadata.REVISION), time, jobUrl, namespace);
+            return new Entry(Kind.artifact, reference, pulled.digest().toString(), pulled.annotations().get(ArtifactMetadata.REVISION), time, jobUrl, namespace, user);
         }
         // Reproducible: the created time of this throwaway metadata is never read, and it needs neither Git nor a clock.
         String revision = ArtifactMetadata.builder().env(env.env()).reproducible(true).build().revision();
-        return new Entry(Kind.documents, null, documentsDigest(planned).toString(), revision, time, jobUrl, namespace);
+        return new Entry(Kind.documents, null, documentsDigest(planned).toString(), revision, time, jobUrl, namespace, user);
     }
 
     /**
