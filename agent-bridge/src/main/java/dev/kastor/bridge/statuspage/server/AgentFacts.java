@@ -9,34 +9,34 @@ import java.util.Optional;
 
 /**
  * What this KAS knows of one agent: its tunnel streams here and since when it has had some (or none), the last
- * registration of each of its pods, and its configuration file (the commit loaded, and why the newest file was not
- * used). Each source is another module's; one that is not there leaves its part null.
+ * registration of each of its pods, its configuration file (the commit loaded, and why the newest file was not
+ * used), and, for an agent connected here, what its cluster holds (its Flux objects and Kastor's deployments). Each source is another module's; one that is not there leaves its part null.
  */
 final class AgentFacts {
     private final Optional<TunnelRegistry> tunnels;
     private final Optional<RegistrationServer> registrations;
     private final Optional<AgentConfigurations> configs;
-    private final Optional<FluxObjects> flux;
+    private final Optional<ClusterReads> clusters;
 
     AgentFacts(Optional<TunnelRegistry> tunnels, Optional<RegistrationServer> registrations, Optional<AgentConfigurations> configs,
-               Optional<FluxObjects> flux) {
+               Optional<ClusterReads> clusters) {
         this.tunnels = tunnels;
         this.registrations = registrations;
         this.configs = configs;
-        this.flux = flux;
+        this.clusters = clusters;
     }
 
-    /** The agents' facts, their Flux objects read side by side (each agent's read waits on its own tunnel only). */
+    /** The agents' facts, their clusters read side by side (each agent's read waits on its own tunnel only). */
     List<AgentView> of(List<AgentStore.Agent> agents) throws InterruptedException {
         var connected = agents.stream().filter(a -> tunnels.map(t -> t.connected(a.id())).orElse(false)).map(AgentStore.Agent::id)
                 .collect(java.util.stream.Collectors.toSet());
-        flux.ifPresent(f -> f.start(connected));
+        clusters.ifPresent(c -> c.start(connected));
         var out = new java.util.ArrayList<AgentView>();
         for (AgentStore.Agent a : agents) out.add(of(a, connected.contains(a.id())));
         return out;
     }
 
-    private AgentView of(AgentStore.Agent agent, boolean readFlux) throws InterruptedException {
+    private AgentView of(AgentStore.Agent agent, boolean readCluster) throws InterruptedException {
         Boolean connected = null;
         String since = null;
         Integer open = null;
@@ -57,12 +57,12 @@ final class AgentFacts {
             return new AgentView.Config(current.map(AgentConfigurations.Current::path).orElse(null),
                     current.map(AgentConfigurations.Current::commit).orElse(null), problem);
         }).orElse(null);
-        AgentView.Flux fluxView = null;
-        if (readFlux && flux.isPresent()) {
-            var snapshot = flux.get().of(agent.id());
-            fluxView = new AgentView.Flux(seconds(snapshot.read()), snapshot.problem(), snapshot.objects());
+        AgentView.Cluster cluster = null;
+        if (readCluster && clusters.isPresent()) {
+            var snapshot = clusters.get().of(agent.id());
+            cluster = new AgentView.Cluster(seconds(snapshot.read()), snapshot.problem(), snapshot.flux(), snapshot.deployments());
         }
-        return new AgentView(agent.id(), agent.name(), agent.configProject(), connected, since, open, idle, pods, config, fluxView);
+        return new AgentView(agent.id(), agent.name(), agent.configProject(), connected, since, open, idle, pods, config, cluster);
     }
 
     /** RFC 3339 to the second, as people read it and as GitLab's API writes times. */

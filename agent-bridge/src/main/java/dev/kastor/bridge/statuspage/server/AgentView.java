@@ -12,12 +12,48 @@ import java.util.Map;
  * @param since     since when it has held streams here, or once disconnected since when none; null: never connected here
  */
 public record AgentView(long id, String name, String configProject, Boolean connected, String since, Integer openTunnels,
-                        Integer idleTunnels, List<Pod> pods, Config config, Flux flux) {
+                        Integer idleTunnels, List<Pod> pods, Config config, Cluster cluster) {
     /**
-     * Its Flux objects as last read through its tunnel ({@code read}), or why they could not be: {@code problem}. Null
-     * for an agent not connected here, whose cluster KAS cannot ask.
+     * What its cluster holds, as last read through its tunnel ({@code read}): its Flux objects and Kastor's deployments,
+     * or why they could not be read: {@code problem} (then the lists hold what was read before it). Null for an agent not
+     * connected here, whose cluster KAS cannot ask.
      */
-    public record Flux(String read, String problem, List<FluxObject> objects) {}
+    public record Cluster(String read, String problem, List<FluxObject> flux, List<Deployment> deployments) {}
+
+    /**
+     * One inventory {@code kastor kube apply --inventory} keeps (ConfigMap {@code kastor-inventory-NAME}): the objects it
+     * lists and its recorded applies, newest first; {@code problem} when its history cannot be read.
+     */
+    public record Deployment(String namespace, String inventory, List<String> objects, List<Apply> applies, String problem) {
+        /** The current apply: the newest recorded, or null before Kastor kept history. */
+        public Apply current() {
+            return applies.isEmpty() ? null : applies.get(0);
+        }
+    }
+
+    /**
+     * One recorded apply: when, the artifact's reference ({@code source}, null for a directory, file or stdin) and digest
+     * (or the applied objects' sha256), the revision, the job and who ran it (each null when not recorded).
+     */
+    public record Apply(String time, String source, String digest, String revision, String jobUrl, String user) {
+        /** The job's URL as a link, only for http(s): a ConfigMap is written in the cluster and must not put a script in the page. */
+        public String jobLink() {
+            return jobUrl != null && (jobUrl.startsWith("https://") || jobUrl.startsWith("http://")) ? jobUrl : null;
+        }
+
+        /** The job's id, the last segment of its URL, for the link's text. */
+        public String job() {
+            if (jobUrl == null) return null;
+            int slash = jobUrl.lastIndexOf('/');
+            return slash < 0 || slash == jobUrl.length() - 1 ? jobUrl : "#" + jobUrl.substring(slash + 1);
+        }
+
+        /** What was applied, in a table: the artifact, or "documents" and the start of their digest. */
+        public String what() {
+            if (source != null) return source;
+            return "documents " + (digest == null ? "" : digest.substring(0, Math.min(digest.length(), 19)));
+        }
+    }
 
     /** One Flux object: its Ready condition ("True", "False" or "Unknown", with reason and message), revision and since when. */
     public record FluxObject(String kind, String namespace, String name, String ready, String reason, String message, String revision,
@@ -62,11 +98,12 @@ public record AgentView(long id, String name, String configProject, Boolean conn
                 return pm;
             }).toList());
         }
-        if (flux != null) {
-            var f = new LinkedHashMap<String, Object>();
-            f.put("read", flux.read());
-            if (flux.problem() != null) f.put("problem", flux.problem());
-            f.put("objects", flux.objects().stream().map(o -> {
+        if (cluster != null) {
+            var c = new LinkedHashMap<String, Object>();
+            c.put("read", cluster.read());
+            if (cluster.problem() != null) c.put("problem", cluster.problem());
+            m.put("cluster", c);
+            m.put("flux", cluster.flux().stream().map(o -> {
                 var om = new LinkedHashMap<String, Object>();
                 om.put("kind", o.kind());
                 om.put("namespace", o.namespace());
@@ -78,7 +115,7 @@ public record AgentView(long id, String name, String configProject, Boolean conn
                 if (o.since() != null) om.put("since", o.since());
                 return om;
             }).toList());
-            m.put("flux", f);
+            m.put("deployments", cluster.deployments().stream().map(AgentView::json).toList());
         }
         if (config != null) {
             var c = new LinkedHashMap<String, Object>();
@@ -96,6 +133,25 @@ public record AgentView(long id, String name, String configProject, Boolean conn
             }
             m.put("config", c);
         }
+        return m;
+    }
+
+    private static Map<String, Object> json(Deployment d) {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("namespace", d.namespace());
+        m.put("inventory", d.inventory());
+        m.put("objects", d.objects());
+        if (d.problem() != null) m.put("problem", d.problem());
+        m.put("applies", d.applies().stream().map(a -> {
+            var am = new LinkedHashMap<String, Object>();
+            am.put("time", a.time());
+            if (a.source() != null) am.put("source", a.source());
+            am.put("digest", a.digest());
+            if (a.revision() != null) am.put("revision", a.revision());
+            if (a.jobUrl() != null) am.put("job_url", a.jobUrl());
+            if (a.user() != null) am.put("user", a.user());
+            return am;
+        }).toList());
         return m;
     }
 }

@@ -51,7 +51,7 @@ public final class StatusPageModule implements KasModule {
     private final AgentStore agents;
     private final Optional<UserAuthorizer> users;
     private final AgentFacts facts;
-    private final Optional<FluxObjects> flux;
+    private final Optional<ClusterReads> clusters;
     private final byte[] operatorToken;
     private final Sessions sessions;
     private final JsonLog log;
@@ -62,13 +62,13 @@ public final class StatusPageModule implements KasModule {
     /** Refused sign-ins of one host within the current window. */
     private record Failures(Instant windowStart, int count) {}
 
-    private StatusPageModule(AgentStore agents, Optional<UserAuthorizer> users, AgentFacts facts, Optional<FluxObjects> flux,
+    private StatusPageModule(AgentStore agents, Optional<UserAuthorizer> users, AgentFacts facts, Optional<ClusterReads> clusters,
                              String operatorToken,
                              Sessions sessions, JsonLog log, Clock clock) {
         this.agents = agents;
         this.users = users;
         this.facts = facts;
-        this.flux = flux;
+        this.clusters = clusters;
         this.operatorToken = operatorToken == null ? null : operatorToken.getBytes(StandardCharsets.UTF_8);
         this.sessions = sessions;
         this.log = log;
@@ -80,9 +80,10 @@ public final class StatusPageModule implements KasModule {
         if (config == null) return new Off();
         var sessions = new Sessions(Clock.systemUTC(), config.sessionLifetime(), StatusPageDefaults.MAX_SESSIONS);
         var parts = context.parts();
-        var flux = parts.find(TunnelFinder.class).map(t -> new FluxObjects(t, Clock.systemUTC())); // none: no agent's cluster to ask
-        var facts = new AgentFacts(parts.find(TunnelRegistry.class), parts.find(RegistrationServer.class), parts.find(AgentConfigurations.class), flux);
-        return new StatusPageModule(context.agents(), parts.find(UserAuthorizer.class), facts, flux, config.operatorToken(), sessions,
+        var clusters = parts.find(TunnelFinder.class).map(t -> new ClusterReads(t, Clock.systemUTC())); // none: no agent's cluster to ask
+        var facts = new AgentFacts(parts.find(TunnelRegistry.class), parts.find(RegistrationServer.class), parts.find(AgentConfigurations.class),
+                clusters);
+        return new StatusPageModule(context.agents(), parts.find(UserAuthorizer.class), facts, clusters, config.operatorToken(), sessions,
                 context.log(), Clock.systemUTC());
     }
 
@@ -231,7 +232,7 @@ public final class StatusPageModule implements KasModule {
         var session = sessions.find(cookieValue(request));
         if (session.isEmpty()) return notSignedIn();
         if (!csrf(request, session.get())) return csrfRefused();
-        if (flux.isEmpty()) return ApiResponse.message(503, "this KAS reaches no agent's tunnel");
+        if (clusters.isEmpty()) return ApiResponse.message(503, "this KAS reaches no agent's tunnel");
         var f = form(request);
         long agentId;
         try {
@@ -264,7 +265,7 @@ public final class StatusPageModule implements KasModule {
         String object = kind + " " + f.get("namespace") + "/" + f.get("name");
         TunnelCall.Answer a;
         try {
-            a = flux.get().requestReconcile(agentId, path.get(), as);
+            a = clusters.get().requestReconcile(agentId, path.get(), as);
         } catch (TunnelCall.Failed e) {
             return ApiResponse.message(503, "cannot reach agent " + agentId + " to reconcile " + object + ": " + e.getMessage());
         }
@@ -338,7 +339,7 @@ public final class StatusPageModule implements KasModule {
 
     @Override
     public void close() {
-        flux.ifPresent(FluxObjects::close);
+        clusters.ifPresent(ClusterReads::close);
     }
 
     /**

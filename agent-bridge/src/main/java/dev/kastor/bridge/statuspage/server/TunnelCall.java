@@ -17,7 +17,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * One request to an agent's Kubernetes API server through its tunnel, answered whole: the status page's reads of Flux
- * objects ({@code GET}, as the agent itself: no impersonation, the agent's own service account reads) and its
+ * objects and inventories ({@code GET}, as the agent itself: no impersonation, the agent's own service account reads) and its
  * reconcile requests ({@code PATCH}, as whoever asked). Bounded in time and in size, so a slow agent or a huge list
  * cannot hold KAS's memory or a page's answer.
  */
@@ -43,12 +43,15 @@ final class TunnelCall implements TunnelListener {
     }
 
     /** A {@code GET} as the agent itself. */
-    static Answer get(TunnelFinder tunnels, long agentId, String path, Duration within, int maxBytes) throws Failed, InterruptedException {
-        return call(tunnels, agentId, "GET", path, null, null, Impersonation.getDefaultInstance(), within, maxBytes);
+    static Answer get(TunnelFinder tunnels, long agentId, String target, Duration within, int maxBytes) throws Failed, InterruptedException {
+        return call(tunnels, agentId, "GET", target, null, null, Impersonation.getDefaultInstance(), within, maxBytes);
     }
 
-    /** {@code body} null: none; {@code contentType} its type. Runs as {@code as} (the default instance: the agent itself). */
-    static Answer call(TunnelFinder tunnels, long agentId, String method, String path, byte[] body, String contentType, Impersonation as,
+    /**
+     * {@code target} the path, with a query after {@code ?} when there is one; {@code body} null: none; {@code contentType}
+     * its type. Runs as {@code as} (the default instance: the agent itself).
+     */
+    static Answer call(TunnelFinder tunnels, long agentId, String method, String target, byte[] body, String contentType, Impersonation as,
                        Duration within, int maxBytes) throws Failed, InterruptedException {
         var get = new TunnelCall(maxBytes);
         long deadline = System.nanoTime() + within.toNanos();
@@ -57,7 +60,9 @@ final class TunnelCall implements TunnelListener {
         } catch (TunnelFinder.NoTunnel e) {
             throw new Failed(e.getMessage());
         }
-        var info = RequestInfo.newBuilder().setMethod(method).setPath(path).setQuery("")
+        int q = target.indexOf('?');
+        String path = q < 0 ? target : target.substring(0, q);
+        var info = RequestInfo.newBuilder().setMethod(method).setPath(path).setQuery(q < 0 ? "" : target.substring(q + 1))
                 .putHeaders("Accept", Values.newBuilder().addValue("application/json").build())
                 .setCorrelationId("status-page").setAcceptsResponse(true).setImpersonation(as);
         if (body != null) {
@@ -72,7 +77,7 @@ final class TunnelCall implements TunnelListener {
             return get.answer.get(left, TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             get.tunnel.finish(false);
-            throw new Failed("agent " + agentId + " did not answer GET " + path + " within " + within.toSeconds() + " s");
+            throw new Failed("agent " + agentId + " did not answer " + method + " " + path + " within " + within.toSeconds() + " s");
         } catch (ExecutionException e) {
             throw new Failed(e.getCause().getMessage());
         }

@@ -9,10 +9,21 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The Kubernetes API server the status page's agents forward to: {@code /version}, and Flux's lists as the API server
  * answers them (Flux 2.6: OCIRepository and GitRepository v1, Kustomization v1): one source ready, one Kustomization
  * ready and one failing with its message. There is no HelmRelease CRD, so that list is a 404, as on a cluster without
- * helm-controller.
+ * helm-controller. Its ConfigMaps labelled {@code kastor.dev/inventory} are two inventories as {@code kastor kube apply}
+ * writes them: {@code shop/web} with two applies (a directory, then an artifact) and {@code ops/tools}, whose history
+ * someone broke by hand.
  */
 final class FluxApiServer {
     private FluxApiServer() {}
+
+    /** As kube apply writes them: objects one per line, history oldest first (pipeline-steps' Inventory and InventoryHistory). */
+    static final String INVENTORIES = """
+            {"kind":"ConfigMapList","apiVersion":"v1","items":[
+             {"metadata":{"namespace":"shop","name":"kastor-inventory-web","labels":{"kastor.dev/inventory":"web"}},
+              "data":{"objects":"apps|v1|Deployment|deployments|true|shop|web\\n|v1|Service|services|true|shop|web\\n|v1|Namespace|namespaces|false||shop\\n",
+                      "history":"[{\\"kind\\":\\"documents\\",\\"digest\\":\\"sha256:1111111111111111111111111111111111111111111111111111111111111111\\",\\"revision\\":\\"main@sha1:aaaa\\",\\"time\\":\\"2026-12-07T09:00:00Z\\",\\"jobUrl\\":\\"https://gitlab.example.com/team/app/-/jobs/41\\",\\"namespace\\":\\"shop\\",\\"user\\":\\"alice\\"},{\\"kind\\":\\"artifact\\",\\"reference\\":\\"oci://registry.example.com/team/app/manifests@sha256:2222222222222222222222222222222222222222222222222222222222222222\\",\\"digest\\":\\"sha256:2222222222222222222222222222222222222222222222222222222222222222\\",\\"revision\\":\\"main@sha1:bbbb\\",\\"time\\":\\"2026-12-07T10:00:00Z\\",\\"jobUrl\\":\\"javascript:alert(1)\\",\\"namespace\\":\\"shop\\",\\"user\\":\\"bob\\"}]"}},
+             {"metadata":{"namespace":"ops","name":"kastor-inventory-tools","labels":{"kastor.dev/inventory":"tools"}},
+              "data":{"objects":"|v1|ConfigMap|configmaps|true|ops|tools\\n","history":"{not json"}}]}""";
 
     /** A PATCH the API server got: its path, Content-Type, body and whether it carried Impersonate-* headers. */
     record Patch(String path, String contentType, String body, boolean impersonated) {}
@@ -47,6 +58,7 @@ final class FluxApiServer {
                     Upstream.send(ex, ex.getRequestMethod().equals("PATCH") ? 200 : 405, "application/json",
                             "{\"kind\":\"Kustomization\"}".getBytes(StandardCharsets.UTF_8));
                 })
+                .handle("/api/v1/configmaps", ex -> Upstream.send(ex, 200, "application/json", INVENTORIES.getBytes(StandardCharsets.UTF_8)))
                 .handle("/apis/helm.toolkit.fluxcd.io/v2/helmreleases", ex -> Upstream.send(ex, 404, "application/json",
                         "{\"kind\":\"Status\",\"code\":404}".getBytes(StandardCharsets.UTF_8)));
     }

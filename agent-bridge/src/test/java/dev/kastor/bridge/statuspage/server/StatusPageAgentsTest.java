@@ -117,35 +117,63 @@ class StatusPageAgentsTest {
 
     @Test
     void fluxObjectsAreReadThroughTheTunnelWithTheirReadyStateAndRevision() throws Exception {
-        JsonNode flux = Eventually.value(WITHIN, () -> "prod's Flux objects", () -> agent(prod).path("flux"), f -> f.path("objects").size() == 3);
+        JsonNode a = Eventually.value(WITHIN, () -> "prod's Flux objects", () -> agent(prod), n -> n.path("flux").size() == 3);
+        JsonNode flux = a.path("flux");
 
-        assertThat(flux.has("problem")).isFalse();
-        assertThat(flux.path("objects").valueStream().map(o -> o.path("kind").asString() + " " + o.path("namespace").asString() + "/"
+        assertThat(a.path("cluster").has("problem")).isFalse();
+        assertThat(Instant.parse(a.path("cluster").path("read").asString())).isBefore(Instant.now().plusSeconds(1));
+        assertThat(flux.valueStream().map(o -> o.path("kind").asString() + " " + o.path("namespace").asString() + "/"
                 + o.path("name").asString() + " " + o.path("ready").asString()).toList())
                 .containsExactly("OCIRepository flux-system/podinfo True", "Kustomization flux-system/podinfo True", "Kustomization apps/broken False");
-        JsonNode broken = flux.path("objects").get(2);
+        JsonNode broken = flux.get(2);
         assertThat(broken.path("reason").asString()).isEqualTo("BuildFailed");
         assertThat(broken.path("message").asString()).isEqualTo("kustomization path not found: ./deploy");
-        assertThat(flux.path("objects").get(1).path("revision").asString()).isEqualTo("v1@sha256:4d5e");
+        assertThat(flux.get(1).path("revision").asString()).isEqualTo("v1@sha256:4d5e");
         assertThat(apiServer.seen.stream().filter(r -> r.path().startsWith("/apis/")).allMatch(r -> r.headers().keySet().stream()
                 .noneMatch(h -> h.toLowerCase(java.util.Locale.ROOT).startsWith("impersonate-")))).as("read as the agent itself").isTrue();
     }
 
     @Test
+    void deploymentsAreTheInventoriesKubeApplyKeepsNewestApplyFirst() throws Exception {
+        JsonNode a = Eventually.value(WITHIN, () -> "prod's deployments", () -> agent(prod), n -> n.path("deployments").size() == 2);
+
+        assertThat(apiServer.seen).filteredOn(r -> r.path().equals("/api/v1/configmaps")).isNotEmpty()
+                .allSatisfy(r -> assertThat(r.query()).as("only inventories, never every ConfigMap").isEqualTo("labelSelector=kastor.dev%2Finventory"));
+        JsonNode tools = a.path("deployments").get(0);
+        assertThat(tools.path("namespace").asString() + "/" + tools.path("inventory").asString()).isEqualTo("ops/tools");
+        assertThat(tools.path("problem").asString()).contains("not the JSON array kastor kube apply writes");
+        assertThat(tools.path("objects").valueStream().map(JsonNode::asString).toList()).containsExactly("ConfigMap ops/tools");
+        JsonNode web = a.path("deployments").get(1);
+        assertThat(web.path("inventory").asString()).isEqualTo("web");
+        assertThat(web.has("problem")).isFalse();
+        assertThat(web.path("objects").valueStream().map(JsonNode::asString).toList())
+                .containsExactly("Deployment shop/web", "Service shop/web", "Namespace shop");
+        assertThat(web.path("applies").valueStream().map(e -> e.path("revision").asString() + " " + e.path("user").asString()).toList())
+                .as("newest first").containsExactly("main@sha1:bbbb bob", "main@sha1:aaaa alice");
+        JsonNode current = web.path("applies").get(0);
+        assertThat(current.path("source").asString()).startsWith("oci://registry.example.com/team/app/manifests@sha256:2222");
+        assertThat(current.path("time").asString()).isEqualTo("2026-12-07T10:00:00Z");
+        JsonNode first = web.path("applies").get(1);
+        assertThat(first.has("source")).as("a directory's apply has no source to fetch again").isFalse();
+        assertThat(first.path("digest").asString()).startsWith("sha256:1111");
+        assertThat(first.path("job_url").asString()).isEqualTo("https://gitlab.example.com/team/app/-/jobs/41");
+    }
+
+    @Test
     void manyReadersShareOneReadPerAgentWhileItIsFresh() throws Exception {
-        Eventually.until(WITHIN, () -> "prod's Flux objects", () -> agent(prod).path("flux").path("objects").size() == 3);
+        Eventually.until(WITHIN, () -> "prod's Flux objects", () -> agent(prod).path("flux").size() == 3);
         int before = fluxReads.get();
 
         var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
         try {
             var reads = new java.util.ArrayList<java.util.concurrent.Future<JsonNode>>();
             for (int i = 0; i < 16; i++) reads.add(pool.submit(() -> agent(prod)));
-            for (var r : reads) assertThat(r.get().path("flux").path("objects").size()).isEqualTo(3);
+            for (var r : reads) assertThat(r.get().path("flux").size()).isEqualTo(3);
         } finally {
             pool.shutdownNow();
         }
 
-        assertThat(fluxReads.get() - before).as("Kustomization lists read for 16 page reads within " + FluxObjects.FRESH).isLessThanOrEqualTo(2);
+        assertThat(fluxReads.get() - before).as("Kustomization lists read for 16 page reads within " + ClusterReads.FRESH).isLessThanOrEqualTo(2);
     }
 
     static HttpResponse<String> reconcile(String csrf, String form) throws Exception {

@@ -127,7 +127,7 @@ class StatusPageInBrowserTest {
 
     @Test
     void operatorSeesBothAgentsTheRefusedFileAndAKilledAgentGoDisconnectedWithoutReload() throws Exception {
-        try (var browser = HeadlessChromium.start(1280, 720)) {
+        try (var browser = HeadlessChromium.start(1440, 1000)) {
             browser.open(page());
             browser.screenshot(SHOTS.resolve("sign-in.png"));
             signIn(browser, OPERATOR_TOKEN);
@@ -141,6 +141,14 @@ class StatusPageInBrowserTest {
                     "False Kustomization apps/broken", "BuildFailed: kustomization path not found: ./deploy");
             assertThat(row(browser, staging)).contains("staging",
                     ".gitlab/agents/staging/config.yaml, line 6", "unknown kind 'root'");
+            String deployments = text(browser, "#deployments-" + prod);
+            assertThat(deployments).contains("web", "shop/kastor-inventory-web", "3 objects", "2026-12-07T10:00:00Z", "main@sha1:bbbb",
+                    "oci://registry.example.com/team/app/manifests@sha256:2222", "bob", "1 earlier apply",
+                    "ops/kastor-inventory-tools", "not the JSON array kastor kube apply writes");
+            assertThat(browser.driver().findElements(By.cssSelector("#deployments-" + prod + " a[href^='javascript']")))
+                    .as("a job URL from the cluster that is not http(s) is no link").isEmpty();
+            assertThat(browser.driver().findElements(By.cssSelector("#deployments-" + prod + " a[href='https://gitlab.example.com/team/app/-/jobs/41']")))
+                    .hasSize(1);
             browser.screenshot(SHOTS.resolve("agents.png"));
             browser.driver().executeScript("window.kastorNoReload = true");
 
