@@ -65,10 +65,19 @@ final class Deployments {
         if (!entries.isArray()) throw new IllegalArgumentException("not an array");
         var out = new ArrayList<AgentView.Apply>();
         for (JsonNode e : entries) {
-            out.add(new AgentView.Apply(text(e, "time"), text(e, "reference"), text(e, "digest"), text(e, "revision"), text(e, "jobUrl"),
+            out.add(new AgentView.Apply(seconds(text(e, "time")), text(e, "reference"), text(e, "digest"), text(e, "revision"), text(e, "jobUrl"),
                     text(e, "user")));
         }
         return out.reversed();
+    }
+
+    /** The step writes times to the nanosecond; the page says them to the second, as it says every other time. */
+    private static String seconds(String time) {
+        try {
+            return time == null ? null : java.time.Instant.parse(time).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        } catch (java.time.format.DateTimeParseException e) {
+            return time; // written by hand: shown as it is
+        }
     }
 
     private static String text(JsonNode entry, String key) {
