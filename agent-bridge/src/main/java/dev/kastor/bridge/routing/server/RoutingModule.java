@@ -54,6 +54,7 @@ public final class RoutingModule implements KasModule {
         var routing = new RoutingModule(context.config(), parts.require(TunnelRegistry.class, NAME), parts.require(ProxyMetrics.class, NAME),
                 context.log(), context.tunings().or(Handshake.DEFAULT).timeout());
         parts.provide(TunnelFinder.class, routing.finder, NAME);
+        if (routing.tracker != null) parts.provide(AgentReplicas.class, routing.agentReplicas(), NAME);
         return routing;
     }
 
@@ -105,6 +106,25 @@ public final class RoutingModule implements KasModule {
     /** How this replica is named in the tracker and in the tokens the others send it ({@link PrivateApiAddress}). */
     private static String advertised(KasConfig config) {
         return new PrivateApiAddress(config.ownPrivateApiUrl(), config.ownPrivateApiHost()).advertised();
+    }
+
+    private AgentReplicas agentReplicas() {
+        String self = advertised(config);
+        return new AgentReplicas() {
+            @Override
+            public String self() {
+                return self;
+            }
+
+            @Override
+            public java.util.List<String> elsewhere(long agentId) throws Unreachable {
+                try {
+                    return tracker.replicasOf(agentId);
+                } catch (AgentTracker.Unavailable e) {
+                    throw new Unreachable(e.getMessage());
+                }
+            }
+        };
     }
 
     /** The private API's port (for tests binding port 0), or -1 on a single node or a UNIX socket. */

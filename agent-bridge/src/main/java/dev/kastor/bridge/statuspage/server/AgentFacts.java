@@ -3,47 +3,77 @@ package dev.kastor.bridge.statuspage.server;
 import dev.kastor.bridge.agents.AgentStore;
 import dev.kastor.bridge.config.server.AgentConfigurations;
 import dev.kastor.bridge.registration.server.RegistrationServer;
+import dev.kastor.bridge.routing.server.AgentReplicas;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * What this KAS knows of one agent: its tunnel streams here and since when it has had some (or none), the last
- * registration of each of its pods, its configuration file (the commit loaded, and why the newest file was not
- * used), and, for an agent connected here, what its cluster holds (its Flux objects and Kastor's deployments). Each source is another module's; one that is not there leaves its part null.
+ * What this KAS knows of one agent: its tunnel streams here and since when it has had some (or none), which replicas
+ * hold it when there are several, the last registration of each of its pods, its configuration file (the commit
+ * loaded, and why the newest file was not used), and, for an agent connected to any replica, what its cluster holds
+ * (its Flux objects and Kastor's deployments, read through the replica that holds it). Each source is another
+ * module's; one that is not there leaves its part null.
  */
 final class AgentFacts {
     private final Optional<TunnelRegistry> tunnels;
+    private final Optional<AgentReplicas> replicas;
     private final Optional<RegistrationServer> registrations;
     private final Optional<AgentConfigurations> configs;
     private final Optional<ClusterReads> clusters;
 
-    AgentFacts(Optional<TunnelRegistry> tunnels, Optional<RegistrationServer> registrations, Optional<AgentConfigurations> configs,
-               Optional<ClusterReads> clusters) {
+    AgentFacts(Optional<TunnelRegistry> tunnels, Optional<AgentReplicas> replicas, Optional<RegistrationServer> registrations,
+               Optional<AgentConfigurations> configs, Optional<ClusterReads> clusters) {
         this.tunnels = tunnels;
+        this.replicas = replicas;
         this.registrations = registrations;
         this.configs = configs;
         this.clusters = clusters;
     }
 
+    /** Where an agent is held: {@code replicas} null on a single node; {@code problem} when the tracker cannot be asked. */
+    private record Held(boolean here, List<String> replicas, String problem) {
+        boolean anywhere() {
+            return here || (replicas != null && !replicas.isEmpty());
+        }
+    }
+
     /** The agents' facts, their clusters read side by side (each agent's read waits on its own tunnel only). */
     List<AgentView> of(List<AgentStore.Agent> agents) throws InterruptedException {
-        var connected = agents.stream().filter(a -> tunnels.map(t -> t.connected(a.id())).orElse(false)).map(AgentStore.Agent::id)
-                .collect(java.util.stream.Collectors.toSet());
-        clusters.ifPresent(c -> c.start(connected));
-        var out = new java.util.ArrayList<AgentView>();
-        for (AgentStore.Agent a : agents) out.add(of(a, connected.contains(a.id())));
+        var held = new HashMap<Long, Held>();
+        for (AgentStore.Agent a : agents) held.put(a.id(), held(a.id()));
+        clusters.ifPresent(c -> c.start(held.entrySet().stream().filter(e -> e.getValue().anywhere()).map(Map.Entry::getKey).toList()));
+        var out = new ArrayList<AgentView>();
+        for (AgentStore.Agent a : agents) out.add(of(a, held.get(a.id())));
         return out;
     }
 
-    private AgentView of(AgentStore.Agent agent, boolean readCluster) throws InterruptedException {
+    private Held held(long agentId) {
+        boolean here = tunnels.map(t -> t.connected(agentId)).orElse(false);
+        if (replicas.isEmpty()) return new Held(here, null, null);
+        var holders = new ArrayList<String>();
+        if (here) holders.add(replicas.get().self());
+        try {
+            holders.addAll(replicas.get().elsewhere(agentId));
+            return new Held(here, holders, null);
+        } catch (AgentReplicas.Unreachable e) {
+            return new Held(here, holders, e.getMessage());
+        }
+    }
+
+    private AgentView of(AgentStore.Agent agent, Held held) throws InterruptedException {
         Boolean connected = null;
         String since = null;
         Integer open = null;
         Integer idle = null;
         if (tunnels.isPresent()) {
             var presence = tunnels.get().presence(agent.id());
-            connected = presence.map(TunnelRegistry.Presence::connected).orElse(false);
+            connected = held.anywhere();
             since = presence.map(p -> seconds(p.since())).orElse(null);
             open = presence.map(TunnelRegistry.Presence::open).orElse(0);
             idle = presence.map(TunnelRegistry.Presence::idle).orElse(0);
@@ -58,15 +88,16 @@ final class AgentFacts {
                     current.map(AgentConfigurations.Current::commit).orElse(null), problem);
         }).orElse(null);
         AgentView.Cluster cluster = null;
-        if (readCluster && clusters.isPresent()) {
+        if (held.anywhere() && clusters.isPresent()) {
             var snapshot = clusters.get().of(agent.id());
             cluster = new AgentView.Cluster(seconds(snapshot.read()), snapshot.problem(), snapshot.flux(), snapshot.deployments());
         }
-        return new AgentView(agent.id(), agent.name(), agent.configProject(), connected, since, open, idle, pods, config, cluster);
+        AgentView.Replicas where = held.replicas() == null ? null : new AgentView.Replicas(held.here(), held.replicas(), held.problem());
+        return new AgentView(agent.id(), agent.name(), agent.configProject(), connected, since, open, idle, where, pods, config, cluster);
     }
 
     /** RFC 3339 to the second, as people read it and as GitLab's API writes times. */
-    private static String seconds(java.time.Instant at) {
-        return at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    private static String seconds(Instant at) {
+        return at.truncatedTo(ChronoUnit.SECONDS).toString();
     }
 }

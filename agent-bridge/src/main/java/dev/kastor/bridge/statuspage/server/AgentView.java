@@ -8,11 +8,23 @@ import java.util.Map;
  * One agent as the status page shows it, and as {@code /api/v1/status/agents} says it ({@link #json()}): the page and
  * its JSON come from this one value. A null part is one this KAS has no source for; the JSON then leaves its keys out.
  *
- * @param connected whether it holds tunnel streams on this KAS; null without the tunnel module
+ * @param connected whether it holds tunnel streams on this KAS, or with several replicas on any; null without the tunnel module
  * @param since     since when it has held streams here, or once disconnected since when none; null: never connected here
+ * @param replicas  which replicas hold it; null on a single node
  */
 public record AgentView(long id, String name, String configProject, Boolean connected, String since, Integer openTunnels,
-                        Integer idleTunnels, List<Pod> pods, Config config, Cluster cluster) {
+                        Integer idleTunnels, Replicas replicas, List<Pod> pods, Config config, Cluster cluster) {
+    /**
+     * With several replicas: whether this one holds it, and the private API URLs of all that do (this one first), as
+     * the shared tracker says; {@code problem} when the tracker (Redis) cannot be asked, then only this replica is known.
+     */
+    public record Replicas(boolean here, List<String> holding, String problem) {
+        /** Held by other replicas only: this one reaches its cluster through theirs. */
+        public boolean elsewhereOnly() {
+            return !here && !holding.isEmpty();
+        }
+    }
+
     /**
      * What its cluster holds, as last read through its tunnel ({@code read}): its Flux objects and Kastor's deployments,
      * or why they could not be read: {@code problem} (then the lists hold what was read before it). Null for an agent not
@@ -86,6 +98,13 @@ public record AgentView(long id, String name, String configProject, Boolean conn
             m.put("connected", connected);
             m.put("since", since);
             m.put("tunnels", Map.of("open", openTunnels, "idle", idleTunnels));
+        }
+        if (replicas != null) {
+            var r = new LinkedHashMap<String, Object>();
+            r.put("here", replicas.here());
+            r.put("holding", replicas.holding());
+            if (replicas.problem() != null) r.put("problem", replicas.problem());
+            m.put("replicas", r);
         }
         if (pods != null) {
             m.put("instances", pods.stream().map(p -> {

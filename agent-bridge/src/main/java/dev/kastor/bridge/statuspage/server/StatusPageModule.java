@@ -14,6 +14,7 @@ import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.PrometheusText;
 import dev.kastor.bridge.registration.server.RegistrationServer;
+import dev.kastor.bridge.routing.server.AgentReplicas;
 import dev.kastor.bridge.statuspage.StatusPageDefaults;
 import dev.kastor.bridge.tunnel.server.TunnelFinder;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
@@ -81,8 +82,8 @@ public final class StatusPageModule implements KasModule {
         var sessions = new Sessions(Clock.systemUTC(), config.sessionLifetime(), StatusPageDefaults.MAX_SESSIONS);
         var parts = context.parts();
         var clusters = parts.find(TunnelFinder.class).map(t -> new ClusterReads(t, Clock.systemUTC())); // none: no agent's cluster to ask
-        var facts = new AgentFacts(parts.find(TunnelRegistry.class), parts.find(RegistrationServer.class), parts.find(AgentConfigurations.class),
-                clusters);
+        var facts = new AgentFacts(parts.find(TunnelRegistry.class), parts.find(AgentReplicas.class), parts.find(RegistrationServer.class),
+                parts.find(AgentConfigurations.class), clusters);
         return new StatusPageModule(context.agents(), parts.find(UserAuthorizer.class), facts, clusters, config.operatorToken(), sessions,
                 context.log(), Clock.systemUTC());
     }

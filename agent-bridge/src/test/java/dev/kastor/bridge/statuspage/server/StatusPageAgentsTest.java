@@ -46,6 +46,7 @@ class StatusPageAgentsTest {
     static GitHttpServer git;
     static Bridge bridge;
     static Upstream apiServer;
+    static StatusPageClient operator;
     static String cookie;
     static long prod;
     static long staging;
@@ -74,11 +75,8 @@ class StatusPageAgentsTest {
         stagingAgent = bridge.startAgent(s.token(), apiServer.url());
         bridge.awaitConnected(prod);
         bridge.awaitConnected(staging);
-        var in = client.send(HttpRequest.newBuilder(URI.create(bridge.apiUrl() + StatusPageDefaults.SIGN_IN_PATH))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString("token=" + OPERATOR_TOKEN)).build(), HttpResponse.BodyHandlers.ofString());
-        String set = in.headers().firstValue("Set-Cookie").orElseThrow();
-        cookie = set.substring(0, set.indexOf(';'));
+        operator = StatusPageClient.signIn(bridge.apiUrl(), OPERATOR_TOKEN);
+        cookie = operator.cookie();
     }
 
     @AfterAll
@@ -89,13 +87,7 @@ class StatusPageAgentsTest {
     }
 
     static JsonNode agent(long id) throws Exception {
-        var r = client.send(HttpRequest.newBuilder(URI.create(bridge.apiUrl() + StatusPageDefaults.AGENTS_PATH)).header("Cookie", cookie).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        for (JsonNode a : JSON.readTree(r.body()).path("agents")) {
-            if (a.path("id").asLong() == id) return a;
-        }
-        throw new AssertionError("agent " + id + " is not in " + r.body());
+        return operator.agent(id);
     }
 
     @Test
