@@ -35,11 +35,15 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code k8s_proxy}-only token gets 403 {@code insufficient_scope} as from GitLab), and with a read_api token
  * {@code GET /api/v4/users/:id}, {@code /projects/:id}, {@code /groups/:id} and their {@code /members/all/:user_id}
  * (memberships inherited from ancestor groups count, the highest level wins). Ids may be numbers or URL-encoded paths.
+ * Also, for the status page, {@code GET /api/v4/projects/:id/repository/commits/:sha/statuses} with a read_api token:
+ * the statuses posted here, all of stage {@code external} as GitLab gives statuses posted through the API, oldest
+ * first, only the latest per name and ref unless {@code all=true}, filtered by {@code stage}, {@code name} and {@code ref}.
  * One instance per test class; shared by every module through the oci-packager test-jar.
  */
 public final class GitLabApiStandIn implements AutoCloseable {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Pattern STATUSES = Pattern.compile("/api/v4/projects/([^/]+)/statuses/([0-9a-f]{7,64})");
+    private static final Pattern COMMIT_STATUSES = Pattern.compile("/api/v4/projects/([^/]+)/repository/commits/([0-9a-f]{7,64})/statuses");
     private static final Pattern GENERIC_PACKAGE = Pattern.compile("/api/v4/projects/([^/]+)/packages/generic/([^/]+)/([^/]+)/([^/]+)");
 
     /** An agent a job may use, as {@code allowed_agents} lists it. {@code accessAs} is e.g. {@code Map.of("ci_job", Map.of())}. */
@@ -54,7 +58,12 @@ public final class GitLabApiStandIn implements AutoCloseable {
 
     /** One commit status GitLab accepted. */
     public record CommitStatus(String projectId, String sha, String state, String name, String ref, String targetUrl,
-                               String description, String pipelineId) {}
+                               String description, String pipelineId, java.time.Instant created) {
+        public CommitStatus(String projectId, String sha, String state, String name, String ref, String targetUrl, String description,
+                            String pipelineId) {
+            this(projectId, sha, state, name, ref, targetUrl, description, pipelineId, java.time.Instant.now());
+        }
+    }
 
     /** A GitLab user; {@code state} is {@code active} or e.g. {@code blocked}. */
     public record User(long id, String username, String state) {}
@@ -186,10 +195,15 @@ public final class GitLabApiStandIn implements AutoCloseable {
                 withJob(ex, job -> send(ex, 200, jobJson(job)));
             } else if (method.equals("GET") && path.equals("/api/v4/job/allowed_agents")) {
                 withJob(ex, job -> send(ex, 200, allowedAgentsJson(job)));
-            } else if (method.equals("POST") && STATUSES.matcher(path).matches()) {
-                Matcher m = STATUSES.matcher(path);
+            } else if (method.equals("POST") && STATUSES.matcher(ex.getRequestURI().getRawPath()).matches()) {
+                // :id may be a URL-encoded full path: matched before decoding, as GitLab routes it
+                Matcher m = STATUSES.matcher(ex.getRequestURI().getRawPath());
                 m.matches();
                 postStatus(ex, URLDecoder.decode(m.group(1), StandardCharsets.UTF_8), m.group(2));
+            } else if (method.equals("GET") && COMMIT_STATUSES.matcher(ex.getRequestURI().getRawPath()).matches()) {
+                Matcher m = COMMIT_STATUSES.matcher(ex.getRequestURI().getRawPath());
+                m.matches();
+                listStatuses(ex, m.group(1), m.group(2));
             } else if (method.equals("PUT") && GENERIC_PACKAGE.matcher(path).matches()) {
                 Matcher m = GENERIC_PACKAGE.matcher(path);
                 m.matches();
@@ -373,6 +387,55 @@ public final class GitLabApiStandIn implements AutoCloseable {
         body.put("target_url", status.targetUrl());
         body.put("description", status.description());
         send(ex, 201, body);
+    }
+
+    /** GitLab's list of a commit's statuses; a read_api personal token sees every project here, a project token its own. */
+    private void listStatuses(HttpExchange ex, String rawProject, String sha) throws IOException {
+        String token = token(ex);
+        PersonalAccessToken pat = personalTokens.get(String.valueOf(token));
+        String projectToken = token == null ? null : apiTokens.get(token);
+        String project = URLDecoder.decode(rawProject, StandardCharsets.UTF_8);
+        String path = fullPath("projects", rawProject);
+        Long id = path == null ? null : namespaces.get("projects").get(path);
+        if (pat == null && projectToken == null) {
+            send(ex, 401, Map.of("message", "401 Unauthorized"));
+            return;
+        }
+        if (pat != null && pat.scopes().stream().noneMatch(READ_SCOPES::contains)) {
+            send(ex, 403, Map.of("error", "insufficient_scope", "scope", "api read_api"));
+            return;
+        }
+        java.util.function.Predicate<String> sameProject = p -> p.equals(project) || p.equals(path) || (id != null && p.equals(String.valueOf(id)));
+        if ((pat != null && path == null) || (pat == null && !sameProject.test(projectToken))) {
+            send(ex, 404, Map.of("message", "404 Project Not Found"));
+            return;
+        }
+        var q = new HashMap<String, String>();
+        parseForm(ex.getRequestURI().getRawQuery(), q);
+        var out = new java.util.ArrayList<Map<String, Object>>();
+        for (int i = 0; i < statuses.size(); i++) {
+            CommitStatus s = statuses.get(i);
+            if (!sameProject.test(s.projectId()) || !s.sha().startsWith(sha)) continue;
+            if (q.containsKey("stage") && !q.get("stage").equals("external")) continue;
+            if (q.containsKey("name") && !q.get("name").equals(s.name())) continue;
+            if (q.containsKey("ref") && !q.get("ref").equals(s.ref())) continue;
+            if (!"true".equals(q.get("all")) && !isLatest(s)) continue;
+            var m = new LinkedHashMap<String, Object>();
+            m.put("id", i + 1);
+            m.put("sha", s.sha());
+            m.put("ref", s.ref());
+            m.put("status", s.state());
+            m.put("name", s.name());
+            m.put("stage", "external");
+            m.put("target_url", s.targetUrl());
+            m.put("description", s.description());
+            m.put("created_at", s.created().toString());
+            m.put("started_at", null);
+            m.put("finished_at", List.of("success", "failed", "canceled", "skipped").contains(s.state()) ? s.created().toString() : null);
+            m.put("allow_failure", false);
+            out.add(m);
+        }
+        send(ex, 200, out);
     }
 
     private void putPackageFile(HttpExchange ex, String project, String name, String version, String file) throws IOException {

@@ -59,6 +59,33 @@ class GitLabApiStandInTest {
         assertThat(gitlab.statuses().get(0).name()).isEqualTo("flux/x");
     }
 
+    @Test
+    void aCommitsStatusesListTheLatestOfEachNameAsExternalAndNeedAReadToken() throws Exception {
+        String sha = "89abcdef0123456789abcdef0123456789abcdef";
+        post("/projects/7/statuses/" + sha, "PRIVATE-TOKEN", "api-token", "state=running&name=deploy&ref=main&description=rolling");
+        post("/projects/7/statuses/" + sha, "PRIVATE-TOKEN", "api-token", "state=success&name=deploy&ref=main&description=done");
+        post("/projects/7/statuses/" + sha, "PRIVATE-TOKEN", "api-token", "state=failed&name=flux%2Fk&ref=main");
+        String list = "/projects/7/repository/commits/" + sha + "/statuses";
+
+        var latest = http.send(HttpRequest.newBuilder(URI.create(gitlab.apiV4Url() + list + "?stage=external")).header("PRIVATE-TOKEN", "api-token").build(),
+                HttpResponse.BodyHandlers.ofString());
+        var all = http.send(HttpRequest.newBuilder(URI.create(gitlab.apiV4Url() + list + "?all=true")).header("PRIVATE-TOKEN", "api-token").build(),
+                HttpResponse.BodyHandlers.ofString());
+        var otherStage = http.send(HttpRequest.newBuilder(URI.create(gitlab.apiV4Url() + list + "?stage=test")).header("PRIVATE-TOKEN", "api-token").build(),
+                HttpResponse.BodyHandlers.ofString());
+        var anonymous = http.send(HttpRequest.newBuilder(URI.create(gitlab.apiV4Url() + list)).build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(latest.statusCode()).isEqualTo(200);
+        var statuses = tools.jackson.databind.json.JsonMapper.builder().build().readTree(latest.body());
+        assertThat(statuses.valueStream().map(s -> s.path("name").asString() + " " + s.path("status").asString() + " " + s.path("stage").asString()).toList())
+                .containsExactly("deploy success external", "flux/k failed external");
+        assertThat(statuses.get(0).path("description").asString()).isEqualTo("done");
+        assertThat(statuses.get(0).path("finished_at").asString()).isNotBlank();
+        assertThat(all.body()).contains("rolling");
+        assertThat(otherStage.body()).isEqualTo("[]");
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+    }
+
     private HttpResponse<String> get(String path, String jobToken) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(gitlab.apiV4Url() + path)).header("JOB-TOKEN", jobToken).build(),
                 HttpResponse.BodyHandlers.ofString());

@@ -17,6 +17,12 @@ public interface UserAuthorizer {
     /** The GitLab user a personal access token belongs to (for the status page's sign-in); refused as GitLab refuses it. */
     Person person(String personalAccessToken) throws ProxyFailure, InterruptedException;
 
+    /**
+     * Whether the person is at least Reporter in the project {@code fullPath} (memberships inherited from its groups
+     * count), as GitLab requires to read a project's commit statuses; false for a project GitLab does not know.
+     */
+    boolean mayReadProject(long userId, String fullPath) throws ProxyFailure, InterruptedException;
+
     /** A GitLab user, as KAS names them in messages. */
     record Person(long userId, String username) {}
 

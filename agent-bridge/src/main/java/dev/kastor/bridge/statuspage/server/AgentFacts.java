@@ -7,7 +7,9 @@ import dev.kastor.bridge.routing.server.AgentReplicas;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import dev.kastor.bridge.kubeapi.server.ProxyFailure;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,20 +22,32 @@ import java.util.Optional;
  * (its Flux objects and Kastor's deployments, read through the replica that holds it). Each source is another
  * module's; one that is not there leaves its part null.
  */
-final class AgentFacts {
+final class AgentFacts implements AutoCloseable {
     private final Optional<TunnelRegistry> tunnels;
     private final Optional<AgentReplicas> replicas;
     private final Optional<RegistrationServer> registrations;
     private final Optional<AgentConfigurations> configs;
     private final Optional<ClusterReads> clusters;
+    private final Optional<CommitStatuses> statuses;
+
+    /** The commits of one agent whose external jobs are shown at most; a page of many agents asks GitLab little. */
+    static final int MAX_COMMITS = 10;
+    /** External jobs shown per agent at most, newest first. */
+    static final int MAX_JOBS = 50;
+
+    /** Whether the session may see a project's commit statuses (an operator every project, a person those GitLab lets them read). */
+    interface ProjectAccess {
+        boolean mayRead(String fullPath) throws ProxyFailure, InterruptedException;
+    }
 
     AgentFacts(Optional<TunnelRegistry> tunnels, Optional<AgentReplicas> replicas, Optional<RegistrationServer> registrations,
-               Optional<AgentConfigurations> configs, Optional<ClusterReads> clusters) {
+               Optional<AgentConfigurations> configs, Optional<ClusterReads> clusters, Optional<CommitStatuses> statuses) {
         this.tunnels = tunnels;
         this.replicas = replicas;
         this.registrations = registrations;
         this.configs = configs;
         this.clusters = clusters;
+        this.statuses = statuses;
     }
 
     /** Where an agent is held: {@code replicas} null on a single node; {@code problem} when the tracker cannot be asked. */
@@ -44,12 +58,12 @@ final class AgentFacts {
     }
 
     /** The agents' facts, their clusters read side by side (each agent's read waits on its own tunnel only). */
-    List<AgentView> of(List<AgentStore.Agent> agents) throws InterruptedException {
+    List<AgentView> of(List<AgentStore.Agent> agents, ProjectAccess access) throws InterruptedException {
         var held = new HashMap<Long, Held>();
         for (AgentStore.Agent a : agents) held.put(a.id(), held(a.id()));
         clusters.ifPresent(c -> c.start(held.entrySet().stream().filter(e -> e.getValue().anywhere()).map(Map.Entry::getKey).toList()));
         var out = new ArrayList<AgentView>();
-        for (AgentStore.Agent a : agents) out.add(of(a, held.get(a.id())));
+        for (AgentStore.Agent a : agents) out.add(of(a, held.get(a.id()), access));
         return out;
     }
 
@@ -66,7 +80,7 @@ final class AgentFacts {
         }
     }
 
-    private AgentView of(AgentStore.Agent agent, Held held) throws InterruptedException {
+    private AgentView of(AgentStore.Agent agent, Held held, ProjectAccess access) throws InterruptedException {
         Boolean connected = null;
         String since = null;
         Integer open = null;
@@ -93,11 +107,54 @@ final class AgentFacts {
             cluster = new AgentView.Cluster(seconds(snapshot.read()), snapshot.problem(), snapshot.flux(), snapshot.deployments());
         }
         AgentView.Replicas where = held.replicas() == null ? null : new AgentView.Replicas(held.here(), held.replicas(), held.problem());
-        return new AgentView(agent.id(), agent.name(), agent.configProject(), connected, since, open, idle, where, pods, config, cluster);
+        AgentView.ExternalJobs external = statuses.isEmpty() ? null
+                : cluster == null ? new AgentView.ExternalJobs(List.of(), List.of()) : externalJobs(statuses.get(), cluster, access);
+        return new AgentView(agent.id(), agent.name(), agent.configProject(), connected, since, open, idle, where, pods, config, cluster, external);
+    }
+
+    /**
+     * The external jobs of the commits the cluster runs: its deployments' current applies (the job's project, the
+     * revision's commit) and its Flux sources' origins, for the projects the session may read. Statuses still being
+     * read for the first time are left out until the next refresh.
+     */
+    private static AgentView.ExternalJobs externalJobs(CommitStatuses statuses, AgentView.Cluster cluster, ProjectAccess access)
+            throws InterruptedException {
+        var commits = new LinkedHashSet<CommitStatuses.Commit>();
+        for (AgentView.Deployment d : cluster.deployments()) {
+            AgentView.Apply current = d.current();
+            if (current != null) CommitStatuses.Commit.of(current.jobUrl(), current.revision()).ifPresent(commits::add);
+        }
+        for (AgentView.FluxObject o : cluster.flux()) CommitStatuses.Commit.of(o.originUrl(), o.originRevision()).ifPresent(commits::add);
+        var jobs = new ArrayList<AgentView.ExternalJob>();
+        var problems = new ArrayList<String>();
+        int asked = 0;
+        for (CommitStatuses.Commit c : commits) {
+            if (asked++ == MAX_COMMITS) {
+                problems.add("the external jobs of " + MAX_COMMITS + " commits are shown, of " + commits.size());
+                break;
+            }
+            try {
+                if (!access.mayRead(c.project())) continue;
+            } catch (ProxyFailure f) {
+                problems.add("cannot ask GitLab whether you may read " + c.project() + ": " + f.status().message());
+                continue;
+            }
+            CommitStatuses.Known known = statuses.known(c);
+            if (known == null) continue;
+            jobs.addAll(known.jobs());
+            if (known.problem() != null) problems.add(known.problem());
+        }
+        jobs.sort(CommitStatuses.NEWEST_FIRST);
+        return new AgentView.ExternalJobs(List.copyOf(jobs.subList(0, Math.min(jobs.size(), MAX_JOBS))), List.copyOf(problems));
     }
 
     /** RFC 3339 to the second, as people read it and as GitLab's API writes times. */
     private static String seconds(Instant at) {
         return at.truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+
+    @Override
+    public void close() {
+        statuses.ifPresent(CommitStatuses::close);
     }
 }

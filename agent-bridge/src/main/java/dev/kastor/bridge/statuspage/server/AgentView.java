@@ -13,7 +13,32 @@ import java.util.Map;
  * @param replicas  which replicas hold it; null on a single node
  */
 public record AgentView(long id, String name, String configProject, Boolean connected, String since, Integer openTunnels,
-                        Integer idleTunnels, Replicas replicas, List<Pod> pods, Config config, Cluster cluster) {
+                        Integer idleTunnels, Replicas replicas, List<Pod> pods, Config config, Cluster cluster, ExternalJobs externalJobs) {
+    /**
+     * The commit statuses the pipeline steps posted (GitLab's external jobs) for the commits its cluster runs: those of
+     * its deployments' current applies and of its Flux sources, newest first; {@code problems} says which commits could
+     * not be asked. Null when KAS cannot ask GitLab (no {@code gitlab.url} or no {@code gitlab.api_token_file}).
+     */
+    public record ExternalJobs(List<ExternalJob> jobs, List<String> problems) {}
+
+    /** One commit status: its project and commit, name, state, description, link and when it last changed. */
+    public record ExternalJob(String project, String sha, String name, String status, String description, String targetUrl,
+                              java.time.Instant time) {
+        /** To the second, as the page says every time; null when GitLab gave none. */
+        public String shownTime() {
+            return time == null ? null : time.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        }
+
+        /** The link, only for http(s): a status's URL is whatever a token holder posted. */
+        public String link() {
+            return targetUrl != null && (targetUrl.startsWith("https://") || targetUrl.startsWith("http://")) ? targetUrl : null;
+        }
+
+        public String shortSha() {
+            return sha.substring(0, 8);
+        }
+    }
+
     /**
      * With several replicas: whether this one holds it, and the private API URLs of all that do (this one first), as
      * the shared tracker says; {@code problem} when the tracker (Redis) cannot be asked, then only this replica is known.
@@ -60,6 +85,13 @@ public record AgentView(long id, String name, String configProject, Boolean conn
             return slash < 0 || slash == jobUrl.length() - 1 ? jobUrl : "#" + jobUrl.substring(slash + 1);
         }
 
+        /** The revision in a table: a commit to 12 digits ({@code main@sha1:0123456789ab}); the page's title says it whole. */
+        public String shortRevision() {
+            if (revision == null) return null;
+            int sha = revision.lastIndexOf("sha1:");
+            return sha >= 0 && revision.length() > sha + 5 + 12 ? revision.substring(0, sha + 5 + 12) : revision;
+        }
+
         /** What was applied, in a table: the artifact, or "documents" and the start of their digest. */
         public String what() {
             if (source != null) return source;
@@ -67,9 +99,14 @@ public record AgentView(long id, String name, String configProject, Boolean conn
         }
     }
 
-    /** One Flux object: its Ready condition ("True", "False" or "Unknown", with reason and message), revision and since when. */
+    /**
+     * One Flux object: its Ready condition ("True", "False" or "Unknown", with reason and message), revision and since
+     * when; for a source, where its content came from when it says so ({@code originUrl}, {@code originRevision}: an
+     * OCIRepository's artifact annotations {@code org.opencontainers.image.source} and {@code .revision}, a
+     * GitRepository's URL and revision), else null.
+     */
     public record FluxObject(String kind, String namespace, String name, String ready, String reason, String message, String revision,
-                             String since) {}
+                             String since, String originUrl, String originRevision) {}
 
     /** One pod's last registration. */
     public record Pod(String podName, String podNamespace, String agentVersion, String kubernetesVersion, String lastRegistration) {
@@ -84,6 +121,12 @@ public record AgentView(long id, String name, String configProject, Boolean conn
 
     /** {@code line} 0 when the error has none; {@code commit} null when Git itself could not be read. */
     public record Problem(String path, String commit, int line, String message) {}
+
+    /** Whether the row below the agent's has something to show: deployments, external jobs, or why the latter are missing. */
+    public boolean hasDetails() {
+        return (cluster != null && !cluster.deployments().isEmpty())
+                || (externalJobs != null && (!externalJobs.jobs().isEmpty() || !externalJobs.problems().isEmpty()));
+    }
 
     public String shortCommit() {
         return config == null || config.commit() == null ? null : config.commit().substring(0, Math.min(12, config.commit().length()));
@@ -132,9 +175,26 @@ public record AgentView(long id, String name, String configProject, Boolean conn
                 if (o.message() != null) om.put("message", o.message());
                 if (o.revision() != null) om.put("revision", o.revision());
                 if (o.since() != null) om.put("since", o.since());
+                if (o.originUrl() != null) om.put("origin", Map.of("url", o.originUrl(), "revision", o.originRevision()));
                 return om;
             }).toList());
             m.put("deployments", cluster.deployments().stream().map(AgentView::json).toList());
+        }
+        if (externalJobs != null) {
+            var e = new LinkedHashMap<String, Object>();
+            e.put("jobs", externalJobs.jobs().stream().map(j -> {
+                var jm = new LinkedHashMap<String, Object>();
+                jm.put("project", j.project());
+                jm.put("sha", j.sha());
+                jm.put("name", j.name());
+                jm.put("status", j.status());
+                if (j.description() != null) jm.put("description", j.description());
+                if (j.targetUrl() != null) jm.put("target_url", j.targetUrl());
+                if (j.time() != null) jm.put("time", j.time().toString());
+                return jm;
+            }).toList());
+            if (!externalJobs.problems().isEmpty()) e.put("problems", externalJobs.problems());
+            m.put("external_jobs", e);
         }
         if (config != null) {
             var c = new LinkedHashMap<String, Object>();

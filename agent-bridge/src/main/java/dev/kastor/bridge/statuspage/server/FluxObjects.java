@@ -30,6 +30,10 @@ final class FluxObjects {
             new Kind("Kustomization", "kustomize.toolkit.fluxcd.io/v1", "kustomizations", false),
             new Kind("HelmRelease", "helm.toolkit.fluxcd.io/v2", "helmreleases", false));
 
+    /** The OCI annotations source-controller copies into an OCIRepository's {@code status.artifact.metadata}. */
+    static final String SOURCE_ANNOTATION = "org.opencontainers.image.source";
+    static final String REVISION_ANNOTATION = "org.opencontainers.image.revision";
+
     /** Kubernetes object names and namespaces (DNS-1123 subdomain): all that may go into a reconcile's path. */
     private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
 
@@ -57,11 +61,25 @@ final class FluxObjects {
         }
         String revision = kind.source() ? item.path("status").path("artifact").path("revision").asString(null)
                 : item.path("status").path("lastAppliedRevision").asString(null);
+        String originUrl = null;
+        String originRevision = null;
+        if (kind.kind().equals("OCIRepository")) {
+            JsonNode annotations = item.path("status").path("artifact").path("metadata");
+            originUrl = annotations.path(SOURCE_ANNOTATION).asString(null);
+            originRevision = annotations.path(REVISION_ANNOTATION).asString(null);
+        } else if (kind.kind().equals("GitRepository")) {
+            originUrl = item.path("spec").path("url").asString(null);
+            originRevision = revision;
+        }
+        if (originUrl == null || originRevision == null) {
+            originUrl = null;
+            originRevision = null;
+        }
         return new AgentView.FluxObject(kind.kind(), item.path("metadata").path("namespace").asString(""), item.path("metadata").path("name").asString(""),
                 ready == null ? "Unknown" : ready.path("status").asString("Unknown"),
                 ready == null ? null : ready.path("reason").asString(null),
                 ready == null ? null : ready.path("message").asString(null),
                 revision,
-                ready == null ? null : ready.path("lastTransitionTime").asString(null));
+                ready == null ? null : ready.path("lastTransitionTime").asString(null), originUrl, originRevision);
     }
 }

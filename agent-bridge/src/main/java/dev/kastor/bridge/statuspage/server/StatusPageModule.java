@@ -6,6 +6,7 @@ import dev.kastor.bridge.api.ApiRequest;
 import dev.kastor.bridge.api.ApiResponse;
 import dev.kastor.bridge.config.server.AgentConfigurations;
 import dev.kastor.bridge.kascfg.KasConfig;
+import dev.kastor.bridge.kubeapi.server.GitLabJobApi;
 import dev.kastor.bridge.kubeapi.server.JobAuthorizer;
 import dev.kastor.bridge.kubeapi.server.ProxyFailure;
 import dev.kastor.bridge.kubeapi.server.UserAuthorizer;
@@ -82,8 +83,12 @@ public final class StatusPageModule implements KasModule {
         var sessions = new Sessions(Clock.systemUTC(), config.sessionLifetime(), StatusPageDefaults.MAX_SESSIONS);
         var parts = context.parts();
         var clusters = parts.find(TunnelFinder.class).map(t -> new ClusterReads(t, Clock.systemUTC())); // none: no agent's cluster to ask
+        var gitlab = context.config().gitlab();
+        // Without a GitLab and KAS's own token, no commit statuses can be read; the page then has no external jobs.
+        var statuses = gitlab == null || gitlab.url() == null || gitlab.apiToken() == null ? Optional.<CommitStatuses>empty()
+                : Optional.of(new CommitStatuses(java.net.URI.create(gitlab.url()), GitLabJobApi.newHttpClient(), gitlab.apiToken(), Clock.systemUTC()));
         var facts = new AgentFacts(parts.find(TunnelRegistry.class), parts.find(AgentReplicas.class), parts.find(RegistrationServer.class),
-                parts.find(AgentConfigurations.class), clusters);
+                parts.find(AgentConfigurations.class), clusters, statuses);
         return new StatusPageModule(context.agents(), parts.find(UserAuthorizer.class), facts, clusters, config.operatorToken(), sessions,
                 context.log(), Clock.systemUTC());
     }
@@ -320,27 +325,36 @@ public final class StatusPageModule implements KasModule {
             return ApiResponse.message(503, "KAS cannot ask GitLab which agents you may see now: " + f.status().message());
         }
         var list = new ArrayList<Map<String, Object>>();
-        for (AgentView a : views(visible)) list.add(a.json());
+        for (AgentView a : views(visible, access(session.get().who()))) list.add(a.json());
         return ApiResponse.json(200, Map.of("agents", list)).withHeader("Cache-Control", "no-store");
     }
 
     private List<AgentView> views(Sessions.Who who) throws ProxyFailure, InterruptedException {
-        return views(visible(who));
+        return views(visible(who), access(who));
     }
 
     /** The active agents among {@code visible} (null: all), by id. */
-    private List<AgentView> views(Set<Long> visible) throws InterruptedException {
+    private List<AgentView> views(Set<Long> visible, AgentFacts.ProjectAccess access) throws InterruptedException {
         var shown = new ArrayList<AgentStore.Agent>();
         for (AgentStore.Agent a : agents.list()) {
             if (!a.active() || (visible != null && !visible.contains(a.id()))) continue;
             shown.add(a);
         }
-        return facts.of(shown);
+        return facts.of(shown, access);
+    }
+
+    /** Whose commit statuses the session may see: an operator every project's, a person those GitLab lets them read. */
+    private AgentFacts.ProjectAccess access(Sessions.Who who) {
+        return switch (who) {
+            case Sessions.Operator o -> project -> true;
+            case Sessions.User u -> project -> users.orElseThrow().mayReadProject(u.userId(), project);
+        };
     }
 
     @Override
     public void close() {
         clusters.ifPresent(ClusterReads::close);
+        facts.close();
     }
 
     /**

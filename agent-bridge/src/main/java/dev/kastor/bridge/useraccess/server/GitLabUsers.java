@@ -28,6 +28,7 @@ final class GitLabUsers {
 
     /** GitLab's roles and their access levels ({@code Gitlab::Access.sym_options_with_owner}). */
     static final Map<String, Integer> ROLES = orderedRoles();
+    static final int REPORTER = 20;
     static final int DEVELOPER = 30;
     /** Scopes that let a personal access token through the k8s proxy: {@code k8s_proxy}, or {@code api} (older GitLab). */
     static final List<String> PROXY_SCOPES = List.of("k8s_proxy", "api");

@@ -100,6 +100,11 @@ final class UserAccessAuthorizer implements UserAuthorizer {
     }
 
     @Override
+    public boolean mayReadProject(long userId, String fullPath) throws ProxyFailure, InterruptedException {
+        return gitlab.accessLevel("projects", fullPath, userId) >= GitLabUsers.REPORTER;
+    }
+
+    @Override
     public List<JobAuthorizer.AllowedAgent> allowedAgents(String personalAccessToken) throws ProxyFailure, InterruptedException {
         GitLabUsers.Identity who = gitlab.identify(personalAccessToken); // a refused token is refused before any agent is looked at
         var out = new ArrayList<JobAuthorizer.AllowedAgent>();

@@ -10,8 +10,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * answers them (Flux 2.6: OCIRepository and GitRepository v1, Kustomization v1): one source ready, one Kustomization
  * ready and one failing with its message. There is no HelmRelease CRD, so that list is a 404, as on a cluster without
  * helm-controller. Its ConfigMaps labelled {@code kastor.dev/inventory} are two inventories as {@code kastor kube apply}
- * writes them: {@code shop/web} with two applies (a directory, then an artifact) and {@code ops/tools}, whose history
- * someone broke by hand.
+ * writes them: {@code shop/web} with two applies (a directory, then an artifact from commit {@code bbbb…} of team/app)
+ * and {@code ops/tools}, whose history someone broke by hand. The OCIRepository's artifact came from commit {@code cccc…}
+ * of team/secret.
  */
 final class FluxApiServer {
     private FluxApiServer() {}
@@ -21,7 +22,7 @@ final class FluxApiServer {
             {"kind":"ConfigMapList","apiVersion":"v1","items":[
              {"metadata":{"namespace":"shop","name":"kastor-inventory-web","labels":{"kastor.dev/inventory":"web"}},
               "data":{"objects":"apps|v1|Deployment|deployments|true|shop|web\\n|v1|Service|services|true|shop|web\\n|v1|Namespace|namespaces|false||shop\\n",
-                      "history":"[{\\"kind\\":\\"documents\\",\\"digest\\":\\"sha256:1111111111111111111111111111111111111111111111111111111111111111\\",\\"revision\\":\\"main@sha1:aaaa\\",\\"time\\":\\"2026-12-07T09:00:00Z\\",\\"jobUrl\\":\\"https://gitlab.example.com/team/app/-/jobs/41\\",\\"namespace\\":\\"shop\\",\\"user\\":\\"alice\\"},{\\"kind\\":\\"artifact\\",\\"reference\\":\\"oci://registry.example.com/team/app/manifests@sha256:2222222222222222222222222222222222222222222222222222222222222222\\",\\"digest\\":\\"sha256:2222222222222222222222222222222222222222222222222222222222222222\\",\\"revision\\":\\"main@sha1:bbbb\\",\\"time\\":\\"2026-12-07T10:00:00Z\\",\\"jobUrl\\":\\"javascript:alert(1)\\",\\"namespace\\":\\"shop\\",\\"user\\":\\"bob\\"}]"}},
+                      "history":"[{\\"kind\\":\\"documents\\",\\"digest\\":\\"sha256:1111111111111111111111111111111111111111111111111111111111111111\\",\\"revision\\":\\"main@sha1:aaaa\\",\\"time\\":\\"2026-12-07T09:00:00Z\\",\\"jobUrl\\":\\"javascript:alert(1)\\",\\"namespace\\":\\"shop\\",\\"user\\":\\"alice\\"},{\\"kind\\":\\"artifact\\",\\"reference\\":\\"oci://registry.example.com/team/app/manifests@sha256:2222222222222222222222222222222222222222222222222222222222222222\\",\\"digest\\":\\"sha256:2222222222222222222222222222222222222222222222222222222222222222\\",\\"revision\\":\\"main@sha1:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\\",\\"time\\":\\"2026-12-07T10:00:00Z\\",\\"jobUrl\\":\\"https://gitlab.example.com/team/app/-/jobs/42\\",\\"namespace\\":\\"shop\\",\\"user\\":\\"bob\\"}]"}},
              {"metadata":{"namespace":"ops","name":"kastor-inventory-tools","labels":{"kastor.dev/inventory":"tools"}},
               "data":{"objects":"|v1|ConfigMap|configmaps|true|ops|tools\\n","history":"{not json"}}]}""";
 
@@ -36,7 +37,8 @@ final class FluxApiServer {
                 // no HelmRelease CRD here, so that list is a 404, as on a cluster without helm-controller
                 .handle("/apis/source.toolkit.fluxcd.io/v1/ocirepositories", ex -> Upstream.send(ex, 200, "application/json", """
                         {"apiVersion":"source.toolkit.fluxcd.io/v1","kind":"OCIRepositoryList","items":[{"metadata":{"namespace":"flux-system","name":"podinfo"},
-                         "status":{"artifact":{"revision":"v1@sha256:4d5e"},"conditions":[{"type":"Ready","status":"True","reason":"Succeeded",
+                         "status":{"artifact":{"revision":"v1@sha256:4d5e","metadata":{
+                         "org.opencontainers.image.source":"https://gitlab.example.com/team/secret","org.opencontainers.image.revision":"main@sha1:cccccccccccccccccccccccccccccccccccccccc"}},"conditions":[{"type":"Ready","status":"True","reason":"Succeeded",
                          "message":"stored artifact for digest 'v1@sha256:4d5e'","lastTransitionTime":"2026-12-07T10:00:00Z"}]}}]}"""
                         .getBytes(StandardCharsets.UTF_8)))
                 .handle("/apis/source.toolkit.fluxcd.io/v1/gitrepositories", ex -> Upstream.send(ex, 200, "application/json",

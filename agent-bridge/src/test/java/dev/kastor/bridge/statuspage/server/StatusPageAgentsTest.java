@@ -141,14 +141,16 @@ class StatusPageAgentsTest {
         assertThat(web.path("objects").valueStream().map(JsonNode::asString).toList())
                 .containsExactly("Deployment shop/web", "Service shop/web", "Namespace shop");
         assertThat(web.path("applies").valueStream().map(e -> e.path("revision").asString() + " " + e.path("user").asString()).toList())
-                .as("newest first").containsExactly("main@sha1:bbbb bob", "main@sha1:aaaa alice");
+                .as("newest first").containsExactly("main@sha1:" + "b".repeat(40) + " bob", "main@sha1:aaaa alice");
         JsonNode current = web.path("applies").get(0);
         assertThat(current.path("source").asString()).startsWith("oci://registry.example.com/team/app/manifests@sha256:2222");
         assertThat(current.path("time").asString()).isEqualTo("2026-12-07T10:00:00Z");
         JsonNode first = web.path("applies").get(1);
         assertThat(first.has("source")).as("a directory's apply has no source to fetch again").isFalse();
         assertThat(first.path("digest").asString()).startsWith("sha256:1111");
-        assertThat(first.path("job_url").asString()).isEqualTo("https://gitlab.example.com/team/app/-/jobs/41");
+        assertThat(first.path("job_url").asString()).as("shown as written, never linked on the page").isEqualTo("javascript:alert(1)");
+        assertThat(current.path("job_url").asString()).isEqualTo("https://gitlab.example.com/team/app/-/jobs/42");
+        assertThat(a.has("external_jobs")).as("without KAS's own GitLab token no commit statuses are read").isFalse();
     }
 
     @Test

@@ -73,6 +73,18 @@ class StatusPageInBrowserTest {
         gitlab.addPersonalAccessToken(new PersonalAccessToken("kas-read-api-token", 1, 900, List.of("read_api")));
         gitlab.addUser(new User(46, "erin", "active"));
         gitlab.addPersonalAccessToken(new PersonalAccessToken("erin-pat", 460, 46, List.of("k8s_proxy")));
+        // dana may use the agents (Developer in team/app, which their user_access names) but is no member of team/secret
+        gitlab.addProject(502, "team/secret");
+        gitlab.addUser(new User(47, "dana", "active"));
+        gitlab.addPersonalAccessToken(new PersonalAccessToken("dana-pat", 470, 47, List.of("k8s_proxy")));
+        gitlab.addMember("team/app", 47, 30);
+        // what the pipeline steps post (kastor status set, kastor flux wait --report): the commits the cluster runs
+        gitlab.addApiToken("team-app-api-token", "team/app");
+        gitlab.addApiToken("team-secret-api-token", "team/secret");
+        postStatus(gitlab, "team/app", "team-app-api-token", "b".repeat(40), "state=success&name=deploy%2Fprod&ref=main&description=rolled+out"
+                + "&target_url=https%3A%2F%2Fgitlab.example.com%2Fteam%2Fapp%2F-%2Fenvironments%2F1");
+        postStatus(gitlab, "team/secret", "team-secret-api-token", "c".repeat(40),
+                "state=failed&name=flux%2Fkustomization%2Fflux-system%2Fpodinfo&ref=main&description=HealthCheckFailed");
         apiServer = FluxApiServer.start(new java.util.concurrent.atomic.AtomicInteger(), patches);
         var p = bridge.register(CONFIG_PROJECT, "prod");
         var s = bridge.register(CONFIG_PROJECT, "staging");
@@ -88,6 +100,14 @@ class StatusPageInBrowserTest {
         // staging's newest file is refused: the page must say which file, which line and why
         git.commit(CONFIG_PROJECT, ".gitlab/agents/staging/config.yaml", "user_access:\n  access_as: {agent: {}}\n  projects:\n    - id: team/app\naccess_as:\n  root: {}\n");
         Eventually.until(Duration.ofSeconds(60), () -> "staging's refused file known:\n" + bridge.logText(), () -> configs.problem(staging).isPresent());
+    }
+
+    static void postStatus(dev.kastor.testing.GitLabApiStandIn gitlab, String project, String token, String sha, String form) throws Exception {
+        var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(gitlab.apiV4Url() + "/projects/" + project.replace("/", "%2F") + "/statuses/" + sha))
+                .header("PRIVATE-TOKEN", token).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(form)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
     }
 
     @AfterAll
@@ -147,7 +167,7 @@ class StatusPageInBrowserTest {
                     "ops/kastor-inventory-tools", "not the JSON array kastor kube apply writes");
             assertThat(browser.driver().findElements(By.cssSelector("#deployments-" + prod + " a[href^='javascript']")))
                     .as("a job URL from the cluster that is not http(s) is no link").isEmpty();
-            assertThat(browser.driver().findElements(By.cssSelector("#deployments-" + prod + " a[href='https://gitlab.example.com/team/app/-/jobs/41']")))
+            assertThat(browser.driver().findElements(By.cssSelector("#deployments-" + prod + " a[href='https://gitlab.example.com/team/app/-/jobs/42']")))
                     .hasSize(1);
             browser.screenshot(SHOTS.resolve("agents.png"));
             browser.driver().executeScript("window.kastorNoReload = true");
@@ -159,6 +179,34 @@ class StatusPageInBrowserTest {
             assertThat(state(browser, staging)).isEqualTo("connected");
             assertThat(browser.driver().executeScript("return window.kastorNoReload === true")).as("the page was not reloaded").isEqualTo(true);
             browser.screenshot(SHOTS.resolve("agent-disconnected.png"));
+        }
+    }
+
+    @Test
+    void externalJobsOfTheCommitsTheClusterRunsShowNewestFirstToThoseWhoMayReadTheirProject() throws Exception {
+        var operator = StatusPageClient.signIn(bridge.apiUrl(), OPERATOR_TOKEN);
+        var dana = StatusPageClient.signIn(bridge.apiUrl(), "dana-pat");
+
+        var all = Eventually.value(WITHIN, () -> "prod's external jobs for the operator", () -> operator.agent(prod).path("external_jobs"),
+                e -> e.path("jobs").size() == 2);
+        assertThat(all.path("jobs").valueStream().map(j -> j.path("project").asString() + " " + j.path("name").asString() + " " + j.path("status").asString())
+                .toList()).as("newest first").containsExactly("team/secret flux/kustomization/flux-system/podinfo failed", "team/app deploy/prod success");
+        assertThat(all.path("jobs").get(1).path("sha").asString()).isEqualTo("b".repeat(40));
+        assertThat(all.path("jobs").get(1).path("description").asString()).isEqualTo("rolled out");
+        assertThat(all.has("problems")).isFalse();
+        var hers = Eventually.value(WITHIN, () -> "prod's external jobs for dana", () -> dana.agent(prod).path("external_jobs"),
+                e -> e.path("jobs").size() == 1);
+        assertThat(hers.path("jobs").get(0).path("name").asString()).as("not team/secret's, whose member she is not").isEqualTo("deploy/prod");
+
+        try (var browser = HeadlessChromium.start(1440, 1000)) {
+            signIn(browser, OPERATOR_TOKEN);
+            Eventually.until(WITHIN, () -> "external jobs on the page", () -> text(browser, "#external-jobs-" + prod).contains("deploy/prod"));
+            assertThat(text(browser, "#external-jobs-" + prod)).contains("success", "team/app@bbbbbbbb", "rolled out",
+                    "flux/kustomization/flux-system/podinfo", "failed");
+            assertThat(browser.driver().findElements(By.cssSelector("#external-jobs-" + prod
+                    + " a[href='https://gitlab.example.com/team/app/-/environments/1']"))).hasSize(1);
+            browser.driver().executeScript("document.getElementById(arguments[0]).scrollIntoView()", "deployments-" + prod);
+            browser.screenshot(SHOTS.resolve("external-jobs.png"));
         }
     }
 
