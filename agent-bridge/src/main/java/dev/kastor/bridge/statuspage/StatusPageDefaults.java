@@ -45,6 +45,13 @@ public final class StatusPageDefaults {
     public static final Duration MAX_SESSION_TTL = Duration.ofDays(7);
     /** Sessions held at once; a sign-in beyond them is refused (503) until one ends. */
     public static final int MAX_SESSIONS = 10_000;
+    /**
+     * How long the page, and each refresh of its rows, waits for agents' clusters to be read: a slow agent shows its last
+     * read (or "reading") and catches up at the next refresh, so the page paints at once however slow an agent is.
+     */
+    public static final Duration PAGE_WAIT = Duration.ofMillis(250);
+    /** How long {@code /api/v1/status/agents} waits for them: a script gets what a read gives, within one list's timeout. */
+    public static final Duration API_WAIT = Duration.ofSeconds(5);
     /** Refused sign-ins one host may make per {@link #SIGN_IN_WINDOW} before it gets 429 (guessing the operator token). */
     public static final int MAX_FAILED_SIGN_INS = 10;
     public static final Duration SIGN_IN_WINDOW = Duration.ofMinutes(1);

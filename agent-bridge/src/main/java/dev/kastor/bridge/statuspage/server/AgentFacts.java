@@ -5,6 +5,7 @@ import dev.kastor.bridge.config.server.AgentConfigurations;
 import dev.kastor.bridge.registration.server.RegistrationServer;
 import dev.kastor.bridge.routing.server.AgentReplicas;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import dev.kastor.bridge.kubeapi.server.ProxyFailure;
@@ -57,13 +58,17 @@ final class AgentFacts implements AutoCloseable {
         }
     }
 
-    /** The agents' facts, their clusters read side by side (each agent's read waits on its own tunnel only). */
-    List<AgentView> of(List<AgentStore.Agent> agents, ProjectAccess access) throws InterruptedException {
+    /**
+     * The agents' facts, their clusters read side by side (each agent's read waits on its own tunnel only), waiting at
+     * most {@code wait} for them all: an agent whose read has not ended by then shows its last one, or "reading".
+     */
+    List<AgentView> of(List<AgentStore.Agent> agents, ProjectAccess access, Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
         var held = new HashMap<Long, Held>();
         for (AgentStore.Agent a : agents) held.put(a.id(), held(a.id()));
         clusters.ifPresent(c -> c.start(held.entrySet().stream().filter(e -> e.getValue().anywhere()).map(Map.Entry::getKey).toList()));
         var out = new ArrayList<AgentView>();
-        for (AgentStore.Agent a : agents) out.add(of(a, held.get(a.id()), access));
+        for (AgentStore.Agent a : agents) out.add(of(a, held.get(a.id()), access, deadline));
         return out;
     }
 
@@ -80,7 +85,7 @@ final class AgentFacts implements AutoCloseable {
         }
     }
 
-    private AgentView of(AgentStore.Agent agent, Held held, ProjectAccess access) throws InterruptedException {
+    private AgentView of(AgentStore.Agent agent, Held held, ProjectAccess access, long deadline) throws InterruptedException {
         Boolean connected = null;
         String since = null;
         Integer open = null;
@@ -103,8 +108,9 @@ final class AgentFacts implements AutoCloseable {
         }).orElse(null);
         AgentView.Cluster cluster = null;
         if (held.anywhere() && clusters.isPresent()) {
-            var snapshot = clusters.get().of(agent.id());
-            cluster = new AgentView.Cluster(seconds(snapshot.read()), snapshot.problem(), snapshot.flux(), snapshot.deployments());
+            var snapshot = clusters.get().of(agent.id(), deadline);
+            cluster = snapshot == null ? AgentView.Cluster.READING
+                    : new AgentView.Cluster(seconds(snapshot.read()), snapshot.problem(), snapshot.flux(), snapshot.deployments());
         }
         AgentView.Replicas where = held.replicas() == null ? null : new AgentView.Replicas(held.here(), held.replicas(), held.problem());
         AgentView.ExternalJobs external = statuses.isEmpty() ? null

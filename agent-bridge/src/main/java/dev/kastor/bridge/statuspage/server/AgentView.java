@@ -51,11 +51,18 @@ public record AgentView(long id, String name, String configProject, Boolean conn
     }
 
     /**
-     * What its cluster holds, as last read through its tunnel ({@code read}): its Flux objects and Kastor's deployments,
-     * or why they could not be read: {@code problem} (then the lists hold what was read before it). Null for an agent not
-     * connected here, whose cluster KAS cannot ask.
+     * What its cluster holds, as last read through its tunnel ({@code read}, null while the first read is under way): its
+     * Flux objects and Kastor's deployments, or why they could not be read: {@code problem} (then the lists hold what was
+     * read before it). Null for an agent connected to no replica, whose cluster KAS cannot ask.
      */
-    public record Cluster(String read, String problem, List<FluxObject> flux, List<Deployment> deployments) {}
+    public record Cluster(String read, String problem, List<FluxObject> flux, List<Deployment> deployments) {
+        /** Its first read has not ended yet. */
+        static final Cluster READING = new Cluster(null, null, List.of(), List.of());
+
+        public boolean reading() {
+            return read == null;
+        }
+    }
 
     /**
      * One inventory {@code kastor kube apply --inventory} keeps (ConfigMap {@code kastor-inventory-NAME}): the objects it
@@ -163,6 +170,7 @@ public record AgentView(long id, String name, String configProject, Boolean conn
         if (cluster != null) {
             var c = new LinkedHashMap<String, Object>();
             c.put("read", cluster.read());
+            if (cluster.reading()) c.put("reading", true);
             if (cluster.problem() != null) c.put("problem", cluster.problem());
             m.put("cluster", c);
             m.put("flux", cluster.flux().stream().map(o -> {

@@ -16,6 +16,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -62,11 +64,17 @@ final class ClusterReads implements AutoCloseable {
         for (long id : agentIds) reading(id);
     }
 
-    /** The agent's cluster, read at most {@link #FRESH} ago; waits for a read that is under way. */
-    Snapshot of(long agentId) throws InterruptedException {
+    /**
+     * The agent's cluster, read at most {@link #FRESH} ago, waiting for a read under way until {@code deadline}
+     * ({@link System#nanoTime()}); past it, the last read ended, however old, or null when none has ended yet: a slow
+     * agent delays its own row's update, never the page.
+     */
+    Snapshot of(long agentId, long deadline) throws InterruptedException {
         CompletableFuture<Snapshot> read = reading(agentId);
         try {
-            return read.get();
+            return read.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return last.get(agentId);
         } catch (ExecutionException e) {
             return new Snapshot(clock.instant(), List.of(), List.of(), "KAS failed to read the agent's cluster: " + e.getCause());
         }

@@ -64,4 +64,41 @@ class StatusPageLimitsTest {
             assertThat(in.headers().firstValue("Set-Cookie").orElseThrow()).contains("; Max-Age=1800;");
         }
     }
+
+    @Test
+    void aSlowAgentDelaysOnlyItsOwnRowNeverThePage() throws Exception {
+        var slow = new java.util.concurrent.CountDownLatch(1);
+        Path token = Files.writeString(dir.resolve("operator-token"), OPERATOR_TOKEN);
+        try (var bridge = Bridge.setup(Files.createDirectories(dir.resolve("kas"))).statusPage(new KasConfig.StatusPage(token.toString(), null)).start();
+             var api = new dev.kastor.bridge.Upstream().handle("/apis/", ex -> {
+                 try {
+                     slow.await(30, java.util.concurrent.TimeUnit.SECONDS); // an API server that answers only when the test lets it
+                 } catch (InterruptedException e) {
+                     Thread.currentThread().interrupt();
+                 }
+                 dev.kastor.bridge.Upstream.send(ex, 200, "application/json", "{\"items\":[]}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+             }).handle("/api/v1/configmaps", ex -> dev.kastor.bridge.Upstream.send(ex, 200, "application/json",
+                     "{\"items\":[]}".getBytes(java.nio.charset.StandardCharsets.UTF_8)))) {
+            var registered = bridge.register("platform/agents", "slow");
+            long id = registered.agent().id();
+            try (var agent = bridge.startAgent(registered.token(), api.url())) {
+                bridge.awaitConnected(id);
+                var session = StatusPageClient.signIn(bridge.apiUrl(), OPERATOR_TOKEN);
+                var rows = HttpRequest.newBuilder(URI.create(bridge.apiUrl() + StatusPageDefaults.ROWS_PATH)).header("Cookie", session.cookie()).build();
+
+                long start = System.nanoTime();
+                var first = client.send(rows, HttpResponse.BodyHandlers.ofString());
+                long tookMillis = (System.nanoTime() - start) / 1_000_000;
+
+                assertThat(first.statusCode()).isEqualTo(200);
+                assertThat(first.body()).contains("reading its cluster");
+                assertThat(tookMillis).as("the rows came after the page's wait, not the agent's read").isLessThan(5_000);
+                slow.countDown();
+                dev.kastor.testing.Eventually.until(java.time.Duration.ofSeconds(30), () -> "the agent's row once its read ends",
+                        () -> client.send(rows, HttpResponse.BodyHandlers.ofString()).body().contains("no Flux objects"));
+            }
+        } finally {
+            slow.countDown();
+        }
+    }
 }
