@@ -30,9 +30,11 @@ public final class StatusPageDefaults {
     public static final String PAGE_PATH = "/status";
     /** {@code GET}: the agents table's rows, as the page renders them: what the page's script swaps in every 2 s. */
     public static final String ROWS_PATH = "/status/rows";
-    /** The page's script and style, from the jar. */
-    public static final String SCRIPT_PATH = "/status/static/status.js";
-    public static final String STYLE_PATH = "/status/static/status.css";
+    /**
+     * Where the page's script and style are served, from the jar, under names that hold their content's hash
+     * ({@code status.<12 hex>.css}): a browser keeps them a year and fetches them again only when KAS serves new ones.
+     */
+    public static final String STATIC_PREFIX = "/status/static/";
 
     /** The session cookie: HttpOnly, Secure, SameSite=Strict, path /. */
     public static final String COOKIE = "kastor_status_session";
@@ -46,12 +48,16 @@ public final class StatusPageDefaults {
     /** Sessions held at once; a sign-in beyond them is refused (503) until one ends. */
     public static final int MAX_SESSIONS = 10_000;
     /**
-     * How long the page, and each refresh of its rows, waits for agents' clusters to be read: a slow agent shows its last
+     * How the page, and each refresh of its rows, waits for agents' clusters: a read at most {@code servedStale} old is
+     * shown at once while a new one runs, and a new read is waited for {@code waitAtMost}. A slow agent shows its last
      * read (or "reading") and catches up at the next refresh, so the page paints at once however slow an agent is.
      */
-    public static final Duration PAGE_WAIT = Duration.ofMillis(250);
-    /** How long {@code /api/v1/status/agents} waits for them: a script gets what a read gives, within one list's timeout. */
-    public static final Duration API_WAIT = Duration.ofSeconds(5);
+    public static final Freshness PAGE = new Freshness(Duration.ofMillis(250), Duration.ofMinutes(1));
+    /** {@code /api/v1/status/agents}: a script gets what a new read gives, waited for within one list's timeout. */
+    public static final Freshness API = new Freshness(Duration.ofSeconds(5), Duration.ZERO);
+
+    /** How long to wait for agents' clusters to be read, and how old a read may be shown meanwhile. */
+    public record Freshness(Duration waitAtMost, Duration servedStale) {}
     /** Refused sign-ins one host may make per {@link #SIGN_IN_WINDOW} before it gets 429 (guessing the operator token). */
     public static final int MAX_FAILED_SIGN_INS = 10;
     public static final Duration SIGN_IN_WINDOW = Duration.ofMinutes(1);

@@ -4,6 +4,7 @@ import dev.kastor.bridge.agents.AgentStore;
 import dev.kastor.bridge.config.server.AgentConfigurations;
 import dev.kastor.bridge.registration.server.RegistrationServer;
 import dev.kastor.bridge.routing.server.AgentReplicas;
+import dev.kastor.bridge.statuspage.StatusPageDefaults;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -59,16 +60,16 @@ final class AgentFacts implements AutoCloseable {
     }
 
     /**
-     * The agents' facts, their clusters read side by side (each agent's read waits on its own tunnel only), waiting at
-     * most {@code wait} for them all: an agent whose read has not ended by then shows its last one, or "reading".
+     * The agents' facts, their clusters read side by side (each agent's read waits on its own tunnel only), waiting as
+     * {@code freshness} says for them all: an agent whose read has not ended by then shows its last one, or "reading".
      */
-    List<AgentView> of(List<AgentStore.Agent> agents, ProjectAccess access, Duration wait) throws InterruptedException {
-        long deadline = System.nanoTime() + wait.toNanos();
+    List<AgentView> of(List<AgentStore.Agent> agents, ProjectAccess access, StatusPageDefaults.Freshness freshness) throws InterruptedException {
+        long deadline = System.nanoTime() + freshness.waitAtMost().toNanos();
         var held = new HashMap<Long, Held>();
         for (AgentStore.Agent a : agents) held.put(a.id(), held(a.id()));
         clusters.ifPresent(c -> c.start(held.entrySet().stream().filter(e -> e.getValue().anywhere()).map(Map.Entry::getKey).toList()));
         var out = new ArrayList<AgentView>();
-        for (AgentStore.Agent a : agents) out.add(of(a, held.get(a.id()), access, deadline));
+        for (AgentStore.Agent a : agents) out.add(of(a, held.get(a.id()), access, deadline, freshness.servedStale()));
         return out;
     }
 
@@ -85,7 +86,8 @@ final class AgentFacts implements AutoCloseable {
         }
     }
 
-    private AgentView of(AgentStore.Agent agent, Held held, ProjectAccess access, long deadline) throws InterruptedException {
+    private AgentView of(AgentStore.Agent agent, Held held, ProjectAccess access, long deadline, Duration servedStale)
+            throws InterruptedException {
         Boolean connected = null;
         String since = null;
         Integer open = null;
@@ -108,7 +110,7 @@ final class AgentFacts implements AutoCloseable {
         }).orElse(null);
         AgentView.Cluster cluster = null;
         if (held.anywhere() && clusters.isPresent()) {
-            var snapshot = clusters.get().of(agent.id(), deadline);
+            var snapshot = clusters.get().of(agent.id(), deadline, servedStale);
             cluster = snapshot == null ? AgentView.Cluster.READING
                     : new AgentView.Cluster(seconds(snapshot.read()), snapshot.problem(), snapshot.flux(), snapshot.deployments());
         }

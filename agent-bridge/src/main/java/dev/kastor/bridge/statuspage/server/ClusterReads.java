@@ -65,12 +65,15 @@ final class ClusterReads implements AutoCloseable {
     }
 
     /**
-     * The agent's cluster, read at most {@link #FRESH} ago, waiting for a read under way until {@code deadline}
-     * ({@link System#nanoTime()}); past it, the last read ended, however old, or null when none has ended yet: a slow
-     * agent delays its own row's update, never the page.
+     * The agent's cluster, read at most {@link #FRESH} ago. When that needs a read: a last read younger than
+     * {@code servedStale} is given at once while the new one runs (the next refresh shows it); else it waits for the
+     * read until {@code deadline} ({@link System#nanoTime()}), past which it gives the last read ended, however old, or
+     * null when none has. A slow agent delays its own row's update, never the page.
      */
-    Snapshot of(long agentId, long deadline) throws InterruptedException {
+    Snapshot of(long agentId, long deadline, Duration servedStale) throws InterruptedException {
         CompletableFuture<Snapshot> read = reading(agentId);
+        Snapshot before = last.get(agentId);
+        if (!read.isDone() && before != null && clock.instant().isBefore(before.read().plus(servedStale))) return before;
         try {
             return read.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {

@@ -27,16 +27,34 @@ final class Pages {
             "X-Frame-Options", "DENY",
             "Cache-Control", "no-store");
 
+    /** The static files' headers: the same, but kept, since their names change with their content. */
+    private static final Map<String, String> STATIC_HEADERS = staticHeaders();
+
     private final TemplateEngine templates = TemplateEngine.createPrecompiled(ContentType.Html);
     private final byte[] script = resource("status.js");
     private final byte[] style = resource("status.css");
+    private final String scriptPath = versioned("status", "js", script);
+    private final String stylePath = versioned("status", "css", style);
+
+    /** Where the script is served: its name holds its content's hash. */
+    String scriptPath() {
+        return scriptPath;
+    }
+
+    String stylePath() {
+        return stylePath;
+    }
 
     ApiResponse signIn(int status, String message) {
-        return html(status, "statuspage/signin.jte", java.util.Collections.singletonMap("message", message));
+        var params = new java.util.HashMap<String, Object>();
+        params.put("message", message);
+        params.put("style", stylePath);
+        return html(status, "statuspage/signin.jte", params);
     }
 
     ApiResponse page(String who, String csrfToken, List<AgentView> agents) {
-        return html(200, "statuspage/page.jte", Map.of("who", who, "csrfToken", csrfToken, "agents", agents));
+        return html(200, "statuspage/page.jte", Map.of("who", who, "csrfToken", csrfToken, "agents", agents, "style", stylePath,
+                "script", scriptPath));
     }
 
     /** The agents table's rows alone, rendered by the same template as the page's. */
@@ -59,7 +77,23 @@ final class Pages {
     }
 
     private static ApiResponse file(String type, byte[] bytes) {
-        return new ApiResponse(200, type, SECURITY_HEADERS, bytes);
+        return new ApiResponse(200, type, STATIC_HEADERS, bytes);
+    }
+
+    private static Map<String, String> staticHeaders() {
+        var h = new java.util.HashMap<>(SECURITY_HEADERS);
+        h.put("Cache-Control", "public, max-age=31536000, immutable");
+        return Map.copyOf(h);
+    }
+
+    /** {@code /status/static/<name>.<first 12 hex of its SHA-256>.<extension>}. */
+    private static String versioned(String name, String extension, byte[] content) {
+        try {
+            String hash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(content)).substring(0, 12);
+            return dev.kastor.bridge.statuspage.StatusPageDefaults.STATIC_PREFIX + name + "." + hash + "." + extension;
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JVM has no SHA-256", e);
+        }
     }
 
     private static byte[] resource(String name) {

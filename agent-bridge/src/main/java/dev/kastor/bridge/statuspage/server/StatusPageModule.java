@@ -110,8 +110,8 @@ public final class StatusPageModule implements KasModule {
     public Map<String, ApiEndpoint> apiEndpoints() {
         return Map.of(StatusPageDefaults.PAGE_PATH, this::page,
                 StatusPageDefaults.ROWS_PATH, this::rows,
-                StatusPageDefaults.SCRIPT_PATH, r -> pages.script(),
-                StatusPageDefaults.STYLE_PATH, r -> pages.style(),
+                pages.scriptPath(), r -> pages.script(),
+                pages.stylePath(), r -> pages.style(),
                 StatusPageDefaults.SIGN_IN_PATH, this::signIn,
                 StatusPageDefaults.SIGN_OUT_PATH, this::signOut,
                 StatusPageDefaults.RECONCILE_PATH, this::reconcile,
@@ -131,7 +131,7 @@ public final class StatusPageModule implements KasModule {
         var session = sessions.find(cookieValue(request));
         if (session.isEmpty()) return pages.signIn(200, null);
         try {
-            return pages.page(session.get().who().describe(), session.get().csrfToken(), views(session.get().who(), StatusPageDefaults.PAGE_WAIT));
+            return pages.page(session.get().who().describe(), session.get().csrfToken(), views(session.get().who(), StatusPageDefaults.PAGE));
         } catch (ProxyFailure f) {
             if (f.status().code() == 401) return pages.signIn(401, "GitLab no longer accepts your token: sign in again");
             return pages.signIn(503, "KAS cannot ask GitLab which agents you may see now: " + f.status().message());
@@ -144,7 +144,7 @@ public final class StatusPageModule implements KasModule {
         var session = sessions.find(cookieValue(request));
         if (session.isEmpty()) return notSignedIn();
         try {
-            return pages.rows(session.get().csrfToken(), views(session.get().who(), StatusPageDefaults.PAGE_WAIT));
+            return pages.rows(session.get().csrfToken(), views(session.get().who(), StatusPageDefaults.PAGE));
         } catch (ProxyFailure f) {
             if (f.status().code() == 401) return notSignedIn();
             return ApiResponse.message(503, "KAS cannot ask GitLab which agents you may see now: " + f.status().message());
@@ -325,22 +325,23 @@ public final class StatusPageModule implements KasModule {
             return ApiResponse.message(503, "KAS cannot ask GitLab which agents you may see now: " + f.status().message());
         }
         var list = new ArrayList<Map<String, Object>>();
-        for (AgentView a : views(visible, access(session.get().who()), StatusPageDefaults.API_WAIT)) list.add(a.json());
+        for (AgentView a : views(visible, access(session.get().who()), StatusPageDefaults.API)) list.add(a.json());
         return ApiResponse.json(200, Map.of("agents", list)).withHeader("Cache-Control", "no-store");
     }
 
-    private List<AgentView> views(Sessions.Who who, Duration wait) throws ProxyFailure, InterruptedException {
-        return views(visible(who), access(who), wait);
+    private List<AgentView> views(Sessions.Who who, StatusPageDefaults.Freshness freshness) throws ProxyFailure, InterruptedException {
+        return views(visible(who), access(who), freshness);
     }
 
     /** The active agents among {@code visible} (null: all), by id. */
-    private List<AgentView> views(Set<Long> visible, AgentFacts.ProjectAccess access, Duration wait) throws InterruptedException {
+    private List<AgentView> views(Set<Long> visible, AgentFacts.ProjectAccess access, StatusPageDefaults.Freshness freshness)
+            throws InterruptedException {
         var shown = new ArrayList<AgentStore.Agent>();
         for (AgentStore.Agent a : agents.list()) {
             if (!a.active() || (visible != null && !visible.contains(a.id()))) continue;
             shown.add(a);
         }
-        return facts.of(shown, access, wait);
+        return facts.of(shown, access, freshness);
     }
 
     /** Whose commit statuses the session may see: an operator every project's, a person those GitLab lets them read. */

@@ -219,4 +219,24 @@ class StatusPageSignInTest {
         assertThat(get(StatusPageDefaults.SIGN_IN_PATH + "?token=" + OPERATOR_TOKEN, null).status()).isEqualTo(405);
         assertThat(post(StatusPageDefaults.SIGN_IN_PATH, null, "", null).status()).isEqualTo(400);
     }
+
+    @Test
+    void pageAndItsFilesCarryTheSecurityHeadersAndTheFilesAreKeptUnderTheirHash() throws Exception {
+        var signIn = client.send(HttpRequest.newBuilder(URI.create(bridge.apiUrl() + StatusPageDefaults.PAGE_PATH)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        var style = java.util.regex.Pattern.compile("href=\"(/status/static/status\\.([0-9a-f]{12})\\.css)\"").matcher(signIn.body());
+        assertThat(style.find()).as(signIn.body()).isTrue();
+
+        var css = client.send(HttpRequest.newBuilder(URI.create(bridge.apiUrl() + style.group(1))).build(), HttpResponse.BodyHandlers.ofByteArray());
+
+        assertThat(signIn.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(v -> assertThat(v).contains("default-src 'none'"));
+        assertThat(signIn.headers().firstValue("X-Frame-Options")).hasValue("DENY");
+        assertThat(signIn.headers().firstValue("Cache-Control")).hasValue("no-store");
+        assertThat(css.statusCode()).isEqualTo(200);
+        assertThat(css.headers().firstValue("Content-Type")).hasValue("text/css; charset=utf-8");
+        assertThat(css.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+        assertThat(css.headers().firstValue("Cache-Control")).hasValue("public, max-age=31536000, immutable");
+        assertThat(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(css.body())))
+                .as("the name holds the content's hash, so a changed file gets a new name").startsWith(style.group(2));
+    }
 }
