@@ -68,6 +68,14 @@ public final class StatusPageBench {
             }
             String page = bridge.apiUrl() + StatusPageDefaults.PAGE_PATH;
             var session = StatusPageClient.signIn(bridge.apiUrl(), OPERATOR_TOKEN);
+            // the copy is of the whole page: once every agent's cluster has been read (none shows "reading" any more)
+            var whole = HttpClient.newHttpClient();
+            long until = System.nanoTime() + 60_000_000_000L;
+            while (whole.send(HttpRequest.newBuilder(URI.create(page)).header("Cookie", session.cookie()).build(),
+                    HttpResponse.BodyHandlers.ofString()).body().contains("reading its cluster")) {
+                if (System.nanoTime() > until) throw new IllegalStateException("agents' clusters still unread after 60 s");
+                Thread.sleep(200);
+            }
             files = baseline(dir.resolve("static"), bridge.apiUrl(), session.cookie());
             String copy = "http://127.0.0.1:" + files.getAddress().getPort() + "/page.html";
             long bytes = Files.size(dir.resolve("static").resolve("page.html"));
