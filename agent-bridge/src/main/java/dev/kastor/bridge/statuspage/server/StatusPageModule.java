@@ -19,20 +19,16 @@ import dev.kastor.bridge.routing.server.AgentReplicas;
 import dev.kastor.bridge.statuspage.StatusPageDefaults;
 import dev.kastor.bridge.tunnel.server.TunnelFinder;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 /**
@@ -57,12 +53,9 @@ public final class StatusPageModule implements KasModule {
     private final byte[] operatorToken;
     private final Sessions sessions;
     private final JsonLog log;
-    private final Clock clock;
-    private final Map<String, Failures> failuresByHost = new ConcurrentHashMap<>();
+    private final SignInThrottle throttle;
     private final Pages pages = new Pages();
 
-    /** Refused sign-ins of one host within the current window. */
-    private record Failures(Instant windowStart, int count) {}
 
     private StatusPageModule(AgentStore agents, Optional<UserAuthorizer> users, AgentFacts facts, Optional<ClusterReads> clusters,
                              String operatorToken,
@@ -74,7 +67,7 @@ public final class StatusPageModule implements KasModule {
         this.operatorToken = operatorToken == null ? null : operatorToken.getBytes(StandardCharsets.UTF_8);
         this.sessions = sessions;
         this.log = log;
-        this.clock = clock;
+        this.throttle = new SignInThrottle(clock);
     }
 
     public static KasModule create(KasContext context) {
@@ -128,7 +121,7 @@ public final class StatusPageModule implements KasModule {
     /** The sign-in form, or, with a session, the agents it may see; the page's script keeps them current. */
     private ApiResponse page(ApiRequest request) throws InterruptedException {
         if (!request.method().equals("GET")) return ApiResponse.message(405, "use GET");
-        var session = sessions.find(cookieValue(request));
+        var session = sessions.find(PageRequests.cookieValue(request));
         if (session.isEmpty()) return pages.signIn(200, null);
         try {
             return pages.page(session.get().who().describe(), session.get().csrfToken(), views(session.get().who(), StatusPageDefaults.PAGE));
@@ -141,12 +134,12 @@ public final class StatusPageModule implements KasModule {
     /** The table's rows for the page's script; 401 once the session has ended, which sends the page to the sign-in. */
     private ApiResponse rows(ApiRequest request) throws InterruptedException {
         if (!request.method().equals("GET")) return ApiResponse.message(405, "use GET");
-        var session = sessions.find(cookieValue(request));
-        if (session.isEmpty()) return notSignedIn();
+        var session = sessions.find(PageRequests.cookieValue(request));
+        if (session.isEmpty()) return PageRequests.notSignedIn();
         try {
             return pages.rows(session.get().csrfToken(), views(session.get().who(), StatusPageDefaults.PAGE));
         } catch (ProxyFailure f) {
-            if (f.status().code() == 401) return notSignedIn();
+            if (f.status().code() == 401) return PageRequests.notSignedIn();
             return ApiResponse.message(503, "KAS cannot ask GitLab which agents you may see now: " + f.status().message());
         }
     }
@@ -154,19 +147,19 @@ public final class StatusPageModule implements KasModule {
     private ApiResponse signIn(ApiRequest request) throws InterruptedException {
         ApiResponse r = signInAnswer(request);
         // A browser's form gets the page again with the reason; a script or curl gets the JSON.
-        if (r.status() >= 400 && wantsHtml(request)) return pages.signIn(r.status(), messageOf(r));
+        if (r.status() >= 400 && PageRequests.wantsHtml(request)) return pages.signIn(r.status(), PageRequests.messageOf(r));
         return r;
     }
 
     private ApiResponse signInAnswer(ApiRequest request) throws InterruptedException {
         if (!request.method().equals("POST")) return ApiResponse.message(405, "sign in with POST, form field token");
-        if (!sameOrigin(request)) return crossOrigin();
+        if (!PageRequests.sameOrigin(request)) return PageRequests.crossOrigin();
         String host = request.client();
-        if (throttled(host)) {
+        if (throttle.throttled(host)) {
             return ApiResponse.message(429, "too many refused sign-ins from " + host + ": wait a minute, then sign in with a valid token")
                     .withHeader("Retry-After", String.valueOf(StatusPageDefaults.SIGN_IN_WINDOW.toSeconds()));
         }
-        String token = form(request).get("token");
+        String token = PageRequests.form(request).get("token");
         if (token == null || token.isBlank()) {
             return ApiResponse.message(400, "give form field token: a GitLab personal access token (scope k8s_proxy), or the operator token");
         }
@@ -175,7 +168,7 @@ public final class StatusPageModule implements KasModule {
         if (operatorToken != null && MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), operatorToken)) {
             who = new Sessions.Operator();
         } else if (users.isEmpty()) {
-            failed(host);
+            throttle.failed(host);
             return ApiResponse.message(401, "the token is not the operator token, and this KAS cannot check GitLab personal access tokens"
                     + " (it has no gitlab.url)");
         } else {
@@ -184,7 +177,7 @@ public final class StatusPageModule implements KasModule {
                 who = new Sessions.User(person.userId(), person.username(), token);
             } catch (ProxyFailure f) {
                 if (f.status().code() == 401 || f.status().code() == 403) {
-                    failed(host);
+                    throttle.failed(host);
                     // GitLab's reason names scopes or a user's state, never the token
                     return ApiResponse.message(401, "the token is not the operator token, and as a personal access token: "
                             + f.status().message());
@@ -196,25 +189,25 @@ public final class StatusPageModule implements KasModule {
         if (started.isEmpty()) {
             return ApiResponse.message(503, "KAS holds " + StatusPageDefaults.MAX_SESSIONS + " status page sessions already: try again when one has ended");
         }
-        failuresByHost.remove(host);
+        throttle.succeeded(host);
         log.info("status page sign-in", Map.of("who", who.describe(), "client", host));
         return ApiResponse.message(303, "signed in as " + who.describe())
                 .withHeader("Location", StatusPageDefaults.PAGE_PATH)
-                .withHeader("Set-Cookie", cookie(started.get().id(), sessions.lifetime()))
+                .withHeader("Set-Cookie", PageRequests.cookie(started.get().id(), sessions.lifetime()))
                 .withHeader("Cache-Control", "no-store");
     }
 
     private ApiResponse signOut(ApiRequest request) {
         if (!request.method().equals("POST")) return ApiResponse.message(405, "sign out with POST and the session's CSRF token");
-        if (!sameOrigin(request)) return crossOrigin();
-        String id = cookieValue(request);
+        if (!PageRequests.sameOrigin(request)) return PageRequests.crossOrigin();
+        String id = PageRequests.cookieValue(request);
         var session = sessions.find(id);
-        if (session.isEmpty()) return notSignedIn();
-        if (!csrf(request, session.get())) return csrfRefused();
+        if (session.isEmpty()) return PageRequests.notSignedIn();
+        if (!PageRequests.csrf(request, session.get())) return PageRequests.csrfRefused();
         sessions.end(id);
         return ApiResponse.message(303, "signed out")
                 .withHeader("Location", StatusPageDefaults.PAGE_PATH)
-                .withHeader("Set-Cookie", cookie("", Duration.ZERO))
+                .withHeader("Set-Cookie", PageRequests.cookie("", Duration.ZERO))
                 .withHeader("Cache-Control", "no-store");
     }
 
@@ -226,20 +219,20 @@ public final class StatusPageModule implements KasModule {
      */
     private ApiResponse reconcile(ApiRequest request) throws InterruptedException {
         ApiResponse r = reconcileAnswer(request);
-        if (wantsHtml(request) && r.status() < 400) {
-            return ApiResponse.message(303, messageOf(r)).withHeader("Location", StatusPageDefaults.PAGE_PATH);
+        if (PageRequests.wantsHtml(request) && r.status() < 400) {
+            return ApiResponse.message(303, PageRequests.messageOf(r)).withHeader("Location", StatusPageDefaults.PAGE_PATH);
         }
         return r;
     }
 
     private ApiResponse reconcileAnswer(ApiRequest request) throws InterruptedException {
         if (!request.method().equals("POST")) return ApiResponse.message(405, "use POST with the session's CSRF token");
-        if (!sameOrigin(request)) return crossOrigin();
-        var session = sessions.find(cookieValue(request));
-        if (session.isEmpty()) return notSignedIn();
-        if (!csrf(request, session.get())) return csrfRefused();
+        if (!PageRequests.sameOrigin(request)) return PageRequests.crossOrigin();
+        var session = sessions.find(PageRequests.cookieValue(request));
+        if (session.isEmpty()) return PageRequests.notSignedIn();
+        if (!PageRequests.csrf(request, session.get())) return PageRequests.csrfRefused();
         if (clusters.isEmpty()) return ApiResponse.message(503, "this KAS reaches no agent's tunnel");
-        var f = form(request);
+        var f = PageRequests.form(request);
         long agentId;
         try {
             agentId = Long.parseLong(f.getOrDefault("agent", ""));
@@ -296,8 +289,8 @@ public final class StatusPageModule implements KasModule {
 
     private ApiResponse session(ApiRequest request) {
         if (!request.method().equals("GET")) return ApiResponse.message(405, "use GET");
-        var session = sessions.find(cookieValue(request));
-        if (session.isEmpty()) return notSignedIn();
+        var session = sessions.find(PageRequests.cookieValue(request));
+        if (session.isEmpty()) return PageRequests.notSignedIn();
         var s = session.get();
         var body = new LinkedHashMap<String, Object>();
         switch (s.who()) {
@@ -315,13 +308,13 @@ public final class StatusPageModule implements KasModule {
 
     private ApiResponse agentList(ApiRequest request) throws InterruptedException {
         if (!request.method().equals("GET")) return ApiResponse.message(405, "use GET");
-        var session = sessions.find(cookieValue(request));
-        if (session.isEmpty()) return notSignedIn();
+        var session = sessions.find(PageRequests.cookieValue(request));
+        if (session.isEmpty()) return PageRequests.notSignedIn();
         Set<Long> visible;
         try {
             visible = visible(session.get().who());
         } catch (ProxyFailure f) {
-            if (f.status().code() == 401) return notSignedIn();
+            if (f.status().code() == 401) return PageRequests.notSignedIn();
             return ApiResponse.message(503, "KAS cannot ask GitLab which agents you may see now: " + f.status().message());
         }
         var list = new ArrayList<Map<String, Object>>();
@@ -358,37 +351,6 @@ public final class StatusPageModule implements KasModule {
         facts.close();
     }
 
-    /**
-     * A POST from another site's page is refused: the cookie is SameSite=Strict already, and this also stops a page
-     * elsewhere from signing a browser in to a session of its choosing. Browsers send Origin with every POST; a
-     * client that sends none (curl, a script) is not a browser another site can steer.
-     */
-    private static boolean sameOrigin(ApiRequest request) {
-        String origin = request.header("Origin");
-        if (origin == null) return true;
-        String host = request.header("Host");
-        try {
-            var o = java.net.URI.create(origin);
-            String authority = o.getPort() < 0 ? o.getHost() : o.getHost() + ":" + o.getPort();
-            return host != null && authority != null && authority.equalsIgnoreCase(host);
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-    }
-
-    private static ApiResponse crossOrigin() {
-        return ApiResponse.message(403, "a sign-in or an action must come from the status page itself (the request's Origin is another site)");
-    }
-
-    private static boolean wantsHtml(ApiRequest request) {
-        String accept = request.header("Accept");
-        return accept != null && accept.contains("text/html");
-    }
-
-    private static String messageOf(ApiResponse r) {
-        return JSON.readTree(r.body()).path("message").asString();
-    }
-
     /** The ids a person may see; null for an operator, who sees every agent. */
     private Set<Long> visible(Sessions.Who who) throws ProxyFailure, InterruptedException {
         return switch (who) {
@@ -398,65 +360,4 @@ public final class StatusPageModule implements KasModule {
         };
     }
 
-    private static ApiResponse notSignedIn() {
-        return ApiResponse.message(401, "not signed in, or the session has ended: sign in at " + StatusPageDefaults.PAGE_PATH)
-                .withHeader("Cache-Control", "no-store");
-    }
-
-    private static ApiResponse csrfRefused() {
-        return ApiResponse.message(403, "the request lacks this session's CSRF token (header " + StatusPageDefaults.CSRF_HEADER
-                + " or form field " + StatusPageDefaults.CSRF_FIELD + "): reload the page and try again");
-    }
-
-    private static boolean csrf(ApiRequest request, Sessions.Session session) {
-        String presented = request.header(StatusPageDefaults.CSRF_HEADER);
-        if (presented == null) presented = form(request).get(StatusPageDefaults.CSRF_FIELD);
-        return Sessions.csrfMatches(session, presented);
-    }
-
-    /** The session cookie: never readable by scripts, never sent over plain HTTP to anything but loopback, never cross-site. */
-    static String cookie(String value, Duration maxAge) {
-        return StatusPageDefaults.COOKIE + "=" + value + "; Path=/; Max-Age=" + maxAge.toSeconds() + "; HttpOnly; Secure; SameSite=Strict";
-    }
-
-    private static String cookieValue(ApiRequest request) {
-        String header = request.header("Cookie");
-        if (header == null) return null;
-        for (String part : header.split(";")) {
-            String p = part.strip();
-            if (p.startsWith(StatusPageDefaults.COOKIE + "=")) return p.substring(StatusPageDefaults.COOKIE.length() + 1);
-        }
-        return null;
-    }
-
-    /** An {@code application/x-www-form-urlencoded} body; a body that is not one gives no fields. */
-    static Map<String, String> form(ApiRequest request) {
-        String type = request.header("Content-Type");
-        if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/x-www-form-urlencoded")) return Map.of();
-        var fields = new HashMap<String, String>();
-        for (String pair : new String(request.body(), StandardCharsets.UTF_8).split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq <= 0) continue;
-            try {
-                fields.putIfAbsent(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                        URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-            } catch (IllegalArgumentException malformed) {
-                // a malformed escape: that field is left out
-            }
-        }
-        return fields;
-    }
-
-    private boolean throttled(String host) {
-        Failures f = failuresByHost.get(host);
-        return f != null && f.count() >= StatusPageDefaults.MAX_FAILED_SIGN_INS
-                && clock.instant().isBefore(f.windowStart().plus(StatusPageDefaults.SIGN_IN_WINDOW));
-    }
-
-    private void failed(String host) {
-        Instant now = clock.instant();
-        failuresByHost.compute(host, (h, f) -> f == null || !now.isBefore(f.windowStart().plus(StatusPageDefaults.SIGN_IN_WINDOW))
-                ? new Failures(now, 1) : new Failures(f.windowStart(), f.count() + 1));
-        if (failuresByHost.size() > 10_000) failuresByHost.entrySet().removeIf(e -> !now.isBefore(e.getValue().windowStart().plus(StatusPageDefaults.SIGN_IN_WINDOW)));
-    }
 }
