@@ -90,12 +90,25 @@ public final class HeadlessChromium implements AutoCloseable {
     }
 
     /**
-     * Submits the form of the element {@code cssSelector} finds, in one script call (a page that rewrites itself may
+     * The visible text of what {@code cssSelector} finds, or "" when nothing (or between documents): read in one script
+     * call, since a page that rewrites itself may replace an element found a moment before.
+     */
+    public String text(String cssSelector) {
+        try {
+            return String.valueOf(driver.executeScript("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", cssSelector));
+        } catch (org.openqa.selenium.WebDriverException betweenPages) {
+            return "";
+        }
+    }
+
+    /**
+     * Submits the form of the element {@code cssSelector} finds (with the element as the submitter when it is a submit
+     * button, so its name and value go along), in one script call (a page that rewrites itself may
      * replace the element between finding and clicking it), and returns once the next page has loaded.
      */
     public void submitAndWait(String cssSelector) {
         Object found = driver.executeScript("const e = document.querySelector(arguments[0]);"
-                + " if (!e) return false; window.kastorPageBefore = true; e.form.requestSubmit(); return true", cssSelector);
+                + " if (!e) return false; window.kastorPageBefore = true; e.form.requestSubmit(e.type === 'submit' ? e : null); return true", cssSelector);
         if (!Boolean.TRUE.equals(found)) throw new AssertionError("nothing on the page matches " + cssSelector + ":\n" + text());
         awaitNextPage("submitting the form of " + cssSelector);
     }

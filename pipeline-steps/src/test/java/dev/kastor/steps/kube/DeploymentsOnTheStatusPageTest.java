@@ -105,14 +105,8 @@ class DeploymentsOnTheStatusPageTest {
         assertThat(r.exit()).as(r.toString()).isZero();
     }
 
-    static String text(HeadlessChromium browser, String selector) {
-        return String.valueOf(browser.driver().executeScript("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", selector));
-    }
-
     static String deployment(HeadlessChromium browser) {
-        Object t = browser.driver().executeScript("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''",
-                "#deployment-" + agentId + "-default-web");
-        return String.valueOf(t);
+        return browser.text("#deployment-" + agentId + "-default-web");
     }
 
     @Test
@@ -133,8 +127,8 @@ class DeploymentsOnTheStatusPageTest {
             assertThat(browser.driver().findElements(By.cssSelector("#deployment-" + agentId + "-default-web a[href='https://gitlab.example.com/team/shop/-/jobs/101']")))
                     .hasSize(1);
             Eventually.until(WITHIN, () -> "the job's status on the page:\n" + browser.text(),
-                    () -> text(browser, "#external-jobs-" + agentId).contains("first rollout"));
-            assertThat(text(browser, "#external-jobs-" + agentId)).contains("deploy/prod", "success", "team/shop@aaaaaaaa");
+                    () -> browser.text("#external-jobs-" + agentId).contains("first rollout"));
+            assertThat(browser.text("#external-jobs-" + agentId)).contains("deploy/prod", "success", "team/shop@aaaaaaaa");
             browser.driver().executeScript("window.kastorNoReload = true");
 
             Files.delete(manifests.resolve("extra.yaml"));
@@ -147,8 +141,8 @@ class DeploymentsOnTheStatusPageTest {
             assertThat(deployment(browser)).contains("1 object", "bob", "job #102").doesNotContain("alice");
             assertThat(browser.text()).contains("1 earlier apply");
             Eventually.until(WITHIN, () -> "the second job's status on the page:\n" + browser.text(),
-                    () -> text(browser, "#external-jobs-" + agentId).contains("second rollout timed out"));
-            assertThat(text(browser, "#external-jobs-" + agentId)).as("the current apply's commit only").contains("failed", "team/shop@bbbbbbbb")
+                    () -> browser.text("#external-jobs-" + agentId).contains("second rollout timed out"));
+            assertThat(browser.text("#external-jobs-" + agentId)).as("the current apply's commit only").contains("failed", "team/shop@bbbbbbbb")
                     .doesNotContain("first rollout");
             assertThat(browser.driver().executeScript("return window.kastorNoReload === true")).as("the page was not reloaded").isEqualTo(true);
             browser.screenshot(Path.of("target", "status-page", "deployments.png"));

@@ -239,12 +239,14 @@ public final class StatusPageModule implements KasModule {
         } catch (NumberFormatException e) {
             return ApiResponse.message(400, "give form field agent: the agent's id");
         }
-        String kind = f.get("kind");
-        var path = FluxObjects.objectPath(kind, f.get("namespace"), f.get("name"));
+        // the page's buttons send object=KIND/NAMESPACE/NAME (one form per agent); a script may send the three apart
+        String[] object = f.containsKey("object") ? f.get("object").split("/", -1) : new String[] {f.get("kind"), f.get("namespace"), f.get("name")};
+        var path = object.length == 3 ? FluxObjects.objectPath(object[0], object[1], object[2]) : java.util.Optional.<String>empty();
         if (path.isEmpty()) {
             return ApiResponse.message(400, "give form fields kind (one of " + String.join(", ", FluxObjects.kinds())
-                    + "), namespace and name (Kubernetes names)");
+                    + "), namespace and name (Kubernetes names), or object as KIND/NAMESPACE/NAME");
         }
+        String kind = object[0];
         Sessions.Who who = session.get().who();
         dev.kastor.bridge.tunnel.rpc.Impersonation as;
         try {
@@ -261,19 +263,19 @@ public final class StatusPageModule implements KasModule {
             return ApiResponse.message(code == 401 || code == 403 ? code : 503, e.status().message());
         }
         if (agents.byId(agentId).filter(AgentStore.Agent::active).isEmpty()) return ApiResponse.message(404, "no agent " + agentId);
-        String object = kind + " " + f.get("namespace") + "/" + f.get("name");
+        String described = kind + " " + object[1] + "/" + object[2];
         TunnelCall.Answer a;
         try {
             a = clusters.get().requestReconcile(agentId, path.get(), as);
         } catch (TunnelCall.Failed e) {
-            return ApiResponse.message(503, "cannot reach agent " + agentId + " to reconcile " + object + ": " + e.getMessage());
+            return ApiResponse.message(503, "cannot reach agent " + agentId + " to reconcile " + described + ": " + e.getMessage());
         }
         if (a.status() / 100 != 2) {
             return ApiResponse.message(a.status() == 403 || a.status() == 404 ? a.status() : 502, "the cluster of agent " + agentId
-                    + " answered " + a.status() + " to the reconcile of " + object + ": " + apiMessage(a.body()));
+                    + " answered " + a.status() + " to the reconcile of " + described + ": " + apiMessage(a.body()));
         }
-        log.info("status page reconcile requested", Map.of("who", who.describe(), "agent_id", agentId, "object", object));
-        return ApiResponse.message(200, "reconcile of " + object + " requested");
+        log.info("status page reconcile requested", Map.of("who", who.describe(), "agent_id", agentId, "object", described));
+        return ApiResponse.message(200, "reconcile of " + described + " requested");
     }
 
     /** The API server's Status message, or its first bytes. */

@@ -79,6 +79,8 @@ public final class StatusPageBench {
             files = baseline(dir.resolve("static"), bridge.apiUrl(), session.cookie());
             String copy = "http://127.0.0.1:" + files.getAddress().getPort() + "/page.html";
             long bytes = Files.size(dir.resolve("static").resolve("page.html"));
+            String keep = System.getProperty("keep.page");
+            if (keep != null) Files.copy(dir.resolve("static").resolve("page.html"), Path.of(keep), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
 
             var http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             var get = new ArrayList<Load>();

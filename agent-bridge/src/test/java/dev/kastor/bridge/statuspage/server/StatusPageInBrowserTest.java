@@ -128,21 +128,12 @@ class StatusPageInBrowserTest {
     }
 
     static String row(HeadlessChromium browser, long agentId) {
-        return text(browser, "#agent-" + agentId);
-    }
-
-    /**
-     * The visible text of what {@code selector} finds, or "" when nothing: read in one script call, since the page's
-     * own script replaces the rows every 2 s and an element found a moment before may be gone.
-     */
-    static String text(HeadlessChromium browser, String selector) {
-        Object t = browser.driver().executeScript("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", selector);
-        return String.valueOf(t);
+        return browser.text("#agent-" + agentId);
     }
 
     /** The agent's connection state as its row shows it: connected, disconnected or unknown. */
     static String state(HeadlessChromium browser, long agentId) {
-        return text(browser, "#agent-" + agentId + " td.connection .state");
+        return browser.text("#agent-" + agentId + " td.connection .state");
     }
 
     @Test
@@ -161,7 +152,7 @@ class StatusPageInBrowserTest {
                     "False Kustomization apps/broken", "BuildFailed: kustomization path not found: ./deploy");
             assertThat(row(browser, staging)).contains("staging",
                     ".gitlab/agents/staging/config.yaml, line 6", "unknown kind 'root'");
-            String deployments = text(browser, "#deployments-" + prod);
+            String deployments = browser.text("#deployments-" + prod);
             assertThat(deployments).contains("web", "shop/kastor-inventory-web", "3 objects", "2026-12-07T10:00:00Z", "main@sha1:bbbb",
                     "oci://registry.example.com/team/app/manifests@sha256:2222", "bob", "1 earlier apply",
                     "ops/kastor-inventory-tools", "not the JSON array kastor kube apply writes");
@@ -200,8 +191,8 @@ class StatusPageInBrowserTest {
 
         try (var browser = HeadlessChromium.start(1440, 1000)) {
             signIn(browser, OPERATOR_TOKEN);
-            Eventually.until(WITHIN, () -> "external jobs on the page", () -> text(browser, "#external-jobs-" + prod).contains("deploy/prod"));
-            assertThat(text(browser, "#external-jobs-" + prod)).contains("success", "team/app@bbbbbbbb", "rolled out",
+            Eventually.until(WITHIN, () -> "external jobs on the page", () -> browser.text("#external-jobs-" + prod).contains("deploy/prod"));
+            assertThat(browser.text("#external-jobs-" + prod)).contains("success", "team/app@bbbbbbbb", "rolled out",
                     "flux/kustomization/flux-system/podinfo", "failed");
             assertThat(browser.driver().findElements(By.cssSelector("#external-jobs-" + prod
                     + " a[href='https://gitlab.example.com/team/app/-/environments/1']"))).hasSize(1);
@@ -217,7 +208,7 @@ class StatusPageInBrowserTest {
             Eventually.until(WITHIN, () -> "staging's Flux objects; row: " + row(browser, staging), () -> row(browser, staging).contains("apps/broken"));
             int before = patches.size();
 
-            browser.submitAndWait("#agent-" + staging + " form.reconcile input[name=name][value=broken]");
+            browser.submitAndWait("#agent-" + staging + " button[name=object][value='Kustomization/apps/broken']");
 
             assertThat(browser.driver().findElements(By.id("agents"))).as("back on the page").hasSize(1);
             assertThat(patches.subList(before, patches.size())).singleElement().satisfies(p -> {
