@@ -37,7 +37,8 @@ import tools.jackson.databind.json.JsonMapper;
  * (memberships inherited from ancestor groups count, the highest level wins). Ids may be numbers or URL-encoded paths.
  * Also, for the status page, {@code GET /api/v4/projects/:id/repository/commits/:sha/statuses} with a read_api token:
  * the statuses posted here, all of stage {@code external} as GitLab gives statuses posted through the API, oldest
- * first, only the latest per name and ref unless {@code all=true}, filtered by {@code stage}, {@code name} and {@code ref}.
+ * first ({@code sort=desc}: newest first), only the latest per name and ref unless {@code all=true}, filtered by
+ * {@code stage}, {@code name} and {@code ref}, {@code per_page} at most.
  * One instance per test class; shared by every module through the oci-packager test-jar.
  */
 public final class GitLabApiStandIn implements AutoCloseable {
@@ -435,6 +436,8 @@ public final class GitLabApiStandIn implements AutoCloseable {
             m.put("allow_failure", false);
             out.add(m);
         }
+        if ("desc".equals(q.get("sort"))) java.util.Collections.reverse(out);
+        if (q.containsKey("per_page")) out.subList(Math.min(out.size(), Integer.parseInt(q.get("per_page"))), out.size()).clear();
         send(ex, 200, out);
     }
 

@@ -71,6 +71,8 @@ class GitLabApiStandInTest {
                 HttpResponse.BodyHandlers.ofString());
         var all = http.send(HttpRequest.newBuilder(URI.create(gitlab.apiV4Url() + list + "?all=true")).header("PRIVATE-TOKEN", "api-token").build(),
                 HttpResponse.BodyHandlers.ofString());
+        var newestFirst = http.send(HttpRequest.newBuilder(URI.create(gitlab.apiV4Url() + list + "?sort=desc&per_page=1")).header("PRIVATE-TOKEN", "api-token").build(),
+                HttpResponse.BodyHandlers.ofString());
         var otherStage = http.send(HttpRequest.newBuilder(URI.create(gitlab.apiV4Url() + list + "?stage=test")).header("PRIVATE-TOKEN", "api-token").build(),
                 HttpResponse.BodyHandlers.ofString());
         var anonymous = http.send(HttpRequest.newBuilder(URI.create(gitlab.apiV4Url() + list)).build(), HttpResponse.BodyHandlers.ofString());
@@ -82,6 +84,7 @@ class GitLabApiStandInTest {
         assertThat(statuses.get(0).path("description").asString()).isEqualTo("done");
         assertThat(statuses.get(0).path("finished_at").asString()).isNotBlank();
         assertThat(all.body()).contains("rolling");
+        assertThat(newestFirst.body()).contains("flux/k").doesNotContain("deploy");
         assertThat(otherStage.body()).isEqualTo("[]");
         assertThat(anonymous.statusCode()).isEqualTo(401);
     }

@@ -46,7 +46,7 @@ class KubeHistoryRollbackTest {
 
     private KastorRun.Result kastor(String sha, String... args) {
         return KastorRun.in(tmp).env(Map.of("KUBECONFIG", kubeconfig.toString(), "CI_COMMIT_REF_NAME", "main", "CI_COMMIT_SHA", sha,
-                "CI_JOB_URL", "https://gitlab.example.com/bars/app/-/jobs/" + sha.charAt(0), "GITLAB_USER_LOGIN", "dev-" + sha.charAt(0))).run(args);
+                "CI_JOB_URL", "https://gitlab.example.com/bars/app/-/jobs/" + sha.charAt(0), "GITLAB_USER_LOGIN", "dev-" + sha.charAt(0), "CI_PROJECT_URL", "https://gitlab.example.com/bars/app")).run(args);
     }
 
     private KastorRun.Result ok(String sha, String... args) {
@@ -105,6 +105,7 @@ class KubeHistoryRollbackTest {
         assertThat(history.get(2).get("namespace").asString()).isEqualTo("cycle");
         assertThat(history.get(1).get("jobUrl").asString()).isEqualTo("https://gitlab.example.com/bars/app/-/jobs/b");
         assertThat(history.get(1).get("user").asString()).as("who ran the job").isEqualTo("dev-b");
+        assertThat(history.get(1).get("origin").asString()).as("the artifact's source annotation").isEqualTo("https://gitlab.example.com/bars/app");
         assertThat(history.get(0).get("time").asString()).isNotBlank();
     }
 

@@ -16,7 +16,7 @@ public final class StatusPageDefaults {
     public static final String SIGN_OUT_PATH = "/status/sign-out";
     /**
      * {@code POST} with the session's CSRF token and form fields {@code agent}, {@code kind}, {@code namespace},
-     * {@code name}: asks Flux to reconcile that object now ({@code reconcile.fluxcd.io/requestedAt}, as {@code flux
+     * {@code name} (or {@code object} as {@code KIND/NAMESPACE/NAME}, as the page's buttons send it): asks Flux to reconcile that object now ({@code reconcile.fluxcd.io/requestedAt}, as {@code flux
      * reconcile} sets it), through the agent's tunnel, as the person (their user access) or, for an operator, the agent.
      */
     public static final String RECONCILE_PATH = "/status/reconcile";

@@ -37,9 +37,12 @@ final class InventoryHistory {
      * One apply. {@code reference} is the artifact as {@code oci://HOST/REPO@sha256:…} (null for documents); {@code digest}
      * the artifact's manifest digest, or for documents the sha256 of the applied objects (see {@link #documentsDigest});
      * {@code namespace} the default namespace objects that named none were applied to, so a rollback puts them back there;
-     * {@code user} who ran the job ({@code $GITLAB_USER_LOGIN}), null outside CI and in entries older Kastor versions wrote.
+     * {@code user} who ran the job ({@code $GITLAB_USER_LOGIN}), null outside CI and in entries older Kastor versions wrote;
+     * {@code origin} an artifact's source ({@code org.opencontainers.image.source}: the project its revision is a commit
+     * of, which may not be the job's), null for documents.
      */
-    record Entry(Kind kind, String reference, String digest, String revision, String time, String jobUrl, String namespace, String user) {
+    record Entry(Kind kind, String reference, String digest, String revision, String time, String jobUrl, String namespace, String user,
+                 String origin) {
         boolean isArtifact() {
             return kind == Kind.artifact;
         }
@@ -61,11 +64,12 @@ final class InventoryHistory {
         String jobUrl = env.env().get("CI_JOB_URL");
         String user = env.env().get("GITLAB_USER_LOGIN");
         if (reference != null) {
-            return new Entry(Kind.artifact, reference, pulled.digest().toString(), pulled.annotations().get(ArtifactMetadata.REVISION), time, jobUrl, namespace, user);
+            return new Entry(Kind.artifact, reference, pulled.digest().toString(), pulled.annotations().get(ArtifactMetadata.REVISION), time, jobUrl, namespace, user,
+                    pulled.annotations().get(ArtifactMetadata.SOURCE));
         }
         // Reproducible: the created time of this throwaway metadata is never read, and it needs neither Git nor a clock.
         String revision = ArtifactMetadata.builder().env(env.env()).reproducible(true).build().revision();
-        return new Entry(Kind.documents, null, documentsDigest(planned).toString(), revision, time, jobUrl, namespace, user);
+        return new Entry(Kind.documents, null, documentsDigest(planned).toString(), revision, time, jobUrl, namespace, user, null);
     }
 
     /**

@@ -106,7 +106,7 @@ class DeploymentsOnTheStatusPageTest {
     }
 
     static String deployment(HeadlessChromium browser) {
-        return browser.text("#deployment-" + agentId + "-default-web");
+        return browser.text("#deployment-" + agentId + "-default_web");
     }
 
     @Test
@@ -124,7 +124,7 @@ class DeploymentsOnTheStatusPageTest {
             Eventually.until(WITHIN, () -> "the first apply on the page:\n" + browser.text(),
                     () -> deployment(browser).contains("main@sha1:" + SHA_A.substring(0, 12)));
             assertThat(deployment(browser)).contains("web", "default/kastor-inventory-web", "2 objects", "documents sha256:", "alice", "job #101");
-            assertThat(browser.driver().findElements(By.cssSelector("#deployment-" + agentId + "-default-web a[href='https://gitlab.example.com/team/shop/-/jobs/101']")))
+            assertThat(browser.driver().findElements(By.cssSelector("#deployment-" + agentId + "-default_web a[href='https://gitlab.example.com/team/shop/-/jobs/101']")))
                     .hasSize(1);
             Eventually.until(WITHIN, () -> "the job's status on the page:\n" + browser.text(),
                     () -> browser.text("#external-jobs-" + agentId).contains("first rollout"));

@@ -37,10 +37,16 @@ final class AgentFacts implements AutoCloseable {
     /** External jobs shown per agent at most, newest first. */
     static final int MAX_JOBS = 50;
 
-    /** Whether the session may see a project's commit statuses (an operator every project, a person those GitLab lets them read). */
-    interface ProjectAccess {
+    /** Who looks: an operator, who sees everything, or a person. */
+    interface Viewer {
+        boolean operator();
+
+        /** Whether they may see a project's commit statuses (a person: GitLab lets them read the project). */
         boolean mayRead(String fullPath) throws ProxyFailure, InterruptedException;
     }
+
+    /** A person's access checks, asked of GitLab beside the page: one not answered by the page's deadline counts next time. */
+    private final java.util.concurrent.ExecutorService checks = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
     AgentFacts(Optional<TunnelRegistry> tunnels, Optional<AgentReplicas> replicas, Optional<RegistrationServer> registrations,
                Optional<AgentConfigurations> configs, Optional<ClusterReads> clusters, Optional<CommitStatuses> statuses) {
@@ -63,21 +69,28 @@ final class AgentFacts implements AutoCloseable {
      * The agents' facts, their clusters read side by side (each agent's read waits on its own tunnel only), waiting as
      * {@code freshness} says for them all: an agent whose read has not ended by then shows its last one, or "reading".
      */
-    List<AgentView> of(List<AgentStore.Agent> agents, ProjectAccess access, StatusPageDefaults.Freshness freshness) throws InterruptedException {
+    List<AgentView> of(List<AgentStore.Agent> agents, Viewer viewer, StatusPageDefaults.Freshness freshness) throws InterruptedException {
         long deadline = System.nanoTime() + freshness.waitAtMost().toNanos();
         var held = new HashMap<Long, Held>();
-        for (AgentStore.Agent a : agents) held.put(a.id(), held(a.id()));
+        String trackerDown = null;
+        for (AgentStore.Agent a : agents) {
+            Held h = held(a.id(), trackerDown);
+            if (h.problem() != null) trackerDown = h.problem(); // one failed ask is enough: the rest would wait on it too
+            held.put(a.id(), h);
+        }
         clusters.ifPresent(c -> c.start(held.entrySet().stream().filter(e -> e.getValue().anywhere()).map(Map.Entry::getKey).toList()));
         var out = new ArrayList<AgentView>();
-        for (AgentStore.Agent a : agents) out.add(of(a, held.get(a.id()), access, deadline, freshness.servedStale()));
+        for (AgentStore.Agent a : agents) out.add(of(a, held.get(a.id()), viewer, deadline, freshness.servedStale()));
         return out;
     }
 
-    private Held held(long agentId) {
+    /** {@code trackerDown}: why the tracker failed earlier in this page, so it is not asked again; null when it answered. */
+    private Held held(long agentId, String trackerDown) {
         boolean here = tunnels.map(t -> t.connected(agentId)).orElse(false);
         if (replicas.isEmpty()) return new Held(here, null, null);
         var holders = new ArrayList<String>();
         if (here) holders.add(replicas.get().self());
+        if (trackerDown != null) return new Held(here, holders, trackerDown);
         try {
             holders.addAll(replicas.get().elsewhere(agentId));
             return new Held(here, holders, null);
@@ -86,7 +99,7 @@ final class AgentFacts implements AutoCloseable {
         }
     }
 
-    private AgentView of(AgentStore.Agent agent, Held held, ProjectAccess access, long deadline, Duration servedStale)
+    private AgentView of(AgentStore.Agent agent, Held held, Viewer viewer, long deadline, Duration servedStale)
             throws InterruptedException {
         Boolean connected = null;
         String since = null;
@@ -114,38 +127,43 @@ final class AgentFacts implements AutoCloseable {
             cluster = snapshot == null ? AgentView.Cluster.READING
                     : new AgentView.Cluster(seconds(snapshot.read()), snapshot.problem(), snapshot.flux(), snapshot.deployments());
         }
-        AgentView.Replicas where = held.replicas() == null ? null : new AgentView.Replicas(held.here(), held.replicas(), held.problem());
+        // Replicas' private addresses and Redis's are the operator's business, not every signed-in person's.
+        AgentView.Replicas where = held.replicas() == null || !viewer.operator() ? null
+                : new AgentView.Replicas(held.here(), held.replicas(), held.problem());
         AgentView.ExternalJobs external = statuses.isEmpty() ? null
-                : cluster == null ? new AgentView.ExternalJobs(List.of(), List.of()) : externalJobs(statuses.get(), cluster, access);
+                : cluster == null ? new AgentView.ExternalJobs(List.of(), List.of()) : externalJobs(statuses.get(), cluster, viewer, deadline);
         return new AgentView(agent.id(), agent.name(), agent.configProject(), connected, since, open, idle, where, pods, config, cluster, external);
     }
 
     /**
-     * The external jobs of the commits the cluster runs: its deployments' current applies (the job's project, the
-     * revision's commit) and its Flux sources' origins, for the projects the session may read. Statuses still being
-     * read for the first time are left out until the next refresh.
+     * The external jobs of the commits the cluster runs: its deployments' current applies (the commit of the artifact's
+     * source project when the apply recorded it, else of its job's project) and its Flux sources' origins, for the
+     * projects the viewer may read, {@link #MAX_COMMITS} of them at most. Statuses still being read for the first time,
+     * and a person's access GitLab has not answered by {@code deadline}, are left out until the next refresh.
      */
-    private static AgentView.ExternalJobs externalJobs(CommitStatuses statuses, AgentView.Cluster cluster, ProjectAccess access)
+    private AgentView.ExternalJobs externalJobs(CommitStatuses statuses, AgentView.Cluster cluster, Viewer viewer, long deadline)
             throws InterruptedException {
         var commits = new LinkedHashSet<CommitStatuses.Commit>();
         for (AgentView.Deployment d : cluster.deployments()) {
             AgentView.Apply current = d.current();
-            if (current != null) CommitStatuses.Commit.of(current.jobUrl(), current.revision()).ifPresent(commits::add);
+            if (current != null) {
+                statuses.commit(current.origin() != null ? current.origin() : current.jobUrl(), current.revision()).ifPresent(commits::add);
+            }
         }
-        for (AgentView.FluxObject o : cluster.flux()) CommitStatuses.Commit.of(o.originUrl(), o.originRevision()).ifPresent(commits::add);
+        for (AgentView.FluxObject o : cluster.flux()) statuses.commit(o.originUrl(), o.originRevision()).ifPresent(commits::add);
         var jobs = new ArrayList<AgentView.ExternalJob>();
         var problems = new ArrayList<String>();
-        int asked = 0;
+        int shown = 0;
         for (CommitStatuses.Commit c : commits) {
-            if (asked++ == MAX_COMMITS) {
-                problems.add("the external jobs of " + MAX_COMMITS + " commits are shown, of " + commits.size());
-                break;
-            }
             try {
-                if (!access.mayRead(c.project())) continue;
+                if (!viewer.operator() && !mayRead(viewer, c.project(), deadline)) continue;
             } catch (ProxyFailure f) {
                 problems.add("cannot ask GitLab whether you may read " + c.project() + ": " + f.status().message());
                 continue;
+            }
+            if (shown++ == MAX_COMMITS) {
+                problems.add("the external jobs of " + MAX_COMMITS + " commits are shown; the cluster runs more");
+                break;
             }
             CommitStatuses.Known known = statuses.known(c);
             if (known == null) continue;
@@ -156,6 +174,30 @@ final class AgentFacts implements AutoCloseable {
         return new AgentView.ExternalJobs(List.copyOf(jobs.subList(0, Math.min(jobs.size(), MAX_JOBS))), List.copyOf(problems));
     }
 
+    /** A person's access to a project, waited for until the page's deadline; false when GitLab has not answered by then. */
+    private boolean mayRead(Viewer viewer, String project, long deadline) throws ProxyFailure, InterruptedException {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) return false;
+        var check = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return viewer.mayRead(project);
+            } catch (ProxyFailure f) {
+                throw new java.util.concurrent.CompletionException(f);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }, checks);
+        try {
+            return check.get(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false; // the check goes on; user access caches GitLab's answer for the next refresh
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof ProxyFailure f) throw f;
+            throw new IllegalStateException("checking access to " + project, e.getCause());
+        }
+    }
+
     /** RFC 3339 to the second, as people read it and as GitLab's API writes times. */
     private static String seconds(Instant at) {
         return at.truncatedTo(ChronoUnit.SECONDS).toString();
@@ -164,5 +206,6 @@ final class AgentFacts implements AutoCloseable {
     @Override
     public void close() {
         statuses.ifPresent(CommitStatuses::close);
+        checks.shutdownNow();
     }
 }

@@ -66,9 +66,10 @@ public record AgentView(long id, String name, String configProject, Boolean conn
 
     /**
      * One inventory {@code kastor kube apply --inventory} keeps (ConfigMap {@code kastor-inventory-NAME}): the objects it
-     * lists and its recorded applies, newest first; {@code problem} when its history cannot be read.
+     * lists ({@code objectCount} in all, the first of them in {@code objects}) and its recorded applies, newest first;
+     * {@code problem} when its history cannot be read.
      */
-    public record Deployment(String namespace, String inventory, List<String> objects, List<Apply> applies, String problem) {
+    public record Deployment(String namespace, String inventory, List<String> objects, int objectCount, List<Apply> applies, String problem) {
         /** The current apply: the newest recorded, or null before Kastor kept history. */
         public Apply current() {
             return applies.isEmpty() ? null : applies.get(0);
@@ -77,9 +78,10 @@ public record AgentView(long id, String name, String configProject, Boolean conn
 
     /**
      * One recorded apply: when, the artifact's reference ({@code source}, null for a directory, file or stdin) and digest
-     * (or the applied objects' sha256), the revision, the job and who ran it (each null when not recorded).
+     * (or the applied objects' sha256), the revision, the job and who ran it, and the artifact's source project's URL
+     * ({@code origin}) (each null when not recorded).
      */
-    public record Apply(String time, String source, String digest, String revision, String jobUrl, String user) {
+    public record Apply(String time, String source, String digest, String revision, String jobUrl, String user, String origin) {
         /** The job's URL as a link, only for http(s): a ConfigMap is written in the cluster and must not put a script in the page. */
         public String jobLink() {
             return jobUrl != null && (jobUrl.startsWith("https://") || jobUrl.startsWith("http://")) ? jobUrl : null;
@@ -228,6 +230,7 @@ public record AgentView(long id, String name, String configProject, Boolean conn
         m.put("namespace", d.namespace());
         m.put("inventory", d.inventory());
         m.put("objects", d.objects());
+        m.put("object_count", d.objectCount());
         if (d.problem() != null) m.put("problem", d.problem());
         m.put("applies", d.applies().stream().map(a -> {
             var am = new LinkedHashMap<String, Object>();
@@ -237,6 +240,7 @@ public record AgentView(long id, String name, String configProject, Boolean conn
             if (a.revision() != null) am.put("revision", a.revision());
             if (a.jobUrl() != null) am.put("job_url", a.jobUrl());
             if (a.user() != null) am.put("user", a.user());
+            if (a.origin() != null) am.put("origin", a.origin());
             return am;
         }).toList());
         return m;

@@ -44,14 +44,22 @@ final class ClusterReads implements AutoCloseable {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    /** One read of an agent's cluster, or why it could not be made (then with what was read before the failure). */
-    record Snapshot(Instant read, List<AgentView.FluxObject> flux, List<AgentView.Deployment> deployments, String problem) {}
+    /**
+     * One read of an agent's cluster: when it {@code started} and when it ended ({@code read}), what it found, and why
+     * some of it could not be read ({@code problem}, null when all was).
+     */
+    record Snapshot(Instant started, Instant read, List<AgentView.FluxObject> flux, List<AgentView.Deployment> deployments, String problem) {}
+
+    /** A read under way, and when it started. */
+    private record Flight(Instant started, CompletableFuture<Snapshot> result) {}
 
     private final TunnelFinder tunnels;
     private final Clock clock;
     private final ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<Long, Snapshot> last = new ConcurrentHashMap<>();
-    private final Map<Long, CompletableFuture<Snapshot>> inFlight = new ConcurrentHashMap<>();
+    private final Map<Long, Flight> inFlight = new ConcurrentHashMap<>();
+    /** Per agent, when its cluster was last changed from here (a reconcile): reads started before it are not current. */
+    private final Map<Long, Instant> changed = new ConcurrentHashMap<>();
     private final Semaphore reading = new Semaphore(CONCURRENT_READS);
 
     ClusterReads(TunnelFinder tunnels, Clock clock) {
@@ -79,63 +87,90 @@ final class ClusterReads implements AutoCloseable {
         } catch (TimeoutException e) {
             return last.get(agentId);
         } catch (ExecutionException e) {
-            return new Snapshot(clock.instant(), List.of(), List.of(), "KAS failed to read the agent's cluster: " + e.getCause());
+            // a read always completes with a snapshot (see reading); this is a bug's trace, not a cluster's answer
+            return new Snapshot(clock.instant(), clock.instant(), List.of(), List.of(), "KAS failed to read the agent's cluster: " + e.getCause());
         }
     }
 
     /**
      * Sets {@code reconcile.fluxcd.io/requestedAt} on the object at {@code objectPath} (see {@link FluxObjects#objectPath}),
-     * as {@code flux reconcile} does, as {@code as}; forgets the agent's last read, so the next page shows the object as
-     * it is after the request.
+     * as {@code flux reconcile} does, as {@code as}. The agent's last read, and any read that started before the patch,
+     * stop being current: the next page shows them while a new read runs, and that read's result once it ends.
      */
     TunnelCall.Answer requestReconcile(long agentId, String objectPath, Impersonation as) throws TunnelCall.Failed, InterruptedException {
         byte[] patch = JSON.writeValueAsBytes(Map.of("metadata", Map.of("annotations",
                 Map.of(StatusPageDefaults.REQUESTED_AT, clock.instant().toString()))));
         var answer = TunnelCall.call(tunnels, agentId, "PATCH", objectPath, patch, "application/merge-patch+json", as, READ, MAX_ANSWER_BYTES);
-        last.remove(agentId);
+        changed.put(agentId, clock.instant());
         return answer;
     }
 
-    /** A fresh snapshot, or the read that will give one (started here unless one is under way). */
+    /**
+     * A current snapshot (ended at most {@link #FRESH} ago, started after the cluster was last changed from here), or
+     * the read that will give one: the one under way if it is current too, else a new one.
+     */
     private CompletableFuture<Snapshot> reading(long agentId) {
         Snapshot s = last.get(agentId);
-        if (s != null && clock.instant().isBefore(s.read().plus(FRESH))) return CompletableFuture.completedFuture(s);
-        return inFlight.computeIfAbsent(agentId, id -> {
-            var read = new CompletableFuture<Snapshot>();
-            readers.execute(() -> {
-                Snapshot snapshot;
-                try {
-                    reading.acquire();
-                    try {
-                        snapshot = read(id);
-                    } finally {
-                        reading.release();
-                    }
-                } catch (InterruptedException e) {
-                    snapshot = new Snapshot(clock.instant(), List.of(), List.of(), "KAS is shutting down");
-                }
-                last.put(id, snapshot);
-                inFlight.remove(id);
-                read.complete(snapshot);
-            });
-            return read;
-        });
+        if (s != null && current(agentId, s.started()) && clock.instant().isBefore(s.read().plus(FRESH))) return CompletableFuture.completedFuture(s);
+        return inFlight.compute(agentId, (id, flight) -> flight != null && current(id, flight.started()) ? flight : start(id)).result();
     }
 
-    private Snapshot read(long agentId) {
+    private boolean current(long agentId, Instant started) {
+        Instant change = changed.get(agentId);
+        return change == null || started.isAfter(change);
+    }
+
+    private Flight start(long agentId) {
+        var flight = new Flight(clock.instant(), new CompletableFuture<>());
+        readers.execute(() -> {
+            Snapshot snapshot = null;
+            try {
+                reading.acquire();
+                try {
+                    snapshot = read(agentId, flight.started());
+                } finally {
+                    reading.release();
+                }
+            } catch (InterruptedException e) {
+                snapshot = new Snapshot(flight.started(), clock.instant(), List.of(), List.of(), "KAS is shutting down");
+            } catch (RuntimeException e) {
+                // never leave the flight unfinished: the agent would not be read again until KAS restarts
+                snapshot = new Snapshot(flight.started(), clock.instant(), List.of(), List.of(), "KAS failed to read the agent's cluster: " + e);
+            } finally {
+                if (snapshot == null) snapshot = new Snapshot(flight.started(), clock.instant(), List.of(), List.of(), "KAS failed to read the agent's cluster");
+                Snapshot done = snapshot;
+                last.merge(agentId, done, (old, now) -> now.started().isBefore(old.started()) ? old : now);
+                inFlight.remove(agentId, flight);
+                flight.result().complete(done);
+            }
+        });
+        return flight;
+    }
+
+    /**
+     * Each list on its own: one kind the agent may not list, or one the API server fails, is said as a problem and
+     * leaves the others shown.
+     */
+    private Snapshot read(long agentId, Instant started) {
         var flux = new ArrayList<AgentView.FluxObject>();
         List<AgentView.Deployment> deployments = List.of();
-        try {
-            for (FluxObjects.Kind kind : FluxObjects.KINDS) {
+        var problems = new ArrayList<String>();
+        for (FluxObjects.Kind kind : FluxObjects.KINDS) {
+            try {
                 JsonNode list = list(agentId, kind.path(), kind.kind() + " objects");
                 if (list != null) for (JsonNode item : list.path("items")) flux.add(FluxObjects.object(kind, item));
+            } catch (Unreadable e) {
+                problems.add(e.getMessage());
+                if (e.unreachable()) return new Snapshot(started, clock.instant(), flux, deployments, e.getMessage());
             }
+        }
+        try {
             JsonNode inventories = list(agentId, Deployments.PATH, "ConfigMaps");
             if (inventories != null) deployments = Deployments.of(inventories);
         } catch (Unreadable e) {
-            return new Snapshot(clock.instant(), flux, deployments, e.getMessage());
+            problems.add(e.getMessage());
         }
-        return new Snapshot(clock.instant(), flux, deployments, null);
+        return new Snapshot(started, clock.instant(), flux, deployments, problems.isEmpty() ? null : String.join("; ", problems));
     }
 
     /** The list at {@code target}, or null when the cluster does not serve that kind (404: its CRD is not installed). */
@@ -144,23 +179,34 @@ final class ClusterReads implements AutoCloseable {
         try {
             a = TunnelCall.get(tunnels, agentId, target, READ, MAX_LIST_BYTES);
         } catch (TunnelCall.Failed e) {
-            throw new Unreadable(e.getMessage());
+            throw new Unreadable(e.getMessage(), true);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Unreadable("KAS is shutting down");
+            throw new Unreadable("KAS is shutting down", true);
         }
         if (a.status() == 404) return null;
         if (a.status() != 200) {
             throw new Unreadable("the API server answered " + a.status() + " to GET " + target
-                    + (a.status() == 403 ? ": the agent's service account may not list " + what : ""));
+                    + (a.status() == 403 ? ": the agent's service account may not list " + what : ""), false);
         }
-        return JSON.readTree(a.body());
+        try {
+            return JSON.readTree(a.body());
+        } catch (tools.jackson.core.JacksonException e) {
+            throw new Unreadable("the API server answered GET " + target + " with something that is not JSON", false);
+        }
     }
 
-    /** Why a read stopped, for the page. */
+    /** Why a list could not be read, for the page; {@code unreachable} when the agent itself could not be (no list can be). */
     private static final class Unreadable extends Exception {
-        Unreadable(String message) {
+        private final boolean unreachable;
+
+        Unreadable(String message, boolean unreachable) {
             super(message, null, false, false);
+            this.unreachable = unreachable;
+        }
+
+        boolean unreachable() {
+            return unreachable;
         }
     }
 

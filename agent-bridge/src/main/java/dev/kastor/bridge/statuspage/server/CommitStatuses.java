@@ -36,9 +36,14 @@ final class CommitStatuses implements AutoCloseable {
     static final Duration FRESH = Duration.ofSeconds(30);
     static final int CONCURRENT = 4;
     /** Commits remembered at most; beyond it the oldest reads are dropped. */
-    static final int MAX_COMMITS = 10_000;
-    /** One page of statuses: a commit's newest external jobs (GitLab's largest page). */
-    static final int PER_PAGE = 100;
+    static final int MAX_COMMITS = 2_000;
+    /** A commit nobody has asked about for this long is forgotten (one asked about is read again every {@link #FRESH}). */
+    static final Duration FORGET = Duration.ofMinutes(10);
+    /**
+     * A commit's newest external jobs kept: anyone who may post statuses decides how many a commit has, and GitLab
+     * bounds each one's name, description and link, so this bounds the memory a commit takes.
+     */
+    static final int JOBS_PER_COMMIT = 50;
 
     /** A project (full path) and a commit (40 hex digits) in it. */
     record Commit(String project, String sha) {
@@ -89,6 +94,17 @@ final class CommitStatuses implements AutoCloseable {
         this.clock = clock;
     }
 
+    /**
+     * The commit behind a URL and a revision ({@link Commit#of}), with the path KAS's GitLab lives under (a relative URL
+     * root such as {@code /gitlab}) taken off the project's path.
+     */
+    Optional<Commit> commit(String url, String revision) {
+        return Commit.of(url, revision).map(c -> {
+            String root = gitlabUrl.getPath() == null ? "" : gitlabUrl.getPath().replaceAll("^/+|/+$", "");
+            return !root.isEmpty() && c.project().startsWith(root + "/") ? new Commit(c.project().substring(root.length() + 1), c.sha()) : c;
+        });
+    }
+
     /** The commit's external jobs as last read (null before the first read ends); starts a read when they are stale. */
     Known known(Commit commit) {
         Known k = last.get(commit);
@@ -112,6 +128,8 @@ final class CommitStatuses implements AutoCloseable {
     }
 
     private void remember(Commit commit, Known known) {
+        Instant forgotten = clock.instant().minus(FORGET);
+        last.values().removeIf(k -> k.read().isBefore(forgotten));
         if (last.size() >= MAX_COMMITS) {
             last.entrySet().stream().sorted(Comparator.comparing(e -> e.getValue().read())).limit(MAX_COMMITS / 10)
                     .map(Map.Entry::getKey).toList().forEach(last::remove);
@@ -121,7 +139,7 @@ final class CommitStatuses implements AutoCloseable {
 
     private Known read(Commit commit) throws InterruptedException {
         String path = "/api/v4/projects/" + URLEncoder.encode(commit.project(), StandardCharsets.UTF_8) + "/repository/commits/" + commit.sha()
-                + "/statuses?stage=external&per_page=" + PER_PAGE;
+                + "/statuses?stage=external&sort=desc&per_page=" + JOBS_PER_COMMIT; // sort: GitLab 17.8+, older ones give oldest first
         try {
             HttpResponse<byte[]> r = GitLabGet.send(http, gitlabUrl, path, "PRIVATE-TOKEN", kasToken, "about " + commit.project() + "'s commit statuses");
             if (r.statusCode() == 404) {
@@ -139,7 +157,7 @@ final class CommitStatuses implements AutoCloseable {
                         text(s, "description"), text(s, "target_url"), time(s)));
             }
             jobs.sort(NEWEST_FIRST);
-            return new Known(clock.instant(), List.copyOf(jobs), null);
+            return new Known(clock.instant(), List.copyOf(jobs.subList(0, Math.min(jobs.size(), JOBS_PER_COMMIT))), null);
         } catch (ProxyFailure f) {
             return new Known(clock.instant(), List.of(), f.status().message());
         }

@@ -21,6 +21,8 @@ final class Deployments {
     static final String PATH = "/api/v1/configmaps?labelSelector=" + LABEL.replace("/", "%2F");
 
     private static final String PREFIX = "kastor-inventory-";
+    /** Objects named per inventory at most: the page is refreshed every 2 s, and an inventory may list thousands. */
+    static final int MAX_OBJECTS = 100;
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private Deployments() {}
@@ -41,8 +43,9 @@ final class Deployments {
             } catch (IllegalArgumentException e) {
                 problem = "its history (key history) is not the JSON array kastor kube apply writes: " + e.getMessage();
             }
+            List<String> objects = objects(data.path("objects").asString(""));
             out.add(new AgentView.Deployment(cm.path("metadata").path("namespace").asString(""), name.substring(PREFIX.length()),
-                    objects(data.path("objects").asString("")), applies, problem));
+                    List.copyOf(objects.subList(0, Math.min(objects.size(), MAX_OBJECTS))), objects.size(), applies, problem));
         }
         out.sort(Comparator.comparing(AgentView.Deployment::namespace).thenComparing(AgentView.Deployment::inventory));
         return out;
@@ -66,7 +69,7 @@ final class Deployments {
         var out = new ArrayList<AgentView.Apply>();
         for (JsonNode e : entries) {
             out.add(new AgentView.Apply(seconds(text(e, "time")), text(e, "reference"), text(e, "digest"), text(e, "revision"), text(e, "jobUrl"),
-                    text(e, "user")));
+                    text(e, "user"), text(e, "origin")));
         }
         return out.reversed();
     }

@@ -34,6 +34,18 @@ final class FluxObjects {
     static final String SOURCE_ANNOTATION = "org.opencontainers.image.source";
     static final String REVISION_ANNOTATION = "org.opencontainers.image.revision";
 
+    /** The URL without a user and password someone may have written into it (an HTTPS clone URL with a token). */
+    static String withoutUserInfo(String url) {
+        if (url == null) return null;
+        try {
+            var u = java.net.URI.create(url);
+            if (u.getRawUserInfo() == null) return url;
+            return new java.net.URI(u.getScheme(), null, u.getHost(), u.getPort(), u.getPath(), null, null).toString();
+        } catch (IllegalArgumentException | java.net.URISyntaxException e) {
+            return null; // not a URL: nothing to show or look up
+        }
+    }
+
     /** Kubernetes object names and namespaces (DNS-1123 subdomain): all that may go into a reconcile's path. */
     private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
 
@@ -68,7 +80,7 @@ final class FluxObjects {
             originUrl = annotations.path(SOURCE_ANNOTATION).asString(null);
             originRevision = annotations.path(REVISION_ANNOTATION).asString(null);
         } else if (kind.kind().equals("GitRepository")) {
-            originUrl = item.path("spec").path("url").asString(null);
+            originUrl = withoutUserInfo(item.path("spec").path("url").asString(null));
             originRevision = revision;
         }
         if (originUrl == null || originRevision == null) {

@@ -320,30 +320,50 @@ public final class StatusPageModule implements KasModule {
             return ApiResponse.message(503, "KAS cannot ask GitLab which agents you may see now: " + f.status().message());
         }
         var list = new ArrayList<Map<String, Object>>();
-        for (AgentView a : views(visible, access(session.get().who()), StatusPageDefaults.API)) list.add(a.json());
+        for (AgentView a : views(visible, viewer(session.get().who()), StatusPageDefaults.API)) list.add(a.json());
         return ApiResponse.json(200, Map.of("agents", list)).withHeader("Cache-Control", "no-store");
     }
 
     private List<AgentView> views(Sessions.Who who, StatusPageDefaults.Freshness freshness) throws ProxyFailure, InterruptedException {
-        return views(visible(who), access(who), freshness);
+        return views(visible(who), viewer(who), freshness);
     }
 
     /** The active agents among {@code visible} (null: all), by id. */
-    private List<AgentView> views(Set<Long> visible, AgentFacts.ProjectAccess access, StatusPageDefaults.Freshness freshness)
+    private List<AgentView> views(Set<Long> visible, AgentFacts.Viewer viewer, StatusPageDefaults.Freshness freshness)
             throws InterruptedException {
         var shown = new ArrayList<AgentStore.Agent>();
         for (AgentStore.Agent a : agents.list()) {
             if (!a.active() || (visible != null && !visible.contains(a.id()))) continue;
             shown.add(a);
         }
-        return facts.of(shown, access, freshness);
+        return facts.of(shown, viewer, freshness);
     }
 
-    /** Whose commit statuses the session may see: an operator every project's, a person those GitLab lets them read. */
-    private AgentFacts.ProjectAccess access(Sessions.Who who) {
+    /** The session as the facts see it: an operator sees everything, a person the projects GitLab lets them read. */
+    private AgentFacts.Viewer viewer(Sessions.Who who) {
         return switch (who) {
-            case Sessions.Operator o -> project -> true;
-            case Sessions.User u -> project -> users.orElseThrow().mayReadProject(u.userId(), project);
+            case Sessions.Operator o -> new AgentFacts.Viewer() {
+                @Override
+                public boolean operator() {
+                    return true;
+                }
+
+                @Override
+                public boolean mayRead(String fullPath) {
+                    return true;
+                }
+            };
+            case Sessions.User u -> new AgentFacts.Viewer() {
+                @Override
+                public boolean operator() {
+                    return false;
+                }
+
+                @Override
+                public boolean mayRead(String fullPath) throws ProxyFailure, InterruptedException {
+                    return users.orElseThrow().mayReadProject(u.userId(), fullPath);
+                }
+            };
         };
     }
 

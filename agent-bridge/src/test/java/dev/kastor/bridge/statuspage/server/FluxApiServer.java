@@ -42,7 +42,13 @@ final class FluxApiServer {
                          "message":"stored artifact for digest 'v1@sha256:4d5e'","lastTransitionTime":"2026-12-07T10:00:00Z"}]}}]}"""
                         .getBytes(StandardCharsets.UTF_8)))
                 .handle("/apis/source.toolkit.fluxcd.io/v1/gitrepositories", ex -> Upstream.send(ex, 200, "application/json",
-                        "{\"kind\":\"GitRepositoryList\",\"items\":[]}".getBytes(StandardCharsets.UTF_8)))
+                        // a clone URL with a token in it, as some write them: the page must never show the token
+                        """
+                        {"kind":"GitRepositoryList","items":[{"metadata":{"namespace":"flux-system","name":"infra"},
+                         "spec":{"url":"https://oauth2:glpat-clone-secret@gitlab.example.com/team/infra.git"},
+                         "status":{"artifact":{"revision":"main@sha1:dddddddddddddddddddddddddddddddddddddddd"},
+                          "conditions":[{"type":"Ready","status":"True","reason":"Succeeded","message":"stored artifact"}]}}]}"""
+                        .getBytes(StandardCharsets.UTF_8)))
                 .handle("/apis/kustomize.toolkit.fluxcd.io/v1/kustomizations", ex -> {
                     kustomizationReads.incrementAndGet();
                     Upstream.send(ex, 200, "application/json", """

@@ -109,18 +109,22 @@ class StatusPageAgentsTest {
 
     @Test
     void fluxObjectsAreReadThroughTheTunnelWithTheirReadyStateAndRevision() throws Exception {
-        JsonNode a = Eventually.value(WITHIN, () -> "prod's Flux objects", () -> agent(prod), n -> n.path("flux").size() == 3);
+        JsonNode a = Eventually.value(WITHIN, () -> "prod's Flux objects", () -> agent(prod), n -> n.path("flux").size() == 4);
         JsonNode flux = a.path("flux");
 
         assertThat(a.path("cluster").has("problem")).isFalse();
         assertThat(Instant.parse(a.path("cluster").path("read").asString())).isBefore(Instant.now().plusSeconds(1));
         assertThat(flux.valueStream().map(o -> o.path("kind").asString() + " " + o.path("namespace").asString() + "/"
                 + o.path("name").asString() + " " + o.path("ready").asString()).toList())
-                .containsExactly("OCIRepository flux-system/podinfo True", "Kustomization flux-system/podinfo True", "Kustomization apps/broken False");
-        JsonNode broken = flux.get(2);
+                .containsExactly("OCIRepository flux-system/podinfo True", "GitRepository flux-system/infra True",
+                        "Kustomization flux-system/podinfo True", "Kustomization apps/broken False");
+        JsonNode broken = flux.get(3);
         assertThat(broken.path("reason").asString()).isEqualTo("BuildFailed");
         assertThat(broken.path("message").asString()).isEqualTo("kustomization path not found: ./deploy");
-        assertThat(flux.get(1).path("revision").asString()).isEqualTo("v1@sha256:4d5e");
+        assertThat(flux.get(1).path("origin").path("url").asString()).as("the clone URL's credentials left out")
+                .isEqualTo("https://gitlab.example.com/team/infra.git");
+        assertThat(a.toString()).doesNotContain("glpat-clone-secret");
+        assertThat(flux.get(2).path("revision").asString()).isEqualTo("v1@sha256:4d5e");
         assertThat(apiServer.seen.stream().filter(r -> r.path().startsWith("/apis/")).allMatch(r -> r.headers().keySet().stream()
                 .noneMatch(h -> h.toLowerCase(java.util.Locale.ROOT).startsWith("impersonate-")))).as("read as the agent itself").isTrue();
     }
@@ -155,14 +159,14 @@ class StatusPageAgentsTest {
 
     @Test
     void manyReadersShareOneReadPerAgentWhileItIsFresh() throws Exception {
-        Eventually.until(WITHIN, () -> "prod's Flux objects", () -> agent(prod).path("flux").size() == 3);
+        Eventually.until(WITHIN, () -> "prod's Flux objects", () -> agent(prod).path("flux").size() == 4);
         int before = fluxReads.get();
 
         var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
         try {
             var reads = new java.util.ArrayList<java.util.concurrent.Future<JsonNode>>();
             for (int i = 0; i < 16; i++) reads.add(pool.submit(() -> agent(prod)));
-            for (var r : reads) assertThat(r.get().path("flux").size()).isEqualTo(3);
+            for (var r : reads) assertThat(r.get().path("flux").size()).isEqualTo(4);
         } finally {
             pool.shutdownNow();
         }

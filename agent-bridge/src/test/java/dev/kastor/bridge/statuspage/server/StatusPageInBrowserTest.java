@@ -75,6 +75,7 @@ class StatusPageInBrowserTest {
         gitlab.addPersonalAccessToken(new PersonalAccessToken("erin-pat", 460, 46, List.of("k8s_proxy")));
         // dana may use the agents (Developer in team/app, which their user_access names) but is no member of team/secret
         gitlab.addProject(502, "team/secret");
+        gitlab.addProject(503, "team/infra"); // the GitRepository's: a project with no external jobs
         gitlab.addUser(new User(47, "dana", "active"));
         gitlab.addPersonalAccessToken(new PersonalAccessToken("dana-pat", 470, 47, List.of("k8s_proxy")));
         gitlab.addMember("team/app", 47, 30);

@@ -101,4 +101,33 @@ class StatusPageLimitsTest {
             slow.countDown();
         }
     }
+
+    @Test
+    void aListTheAgentMayNotReadOrThatIsNotJsonLeavesTheOthersShown() throws Exception {
+        Path token = Files.writeString(dir.resolve("operator-token"), OPERATOR_TOKEN);
+        byte[] empty = "{\"items\":[]}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (var bridge = Bridge.setup(Files.createDirectories(dir.resolve("kas"))).statusPage(new KasConfig.StatusPage(token.toString(), null)).start();
+             var api = new dev.kastor.bridge.Upstream()
+                     .handle("/apis/source.toolkit.fluxcd.io/v1/ocirepositories", ex -> dev.kastor.bridge.Upstream.send(ex, 403, "application/json",
+                             "{\"kind\":\"Status\",\"code\":403}".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                     .handle("/apis/kustomize.toolkit.fluxcd.io/v1/kustomizations", ex -> dev.kastor.bridge.Upstream.send(ex, 200, "text/html",
+                             "<html>a proxy's page</html>".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                     .handle("/apis/", ex -> dev.kastor.bridge.Upstream.send(ex, 200, "application/json", empty))
+                     .handle("/api/v1/configmaps", ex -> dev.kastor.bridge.Upstream.send(ex, 200, "application/json",
+                             FluxApiServer.INVENTORIES.getBytes(java.nio.charset.StandardCharsets.UTF_8)))) {
+            var registered = bridge.register("platform/agents", "partial");
+            long id = registered.agent().id();
+            try (var agent = bridge.startAgent(registered.token(), api.url())) {
+                bridge.awaitConnected(id);
+                var session = StatusPageClient.signIn(bridge.apiUrl(), OPERATOR_TOKEN);
+
+                var seen = dev.kastor.testing.Eventually.value(java.time.Duration.ofSeconds(30), () -> "the agent's cluster read",
+                        () -> session.agent(id), n -> n.path("cluster").has("read") && !n.path("cluster").path("read").isNull());
+
+                assertThat(seen.path("cluster").path("problem").asString()).contains("answered 403", "may not list OCIRepository objects",
+                        "kustomizations with something that is not JSON");
+                assertThat(seen.path("deployments").size()).as("the inventories, read after the refused lists").isEqualTo(2);
+            }
+        }
+    }
 }
