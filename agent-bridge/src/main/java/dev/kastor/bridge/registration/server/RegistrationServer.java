@@ -12,6 +12,8 @@ import dev.kastor.bridge.registration.RegistrationDefaults;
 import dev.kastor.bridge.registration.rpc.AgentMeta;
 import dev.kastor.bridge.registration.rpc.AgentRegistrationGrpc;
 import dev.kastor.bridge.registration.rpc.RegisterResponse;
+import dev.kastor.bridge.routing.server.AgentReplicas;
+import dev.kastor.bridge.routing.server.SharedRegistrations;
 import dev.kastor.bridge.tunnel.server.AgentAuthInterceptor;
 import io.grpc.BindableService;
 import io.grpc.stub.StreamObserver;
@@ -25,6 +27,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -49,15 +52,22 @@ public final class RegistrationServer implements KasModule {
     private final Clock clock;
     private final Duration forgetAfter;
     private final Map<Key, Instance> instances = new ConcurrentHashMap<>();
+    private final Optional<SharedRegistrations> shared;
 
     public static KasModule create(KasContext context) {
         var server = new RegistrationServer(context.agents(), context.log(), context.config().apiSecretKey(), Clock.systemUTC(),
-                RegistrationDefaults.FORGET_AFTER);
+                RegistrationDefaults.FORGET_AFTER, context.parts().find(SharedRegistrations.class));
         context.parts().provide(RegistrationServer.class, server, "registration"); // the status page lists the instances
         return server;
     }
 
     RegistrationServer(AgentStore agents, JsonLog log, String apiSecretKey, Clock clock, Duration forgetAfter) {
+        this(agents, log, apiSecretKey, clock, forgetAfter, Optional.empty());
+    }
+
+    /** {@code shared}: the replicas' shared registrations, with several replicas; each registration is written there too. */
+    RegistrationServer(AgentStore agents, JsonLog log, String apiSecretKey, Clock clock, Duration forgetAfter, Optional<SharedRegistrations> shared) {
+        this.shared = shared;
         this.agents = agents;
         this.log = log;
         this.apiSecret = Base64.getDecoder().decode(apiSecretKey);
@@ -84,7 +94,10 @@ public final class RegistrationServer implements KasModule {
     }
 
     void registered(long agentId, AgentMeta meta) {
-        instances.put(new Key(agentId, meta.getInstanceId()), new Instance(agentId, meta, clock.instant()));
+        Instant now = clock.instant();
+        instances.put(new Key(agentId, meta.getInstanceId()), new Instance(agentId, meta, now));
+        shared.ifPresent(s -> s.put(agentId, meta.getInstanceId(), now.toEpochMilli() + " " + Base64.getEncoder().encodeToString(meta.toByteArray()),
+                forgetAfter));
         var fields = new LinkedHashMap<String, Object>();
         fields.put("agent_id", agentId);
         fields.put("instance_id", meta.getInstanceId());
@@ -101,6 +114,41 @@ public final class RegistrationServer implements KasModule {
         Instant cutoff = clock.instant().minus(forgetAfter);
         instances.values().removeIf(i -> i.lastSeen().isBefore(cutoff));
         return instances.values().stream().sorted(Comparator.comparing(Instance::lastSeen)).toList();
+    }
+
+    /**
+     * One agent's instances heard of within {@code forgetAfter}, oldest registration first: with several replicas and
+     * {@code elsewhere}, also those that registered with another replica (from Redis; this replica's alone when Redis
+     * cannot be asked).
+     */
+    public List<Instance> instances(long agentId, boolean elsewhere) {
+        Instant cutoff = clock.instant().minus(forgetAfter);
+        var byInstance = new java.util.HashMap<String, Instance>();
+        for (Instance i : instances.values()) {
+            if (i.agentId() == agentId && !i.lastSeen().isBefore(cutoff)) byInstance.put(i.meta().getInstanceId(), i);
+        }
+        if (elsewhere && shared.isPresent()) {
+            Map<String, String> values;
+            try {
+                values = shared.get().of(agentId);
+            } catch (AgentReplicas.Unreachable e) {
+                values = Map.of();
+            }
+            values.forEach((instanceId, value) -> decode(agentId, value).filter(i -> !i.lastSeen().isBefore(cutoff))
+                    .ifPresent(i -> byInstance.merge(instanceId, i, (a, b) -> a.lastSeen().isAfter(b.lastSeen()) ? a : b)));
+        }
+        return byInstance.values().stream().sorted(Comparator.comparing(Instance::lastSeen)).toList();
+    }
+
+    /** {@code <epoch millis> <base64 of the AgentMeta>}, as {@link #registered} shares it; empty when it is not that. */
+    private static Optional<Instance> decode(long agentId, String value) {
+        int space = value.indexOf(' ');
+        try {
+            return Optional.of(new Instance(agentId, AgentMeta.parseFrom(Base64.getDecoder().decode(value.substring(space + 1))),
+                    Instant.ofEpochMilli(Long.parseLong(value.substring(0, space)))));
+        } catch (IllegalArgumentException | IndexOutOfBoundsException | com.google.protobuf.InvalidProtocolBufferException e) {
+            return Optional.empty(); // written by something else: not a registration
+        }
     }
 
     @Override

@@ -92,6 +92,40 @@ final class RedisTracker implements AgentTracker {
         return keyPrefix + ":agent_replicas:" + agentId;
     }
 
+    private String registrationsKey(long agentId) {
+        return keyPrefix + ":agent_registrations:" + agentId;
+    }
+
+    /** Writes an agent instance's registration on the writer thread; a failed write waits for the instance's next one. */
+    void putRegistration(long agentId, String instanceId, String value, java.time.Duration keep) {
+        try {
+            writer.execute(() -> {
+                var c = connection;
+                if (c == null || !c.isOpen()) return;
+                try {
+                    c.sync().hset(registrationsKey(agentId), instanceId, value);
+                    c.sync().pexpire(registrationsKey(agentId), keep.toMillis());
+                } catch (RuntimeException e) {
+                    trouble(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
+    }
+
+    /** The agent's instances' registrations as {@link #putRegistration} wrote them. */
+    Map<String, String> registrations(long agentId) throws Unavailable {
+        var c = connection;
+        if (c == null || !c.isOpen()) throw new Unavailable(unreachable());
+        try {
+            return c.sync().hgetall(registrationsKey(agentId));
+        } catch (RuntimeException e) {
+            trouble(e);
+            throw new Unavailable(unreachable());
+        }
+    }
+
     @Override
     public void start() {
         registry.watch(this::changed, this::changed);

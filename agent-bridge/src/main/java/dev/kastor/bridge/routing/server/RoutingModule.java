@@ -35,7 +35,7 @@ public final class RoutingModule implements KasModule {
     private final TunnelRegistry tunnels;
     private final JsonLog log;
     private final TunnelFinder finder;
-    private final AgentTracker tracker;
+    private final RedisTracker tracker;
     private final ReplicaChannels replicas;
     private final PrivateApiJwt jwt;
     private final ExecutorService waits = Executors.newVirtualThreadPerTaskExecutor();
@@ -54,7 +54,10 @@ public final class RoutingModule implements KasModule {
         var routing = new RoutingModule(context.config(), parts.require(TunnelRegistry.class, NAME), parts.require(ProxyMetrics.class, NAME),
                 context.log(), context.tunings().or(Handshake.DEFAULT).timeout());
         parts.provide(TunnelFinder.class, routing.finder, NAME);
-        if (routing.tracker != null) parts.provide(AgentReplicas.class, routing.agentReplicas(), NAME);
+        if (routing.tracker != null) {
+            parts.provide(AgentReplicas.class, routing.agentReplicas(), NAME);
+            parts.provide(SharedRegistrations.class, routing.sharedRegistrations(), NAME);
+        }
         return routing;
     }
 
@@ -106,6 +109,25 @@ public final class RoutingModule implements KasModule {
     /** How this replica is named in the tracker and in the tokens the others send it ({@link PrivateApiAddress}). */
     private static String advertised(KasConfig config) {
         return new PrivateApiAddress(config.ownPrivateApiUrl(), config.ownPrivateApiHost()).advertised();
+    }
+
+    private SharedRegistrations sharedRegistrations() {
+        var redis = tracker;
+        return new SharedRegistrations() {
+            @Override
+            public void put(long agentId, String instanceId, String value, Duration keep) {
+                redis.putRegistration(agentId, instanceId, value, keep);
+            }
+
+            @Override
+            public Map<String, String> of(long agentId) throws AgentReplicas.Unreachable {
+                try {
+                    return redis.registrations(agentId);
+                } catch (AgentTracker.Unavailable e) {
+                    throw new AgentReplicas.Unreachable(e.getMessage());
+                }
+            }
+        };
     }
 
     private AgentReplicas agentReplicas() {

@@ -112,7 +112,8 @@ final class AgentFacts implements AutoCloseable {
             open = presence.map(TunnelRegistry.Presence::open).orElse(0);
             idle = presence.map(TunnelRegistry.Presence::idle).orElse(0);
         }
-        List<AgentView.Pod> pods = registrations.map(r -> r.instances().stream().filter(i -> i.agentId() == agent.id())
+        // with Redis down for this page (held.problem()), this replica's registrations only: asking again would wait again
+        List<AgentView.Pod> pods = registrations.map(r -> r.instances(agent.id(), held.problem() == null).stream()
                 .map(i -> new AgentView.Pod(i.meta().getPodName(), i.meta().getPodNamespace(), i.meta().getVersion(),
                         i.meta().getKubernetesVersion().getGitVersion(), seconds(i.lastSeen()))).toList()).orElse(null);
         AgentView.Config config = configs.map(c -> {

@@ -25,8 +25,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Two real KAS replicas on one real Redis, the agent connected to replica A only: replica B's status page says the
- * agent is connected, that A holds it (by A's private API URL, from Redis), and shows its Flux objects and deployments,
- * read through A's private API. Killed, the agent shows as disconnected on B too.
+ * agent is connected, that A holds it (by A's private API URL, from Redis), its registration with A (shared through
+ * Redis), and its Flux objects and deployments, read through A's private API. Killed, the agent shows as disconnected on B too.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class StatusPageAcrossReplicasTest {
@@ -70,12 +70,14 @@ class StatusPageAcrossReplicasTest {
         var onB = StatusPageClient.signIn(replicaB.apiUrl(), OPERATOR_TOKEN);
 
         JsonNode seen = Eventually.value(WITHIN, () -> "the agent on replica B's page", () -> onB.agent(agentId),
-                n -> n.path("replicas").path("holding").size() == 1 && n.path("deployments").size() == 2);
+                n -> n.path("replicas").path("holding").size() == 1 && n.path("deployments").size() == 2 && n.path("instances").size() == 1);
 
         assertThat(seen.path("connected").asBoolean()).as("connected to a replica").isTrue();
         assertThat(seen.path("replicas").path("here").asBoolean()).isFalse();
         assertThat(seen.path("replicas").path("holding").get(0).asString()).isEqualTo(a.privateApiUrl());
         assertThat(seen.path("tunnels").path("open").asInt()).as("B's own streams").isZero();
+        assertThat(seen.path("instances").get(0).path("kubernetes_version").asString()).as("registered with A, shared through Redis")
+                .isEqualTo("v1.32.3");
         assertThat(seen.path("cluster").has("problem")).isFalse();
         assertThat(seen.path("flux").valueStream().map(o -> o.path("kind").asString() + " " + o.path("name").asString()).toList())
                 .contains("Kustomization broken");
