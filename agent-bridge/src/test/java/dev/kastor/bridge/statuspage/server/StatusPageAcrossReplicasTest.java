@@ -3,6 +3,7 @@ package dev.kastor.bridge.statuspage.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kastor.bridge.Bridge;
+import dev.kastor.bridge.GitHttpServer;
 import dev.kastor.bridge.RedisServer;
 import dev.kastor.bridge.Upstream;
 import dev.kastor.bridge.agentapp.Agent;
@@ -13,6 +14,7 @@ import dev.kastor.testing.Programs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -41,6 +43,7 @@ class StatusPageAcrossReplicasTest {
     static Bridge replicaB;
     static Bridge.Replica a;
     static Upstream apiServer;
+    static GitHttpServer git;
     static Agent agent;
     static long agentId;
 
@@ -48,11 +51,25 @@ class StatusPageAcrossReplicasTest {
     static void start() throws Exception {
         redis = RedisServer.start();
         gitlab = GitLabApiStandIn.start();
+        // dana may use the agent (Developer in team/app, which its user_access names): she sees it, not the replicas' addresses
+        git = GitHttpServer.start(Files.createDirectories(dir.resolve("git")));
+        git.createRepo("platform/agents");
+        git.commit("platform/agents", ".gitlab/agents/prod/config.yaml", "user_access:\n  access_as: {agent: {}}\n  projects:\n    - id: team/app\n");
+        gitlab.addProject(100, "platform/agents");
+        gitlab.addProject(501, "team/app");
+        gitlab.addUser(new GitLabApiStandIn.User(900, "kas-bot", "active"));
+        gitlab.addPersonalAccessToken(new GitLabApiStandIn.PersonalAccessToken("kas-read-api-token", 1, 900, List.of("read_api")));
+        gitlab.addUser(new GitLabApiStandIn.User(47, "dana", "active"));
+        gitlab.addPersonalAccessToken(new GitLabApiStandIn.PersonalAccessToken("dana-pat", 470, 47, List.of("k8s_proxy")));
+        gitlab.addMember("team/app", 47, 30);
+        Path kasToken = Files.writeString(dir.resolve("gitlab-api-token"), "kas-read-api-token\n");
+        var configs = new KasConfig.AgentConfiguration(git.urlTemplate(), null, null, "1s", null, null, null);
         Path shared = Files.createDirectories(dir.resolve("kas"));
         var page = new KasConfig.StatusPage(Files.writeString(dir.resolve("operator-token"), OPERATOR_TOKEN).toString(), null);
         a = new Bridge.Replica(redis.url());
-        replicaA = Bridge.setup(shared).gitlab(gitlab).replica(a).statusPage(page).start();
-        replicaB = Bridge.setup(shared).gitlab(gitlab).replica(new Bridge.Replica(redis.url())).statusPage(page).start();
+        replicaA = Bridge.setup(shared).gitlab(gitlab).replica(a).agentConfiguration(configs).apiTokenFile(kasToken).statusPage(page).start();
+        replicaB = Bridge.setup(shared).gitlab(gitlab).replica(new Bridge.Replica(redis.url())).agentConfiguration(configs).apiTokenFile(kasToken)
+                .statusPage(page).start();
         apiServer = FluxApiServer.start(new AtomicInteger(), new CopyOnWriteArrayList<>());
         var registered = replicaA.register("platform/agents", "prod");
         agentId = registered.agent().id();
@@ -62,7 +79,7 @@ class StatusPageAcrossReplicasTest {
 
     @AfterAll
     static void stop() {
-        Programs.closeAll(agent, replicaB, replicaA, apiServer, gitlab, redis);
+        Programs.closeAll(agent, replicaB, replicaA, apiServer, git, gitlab, redis);
     }
 
     @Test
@@ -81,6 +98,10 @@ class StatusPageAcrossReplicasTest {
         assertThat(seen.path("cluster").has("problem")).isFalse();
         assertThat(seen.path("flux").valueStream().map(o -> o.path("kind").asString() + " " + o.path("name").asString()).toList())
                 .contains("Kustomization broken");
+        var dana = StatusPageClient.signIn(replicaB.apiUrl(), "dana-pat");
+        JsonNode hers = Eventually.value(WITHIN, () -> "the agent on dana's page", () -> dana.agents(), list -> list.size() == 1).get(0);
+        assertThat(hers.path("connected").asBoolean()).isTrue();
+        assertThat(hers.has("replicas")).as("replicas' private addresses are the operator's business").isFalse();
         JsonNode onA = StatusPageClient.signIn(replicaA.apiUrl(), OPERATOR_TOKEN).agent(agentId);
         assertThat(onA.path("replicas").path("here").asBoolean()).isTrue();
         assertThat(onA.path("replicas").path("holding").valueStream().map(JsonNode::asString).toList()).containsExactly(a.privateApiUrl());
