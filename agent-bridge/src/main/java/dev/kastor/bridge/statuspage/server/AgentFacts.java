@@ -107,7 +107,8 @@ final class AgentFacts implements AutoCloseable {
         Integer idle = null;
         if (tunnels.isPresent()) {
             var presence = tunnels.get().presence(agent.id());
-            connected = held.anywhere();
+            // Redis unreachable and no stream here: held elsewhere or nowhere, nobody can say; "disconnected" would be a guess
+            connected = held.problem() != null && !held.here() ? null : held.anywhere();
             since = presence.map(p -> seconds(p.since())).orElse(null);
             open = presence.map(TunnelRegistry.Presence::open).orElse(0);
             idle = presence.map(TunnelRegistry.Presence::idle).orElse(0);

@@ -8,7 +8,8 @@ import java.util.Map;
  * One agent as the status page shows it, and as {@code /api/v1/status/agents} says it ({@link #json()}): the page and
  * its JSON come from this one value. A null part is one this KAS has no source for; the JSON then leaves its keys out.
  *
- * @param connected whether it holds tunnel streams on this KAS, or with several replicas on any; null without the tunnel module
+ * @param connected whether it holds tunnel streams on this KAS, or with several replicas on any; null without the tunnel
+ *                  module, or when Redis cannot say whether another replica holds it
  * @param since     since when it has held streams here, or once disconnected since when none; null: never connected here
  * @param replicas  which replicas hold it; null on a single node
  */

@@ -28,7 +28,8 @@ import tools.jackson.databind.JsonNode;
 /**
  * Two real KAS replicas on one real Redis, the agent connected to replica A only: replica B's status page says the
  * agent is connected, that A holds it (by A's private API URL, from Redis), its registration with A (shared through
- * Redis), and its Flux objects and deployments, read through A's private API. Killed, the agent shows as disconnected on B too.
+ * Redis), and its Flux objects and deployments, read through A's private API. Killed, the agent shows as disconnected on B too;
+ * with Redis away, as unknown.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class StatusPageAcrossReplicasTest {
@@ -112,5 +113,12 @@ class StatusPageAcrossReplicasTest {
                 n -> !n.path("connected").asBoolean());
         assertThat(gone.path("replicas").path("holding").size()).isZero();
         assertThat(gone.has("cluster")).as("no replica can reach its cluster").isFalse();
+
+        redis.stop();
+
+        JsonNode unknown = Eventually.value(WITHIN, () -> "the agent on replica B's page with Redis away", () -> onB.agent(agentId),
+                n -> n.path("replicas").has("problem"));
+        assertThat(unknown.has("connected")).as("whether another replica holds it, nobody can say: not 'disconnected'").isFalse();
+        assertThat(unknown.path("replicas").path("problem").asString()).contains("unreachable");
     }
 }
