@@ -71,7 +71,6 @@ public final class AgentConfigurations implements AutoCloseable {
         return poll;
     }
 
-    /** The agent's last good configuration, empty while none was ever read. */
     /** The last reason the agent's newest file was not used, until one is loaded again (the status page shows it). */
     public Optional<Problem> problem(long agentId) {
         Problem p = problems.get(agentId);
@@ -83,6 +82,7 @@ public final class AgentConfigurations implements AutoCloseable {
                 : Optional.of(new Problem(agent.get().configProject(), ConfigDefaults.path(agent.get().name()), null, 0, projectError));
     }
 
+    /** The agent's last good configuration, empty while none was ever read. */
     public Optional<Current> current(long agentId) {
         return Optional.ofNullable(good.get(agentId));
     }

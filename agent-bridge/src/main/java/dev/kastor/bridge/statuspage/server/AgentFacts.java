@@ -7,8 +7,6 @@ import dev.kastor.bridge.routing.server.AgentReplicas;
 import dev.kastor.bridge.statuspage.StatusPageDefaults;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import dev.kastor.bridge.kubeapi.server.ProxyFailure;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -109,14 +107,14 @@ final class AgentFacts implements AutoCloseable {
             var presence = tunnels.get().presence(agent.id());
             // Redis unreachable and no stream here: held elsewhere or nowhere, nobody can say; "disconnected" would be a guess
             connected = held.problem() != null && !held.here() ? null : held.anywhere();
-            since = presence.map(p -> seconds(p.since())).orElse(null);
+            since = presence.map(p -> AgentView.seconds(p.since())).orElse(null);
             open = presence.map(TunnelRegistry.Presence::open).orElse(0);
             idle = presence.map(TunnelRegistry.Presence::idle).orElse(0);
         }
         // with Redis down for this page (held.problem()), this replica's registrations only: asking again would wait again
         List<AgentView.Pod> pods = registrations.map(r -> r.instances(agent.id(), held.problem() == null).stream()
                 .map(i -> new AgentView.Pod(i.meta().getPodName(), i.meta().getPodNamespace(), i.meta().getVersion(),
-                        i.meta().getKubernetesVersion().getGitVersion(), seconds(i.lastSeen()))).toList()).orElse(null);
+                        i.meta().getKubernetesVersion().getGitVersion(), AgentView.seconds(i.lastSeen()))).toList()).orElse(null);
         AgentView.Config config = configs.map(c -> {
             var current = c.current(agent.id());
             var problem = c.problem(agent.id()).map(p -> new AgentView.Problem(p.path(), p.commit(), p.line(), p.error())).orElse(null);
@@ -127,7 +125,7 @@ final class AgentFacts implements AutoCloseable {
         if (held.anywhere() && clusters.isPresent()) {
             var snapshot = clusters.get().of(agent.id(), deadline, servedStale);
             cluster = snapshot == null ? AgentView.Cluster.READING
-                    : new AgentView.Cluster(seconds(snapshot.read()), snapshot.problem(), snapshot.flux(), snapshot.deployments());
+                    : new AgentView.Cluster(AgentView.seconds(snapshot.read()), snapshot.problem(), snapshot.flux(), snapshot.deployments());
         }
         // Replicas' private addresses and Redis's are the operator's business, not every signed-in person's.
         AgentView.Replicas where = held.replicas() == null || !viewer.operator() ? null
@@ -198,11 +196,6 @@ final class AgentFacts implements AutoCloseable {
             if (e.getCause() instanceof ProxyFailure f) throw f;
             throw new IllegalStateException("checking access to " + project, e.getCause());
         }
-    }
-
-    /** RFC 3339 to the second, as people read it and as GitLab's API writes times. */
-    private static String seconds(Instant at) {
-        return at.truncatedTo(ChronoUnit.SECONDS).toString();
     }
 
     @Override

@@ -27,12 +27,12 @@ public record AgentView(long id, String name, String configProject, Boolean conn
                               java.time.Instant time) {
         /** To the second, as the page says every time; null when GitLab gave none. */
         public String shownTime() {
-            return time == null ? null : time.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+            return time == null ? null : seconds(time);
         }
 
         /** The link, only for http(s): a status's URL is whatever a token holder posted. */
         public String link() {
-            return targetUrl != null && (targetUrl.startsWith("https://") || targetUrl.startsWith("http://")) ? targetUrl : null;
+            return httpOnly(targetUrl);
         }
 
         public String shortSha() {
@@ -85,7 +85,7 @@ public record AgentView(long id, String name, String configProject, Boolean conn
     public record Apply(String time, String source, String digest, String revision, String jobUrl, String user, String origin) {
         /** The job's URL as a link, only for http(s): a ConfigMap is written in the cluster and must not put a script in the page. */
         public String jobLink() {
-            return jobUrl != null && (jobUrl.startsWith("https://") || jobUrl.startsWith("http://")) ? jobUrl : null;
+            return httpOnly(jobUrl);
         }
 
         /** The job's id, the last segment of its URL, for the link's text. */
@@ -131,6 +131,19 @@ public record AgentView(long id, String name, String configProject, Boolean conn
 
     /** {@code line} 0 when the error has none; {@code commit} null when Git itself could not be read. */
     public record Problem(String path, String commit, int line, String message) {}
+
+    /** RFC 3339 to the second: how the page and its JSON say every time, as GitLab's API writes times. */
+    static String seconds(java.time.Instant at) {
+        return at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    }
+
+    /**
+     * {@code url} when it is http(s), else null: what the page may put in an {@code href}. A job's URL in a ConfigMap or
+     * a status's link is written by whoever could write there, and must not put a script in the page.
+     */
+    private static String httpOnly(String url) {
+        return url != null && (url.startsWith("https://") || url.startsWith("http://")) ? url : null;
+    }
 
     /** Whether the row below the agent's has something to show: deployments, external jobs, or why the latter are missing. */
     public boolean hasDetails() {

@@ -77,7 +77,7 @@ final class Deployments {
     /** The step writes times to the nanosecond; the page says them to the second, as it says every other time. */
     private static String seconds(String time) {
         try {
-            return time == null ? null : java.time.Instant.parse(time).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+            return time == null ? null : AgentView.seconds(java.time.Instant.parse(time));
         } catch (java.time.format.DateTimeParseException e) {
             return time; // written by hand: shown as it is
         }
