@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.GitHttpServer;
 import dev.kastor.bridge.Upstream;
-import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.statuspage.StatusPageDefaults;
 import dev.kastor.testing.Eventually;
@@ -50,8 +49,7 @@ class StatusPageAgentsTest {
     static String cookie;
     static long prod;
     static long staging;
-    static Agent prodAgent;
-    static Agent stagingAgent;
+    static ProdAndStaging agents;
     static final java.util.concurrent.atomic.AtomicInteger fluxReads = new java.util.concurrent.atomic.AtomicInteger();
     static final java.util.List<FluxApiServer.Patch> patches = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -67,22 +65,16 @@ class StatusPageAgentsTest {
                 .statusPage(new KasConfig.StatusPage(operatorToken.toString(), null))
                 .start();
         apiServer = FluxApiServer.start(fluxReads, patches);
-        var p = bridge.register(CONFIG_PROJECT, "prod");
-        var s = bridge.register(CONFIG_PROJECT, "staging");
-        prod = p.agent().id();
-        staging = s.agent().id();
-        prodAgent = bridge.startAgent(p.token(), apiServer.url());
-        stagingAgent = bridge.startAgent(s.token(), apiServer.url());
-        bridge.awaitConnected(prod);
-        bridge.awaitConnected(staging);
+        agents = ProdAndStaging.start(bridge, CONFIG_PROJECT, apiServer);
+        prod = agents.prod();
+        staging = agents.staging();
         operator = StatusPageClient.signIn(bridge.apiUrl(), OPERATOR_TOKEN);
         cookie = operator.cookie();
     }
 
     @AfterAll
     static void stop() {
-        if (prodAgent != null) prodAgent.close();
-        if (stagingAgent != null) stagingAgent.close();
+        if (agents != null) agents.close();
         Programs.closeAll(bridge, apiServer, git);
     }
 
@@ -242,7 +234,7 @@ class StatusPageAgentsTest {
         Eventually.until(WITHIN, () -> "staging connected", () -> agent(staging).path("connected").asBoolean());
         Instant killed = Instant.now();
 
-        stagingAgent.close();
+        agents.stagingAgent().close();
 
         JsonNode a = Eventually.value(Duration.ofSeconds(10), () -> "staging shown disconnected",
                 () -> agent(staging), n -> !n.path("connected").asBoolean());

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kastor.bridge.Bridge;
 import dev.kastor.bridge.GitHttpServer;
 import dev.kastor.bridge.Upstream;
-import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.config.server.ConfigServerModule;
 import dev.kastor.bridge.kascfg.KasConfig;
 import dev.kastor.bridge.statuspage.StatusPageDefaults;
@@ -47,8 +46,7 @@ class StatusPageInBrowserTest {
     static GitHttpServer git;
     static Bridge bridge;
     static Upstream apiServer;
-    static Agent prodAgent;
-    static Agent stagingAgent;
+    static ProdAndStaging agents;
     static long prod;
     static long staging;
     static final List<FluxApiServer.Patch> patches = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -87,14 +85,9 @@ class StatusPageInBrowserTest {
         postStatus(gitlab, "team/secret", "team-secret-api-token", "c".repeat(40),
                 "state=failed&name=flux%2Fkustomization%2Fflux-system%2Fpodinfo&ref=main&description=HealthCheckFailed");
         apiServer = FluxApiServer.start(new java.util.concurrent.atomic.AtomicInteger(), patches);
-        var p = bridge.register(CONFIG_PROJECT, "prod");
-        var s = bridge.register(CONFIG_PROJECT, "staging");
-        prod = p.agent().id();
-        staging = s.agent().id();
-        prodAgent = bridge.startAgent(p.token(), apiServer.url());
-        stagingAgent = bridge.startAgent(s.token(), apiServer.url());
-        bridge.awaitConnected(prod);
-        bridge.awaitConnected(staging);
+        agents = ProdAndStaging.start(bridge, CONFIG_PROJECT, apiServer);
+        prod = agents.prod();
+        staging = agents.staging();
         var configs = bridge.kas.module(ConfigServerModule.class).configurations();
         Eventually.until(Duration.ofSeconds(60), () -> "configurations loaded:\n" + bridge.logText(),
                 () -> configs.current(prod).isPresent() && configs.current(staging).isPresent());
@@ -113,8 +106,7 @@ class StatusPageInBrowserTest {
 
     @AfterAll
     static void stop() {
-        if (prodAgent != null) prodAgent.close();
-        if (stagingAgent != null) stagingAgent.close();
+        if (agents != null) agents.close();
         Programs.closeAll(bridge, apiServer, git);
     }
 
@@ -164,7 +156,7 @@ class StatusPageInBrowserTest {
             browser.screenshot(SHOTS.resolve("agents.png"));
             browser.driver().executeScript("window.kastorNoReload = true");
 
-            prodAgent.close();
+            agents.prodAgent().close();
 
             Eventually.until(Duration.ofSeconds(10), () -> "prod shown disconnected; row: " + row(browser, prod),
                     () -> state(browser, prod).equals("disconnected"));
