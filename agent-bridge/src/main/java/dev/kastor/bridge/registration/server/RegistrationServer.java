@@ -96,8 +96,7 @@ public final class RegistrationServer implements KasModule {
     void registered(long agentId, AgentMeta meta) {
         Instant now = clock.instant();
         instances.put(new Key(agentId, meta.getInstanceId()), new Instance(agentId, meta, now));
-        shared.ifPresent(s -> s.put(agentId, meta.getInstanceId(), now.toEpochMilli() + " " + Base64.getEncoder().encodeToString(meta.toByteArray()),
-                forgetAfter));
+        shared.ifPresent(s -> s.put(agentId, meta.getInstanceId(), encode(now, meta), forgetAfter));
         var fields = new LinkedHashMap<String, Object>();
         fields.put("agent_id", agentId);
         fields.put("instance_id", meta.getInstanceId());
@@ -140,7 +139,12 @@ public final class RegistrationServer implements KasModule {
         return byInstance.values().stream().sorted(Comparator.comparing(Instance::lastSeen)).toList();
     }
 
-    /** {@code <epoch millis> <base64 of the AgentMeta>}, as {@link #registered} shares it; empty when it is not that. */
+    /** How a registration is shared with the other replicas: {@code <epoch millis> <base64 of the AgentMeta>}. */
+    private static String encode(Instant at, AgentMeta meta) {
+        return at.toEpochMilli() + " " + Base64.getEncoder().encodeToString(meta.toByteArray());
+    }
+
+    /** A shared registration ({@link #encode}); empty when the value is not one. */
     private static Optional<Instance> decode(long agentId, String value) {
         int space = value.indexOf(' ');
         try {

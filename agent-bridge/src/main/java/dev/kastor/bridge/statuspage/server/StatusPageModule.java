@@ -312,15 +312,15 @@ public final class StatusPageModule implements KasModule {
         if (!request.method().equals("GET")) return ApiResponse.message(405, "use GET");
         var session = sessions.find(PageRequests.cookieValue(request));
         if (session.isEmpty()) return PageRequests.notSignedIn();
-        Set<Long> visible;
+        List<AgentView> shown;
         try {
-            visible = visible(session.get().who());
+            shown = views(session.get().who(), StatusPageDefaults.API);
         } catch (ProxyFailure f) {
             if (f.status().code() == 401) return PageRequests.notSignedIn();
             return ApiResponse.message(503, "KAS cannot ask GitLab which agents you may see now: " + f.status().message());
         }
         var list = new ArrayList<Map<String, Object>>();
-        for (AgentView a : views(visible, viewer(session.get().who()), StatusPageDefaults.API)) list.add(a.json());
+        for (AgentView a : shown) list.add(a.json());
         return ApiResponse.json(200, Map.of("agents", list)).withHeader("Cache-Control", "no-store");
     }
 
