@@ -114,6 +114,16 @@ public final class Agent implements AutoCloseable {
         return agent;
     }
 
+    /**
+     * An agent on a channel of the caller's making, with every module as {@code kastor-agent} runs them: the fleet
+     * bench binds each of its thousands of agents to one of several local addresses, as a fleet's clusters reach KAS
+     * from many addresses.
+     */
+    public static Agent start(NettyChannelBuilder channel, Supplier<String> token, KubeApiUpstream upstream, PoolSettings settings, String version,
+                              RegistrationSettings registration, JsonLog log) {
+        return start(channel, null, token, upstream, settings, version, registration, log);
+    }
+
     private static Agent start(NettyChannelBuilder b, AutoCloseable transport, Supplier<String> token, KubeApiUpstream upstream,
                                PoolSettings settings, String version, RegistrationSettings registration, JsonLog log) {
         b.keepAliveTime(30, TimeUnit.SECONDS)

@@ -8,14 +8,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HexFormat;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -24,8 +24,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The agents KAS knows, in one JSON file. Only a SHA-256 hash of each token is kept (tokens carry 256 random bits,
- * so a plain hash cannot be brute-forced), and hashes are compared in constant time. The file is re-read when it
- * changed on disk, so {@code kastor-kas agent revoke} takes effect on a running server.
+ * so a plain hash cannot be brute-forced), and a token is found by its hash. The file is re-read when it changed on
+ * disk, so {@code kastor-kas agent revoke} takes effect on a running server.
  */
 public final class AgentStore {
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -56,6 +56,12 @@ public final class AgentStore {
 
     private final Path file;
     private List<Agent> agents = List.of();
+    /**
+     * {@link #agents} by id, and by token hash (an active holder over a revoked one): every call of every agent is
+     * authenticated, so a fleet of 10,000 must not cost a scan of 10,000 hashes per call.
+     */
+    private Map<Long, Agent> ids = Map.of();
+    private Map<String, Agent> hashes = Map.of();
     /** What the file looked like when {@link #agents} was read from it; null before the first read. */
     private Stamp loaded;
     /** SHA-256 of the bytes {@link #agents} was read from, to tell a racy re-read that changed nothing. */
@@ -75,10 +81,31 @@ public final class AgentStore {
      */
     public synchronized Registered register(String configProject, String name, Long id) {
         reload();
-        if (id != null && agents.stream().anyMatch(a -> a.id() == id)) {
+        var next = new ArrayList<>(agents);
+        Registered r = add(next, configProject, name, id);
+        save(next);
+        return r;
+    }
+
+    /**
+     * Registers agents {@code names} of {@code configProject} at once, each under the next free id, writing the file
+     * once: a fleet's thousands of agents would otherwise each rewrite a file that grows with every one. Nothing is
+     * written when one of them is refused.
+     */
+    public synchronized List<Registered> registerAll(String configProject, List<String> names) {
+        reload();
+        var next = new ArrayList<>(agents);
+        var registered = new ArrayList<Registered>(names.size());
+        for (String name : names) registered.add(add(next, configProject, name, null));
+        save(next);
+        return registered;
+    }
+
+    private static Registered add(List<Agent> next, String configProject, String name, Long id) {
+        if (id != null && next.stream().anyMatch(a -> a.id() == id)) {
             throw new IllegalArgumentException("agent id " + id + " is already taken (see 'kastor-kas agent list')");
         }
-        for (Agent a : agents) {
+        for (Agent a : next) {
             if (a.active() && a.configProject().equals(configProject) && a.name().equals(name)) {
                 throw new IllegalArgumentException("agent " + configProject + ":" + name + " already exists (id " + a.id()
                         + "); revoke it first with 'kastor-kas agent revoke " + a.id() + "'");
@@ -87,11 +114,9 @@ public final class AgentStore {
         byte[] raw = new byte[32];
         RANDOM.nextBytes(raw);
         String token = TOKEN_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-        long newId = id != null ? id : agents.stream().mapToLong(Agent::id).max().orElse(0) + 1;
+        long newId = id != null ? id : next.stream().mapToLong(Agent::id).max().orElse(0) + 1;
         Agent agent = new Agent(newId, name, configProject, hash(token), Instant.now(), null);
-        var next = new ArrayList<>(agents);
         next.add(agent);
-        save(next);
         return new Registered(agent, token);
     }
 
@@ -102,7 +127,7 @@ public final class AgentStore {
 
     public synchronized Optional<Agent> byId(long id) {
         reload();
-        return agents.stream().filter(a -> a.id() == id).findFirst();
+        return Optional.ofNullable(ids.get(id));
     }
 
     /** Revokes the agent; its token stops working at once. False when there is no such active agent. */
@@ -136,18 +161,13 @@ public final class AgentStore {
     }
 
     /**
-     * The agent, active or revoked, this token was issued to. Every stored hash is compared, in constant time, so the
-     * time taken does not tell how many agents there are before the match.
+     * The agent, active or revoked, this token was issued to, found by the token's hash. Looking the hash up (rather
+     * than comparing every stored one in constant time) can tell by its timing only how a stored hash compares to the
+     * hash of what was presented, which leads no closer to a token than SHA-256's preimage resistance allows.
      */
     private Optional<Agent> holderOf(String token) {
         reload();
-        byte[] presented = HexFormat.of().parseHex(hash(token));
-        Agent match = null;
-        for (Agent a : agents) {
-            // A revoked token may be issued again only by chance of 2^-256: an active holder wins all the same.
-            if (MessageDigest.isEqual(presented, HexFormat.of().parseHex(a.tokenHash())) && (match == null || a.active())) match = a;
-        }
-        return Optional.ofNullable(match);
+        return Optional.ofNullable(hashes.get(hash(token)));
     }
 
     static String hash(String token) {
@@ -182,7 +202,7 @@ public final class AgentStore {
     private void reload() {
         try {
             if (!Files.exists(file)) {
-                agents = List.of();
+                use(List.of());
                 loaded = null;
                 loadedDigest = "";
                 return;
@@ -191,12 +211,25 @@ public final class AgentStore {
             if (now.sameFileAs(loaded)) return;
             byte[] bytes = Files.readAllBytes(file);
             String digest = Hashes.sha256(bytes);
-            if (!digest.equals(loadedDigest)) agents = List.copyOf(JSON.readValue(bytes, new TypeReference<List<Agent>>() {}));
+            if (!digest.equals(loadedDigest)) use(JSON.readValue(bytes, new TypeReference<List<Agent>>() {}));
             loaded = now;
             loadedDigest = digest;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the agent store " + file + ": " + Causes.describe(e), e);
         }
+    }
+
+    private void use(List<Agent> all) {
+        agents = List.copyOf(all);
+        var byId = new HashMap<Long, Agent>();
+        var byHash = new HashMap<String, Agent>();
+        for (Agent a : agents) {
+            byId.put(a.id(), a);
+            // A revoked token may be issued again only by chance of 2^-256: an active holder wins all the same.
+            byHash.merge(a.tokenHash().toLowerCase(java.util.Locale.ROOT), a, (kept, other) -> kept.active() ? kept : other);
+        }
+        ids = byId;
+        hashes = byHash;
     }
 
     private void save(List<Agent> next) {
@@ -207,7 +240,7 @@ public final class AgentStore {
             byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(next);
             Files.write(tmp, bytes);
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            agents = List.copyOf(next);
+            use(next);
             // Another replica may write between the move and this look; the stamp is racy then, so the next read
             // compares the content and finds that write.
             loaded = Stamp.of(file);

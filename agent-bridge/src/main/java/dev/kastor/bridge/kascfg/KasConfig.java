@@ -329,13 +329,15 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
             throw new IllegalArgumentException("gitlab.url is missing in the KAS config: KAS asks GitLab which agents a job may use"
                     + " (to try KAS without GitLab, list jobs in gitlab.local_jobs_file instead: docs/try-kas-locally.md)");
         }
-        String agents = agentsFile == null ? base.resolve("agents.json").toString() : agentsFile;
-        String api = secret("api_secret_key", apiSecretKey, apiSecretKeyFile, "");
+        // Relative paths are the config file's directory's, as every other file's: KAS and 'kastor-kas agent register'
+        // started from different directories must find one store.
+        String agents = base.resolve(agentsFile == null ? "agents.json" : agentsFile).toString();
+        String api = secret("api_secret_key", apiSecretKey, relative(base, apiSecretKeyFile), "");
         Redis r = redis == null ? null : redis.withDefaults();
         // The private API's key signs what replicas say to each other: needed with redis (several replicas) only, and
         // checked whenever it is given.
         String priv = r == null && privateApiSecretKey == null && privateApiSecretKeyFile == null ? null
-                : secret("private_api_secret_key", privateApiSecretKey, privateApiSecretKeyFile,
+                : secret("private_api_secret_key", privateApiSecretKey, relative(base, privateApiSecretKeyFile),
                         "with redis set, the replicas sign their calls to each other with it (the same key on every replica): ");
         String mode = ciAccessMode == null ? CI_ACCESS_GITLAB : ciAccessMode.trim();
         if (!mode.equals(CI_ACCESS_GITLAB) && !mode.equals(CI_ACCESS_STANDALONE)) {
@@ -524,6 +526,11 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
      * A secret is base64 of exactly 32 bytes, given inline or in a file; anything else stops KAS at start.
      * {@code why} says, when it is missing, what needs it.
      */
+    /** {@code file} taken from {@code base} when relative; null stays null. */
+    private static String relative(Path base, String file) {
+        return file == null ? null : base.resolve(file).toString();
+    }
+
     static String secret(String name, String inline, String file, String why) {
         String value = inline;
         String where = name;

@@ -62,6 +62,18 @@ class KasConfigTest {
     }
 
     @Test
+    void relativeAgentsFileAndSecretFilesAreTheConfigDirectorys() throws Exception {
+        Files.writeString(dir.resolve("api.key"), KEY + "\n");
+        var c = KasConfig.load(write("gitlab: {url: https://g}\nagents_file: fleet/agents.json\napi_secret_key_file: api.key\n"
+                + "private_api_secret_key_file: api.key\n"));
+
+        // KAS and 'kastor-kas agent register' run from different directories find one store
+        assertThat(c.agentsFile()).isEqualTo(dir.resolve("fleet/agents.json").toString());
+        assertThat(c.apiSecretKey()).isEqualTo(KEY);
+        assertThat(c.privateApiSecretKey()).isEqualTo(KEY);
+    }
+
+    @Test
     void unreadableGitlabApiTokenFileIsRefusedAtStart() throws Exception {
         assertThatThrownBy(() -> KasConfig.load(write("gitlab: {url: https://g, api_token_file: missing-token}\napi_secret_key: " + KEY + "\n")))
                 .hasMessageContaining("cannot read gitlab.api_token_file").hasMessageContaining("missing-token");

@@ -7,6 +7,7 @@ import dev.kastor.bridge.config.rpc.ConfigurationRequest;
 import dev.kastor.bridge.config.rpc.ConfigurationResponse;
 import dev.kastor.bridge.module.AgentContext;
 import dev.kastor.bridge.module.AgentModule;
+import dev.kastor.bridge.module.AgentTimers;
 import dev.kastor.bridge.module.Backoff;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
@@ -17,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -35,8 +35,7 @@ public final class ConfigAgentModule implements AgentModule {
     private final JsonLog log;
     private final Backoff backoff;
     private final List<Consumer<Applied>> listeners = new CopyOnWriteArrayList<>();
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().name("agent-config").daemon().factory());
+    private final ScheduledExecutorService timer = AgentTimers.single("agent-config");
     private volatile Applied current;
     private volatile Context.CancellableContext call;
     private volatile boolean closed;

@@ -9,6 +9,7 @@ import dev.kastor.bridge.flux.rpc.WatchRequest;
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import dev.kastor.bridge.module.AgentContext;
 import dev.kastor.bridge.module.AgentModule;
+import dev.kastor.bridge.module.AgentTimers;
 import dev.kastor.bridge.module.Backoff;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
@@ -31,7 +32,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -51,8 +51,7 @@ public final class FluxAgentModule implements AgentModule {
     private final ConfigAgentModule config;
     private final Backoff backoff;
     private final FluxAgentTuning tuning;
-    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().name("agent-flux").daemon().factory());
+    private final ScheduledExecutorService worker = AgentTimers.single("agent-flux");
     private final Map<FluxSource.Key, FluxSource> sources = new HashMap<>();
     private final Map<FluxSource.Kind, SharedIndexInformer<GenericKubernetesResource>> informers = new EnumMap<>(FluxSource.Kind.class);
     /** Problems already logged (a missing kind, say), so a retried failure is said once. */

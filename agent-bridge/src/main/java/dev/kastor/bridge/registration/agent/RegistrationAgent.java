@@ -3,6 +3,7 @@ package dev.kastor.bridge.registration.agent;
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import dev.kastor.bridge.module.AgentContext;
 import dev.kastor.bridge.module.AgentModule;
+import dev.kastor.bridge.module.AgentTimers;
 import dev.kastor.bridge.module.Backoff;
 import dev.kastor.bridge.observability.Causes;
 import dev.kastor.bridge.observability.JsonLog;
@@ -20,7 +21,6 @@ import java.net.http.HttpResponse;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -45,9 +45,7 @@ public final class RegistrationAgent implements AgentModule {
     private final Function<String, String> env;
     /** Random per agent process, so KAS tells two pods of one agent (one token) apart. */
     private final String instanceId = UUID.randomUUID().toString();
-    private final HttpClient http;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().name("registration").daemon().factory());
+    private final ScheduledExecutorService timer = AgentTimers.single("registration");
     private AgentRegistrationGrpc.AgentRegistrationBlockingStub stub;
     private int failures;
 
@@ -63,9 +61,6 @@ public final class RegistrationAgent implements AgentModule {
         this.settings = settings;
         this.log = log;
         this.env = env;
-        var b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(RegistrationDefaults.VERSION_TIMEOUT);
-        if (upstream.tls() != null) b.sslContext(upstream.tls());
-        this.http = b.build();
     }
 
     @Override
@@ -123,7 +118,11 @@ public final class RegistrationAgent implements AgentModule {
         var rb = HttpRequest.newBuilder(uri).timeout(RegistrationDefaults.VERSION_TIMEOUT).header("Accept", "application/json");
         String token = upstream.bearerToken() == null ? null : upstream.bearerToken().get();
         if (token != null && !token.isEmpty()) rb.header("Authorization", "Bearer " + token);
-        try {
+        // A client per registration, closed after: asked every 5 minutes, a kept one would hold its selector thread
+        // idle in between (one per agent in a process that runs thousands).
+        var b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(RegistrationDefaults.VERSION_TIMEOUT);
+        if (upstream.tls() != null) b.sslContext(upstream.tls());
+        try (HttpClient http = b.build()) {
             HttpResponse<byte[]> r = http.send(rb.GET().build(), HttpResponse.BodyHandlers.ofByteArray());
             if (r.statusCode() != 200) {
                 log.warn("cannot read the Kubernetes version, registering without it",

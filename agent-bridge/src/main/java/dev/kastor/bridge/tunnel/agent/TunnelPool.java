@@ -1,5 +1,6 @@
 package dev.kastor.bridge.tunnel.agent;
 
+import dev.kastor.bridge.module.AgentTimers;
 import dev.kastor.bridge.module.Backoff;
 import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.rpc.ReverseTunnelGrpc;
@@ -8,7 +9,6 @@ import io.grpc.ManagedChannel;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -25,8 +25,7 @@ public final class TunnelPool implements AutoCloseable, AgentTunnel.Events {
     private final RequestHandler handler;
     private final PoolSettings settings;
     private final String version;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().name("tunnel-pool").daemon().factory());
+    private final ScheduledExecutorService timer = AgentTimers.single("tunnel-pool");
     private final Set<AgentTunnel> idle = new HashSet<>();
     private final Set<AgentTunnel> busy = new HashSet<>();
     private int failures;

@@ -1,0 +1,325 @@
+package dev.kastor.bridge;
+
+import dev.kastor.bridge.agentapp.Agent;
+import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
+import dev.kastor.bridge.observability.JsonLog;
+import dev.kastor.bridge.registration.agent.RegistrationSettings;
+import dev.kastor.bridge.tunnel.agent.PoolSettings;
+import dev.kastor.testing.Programs;
+import io.grpc.Attributes;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
+
+/**
+ * KAS at fleet scale (run by hand: {@code bench/fleet-bench}). KAS runs as its own process ({@code kastor-kas serve},
+ * as deployed), so what is measured of it is its own: heap after a full GC, threads, file descriptors, resident memory
+ * and CPU, read from {@code /proc} and {@code jcmd}. The agents are real agents ({@link Agent#start}: the same gRPC
+ * streams, tokens, registration and configuration as {@code kastor-agent}) run by the thousand in this JVM, on gRPC's
+ * shared event loops and virtual-thread timers, each with its own connection, from one of several loopback addresses
+ * (KAS allows {@code 1,024} connections per address, and a fleet's clusters come from many).
+ */
+public final class FleetBench {
+    static final String JOB_TOKEN = "fleet-bench-job-token";
+    static final int AGENTS_PER_ADDRESS = 1000;
+
+    public static void main(String[] args) throws Exception {
+        int agents = Integer.getInteger("agents", 10_000);
+        int few = Integer.getInteger("few", 100);
+        int requests = Integer.getInteger("requests", 2000);
+        String java = System.getProperty("kasJava", ProcessHandle.current().info().command().orElse("java"));
+        Path dir = Files.createTempDirectory("fleet-bench");
+        try (var upstream = new Upstream().handle("/", ex -> {
+                byte[] body = "{\"kind\":\"Status\"}".getBytes(StandardCharsets.UTF_8);
+                ex.getResponseHeaders().set("Content-Type", "application/json");
+                ex.sendResponseHeaders(200, body.length);
+                try (ex) {
+                    ex.getResponseBody().write(body);
+                }
+            })) {
+            var store = new AgentStore(dir.resolve("agents.json"));
+            var registered = store.registerAll("fleet/config", IntStream.range(0, agents).mapToObj(i -> "a" + i).toList());
+            long probe = registered.getFirst().agent().id();
+            Files.writeString(dir.resolve("jobs.yaml"), "- token: " + JOB_TOKEN + "\n  project: fleet/app\n  agents: [" + probe + "]\n");
+            var kas = new KasProcess(java, dir);
+            kas.start();
+            System.out.printf("KAS pid %d, %d agents registered%n", kas.pid(), agents);
+            var empty = kas.snapshot();
+            System.out.println("KAS with no agent:      " + empty);
+
+            try (var fleet = new Fleet(kas.agentPort(), upstream.url())) {
+                fleet.connect(registered.subList(0, few));
+                kas.awaitConnected(few, Duration.ofMinutes(1));
+                var client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+                String url = kas.proxyUrl() + "/api/v1/namespaces/default/pods";
+                String auth = "Bearer ci:" + probe + ":" + JOB_TOKEN;
+                latencies(client, url, auth, requests); // warm-up
+                long[] direct = latencies(client, upstream.url() + "/api/v1/namespaces/default/pods", null, requests);
+                long[] fewLatency = latencies(client, url, auth, requests);
+                var fewSnapshot = kas.snapshot();
+                System.out.println("KAS with " + few + " agents:    " + fewSnapshot);
+                System.out.println("  latency " + Latency.of(direct, fewLatency));
+
+                long start = System.nanoTime();
+                fleet.connect(registered.subList(few, agents));
+                kas.awaitConnected(agents, Duration.ofMinutes(10));
+                System.out.printf("%d agents connected in %.1f s%n", agents, (System.nanoTime() - start) / 1e9);
+                Thread.sleep(Duration.ofSeconds(Integer.getInteger("settle", 20)));
+                var full = kas.snapshot();
+                System.out.println("KAS with " + agents + " agents: " + full);
+                double cpu = kas.cpuShare(Duration.ofSeconds(Integer.getInteger("cpuWindow", 30)));
+                latencies(client, url, auth, requests / 4);
+                direct = latencies(client, upstream.url() + "/api/v1/namespaces/default/pods", null, requests);
+                long[] fullLatency = latencies(client, url, auth, requests);
+                var few100 = Latency.of(direct, fewLatency);
+                var all = Latency.of(direct, fullLatency);
+                System.out.println("  latency " + all);
+                int n = agents - few;
+                System.out.printf("per connected agent: heap %.1f KiB, resident %.1f KiB, %.3f threads, %.2f file descriptors; KAS idle CPU %.1f %% of one core"
+                                + " (%d agents); added latency p50 %.2f ms vs %.2f ms with %d (ratio %.2f)%n",
+                        (full.heapKib() - fewSnapshot.heapKib()) / (double) n, (full.rssKib() - fewSnapshot.rssKib()) / (double) n,
+                        (full.threads() - fewSnapshot.threads()) / (double) n, (full.fds() - fewSnapshot.fds()) / (double) n,
+                        cpu * 100, agents, all.addedP50(), few100.addedP50(), few, all.addedP50() / few100.addedP50());
+            } finally {
+                kas.stop();
+            }
+        }
+        System.exit(0);
+    }
+
+    /** Nanoseconds each of {@code n} GETs took, sorted; a GET that does not answer 200 stops the bench. */
+    static long[] latencies(HttpClient client, String url, String auth, int n) throws Exception {
+        long[] took = new long[n];
+        for (int i = 0; i < n; i++) {
+            var b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30));
+            if (auth != null) b.header("Authorization", auth);
+            long start = System.nanoTime();
+            var r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            took[i] = System.nanoTime() - start;
+            if (r.statusCode() != 200) throw new IllegalStateException(url + " answered " + r.statusCode() + ": " + r.body());
+        }
+        Arrays.sort(took);
+        return took;
+    }
+
+    /** A proxied GET's latency against the same GET straight to the upstream, p50 and p99 in ms. */
+    record Latency(double directP50, double directP99, double proxiedP50, double proxiedP99) {
+        static Latency of(long[] direct, long[] proxied) {
+            return new Latency(ms(direct, 50), ms(direct, 99), ms(proxied, 50), ms(proxied, 99));
+        }
+
+        double addedP50() {
+            return proxiedP50 - directP50;
+        }
+
+        private static double ms(long[] sorted, int percentile) {
+            return sorted[sorted.length * percentile / 100] / 1e6;
+        }
+
+        @Override
+        public String toString() {
+            return String.format("direct p50 %.2f ms p99 %.2f ms | through KAS+agent p50 %.2f ms p99 %.2f ms | added p50 %.2f ms p99 %.2f ms",
+                    directP50, directP99, proxiedP50, proxiedP99, addedP50(), proxiedP99 - directP99);
+        }
+    }
+
+    /** What KAS's process holds at one moment: heap after a full GC, and from /proc its threads, descriptors and memory. */
+    record Snapshot(long heapKib, long rssKib, int threads, int fds, int connected) {
+        @Override
+        public String toString() {
+            return String.format("heap %.1f MiB after GC, resident %.1f MiB, %d threads, %d file descriptors, %d agents connected",
+                    heapKib / 1024.0, rssKib / 1024.0, threads, fds, connected);
+        }
+    }
+
+    /** The agents: real ones, each on its own connection from one of several loopback addresses. */
+    static final class Fleet implements AutoCloseable {
+        private final int kasPort;
+        private final URI upstream;
+        private final List<Agent> agents = new ArrayList<>();
+
+        Fleet(int kasPort, URI upstream) {
+            this.kasPort = kasPort;
+            this.upstream = upstream;
+        }
+
+        void connect(List<AgentStore.Registered> registered) {
+            for (var r : registered) {
+                // 127.0.0.2 and up: as many source addresses as KAS's bound of connections per address needs
+                String from = "127.0.0." + (2 + agents.size() / AGENTS_PER_ADDRESS);
+                var channel = NettyChannelBuilder.forAddress("127.0.0.1", kasPort).usePlaintext()
+                        .localSocketPicker(new NettyChannelBuilder.LocalSocketPicker() {
+                            @Override
+                            public SocketAddress createSocketAddress(SocketAddress remote, Attributes attrs) {
+                                return new InetSocketAddress(from, 0);
+                            }
+                        });
+                String token = r.token();
+                agents.add(Agent.start(channel, () -> token, new KubeApiUpstream(upstream, null, () -> "sa-token"), PoolSettings.defaults(),
+                        "fleet-bench", RegistrationSettings.defaults(), JsonLog.quiet()));
+            }
+        }
+
+        @Override
+        public void close() {
+            agents.parallelStream().forEach(Agent::close);
+        }
+    }
+
+    /** {@code kastor-kas serve} as its own process, on loopback ports of its own. */
+    static final class KasProcess {
+        private final String java;
+        private final Path dir;
+        private final int agentPort = Programs.freePort();
+        private final int apiPort = Programs.freePort();
+        private final int proxyPort = Programs.freePort();
+        private final HttpClient http = HttpClient.newHttpClient();
+        private Process process;
+
+        KasProcess(String java, Path dir) throws IOException {
+            this.java = java;
+            this.dir = dir;
+            Files.writeString(dir.resolve("kas.yaml"), """
+                    listen:
+                      agent: {address: 127.0.0.1:%d}
+                      api: {address: 127.0.0.1:%d}
+                      k8s_proxy: {address: 127.0.0.1:%d}
+                    gitlab:
+                      local_jobs_file: jobs.yaml
+                    agents_file: agents.json
+                    api_secret_key: %s
+                    """.formatted(agentPort, apiPort, proxyPort, Bridge.SECRET));
+        }
+
+        void start() throws Exception {
+            var cmd = new ArrayList<>(List.of(java));
+            cmd.addAll(List.of(System.getProperty("kasJvmOptions", "-Xmx4g").split(" ")));
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.kastor.bridge.KasMain", "serve", "--config",
+                    dir.resolve("kas.yaml").toString()));
+            process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("kas.log").toFile()))
+                    .start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (true) {
+                try {
+                    if (http.send(HttpRequest.newBuilder(URI.create(apiUrl() + "/readyz")).build(), HttpResponse.BodyHandlers.ofString())
+                            .statusCode() == 200) return;
+                } catch (IOException notYet) {
+                    // starting
+                }
+                if (!process.isAlive() || System.nanoTime() > deadline) {
+                    throw new IllegalStateException("KAS did not start; its log: " + Files.readString(dir.resolve("kas.log")));
+                }
+                Thread.sleep(100);
+            }
+        }
+
+        /** Ends KAS at once, as an OOM kill or a node loss would: no graceful goodbye to the agents. */
+        void kill() throws InterruptedException {
+            process.destroyForcibly();
+            process.waitFor();
+        }
+
+        void stop() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(20, TimeUnit.SECONDS)) kill();
+        }
+
+        long pid() {
+            return process.pid();
+        }
+
+        int agentPort() {
+            return agentPort;
+        }
+
+        String apiUrl() {
+            return "http://127.0.0.1:" + apiPort;
+        }
+
+        String proxyUrl() {
+            return "http://127.0.0.1:" + proxyPort + "/k8s-proxy";
+        }
+
+        /** {@code kastor_kas_connected_agents}, or -1 while KAS does not answer. */
+        int connected() {
+            try {
+                String metrics = http.send(HttpRequest.newBuilder(URI.create(apiUrl() + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                Matcher m = Pattern.compile("(?m)^kastor_kas_connected_agents (\\d+)").matcher(metrics);
+                return m.find() ? Integer.parseInt(m.group(1)) : -1;
+            } catch (IOException e) {
+                return -1;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return -1;
+            }
+        }
+
+        void awaitConnected(int n, Duration within) throws InterruptedException {
+            long deadline = System.nanoTime() + within.toNanos();
+            int now;
+            while ((now = connected()) < n) {
+                if (System.nanoTime() > deadline) throw new IllegalStateException(now + " of " + n + " agents connected after " + within);
+                Thread.sleep(500);
+            }
+        }
+
+        Snapshot snapshot() throws Exception {
+            String jcmd = Path.of(java).resolveSibling("jcmd").toString();
+            run(jcmd, String.valueOf(pid()), "GC.run");
+            String heap = run(jcmd, String.valueOf(pid()), "GC.heap_info");
+            Matcher used = Pattern.compile("used (\\d+)K").matcher(heap);
+            if (!used.find()) throw new IllegalStateException("no heap figure in: " + heap);
+            String status = Files.readString(Path.of("/proc/" + pid() + "/status"));
+            long fds;
+            try (var l = Files.list(Path.of("/proc/" + pid() + "/fd"))) {
+                fds = l.count();
+            }
+            return new Snapshot(Long.parseLong(used.group(1)), field(status, "VmRSS"), (int) field(status, "Threads"), (int) fds, connected());
+        }
+
+        /** KAS's CPU time over {@code window}, as a share of one core. */
+        double cpuShare(Duration window) throws Exception {
+            long before = cpuTicks();
+            long start = System.nanoTime();
+            Thread.sleep(window);
+            return (cpuTicks() - before) / 100.0 / ((System.nanoTime() - start) / 1e9);
+        }
+
+        private long cpuTicks() throws IOException {
+            String stat = Files.readString(Path.of("/proc/" + pid() + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15 of stat)
+        }
+
+        private static long field(String status, String name) {
+            Matcher m = Pattern.compile("(?m)^" + name + ":\\s+(\\d+)").matcher(status);
+            if (!m.find()) throw new IllegalStateException("no " + name + " in /proc status");
+            return Long.parseLong(m.group(1));
+        }
+
+        private static String run(String... cmd) throws Exception {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.waitFor() != 0) throw new IllegalStateException(String.join(" ", cmd) + ": " + out);
+            return out;
+        }
+    }
+}
