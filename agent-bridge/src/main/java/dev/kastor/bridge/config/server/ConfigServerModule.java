@@ -12,6 +12,7 @@ import dev.kastor.bridge.module.KasModule;
 import dev.kastor.bridge.observability.JsonLog;
 import io.grpc.BindableService;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,8 +98,8 @@ public final class ConfigServerModule implements KasModule {
     private static void deleteTree(Path dir) {
         try (var paths = Files.walk(dir)) {
             paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temporary directory: the OS cleans what is left
+        } catch (IOException | UncheckedIOException ignored) {
+            // a temporary directory: the OS cleans what is left (JGit's background gc may take a lock file away mid-walk)
         }
     }
 }

@@ -92,9 +92,6 @@ public final class FluxAgentModule implements AgentModule {
 
     @Override
     public void start(ManagedChannel kas) {
-        client = KubeClients.of(apiServer);
-        keeper = new ReceiverKeeper(client);
-        hooks = new HookCaller(apiServer, this::receiverUrl, tuning, log);
         stub = FluxNotificationsGrpc.newStub(kas);
         worker.execute(this::open);
     }
@@ -298,6 +295,11 @@ public final class FluxAgentModule implements AgentModule {
                 // of a KAS without it never touches Flux's kinds.
                 if (!watching && !instance.isEmpty()) {
                     watching = true;
+                    // The cluster's client and the Receivers' callers (HTTP clients, each with its selector thread) are
+                    // made only now: an agent of a KAS without flux holds none.
+                    client = KubeClients.of(apiServer);
+                    keeper = new ReceiverKeeper(client);
+                    hooks = new HookCaller(apiServer, this::receiverUrl, tuning, log);
                     informWhenInstalled();
                 }
                 for (FluxSource.Key key : List.copyOf(sources.keySet())) reconcile(key);
@@ -305,7 +307,7 @@ public final class FluxAgentModule implements AgentModule {
                 dropStraysOnce();
             }
             case GIT_PUSH -> {
-                if (instance == null) return;
+                if (instance == null || keeper == null) return;
                 String project = event.getGitPush().getProject().toLowerCase(Locale.ROOT);
                 for (var kept : keeper.all()) {
                     if (kept.source().kind() == FluxSource.Kind.GIT_REPOSITORY && instance.gitProject(kept.source().url()).equals(Optional.of(project))) {
@@ -314,7 +316,7 @@ public final class FluxAgentModule implements AgentModule {
                 }
             }
             case OCI_PUSH -> {
-                if (instance == null) return;
+                if (instance == null || keeper == null) return;
                 OciPush push = event.getOciPush();
                 String repository = push.getRegistry().toLowerCase(Locale.ROOT) + "/" + push.getRepository();
                 for (var kept : keeper.all()) {
@@ -332,7 +334,7 @@ public final class FluxAgentModule implements AgentModule {
     private void sendProjects() {
         if (requests == null || instance == null) return;
         Set<String> projects = new TreeSet<>();
-        for (var kept : keeper.all()) {
+        for (var kept : keeper == null ? List.<ReceiverKeeper.Kept>of() : keeper.all()) {
             if (kept.source().kind() == FluxSource.Kind.GIT_REPOSITORY) instance.gitProject(kept.source().url()).ifPresent(projects::add);
         }
         if (projects.equals(sentProjects)) return;
@@ -349,8 +351,14 @@ public final class FluxAgentModule implements AgentModule {
         closed = true;
         var c = call;
         if (c != null) c.cancel(null);
-        for (var informer : informers.values()) informer.stop();
         worker.shutdownNow();
+        try {
+            // the worker makes the client, the informers and the callers: once it ended, this thread sees all it made
+            worker.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (var informer : informers.values()) informer.stop();
         if (hooks != null) hooks.close();
         if (client != null) client.close();
     }
