@@ -14,6 +14,14 @@ public final class TunnelDefaults {
     public static final Duration BACKOFF_MAX = Duration.ofSeconds(20);
     public static final Duration MAX_CONNECTION_AGE = Duration.ofHours(2);
     public static final Duration MAX_CONNECTION_AGE_GRACE = Duration.ofHours(1);
+    /**
+     * How long after KAS started its agents may still be coming back: each waits at most {@link #BACKOFF_MAX} plus a
+     * fifth of it at random after losing KAS, then connects. A request for an agent not connected within this window
+     * is told to come back ({@code Retry-After}), which kubectl and client-go do by themselves.
+     */
+    public static final Duration RECONNECT_WINDOW = Duration.ofSeconds(30);
+    /** Seconds a request refused for a reason that passes by itself (reconnecting agents, all streams busy) waits to come back. */
+    public static final int RETRY_AFTER_SECONDS = 2;
     /** How long a proxied request waits for an idle stream of a connected agent whose streams are all busy. */
     public static final Duration WAIT_FOR_IDLE_STREAM = Duration.ofSeconds(10);
     /** Bytes per tunnel message: large enough for throughput, small enough that a watch event is not held back. */

@@ -51,7 +51,7 @@ final class Admission {
         try {
             return new Admitted(auth, proxy.tunnels().find(auth.agentId(), TunnelDefaults.WAIT_FOR_IDLE_STREAM));
         } catch (TunnelFinder.NoTunnel e) {
-            throw new ProxyFailure(K8sStatus.unavailable(e.getMessage()));
+            throw new ProxyFailure(K8sStatus.unavailable(e.getMessage(), e.retryAfterSeconds()));
         }
     }
 

@@ -12,8 +12,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import tools.jackson.databind.json.JsonMapper;
 
-/** A Kubernetes {@code Status} object, the shape kubectl and fabric8 print as they print the API server's own errors. */
-public record K8sStatus(int code, String reason, String message) {
+/**
+ * A Kubernetes {@code Status} object, the shape kubectl and fabric8 print as they print the API server's own errors.
+ * {@code retryAfterSeconds} above 0 says when to come back.
+ */
+public record K8sStatus(int code, String reason, String message, int retryAfterSeconds) {
+    public K8sStatus(int code, String reason, String message) {
+        this(code, reason, message, code == 429 ? 1 : 0);
+    }
+
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     public static K8sStatus unauthorized(String message) {
@@ -36,16 +43,21 @@ public record K8sStatus(int code, String reason, String message) {
         return new K8sStatus(503, "ServiceUnavailable", message);
     }
 
+    /** A 503 for a reason that passes by itself: client-go (kubectl, Helm, Flux) retries after {@code retryAfterSeconds} on its own. */
+    public static K8sStatus unavailable(String message, int retryAfterSeconds) {
+        return new K8sStatus(503, "ServiceUnavailable", message, retryAfterSeconds);
+    }
+
     /**
      * The whole answer a client gets for this Status: the JSON, and {@code Connection: close} (whatever followed on the
-     * connection, an unread body or the rest of a head, must never be read as the next request). A 429 says when to
-     * come back ({@code Retry-After: 1}), which client-go and kubectl honour by retrying.
+     * connection, an unread body or the rest of a head, must never be read as the next request). A 429, and a 503 that
+     * passes by itself, say when to come back ({@code Retry-After}), which client-go and kubectl honour by retrying.
      */
     FullHttpResponse httpResponse() {
         var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code), Unpooled.wrappedBuffer(json()));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
         HttpUtil.setContentLength(response, response.content().readableBytes());
-        if (code == 429) response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        if (retryAfterSeconds > 0) response.headers().set(HttpHeaderNames.RETRY_AFTER, String.valueOf(retryAfterSeconds));
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         return response;
     }

@@ -75,7 +75,12 @@ public final class TunnelPool implements AutoCloseable, AgentTunnel.Events {
                 expirable--;
             }
         }
-        if (idle.size() < settings.minIdle() && now >= notBefore) grow();
+        if (idle.size() < settings.minIdle() && now >= notBefore) {
+            // gRPC's own wait between connection attempts grows to 2 minutes while KAS is away; the agent's backoff
+            // (1-20 s) is the one that says when to try again, so a KAS back after a long outage is found within it.
+            if (failures > 0 && channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE) channel.resetConnectBackoff();
+            grow();
+        }
     }
 
     private void grow() {

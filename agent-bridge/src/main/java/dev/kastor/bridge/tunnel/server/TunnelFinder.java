@@ -1,5 +1,6 @@
 package dev.kastor.bridge.tunnel.server;
 
+import dev.kastor.bridge.tunnel.TunnelDefaults;
 import java.time.Duration;
 
 /**
@@ -19,10 +20,24 @@ public interface TunnelFinder {
         return null;
     }
 
-    /** No tunnel to the agent now; the message says why and what to check. */
+    /**
+     * No tunnel to the agent now; the message says why and what to check. {@code retryAfterSeconds} above 0 when the
+     * reason passes by itself (the k8s proxy then sends {@code Retry-After}, and kubectl comes back on its own).
+     */
     final class NoTunnel extends Exception {
+        private final int retryAfterSeconds;
+
         public NoTunnel(String message) {
+            this(message, 0);
+        }
+
+        public NoTunnel(String message, int retryAfterSeconds) {
             super(message, null, false, false);
+            this.retryAfterSeconds = retryAfterSeconds;
+        }
+
+        public int retryAfterSeconds() {
+            return retryAfterSeconds;
         }
     }
 
@@ -33,7 +48,7 @@ public interface TunnelFinder {
             public ProxyTunnel find(long agentId, Duration wait) throws NoTunnel, InterruptedException {
                 var t = registry.take(agentId, wait);
                 if (t.isPresent()) return t.get();
-                throw new NoTunnel(localFailure(registry, agentId));
+                throw noTunnel(registry, agentId);
             }
 
             @Override
@@ -43,10 +58,25 @@ public interface TunnelFinder {
         };
     }
 
-    /** Why this KAS has no tunnel of the agent for a request. */
+    /**
+     * Why this KAS has no tunnel of the agent for a request. Within {@link TunnelDefaults#RECONNECT_WINDOW} of its start,
+     * an agent that is not connected is most likely not connected yet (KAS restarted, and its agents are coming back):
+     * the client is told so, and when to come back.
+     */
+    static NoTunnel noTunnel(TunnelRegistry registry, long agentId) {
+        if (registry.connected(agentId)) {
+            return new NoTunnel("agent " + agentId + " has no free tunnel stream (all busy): try again", TunnelDefaults.RETRY_AFTER_SECONDS);
+        }
+        Duration up = registry.upFor();
+        if (up.compareTo(TunnelDefaults.RECONNECT_WINDOW) < 0) {
+            return new NoTunnel("agent " + agentId + " is not connected to KAS yet: KAS started " + up.toSeconds() + " s ago and agents"
+                    + " reconnect within " + TunnelDefaults.RECONNECT_WINDOW.toSeconds() + " s; try again shortly", TunnelDefaults.RETRY_AFTER_SECONDS);
+        }
+        return new NoTunnel("agent " + agentId + " is not connected to KAS: check that kastor-agent runs in the cluster and reaches KAS");
+    }
+
+    /** {@link #noTunnel}'s message. */
     static String localFailure(TunnelRegistry registry, long agentId) {
-        return registry.connected(agentId)
-                ? "agent " + agentId + " has no free tunnel stream (all busy): try again"
-                : "agent " + agentId + " is not connected to KAS: check that kastor-agent runs in the cluster and reaches KAS";
+        return noTunnel(registry, agentId).getMessage();
     }
 }

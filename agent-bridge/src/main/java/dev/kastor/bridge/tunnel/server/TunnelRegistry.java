@@ -25,6 +25,17 @@ public final class TunnelRegistry implements AgentStreams {
     /** When each agent last had a stream: between two uses an agent may hold no stream for a moment. */
     private final Map<Long, Long> lastSeen = new HashMap<>();
     private static final long RECENTLY = Duration.ofSeconds(5).toNanos();
+    /** When this node started taking streams (its agents' reconnect window starts here). */
+    private final long startedAt;
+
+    public TunnelRegistry() {
+        this(Duration.ZERO);
+    }
+
+    /** A registry of a node that has been up for {@code upFor} already (tests of what KAS says after its start). */
+    TunnelRegistry(Duration upFor) {
+        this.startedAt = System.nanoTime() - upFor.toNanos();
+    }
     /** When each agent got its first stream here, while it has one; then when its last one closed. */
     private final Map<Long, Instant> since = new HashMap<>();
     /** Told when an agent gets its first stream here and when its last one closes (the multi-replica tracker). */
@@ -124,6 +135,11 @@ public final class TunnelRegistry implements AgentStreams {
     private boolean recentlySeen(long agentId) {
         Long seen = lastSeen.get(agentId);
         return seen != null && System.nanoTime() - seen < RECENTLY;
+    }
+
+    /** How long this node has been taking streams. */
+    public Duration upFor() {
+        return Duration.ofNanos(System.nanoTime() - startedAt);
     }
 
     /** Agents with at least one tunnel stream. */
