@@ -70,7 +70,7 @@ public final class FleetBench {
                 var client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
                 String url = kas.proxyUrl() + "/api/v1/namespaces/default/pods";
                 String auth = "Bearer ci:" + probe + ":" + JOB_TOKEN;
-                latencies(client, url, auth, requests); // warm-up
+                latencies(client, url, auth, Integer.getInteger("warmup", 5000)); // KAS's JIT compiles the proxy's path
                 long[] direct = latencies(client, upstream.url() + "/api/v1/namespaces/default/pods", null, requests);
                 long[] fewLatency = latencies(client, url, auth, requests);
                 var fewSnapshot = kas.snapshot();
@@ -97,11 +97,69 @@ public final class FleetBench {
                         (full.heapKib() - fewSnapshot.heapKib()) / (double) n, (full.rssKib() - fewSnapshot.rssKib()) / (double) n,
                         (full.threads() - fewSnapshot.threads()) / (double) n, (full.fds() - fewSnapshot.fds()) / (double) n,
                         cpu * 100, agents, all.addedP50(), few100.addedP50(), few, all.addedP50() / few100.addedP50());
+
+                if (Boolean.parseBoolean(System.getProperty("storm", "true"))) storm(kas, client, url, auth, agents);
             } finally {
                 kas.stop();
             }
         }
         System.exit(0);
+    }
+
+    /**
+     * The reconnect storm: KAS is killed with every agent connected, stays away {@code down} seconds, and starts again.
+     * Measured: how long until every agent is back, KAS's peak descriptors, threads and resident memory meanwhile, and
+     * what a CI job's request gets during the storm (one every 100 ms: a 503 that says why, never a hang).
+     */
+    static void storm(KasProcess kas, HttpClient client, String url, String auth, int agents) throws Exception {
+        kas.kill();
+        Thread.sleep(Duration.ofSeconds(Integer.getInteger("down", 5)));
+        long restart = System.nanoTime();
+        kas.start();
+        double ready = (System.nanoTime() - restart) / 1e9;
+        var peak = new Snapshot(0, 0, 0, 0, 0);
+        var answers = new java.util.TreeMap<String, Integer>();
+        long slowest = 0;
+        String said = null;
+        var connectedAt = new java.util.LinkedHashMap<Integer, Double>();
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        long nextCount = 0;
+        int connected = 0;
+        double allBack = -1;
+        while (System.nanoTime() < deadline) {
+            var b = HttpRequest.newBuilder(URI.create(url)).header("Authorization", auth).timeout(Duration.ofSeconds(30));
+            long start = System.nanoTime();
+            String answer;
+            try {
+                var r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+                answer = r.statusCode() + (r.headers().firstValue("Retry-After").map(v -> " Retry-After " + v).orElse(""));
+                if (r.statusCode() == 503 && said == null) said = r.body();
+            } catch (java.net.http.HttpTimeoutException e) {
+                answer = "no answer within 30 s";
+            }
+            slowest = Math.max(slowest, System.nanoTime() - start);
+            answers.merge(answer, 1, Integer::sum);
+            peak = peak.max(kas.proc());
+            if (System.nanoTime() >= nextCount) {
+                connected = kas.connected();
+                double at = (System.nanoTime() - restart) / 1e9;
+                for (int pct : new int[] {50, 90, 99, 100}) {
+                    if (!connectedAt.containsKey(pct) && connected >= (long) agents * pct / 100) connectedAt.put(pct, at);
+                }
+                nextCount = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+                if (connected >= agents) {
+                    allBack = at;
+                    break;
+                }
+            }
+            Thread.sleep(100);
+        }
+        System.out.printf("reconnect storm: KAS killed with %d agents connected, restarted after %d s, ready in %.1f s; agents back (s after restart):"
+                + " %s; %s%n", agents, Integer.getInteger("down", 5), ready, connectedAt, allBack < 0 ? "NOT all back: " + connected : "all back");
+        System.out.printf("  KAS during the storm, peak: %d file descriptors, %d threads, resident %.1f MiB; after it: %s%n", peak.fds(), peak.threads(),
+                peak.rssKib() / 1024.0, kas.snapshot());
+        System.out.printf("  a CI job's requests during the storm (one every 100 ms): %s; slowest answer %.2f s%n", answers, slowest / 1e9);
+        if (said != null) System.out.println("  what a 503 said: " + said);
     }
 
     /** Nanoseconds each of {@code n} GETs took, sorted; a GET that does not answer 200 stops the bench. */
@@ -142,6 +200,11 @@ public final class FleetBench {
 
     /** What KAS's process holds at one moment: heap after a full GC, and from /proc its threads, descriptors and memory. */
     record Snapshot(long heapKib, long rssKib, int threads, int fds, int connected) {
+        Snapshot max(Snapshot o) {
+            return new Snapshot(Math.max(heapKib, o.heapKib), Math.max(rssKib, o.rssKib), Math.max(threads, o.threads), Math.max(fds, o.fds),
+                    Math.max(connected, o.connected));
+        }
+
         @Override
         public String toString() {
             return String.format("heap %.1f MiB after GC, resident %.1f MiB, %d threads, %d file descriptors, %d agents connected",
@@ -210,7 +273,7 @@ public final class FleetBench {
 
         void start() throws Exception {
             var cmd = new ArrayList<>(List.of(java));
-            cmd.addAll(List.of(System.getProperty("kasJvmOptions", "-Xmx4g").split(" ")));
+            cmd.addAll(List.of(System.getProperty("kasJvmOptions", "-Xmx1g").split(" ")));
             cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.kastor.bridge.KasMain", "serve", "--config",
                     dir.resolve("kas.yaml").toString()));
             process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("kas.log").toFile()))
@@ -287,12 +350,18 @@ public final class FleetBench {
             String heap = run(jcmd, String.valueOf(pid()), "GC.heap_info");
             Matcher used = Pattern.compile("used (\\d+)K").matcher(heap);
             if (!used.find()) throw new IllegalStateException("no heap figure in: " + heap);
+            var proc = proc();
+            return new Snapshot(Long.parseLong(used.group(1)), proc.rssKib(), proc.threads(), proc.fds(), connected());
+        }
+
+        /** What /proc says of KAS now (no heap figure: that needs a full GC). */
+        Snapshot proc() throws IOException {
             String status = Files.readString(Path.of("/proc/" + pid() + "/status"));
             long fds;
             try (var l = Files.list(Path.of("/proc/" + pid() + "/fd"))) {
                 fds = l.count();
             }
-            return new Snapshot(Long.parseLong(used.group(1)), field(status, "VmRSS"), (int) field(status, "Threads"), (int) fds, connected());
+            return new Snapshot(0, field(status, "VmRSS"), (int) field(status, "Threads"), (int) fds, 0);
         }
 
         /** KAS's CPU time over {@code window}, as a share of one core. */
