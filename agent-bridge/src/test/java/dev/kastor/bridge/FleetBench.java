@@ -2,6 +2,7 @@ package dev.kastor.bridge;
 
 import dev.kastor.bridge.agentapp.Agent;
 import dev.kastor.bridge.agents.AgentStore;
+import dev.kastor.bridge.config.agent.ConfigAgentModule;
 import dev.kastor.bridge.kubeapi.agent.KubeApiUpstream;
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.registration.agent.RegistrationSettings;
@@ -46,7 +47,8 @@ public final class FleetBench {
         int requests = Integer.getInteger("requests", 2000);
         String java = System.getProperty("kasJava", ProcessHandle.current().info().command().orElse("java"));
         Path dir = Files.createTempDirectory("fleet-bench");
-        try (var upstream = new Upstream().handle("/", ex -> {
+        try (var git = GitHttpServer.start(dir.resolve("git"));
+             var upstream = new Upstream().handle("/", ex -> {
                 byte[] body = "{\"kind\":\"Status\"}".getBytes(StandardCharsets.UTF_8);
                 ex.getResponseHeaders().set("Content-Type", "application/json");
                 ex.sendResponseHeaders(200, body.length);
@@ -58,7 +60,11 @@ public final class FleetBench {
             var registered = store.registerAll("fleet/config", IntStream.range(0, agents).mapToObj(i -> "a" + i).toList());
             long probe = registered.getFirst().agent().id();
             Files.writeString(dir.resolve("jobs.yaml"), "- token: " + JOB_TOKEN + "\n  project: fleet/app\n  agents: [" + probe + "]\n");
-            var kas = new KasProcess(java, dir);
+            // every agent's config file in one project, as a fleet keeps them (.gitlab/agents/<name>/config.yaml)
+            git.createRepo(CONFIG_PROJECT);
+            git.commit(CONFIG_PROJECT, configFiles(agents, 0), "the fleet's agents");
+            Files.writeString(dir.resolve("webhook-secret"), WEBHOOK_SECRET);
+            var kas = new KasProcess(java, dir, git.urlTemplate());
             kas.start();
             System.out.printf("KAS pid %d, %d agents registered%n", kas.pid(), agents);
             var empty = kas.snapshot();
@@ -98,6 +104,7 @@ public final class FleetBench {
                         (full.threads() - fewSnapshot.threads()) / (double) n, (full.fds() - fewSnapshot.fds()) / (double) n,
                         cpu * 100, agents, all.addedP50(), few100.addedP50(), few, all.addedP50() / few100.addedP50());
 
+                configChange(kas, git, fleet, Integer.getInteger("configChanged", agents));
                 if (Boolean.parseBoolean(System.getProperty("storm", "true"))) storm(kas, client, url, auth, agents);
             } finally {
                 kas.stop();
@@ -162,6 +169,44 @@ public final class FleetBench {
         if (said != null) System.out.println("  what a 503 said: " + said);
     }
 
+    static final String CONFIG_PROJECT = "fleet/config";
+    static final String WEBHOOK_SECRET = "fleet-bench-webhook-secret";
+
+    /** The config files of the first {@code agents} agents, at {@code version}. */
+    static java.util.Map<String, byte[]> configFiles(int agents, int version) {
+        var files = new java.util.HashMap<String, byte[]>();
+        for (int i = 0; i < agents; i++) {
+            files.put(".gitlab/agents/a" + i + "/config.yaml", ("# version " + version + "\nobservability:\n  logging:\n    level: info\n")
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+        return files;
+    }
+
+    /**
+     * A config change: one commit changes the files of the first {@code changed} agents, GitLab's push webhook tells
+     * KAS; measured: how long until every one of them runs the new commit, and KAS's CPU meanwhile.
+     */
+    static void configChange(KasProcess kas, GitHttpServer git, Fleet fleet, int changed) throws Exception {
+        String commit = git.commit(CONFIG_PROJECT, configFiles(changed, 1), "change " + changed + " agents");
+        long cpu = kas.cpuTicks();
+        long start = System.nanoTime();
+        var hook = HttpRequest.newBuilder(URI.create(kas.apiUrl() + "/api/v1/config/webhook")).header("X-Gitlab-Event", "Push Hook")
+                .header("X-Gitlab-Token", WEBHOOK_SECRET)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"project\":{\"path_with_namespace\":\"" + CONFIG_PROJECT + "\"}}")).build();
+        var answer = HttpClient.newHttpClient().send(hook, HttpResponse.BodyHandlers.ofString());
+        if (answer.statusCode() != 202) throw new IllegalStateException("webhook answered " + answer.statusCode() + ": " + answer.body());
+        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        int reached;
+        while ((reached = fleet.runningCommit(commit, changed)) < changed) {
+            if (System.nanoTime() > deadline) throw new IllegalStateException(reached + " of " + changed + " agents got config commit " + commit);
+            Thread.sleep(100);
+        }
+        double took = (System.nanoTime() - start) / 1e9;
+        double cpuSeconds = (kas.cpuTicks() - cpu) / 100.0;
+        System.out.printf("config change of %d agents' files (one commit, push webhook): every one runs it after %.1f s; KAS used %.2f s of CPU"
+                + " (%.2f ms per agent)%n", changed, took, cpuSeconds, cpuSeconds * 1000 / changed);
+    }
+
     /** Nanoseconds each of {@code n} GETs took, sorted; a GET that does not answer 200 stops the bench. */
     static long[] latencies(HttpClient client, String url, String auth, int n) throws Exception {
         long[] took = new long[n];
@@ -212,6 +257,13 @@ public final class FleetBench {
         }
     }
 
+    /**
+     * Agents register every 5 minutes; here every {@code registrationPeriod} (default 1 minute, five times as often), so
+     * that the idle figure covers registrations at more than their real rate.
+     */
+    static final RegistrationSettings REGISTRATION = new RegistrationSettings(Duration.parse(System.getProperty("registrationPeriod", "PT1M")),
+            RegistrationSettings.defaults().backoffMin(), RegistrationSettings.defaults().backoffMax());
+
     /** The agents: real ones, each on its own connection from one of several loopback addresses. */
     static final class Fleet implements AutoCloseable {
         private final int kasPort;
@@ -236,8 +288,17 @@ public final class FleetBench {
                         });
                 String token = r.token();
                 agents.add(Agent.start(channel, () -> token, new KubeApiUpstream(upstream, null, () -> "sa-token"), PoolSettings.defaults(),
-                        "fleet-bench", RegistrationSettings.defaults(), JsonLog.quiet()));
+                        "fleet-bench", REGISTRATION, JsonLog.quiet()));
             }
+        }
+
+        /** How many of the first {@code n} agents run config commit {@code commit}. */
+        int runningCommit(String commit, int n) {
+            int running = 0;
+            for (Agent a : agents.subList(0, n)) {
+                if (a.module(ConfigAgentModule.class).current().map(c -> c.commit().equals(commit)).orElse(false)) running++;
+            }
+            return running;
         }
 
         @Override
@@ -256,7 +317,7 @@ public final class FleetBench {
         private final HttpClient http = HttpClient.newHttpClient();
         private Process process;
 
-        KasProcess(String java, Path dir) throws IOException {
+        KasProcess(String java, Path dir, String gitUrlTemplate) throws IOException {
             this.java = java;
             this.dir = dir;
             Files.writeString(dir.resolve("kas.yaml"), """
@@ -268,7 +329,11 @@ public final class FleetBench {
                       local_jobs_file: jobs.yaml
                     agents_file: agents.json
                     api_secret_key: %s
-                    """.formatted(agentPort, apiPort, proxyPort, Bridge.SECRET));
+                    agent_configuration:
+                      git_url_template: %s
+                      poll_period: 5m
+                      webhook_secret_file: %s
+                    """.formatted(agentPort, apiPort, proxyPort, Bridge.SECRET, gitUrlTemplate, dir.resolve("webhook-secret")));
         }
 
         void start() throws Exception {
@@ -372,7 +437,7 @@ public final class FleetBench {
             return (cpuTicks() - before) / 100.0 / ((System.nanoTime() - start) / 1e9);
         }
 
-        private long cpuTicks() throws IOException {
+        long cpuTicks() throws IOException {
             String stat = Files.readString(Path.of("/proc/" + pid() + "/stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15 of stat)

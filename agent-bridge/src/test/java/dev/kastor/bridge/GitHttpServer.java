@@ -136,14 +136,21 @@ public final class GitHttpServer implements AutoCloseable {
     }
 
     public String commit(String project, String path, byte[] content) {
+        return commit(project, java.util.Map.of(path, content), "change " + path);
+    }
+
+    /** Writes every file of {@code files} (path to content) in one commit on main of {@code project} and pushes it; returns its id. */
+    public String commit(String project, java.util.Map<String, byte[]> files, String message) {
         Path work = dir.resolve("work-" + System.nanoTime());
         try {
             Programs.check(List.of("git", "clone", "-q", bare(project).toString(), work.toString()), 60);
-            Path file = work.resolve(path);
-            Files.createDirectories(file.getParent());
-            Files.write(file, content);
+            for (var e : files.entrySet()) {
+                Path file = work.resolve(e.getKey());
+                Files.createDirectories(file.getParent());
+                Files.write(file, e.getValue());
+            }
             git(work, "add", "-A");
-            git(work, "-c", "user.name=Test", "-c", "user.email=test@example.com", "commit", "-q", "--allow-empty", "-m", "change " + path);
+            git(work, "-c", "user.name=Test", "-c", "user.email=test@example.com", "commit", "-q", "--allow-empty", "-m", message);
             git(work, "push", "-q", "origin", "HEAD:main");
             return git(work, "rev-parse", "HEAD").trim();
         } catch (IOException e) {

@@ -16,9 +16,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -52,6 +54,8 @@ public final class AgentConfigurations implements AutoCloseable {
     private final Map<String, String> projectErrors = new ConcurrentHashMap<>();
     private final Map<Long, Problem> problems = new ConcurrentHashMap<>();
     private final Map<Long, List<Consumer<Current>>> listeners = new ConcurrentHashMap<>();
+    /** Projects whose refresh is queued on the poll thread and has not started. */
+    private final Set<String> queued = ConcurrentHashMap.newKeySet();
 
     AgentConfigurations(AgentStore agents, GitConfigReader git, String branch, Duration poll, JsonLog log) {
         this.agents = agents;
@@ -96,13 +100,22 @@ public final class AgentConfigurations implements AutoCloseable {
         return () -> listeners.getOrDefault(agentId, List.of()).remove(listener);
     }
 
-    /** Reads the project's agents' files again soon (push webhook, new agent), on the poll thread. */
+    /**
+     * Reads the project's agents' files again soon (push webhook, new agent), on the poll thread. Asks already queued
+     * for the project are one: when KAS restarts, thousands of agents of one project reconnect within seconds, and each
+     * would otherwise cost the Git server an ls-remote.
+     */
     public void refreshProject(String project) {
-        if (worker.isShutdown() || !git.remote().configured()) return;
-        worker.execute(() -> {
-            var of = agents.list().stream().filter(AgentStore.Agent::active).filter(a -> a.configProject().equals(project)).toList();
-            if (!of.isEmpty()) refresh(project, of);
-        });
+        if (worker.isShutdown() || !git.remote().configured() || !queued.add(project)) return;
+        try {
+            worker.execute(() -> {
+                queued.remove(project); // before reading: a push that lands meanwhile queues a read of its own
+                var of = agents.list().stream().filter(AgentStore.Agent::active).filter(a -> a.configProject().equals(project)).toList();
+                if (!of.isEmpty()) refresh(project, of);
+            });
+        } catch (RejectedExecutionException closing) {
+            queued.remove(project);
+        }
     }
 
     /** Whether any active agent has {@code project} as its config project. */

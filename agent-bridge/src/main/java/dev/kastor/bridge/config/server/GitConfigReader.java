@@ -20,6 +20,7 @@ import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.transport.RefSpec;
 import org.eclipse.jgit.transport.TagOpt;
 import org.eclipse.jgit.treewalk.TreeWalk;
+import org.eclipse.jgit.treewalk.filter.PathFilterGroup;
 
 /**
  * Reads agent config files from config projects over HTTP(S) with JGit, as cheaply as it can: {@code ls-remote}
@@ -85,19 +86,21 @@ final class GitConfigReader {
             if (!Files.exists(dir.resolve("objects"))) repo.create(true);
             if (!repo.getObjectDatabase().has(head.commit())) fetch(repo, url, head);
             var out = new LinkedHashMap<String, FileAt>();
-            try (RevWalk walk = new RevWalk(repo)) {
-                var tree = walk.parseCommit(head.commit()).getTree();
-                for (String path : paths) {
-                    try (TreeWalk tw = TreeWalk.forPath(repo, path, tree)) {
-                        if (tw == null || (tw.getRawMode(0) & FileMode.TYPE_MASK) != FileMode.TYPE_FILE) {
-                            out.put(path, new FileAt.Missing());
-                            continue;
-                        }
-                        var loader = repo.open(tw.getObjectId(0));
-                        // The size comes from the object header: a huge file is refused before it is read.
-                        if (loader.getSize() > ConfigDefaults.MAX_FILE_BYTES) out.put(path, new FileAt.TooBig(loader.getSize()));
-                        else out.put(path, new FileAt.Found(loader.getBytes()));
-                    }
+            for (String path : paths) out.put(path, new FileAt.Missing());
+            if (paths.isEmpty()) return out;
+            // One walk of the tree for every path: a project with thousands of agents' files is read in one pass, where
+            // a walk per path would go through the agents' directory once per agent.
+            try (RevWalk walk = new RevWalk(repo); TreeWalk tw = new TreeWalk(repo)) {
+                tw.addTree(walk.parseCommit(head.commit()).getTree());
+                tw.setRecursive(true);
+                tw.setFilter(PathFilterGroup.createFromStrings(paths));
+                while (tw.next()) {
+                    String path = tw.getPathString();
+                    if (!out.containsKey(path) || (tw.getRawMode(0) & FileMode.TYPE_MASK) != FileMode.TYPE_FILE) continue;
+                    var loader = repo.open(tw.getObjectId(0));
+                    // The size comes from the object header: a huge file is refused before it is read.
+                    if (loader.getSize() > ConfigDefaults.MAX_FILE_BYTES) out.put(path, new FileAt.TooBig(loader.getSize()));
+                    else out.put(path, new FileAt.Found(loader.getBytes()));
                 }
             }
             return out;
