@@ -9,6 +9,10 @@ import dev.kastor.bridge.registration.agent.RegistrationSettings;
 import dev.kastor.bridge.tunnel.agent.PoolSettings;
 import dev.kastor.testing.Programs;
 import io.grpc.Attributes;
+import io.grpc.EquivalentAddressGroup;
+import io.grpc.NameResolver;
+import io.grpc.NameResolverProvider;
+import io.grpc.NameResolverRegistry;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -56,19 +60,26 @@ public final class FleetBench {
                     ex.getResponseBody().write(body);
                 }
             })) {
-            var store = new AgentStore(dir.resolve("agents.json"));
-            var registered = store.registerAll("fleet/config", IntStream.range(0, agents).mapToObj(i -> "a" + i).toList());
-            long probe = registered.getFirst().agent().id();
+            // the first agent registered (id 1) is the one a CI job's requests go to
+            long probe = 1;
             Files.writeString(dir.resolve("jobs.yaml"), "- token: " + JOB_TOKEN + "\n  project: fleet/app\n  agents: [" + probe + "]\n");
             // every agent's config file in one project, as a fleet keeps them (.gitlab/agents/<name>/config.yaml)
             git.createRepo(CONFIG_PROJECT);
             git.commit(CONFIG_PROJECT, configFiles(agents, 0), "the fleet's agents");
             Files.writeString(dir.resolve("webhook-secret"), WEBHOOK_SECRET);
+            var store = new AgentStore(dir.resolve("agents.json"));
+            var names = IntStream.range(0, agents).mapToObj(i -> "a" + i).toList();
+            if (Integer.getInteger("replicas", 1) == 2) {
+                failover(java, dir, git.urlTemplate(), upstream.url(), store.registerAll(CONFIG_PROJECT, names), probe);
+                System.exit(0);
+            }
             var kas = new KasProcess(java, dir, git.urlTemplate());
             kas.start();
-            System.out.printf("KAS pid %d, %d agents registered%n", kas.pid(), agents);
             var empty = kas.snapshot();
             System.out.println("KAS with no agent:      " + empty);
+            // registered while KAS runs (it reads the store again when it changed), so the figure above holds none
+            var registered = store.registerAll(CONFIG_PROJECT, names);
+            System.out.printf("KAS pid %d, %d agents registered%n", kas.pid(), agents);
 
             try (var fleet = new Fleet(kas.agentPort(), upstream.url())) {
                 fleet.connect(registered.subList(0, few));
@@ -97,14 +108,15 @@ public final class FleetBench {
                 var few100 = Latency.of(direct, fewLatency);
                 var all = Latency.of(direct, fullLatency);
                 System.out.println("  latency " + all);
-                int n = agents - few;
-                System.out.printf("per connected agent: heap %.1f KiB, resident %.1f KiB, %.3f threads, %.2f file descriptors; KAS idle CPU %.1f %% of one core"
-                                + " (%d agents); added latency p50 %.2f ms vs %.2f ms with %d (ratio %.2f)%n",
-                        (full.heapKib() - fewSnapshot.heapKib()) / (double) n, (full.rssKib() - fewSnapshot.rssKib()) / (double) n,
-                        (full.threads() - fewSnapshot.threads()) / (double) n, (full.fds() - fewSnapshot.fds()) / (double) n,
-                        cpu * 100, agents, all.addedP50(), few100.addedP50(), few, all.addedP50() / few100.addedP50());
+                // Everything an agent costs: its connection and streams, its configuration, its registration.
+                System.out.printf("per agent: heap %.1f KiB, resident %.1f KiB, %.3f threads, %.2f file descriptors; KAS idle CPU %.1f %% of one core"
+                                + " (%d agents, registering every %s); added latency p50 %.2f ms vs %.2f ms with %d (ratio %.2f)%n",
+                        (full.heapKib() - empty.heapKib()) / (double) agents, (full.rssKib() - empty.rssKib()) / (double) agents,
+                        (full.threads() - empty.threads()) / (double) agents, (full.fds() - empty.fds()) / (double) agents,
+                        cpu * 100, agents, REGISTRATION.period(), all.addedP50(), few100.addedP50(), few, all.addedP50() / few100.addedP50());
 
-                configChange(kas, git, fleet, Integer.getInteger("configChanged", agents));
+                configChange(kas, git, fleet, 1, 1); // the usual change: one agent's file
+                configChange(kas, git, fleet, agents, 2); // every file at once
                 if (Boolean.parseBoolean(System.getProperty("storm", "true"))) storm(kas, client, url, auth, agents);
             } finally {
                 kas.stop();
@@ -149,7 +161,7 @@ public final class FleetBench {
             peak = peak.max(kas.proc());
             if (System.nanoTime() >= nextCount) {
                 connected = kas.connected();
-                double at = (System.nanoTime() - restart) / 1e9;
+                double at = (System.nanoTime() - restart) / 1e9 - ready;
                 for (int pct : new int[] {50, 90, 99, 100}) {
                     if (!connectedAt.containsKey(pct) && connected >= (long) agents * pct / 100) connectedAt.put(pct, at);
                 }
@@ -161,8 +173,8 @@ public final class FleetBench {
             }
             Thread.sleep(100);
         }
-        System.out.printf("reconnect storm: KAS killed with %d agents connected, restarted after %d s, ready in %.1f s; agents back (s after restart):"
-                + " %s; %s%n", agents, Integer.getInteger("down", 5), ready, connectedAt, allBack < 0 ? "NOT all back: " + connected : "all back");
+        System.out.printf("reconnect storm: KAS killed with %d agents connected, restarted after %d s, ready in %.1f s; share of agents back"
+                + " (%% = s after KAS was ready): %s; %s%n", agents, Integer.getInteger("down", 5), ready, connectedAt, allBack < 0 ? "NOT all back: " + connected : "all back");
         System.out.printf("  KAS during the storm, peak: %d file descriptors, %d threads, resident %.1f MiB; after it: %s%n", peak.fds(), peak.threads(),
                 peak.rssKib() / 1024.0, kas.snapshot());
         System.out.printf("  a CI job's requests during the storm (one every 100 ms): %s; slowest answer %.2f s%n", answers, slowest / 1e9);
@@ -186,8 +198,8 @@ public final class FleetBench {
      * A config change: one commit changes the files of the first {@code changed} agents, GitLab's push webhook tells
      * KAS; measured: how long until every one of them runs the new commit, and KAS's CPU meanwhile.
      */
-    static void configChange(KasProcess kas, GitHttpServer git, Fleet fleet, int changed) throws Exception {
-        String commit = git.commit(CONFIG_PROJECT, configFiles(changed, 1), "change " + changed + " agents");
+    static void configChange(KasProcess kas, GitHttpServer git, Fleet fleet, int changed, int version) throws Exception {
+        String commit = git.commit(CONFIG_PROJECT, configFiles(changed, version), "change " + changed + " agents");
         long cpu = kas.cpuTicks();
         long start = System.nanoTime();
         var hook = HttpRequest.newBuilder(URI.create(kas.apiUrl() + "/api/v1/config/webhook")).header("X-Gitlab-Event", "Push Hook")
@@ -266,20 +278,30 @@ public final class FleetBench {
 
     /** The agents: real ones, each on its own connection from one of several loopback addresses. */
     static final class Fleet implements AutoCloseable {
-        private final int kasPort;
+        private final List<Integer> kasPorts;
         private final URI upstream;
         private final List<Agent> agents = new ArrayList<>();
 
         Fleet(int kasPort, URI upstream) {
-            this.kasPort = kasPort;
+            this(List.of(kasPort), upstream);
+        }
+
+        /**
+         * Agents of KAS replicas on {@code kasPorts}: each agent dials them in its own order (the first it can reach
+         * wins), as agents behind a Service reach whichever replica is up.
+         */
+        Fleet(List<Integer> kasPorts, URI upstream) {
+            this.kasPorts = kasPorts;
             this.upstream = upstream;
+            NameResolverRegistry.getDefaultRegistry().register(new Replicas(kasPorts));
         }
 
         void connect(List<AgentStore.Registered> registered) {
             for (var r : registered) {
                 // 127.0.0.2 and up: as many source addresses as KAS's bound of connections per address needs
                 String from = "127.0.0." + (2 + agents.size() / AGENTS_PER_ADDRESS);
-                var channel = NettyChannelBuilder.forAddress("127.0.0.1", kasPort).usePlaintext()
+                var channel = (kasPorts.size() == 1 ? NettyChannelBuilder.forAddress("127.0.0.1", kasPorts.getFirst())
+                        : NettyChannelBuilder.forTarget(Replicas.SCHEME + ":///" + agents.size() % kasPorts.size())).usePlaintext()
                         .localSocketPicker(new NettyChannelBuilder.LocalSocketPicker() {
                             @Override
                             public SocketAddress createSocketAddress(SocketAddress remote, Attributes attrs) {
@@ -307,6 +329,135 @@ public final class FleetBench {
         }
     }
 
+    /**
+     * {@code fleet-replicas:///<k>}: every replica's agent port, starting with the {@code k}-th, so pick-first connects
+     * to that one and falls back to the next when it is gone (as a Service sends new connections to live pods only).
+     */
+    static final class Replicas extends NameResolverProvider {
+        static final String SCHEME = "fleet-replicas";
+        private final List<Integer> ports;
+
+        Replicas(List<Integer> ports) {
+            this.ports = ports;
+        }
+
+        @Override
+        public NameResolver newNameResolver(URI target, NameResolver.Args args) {
+            if (!SCHEME.equals(target.getScheme())) return null;
+            int first = Integer.parseInt(target.getPath().substring(1));
+            var order = new ArrayList<EquivalentAddressGroup>();
+            for (int i = 0; i < ports.size(); i++) {
+                order.add(new EquivalentAddressGroup(new InetSocketAddress("127.0.0.1", ports.get((first + i) % ports.size()))));
+            }
+            return new NameResolver() {
+                @Override
+                public String getServiceAuthority() {
+                    return "kas";
+                }
+
+                @Override
+                public void start(Listener2 listener) {
+                    listener.onResult(ResolutionResult.newBuilder().setAddressesOrError(io.grpc.StatusOr.fromValue(order)).build());
+                }
+
+                @Override
+                public void shutdown() {}
+            };
+        }
+
+        @Override
+        public String getDefaultScheme() {
+            return SCHEME;
+        }
+
+        @Override
+        protected boolean isAvailable() {
+            return true;
+        }
+
+        @Override
+        protected int priority() {
+            return 5;
+        }
+    }
+
+    /**
+     * Two replicas on one Redis, the fleet split between them; one is killed. Measured: how long until the other holds
+     * every agent, and what a CI job's request for an agent of the lost replica gets meanwhile (sent to the survivor,
+     * which routed it to the lost one until then).
+     */
+    static void failover(String java, Path dir, String gitUrlTemplate, URI upstream, List<AgentStore.Registered> registered, long probe)
+            throws Exception {
+        int agents = registered.size();
+        try (var redis = RedisServer.start()) {
+            var a = new KasProcess(java, dir, gitUrlTemplate, "kas-a", redis.url());
+            var b = new KasProcess(java, dir, gitUrlTemplate, "kas-b", redis.url());
+            a.start();
+            b.start();
+            try (var fleet = new Fleet(List.of(a.agentPort(), b.agentPort()), upstream)) {
+                long start = System.nanoTime();
+                fleet.connect(registered);
+                long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+                while (a.connected() + b.connected() < agents) {
+                    if (System.nanoTime() > deadline) throw new IllegalStateException((a.connected() + b.connected()) + " of " + agents + " connected");
+                    Thread.sleep(1000);
+                }
+                System.out.printf("two replicas on one Redis: %d agents connected in %.1f s%n", agents, (System.nanoTime() - start) / 1e9);
+                Thread.sleep(Duration.ofSeconds(Integer.getInteger("settle", 20)));
+                System.out.println("  replica A: " + a.snapshot());
+                System.out.println("  replica B: " + b.snapshot());
+                double cpuA = a.cpuShare(Duration.ofSeconds(Integer.getInteger("cpuWindow", 30)));
+                System.out.printf("  replica A's idle CPU: %.1f %% of one core (Redis entries, registrations, keepalives)%n", cpuA * 100);
+                var client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+                String url = b.proxyUrl() + "/api/v1/namespaces/default/pods";
+                String auth = "Bearer ci:" + probe + ":" + JOB_TOKEN;
+                latencies(client, url, auth, 500); // agent 1 is on A: B routes the request there over the private API
+                long[] routed = latencies(client, url, auth, 1000);
+                System.out.printf("  a request through B for an agent on A (routed over the private API): p50 %.2f ms p99 %.2f ms%n",
+                        routed[routed.length / 2] / 1e6, routed[routed.length * 99 / 100] / 1e6);
+
+                int onA = a.connected();
+                a.kill();
+                long killed = System.nanoTime();
+                var answers = new java.util.TreeMap<String, Integer>();
+                long slowest = 0;
+                String said = null;
+                double allOnB = -1;
+                long nextCount = 0;
+                deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+                while (System.nanoTime() < deadline) {
+                    long t = System.nanoTime();
+                    String answer;
+                    try {
+                        var r = client.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", auth).timeout(Duration.ofSeconds(30)).build(),
+                                HttpResponse.BodyHandlers.ofString());
+                        answer = r.statusCode() + (r.headers().firstValue("Retry-After").map(v -> " Retry-After " + v).orElse(""));
+                        if (r.statusCode() != 200 && said == null) said = r.body();
+                    } catch (java.net.http.HttpTimeoutException e) {
+                        answer = "no answer within 30 s";
+                    }
+                    slowest = Math.max(slowest, System.nanoTime() - t);
+                    answers.merge(answer, 1, Integer::sum);
+                    if (System.nanoTime() >= nextCount) {
+                        nextCount = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+                        if (b.connected() >= agents) {
+                            allOnB = (System.nanoTime() - killed) / 1e9;
+                            break;
+                        }
+                    }
+                    Thread.sleep(100);
+                }
+                System.out.printf("  replica A killed holding %d agents: %s; B now: %s%n", onA,
+                        allOnB < 0 ? "NOT all on B after 3 min: " + b.connected() : String.format("all on B %.1f s later", allOnB), b.snapshot());
+                System.out.printf("  a CI job's requests through B meanwhile (one every 100 ms): %s; slowest answer %.2f s%n", answers, slowest / 1e9);
+                if (said != null) System.out.println("  what a refusal said: " + said);
+            } finally {
+                a.stop();
+                b.stop();
+            }
+        }
+    }
+
     /** {@code kastor-kas serve} as its own process, on loopback ports of its own. */
     static final class KasProcess {
         private final String java;
@@ -315,17 +466,31 @@ public final class FleetBench {
         private final int apiPort = Programs.freePort();
         private final int proxyPort = Programs.freePort();
         private final HttpClient http = HttpClient.newHttpClient();
+        private final String name;
         private Process process;
 
         KasProcess(String java, Path dir, String gitUrlTemplate) throws IOException {
+            this(java, dir, gitUrlTemplate, "kas", null);
+        }
+
+        /** A replica {@code name} ({@code kas.yaml} and {@code kas.log} take its name) tracked in the Redis at {@code redisUrl}. */
+        KasProcess(String java, Path dir, String gitUrlTemplate, String name, String redisUrl) throws IOException {
             this.java = java;
             this.dir = dir;
-            Files.writeString(dir.resolve("kas.yaml"), """
+            this.name = name;
+            int privateApiPort = Programs.freePort();
+            String privateApi = redisUrl == null ? "" : "  private_api: {address: 127.0.0.1:" + privateApiPort + "}\n";
+            String replica = redisUrl == null ? "" : """
+                    private_api_secret_key: %s
+                    own_private_api_url: grpc://127.0.0.1:%d
+                    redis: {url: %s, key_prefix: fleet}
+                    """.formatted(Bridge.SECRET, privateApiPort, redisUrl);
+            Files.writeString(dir.resolve(name + ".yaml"), """
                     listen:
                       agent: {address: 127.0.0.1:%d}
                       api: {address: 127.0.0.1:%d}
                       k8s_proxy: {address: 127.0.0.1:%d}
-                    gitlab:
+                    %sgitlab:
                       local_jobs_file: jobs.yaml
                     agents_file: agents.json
                     api_secret_key: %s
@@ -333,15 +498,15 @@ public final class FleetBench {
                       git_url_template: %s
                       poll_period: 5m
                       webhook_secret_file: %s
-                    """.formatted(agentPort, apiPort, proxyPort, Bridge.SECRET, gitUrlTemplate, dir.resolve("webhook-secret")));
+                    """.formatted(agentPort, apiPort, proxyPort, privateApi, Bridge.SECRET, gitUrlTemplate, dir.resolve("webhook-secret")) + replica);
         }
 
         void start() throws Exception {
             var cmd = new ArrayList<>(List.of(java));
             cmd.addAll(List.of(System.getProperty("kasJvmOptions", "-Xmx1g").split(" ")));
             cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.kastor.bridge.KasMain", "serve", "--config",
-                    dir.resolve("kas.yaml").toString()));
-            process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("kas.log").toFile()))
+                    dir.resolve(name + ".yaml").toString()));
+            process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile()))
                     .start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (true) {
@@ -352,7 +517,7 @@ public final class FleetBench {
                     // starting
                 }
                 if (!process.isAlive() || System.nanoTime() > deadline) {
-                    throw new IllegalStateException("KAS did not start; its log: " + Files.readString(dir.resolve("kas.log")));
+                    throw new IllegalStateException("KAS did not start; its log: " + Files.readString(dir.resolve(name + ".log")));
                 }
                 Thread.sleep(100);
             }

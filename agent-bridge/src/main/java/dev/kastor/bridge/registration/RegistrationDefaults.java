@@ -15,6 +15,8 @@ public final class RegistrationDefaults {
     public static final Duration FORGET_AFTER = Duration.ofMinutes(15);
     /** How long the agent waits for the API server's {@code GET /version}. */
     public static final Duration VERSION_TIMEOUT = Duration.ofSeconds(10);
+    /** The most of the API server's {@code /version} answer an agent reads (it is a few hundred bytes). */
+    public static final int MAX_VERSION_BYTES = 64 * 1024;
     /** Downward-API environment variables naming the agent's pod. */
     public static final String POD_NAME_ENV = "POD_NAME";
     public static final String POD_NAMESPACE_ENV = "POD_NAMESPACE";

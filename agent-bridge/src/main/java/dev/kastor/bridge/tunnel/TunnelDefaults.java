@@ -20,8 +20,11 @@ public final class TunnelDefaults {
      * is told to come back ({@code Retry-After}), which kubectl and client-go do by themselves.
      */
     public static final Duration RECONNECT_WINDOW = Duration.ofSeconds(30);
-    /** Seconds a request refused for a reason that passes by itself (reconnecting agents, all streams busy) waits to come back. */
-    public static final int RETRY_AFTER_SECONDS = 2;
+    /**
+     * Seconds a request refused for a reason that passes by itself (reconnecting agents, all streams busy) waits to come
+     * back: client-go tries 10 times, so a job's kubectl keeps trying for the whole {@link #RECONNECT_WINDOW}.
+     */
+    public static final int RETRY_AFTER_SECONDS = 3;
     /** How long a proxied request waits for an idle stream of a connected agent whose streams are all busy. */
     public static final Duration WAIT_FOR_IDLE_STREAM = Duration.ofSeconds(10);
     /** Bytes per tunnel message: large enough for throughput, small enough that a watch event is not held back. */

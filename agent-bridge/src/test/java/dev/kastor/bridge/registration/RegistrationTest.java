@@ -109,6 +109,33 @@ class RegistrationTest {
     }
 
     @Test
+    void agentReadsTheVersionOfAnHttpsApiServerItTrustsWithItsToken() throws Exception {
+        var cert = dev.kastor.testing.SelfSignedCert.create(dir, "api");
+        var serverTls = ((io.netty.handler.ssl.JdkSslContext) io.netty.handler.ssl.SslContextBuilder
+                .forServer(cert.certPem().toFile(), cert.keyPem().toFile()).sslProvider(io.netty.handler.ssl.SslProvider.JDK).build()).context();
+        var https = com.sun.net.httpserver.HttpsServer.create(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 16);
+        https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(serverTls));
+        var authorization = new java.util.concurrent.atomic.AtomicReference<String>();
+        https.createContext("/version", ex -> {
+            authorization.set(ex.getRequestHeaders().getFirst("Authorization"));
+            Upstream.send(ex, 200, "application/json", "{\"major\":\"1\",\"minor\":\"33\",\"gitVersion\":\"v1.33.1\"}".getBytes(StandardCharsets.UTF_8));
+        });
+        https.start();
+        try {
+            var reg = bridge.register("group/project", "prod");
+            agent = bridge.startAgent(reg.token(), URI.create("https://127.0.0.1:" + https.getAddress().getPort()), Bridge.trusting(cert),
+                    () -> "agent-sa-token", dev.kastor.bridge.tunnel.agent.PoolSettings.defaults());
+
+            JsonNode instance = awaitInstances(reg.agent().id(), n -> n.size() == 1).get(0);
+
+            assertThat(instance.path("kubernetes_version").path("git_version").asString()).isEqualTo("v1.33.1");
+            assertThat(authorization.get()).isEqualTo("Bearer agent-sa-token");
+        } finally {
+            https.stop(0);
+        }
+    }
+
+    @Test
     void agentRegistersWithoutKubernetesVersionWhenTheApiServerCannotTell() throws Exception {
         try (var broken = new Upstream().handle("/version", ex -> Upstream.send(ex, 503, "text/plain", "etcd down".getBytes(StandardCharsets.UTF_8)))) {
             var reg = bridge.register("group/project", "prod");

@@ -51,6 +51,8 @@ public final class AgentConfigurations implements AutoCloseable {
     private final Map<Long, Current> good = new ConcurrentHashMap<>();
     /** The commit each agent's file was last looked at (good or not), so an unchanged project costs one ls-remote. */
     private final Map<Long, String> evaluated = new ConcurrentHashMap<>();
+    /** The blob each agent's file had when last looked at (none: missing), so a commit that left it alone costs no read. */
+    private final Map<Long, String> blobs = new ConcurrentHashMap<>();
     private final Map<String, String> projectErrors = new ConcurrentHashMap<>();
     private final Map<Long, Problem> problems = new ConcurrentHashMap<>();
     private final Map<Long, List<Consumer<Current>>> listeners = new ConcurrentHashMap<>();
@@ -130,6 +132,7 @@ public final class AgentConfigurations implements AutoCloseable {
             good.keySet().retainAll(ids); // revoked agents' configurations go
             problems.keySet().retainAll(ids);
             evaluated.keySet().retainAll(ids);
+            blobs.keySet().retainAll(ids);
             Map<String, List<AgentStore.Agent>> byProject = active.stream()
                     .collect(Collectors.groupingBy(AgentStore.Agent::configProject, LinkedHashMap::new, Collectors.toList()));
             byProject.forEach(this::refresh);
@@ -149,12 +152,26 @@ public final class AgentConfigurations implements AutoCloseable {
                 return;
             }
             Map<String, AgentStore.Agent> byPath = new LinkedHashMap<>();
-            for (var a : need) byPath.put(ConfigDefaults.path(a.name()), a);
-            var files = git.read(url, head, byPath.keySet());
+            Map<String, String> known = new HashMap<>();
+            for (var a : need) {
+                String path = ConfigDefaults.path(a.name());
+                byPath.put(path, a);
+                String blob = blobs.get(a.id());
+                if (blob != null) known.put(path, blob);
+            }
+            var files = git.read(url, head, byPath.keySet(), known);
             clearError(project);
             for (var e : byPath.entrySet()) {
-                evaluate(e.getValue(), project, e.getKey(), head.commit().name(), files.get(e.getKey()));
-                evaluated.put(e.getValue().id(), head.commit().name());
+                long id = e.getValue().id();
+                var file = files.get(e.getKey());
+                switch (file) {
+                    case GitConfigReader.FileAt.Found f -> blobs.put(id, f.blob());
+                    case GitConfigReader.FileAt.TooBig t -> blobs.put(id, t.blob());
+                    case GitConfigReader.FileAt.Missing m -> blobs.remove(id);
+                    case GitConfigReader.FileAt.Unchanged u -> { }
+                }
+                if (!(file instanceof GitConfigReader.FileAt.Unchanged)) evaluate(e.getValue(), project, e.getKey(), head.commit().name(), file);
+                evaluated.put(id, head.commit().name());
             }
         } catch (GitRemote.GitFailure f) {
             // Once per distinct failure: a Git server that is down for an hour must not fill the log at every poll.
@@ -184,6 +201,9 @@ public final class AgentConfigurations implements AutoCloseable {
             case GitConfigReader.FileAt.TooBig t -> {
                 invalid(where, "the file is " + t.size() + " bytes, above the limit of " + ConfigDefaults.MAX_FILE_BYTES
                         + " bytes (128 KiB): make it smaller", 0);
+                return;
+            }
+            case GitConfigReader.FileAt.Unchanged u -> {
                 return;
             }
             case GitConfigReader.FileAt.Found f -> {

@@ -33,11 +33,15 @@ final class GitConfigReader {
 
     /** One file at a commit: its bytes, or why there are none. */
     sealed interface FileAt {
-        record Found(byte[] bytes) implements FileAt {}
+        /** The file's content; {@code blob} its object id. */
+        record Found(byte[] bytes, String blob) implements FileAt {}
 
         record Missing() implements FileAt {}
 
-        record TooBig(long size) implements FileAt {}
+        record TooBig(long size, String blob) implements FileAt {}
+
+        /** The same blob as the caller last read at this path: not read again. */
+        record Unchanged() implements FileAt {}
     }
 
     private final Path cacheDir;
@@ -79,8 +83,12 @@ final class GitConfigReader {
         throw new GitRemote.GitFailure("cannot tell which branch HEAD of " + scrub(url) + " is: set agent_configuration.branch");
     }
 
-    /** The files at {@code head.commit}, fetching that commit first when the cache does not hold it. */
-    Map<String, FileAt> read(String url, Head head, Collection<String> paths) throws GitRemote.GitFailure {
+    /**
+     * The files at {@code head.commit}, fetching that commit first when the cache does not hold it. A path whose blob
+     * is {@code known} gives {@link FileAt.Unchanged}: a commit that changes one agent's file among thousands costs one
+     * read, not thousands.
+     */
+    Map<String, FileAt> read(String url, Head head, Collection<String> paths, Map<String, String> known) throws GitRemote.GitFailure {
         Path dir = cacheDir.resolve(Hashes.sha256(url).substring(0, 24) + ".git");
         try (Repository repo = new FileRepository(dir.toFile())) {
             if (!Files.exists(dir.resolve("objects"))) repo.create(true);
@@ -97,10 +105,15 @@ final class GitConfigReader {
                 while (tw.next()) {
                     String path = tw.getPathString();
                     if (!out.containsKey(path) || (tw.getRawMode(0) & FileMode.TYPE_MASK) != FileMode.TYPE_FILE) continue;
+                    String blob = tw.getObjectId(0).name();
+                    if (blob.equals(known.get(path))) {
+                        out.put(path, new FileAt.Unchanged());
+                        continue;
+                    }
                     var loader = repo.open(tw.getObjectId(0));
                     // The size comes from the object header: a huge file is refused before it is read.
-                    if (loader.getSize() > ConfigDefaults.MAX_FILE_BYTES) out.put(path, new FileAt.TooBig(loader.getSize()));
-                    else out.put(path, new FileAt.Found(loader.getBytes()));
+                    if (loader.getSize() > ConfigDefaults.MAX_FILE_BYTES) out.put(path, new FileAt.TooBig(loader.getSize(), blob));
+                    else out.put(path, new FileAt.Found(loader.getBytes(), blob));
                 }
             }
             return out;

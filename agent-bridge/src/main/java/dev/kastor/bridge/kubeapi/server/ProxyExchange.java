@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.kastor.bridge.kubeapi.HttpRules;
 import dev.kastor.bridge.listener.ConnectionsPerAddress;
 import dev.kastor.bridge.observability.Causes;
+import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.rpc.Header;
 import dev.kastor.bridge.tunnel.rpc.RequestInfo;
 import dev.kastor.bridge.tunnel.server.ProxyTunnel;
@@ -255,7 +256,8 @@ final class ProxyExchange implements TunnelListener {
     public void error(int code, String message) {
         onLoop(() -> breakOff(switch (code) {
             case 400 -> K8sStatus.badRequest(message); // the agent refused the request itself (e.g. its path)
-            case 503 -> K8sStatus.unavailable(message);
+            // another replica that held the agent is gone, or lost it: the agent is coming back to one of them
+            case 503 -> K8sStatus.unavailable(message, TunnelDefaults.RETRY_AFTER_SECONDS);
             case 504 -> new K8sStatus(504, "Timeout", message);
             default -> K8sStatus.badGateway(message);
         }));

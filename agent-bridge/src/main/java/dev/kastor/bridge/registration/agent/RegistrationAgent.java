@@ -14,10 +14,9 @@ import dev.kastor.bridge.registration.rpc.KubernetesVersion;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.Proxy;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
@@ -25,6 +24,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import javax.net.ssl.HttpsURLConnection;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -112,24 +112,32 @@ public final class RegistrationAgent implements AgentModule {
                 .build();
     }
 
-    /** {@code GET /version} on the API server, with the agent's own credentials; empty when it cannot be asked. */
+    /**
+     * {@code GET /version} on the API server, with the agent's own credentials; empty when it cannot be asked. A plain
+     * connection per registration: asked every 5 minutes, an HTTP client kept in between would hold a selector thread
+     * and its descriptors idle (one per agent where a process runs thousands), and one made per call holds them until
+     * it is collected.
+     */
     KubernetesVersion kubernetesVersion() {
         URI uri = URI.create(upstream.url().toString().replaceAll("/+$", "") + "/version");
-        var rb = HttpRequest.newBuilder(uri).timeout(RegistrationDefaults.VERSION_TIMEOUT).header("Accept", "application/json");
-        String token = upstream.bearerToken() == null ? null : upstream.bearerToken().get();
-        if (token != null && !token.isEmpty()) rb.header("Authorization", "Bearer " + token);
-        // A client per registration, closed after: asked every 5 minutes, a kept one would hold its selector thread
-        // idle in between (one per agent in a process that runs thousands).
-        var b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(RegistrationDefaults.VERSION_TIMEOUT);
-        if (upstream.tls() != null) b.sslContext(upstream.tls());
-        try (HttpClient http = b.build()) {
-            HttpResponse<byte[]> r = http.send(rb.GET().build(), HttpResponse.BodyHandlers.ofByteArray());
-            if (r.statusCode() != 200) {
-                log.warn("cannot read the Kubernetes version, registering without it",
-                        Map.of("url", uri.toString(), "status", r.statusCode()));
+        HttpURLConnection c = null;
+        try {
+            c = (HttpURLConnection) uri.toURL().openConnection(Proxy.NO_PROXY);
+            if (c instanceof HttpsURLConnection https && upstream.tls() != null) https.setSSLSocketFactory(upstream.tls().getSocketFactory());
+            c.setConnectTimeout((int) RegistrationDefaults.VERSION_TIMEOUT.toMillis());
+            c.setReadTimeout((int) RegistrationDefaults.VERSION_TIMEOUT.toMillis());
+            c.setRequestProperty("Accept", "application/json");
+            String token = upstream.bearerToken() == null ? null : upstream.bearerToken().get();
+            if (token != null && !token.isEmpty()) c.setRequestProperty("Authorization", "Bearer " + token);
+            int status = c.getResponseCode();
+            if (status != 200) {
+                log.warn("cannot read the Kubernetes version, registering without it", Map.of("url", uri.toString(), "status", status));
                 return KubernetesVersion.getDefaultInstance();
             }
-            JsonNode v = JSON.readTree(r.body());
+            JsonNode v;
+            try (InputStream in = c.getInputStream()) {
+                v = JSON.readTree(in.readNBytes(RegistrationDefaults.MAX_VERSION_BYTES));
+            }
             return KubernetesVersion.newBuilder()
                     .setGitVersion(v.path("gitVersion").asString(""))
                     .setMajor(v.path("major").asString(""))
@@ -138,9 +146,8 @@ public final class RegistrationAgent implements AgentModule {
         } catch (IOException | RuntimeException e) {
             log.warn("cannot read the Kubernetes version, registering without it", Map.of("url", uri.toString(), "error", Causes.describe(e)));
             return KubernetesVersion.getDefaultInstance();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return KubernetesVersion.getDefaultInstance();
+        } finally {
+            if (c != null) c.disconnect();
         }
     }
 
