@@ -64,6 +64,9 @@ public final class AgentStore {
     private Map<String, Agent> hashes = Map.of();
     /** What the file looked like when {@link #agents} was read from it; null before the first read. */
     private Stamp loaded;
+    /** When the file's content was last compared (System.nanoTime). */
+    private long contentCheckedAt;
+    private static final Duration RECHECK = Duration.ofMillis(200);
     /** SHA-256 of the bytes {@link #agents} was read from, to tell a racy re-read that changed nothing. */
     private String loadedDigest = "";
 
@@ -189,8 +192,11 @@ public final class AgentStore {
         }
 
         boolean sameFileAs(Stamp earlier) {
-            return earlier != null && Objects.equals(fileKey, earlier.fileKey) && modified.equals(earlier.modified)
-                    && size == earlier.size && !earlier.racy();
+            return sameStampAs(earlier) && !earlier.racy();
+        }
+
+        boolean sameStampAs(Stamp earlier) {
+            return earlier != null && Objects.equals(fileKey, earlier.fileKey) && modified.equals(earlier.modified) && size == earlier.size;
         }
 
         /** Read so soon after the write that another write may have followed in the same tick. */
@@ -209,6 +215,11 @@ public final class AgentStore {
             }
             Stamp now = Stamp.of(file);
             if (now.sameFileAs(loaded)) return;
+            // Racy, but the stamp is unchanged: the content is compared at most every RECHECK, not on every call (after a
+            // register or revoke, a fleet's thousands of calls a second would each read and hash the whole file). A
+            // second write in the same tick with the same size is then seen within RECHECK.
+            if (now.sameStampAs(loaded) && System.nanoTime() - contentCheckedAt < RECHECK.toNanos()) return;
+            contentCheckedAt = System.nanoTime();
             byte[] bytes = Files.readAllBytes(file);
             String digest = Hashes.sha256(bytes);
             if (!digest.equals(loadedDigest)) use(JSON.readValue(bytes, new TypeReference<List<Agent>>() {}));

@@ -32,6 +32,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -51,6 +53,13 @@ final class AgentPort implements AutoCloseable {
     private final AgentAuthInterceptor auth;
     /** The event loops of the in-process servers {@link #serveLocal} starts (threads start with the first one). */
     private final EventLoopGroup local = new DefaultEventLoopGroup(0, Thread.ofPlatform().name("agent-port-local").daemon().factory());
+    /**
+     * Where the agent services that do not run on the transport run: a fixed pool. gRPC's default is a cached pool,
+     * which makes a thread for every call that finds the others busy: when thousands of agents reconnect at once
+     * (KAS restarted), it made one per waiting call.
+     */
+    private final ExecutorService calls = Executors.newFixedThreadPool(TunnelDefaults.AGENT_CALL_THREADS,
+            Thread.ofPlatform().name("kas-agent-calls-", 0).daemon().factory());
 
     AgentPort(KasConfig.Address listen, AgentStore agents, List<KasModule> modules, JsonLog log, Handshake handshake, int connectionsPerAddress)
             throws IOException, InterruptedException {
@@ -61,7 +70,7 @@ final class AgentPort implements AutoCloseable {
         boolean behindWebSocket = listen.isWebsocket();
         var gb = configure(NettyServerBuilder.forAddress(behindWebSocket ? new InetSocketAddress(InetAddress.getLoopbackAddress(), 0) : address),
                 handshake);
-        addServices(gb, modules, List.of(auth));
+        addServices(gb, modules, List.of(auth), calls);
         if (listen.certificateFile() != null && !behindWebSocket) {
             gb.useTransportSecurity(new File(listen.certificateFile()), new File(listen.keyFile()));
         }
@@ -99,16 +108,16 @@ final class AgentPort implements AutoCloseable {
     AutoCloseable serveLocal(LocalAddress address, ServerInterceptor afterAuth) throws IOException {
         var gb = configure(NettyServerBuilder.forAddress(address), handshake)
                 .channelType(LocalServerChannel.class).bossEventLoopGroup(local).workerEventLoopGroup(local);
-        addServices(gb, modules, List.of(afterAuth, auth));
+        addServices(gb, modules, List.of(afterAuth, auth), calls);
         Server server = gb.build().start();
         return () -> GrpcConnectionsPerAddress.stop(server);
     }
 
     /**
      * Every module's agent services behind {@code interceptors} (the last one runs first: the agent-token check). Inline services run on the transport's event loop; the others
-     * keep gRPC's default executor, so a slow one cannot stall the transport.
+     * run on {@code calls}, so a slow one cannot stall the transport.
      */
-    private static void addServices(NettyServerBuilder gb, List<KasModule> modules, List<ServerInterceptor> interceptors) {
+    private static void addServices(NettyServerBuilder gb, List<KasModule> modules, List<ServerInterceptor> interceptors, Executor calls) {
         Set<String> inline = new HashSet<>();
         for (KasModule m : modules) {
             for (BindableService service : m.inlineAgentServices()) {
@@ -118,7 +127,7 @@ final class AgentPort implements AutoCloseable {
             }
             for (BindableService service : m.agentServices()) gb.addService(ServerInterceptors.intercept(service, interceptors));
         }
-        gb.callExecutor(new ServerCallExecutorSupplier() {
+        gb.executor(calls).callExecutor(new ServerCallExecutorSupplier() {
             @Override
             public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
                 return inline.contains(call.getMethodDescriptor().getServiceName()) ? Runnable::run : null;
@@ -146,5 +155,6 @@ final class AgentPort implements AutoCloseable {
         GrpcConnectionsPerAddress.stop(grpc);
         if (connections != null) connections.close();
         local.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        calls.shutdownNow();
     }
 }

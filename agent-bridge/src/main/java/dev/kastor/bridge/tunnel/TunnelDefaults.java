@@ -25,6 +25,11 @@ public final class TunnelDefaults {
      * back: client-go tries 10 times, so a job's kubectl keeps trying for the whole {@link #RECONNECT_WINDOW}.
      */
     public static final int RETRY_AFTER_SECONDS = 3;
+    /**
+     * Threads that run KAS's agent-facing calls off the transport (configuration, registration, Flux watches; the
+     * tunnel runs on the transport): each call's work is short, so a few per core serve any number of agents.
+     */
+    public static final int AGENT_CALL_THREADS = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
     /** How long a proxied request waits for an idle stream of a connected agent whose streams are all busy. */
     public static final Duration WAIT_FOR_IDLE_STREAM = Duration.ofSeconds(10);
     /** Bytes per tunnel message: large enough for throughput, small enough that a watch event is not held back. */

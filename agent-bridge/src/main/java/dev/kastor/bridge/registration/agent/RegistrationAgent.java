@@ -48,6 +48,8 @@ public final class RegistrationAgent implements AgentModule {
     private final ScheduledExecutorService timer = AgentTimers.single("registration");
     private AgentRegistrationGrpc.AgentRegistrationBlockingStub stub;
     private int failures;
+    private AgentMeta lastMeta;
+    private long lastMetaAt;
 
     /** Registers with the agent's {@link KubeApiUpstream} (for the cluster's version), as often as the tuned settings say. */
     public static AgentModule create(AgentContext context) {
@@ -81,7 +83,7 @@ public final class RegistrationAgent implements AgentModule {
     private void registerOnce() {
         long delayMillis;
         try {
-            var response = stub.withDeadlineAfter(RegistrationDefaults.VERSION_TIMEOUT.toMillis() * 3, TimeUnit.MILLISECONDS).register(meta());
+            var response = stub.withDeadlineAfter(RegistrationDefaults.VERSION_TIMEOUT.toMillis() * 3, TimeUnit.MILLISECONDS).register(nextMeta());
             if (failures > 0) log.info("agent registered again", Map.of("agent_id", response.getAgentId()));
             failures = 0;
             delayMillis = settings.period().toMillis();
@@ -99,6 +101,20 @@ public final class RegistrationAgent implements AgentModule {
                 // closing
             }
         }
+    }
+
+    /**
+     * What to register with: read afresh after a registration went through, the last one again while retrying within a
+     * period of it (while KAS is away, each retry would otherwise ask the API server again for a version that does not
+     * change in minutes; a whole fleet retries at once when KAS restarts).
+     */
+    private AgentMeta nextMeta() {
+        long now = System.nanoTime();
+        if (lastMeta == null || failures == 0 || now - lastMetaAt > settings.period().toNanos()) {
+            lastMeta = meta();
+            lastMetaAt = now;
+        }
+        return lastMeta;
     }
 
     AgentMeta meta() {
