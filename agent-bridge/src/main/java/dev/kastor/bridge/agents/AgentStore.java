@@ -8,13 +8,16 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -24,8 +27,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The agents KAS knows, in one JSON file. Only a SHA-256 hash of each token is kept (tokens carry 256 random bits,
- * so a plain hash cannot be brute-forced), and a token is found by its hash. The file is re-read when it changed on
- * disk, so {@code kastor-kas agent revoke} takes effect on a running server.
+ * so a plain hash cannot be brute-forced), and hashes are compared in constant time. The file is re-read when it
+ * changed on disk, so {@code kastor-kas agent revoke} takes effect on a running server.
  */
 public final class AgentStore {
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -57,11 +60,12 @@ public final class AgentStore {
     private final Path file;
     private List<Agent> agents = List.of();
     /**
-     * {@link #agents} by id, and by token hash (an active holder over a revoked one): every call of every agent is
-     * authenticated, so a fleet of 10,000 must not cost a scan of 10,000 hashes per call.
+     * {@link #agents} by id, and by the first {@link #PREFIX} hex digits of their token hash: every call of every agent
+     * is authenticated, so a fleet of 10,000 must not cost a comparison with 10,000 hashes per call.
      */
     private Map<Long, Agent> ids = Map.of();
-    private Map<String, Agent> hashes = Map.of();
+    private Map<String, List<Agent>> byPrefix = Map.of();
+    private static final int PREFIX = 16;
     /** What the file looked like when {@link #agents} was read from it; null before the first read. */
     private Stamp loaded;
     /** When the file's content was last compared (System.nanoTime). */
@@ -164,13 +168,20 @@ public final class AgentStore {
     }
 
     /**
-     * The agent, active or revoked, this token was issued to, found by the token's hash. Looking the hash up (rather
-     * than comparing every stored one in constant time) can tell by its timing only how a stored hash compares to the
-     * hash of what was presented, which leads no closer to a token than SHA-256's preimage resistance allows.
+     * The agent, active or revoked, this token was issued to. Candidates are found by the first 8 bytes of the token's
+     * hash, and each one's whole hash is compared in constant time: the look-up's timing can tell only whether a stored
+     * hash shares a prefix with the hash of what was presented, which leads no closer to a token.
      */
     private Optional<Agent> holderOf(String token) {
         reload();
-        return Optional.ofNullable(hashes.get(hash(token)));
+        String presentedHex = hash(token);
+        byte[] presented = HexFormat.of().parseHex(presentedHex);
+        Agent match = null;
+        for (Agent a : byPrefix.getOrDefault(presentedHex.substring(0, PREFIX), List.of())) {
+            // A revoked token may be issued again only by chance of 2^-256: an active holder wins all the same.
+            if (MessageDigest.isEqual(presented, HexFormat.of().parseHex(a.tokenHash())) && (match == null || a.active())) match = a;
+        }
+        return Optional.ofNullable(match);
     }
 
     static String hash(String token) {
@@ -233,14 +244,15 @@ public final class AgentStore {
     private void use(List<Agent> all) {
         agents = List.copyOf(all);
         var byId = new HashMap<Long, Agent>();
-        var byHash = new HashMap<String, Agent>();
+        var prefixes = new HashMap<String, List<Agent>>();
         for (Agent a : agents) {
             byId.put(a.id(), a);
-            // A revoked token may be issued again only by chance of 2^-256: an active holder wins all the same.
-            byHash.merge(a.tokenHash().toLowerCase(java.util.Locale.ROOT), a, (kept, other) -> kept.active() ? kept : other);
+            if (a.tokenHash().length() >= PREFIX) {
+                prefixes.computeIfAbsent(a.tokenHash().substring(0, PREFIX).toLowerCase(Locale.ROOT), k -> new ArrayList<>(1)).add(a);
+            }
         }
         ids = byId;
-        hashes = byHash;
+        byPrefix = prefixes;
     }
 
     private void save(List<Agent> next) {

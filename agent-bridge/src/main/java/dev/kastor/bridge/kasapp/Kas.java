@@ -102,8 +102,9 @@ public final class Kas implements AutoCloseable {
             var context = new KasContext(config, log, agents, tuning.forModules(), parts);
             for (var factory : MODULES) modules.add(factory.create(context));
             var listen = config.listen();
-            this.agentPort = new AgentPort(listen.agent(), agents, modules, log, new Handshake(tuning.agentHandshake()),
-                    tuning.agentConnectionsPerAddress());
+            // the config's bound, when it sets one, over the tuning's (tests shorten it; KAS runs with the default)
+            int perAddress = listen.agent().connectionsPerAddress() != null ? listen.agent().connectionsPerAddress() : tuning.agentConnectionsPerAddress();
+            this.agentPort = new AgentPort(listen.agent(), agents, modules, log, new Handshake(tuning.agentHandshake()), perAddress);
             parts.provide(LocalAgentPort.class, agentPort::serveLocal, "kas");
             this.revocations = new RevocationSweep(agents, agentStreams(), log, RevocationSweep.EVERY);
             this.api = new ApiServer(ListenAddresses.address(listen.api(), "listen.api"), ListenAddresses.tls(listen.api()),

@@ -24,6 +24,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * <pre>
  * listen:
  *   agent:     {address: 0.0.0.0:8150, certificate_file: tls.crt, key_file: tls.key, websocket: false}
+ *   # agent:   {..., connections_per_address: 1024}         # from one host (a fleet behind one NAT address: one per agent pod)
  *   api:       {address: 0.0.0.0:8153}
  *   k8s_proxy: {address: 0.0.0.0:8154, certificate_file: tls.crt, key_file: tls.key, prefix: /k8s-proxy}
  *   private_api: {address: 0.0.0.0:8155, certificate_file: tls.crt, key_file: tls.key, ca_certificate_file: ca.crt}
@@ -97,10 +98,12 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
      * {@code caCertificateFile} (private API only, like GitLab KAS's {@code private_api.listen.ca_certificate_file}) is
      * the PEM CA a replica trusts when it calls the other replicas' {@code grpcs://} private API. {@code network}
      * ({@link #TCP} or {@link #UNIX}, like GitLab KAS's {@code *_listen_network}) says whether {@code address} is
-     * {@code host:port} or the path of a UNIX socket file.
+     * {@code host:port} or the path of a UNIX socket file. {@code connectionsPerAddress} (agent port only; default
+     * {@link dev.kastor.bridge.tunnel.TunnelDefaults#CONNECTIONS_PER_ADDRESS}) bounds the connections one host may hold
+     * there: a fleet whose clusters reach KAS through one NAT address needs one per agent pod.
      */
     public record Address(String address, String certificateFile, String keyFile, String prefix, Boolean websocket, String caCertificateFile,
-                          String network) {
+                          String network, Integer connectionsPerAddress) {
         public static final String TCP = "tcp";
         public static final String UNIX = "unix";
 
@@ -114,6 +117,11 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
 
         public Address(String address, String certificateFile, String keyFile, String prefix, Boolean websocket, String caCertificateFile) {
             this(address, certificateFile, keyFile, prefix, websocket, caCertificateFile, null);
+        }
+
+        public Address(String address, String certificateFile, String keyFile, String prefix, Boolean websocket, String caCertificateFile,
+                       String network) {
+            this(address, certificateFile, keyFile, prefix, websocket, caCertificateFile, network, null);
         }
 
         /** A plain UNIX socket listener at {@code path}. */
@@ -479,7 +487,11 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
         } else if (address == null) {
             address = def;
         }
-        return new Address(address, a.certificateFile(), a.keyFile(), a.prefix(), a.websocket(), a.caCertificateFile(), network);
+        if (a.connectionsPerAddress() != null && a.connectionsPerAddress() < 1) {
+            throw new IllegalArgumentException("listen." + listener + ".connections_per_address must be at least 1, got " + a.connectionsPerAddress());
+        }
+        return new Address(address, a.certificateFile(), a.keyFile(), a.prefix(), a.websocket(), a.caCertificateFile(), network,
+                a.connectionsPerAddress());
     }
 
     private static void noCa(String listener, Address a) {
@@ -510,6 +522,10 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
         if (a != null && a.websocket() != null) {
             throw new IllegalArgumentException("listen." + listener + ".websocket is not a setting: only listen.agent.websocket exists "
                     + "(agents may dial ws:// or wss://); remove it");
+        }
+        if (a != null && a.connectionsPerAddress() != null) {
+            throw new IllegalArgumentException("listen." + listener + ".connections_per_address is not a setting: only "
+                    + "listen.agent.connections_per_address exists (agents' connections from one host); remove it");
         }
     }
 

@@ -14,6 +14,30 @@ class AgentStoreTest {
     Path dir;
 
     @Test
+    void aFleetRegisteredAtOnceIsWrittenOnceAndEveryTokenFindsItsAgent() throws Exception {
+        Path file = dir.resolve("agents.json");
+        var fleet = new AgentStore(file).registerAll("fleet/config", java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "a" + i).toList());
+        var kas = new AgentStore(file);
+
+        assertThat(kas.list()).hasSize(1000);
+        for (var r : fleet) assertThat(kas.authenticate(r.token())).contains(r.agent());
+        String stranger = "kastor_agent_" + "A".repeat(43);
+        assertThat(kas.authenticate(stranger)).isEmpty();
+        assertThat(kas.refusalReason(stranger)).isEqualTo("unknown");
+    }
+
+    @Test
+    void aFleetWithANameTakenIsRefusedWholeAndNothingIsWritten() {
+        Path file = dir.resolve("agents.json");
+        var store = new AgentStore(file);
+        store.register("fleet/config", "a1");
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.registerAll("fleet/config", java.util.List.of("a0", "a1", "a2")))
+                .hasMessageContaining("agent fleet/config:a1 already exists");
+        assertThat(new AgentStore(file).list()).extracting(AgentStore.Agent::name).containsExactly("a1");
+    }
+
+    @Test
     void aRevocationByAnotherProcessIsSeenAtTheNextLook() {
         Path file = dir.resolve("agents.json");
         var kas = new AgentStore(file);

@@ -81,6 +81,14 @@ class AgentPortConnectionsPerAddressTest {
     }
 
     @Test
+    void theConfigsConnectionsPerAddressIsTheBound() throws Exception {
+        var listener = new KasConfig.Address("127.0.0.1:0", null, null, null, null, null, null, 2);
+        try (var bridge = new Bridge(dir, null, listener)) {
+            oneOverTheLimitIsClosed(bridge.kas.agentPort(), 2);
+        }
+    }
+
+    @Test
     void onGrpcAHostBeyondItsLimitIsRefusedAndAnAgentConnectsOnceItLetsGo() throws Exception {
         try (var bridge = Bridge.tuned(dir, TUNING)) {
             oneOverTheLimitIsClosed(bridge.kas.agentPort());

@@ -74,6 +74,20 @@ class KasConfigTest {
     }
 
     @Test
+    void connectionsPerAddressIsTheAgentPortsOnly() throws Exception {
+        var c = KasConfig.load(write("listen:\n  agent: {address: 127.0.0.1:9150, connections_per_address: 20000}\n"
+                + "gitlab: {url: https://g}\napi_secret_key: " + KEY + "\n"));
+        assertThat(c.listen().agent().connectionsPerAddress()).isEqualTo(20000);
+
+        assertThatThrownBy(() -> KasConfig.load(write("listen:\n  api: {address: 127.0.0.1:9153, connections_per_address: 5}\n"
+                + "gitlab: {url: https://g}\napi_secret_key: " + KEY + "\n")))
+                .hasMessageContaining("listen.api.connections_per_address is not a setting: only listen.agent.connections_per_address exists");
+        assertThatThrownBy(() -> KasConfig.load(write("listen:\n  agent: {address: 127.0.0.1:9150, connections_per_address: 0}\n"
+                + "gitlab: {url: https://g}\napi_secret_key: " + KEY + "\n")))
+                .hasMessageContaining("listen.agent.connections_per_address must be at least 1, got 0");
+    }
+
+    @Test
     void unreadableGitlabApiTokenFileIsRefusedAtStart() throws Exception {
         assertThatThrownBy(() -> KasConfig.load(write("gitlab: {url: https://g, api_token_file: missing-token}\napi_secret_key: " + KEY + "\n")))
                 .hasMessageContaining("cannot read gitlab.api_token_file").hasMessageContaining("missing-token");
