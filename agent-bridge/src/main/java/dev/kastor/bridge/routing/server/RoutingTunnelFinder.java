@@ -2,7 +2,6 @@ package dev.kastor.bridge.routing.server;
 
 import dev.kastor.bridge.observability.JsonLog;
 import dev.kastor.bridge.observability.ProxyMetrics;
-import dev.kastor.bridge.tunnel.TunnelDefaults;
 import dev.kastor.bridge.tunnel.server.ProxyTunnel;
 import dev.kastor.bridge.tunnel.server.TunnelFinder;
 import dev.kastor.bridge.tunnel.server.TunnelRegistry;
@@ -53,12 +52,8 @@ final class RoutingTunnelFinder implements TunnelFinder {
             // The agent may be between two streams here (take waits a moment for an agent seen just now).
             var own = local.take(agentId, wait);
             if (own.isPresent()) return own.get();
-            // Just started: the agent may be coming back here or to another replica (a rollout, a replica lost).
-            if (local.upFor().compareTo(TunnelDefaults.RECONNECT_WINDOW) < 0) {
-                throw new NoTunnel(TunnelFinder.localFailure(local, agentId).replace("to KAS yet", "to any KAS replica yet"),
-                        TunnelDefaults.RETRY_AFTER_SECONDS);
-            }
-            throw new NoTunnel("agent " + agentId + " is not connected to any KAS replica: check that kastor-agent runs in the cluster and reaches KAS");
+            // Just after this replica started, the agent may be coming back here or to another one (a rollout, a replica lost).
+            throw TunnelFinder.noTunnel(local, agentId, "any KAS replica");
         }
         // The most recently refreshed holder first: the one most likely still to hold the agent; the others are tried
         // in turn if it cannot be reached (RemoteTunnel). Checking the tracker before waiting on a stream that just

@@ -64,15 +64,20 @@ public interface TunnelFinder {
      * the client is told so, and when to come back.
      */
     static NoTunnel noTunnel(TunnelRegistry registry, long agentId) {
+        return noTunnel(registry, agentId, "KAS");
+    }
+
+    /** As above; {@code where} names what the agent is not connected to ("KAS", "any KAS replica"). */
+    static NoTunnel noTunnel(TunnelRegistry registry, long agentId, String where) {
         if (registry.connected(agentId)) {
             return new NoTunnel("agent " + agentId + " has no free tunnel stream (all busy): try again", TunnelDefaults.RETRY_AFTER_SECONDS);
         }
         Duration up = registry.upFor();
         if (up.compareTo(TunnelDefaults.RECONNECT_WINDOW) < 0) {
-            return new NoTunnel("agent " + agentId + " is not connected to KAS yet: KAS started " + up.toSeconds() + " s ago and agents"
+            return new NoTunnel("agent " + agentId + " is not connected to " + where + " yet: KAS started " + up.toSeconds() + " s ago and agents"
                     + " reconnect within " + TunnelDefaults.RECONNECT_WINDOW.toSeconds() + " s; try again shortly", TunnelDefaults.RETRY_AFTER_SECONDS);
         }
-        return new NoTunnel("agent " + agentId + " is not connected to KAS: check that kastor-agent runs in the cluster and reaches KAS");
+        return new NoTunnel("agent " + agentId + " is not connected to " + where + ": check that kastor-agent runs in the cluster and reaches KAS");
     }
 
     /** {@link #noTunnel}'s message. */

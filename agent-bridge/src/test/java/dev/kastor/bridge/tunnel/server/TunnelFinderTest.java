@@ -18,6 +18,14 @@ class TunnelFinderTest {
     }
 
     @Test
+    void aReplicaJustStartedSaysNoReplicaHasTheAgentYet() {
+        var refusal = TunnelFinder.noTunnel(new TunnelRegistry(Duration.ofSeconds(12)), 7, "any KAS replica");
+
+        assertThat(refusal.getMessage()).startsWith("agent 7 is not connected to any KAS replica yet: KAS started 12 s ago");
+        assertThat(refusal.retryAfterSeconds()).isEqualTo(TunnelDefaults.RETRY_AFTER_SECONDS);
+    }
+
+    @Test
     void agentMissingLongAfterKasStartedIsNotConnectedAndNotRetried() {
         var registry = new TunnelRegistry(TunnelDefaults.RECONNECT_WINDOW.plusSeconds(1));
 
