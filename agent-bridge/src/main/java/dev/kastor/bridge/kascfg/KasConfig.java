@@ -538,15 +538,15 @@ public record KasConfig(Listen listen, GitLab gitlab, String externalK8sProxyUrl
         return new Address(f.address(), f.certificateFile(), f.keyFile(), prefix, null, null, f.network());
     }
 
-    /**
-     * A secret is base64 of exactly 32 bytes, given inline or in a file; anything else stops KAS at start.
-     * {@code why} says, when it is missing, what needs it.
-     */
     /** {@code file} taken from {@code base} when relative; null stays null. */
     private static String relative(Path base, String file) {
         return file == null ? null : base.resolve(file).toString();
     }
 
+    /**
+     * A secret is base64 of exactly 32 bytes, given inline or in a file; anything else stops KAS at start.
+     * {@code why} says, when it is missing, what needs it.
+     */
     static String secret(String name, String inline, String file, String why) {
         String value = inline;
         String where = name;

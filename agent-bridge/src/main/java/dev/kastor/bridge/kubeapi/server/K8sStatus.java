@@ -43,7 +43,7 @@ public record K8sStatus(int code, String reason, String message, int retryAfterS
         return new K8sStatus(503, "ServiceUnavailable", message);
     }
 
-    /** A 503 for a reason that passes by itself: client-go (kubectl, Helm, Flux) retries after {@code retryAfterSeconds} on its own. */
+    /** A 503 for a reason that passes by itself: client-go (kubectl, Helm) retries after {@code retryAfterSeconds} on its own. */
     public static K8sStatus unavailable(String message, int retryAfterSeconds) {
         return new K8sStatus(503, "ServiceUnavailable", message, retryAfterSeconds);
     }
