@@ -274,6 +274,8 @@ class MultiReplicaKasTest {
 
         assertThat(r.statusCode()).isEqualTo(503);
         assertThat(r.body()).contains("\"kind\":\"Status\"").contains(dead).contains("unreachable");
+        // nothing reached an agent: kubectl may come back by itself (its agent moves to a replica that is up)
+        assertThat(r.headers().firstValue("Retry-After")).contains(String.valueOf(dev.kastor.bridge.tunnel.TunnelDefaults.RETRY_AFTER_SECONDS));
     }
 
     @Test
@@ -536,6 +538,8 @@ class MultiReplicaKasTest {
 
                 assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
                 assertThat(r.body()).contains(dropping);
+                // the POST may have had its effect: client-go would send it again on a Retry-After
+                assertThat(r.headers().firstValue("Retry-After")).isEmpty();
                 assertThat(upstream.seen).as("the POST reached no agent through replica A").noneMatch(s -> s.path().equals("/api/v1/namespaces/default/configmaps"));
             } finally {
                 redis.command("HDEL", trackerKey(agentId), dropping);

@@ -56,9 +56,10 @@ public final class FluxAgentModule implements AgentModule {
     private final Map<FluxSource.Kind, SharedIndexInformer<GenericKubernetesResource>> informers = new EnumMap<>(FluxSource.Kind.class);
     /** Problems already logged (a missing kind, say), so a retried failure is said once. */
     private final Set<String> said = ConcurrentHashMap.newKeySet();
-    private KubernetesClient client;
+    /** Made on the worker once watching starts; volatile, as close() may give up waiting for the worker. */
+    private volatile KubernetesClient client;
     private ReceiverKeeper keeper;
-    private HookCaller hooks;
+    private volatile HookCaller hooks;
     private FluxNotificationsGrpc.FluxNotificationsStub stub;
     private InstanceSources instance;
     private StreamObserver<WatchRequest> requests;
@@ -293,7 +294,7 @@ public final class FluxAgentModule implements AgentModule {
                 noReceiverKind = false;
                 // The cluster is looked at only once KAS has something to match (its flux section is on), so an agent
                 // of a KAS without it never touches Flux's kinds.
-                if (!watching && !instance.isEmpty()) {
+                if (!watching && !instance.isEmpty() && !closed) {
                     watching = true;
                     // The cluster's client and the Receivers' callers (HTTP clients, each with its selector thread) are
                     // made only now: an agent of a KAS without flux holds none.

@@ -252,12 +252,20 @@ final class ProxyExchange implements TunnelListener {
         if (!upgraded) done.accept(this);
     }
 
+    /**
+     * A 503 in a frame comes from the replica that held the agent and had no tunnel for the request any more: nothing
+     * went out, and the agent is coming back to one of the replicas, so the client is told to come back.
+     */
     @Override
     public void error(int code, String message) {
+        error(code, message, code == 503 ? TunnelDefaults.RETRY_AFTER_SECONDS : 0);
+    }
+
+    @Override
+    public void error(int code, String message, int retryAfterSeconds) {
         onLoop(() -> breakOff(switch (code) {
             case 400 -> K8sStatus.badRequest(message); // the agent refused the request itself (e.g. its path)
-            // another replica that held the agent is gone, or lost it: the agent is coming back to one of them
-            case 503 -> K8sStatus.unavailable(message, TunnelDefaults.RETRY_AFTER_SECONDS);
+            case 503 -> K8sStatus.unavailable(message, retryAfterSeconds);
             case 504 -> new K8sStatus(504, "Timeout", message);
             default -> K8sStatus.badGateway(message);
         }));

@@ -140,8 +140,7 @@ final class RemoteTunnel implements ProxyTunnel {
      * tunnel broken, after passing it on): a request with effects goes again only when the holder was never reached.
      */
     private synchronized boolean retried(Attempt a, Status s) {
-        if (done || a != current || a.answered || bodySent || s.getCode() != Status.Code.UNAVAILABLE || next >= holders.size()) return false;
-        if (!safeToRepeat(info) && !neverConnected(s)) return false;
+        if (done || a != current || s.getCode() != Status.Code.UNAVAILABLE || next >= holders.size() || !withoutEffect(a, s)) return false;
         failed.add(a.url + " (" + s.getCode() + describe(s) + ")");
         try {
             attemptNext();
@@ -180,6 +179,14 @@ final class RemoteTunnel implements ProxyTunnel {
         String cause = root == null ? null : root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
         String why = d == null ? (cause == null ? s.getCode().name() : cause) : cause == null || d.contains(cause) ? d : d + ": " + cause;
         return why.length() > 300 ? why.substring(0, 300) + "..." : why;
+    }
+
+    /**
+     * Whether the request cannot have had an effect through {@code a}: nothing was answered or sent beyond what
+     * {@link #attemptNext} sends again, and running it twice does no harm or the holder was never reached.
+     */
+    private synchronized boolean withoutEffect(Attempt a, Status s) {
+        return !a.answered && !bodySent && (safeToRepeat(info) || neverConnected(s));
     }
 
     private static boolean safeToRepeat(RequestInfo info) {
@@ -258,8 +265,11 @@ final class RemoteTunnel implements ProxyTunnel {
             if (headerSeen) {
                 l.broken(what + "broke off the response: " + s.getCode() + describe(s));
             } else if (s.getCode() == Status.Code.UNAVAILABLE || s.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+                // The client is told to come back only when the request cannot have had an effect (the same test as for
+                // the next holder): client-go sends even a POST again on a Retry-After.
                 l.error(503, what + "is unreachable over the private API (" + s.getCode() + describe(s) + triedBefore()
-                        + "): try again; check that its own_private_api_url is reachable from the other replicas");
+                        + "): try again; check that its own_private_api_url is reachable from the other replicas",
+                        withoutEffect(this, s) ? TunnelDefaults.RETRY_AFTER_SECONDS : 0);
             } else if (s.getCode() == Status.Code.UNAUTHENTICATED) {
                 l.error(502, what + "refused this replica's private API call (" + describe(s).replaceFirst("^: ", "")
                         + "): all replicas must share private_api_secret_key");

@@ -23,6 +23,14 @@ public interface TunnelListener {
     /** The agent could not serve the request: {@code status} is the HTTP status to answer when no header went out. */
     void error(int status, String message);
 
+    /**
+     * As {@link #error(int, String)}, for a failure that passes by itself and left the request without effect: the
+     * client may send it again after {@code retryAfterSeconds} (0: it must not be told to).
+     */
+    default void error(int status, String message, int retryAfterSeconds) {
+        error(status, message);
+    }
+
     /** The stream broke (agent gone, connection lost) before the trailer. */
     void broken(String why);
 

@@ -45,7 +45,7 @@ class UnreachableApiServerNamedTest {
                 bridge.awaitConnected(reg.agent().id());
                 JsonNode line = awaitLine(logs, "cannot read the Kubernetes version, registering without it");
                 assertThat(line.path("url").asString()).isEqualTo(unreachable + "/version");
-                assertThat(line.path("error").asString()).startsWith("ConnectException").doesNotContain("null");
+                assertThat(line.path("error").asString()).contains("Connection refused").doesNotContain("null");
 
                 var res = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(bridge.proxyUrl() + "/api/v1/namespaces/default/pods"))
                         .header("Authorization", "Bearer ci:" + reg.agent().id() + ":job-token").timeout(Duration.ofSeconds(30)).build(),
