@@ -403,12 +403,15 @@ public final class FleetBench {
                 Thread.sleep(Duration.ofSeconds(Integer.getInteger("settle", 20)));
                 System.out.println("  replica A: " + a.snapshot());
                 System.out.println("  replica B: " + b.snapshot());
-                double cpuA = a.cpuShare(Duration.ofSeconds(Integer.getInteger("cpuWindow", 30)));
-                System.out.printf("  replica A's idle CPU: %.1f %% of one core (Redis entries, registrations, keepalives)%n", cpuA * 100);
+                // One whole registration period: every agent registers once in it (written to Redis), and the replica
+                // refreshes its agents' Redis entries (every 4 minutes) at least once.
+                double cpuA = a.cpuShare(REGISTRATION.period().plusSeconds(10));
+                System.out.printf("  replica A's CPU over %s: %.1f %% of one core (registrations and Redis entries of its agents, keepalives)%n",
+                        REGISTRATION.period().plusSeconds(10), cpuA * 100);
                 var client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
                 String url = b.proxyUrl() + "/api/v1/namespaces/default/pods";
                 String auth = "Bearer ci:" + probe + ":" + JOB_TOKEN;
-                latencies(client, url, auth, 500); // agent 1 is on A: B routes the request there over the private API
+                latencies(client, url, auth, Integer.getInteger("warmup", 5000)); // agent 1 is on A: B routes it there over the private API
                 long[] routed = latencies(client, url, auth, 1000);
                 System.out.printf("  a request through B for an agent on A (routed over the private API): p50 %.2f ms p99 %.2f ms%n",
                         routed[routed.length / 2] / 1e6, routed[routed.length * 99 / 100] / 1e6);
