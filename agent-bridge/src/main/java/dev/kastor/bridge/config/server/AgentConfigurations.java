@@ -51,7 +51,7 @@ public final class AgentConfigurations implements AutoCloseable {
     private final Map<Long, Current> good = new ConcurrentHashMap<>();
     /** The commit each agent's file was last looked at (good or not), so an unchanged project costs one ls-remote. */
     private final Map<Long, String> evaluated = new ConcurrentHashMap<>();
-    /** The blob each agent's file had when last looked at (none: missing), so a commit that left it alone costs no read. */
+    /** The blob each agent's file had when last looked at ({@code NO_FILE}: none), so a commit that left it alone costs no read. */
     private final Map<Long, String> blobs = new ConcurrentHashMap<>();
     private final Map<String, String> projectErrors = new ConcurrentHashMap<>();
     private final Map<Long, Problem> problems = new ConcurrentHashMap<>();
@@ -167,7 +167,7 @@ public final class AgentConfigurations implements AutoCloseable {
                 switch (file) {
                     case GitConfigReader.FileAt.Found f -> blobs.put(id, f.blob());
                     case GitConfigReader.FileAt.TooBig t -> blobs.put(id, t.blob());
-                    case GitConfigReader.FileAt.Missing m -> blobs.remove(id);
+                    case GitConfigReader.FileAt.Missing m -> blobs.put(id, GitConfigReader.NO_FILE);
                     case GitConfigReader.FileAt.Unchanged u -> { }
                 }
                 if (!(file instanceof GitConfigReader.FileAt.Unchanged)) evaluate(e.getValue(), project, e.getKey(), head.commit().name(), file);

@@ -40,9 +40,12 @@ final class GitConfigReader {
 
         record TooBig(long size, String blob) implements FileAt {}
 
-        /** The same blob as the caller last read at this path: not read again. */
+        /** The same blob as the caller last read at this path, or still no file where there was none: not read again. */
         record Unchanged() implements FileAt {}
     }
+
+    /** The blob a caller knows for a path that had no file ({@link FileAt.Missing}). */
+    static final String NO_FILE = "";
 
     private final Path cacheDir;
     private final GitRemote remote;
@@ -85,8 +88,8 @@ final class GitConfigReader {
 
     /**
      * The files at {@code head.commit}, fetching that commit first when the cache does not hold it. A path whose blob
-     * is {@code known} gives {@link FileAt.Unchanged}: a commit that changes one agent's file among thousands costs one
-     * read, not thousands.
+     * is {@code known} ({@link #NO_FILE} for one that had none) gives {@link FileAt.Unchanged}: a commit that changes one
+     * agent's file among thousands costs one read, not thousands.
      */
     Map<String, FileAt> read(String url, Head head, Collection<String> paths, Map<String, String> known) throws GitRemote.GitFailure {
         Path dir = cacheDir.resolve(Hashes.sha256(url).substring(0, 24) + ".git");
@@ -116,6 +119,8 @@ final class GitConfigReader {
                     else out.put(path, new FileAt.Found(loader.getBytes(), blob));
                 }
             }
+            // still no file where there was none: an agent without a config file is not looked at (nor warned about) again
+            out.replaceAll((path, file) -> file instanceof FileAt.Missing && NO_FILE.equals(known.get(path)) ? new FileAt.Unchanged() : file);
             return out;
         } catch (IOException e) {
             throw remote.failure("cannot read " + paths + " at " + head.commit().name() + " of " + scrub(url), e);

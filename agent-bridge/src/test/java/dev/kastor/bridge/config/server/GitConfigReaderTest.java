@@ -16,7 +16,7 @@ class GitConfigReaderTest {
     Path dir;
 
     @Test
-    void aFileWhoseBlobTheCallerKnowsIsNotReadAgain() throws Exception {
+    void aFileWhoseBlobTheCallerKnowsIsNotReadAgainNorAFileStillMissing() throws Exception {
         try (var git = GitHttpServer.start(dir.resolve("git"))) {
             git.createRepo("fleet/config");
             git.commit("fleet/config", Map.of(".gitlab/agents/a/config.yaml", "# a 1\n".getBytes(StandardCharsets.UTF_8),
@@ -30,12 +30,18 @@ class GitConfigReaderTest {
             String blobOfB = ((GitConfigReader.FileAt.Found) first.get(paths.get(1))).blob();
 
             git.commit("fleet/config", ".gitlab/agents/b/config.yaml", "# b 2\n");
-            var second = reader.read(url, reader.head(url, null), paths, Map.of(paths.get(0), blobOfA, paths.get(1), blobOfB));
+            var second = reader.read(url, reader.head(url, null), paths, Map.of(paths.get(0), blobOfA, paths.get(1), blobOfB,
+                    paths.get(2), GitConfigReader.NO_FILE));
 
             assertThat(first.get(paths.get(2))).isInstanceOf(GitConfigReader.FileAt.Missing.class);
             assertThat(second.get(paths.get(0))).isInstanceOf(GitConfigReader.FileAt.Unchanged.class);
             assertThat(new String(((GitConfigReader.FileAt.Found) second.get(paths.get(1))).bytes(), StandardCharsets.UTF_8)).isEqualTo("# b 2\n");
-            assertThat(second.get(paths.get(2))).isInstanceOf(GitConfigReader.FileAt.Missing.class);
+            // still no file for agent c: not looked at again
+            assertThat(second.get(paths.get(2))).isInstanceOf(GitConfigReader.FileAt.Unchanged.class);
+
+            git.commit("fleet/config", ".gitlab/agents/c/config.yaml", "# c 1\n");
+            var third = reader.read(url, reader.head(url, null), List.of(paths.get(2)), Map.of(paths.get(2), GitConfigReader.NO_FILE));
+            assertThat(third.get(paths.get(2))).isInstanceOf(GitConfigReader.FileAt.Found.class);
         }
     }
 }
