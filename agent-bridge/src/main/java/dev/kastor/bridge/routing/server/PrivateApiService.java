@@ -82,7 +82,7 @@ final class PrivateApiService extends PrivateApiGrpc.PrivateApiImplBase {
                 t = null;
             }
             if (t == null) {
-                error(503, TunnelFinder.localFailure(tunnels, agentId).replace("to KAS", "to KAS replica " + ownUrl)
+                error(503, TunnelFinder.noTunnel(tunnels, agentId, "KAS replica " + ownUrl).getMessage()
                         + " (it was when the request was routed here)");
                 return;
             }

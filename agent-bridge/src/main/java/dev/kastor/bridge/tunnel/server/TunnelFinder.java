@@ -79,9 +79,4 @@ public interface TunnelFinder {
         }
         return new NoTunnel("agent " + agentId + " is not connected to " + where + ": check that kastor-agent runs in the cluster and reaches KAS");
     }
-
-    /** {@link #noTunnel}'s message. */
-    static String localFailure(TunnelRegistry registry, long agentId) {
-        return noTunnel(registry, agentId).getMessage();
-    }
 }

@@ -27,6 +27,11 @@ public final class TunnelRegistry implements AgentStreams {
     private static final long RECENTLY = Duration.ofSeconds(5).toNanos();
     /** When this node started taking streams (its agents' reconnect window starts here). */
     private final long startedAt;
+    /** When each agent got its first stream here, while it has one; then when its last one closed. */
+    private final Map<Long, Instant> since = new HashMap<>();
+    /** Told when an agent gets its first stream here and when its last one closes (the multi-replica tracker). */
+    private volatile LongConsumer onFirstOpened = id -> {};
+    private volatile LongConsumer onLastClosed = id -> {};
 
     public TunnelRegistry() {
         this(Duration.ZERO);
@@ -36,11 +41,6 @@ public final class TunnelRegistry implements AgentStreams {
     TunnelRegistry(Duration upFor) {
         this.startedAt = System.nanoTime() - upFor.toNanos();
     }
-    /** When each agent got its first stream here, while it has one; then when its last one closed. */
-    private final Map<Long, Instant> since = new HashMap<>();
-    /** Told when an agent gets its first stream here and when its last one closes (the multi-replica tracker). */
-    private volatile LongConsumer onFirstOpened = id -> {};
-    private volatile LongConsumer onLastClosed = id -> {};
 
     /**
      * Watches agents arriving on and leaving this node. The callbacks run under the registry's lock: they must only
