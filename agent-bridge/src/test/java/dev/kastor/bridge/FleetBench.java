@@ -137,27 +137,14 @@ public final class FleetBench {
         kas.start();
         double ready = (System.nanoTime() - restart) / 1e9;
         var peak = new Snapshot(0, 0, 0, 0, 0);
-        var answers = new java.util.TreeMap<String, Integer>();
-        long slowest = 0;
-        String said = null;
+        var job = new JobRequests();
         var connectedAt = new java.util.LinkedHashMap<Integer, Double>();
         long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
         long nextCount = 0;
         int connected = 0;
         double allBack = -1;
         while (System.nanoTime() < deadline) {
-            var b = HttpRequest.newBuilder(URI.create(url)).header("Authorization", auth).timeout(Duration.ofSeconds(30));
-            long start = System.nanoTime();
-            String answer;
-            try {
-                var r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
-                answer = r.statusCode() + (r.headers().firstValue("Retry-After").map(v -> " Retry-After " + v).orElse(""));
-                if (r.statusCode() == 503 && said == null) said = r.body();
-            } catch (java.net.http.HttpTimeoutException e) {
-                answer = "no answer within 30 s";
-            }
-            slowest = Math.max(slowest, System.nanoTime() - start);
-            answers.merge(answer, 1, Integer::sum);
+            job.send(client, url, auth);
             peak = peak.max(kas.proc());
             if (System.nanoTime() >= nextCount) {
                 connected = kas.connected();
@@ -177,8 +164,34 @@ public final class FleetBench {
                 + " (%% = s after KAS was ready): %s; %s%n", agents, Integer.getInteger("down", 5), ready, connectedAt, allBack < 0 ? "NOT all back: " + connected : "all back");
         System.out.printf("  KAS during the storm, peak: %d file descriptors, %d threads, resident %.1f MiB; after it: %s%n", peak.fds(), peak.threads(),
                 peak.rssKib() / 1024.0, kas.snapshot());
-        System.out.printf("  a CI job's requests during the storm (one every 100 ms): %s; slowest answer %.2f s%n", answers, slowest / 1e9);
-        if (said != null) System.out.println("  what a 503 said: " + said);
+        System.out.println("  a CI job's requests during the storm (one every 100 ms): " + job);
+    }
+
+    /** A CI job's requests, one after the other: what each got (status, Retry-After), the slowest answer, the first refusal. */
+    static final class JobRequests {
+        private final java.util.TreeMap<String, Integer> answers = new java.util.TreeMap<>();
+        private long slowest;
+        private String refusal;
+
+        void send(HttpClient client, String url, String auth) throws Exception {
+            long start = System.nanoTime();
+            String answer;
+            try {
+                var r = client.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", auth).timeout(Duration.ofSeconds(30)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                answer = r.statusCode() + r.headers().firstValue("Retry-After").map(v -> " Retry-After " + v).orElse("");
+                if (r.statusCode() != 200 && refusal == null) refusal = r.body();
+            } catch (java.net.http.HttpTimeoutException e) {
+                answer = "no answer within 30 s";
+            }
+            slowest = Math.max(slowest, System.nanoTime() - start);
+            answers.merge(answer, 1, Integer::sum);
+        }
+
+        @Override
+        public String toString() {
+            return String.format("%s; slowest answer %.2f s", answers, slowest / 1e9) + (refusal == null ? "" : "\n  what a refusal said: " + refusal);
+        }
     }
 
     static final String CONFIG_PROJECT = "fleet/config";
@@ -419,25 +432,12 @@ public final class FleetBench {
                 int onA = a.connected();
                 a.kill();
                 long killed = System.nanoTime();
-                var answers = new java.util.TreeMap<String, Integer>();
-                long slowest = 0;
-                String said = null;
+                var job = new JobRequests();
                 double allOnB = -1;
                 long nextCount = 0;
                 deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
                 while (System.nanoTime() < deadline) {
-                    long t = System.nanoTime();
-                    String answer;
-                    try {
-                        var r = client.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", auth).timeout(Duration.ofSeconds(30)).build(),
-                                HttpResponse.BodyHandlers.ofString());
-                        answer = r.statusCode() + (r.headers().firstValue("Retry-After").map(v -> " Retry-After " + v).orElse(""));
-                        if (r.statusCode() != 200 && said == null) said = r.body();
-                    } catch (java.net.http.HttpTimeoutException e) {
-                        answer = "no answer within 30 s";
-                    }
-                    slowest = Math.max(slowest, System.nanoTime() - t);
-                    answers.merge(answer, 1, Integer::sum);
+                    job.send(client, url, auth);
                     if (System.nanoTime() >= nextCount) {
                         nextCount = System.nanoTime() + Duration.ofSeconds(1).toNanos();
                         if (b.connected() >= agents) {
@@ -449,8 +449,7 @@ public final class FleetBench {
                 }
                 System.out.printf("  replica A killed holding %d agents: %s; B now: %s%n", onA,
                         allOnB < 0 ? "NOT all on B after 3 min: " + b.connected() : String.format("all on B %.1f s later", allOnB), b.snapshot());
-                System.out.printf("  a CI job's requests through B meanwhile (one every 100 ms): %s; slowest answer %.2f s%n", answers, slowest / 1e9);
-                if (said != null) System.out.println("  what a refusal said: " + said);
+                System.out.println("  a CI job's requests through B meanwhile (one every 100 ms): " + job);
             } finally {
                 a.stop();
                 b.stop();
