@@ -321,7 +321,23 @@ public final class FleetBench {
                 String token = r.token();
                 agents.add(Agent.start(channel, () -> token, new KubeApiUpstream(upstream, null, () -> "sa-token"), PoolSettings.defaults(),
                         "fleet-bench", REGISTRATION, JsonLog.quiet()));
+                if (agents.size() == 1) virtualTimersOnceConnected(agents.getFirst());
             }
+        }
+
+        /**
+         * The first agent runs on platform timers until it holds a tunnel stream: by then gRPC's call classes are
+         * loaded, which virtual timers loading them at once can deadlock on (AgentTimers); every later agent's timers
+         * are virtual, or thousands of agents would hold four platform threads each.
+         */
+        private static void virtualTimersOnceConnected(Agent first) {
+            try {
+                dev.kastor.testing.Eventually.until(Duration.ofMinutes(1), () -> "the first agent connected", () -> first.pool().idleStreams() > 0);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            dev.kastor.bridge.module.AgentTimers.virtualThreadsInThisProcess();
         }
 
         /** How many of the first {@code n} agents run config commit {@code commit}. */
